@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import { requireConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import { createSecretBox, type SecretBox } from '../secrets/secret-box.js';
+import { VERSION } from '../version.js';
+import { createApiClient, getApiClient, issueToken } from './auth.js';
+import { getInfra } from './infra.js';
+import { getAvailableForChild, getOfferingItems, putOfferingItems } from './offering-items.js';
+import { getPricing, setPricing } from './pricing.js';
+import { createRegistrationToken, listRegistrationTokens } from './registration-tokens.js';
+import { createReport, downloadStoredReport, getStoredReports, waitForStoredReports } from './reports.js';
+import { createTenant, deleteTenant, getTenant, listChildTenants, listTenants, search, updateTenant } from './tenants.js';
+import { TokenCache } from './token-cache.js';
+import { AcronisTransport, type RequestThrottle } from './transport.js';
+import { getTenantUsages } from './usages.js';
+import {
+  checkLogin,
+  createUser,
+  getAccessPolicies,
+  getUser,
+  listTenantUserIds,
+  sendActivationEmail,
+  setAccessPolicies,
+  setUserPassword,
+} from './users.js';
+
+/** Every endpoint function; the client binds them to one authenticated transport. */
+const endpoints = {
+  getApiClient,
+  createApiClient,
+  createTenant,
+  getTenant,
+  listTenants,
+  listChildTenants,
+  updateTenant,
+  deleteTenant,
+  search,
+  getAvailableForChild,
+  getOfferingItems,
+  putOfferingItems,
+  getInfra,
+  getPricing,
+  setPricing,
+  checkLogin,
+  createUser,
+  getUser,
+  listTenantUserIds,
+  setAccessPolicies,
+  getAccessPolicies,
+  sendActivationEmail,
+  setUserPassword,
+  createRegistrationToken,
+  listRegistrationTokens,
+  getTenantUsages,
+  createReport,
+  getStoredReports,
+  waitForStoredReports,
+  downloadStoredReport,
+};
+
+type Bound<F> = F extends (api: AcronisTransport, ...args: infer A) => infer R ? (...args: A) => R : never;
+export type AcronisEndpoints = { [K in keyof typeof endpoints]: Bound<(typeof endpoints)[K]> };
+
+export interface AcronisClient extends AcronisEndpoints {
+  readonly transport: AcronisTransport;
+  readonly tokens: TokenCache;
+  readonly clientId: string;
+  readonly baseUrl: string;
+}
+
+export interface AcronisClientOptions {
+  /** Data-centre URL, e.g. https://eu2-cloud.acronis.com. */
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** Shared by every process: the token cache lives here. */
+  redis: Redis;
+  /** Seals the cached access token (SECRETS_KEY). */
+  box: SecretBox;
+  /** QUEUE_PREFIX, so installs sharing one Redis keep separate caches. */
+  keyPrefix: string;
+  timeoutMs?: number;
+  throttle?: RequestThrottle;
+  logger?: Logger;
+}
+
+/** Acronis asks integrations to identify themselves so calls are recognisable in the audit log (ACRONIS-API.md §1). */
+export const USER_AGENT = `acronis-onboard/${VERSION} (+customer onboarding integration for MSPs)`;
+
+export function createAcronisClient(opts: AcronisClientOptions): AcronisClient {
+  const common = { baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, userAgent: USER_AGENT, logger: opts.logger, throttle: opts.throttle };
+  const credentials = { clientId: opts.clientId, clientSecret: opts.clientSecret };
+  // Token issue goes through a transport without a token source: /idp/token authenticates with the client secret.
+  const issuer = new AcronisTransport(common);
+  const tokens = new TokenCache({
+    redis: opts.redis,
+    box: opts.box,
+    key: tokenCacheKey(opts.keyPrefix, opts.baseUrl, opts.clientId),
+    issue: () => issueToken(issuer, credentials),
+    // Longer than one token request may take, or a waiter could take over a slow but live issue.
+    lockTtlMs: (opts.timeoutMs ?? 30_000) + 5_000,
+    waitTimeoutMs: (opts.timeoutMs ?? 30_000) + 10_000,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
+  const transport = new AcronisTransport({ ...common, tokens });
+  const bound = Object.fromEntries(
+    Object.entries(endpoints).map(([name, fn]) => [name, (...args: unknown[]) => (fn as (...a: unknown[]) => unknown)(transport, ...args)]),
+  ) as AcronisEndpoints;
+  return { ...bound, transport, tokens, clientId: opts.clientId, baseUrl: opts.baseUrl };
+}
+
+/** One cache per data centre and API client; the key names neither in clear. */
+export function tokenCacheKey(prefix: string, baseUrl: string, clientId: string): string {
+  const id = createHash('sha256').update(`${baseUrl}\n${clientId}`).digest('hex').slice(0, 16);
+  return `${prefix}:acronis:token:${id}`;
+}
+
+/** The client for an install configured by the environment contract. */
+export function createAcronisClientFromConfig(config: Config, deps: { redis: Redis; logger?: Logger; throttle?: RequestThrottle }): AcronisClient {
+  const c = requireConfig(
+    config,
+    ['ACRONIS_BASE_URL', 'ACRONIS_CLIENT_ID', 'ACRONIS_CLIENT_SECRET', 'SECRETS_KEY'],
+    'to call the Acronis API',
+  );
+  return createAcronisClient({
+    baseUrl: c.ACRONIS_BASE_URL,
+    clientId: c.ACRONIS_CLIENT_ID,
+    clientSecret: c.ACRONIS_CLIENT_SECRET,
+    redis: deps.redis,
+    box: createSecretBox(c.SECRETS_KEY),
+    keyPrefix: c.QUEUE_PREFIX,
+    timeoutMs: c.ACRONIS_TIMEOUT_MS,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+    ...(deps.throttle ? { throttle: deps.throttle } : {}),
+  });
+}

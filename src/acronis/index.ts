@@ -1,0 +1,14 @@
+export * from './client.js';
+export * from './errors.js';
+export type { AccessTokenSource, ApiRequest, RequestThrottle } from './transport.js';
+export { AcronisTransport } from './transport.js';
+export * from './auth.js';
+export * from './tenants.js';
+export * from './offering-items.js';
+export * from './infra.js';
+export * from './pricing.js';
+export * from './users.js';
+export * from './registration-tokens.js';
+export * from './usages.js';
+export * from './reports.js';
+export { parseAcronisTimestamp } from './timestamps.js';

@@ -1,0 +1,330 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import { silentLogger } from '../logger.js';
+import { SecretBoxError, type SecretBox } from '../secrets/secret-box.js';
+
+/**
+ * The one Acronis access token shared by every worker process on every host, so the
+ * platform sees one `POST /idp/token` per token lifetime (DESIGN.md point 3).
+ *
+ * Redis layout under the caller's `key`:
+ * - `<key>`                 hash {sealed, fp, exp, refresh}: the token sealed with the
+ *                           SecretBox (associated data = `<key>`, so a value copied to another
+ *                           key does not open), sha256 fingerprint of the token (for
+ *                           compare-and-delete on a 401), expiry and refresh time in epoch ms.
+ *                           PX = the token's remaining lifetime, so Redis forgets it when Acronis does.
+ * - `<key>:lock`            `SET NX PX lockTtlMs` by the one caller that issues; value = its owner id.
+ * - `<key>:failed:<owner>`  short-lived marker of a failed issue, so callers waiting on that
+ *                           owner in other processes fail with its error instead of each
+ *                           calling /idp/token again.
+ *
+ * Waiters poll (every 25–50 ms) instead of subscribing: a subscription needs a dedicated
+ * connection per process and still would not tell us when a holder dies (its lock just
+ * expires, nobody publishes). Polling notices both a stored token and an expired lock,
+ * costs a few dozen round trips once per token lifetime, and each poll is one Lua call.
+ */
+
+export interface IssuedToken {
+  accessToken: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
+export interface TokenCacheOptions {
+  redis: Redis;
+  /** The token is stored only sealed. */
+  box: SecretBox;
+  /** Redis key base, e.g. `${QUEUE_PREFIX}:acronis:token:<hash of baseUrl+clientId>`. */
+  key: string;
+  /** Calls /idp/token; injected so the cache knows nothing of HTTP. */
+  issue: () => Promise<IssuedToken>;
+  /**
+   * Refresh when less than this remains, default 15 min (the renewal habit of Acronis's own
+   * samples, ACRONIS-API.md §2.2). Capped at a quarter of the token's lifetime, so a
+   * short-lived token (a 6 s test token, an IdP configured for minutes) is used for three
+   * quarters of its life instead of being re-issued on every call.
+   */
+  refreshMarginMs?: number;
+  /**
+   * How long the issuing caller holds the lock, default 15 s. A holder that dies is replaced
+   * after this; an issue() slower than this may be duplicated by a waiter taking over, so keep
+   * it above the token request's own timeout.
+   */
+  lockTtlMs?: number;
+  /** How long a caller waits for another caller's issue before failing with TokenWaitTimeoutError, default 20 s. */
+  waitTimeoutMs?: number;
+  /** Base poll interval while waiting (each poll waits this plus up to as much jitter), default 25 ms. */
+  pollIntervalMs?: number;
+  logger?: Logger;
+}
+
+/** Raised in callers that waited on an issue made by another process, carrying what that process saw. */
+export class TokenIssueError extends Error {
+  constructor(
+    message: string,
+    /** The failed issue's error as the issuing process serialised it (its `toJSON()` when it has one). */
+    readonly remote: Readonly<Record<string, unknown>>,
+    /** The original error's own `retryable` verdict, when it had one (AcronisApiError does). */
+    readonly retryable: boolean | undefined,
+  ) {
+    super(message);
+    this.name = 'TokenIssueError';
+  }
+}
+
+/** Another caller held the issue lock for longer than `waitTimeoutMs`. */
+export class TokenWaitTimeoutError extends Error {
+  constructor(readonly waitedMs: number) {
+    super(`no access token after waiting ${waitedMs} ms for another process to issue one`);
+    this.name = 'TokenWaitTimeoutError';
+  }
+}
+
+interface CachedToken {
+  accessToken: string;
+  fingerprint: string;
+  expiresAt: number;
+  refreshAt: number;
+}
+
+const DEFAULT_REFRESH_MARGIN_MS = 15 * 60 * 1000;
+const DEFAULT_LOCK_TTL_MS = 15_000;
+const DEFAULT_WAIT_TIMEOUT_MS = 20_000;
+const DEFAULT_POLL_INTERVAL_MS = 25;
+
+/**
+ * One round trip per poll, atomic so that "the cache is stale" and "so I take the lock"
+ * cannot be split by another caller storing a token in between.
+ * KEYS: token hash, lock, failure marker of the owner we last waited on.
+ * ARGV: now (epoch ms), our owner id, lock ttl ms.
+ */
+const ACQUIRE_OR_READ = `
+local t = redis.call('HMGET', KEYS[1], 'sealed', 'fp', 'exp', 'refresh')
+if t[1] and t[2] and t[3] and t[4] and tonumber(ARGV[1]) < tonumber(t[4]) then
+  return {'token', t[1], t[2], t[3], t[4]}
+end
+local failure = redis.call('GET', KEYS[3])
+if failure then return {'failed', failure} end
+local owner = redis.call('GET', KEYS[2])
+if owner then return {'locked', owner} end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return {'acquired'}
+`;
+
+/** KEYS: token hash, lock. ARGV: sealed, fingerprint, expiresAt, refreshAt, ttl ms, owner. */
+const STORE_AND_RELEASE = `
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'sealed', ARGV[1], 'fp', ARGV[2], 'exp', ARGV[3], 'refresh', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+if redis.call('GET', KEYS[2]) == ARGV[6] then redis.call('DEL', KEYS[2]) end
+return 1
+`;
+
+/** KEYS: lock, failure marker. ARGV: owner, serialised error, marker ttl ms. The marker is written before the lock goes, so a waiter that sees the lock gone also sees why. */
+const FAIL_AND_RELEASE = `
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`;
+
+/** KEYS: token hash. ARGV: fingerprint. Deletes only the token that was seen to fail. */
+const DELETE_IF_FINGERPRINT = `
+if redis.call('HGET', KEYS[1], 'fp') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+/** EVALSHA with a fallback to EVAL after a SCRIPT FLUSH or on a fresh server, without touching the shared client. */
+class LuaScript {
+  private readonly sha: string;
+  constructor(private readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+  async run(redis: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(this.source, keys.length, ...keys, ...args);
+    }
+  }
+}
+
+const acquireOrRead = new LuaScript(ACQUIRE_OR_READ);
+const storeAndRelease = new LuaScript(STORE_AND_RELEASE);
+const failAndRelease = new LuaScript(FAIL_AND_RELEASE);
+const deleteIfFingerprint = new LuaScript(DELETE_IF_FINGERPRINT);
+
+function fingerprint(accessToken: string): string {
+  return createHash('sha256').update(accessToken).digest('hex');
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class TokenCache {
+  private readonly redis: Redis;
+  private readonly box: SecretBox;
+  private readonly key: string;
+  private readonly lockKey: string;
+  private readonly issue: () => Promise<IssuedToken>;
+  private readonly refreshMarginMs: number;
+  private readonly lockTtlMs: number;
+  private readonly waitTimeoutMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly logger: Logger;
+  /** The decrypted token, used without a Redis round trip until its refresh time. */
+  private current: CachedToken | undefined;
+  /** In-process single flight: concurrent get() calls share one trip to Redis (and at most one issue). */
+  private inflight: Promise<CachedToken> | undefined;
+
+  constructor(opts: TokenCacheOptions) {
+    this.redis = opts.redis;
+    this.box = opts.box;
+    this.key = opts.key;
+    this.lockKey = `${opts.key}:lock`;
+    this.issue = opts.issue;
+    this.refreshMarginMs = opts.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
+    this.lockTtlMs = opts.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
+    this.waitTimeoutMs = opts.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS;
+    this.pollIntervalMs = opts.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    this.logger = (opts.logger ?? silentLogger).child({ component: 'token-cache' });
+  }
+
+  /** A valid access token: from memory, else from Redis, else issued by exactly one caller across all processes. */
+  async get(): Promise<string> {
+    const current = this.current;
+    if (current && Date.now() < current.refreshAt) return current.accessToken;
+    this.inflight ??= this.obtain().finally(() => {
+      this.inflight = undefined;
+    });
+    return (await this.inflight).accessToken;
+  }
+
+  /**
+   * After a 401: drops the cached token only if it is still `staleToken`, so a 401 that
+   * arrives after another caller already replaced the token never throws the new one away.
+   */
+  async invalidate(staleToken: string): Promise<void> {
+    if (this.current?.accessToken === staleToken) this.current = undefined;
+    const fp = fingerprint(staleToken);
+    const dropped = Number(await deleteIfFingerprint.run(this.redis, [this.key], [fp])) === 1;
+    this.logger.info(
+      { tokenFingerprint: fp.slice(0, 12), dropped },
+      dropped ? 'access token invalidated; the next call issues a new one' : 'stale access token was already replaced',
+    );
+  }
+
+  private async obtain(): Promise<CachedToken> {
+    const owner = randomUUID();
+    const startedAt = Date.now();
+    let waitedOn: string | undefined;
+    for (;;) {
+      const reply = (await acquireOrRead.run(
+        this.redis,
+        [this.key, this.lockKey, `${this.key}:failed:${waitedOn ?? '-'}`],
+        [Date.now(), owner, this.lockTtlMs],
+      )) as string[];
+      switch (reply[0]) {
+        case 'token': {
+          const [, sealed = '', fp = '', exp = '', refresh = ''] = reply;
+          const cached = this.open(sealed, fp, Number(exp), Number(refresh));
+          if (cached) return (this.current = cached);
+          // Unreadable (SECRETS_KEY changed, value altered): drop it and issue anew.
+          await deleteIfFingerprint.run(this.redis, [this.key], [fp]);
+          continue;
+        }
+        case 'failed':
+          throw this.reviveFailure(reply[1] ?? '{}');
+        case 'acquired':
+          return (this.current = await this.issueAsHolder(owner));
+        case 'locked': {
+          const holder = reply[1];
+          if (holder !== waitedOn) {
+            this.logger.debug({ waitedOn: waitedOn ?? null, holder }, 'another caller is issuing the access token; waiting for it');
+            waitedOn = holder;
+          }
+          if (Date.now() - startedAt >= this.waitTimeoutMs) throw new TokenWaitTimeoutError(this.waitTimeoutMs);
+          await sleep(this.pollIntervalMs + Math.random() * this.pollIntervalMs);
+          continue;
+        }
+        default:
+          throw new Error(`token cache: unexpected reply from Redis: ${String(reply[0])}`);
+      }
+    }
+  }
+
+  private async issueAsHolder(owner: string): Promise<CachedToken> {
+    const previous = this.current;
+    let issued: IssuedToken;
+    try {
+      issued = await this.issue();
+      if (!(issued.expiresAt > Date.now())) {
+        throw new Error(`the token endpoint answered a token that is already expired (expiresAt ${new Date(issued.expiresAt).toISOString()})`);
+      }
+    } catch (err) {
+      this.logger.warn({ err }, 'issuing the access token failed');
+      await failAndRelease
+        .run(this.redis, [this.lockKey, `${this.key}:failed:${owner}`], [owner, serialiseError(err), Math.max(5_000, this.lockTtlMs)])
+        .catch((redisErr: unknown) => this.logger.warn({ err: redisErr }, 'could not publish the failed issue; waiters will time out or take over'));
+      throw err;
+    }
+    const now = Date.now();
+    const lifetimeMs = Math.max(1, Math.ceil(issued.expiresAt - now));
+    const refreshAt = issued.expiresAt - Math.min(this.refreshMarginMs, lifetimeMs / 4);
+    const fp = fingerprint(issued.accessToken);
+    await storeAndRelease.run(
+      this.redis,
+      [this.key, this.lockKey],
+      [this.box.seal(issued.accessToken, this.key), fp, issued.expiresAt, Math.floor(refreshAt), lifetimeMs, owner],
+    );
+    this.logger.info(
+      {
+        tokenFingerprint: fp.slice(0, 12),
+        expiresAt: new Date(issued.expiresAt).toISOString(),
+        refreshAt: new Date(refreshAt).toISOString(),
+        refreshed: previous !== undefined,
+      },
+      previous ? 'access token refreshed' : 'access token issued',
+    );
+    return { accessToken: issued.accessToken, fingerprint: fp, expiresAt: issued.expiresAt, refreshAt: Math.floor(refreshAt) };
+  }
+
+  private open(sealed: string, fp: string, expiresAt: number, refreshAt: number): CachedToken | undefined {
+    try {
+      const accessToken = this.box.open(sealed, this.key);
+      if (fingerprint(accessToken) !== fp) throw new SecretBoxError('fingerprint does not match the sealed token');
+      return { accessToken, fingerprint: fp, expiresAt, refreshAt };
+    } catch (err) {
+      if (!(err instanceof SecretBoxError)) throw err;
+      this.logger.warn({ err }, 'the cached access token cannot be opened; issuing a new one');
+      return undefined;
+    }
+  }
+
+  private reviveFailure(raw: string): TokenIssueError {
+    let remote: Record<string, unknown>;
+    try {
+      remote = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      remote = { message: raw };
+    }
+    const message = typeof remote.message === 'string' ? remote.message : 'unknown error';
+    const retryable = typeof remote.retryable === 'boolean' ? remote.retryable : undefined;
+    return new TokenIssueError(`another process failed to issue the access token: ${message}`, remote, retryable);
+  }
+}
+
+/** What waiters in other processes learn of a failed issue: the error's own JSON form (never its cause chain), plus its retry verdict. */
+function serialiseError(err: unknown): string {
+  if (!(err instanceof Error)) return JSON.stringify({ name: 'Error', message: String(err) });
+  const { toJSON } = err as { toJSON?: unknown };
+  const own: unknown = typeof toJSON === 'function' ? (toJSON as () => unknown).call(err) : undefined;
+  const base = own !== null && typeof own === 'object' ? (own as Record<string, unknown>) : {};
+  const retryable = (err as { retryable?: unknown }).retryable;
+  return JSON.stringify({
+    ...base,
+    name: err.name,
+    message: err.message,
+    ...(typeof retryable === 'boolean' ? { retryable } : {}),
+  });
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { quotaSchema } from './offering-items.js';
+import { acronisTimestamp } from './timestamps.js';
+import type { AcronisTransport } from './transport.js';
+
+export const usageSchema = z.object({
+  application_id: z.string(),
+  name: z.string(),
+  edition: z.string().nullable(),
+  usage_name: z.string(),
+  type: z.string(),
+  measurement_unit: z.string(),
+  infra_id: z.string().optional(),
+  tenant_uuid: z.string().optional(),
+  range_start: acronisTimestamp,
+  absolute_value: z.number().optional(),
+  value: z.number(),
+  offering_item: z.object({ status: z.number().int(), quota: quotaSchema.optional() }).optional(),
+});
+export type Usage = z.infer<typeof usageSchema>;
+
+/**
+ * GET /tenants/{id}/usages. Refreshed by the platform every 5–6 h: fine for a dashboard,
+ * not for billing, which should use reports (ACRONIS-API.md §8).
+ */
+export async function getTenantUsages(
+  api: AcronisTransport,
+  tenantId: string,
+  query: { usageNames?: string[]; editions?: string[] } = {},
+): Promise<Usage[]> {
+  const list = await api.json(
+    {
+      method: 'GET',
+      path: `/tenants/${encodeURIComponent(tenantId)}/usages`,
+      searchParams: { usage_names: query.usageNames?.join(','), editions: query.editions?.join(',') },
+    },
+    z.object({ items: z.array(usageSchema) }),
+  );
+  return list.items;
+}

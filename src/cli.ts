@@ -1,0 +1,50 @@
+import { Command, CommanderError } from 'commander';
+import { AcronisApiError } from './acronis/errors.js';
+import { registerCheckCommand } from './cli/check-command.js';
+import { registerSimCommand } from './cli/sim-command.js';
+import { ConfigError } from './config.js';
+import { RedisUnavailableError } from './redis.js';
+import { VERSION } from './version.js';
+
+/**
+ * The `acronis-onboard` command (DESIGN.md "CLI"). Exit codes: 0 done, 1 the work failed,
+ * 2 the configuration or the input is unusable.
+ */
+const program = new Command()
+  .name('acronis-onboard')
+  .description('Onboard an MSP\'s customers into Acronis Cyber Cloud')
+  .version(VERSION)
+  .exitOverride();
+
+registerSimCommand(program);
+registerCheckCommand(program);
+
+program
+  .command('demo')
+  .description('run the end-to-end demo (simulator, Redis, 350 customers)')
+  .action(() => {
+    console.log('The end-to-end demo is not built yet: it arrives with the onboarding pipeline.');
+    console.log('What works today:');
+    console.log('  npx acronis-onboard sim      # the Acronis API simulator, prints credentials');
+    console.log('  npx acronis-onboard check    # with ACRONIS_* set: Redis, token, partner tenant');
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = exitCodeFor(err);
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    return 2;
+  }
+  if (err instanceof RedisUnavailableError || err instanceof AcronisApiError) {
+    console.error(`acronis-onboard: ${err.message}`);
+    return 1;
+  }
+  console.error(err);
+  return 1;
+}

@@ -1,0 +1,95 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { FaultSchema, startSimulator, type Fault } from '../simulator/index.js';
+
+function integer(name: string, min: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    return number;
+  };
+}
+
+function positiveNumber(value: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new InvalidArgumentError('must be a number above 0');
+  return number;
+}
+
+/** `--fault KIND[:PROBABILITY]`, repeatable: `--fault 5xx:0.1 --fault commit-then-fail:0.02`. */
+function collectFault(value: string, previous: Fault[]): Fault[] {
+  const [kind, probability] = value.split(':');
+  const parsed = FaultSchema.safeParse({ kind, ...(probability !== undefined ? { probability: Number(probability) } : {}) });
+  if (!parsed.success) {
+    throw new InvalidArgumentError(`"${value}" is not KIND[:PROBABILITY] with KIND one of 5xx, 429, hang, reset, commit-then-fail and PROBABILITY in 0..1`);
+  }
+  return [...previous, parsed.data];
+}
+
+interface SimCommandOptions {
+  port: number;
+  host: string;
+  latency?: number;
+  jitter?: number;
+  rateLimit?: number;
+  tokenTtl?: number;
+  fault: Fault[];
+  validateResponses?: boolean;
+  seed?: string;
+}
+
+/**
+ * `acronis-onboard sim`: the Acronis API simulator in the foreground. It prints its fake
+ * credentials on purpose — that is what a developer needs to point the service at it.
+ */
+export function registerSimCommand(program: Command): void {
+  program
+    .command('sim')
+    .description('run the Acronis Account Management API v2 simulator and print its credentials')
+    .option('--port <port>', 'port to listen on (0 = any free port)', integer('--port', 0), 4010)
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--latency <ms>', 'base latency of every /api/2 answer', integer('--latency', 0))
+    .option('--jitter <ms>', 'random extra latency, 0..ms', integer('--jitter', 0))
+    .option('--rate-limit <n>', 'requests per second over all callers; above it 429 + Retry-After', positiveNumber)
+    .option('--token-ttl <s>', 'access token lifetime in seconds (default 7200)', integer('--token-ttl', 1))
+    .option('--fault <kind:prob>', 'inject a fault: 5xx, 429, hang, reset or commit-then-fail, with a probability (repeatable)', collectFault, [])
+    .option('--validate-responses', 'check every answer against the OpenAPI schemas; see GET /__sim/stats')
+    .option('--seed <text>', 'derive ids and secrets from this text, so restarts keep the same credentials')
+    .action(async (options: SimCommandOptions) => {
+      const sim = await startSimulator({
+        port: options.port,
+        host: options.host,
+        ...(options.latency !== undefined ? { latencyMs: options.latency } : {}),
+        ...(options.jitter !== undefined ? { jitterMs: options.jitter } : {}),
+        ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
+        ...(options.tokenTtl !== undefined ? { tokenTtlSeconds: options.tokenTtl } : {}),
+        ...(options.fault.length > 0 ? { faults: options.fault } : {}),
+        ...(options.validateResponses ? { validateResponses: true } : {}),
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      });
+      const { seed } = sim;
+      console.log(`Acronis API simulator listening on ${sim.url} (API at ${sim.url}/api/2)`);
+      console.log('');
+      console.log(`Partner tenant    ${seed.partnerName} (${seed.partnerTenantId})`);
+      console.log(`API client id     ${seed.clientId}`);
+      console.log(`API client secret ${seed.clientSecret}`);
+      console.log(`Admin login       ${seed.adminLogin}`);
+      console.log(`Admin password    ${seed.adminPassword}`);
+      for (const infra of seed.infras) console.log(`Storage           ${infra.name} (${infra.id})`);
+      console.log('');
+      console.log(`export ACRONIS_BASE_URL=${sim.url}`);
+      console.log(`export ACRONIS_CLIENT_ID=${seed.clientId}`);
+      console.log(`export ACRONIS_CLIENT_SECRET=${seed.clientSecret}`);
+      console.log('');
+      console.log(`Inspect: ${sim.url}/__sim/state, ${sim.url}/__sim/stats, ${sim.url}/__sim/config (PUT to change). Ctrl-C stops.`);
+
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void sim.close().then(resolve);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,88 @@
+import { config as loadDotenv } from 'dotenv';
+import { z } from 'zod';
+
+/**
+ * The environment contract (DESIGN.md "Environment"). This is the only module that reads
+ * process.env: everything else receives the parsed, frozen `Config`.
+ */
+
+// A line `FOO=` in a .env file means "not set", not "set to the empty string".
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+const withDefault = <T extends z.ZodType>(schema: T, fallback: z.input<T>) =>
+  z.preprocess((v) => (v === undefined || (typeof v === 'string' && v.trim() === '') ? fallback : v), schema);
+
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://eu2-cloud.acronis.com' })
+  // The contract names the data-centre URL; people often paste the API base instead.
+  .transform((u) => u.replace(/\/+$/, '').replace(/\/api\/2$/, ''));
+
+const secretsKey = z.string().refine((v) => Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(v), {
+  error: 'must be 32 random bytes in base64 (openssl rand -base64 32)',
+});
+
+export const EnvSchema = z.object({
+  REDIS_URL: withDefault(z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }), 'redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: withDefault(
+    z.string().regex(/^[A-Za-z0-9_.{}-]+$/, 'may hold only letters, digits and _ . - { }'),
+    'onboard',
+  ),
+  ACRONIS_BASE_URL: optional(httpUrl),
+  ACRONIS_CLIENT_ID: optional(z.string().min(1)),
+  ACRONIS_CLIENT_SECRET: optional(z.string().min(1)),
+  ACRONIS_PARENT_TENANT_ID: optional(z.uuid({ error: 'must be a tenant UUID' })),
+  ACRONIS_RATE_LIMIT: withDefault(z.coerce.number({ error: 'must be a number' }).positive('must be above 0'), 10),
+  /** Extension: per-request timeout of Acronis calls, so a hung connection fails the attempt. */
+  ACRONIS_TIMEOUT_MS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(100), 30_000),
+  WORKER_CONCURRENCY: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(1).max(1000), 16),
+  ONBOARDING_PROFILE: optional(z.string().min(1)),
+  WEBHOOK_SECRET: optional(z.string().min(16, 'must be at least 16 characters')),
+  DASHBOARD_USER: optional(z.string().min(1)),
+  DASHBOARD_PASSWORD: optional(z.string().min(8, 'must be at least 8 characters')),
+  SECRETS_KEY: optional(secretsKey),
+  PORT: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(0).max(65535), 3000),
+  HOST: withDefault(z.string().min(1), '127.0.0.1'),
+  LOG_LEVEL: withDefault(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+});
+
+export type Config = Readonly<z.infer<typeof EnvSchema>>;
+export type ConfigKey = keyof Config;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly { variable: string; reason: string }[]) {
+    super(
+      `Configuration is not usable:\n${problems.map((p) => `  ${p.variable}: ${p.reason}`).join('\n')}\n` +
+        'Set these in the environment or in a .env file (see README "Configuration").',
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment (after loading .env) into a frozen Config, or throws a ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = readProcessEnv()): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(environment)'), reason: issue.message })),
+    );
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** Commands state which optional variables they need; a missing one stops them with its name. */
+export function requireConfig<K extends ConfigKey>(
+  config: Config,
+  keys: readonly K[],
+  purpose: string,
+): Config & { readonly [P in K]-?: NonNullable<Config[P]> } {
+  const missing = keys.filter((k) => config[k] === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(missing.map((k) => ({ variable: k, reason: `is required ${purpose}` })));
+  }
+  return config as Config & { readonly [P in K]-?: NonNullable<Config[P]> };
+}
+
+function readProcessEnv(): Record<string, string | undefined> {
+  loadDotenv({ quiet: true });
+  return process.env;
+}

@@ -1,0 +1,138 @@
+/**
+ * The fixed parts of the simulated cloud: applications (services), storage infrastructure
+ * and the offering items the seeded partner sells.
+ */
+
+export const BACKUP_APPLICATION_ID = '6e6d758d-8e74-3ae3-ac84-50eb0dff12eb';
+export const PLATFORM_APPLICATION_ID = '7459244f-68f3-3bf4-9f53-5f63ecc1d91f';
+export const FILES_CLOUD_APPLICATION_ID = 'dfd85a5f-a464-32ab-81fd-99bcc66a070f';
+export const NOTARY_APPLICATION_ID = 'a9c5ff5d-2e1f-3c0c-8d64-6d6e0a4f3d9b';
+
+export type OfferingItemType = 'count' | 'feature' | 'infra';
+export type MeasurementUnit = 'bytes' | 'quantity' | 'seconds' | 'n/a';
+
+export interface Application {
+  id: string;
+  name: string;
+  type: 'backup' | 'files_cloud' | 'platform' | 'notary';
+  api_base_url: string;
+}
+
+export interface CatalogueItem {
+  applicationId: string;
+  name: string;
+  edition: string | null;
+  usageName: string;
+  type: OfferingItemType;
+  measurementUnit: MeasurementUnit;
+  infraId?: string;
+}
+
+/** The fixed ids are documented (ACRONIS-API.md §4.1); notary's is made up. */
+export const APPLICATIONS: Application[] = [
+  { id: BACKUP_APPLICATION_ID, name: 'Cyber Protection', type: 'backup', api_base_url: '/api/backup' },
+  { id: PLATFORM_APPLICATION_ID, name: 'Platform', type: 'platform', api_base_url: '/api/2' },
+  { id: FILES_CLOUD_APPLICATION_ID, name: 'File Sync & Share', type: 'files_cloud', api_base_url: '/fc' },
+  { id: NOTARY_APPLICATION_ID, name: 'Notary', type: 'notary', api_base_url: '/api/notary' },
+];
+
+/** The platform application is always on and cannot be disabled (ACRONIS-API.md §4.1). */
+export const ALWAYS_ON_APPLICATIONS = [PLATFORM_APPLICATION_ID];
+
+/**
+ * Editions the platform knows (ACRONIS-API.md §4.5). An edition outside this list answers
+ * 400, e.g. PYX's typo `pck_per_gigabite`.
+ */
+export const KNOWN_EDITIONS = new Set([
+  'pck_per_workload',
+  'pck_per_gigabyte',
+  'fss_legacy',
+  'fss_per_gigabyte',
+  'fss_per_user',
+  'per_workload',
+  'per_gigabyte',
+  'standard',
+  'advanced',
+  'disaster_recovery',
+  'cyber_protect_std',
+  'cyber_protect_adv',
+  'cyber_protect_dre',
+]);
+
+export interface InfraSeed {
+  name: string;
+  locationName: string;
+  capabilities: ('backup' | 'disaster_recovery' | 'files_cloud' | 'vcd')[];
+}
+
+export const INFRA_SEEDS: InfraSeed[] = [
+  { name: 'Cloud Storage EU', locationName: 'Europe (Frankfurt)', capabilities: ['backup'] },
+  { name: 'Cloud Storage US', locationName: 'United States (Boston)', capabilities: ['backup'] },
+];
+
+const count = (applicationId: string, name: string, edition: string | null, usageName: string): CatalogueItem => ({
+  applicationId,
+  name,
+  edition,
+  usageName,
+  type: 'count',
+  measurementUnit: 'quantity',
+});
+
+/**
+ * Per edition the same workloads under the edition's prefix (ACRONIS-API.md §4.5):
+ * `pw_base_` for pck_per_workload, `pg_base_` for pck_per_gigabyte, none for legacy
+ * `standard`; `usage_name` drops the prefix. Every storage item exists once per infra.
+ */
+export function buildCatalogue(infraIds: string[]): CatalogueItem[] {
+  const items: CatalogueItem[] = [];
+  const editions: [string, string][] = [
+    ['pck_per_workload', 'pw_base_'],
+    ['pck_per_gigabyte', 'pg_base_'],
+    ['standard', ''],
+  ];
+  for (const [edition, prefix] of editions) {
+    for (const workload of ['workstations', 'servers', 'vms', 'mobiles']) {
+      items.push(count(BACKUP_APPLICATION_ID, `${prefix}${workload}`, edition, workload));
+    }
+    if (edition !== 'standard') {
+      items.push(count(BACKUP_APPLICATION_ID, `${prefix}m365_seats`, edition, 'm365_seats'));
+      items.push(count(BACKUP_APPLICATION_ID, `${prefix}m365_mailboxes`, edition, 'm365_mailboxes'));
+    }
+    for (const infraId of infraIds) {
+      items.push({
+        applicationId: BACKUP_APPLICATION_ID,
+        name: `${prefix}storage`,
+        edition,
+        usageName: 'storage',
+        type: 'infra',
+        measurementUnit: 'bytes',
+        infraId,
+      });
+    }
+  }
+  // Editionless items are never filtered out by `edition` (ACRONIS-API.md §4.3).
+  items.push({
+    applicationId: BACKUP_APPLICATION_ID,
+    name: 'local_storage',
+    edition: null,
+    usageName: 'local_storage',
+    type: 'feature',
+    measurementUnit: 'n/a',
+  });
+  items.push({
+    applicationId: BACKUP_APPLICATION_ID,
+    name: 'compute_points',
+    edition: null,
+    usageName: 'compute_points',
+    type: 'count',
+    measurementUnit: 'seconds',
+  });
+  items.push(count(NOTARY_APPLICATION_ID, 'notarizations', null, 'notarizations'));
+  items.push(count(NOTARY_APPLICATION_ID, 'esignatures', null, 'esignatures'));
+  return items;
+}
+
+export function itemKey(name: string, infraId: string | null | undefined): string {
+  return infraId ? `${name}|${infraId}` : name;
+}

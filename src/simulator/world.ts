@@ -1,0 +1,571 @@
+import { createHash } from 'node:crypto';
+import {
+  ALWAYS_ON_APPLICATIONS,
+  APPLICATIONS,
+  BACKUP_APPLICATION_ID,
+  INFRA_SEEDS,
+  buildCatalogue,
+  itemKey,
+  type CatalogueItem,
+} from './catalogue.js';
+import { forbidden, notFound, PlatformCode, SimError } from './errors.js';
+import type { IdSource } from './ids.js';
+
+/**
+ * The simulated cloud's state: plain records in maps, the seeded world, and the lookups
+ * every route needs (subtree membership, the items a tenant effectively has). Business rules
+ * of one endpoint live with its route; rules shared by several live here.
+ */
+
+export type TenantKind = 'root' | 'partner' | 'folder' | 'customer' | 'unit';
+
+export interface ContactRecord {
+  id: string;
+  createdAt: number;
+  updatedAt: number;
+  /** The contact fields as sent (contactPut / userPost.contact). */
+  fields: Record<string, unknown>;
+}
+
+export interface TenantRecord {
+  id: string;
+  /** The numeric id older APIs use; registration tokens and usages show it (ACRONIS-API.md §7, §8). */
+  legacyId: number;
+  /** Creation order, the stable sort key of cursor paging. */
+  seq: number;
+  version: number;
+  name: string;
+  kind: TenantKind;
+  parentId: string | null;
+  enabled: boolean;
+  customerType: string;
+  customerId: string | null;
+  internalTag: string | null;
+  language: string;
+  ownerId: string | null;
+  defaultIdpId: string;
+  brandId: number | null;
+  brandUuid: string;
+  updateLock: { enabled: boolean; ownerId: string | null };
+  ancestralAccess: boolean;
+  enhancedSecurity: boolean;
+  mfaStatus: 'disabled' | 'forcibly_disabled' | 'setup_required' | 'enabled';
+  contact: ContactRecord;
+  createdAt: number;
+  updatedAt: number;
+  deletedAt: number | null;
+}
+
+export interface UserRecord {
+  id: string;
+  version: number;
+  tenantId: string;
+  login: string;
+  passwordHash: string | null;
+  activated: boolean;
+  enabled: boolean;
+  language: string;
+  businessTypes: string[];
+  notifications: string[];
+  contact: ContactRecord;
+  externalId: string | null;
+  idpId: string;
+  personalTenantId: string | null;
+  mfaStatus: 'disabled' | 'forcibly_disabled' | 'setup_required' | 'enabled';
+  createdAt: number;
+  updatedAt: number;
+  deletedAt: number | null;
+  /** When POST /users/{id}/send-activation-email last queued a mail (the user stays not activated). */
+  activationEmailSentAt: number | null;
+}
+
+export interface ClientRecord {
+  clientId: string;
+  secret: string;
+  tenantId: string;
+  type: 'api_client' | 'managed_client';
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
+  data: Record<string, unknown>;
+  redirectUris: string[] | null;
+  originId: string | null;
+  registrationAccessToken: string;
+  createdAt: number;
+  createdBy: string;
+  lastAccessAt: number | null;
+  lastAccessFromIp: string | null;
+  status: 'enabled' | 'disabled';
+}
+
+export type TokenSubject = { kind: 'client'; clientId: string } | { kind: 'user'; userId: string };
+
+export interface AccessTokenRecord {
+  subject: TokenSubject;
+  issuedAt: number;
+  expiresAt: number;
+  /** revokeTokens() bumps the world's generation; older tokens answer 401. */
+  generation: number;
+}
+
+export interface Quota {
+  value: number | null;
+  overage: number | null;
+  version: number;
+}
+
+export interface ItemState {
+  status: 0 | 1;
+  quota: Quota | null;
+  updatedAt: number;
+}
+
+export interface EffectiveItem {
+  item: CatalogueItem;
+  status: 0 | 1;
+  quota: Quota | null;
+  updatedAt: number;
+}
+
+export interface PricingRecord {
+  mode: 'trial' | 'production' | 'suspended';
+  currency: string | null;
+  version: number;
+  productionStartDate: number | null;
+}
+
+export interface AccessPolicyRecord {
+  id: string;
+  version: number;
+  trusteeId: string;
+  trusteeType: 'user';
+  issuerId: string;
+  tenantId: string;
+  roleId: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface RegistrationTokenRecord {
+  id: number;
+  token: string;
+  tenantId: string;
+  createdAt: number;
+  expiresAt: number;
+  scopes: string[];
+  deletedAt: number | null;
+}
+
+export interface StoredReportRecord {
+  id: string;
+  format: string;
+  createdAt: number;
+  gzip: Buffer;
+}
+
+export interface ReportRecord {
+  id: string;
+  version: number;
+  resultAction: 'save' | 'send';
+  recipients: string[];
+  parameters: Record<string, unknown> & { tenant_id: string; formats: string[] };
+  schedule: { enabled: boolean; type: 'once' | 'monthly' };
+  generationDate: string;
+  createdAt: number;
+  /** GET …/stored calls so far: the first answers in_progress (ACRONIS-API.md §8). */
+  polls: number;
+  stored: StoredReportRecord[];
+}
+
+export interface InfraRecord {
+  id: string;
+  name: string;
+  ownerTenantId: string;
+  locationId: string;
+  locationName: string;
+  capabilities: ('backup' | 'disaster_recovery' | 'files_cloud' | 'vcd')[];
+  url: string;
+  backendType: string | null;
+  version: number;
+}
+
+export type Caller =
+  | { kind: 'client'; clientId: string; tenantId: string }
+  | { kind: 'user'; userId: string; tenantId: string };
+
+export interface SimulatorSeed {
+  partnerTenantId: string;
+  partnerName: string;
+  clientId: string;
+  clientSecret: string;
+  adminLogin: string;
+  adminPassword: string;
+  backupApplicationId: string;
+  infras: { id: string; name: string; locationId: string; capabilities: string[] }[];
+}
+
+/** The platform's default identity provider (DOC examples). */
+export const DEFAULT_IDP_ID = '11111111-1111-1111-1111-111111111111';
+
+export function hashPassword(password: string): string {
+  return createHash('sha256').update(`acronis-sim:${password}`).digest('hex');
+}
+
+export class World {
+  readonly tenants = new Map<string, TenantRecord>();
+  readonly users = new Map<string, UserRecord>();
+  readonly clients = new Map<string, ClientRecord>();
+  readonly tokens = new Map<string, AccessTokenRecord>();
+  readonly itemStates = new Map<string, Map<string, ItemState>>();
+  readonly pricing = new Map<string, PricingRecord>();
+  readonly accessPolicies = new Map<string, AccessPolicyRecord[]>();
+  readonly registrationTokens: RegistrationTokenRecord[] = [];
+  readonly reports = new Map<string, ReportRecord>();
+  /** Explicit application bindings (POST …/bindings/tenants/{id}). */
+  readonly appBindings = new Map<string, Set<string>>();
+  readonly infras: InfraRecord[];
+  readonly catalogue: CatalogueItem[];
+  readonly rootTenantId: string;
+  readonly seed: SimulatorSeed;
+  tokenGeneration = 0;
+  /** parent id → child ids, so hierarchy walks do not scan every tenant. */
+  private readonly childIds = new Map<string, Set<string>>();
+
+  private nextSeq = 1;
+  private nextLegacyId = 1_415_032;
+  private nextRegistrationTokenId = 1;
+  private lastVersionStamp = 0;
+
+  constructor(readonly ids: IdSource) {
+    const now = this.now();
+    this.rootTenantId = this.addTenant({ name: 'Simulated Cloud', kind: 'root', parentId: null }, now).id;
+    this.infras = INFRA_SEEDS.map((seed) => {
+      const id = ids.uuid();
+      return {
+        id,
+        name: seed.name,
+        ownerTenantId: this.rootTenantId,
+        locationId: ids.uuid(),
+        locationName: seed.locationName,
+        capabilities: seed.capabilities,
+        url: `acronis+fes://storage-${id.slice(0, 8)}.sim.acronis.local:44445`,
+        backendType: 'fes',
+        version: 1,
+      };
+    });
+    this.catalogue = buildCatalogue(this.infras.map((infra) => infra.id));
+
+    const partner = this.addTenant({ name: 'Simulated Partner', kind: 'partner', parentId: this.rootTenantId }, now);
+    // The partner sells everything, without limits.
+    const partnerItems = new Map<string, ItemState>();
+    for (const item of this.catalogue) {
+      partnerItems.set(itemKey(item.name, item.infraId), { status: 1, quota: { value: null, overage: null, version: 0 }, updatedAt: now });
+    }
+    this.itemStates.set(partner.id, partnerItems);
+
+    const adminPassword = `Sim-${ids.hex(4)}-Pw1!`;
+    const admin = this.addUser({ tenantId: partner.id, login: 'sim-partner-admin', email: 'partner-admin@sim.example' }, now);
+    admin.passwordHash = hashPassword(adminPassword);
+    admin.activated = true;
+    this.accessPolicies.set(admin.id, [
+      {
+        id: ids.uuid(),
+        version: 1,
+        trusteeId: admin.id,
+        trusteeType: 'user',
+        issuerId: admin.id,
+        tenantId: partner.id,
+        roleId: 'partner_admin',
+        createdAt: now,
+        updatedAt: now,
+      },
+    ]);
+
+    const client = this.addClient(
+      { tenantId: partner.id, type: 'api_client', tokenEndpointAuthMethod: 'client_secret_basic', data: { client_name: 'simulator' } },
+      admin.id,
+      now,
+    );
+
+    this.seed = {
+      partnerTenantId: partner.id,
+      partnerName: partner.name,
+      clientId: client.clientId,
+      clientSecret: client.secret,
+      adminLogin: admin.login,
+      adminPassword,
+      backupApplicationId: BACKUP_APPLICATION_ID,
+      infras: this.infras.map((infra) => ({ id: infra.id, name: infra.name, locationId: infra.locationId, capabilities: [...infra.capabilities] })),
+    };
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  /** Quota and pricing versions are ms epochs (ACRONIS-API.md §9.5); kept strictly growing. */
+  versionStamp(): number {
+    this.lastVersionStamp = Math.max(this.now(), this.lastVersionStamp + 1);
+    return this.lastVersionStamp;
+  }
+
+  newContact(fields: Record<string, unknown>, now: number): ContactRecord {
+    return { id: this.ids.uuid(), createdAt: now, updatedAt: now, fields: { ...fields } };
+  }
+
+  addTenant(
+    input: Partial<TenantRecord> & { name: string; kind: TenantKind; parentId: string | null; contactFields?: Record<string, unknown> },
+    now: number,
+  ): TenantRecord {
+    const parent = input.parentId ? this.tenants.get(input.parentId) : undefined;
+    const { contactFields, ...rest } = input;
+    const tenant: TenantRecord = {
+      id: this.ids.uuid(),
+      legacyId: this.nextLegacyId++,
+      seq: this.nextSeq++,
+      version: 1,
+      enabled: true,
+      customerType: 'default',
+      customerId: null,
+      internalTag: null,
+      language: 'en',
+      ownerId: null,
+      defaultIdpId: DEFAULT_IDP_ID,
+      brandId: parent?.brandId ?? 3579,
+      brandUuid: parent?.brandUuid ?? this.ids.uuid(),
+      updateLock: { enabled: false, ownerId: null },
+      ancestralAccess: true,
+      enhancedSecurity: false,
+      mfaStatus: 'disabled',
+      contact: this.newContact(contactFields ?? {}, now),
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+      ...rest,
+    };
+    this.tenants.set(tenant.id, tenant);
+    if (tenant.parentId) this.linkChild(tenant.parentId, tenant.id);
+    this.pricing.set(tenant.id, initialPricing(tenant.kind, now, this.versionStamp()));
+    return tenant;
+  }
+
+  addUser(input: { tenantId: string; login: string; email: string; contactFields?: Record<string, unknown> }, now: number): UserRecord {
+    const user: UserRecord = {
+      id: this.ids.uuid(),
+      version: 1,
+      tenantId: input.tenantId,
+      login: input.login,
+      passwordHash: null,
+      activated: false,
+      enabled: true,
+      language: 'en',
+      businessTypes: [],
+      notifications: ['quota', 'reports', 'backup_daily_report'],
+      contact: this.newContact({ email: input.email, ...input.contactFields }, now),
+      externalId: null,
+      idpId: DEFAULT_IDP_ID,
+      personalTenantId: null,
+      mfaStatus: 'disabled',
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+      activationEmailSentAt: null,
+    };
+    this.users.set(user.id, user);
+    return user;
+  }
+
+  addClient(
+    input: Pick<ClientRecord, 'tenantId' | 'type' | 'tokenEndpointAuthMethod' | 'data'> & Partial<Pick<ClientRecord, 'redirectUris' | 'originId'>>,
+    createdBy: string,
+    now: number,
+  ): ClientRecord {
+    const client: ClientRecord = {
+      clientId: this.ids.uuid(),
+      secret: this.ids.hex(16),
+      redirectUris: null,
+      originId: null,
+      registrationAccessToken: this.ids.base64url(24),
+      createdAt: now,
+      createdBy,
+      lastAccessAt: null,
+      lastAccessFromIp: null,
+      status: 'enabled',
+      ...input,
+    };
+    this.clients.set(client.clientId, client);
+    return client;
+  }
+
+  nextRegistrationTokenNumber(): number {
+    return this.nextRegistrationTokenId++;
+  }
+
+  // ---- hierarchy ----
+
+  ancestors(tenantId: string): TenantRecord[] {
+    const out: TenantRecord[] = [];
+    let current = this.tenants.get(tenantId);
+    while (current?.parentId) {
+      const parent = this.tenants.get(current.parentId);
+      if (!parent) break;
+      out.push(parent);
+      current = parent;
+    }
+    return out;
+  }
+
+  isInSubtree(tenantId: string, rootId: string): boolean {
+    return tenantId === rootId || this.ancestors(tenantId).some((t) => t.id === rootId);
+  }
+
+  private linkChild(parentId: string, childId: string): void {
+    let ids = this.childIds.get(parentId);
+    if (!ids) {
+      ids = new Set();
+      this.childIds.set(parentId, ids);
+    }
+    ids.add(childId);
+  }
+
+  /** Moves a tenant under another parent (PUT /tenants/{id} with `parent_id`). */
+  moveTenant(tenant: TenantRecord, parentId: string): void {
+    if (tenant.parentId) this.childIds.get(tenant.parentId)?.delete(tenant.id);
+    tenant.parentId = parentId;
+    this.linkChild(parentId, tenant.id);
+  }
+
+  /** Children in creation order. */
+  children(tenantId: string, includeDeleted = false): TenantRecord[] {
+    const out: TenantRecord[] = [];
+    for (const id of this.childIds.get(tenantId) ?? []) {
+      const child = this.tenants.get(id);
+      if (child && (includeDeleted || child.deletedAt === null)) out.push(child);
+    }
+    return out;
+  }
+
+  /** The subtree in level order (root first), as GET /tenants?subtree_root_id= sorts it. */
+  subtree(rootId: string, includeDeleted = false): { tenant: TenantRecord; level: number }[] {
+    const root = this.tenants.get(rootId);
+    if (!root) return [];
+    const out = [{ tenant: root, level: 0 }];
+    for (let i = 0; i < out.length; i++) {
+      const { tenant, level } = out[i] as { tenant: TenantRecord; level: number };
+      for (const child of this.children(tenant.id, includeDeleted)) out.push({ tenant: child, level: level + 1 });
+    }
+    return out;
+  }
+
+  /** A tenant the caller may see: 404 when missing or deleted (unless allowed), 403 outside its subtree. */
+  visibleTenant(caller: Caller, tenantId: string, options: { allowDeleted?: boolean } = {}): TenantRecord {
+    const tenant = this.tenants.get(tenantId);
+    if (!tenant || (tenant.deletedAt !== null && !options.allowDeleted)) {
+      throw new SimError(404, PlatformCode.tenantNotFound, 'Tenant not found', `Tenant "${tenantId}" not found`);
+    }
+    if (!this.isInSubtree(tenant.id, caller.tenantId)) {
+      throw new SimError(403, PlatformCode.accessDenied, 'Access denied', `Tenant "${tenantId}" is outside the caller's hierarchy`);
+    }
+    return tenant;
+  }
+
+  visibleUser(caller: Caller, userId: string, options: { allowDeleted?: boolean } = {}): UserRecord {
+    const user = this.users.get(userId);
+    if (!user || (user.deletedAt !== null && !options.allowDeleted)) throw notFound(`User "${userId}" not found`);
+    if (!this.isInSubtree(user.tenantId, caller.tenantId)) throw forbidden(`User "${userId}" is outside the caller's hierarchy`);
+    return user;
+  }
+
+  /** Disabled when the tenant or any ancestor is disabled (kb.acronis.com/content/59556). */
+  isEffectivelyEnabled(tenantId: string): boolean {
+    const tenant = this.tenants.get(tenantId);
+    if (!tenant || tenant.deletedAt !== null || !tenant.enabled) return false;
+    return this.ancestors(tenantId).every((t) => t.enabled && t.deletedAt === null);
+  }
+
+  /** Platform-wide, case-insensitive (ACRONIS-API.md §6.1). */
+  userByLogin(login: string): UserRecord | undefined {
+    const wanted = login.toLowerCase();
+    for (const user of this.users.values()) if (user.deletedAt === null && user.login.toLowerCase() === wanted) return user;
+    return undefined;
+  }
+
+  // ---- offering items ----
+
+  ownItemState(tenantId: string, key: string): ItemState | undefined {
+    return this.itemStates.get(tenantId)?.get(key);
+  }
+
+  setItemState(tenantId: string, key: string, state: ItemState): void {
+    let states = this.itemStates.get(tenantId);
+    if (!states) {
+      states = new Map();
+      this.itemStates.set(tenantId, states);
+    }
+    states.set(key, state);
+  }
+
+  /**
+   * Status of an item on a tenant. The root has everything; others have what they enabled.
+   * A personal (unit) tenant mirrors its parent: assigning a role copies the tenant's items
+   * to it (ACRONIS-API.md §6.3) and its items cannot be toggled (§4.4).
+   */
+  itemStatus(tenant: TenantRecord, item: CatalogueItem): 0 | 1 {
+    if (tenant.kind === 'root') return 1;
+    const own = this.ownItemState(tenant.id, itemKey(item.name, item.infraId));
+    if (own) return own.status;
+    if (tenant.kind === 'unit' && tenant.parentId) {
+      const parent = this.tenants.get(tenant.parentId);
+      return parent ? this.itemStatus(parent, item) : 0;
+    }
+    return 0;
+  }
+
+  /** Whether the tenant's parent offers the item, i.e. the tenant may enable it (code 1021 otherwise). */
+  parentOffers(tenant: TenantRecord, item: CatalogueItem): boolean {
+    if (!tenant.parentId) return true;
+    const parent = this.tenants.get(tenant.parentId);
+    return parent ? this.itemStatus(parent, item) === 1 : false;
+  }
+
+  /** The items listed for a tenant: what its parent offers plus what it has itself, in catalogue order. */
+  effectiveItems(tenant: TenantRecord): EffectiveItem[] {
+    const out: EffectiveItem[] = [];
+    for (const item of this.catalogue) {
+      const own = this.ownItemState(tenant.id, itemKey(item.name, item.infraId));
+      if (tenant.kind !== 'root' && !own && !this.parentOffers(tenant, item)) continue;
+      const status = this.itemStatus(tenant, item);
+      out.push({
+        item,
+        status,
+        // Disabled items have no quota (DOC/acct/offering-items/changing-quotas).
+        quota: status === 1 ? (own?.quota ?? { value: null, overage: null, version: 0 }) : null,
+        updatedAt: own?.updatedAt ?? tenant.createdAt,
+      });
+    }
+    return out;
+  }
+
+  catalogueItem(applicationId: string, name: string, infraId: string | undefined): CatalogueItem | undefined {
+    return this.catalogue.find((item) => item.applicationId === applicationId && item.name === name && (item.infraId ?? undefined) === infraId);
+  }
+
+  /** Applications on for a tenant: explicit bindings, the platform, and any with an enabled item (§4.1). */
+  enabledApplications(tenant: TenantRecord): string[] {
+    const on = new Set(this.appBindings.get(tenant.id) ?? []);
+    for (const id of ALWAYS_ON_APPLICATIONS) on.add(id);
+    for (const { item, status } of this.effectiveItems(tenant)) if (status === 1) on.add(item.applicationId);
+    return APPLICATIONS.map((a) => a.id).filter((id) => on.has(id));
+  }
+}
+
+/**
+ * Customers start in trial, partners (and everything else) in production (ACRONIS-API.md
+ * §3.1, §5). In trial, production_start_date is the automatic switch: the end of the
+ * creation month when created on the 1st, else the end of the next month (PYX).
+ */
+function initialPricing(kind: TenantKind, now: number, version: number): PricingRecord {
+  if (kind !== 'customer') return { mode: 'production', currency: null, version, productionStartDate: now };
+  const created = new Date(now);
+  const monthsAhead = created.getUTCDate() === 1 ? 1 : 2;
+  const switchAt = Date.UTC(created.getUTCFullYear(), created.getUTCMonth() + monthsAhead, 1) - 1000;
+  return { mode: 'trial', currency: null, version, productionStartDate: switchAt };
+}

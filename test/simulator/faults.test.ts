@@ -1,0 +1,177 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- API bodies are read loosely here */
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { simGet, simulatorApi, startTestSimulator, type RunningSimulator, type SimulatorApi } from '../helpers/simulator.js';
+
+let sim: RunningSimulator;
+let api: SimulatorApi;
+let partnerId: string;
+
+beforeAll(async () => {
+  sim = await startTestSimulator();
+  api = simulatorApi(sim);
+  partnerId = sim.seed.partnerTenantId;
+  await api.get(`/tenants/${partnerId}`); // the token is cached before the bursts
+});
+beforeEach(() => {
+  sim.resetStats();
+});
+afterEach(() => {
+  sim.configure({ faults: [], rateLimit: null, latencyMs: 0, jitterMs: 0 });
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+const tenantsNamed = (name: string) => sim.state().tenants.filter((t) => t.name === name && t.deleted_at === null);
+const newTenant = (name: string) => api.post('/tenants', { name, parent_id: partnerId, kind: 'customer' });
+
+/** A request whose connection dies: fetch rejects with a socket error. */
+async function expectReset(promise: Promise<unknown>) {
+  await expect(promise).rejects.toThrow(/fetch failed/);
+}
+
+describe('rate limit', () => {
+  it('answers 429 with Retry-After over the limit, and stats measure the arrival rate exactly', async () => {
+    sim.configure({ rateLimit: 5 });
+    const results = await Promise.all(Array.from({ length: 12 }, () => api.get(`/tenants/${partnerId}`)));
+    const limited = results.filter((r) => r.status === 429);
+    expect(results.filter((r) => r.status === 200)).toHaveLength(5);
+    expect(limited).toHaveLength(7);
+    for (const r of limited) {
+      expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(r.body.error).toMatchObject({ code: 429, domain: 'PlatformAccountServer' });
+    }
+    const stats = sim.stats();
+    expect(stats.maxRequestsPerSecond).toBe(12);
+    expect(stats.byEndpoint['GET /tenants/{tenant_id}']).toEqual({ 200: 5, 429: 7 });
+    expect(stats.total).toBe(12);
+  });
+
+  it('never limits /__sim', async () => {
+    sim.configure({ rateLimit: 1 });
+    await api.get(`/tenants/${partnerId}`);
+    for (let i = 0; i < 5; i++) expect((await fetch(`${sim.url}/__sim/stats`)).status).toBe(200);
+  });
+});
+
+describe('faults before the handler', () => {
+  it('5xx answers an errorScheme 500 (or the given status) and changes nothing', async () => {
+    const name = `Five ${randomUUID().slice(0, 8)}`;
+    sim.configure({ faults: [{ kind: '5xx', methods: ['POST'], path: '^/tenants$', times: 1 }] });
+    const failed = await newTenant(name);
+    expect(failed.status).toBe(500);
+    expect(failed.body.error.code).toBe(500);
+    expect(tenantsNamed(name)).toHaveLength(0);
+    expect((await newTenant(name)).status).toBe(201);
+    expect(sim.stats().byEndpoint['POST /tenants']).toEqual({ 201: 1, 500: 1 });
+    sim.configure({ faults: [{ kind: '5xx', status: 503, times: 1 }] });
+    expect((await api.get(`/tenants/${partnerId}`)).status).toBe(503);
+  });
+
+  it('429 answers with Retry-After', async () => {
+    sim.configure({ faults: [{ kind: '429', path: '^/tenants/\\{tenant_id\\}$', times: 1 }] });
+    const res = await api.get(`/tenants/${partnerId}`);
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect((await api.get(`/tenants/${partnerId}`)).status).toBe(200);
+  });
+
+  it('reset destroys the connection and is counted as "reset"', async () => {
+    const name = `Reset ${randomUUID().slice(0, 8)}`;
+    sim.configure({ faults: [{ kind: 'reset', methods: ['POST'], times: 1 }] });
+    await expectReset(newTenant(name));
+    expect(tenantsNamed(name)).toHaveLength(0);
+    expect(sim.stats().byEndpoint['POST /tenants']).toEqual({ reset: 1 });
+  });
+
+  it('hang holds the request until the client gives up; the socket is destroyed after hangMs', async () => {
+    sim.configure({ faults: [{ kind: 'hang', times: 1, hangMs: 300 }] });
+    const started = Date.now();
+    const aborted = fetch(`${sim.url}/api/2/tenants/${partnerId}`, { signal: AbortSignal.timeout(100) });
+    await expect(aborted).rejects.toThrow(/aborted|timeout/i);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(sim.stats().byEndpoint['GET /tenants/{tenant_id}']).toEqual({ reset: 1 });
+
+    sim.configure({ faults: [{ kind: 'hang', times: 1, hangMs: 100 }] });
+    await expectReset(api.get(`/tenants/${partnerId}`));
+  });
+
+  it('times uses the fault up and removes it from the config; probability 0 never fires', async () => {
+    sim.configure({ faults: [{ kind: '5xx', times: 2 }, { kind: '429', probability: 0 }] });
+    expect((await api.get(`/tenants/${partnerId}`)).status).toBe(500);
+    expect(sim.config().faults).toEqual([{ kind: '5xx', times: 1 }, { kind: '429', probability: 0 }]);
+    expect((await api.get(`/tenants/${partnerId}`)).status).toBe(500);
+    expect(sim.config().faults).toEqual([{ kind: '429', probability: 0 }]);
+    expect((await api.get(`/tenants/${partnerId}`)).status).toBe(200);
+  });
+
+  it('applies to /api/2 only, matching methods and the OAS route', async () => {
+    sim.configure({ faults: [{ kind: '5xx', methods: ['PUT'] }, { kind: '5xx', path: '^/users/check_login$' }] });
+    expect((await fetch(`${sim.url}/__sim/state`)).status).toBe(200);
+    expect((await api.get(`/tenants/${partnerId}`)).status).toBe(200);
+    expect((await api.get('/users/check_login?username=free-login')).status).toBe(500);
+  });
+});
+
+describe('commit-then-fail', () => {
+  it('commits the tenant, then answers 500: a naive retry makes a duplicate attempt that conflicts', async () => {
+    const name = `Commit ${randomUUID().slice(0, 8)}`;
+    sim.configure({ faults: [{ kind: 'commit-then-fail', path: '^/tenants$', times: 1 }] });
+    const res = await newTenant(name);
+    expect(res.status).toBe(500);
+    expect(tenantsNamed(name)).toHaveLength(1);
+    const retry = await newTenant(name);
+    expect(retry.status).toBe(409);
+    expect(tenantsNamed(name)).toHaveLength(1);
+  });
+
+  it('with drop: the change is committed and the connection is destroyed', async () => {
+    const name = `Drop ${randomUUID().slice(0, 8)}`;
+    sim.configure({ faults: [{ kind: 'commit-then-fail', drop: true, times: 1 }] });
+    await expectReset(newTenant(name));
+    expect(tenantsNamed(name)).toHaveLength(1);
+    expect(sim.stats().byEndpoint['POST /tenants']).toEqual({ reset: 1 });
+  });
+
+  it('never applies to GET', async () => {
+    sim.configure({ faults: [{ kind: 'commit-then-fail' }] });
+    expect((await api.get(`/tenants/${partnerId}`)).status).toBe(200);
+    expect(sim.config().faults).toHaveLength(1);
+  });
+});
+
+describe('/__sim/config', () => {
+  it('GET shows the options; PUT merges a partial patch at run time', async () => {
+    const put = await fetch(`${sim.url}/__sim/config`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ latencyMs: 150, faults: [{ kind: '5xx', times: 1 }] }),
+    });
+    expect(put.status).toBe(200);
+    const config = await simGet(sim, '/config');
+    expect(config).toMatchObject({ latencyMs: 150, tokenTtlSeconds: 7200, rateLimit: null, faults: [{ kind: '5xx', times: 1 }] });
+    const started = Date.now();
+    expect((await api.get(`/tenants/${partnerId}`)).status).toBe(500);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it('PUT answers 400 with the zod issues on a bad body', async () => {
+    for (const body of [{ latencyMs: -1 }, { faults: [{ kind: 'explode' }] }, { nope: true }, { faults: [{ kind: '5xx', path: '(' }] }]) {
+      const res = await fetch(`${sim.url}/__sim/config`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      const error = ((await res.json()) as any).error;
+      expect(error.code).toBe(400);
+      expect(error.details.info).toBeTypeOf('string');
+    }
+    expect(sim.config().latencyMs).toBe(0);
+  });
+
+  it('stats reset over HTTP; unknown routes are 404 errorScheme and counted', async () => {
+    await api.get('/no/such/thing');
+    expect(sim.stats().byEndpoint['GET /no/such/thing']).toEqual({ 404: 1 });
+    expect((await api.send('PATCH', `/tenants/${partnerId}`)).status).toBe(405);
+    expect((await fetch(`${sim.url}/__sim/stats/reset`, { method: 'POST' })).status).toBe(204);
+    expect(await simGet(sim, '/stats')).toMatchObject({ total: 0, byEndpoint: {}, maxRequestsPerSecond: 0 });
+  });
+});

@@ -1,0 +1,54 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const BIN = resolve(import.meta.dirname, '../../bin/acronis-onboard.js');
+const cwd = mkdtempSync(join(tmpdir(), 'acronis-onboard-sim-'));
+const env = { PATH: process.env.PATH ?? '', HOME: cwd };
+
+describe('acronis-onboard sim', () => {
+  it('prints the URL, the seed and the export lines, serves the API, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, [BIN, 'sim', '--port', '0', '--seed', 'cli-test', '--token-ttl', '60', '--fault', '5xx:0', '--validate-responses'], { cwd, env });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    try {
+      await new Promise<void>((ready, fail) => {
+        const timer = setTimeout(() => fail(new Error(`no export lines in time:\n${stdout}`)), 20_000);
+        child.stdout.on('data', () => {
+          if (stdout.includes('ACRONIS_CLIENT_SECRET=')) {
+            clearTimeout(timer);
+            ready();
+          }
+        });
+      });
+      const value = (name: string) => new RegExp(`export ${name}=(\\S+)`).exec(stdout)?.[1] as string;
+      const baseUrl = value('ACRONIS_BASE_URL');
+      const clientId = value('ACRONIS_CLIENT_ID');
+      const secret = value('ACRONIS_CLIENT_SECRET');
+      expect(stdout).toContain('Admin password');
+      const response = await fetch(`${baseUrl}/api/2/idp/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials',
+      });
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { expires_in: number }).expires_in).toBe(60);
+      const config = (await (await fetch(`${baseUrl}/__sim/config`)).json()) as Record<string, unknown>;
+      expect(config).toMatchObject({ validateResponses: true, seed: 'cli-test', faults: [{ kind: '5xx', probability: 0 }] });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it('refuses a malformed --fault with exit code 2', async () => {
+    const run = promisify(execFile);
+    const failure = await run(process.execPath, [BIN, 'sim', '--port', '0', '--fault', 'explode:2'], { cwd, env, timeout: 20_000 }).catch((e: { code: number; stderr: string }) => e);
+    expect((failure as { code: number }).code).toBe(2);
+    expect((failure as { stderr: string }).stderr).toContain('KIND[:PROBABILITY]');
+  });
+});

@@ -1,0 +1,150 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- API bodies are read loosely here */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simulatorApi, startTestSimulator, type RunningSimulator, type SimulatorApi } from '../helpers/simulator.js';
+
+let sim: RunningSimulator;
+let api: SimulatorApi;
+let partnerId: string;
+let customerId: string;
+
+const NIL = '00000000-0000-0000-0000-000000000000';
+const login = (label = 'user') => `${label}-${randomUUID().slice(0, 8)}`;
+
+beforeAll(async () => {
+  sim = await startTestSimulator({ validateResponses: true });
+  api = simulatorApi(sim);
+  partnerId = sim.seed.partnerTenantId;
+  customerId = (await api.post('/tenants', { name: 'Users Inc', parent_id: partnerId, kind: 'customer' })).body.id;
+});
+afterAll(async () => {
+  expect(sim.stats().responseViolations).toEqual([]);
+  await sim.close();
+});
+
+async function createUser(tenantId = customerId, name = login()) {
+  const res = await api.post('/users', { tenant_id: tenantId, login: name, contact: { email: `${name}@example.com`, firstname: 'Jo', lastname: 'Doe' } });
+  expect(res.status, res.text).toBe(200);
+  return res.body;
+}
+
+describe('GET /users/check_login', () => {
+  it('answers 204 when free, 409 when taken in any case and anywhere, 406 when malformed', async () => {
+    const name = login('Check');
+    expect((await api.get(`/users/check_login?username=${name}`)).status).toBe(204);
+    await createUser(customerId, name);
+    expect((await api.get(`/users/check_login?username=${name}`)).status).toBe(409);
+    expect((await api.get(`/users/check_login?username=${name.toUpperCase()}`)).status).toBe(409);
+    expect((await api.get(`/users/check_login?username=${sim.seed.adminLogin}`)).status).toBe(409);
+    for (const bad of ['ab', 'has space', 'émile', 'semi;colon']) {
+      const res = await api.get(`/users/check_login?username=${encodeURIComponent(bad)}`);
+      expect(res.status, bad).toBe(406);
+      expect(res.body.error.code).toBe(406);
+    }
+    expect((await api.get(`/users/check_login?username=${encodeURIComponent('first.last+tag@example.com')}`)).status).toBe(204);
+  });
+});
+
+describe('POST /users', () => {
+  it('answers 200 (not 201) with a not-activated user and a personal unit tenant owned by the user', async () => {
+    const user = await createUser();
+    expect(user).toMatchObject({ tenant_id: customerId, activated: false, enabled: true, version: 1, language: 'en' });
+    const personal = sim.state().tenants.find((t) => t.id === user.personal_tenant_id) as any;
+    expect(personal).toMatchObject({ kind: 'unit', owner_id: user.id, parent_id: customerId });
+    expect((await api.get(`/users/${user.id}`)).body.login).toBe(user.login);
+    expect((await api.get(`/tenants/${customerId}/users`)).body.items).toContain(user.id);
+  });
+
+  it('gives partner users no personal tenant', async () => {
+    expect((await createUser(partnerId)).personal_tenant_id).toBeNull();
+  });
+
+  it('refuses a taken login (409), a bad login (400 code 1033), unknown properties and a missing e-mail (400)', async () => {
+    const user = await createUser();
+    const taken = await api.post('/users', { tenant_id: customerId, login: user.login.toUpperCase(), contact: { email: 'x@y.z' } });
+    expect(taken.status).toBe(409);
+    const bad = await api.post('/users', { tenant_id: customerId, login: 'no spaces allowed', contact: { email: 'x@y.z' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe(1033);
+    const extra = await api.post('/users', { tenant_id: customerId, login: login(), contact: { email: 'x@y.z' }, role: 'admin' });
+    expect(extra.body.error.details.info).toContain("must NOT have additional property 'role'");
+    const noMail = await api.post('/users', { tenant_id: customerId, login: login(), contact: { firstname: 'x' } });
+    expect(noMail.body.error.details.info).toContain("must have required property 'email'");
+  });
+});
+
+describe('access policies', () => {
+  const policy = (user: any, extra: Record<string, unknown> = {}) => ({
+    id: NIL,
+    issuer_id: NIL,
+    role_id: 'company_admin',
+    tenant_id: customerId,
+    trustee_id: user.id,
+    trustee_type: 'user',
+    version: 0,
+    ...extra,
+  });
+
+  it('PUT replaces the whole set; GET shows it; {"items":[]} clears it', async () => {
+    const user = await createUser();
+    const res = await api.put(`/users/${user.id}/access_policies`, { items: [policy(user), policy(user, { role_id: 'backup_user', tenant_id: user.personal_tenant_id })] });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.items.map((p: any) => p.role_id).sort()).toEqual(['backup_user', 'company_admin']);
+    expect(res.body.items[0].id).not.toBe(NIL);
+    await api.put(`/users/${user.id}/access_policies`, { items: [policy(user)] });
+    expect((await api.get(`/users/${user.id}/access_policies`)).body.items.map((p: any) => p.role_id)).toEqual(['company_admin']);
+    await api.put(`/users/${user.id}/access_policies`, { items: [] });
+    expect(sim.state().accessPolicies[user.id]).toEqual([]);
+  });
+
+  it('enforces the documented values of each item', async () => {
+    const user = await createUser();
+    const cases: Record<string, unknown>[] = [
+      { id: randomUUID() },
+      { issuer_id: randomUUID() },
+      { version: 1 },
+      { trustee_type: 'client' },
+      { trustee_id: randomUUID() },
+      { tenant_id: partnerId },
+      { role_id: 'super_admin' },
+    ];
+    for (const extra of cases) {
+      const res = await api.put(`/users/${user.id}/access_policies`, { items: [policy(user, extra)] });
+      expect(res.status, JSON.stringify(extra)).toBe(400);
+    }
+  });
+});
+
+describe('activation', () => {
+  it('send-activation-email answers 204 and records the mail; the user stays not activated', async () => {
+    const user = await createUser();
+    const res = await api.post(`/users/${user.id}/send-activation-email`, {});
+    expect(res.status).toBe(204);
+    const stored = sim.state().users.find((u) => u.id === user.id) as any;
+    expect(stored.activation_email_sent_at).not.toBeNull();
+    expect(stored.activated).toBe(false);
+    expect((await api.send('POST', `/users/${user.id}/send-activation-email`)).status).toBe(204);
+  });
+
+  it('POST /users/{id}/password activates a sub-tenant user when an API client asks', async () => {
+    const user = await createUser();
+    expect((await api.post(`/users/${user.id}/password`, { password: 'Correct-Horse-9' })).status).toBe(204);
+    expect((await api.get(`/users/${user.id}`)).body.activated).toBe(true);
+    // The new password works for Basic auth.
+    const me = await api.get('/users/me', { authorization: api.basic(user.login, 'Correct-Horse-9') });
+    expect(me.body).toMatchObject({ id: user.id, tenant_kind: 'customer' });
+  });
+
+  it('refuses users of the caller’s own tenant and callers that are not API clients (403), and weak passwords (400)', async () => {
+    const partnerUser = await createUser(partnerId);
+    expect((await api.post(`/users/${partnerUser.id}/password`, { password: 'Correct-Horse-9' })).status).toBe(403);
+    const user = await createUser();
+    const asAdmin = await api.post(`/users/${user.id}/password`, { password: 'Correct-Horse-9' }, { authorization: api.basic(sim.seed.adminLogin, sim.seed.adminPassword) });
+    expect(asAdmin.status).toBe(403);
+    for (const weak of ['short1', 'password', 'abcdefghij', '1234567890']) {
+      expect((await api.post(`/users/${user.id}/password`, { password: weak })).status, weak).toBe(400);
+    }
+    expect((await api.post(`/users/${user.id}/password`, { password: 'Correct-Horse-9', hint: 'x' })).status).toBe(400);
+    expect((await api.get(`/users/${user.id}`)).body.activated).toBe(false);
+  });
+});
