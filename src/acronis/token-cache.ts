@@ -134,26 +134,25 @@ if redis.call('HGET', KEYS[1], 'fp') == ARGV[1] then return redis.call('DEL', KE
 return 0
 `;
 
-/** EVALSHA with a fallback to EVAL after a SCRIPT FLUSH or on a fresh server, without touching the shared client. */
-class LuaScript {
-  private readonly sha: string;
-  constructor(private readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex');
-  }
-  async run(redis: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
-    try {
-      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return redis.eval(this.source, keys.length, ...keys, ...args);
-    }
-  }
-}
+/**
+ * The scripts, registered on the client with ioredis' defineCommand (EVALSHA with the EVAL
+ * fallback after a SCRIPT FLUSH or on a fresh server). Registering twice is harmless.
+ */
+const SCRIPTS = {
+  tokenCacheAcquireOrRead: { numberOfKeys: 3, lua: ACQUIRE_OR_READ },
+  tokenCacheStoreAndRelease: { numberOfKeys: 2, lua: STORE_AND_RELEASE },
+  tokenCacheFailAndRelease: { numberOfKeys: 2, lua: FAIL_AND_RELEASE },
+  tokenCacheDeleteIfFingerprint: { numberOfKeys: 1, lua: DELETE_IF_FINGERPRINT },
+} as const;
+type ScriptName = keyof typeof SCRIPTS;
+type ScriptCommands = Record<ScriptName, (...keysAndArgs: (string | number)[]) => Promise<unknown>>;
 
-const acquireOrRead = new LuaScript(ACQUIRE_OR_READ);
-const storeAndRelease = new LuaScript(STORE_AND_RELEASE);
-const failAndRelease = new LuaScript(FAIL_AND_RELEASE);
-const deleteIfFingerprint = new LuaScript(DELETE_IF_FINGERPRINT);
+function withScripts(redis: Redis): ScriptCommands {
+  for (const [name, definition] of Object.entries(SCRIPTS)) {
+    if (typeof (redis as unknown as Record<string, unknown>)[name] !== 'function') redis.defineCommand(name, definition);
+  }
+  return redis as unknown as ScriptCommands;
+}
 
 function fingerprint(accessToken: string): string {
   return createHash('sha256').update(accessToken).digest('hex');
@@ -162,7 +161,7 @@ function fingerprint(accessToken: string): string {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class TokenCache {
-  private readonly redis: Redis;
+  private readonly redis: ScriptCommands;
   private readonly box: SecretBox;
   private readonly key: string;
   private readonly lockKey: string;
@@ -178,7 +177,7 @@ export class TokenCache {
   private inflight: Promise<CachedToken> | undefined;
 
   constructor(opts: TokenCacheOptions) {
-    this.redis = opts.redis;
+    this.redis = withScripts(opts.redis);
     this.box = opts.box;
     this.key = opts.key;
     this.lockKey = `${opts.key}:lock`;
@@ -207,7 +206,7 @@ export class TokenCache {
   async invalidate(staleToken: string): Promise<void> {
     if (this.current?.accessToken === staleToken) this.current = undefined;
     const fp = fingerprint(staleToken);
-    const dropped = Number(await deleteIfFingerprint.run(this.redis, [this.key], [fp])) === 1;
+    const dropped = Number(await this.redis.tokenCacheDeleteIfFingerprint(this.key, fp)) === 1;
     this.logger.info(
       { tokenFingerprint: fp.slice(0, 12), dropped },
       dropped ? 'access token invalidated; the next call issues a new one' : 'stale access token was already replaced',
@@ -219,10 +218,13 @@ export class TokenCache {
     const startedAt = Date.now();
     let waitedOn: string | undefined;
     for (;;) {
-      const reply = (await acquireOrRead.run(
-        this.redis,
-        [this.key, this.lockKey, `${this.key}:failed:${waitedOn ?? '-'}`],
-        [Date.now(), owner, this.lockTtlMs],
+      const reply = (await this.redis.tokenCacheAcquireOrRead(
+        this.key,
+        this.lockKey,
+        `${this.key}:failed:${waitedOn ?? '-'}`,
+        Date.now(),
+        owner,
+        this.lockTtlMs,
       )) as string[];
       switch (reply[0]) {
         case 'token': {
@@ -230,7 +232,7 @@ export class TokenCache {
           const cached = this.open(sealed, fp, Number(exp), Number(refresh));
           if (cached) return (this.current = cached);
           // Unreadable (SECRETS_KEY changed, value altered): drop it and issue anew.
-          await deleteIfFingerprint.run(this.redis, [this.key], [fp]);
+          await this.redis.tokenCacheDeleteIfFingerprint(this.key, fp);
           continue;
         }
         case 'failed':
@@ -263,8 +265,8 @@ export class TokenCache {
       }
     } catch (err) {
       this.logger.warn({ err }, 'issuing the access token failed');
-      await failAndRelease
-        .run(this.redis, [this.lockKey, `${this.key}:failed:${owner}`], [owner, serialiseError(err), Math.max(5_000, this.lockTtlMs)])
+      await this.redis
+        .tokenCacheFailAndRelease(this.lockKey, `${this.key}:failed:${owner}`, owner, serialiseError(err), Math.max(5_000, this.lockTtlMs))
         .catch((redisErr: unknown) => this.logger.warn({ err: redisErr }, 'could not publish the failed issue; waiters will time out or take over'));
       throw err;
     }
@@ -272,10 +274,15 @@ export class TokenCache {
     const lifetimeMs = Math.max(1, Math.ceil(issued.expiresAt - now));
     const refreshAt = issued.expiresAt - Math.min(this.refreshMarginMs, lifetimeMs / 4);
     const fp = fingerprint(issued.accessToken);
-    await storeAndRelease.run(
-      this.redis,
-      [this.key, this.lockKey],
-      [this.box.seal(issued.accessToken, this.key), fp, issued.expiresAt, Math.floor(refreshAt), lifetimeMs, owner],
+    await this.redis.tokenCacheStoreAndRelease(
+      this.key,
+      this.lockKey,
+      this.box.seal(issued.accessToken, this.key),
+      fp,
+      issued.expiresAt,
+      Math.floor(refreshAt),
+      lifetimeMs,
+      owner,
     );
     this.logger.info(
       {

@@ -117,10 +117,10 @@ const formAjv = newAjv(true);
 
 const compiled = new Map<string, ValidateFunction>();
 
-function compile(cacheKey: string, schema: Json, form = false): ValidateFunction {
+function compile(cacheKey: string, schema: () => Json, form = false): ValidateFunction {
   let validate = compiled.get(cacheKey);
   if (!validate) {
-    validate = (form ? formAjv : jsonAjv).compile(schema as object);
+    validate = (form ? formAjv : jsonAjv).compile(schema() as object);
     compiled.set(cacheKey, validate);
   }
   return validate;
@@ -172,11 +172,10 @@ export function requestMediaType(operation: string): string | null {
 export function validateRequestBody(operation: string, body: unknown): string[] {
   const op = subset.operations[operation];
   const mediaType = requestMediaType(operation);
-  if (!op?.requestBody || !mediaType) return [];
+  const documented = mediaType ? op?.requestBody?.content[mediaType]?.schema : undefined;
+  if (!mediaType || documented === undefined || documented === null) return [];
   const override = REQUEST_OVERRIDES[operation];
-  const schema = override ? override() : op.requestBody.content[mediaType]?.schema;
-  if (schema === undefined || schema === null) return [];
-  const validate = compile(`req ${operation}`, override ? schema : toJsonSchema(schema), mediaType.includes('form'));
+  const validate = compile(`req ${operation}`, () => (override ? override() : toJsonSchema(documented)), mediaType.includes('form'));
   return validate(body) ? [] : describeErrors(validate.errors);
 }
 
@@ -189,15 +188,13 @@ export function validateResponseBody(operation: string, status: number, body: un
   const op = subset.operations[operation];
   if (!op) return [];
   const key = `${operation} ${status}`;
-  let schema: Json | undefined;
   const override = RESPONSE_OVERRIDES[key];
-  if (override) schema = override();
-  else {
-    const documented = op.responses[String(status)]?.content['application/json']?.schema;
-    if (documented !== undefined && documented !== null) schema = toJsonSchema(documented);
-    else if (status >= 400) schema = operation === 'POST /idp/token' ? component('tokenError') : component('errorScheme');
-    else return [`status ${status} is not documented for ${operation}`];
-  }
+  const documented = op.responses[String(status)]?.content['application/json']?.schema;
+  let schema: () => Json;
+  if (override) schema = override;
+  else if (documented !== undefined && documented !== null) schema = () => toJsonSchema(documented);
+  else if (status >= 400) schema = () => component(operation === 'POST /idp/token' ? 'tokenError' : 'errorScheme');
+  else return [`status ${status} is not documented for ${operation}`];
   const validate = compile(`res ${key}`, schema);
   return validate(body) ? [] : describeErrors(validate.errors);
 }

@@ -313,6 +313,21 @@ describe('errors and faults: classified once, never retried inside the client', 
     expect(sim.state().tenants.filter((t) => t.name === name)).toHaveLength(1);
   });
 
+  it('a token issue that fails in another process reaches this one as a retryable AcronisApiError', async () => {
+    // Two clients on one cache key stand for two worker processes: one issues, the other waits on it.
+    const shared = { keyPrefix: `${prefix}:shared-failure`, timeoutMs: 400 };
+    const [a, b] = [newClient(shared), newClient(shared)];
+    sim.configure({ faults: [{ kind: 'hang', path: '^/idp/token$', times: 1, hangMs: 2000 }] });
+    const errors = await Promise.all([rejection(a.getTenant(sim.seed.partnerTenantId)), rejection(b.getTenant(sim.seed.partnerTenantId))]);
+    for (const err of errors) {
+      expect(err.path).toBe('/idp/token');
+      expect(err.kind).toBe('timeout');
+      expect(isRetryable(err)).toBe(true);
+    }
+    // The failure is not cached: the next call issues and succeeds.
+    expect((await b.getTenant(sim.seed.partnerTenantId)).id).toBe(sim.seed.partnerTenantId);
+  });
+
   it('no response violations against the OAS schemas in everything above', () => {
     expect(sim.stats().responseViolations).toEqual([]);
   });

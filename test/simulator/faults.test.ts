@@ -167,6 +167,24 @@ describe('/__sim/config', () => {
     expect(sim.config().latencyMs).toBe(0);
   });
 
+  it('GET /__sim/state shows the world in API shapes', async () => {
+    const state = await simGet(sim, '/state');
+    expect(Object.keys(state).sort()).toEqual(['accessPolicies', 'clients', 'offeringItems', 'pricing', 'registrationTokens', 'reports', 'tenants', 'users']);
+    expect(state.tenants.map((t: any) => t.id)).toContain(partnerId);
+    expect(state.offeringItems[partnerId].length).toBeGreaterThan(20);
+    expect(state.clients[0]).not.toHaveProperty('client_secret');
+  });
+
+  it('the same seed gives the same ids and credentials', async () => {
+    const [a, b] = await Promise.all([startTestSimulator({ seed: 'same' }), startTestSimulator({ seed: 'same' })]);
+    try {
+      expect(a.seed).toEqual(b.seed);
+      expect(a.seed).not.toEqual(sim.seed);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('stats reset over HTTP; unknown routes are 404 errorScheme and counted', async () => {
     await api.get('/no/such/thing');
     expect(sim.stats().byEndpoint['GET /no/such/thing']).toEqual({ 404: 1 });

@@ -4,7 +4,7 @@ import { created, isUuid, noContent, ok, pathParam, Query } from '../http.js';
 import { decodeCursor, encodeCursor, paginate } from '../paging.js';
 import { presentItem, presentTenant, type Lod } from '../present.js';
 import type { ApiRouter, HandlerInput } from '../router.js';
-import { zuluMillis } from '../timestamps.js';
+import { withoutZone, zuluMillis } from '../timestamps.js';
 import { DEFAULT_IDP_ID, type Caller, type TenantKind, type TenantRecord, type UserRecord, type World } from '../world.js';
 
 /**
@@ -346,7 +346,7 @@ function search({ world, caller, request }: HandlerInput) {
         kind: tenant.kind,
         name: tenant.name,
         path: tenant.id === root.id || !tenant.parentId ? [] : pathOf(tenant.parentId),
-        deleted_at: tenant.deletedAt === null ? null : new Date(tenant.deletedAt).toISOString().slice(0, 19),
+        deleted_at: tenant.deletedAt === null ? null : withoutZone(tenant.deletedAt),
       });
     }
     for (const user of usersByTenant.get(tenant.id) ?? []) {
@@ -362,7 +362,7 @@ function search({ world, caller, request }: HandlerInput) {
           first_name: (fields.firstname as string | undefined) ?? null,
           last_name: (fields.lastname as string | undefined) ?? null,
           path: pathOf(user.tenantId),
-          deleted_at: user.deletedAt === null ? null : new Date(user.deletedAt).toISOString().slice(0, 19),
+          deleted_at: user.deletedAt === null ? null : withoutZone(user.deletedAt),
         });
       }
     }
