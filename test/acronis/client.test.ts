@@ -108,6 +108,32 @@ describe('auth and API clients', () => {
   });
 });
 
+describe('a short-lived token', () => {
+  it('is re-issued once before it expires and no call fails (token lifetime 6 s)', async () => {
+    const shortSim = await startTestSimulator({ tokenTtlSeconds: 6 });
+    try {
+      const shortClient = createAcronisClient({
+        baseUrl: shortSim.url, clientId: shortSim.seed.clientId, clientSecret: shortSim.seed.clientSecret,
+        redis, box, keyPrefix: `${prefix}:short`,
+      });
+      // Calls run back to back past the first token's expiry (6 s) but before the second token's refresh point (4.5 s + 4.5 s).
+      // Waiting out the lifetime is the thing under test.
+      const firstIssue = Date.now();
+      let calls = 0;
+      while (Date.now() - firstIssue < 7000) {
+        await shortClient.getTenant(shortSim.seed.partnerTenantId);
+        calls++;
+      }
+      const stats = shortSim.stats();
+      expect(calls).toBeGreaterThan(10);
+      expect(stats.tokenIssues).toBe(2);
+      expect(stats.unauthorized).toBe(0);
+    } finally {
+      await shortSim.close();
+    }
+  });
+});
+
 describe('tenants', () => {
   it('creates a customer, reads it back and finds it by search', async () => {
     const name = uniqueName('Acme');
@@ -251,6 +277,21 @@ describe('users, roles, activation and agent tokens', () => {
     expect(Date.parse(token.expires_at) - Date.parse(token.created_at)).toBeGreaterThan(2 * 24 * 3600 * 1000);
     expect((await client.listRegistrationTokens(customer.id)).map((t) => t.id)).toContain(token.id);
     await expect(client.createRegistrationToken(customer.id, { expiresInSeconds: 400 * 24 * 3600, scopes: [] })).rejects.toThrow(RangeError);
+  });
+
+  it('answers unknown ids with 404 and a weak password with 400, none retryable', async () => {
+    const unknown = '7b3f5b0e-0000-4000-8000-000000000000';
+    const calls = [() => client.getUser(unknown), () => client.sendActivationEmail(unknown), () => client.getInfra(unknown), () => client.getPricing(unknown)];
+    for (const call of calls) {
+      const err = await rejection(call());
+      expect(err.status).toBe(404);
+      expect(err.retryable).toBe(false);
+    }
+    const customer = await newCustomer('Weak');
+    const user = await client.createUser({ tenant_id: customer.id, login: `weak.${prefix}.${counter}`, contact: { email: 'w@example.com' } });
+    const weak = await rejection(client.setUserPassword(user.id, '123'));
+    expect(weak.status).toBe(400);
+    expect((await client.getUser(user.id)).activated).toBe(false);
   });
 
   it('answers a malformed login with 406, not retryable', async () => {
