@@ -30,7 +30,7 @@ export const EnvSchema = z.object({
   ACRONIS_BASE_URL: optional(httpUrl),
   ACRONIS_CLIENT_ID: optional(z.string().min(1)),
   ACRONIS_CLIENT_SECRET: optional(z.string().min(1)),
-  ACRONIS_PARENT_TENANT_ID: optional(z.uuid({ error: 'must be a tenant UUID' })),
+  ACRONIS_PARENT_TENANT_ID: optional(z.guid({ error: 'must be a tenant UUID' })),
   ACRONIS_RATE_LIMIT: withDefault(z.coerce.number({ error: 'must be a number' }).positive('must be above 0'), 10),
   /** Extension: per-request timeout of Acronis calls, so a hung connection fails the attempt. */
   ACRONIS_TIMEOUT_MS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(100), 30_000),
