@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createAcronisClientFromConfig } from '../acronis/client.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
-import { connectOrExplain, createRedis } from '../redis.js';
+import { connectOrExplain, createRedis, redactUrl } from '../redis.js';
 
 /**
  * `acronis-onboard check`: proves the configuration works end to end before anything is
@@ -22,7 +22,7 @@ export function registerCheckCommand(program: Command): void {
         const apiClient = await client.getApiClient(client.clientId);
         const partnerTenantId = config.ACRONIS_PARENT_TENANT_ID ?? apiClient.tenant_id;
         const partner = await client.getTenant(partnerTenantId);
-        console.log(`Redis            ok (${config.REDIS_URL.replace(/\/\/[^@]*@/, '//***@')}, prefix ${config.QUEUE_PREFIX})`);
+        console.log(`Redis            ok (${redactUrl(config.REDIS_URL)}, prefix ${config.QUEUE_PREFIX})`);
         console.log(`Acronis API      ok (${client.baseUrl})`);
         console.log(`API client       ${apiClient.client_id} in tenant ${apiClient.tenant_id} (${apiClient.status ?? 'status unknown'})`);
         console.log(`Parent tenant    ${partner.name} (${partner.kind}, ${partner.id})${config.ACRONIS_PARENT_TENANT_ID ? '' : ' — the API client\'s own tenant'}`);
