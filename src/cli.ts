@@ -1,8 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { AcronisApiError } from './acronis/errors.js';
 import { registerCheckCommand } from './cli/check-command.js';
+import { registerResultsCommand } from './cli/results-command.js';
+import { registerRetryCommand } from './cli/retry-command.js';
 import { registerSimCommand } from './cli/sim-command.js';
+import { registerStatusCommand } from './cli/status-command.js';
+import { registerWorkCommand } from './cli/work-command.js';
 import { ConfigError } from './config.js';
+import { ProfileError } from './onboarding/profile.js';
 import { RedisUnavailableError } from './redis.js';
 import { VERSION } from './version.js';
 
@@ -18,6 +23,10 @@ const program = new Command()
 
 registerSimCommand(program);
 registerCheckCommand(program);
+registerWorkCommand(program);
+registerStatusCommand(program);
+registerResultsCommand(program);
+registerRetryCommand(program);
 
 program
   .command('demo')
@@ -39,6 +48,10 @@ function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
   if (err instanceof ConfigError) {
     console.error(err.message);
+    return 2;
+  }
+  if (err instanceof ProfileError) {
+    console.error(`acronis-onboard: ${err.message}`);
     return 2;
   }
   if (err instanceof RedisUnavailableError || err instanceof AcronisApiError) {

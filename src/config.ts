@@ -35,6 +35,14 @@ export const EnvSchema = z.object({
   /** Extension: per-request timeout of Acronis calls, so a hung connection fails the attempt. */
   ACRONIS_TIMEOUT_MS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(100), 30_000),
   WORKER_CONCURRENCY: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(1).max(1000), 16),
+  /** Extension: attempts per step before a customer is marked failed at it (retryable errors only). */
+  STEP_ATTEMPTS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(1).max(100), 8),
+  /** Extension: first retry delay of a step; it doubles per attempt, with jitter. */
+  STEP_BACKOFF_MS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(0), 1000),
+  /** Extension: a step job's lock; a worker that dies is noticed after about this long and its jobs run elsewhere. */
+  JOB_LOCK_MS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(1000), 30_000),
+  /** Extension: how long `work` lets in-flight steps finish after SIGTERM/SIGINT before it stops them. */
+  SHUTDOWN_TIMEOUT_MS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(0), 25_000),
   ONBOARDING_PROFILE: optional(z.string().min(1)),
   WEBHOOK_SECRET: optional(z.string().min(16, 'must be at least 16 characters')),
   DASHBOARD_USER: optional(z.string().min(1)),

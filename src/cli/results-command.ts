@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { stringify } from 'csv-stringify/sync';
+import { loadConfig, requireConfig } from '../config.js';
+import { batchResults, RESULT_COLUMNS } from '../workers/results.js';
+import { openPipeline } from '../workers/runtime.js';
+
+/**
+ * `acronis-onboard results BATCH [--format csv|json]`: what each customer of the batch got,
+ * with the admin password (password activation) and the agent token opened for the
+ * operator. The output holds secrets: it goes to stdout, never to a log.
+ */
+export function registerResultsCommand(program: Command): void {
+  program
+    .command('results <batch>')
+    .description('print the result of every customer of a batch (ids, login, token, install commands), CSV or JSON')
+    .option('--format <format>', 'csv or json', 'csv')
+    .action(async (batchId: string, opts: { format: string }) => {
+      if (opts.format !== 'csv' && opts.format !== 'json') {
+        console.error(`--format must be csv or json, not "${opts.format}"`);
+        process.exitCode = 2;
+        return;
+      }
+      const config = requireConfig(loadConfig(), ['ACRONIS_BASE_URL'], 'to write the agent install commands');
+      const pipeline = await openPipeline(config);
+      try {
+        if (!(await pipeline.store.getBatch(batchId))) {
+          console.error(`no batch "${batchId}" (see \`acronis-onboard status\` for the list)`);
+          process.exitCode = 2;
+          return;
+        }
+        const rows = await batchResults({ store: pipeline.store, box: pipeline.box, dataCenterUrl: config.ACRONIS_BASE_URL }, batchId);
+        if (opts.format === 'json') console.log(JSON.stringify(rows, null, 2));
+        else process.stdout.write(stringify(rows, { header: true, columns: RESULT_COLUMNS }));
+      } finally {
+        await pipeline.close();
+      }
+    });
+}

@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { retryBatch, retryCustomer, type RetryOutcome } from '../workers/retry.js';
+import { openPipeline } from '../workers/runtime.js';
+
+/** `acronis-onboard retry BATCH|CUSTOMER`: failed customers resume at the step that failed. */
+export function registerRetryCommand(program: Command): void {
+  program
+    .command('retry <batchOrCustomer>')
+    .description('retry the failed customers of a batch, or one failed customer (by external id / key); completed steps are not repeated')
+    .action(async (target: string) => {
+      const pipeline = await openPipeline(loadConfig());
+      try {
+        const outcomes: RetryOutcome[] = (await pipeline.store.getBatch(target))
+          ? await retryBatch(pipeline, target)
+          : [await retryCustomer(pipeline, target)];
+        for (const o of outcomes) console.log(describe(o));
+        if (outcomes.length === 0) console.log(`batch ${target} has no failed customers`);
+        if (outcomes.some((o) => o.outcome === 'unknown')) process.exitCode = 2;
+        else if (outcomes.some((o) => o.outcome === 'job-gone')) process.exitCode = 1;
+      } finally {
+        await pipeline.close();
+      }
+    });
+}
+
+function describe(o: RetryOutcome): string {
+  switch (o.outcome) {
+    case 'retried':
+      return `${o.key}: queued again at ${o.step}`;
+    case 'not-failed':
+      return `${o.key}: not failed (${o.state}); nothing to retry`;
+    case 'unknown':
+      return `${o.key}: no such batch or customer`;
+    case 'job-gone':
+      return `${o.key}: the failed ${o.step} job is no longer kept; resubmit the customer instead`;
+  }
+}

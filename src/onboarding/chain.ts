@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { customerRequestSchema } from './customer-request.js';
+import { profileSchema, type Profile } from './profile.js';
+
+/**
+ * The onboarding of one customer as a chain of step jobs (DESIGN.md "The onboarding of one
+ * customer"). Each job carries the whole chain data: the request, the profile it started
+ * with, and the facts earlier steps established, so a later step (or a retry days later)
+ * needs nothing but its own job.
+ */
+
+export const STEP_NAMES = [
+  'create-tenant',
+  'enable-offering-items',
+  'set-pricing',
+  'create-user',
+  'assign-roles',
+  'activate-user',
+  'create-agent-token',
+  'finish',
+] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+export const stepNameSchema = z.enum(STEP_NAMES);
+
+/** What steps learn and later steps need. Secrets appear only sealed (SECRETS_KEY, AES-256-GCM). */
+export const chainFactsSchema = z.object({
+  tenantId: z.string().optional(),
+  /** false when create-tenant found the tenant (a re-import, or a retry after the API committed). */
+  tenantCreated: z.boolean().optional(),
+  edition: z.string().nullable().optional(),
+  offeringItemsEnabled: z.number().int().optional(),
+  pricingMode: z.string().optional(),
+  userId: z.string().optional(),
+  userCreated: z.boolean().optional(),
+  login: z.string().optional(),
+  personalTenantId: z.string().nullable().optional(),
+  roles: z.array(z.string()).optional(),
+  activation: z.enum(['email-sent', 'password-set', 'already-activated', 'not-requested']).optional(),
+  passwordSealed: z.string().optional(),
+  /** Set before the token POST, so a re-run knows a token may exist and looks for it first. */
+  tokenRequestedAt: z.string().optional(),
+  tokenId: z.number().int().optional(),
+  tokenSealed: z.string().optional(),
+  tokenExpiresAt: z.string().optional(),
+});
+export type ChainFacts = z.infer<typeof chainFactsSchema>;
+
+/** The request as queued: its password, if the caller gave one, sealed. */
+export const queuedRequestSchema = customerRequestSchema.omit({ password: true }).extend({
+  password_sealed: z.string().optional(),
+});
+export type QueuedRequest = z.infer<typeof queuedRequestSchema>;
+
+export const chainDataSchema = z.object({
+  batchId: z.string().min(1),
+  customerKey: z.string().min(1),
+  /** One id per chain: a resubmission after a failure starts a new chain with a new id. */
+  runId: z.string().min(1),
+  partnerTenantId: z.string().min(1),
+  request: queuedRequestSchema,
+  profile: profileSchema,
+  /** The steps of this chain, in order (set-pricing only when the profile asks). */
+  steps: z.array(stepNameSchema).min(1),
+  facts: chainFactsSchema,
+});
+export type ChainData = z.infer<typeof chainDataSchema>;
+
+/** Chain data whose facts must hold `keys` (what a step needs from earlier ones). */
+export function chainDataWith<K extends keyof ChainFacts>(...keys: K[]) {
+  const required = Object.fromEntries(
+    keys.map((k) => [k, (chainFactsSchema.shape[k] as z.ZodOptional<z.ZodType>).unwrap()]),
+  ) as { [P in K]: z.ZodType<NonNullable<ChainFacts[P]>> };
+  return chainDataSchema.extend({ facts: chainFactsSchema.extend(required) });
+}
+
+export function plannedSteps(profile: Profile): StepName[] {
+  // Production pricing cannot be undone (ACRONIS-API.md §5): the step exists only when asked for.
+  return STEP_NAMES.filter((step) => step !== 'set-pricing' || profile.pricing_mode === 'production');
+}
+
+export function nextStep(steps: readonly StepName[], current: StepName): StepName | undefined {
+  const index = steps.indexOf(current);
+  return index < 0 ? undefined : steps[index + 1];
+}

@@ -1,0 +1,47 @@
+import { AcronisApiError, isRetryable } from '../acronis/errors.js';
+
+/**
+ * Something the customer's data collides with on the platform — a tenant name or login
+ * owned by someone else. Repeating the step cannot help; the message says what to change.
+ */
+export class StepConflictError extends Error {
+  constructor(
+    readonly customer: string,
+    readonly field: string,
+    readonly value: string,
+    readonly owner: string,
+  ) {
+    super(`customer "${customer}": ${field} "${value}" is already used by ${owner}; change the ${field} and resubmit the customer`);
+    this.name = 'StepConflictError';
+  }
+}
+
+/** The request or profile cannot be carried out as given (e.g. an include entry nothing matches). */
+export class StepInputError extends Error {
+  constructor(
+    readonly customer: string,
+    readonly field: string,
+    reason: string,
+  ) {
+    super(`customer "${customer}": ${field}: ${reason}`);
+    this.name = 'StepInputError';
+  }
+}
+
+/**
+ * Whether a failed step attempt may succeed later. Acronis errors are judged by the one
+ * policy in src/acronis/errors.ts; our own domain errors never are; anything else (a Redis
+ * hiccup while checkpointing) gets the benefit of the doubt and is retried.
+ */
+export function isRetryableStepError(err: unknown): boolean {
+  if (err instanceof AcronisApiError) return isRetryable(err);
+  if (err instanceof StepConflictError || err instanceof StepInputError) return false;
+  if (err instanceof Error && (err.name === 'OfferingPlanError' || err.name === 'ZodError' || err.name === 'RangeError')) return false;
+  return true;
+}
+
+/** A one-line reason for the dashboard and `results`: the API's own words when there are any. */
+export function reasonOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

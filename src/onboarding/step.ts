@@ -1,0 +1,44 @@
+import type { z } from 'zod';
+import type { AcronisEndpoints } from '../acronis/client.js';
+import type { OfferingItem } from '../acronis/offering-items.js';
+import type { Logger } from '../logger.js';
+import type { ChainData, ChainFacts, StepName } from './chain.js';
+
+/**
+ * What a step handler is handed. Handlers are plain functions of `(input, ctx)`: they
+ * call the Acronis client and the helpers here, and never build URLs or touch Redis, so a
+ * step reads top to bottom as the API sequence it performs.
+ */
+export interface StepContext {
+  acronis: AcronisEndpoints;
+  /** Child logger bound to batchId, customer and step. */
+  logger: Logger;
+  /** A line in the job's log, shown by the queue dashboard next to the job. */
+  log(line: string): Promise<void>;
+  secrets: { seal(plain: string): string; open(sealed: string): string };
+  /** Offering lookups shared by every customer of a batch (cached in Redis). */
+  offers: {
+    availableForChild(partnerTenantId: string, edition: string): Promise<OfferingItem[]>;
+    enabledItemsOf(templateTenantId: string): Promise<OfferingItem[]>;
+  };
+  /**
+   * Persists facts in the job before a side effect, so that a re-run after a crash sees
+   * them (e.g. the password about to be set, or that a token was about to be created).
+   */
+  checkpoint(facts: Partial<ChainFacts>): Promise<void>;
+  /** The data-centre URL the agents register with (ACRONIS-API.md §7). */
+  dataCenterUrl: string;
+}
+
+export interface StepDefinition<I extends z.ZodType<ChainData> = z.ZodType<ChainData>> {
+  name: StepName;
+  /** Validated when the job is enqueued and again when a worker picks it up. */
+  input: I;
+  /** The facts the step adds to the chain. */
+  run(input: z.output<I>, ctx: StepContext): Promise<Partial<ChainFacts>>;
+}
+
+/** Typed identity helper: infers the handler's input from its schema. */
+export function defineStep<I extends z.ZodType<ChainData>>(definition: StepDefinition<I>): StepDefinition<I> {
+  return definition;
+}

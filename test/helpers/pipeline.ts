@@ -1,0 +1,124 @@
+import { Writable } from 'node:stream';
+import type { Redis } from 'ioredis';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger, type Logger } from '../../src/logger.js';
+import type { CustomerRequest } from '../../src/onboarding/customer-request.js';
+import { STANDARD_PROFILE, type Profile } from '../../src/onboarding/profile.js';
+import { generateSecretsKey } from '../../src/secrets/secret-box.js';
+import type { EnqueueResult } from '../../src/workers/enqueue.js';
+import type { BatchRecord } from '../../src/workers/onboarding-store.js';
+import { enqueueWithConfig, openPipeline, startWorkers, type Pipeline, type RunningWorkers } from '../../src/workers/runtime.js';
+import { connectRedis, removeKeys, uniquePrefix } from './redis.js';
+import { startTestSimulator, type RunningSimulator } from './simulator.js';
+import type { SimulatorOptions } from '../../src/simulator/index.js';
+
+/**
+ * A whole pipeline for one test file: a simulator over loopback HTTP, real Redis under a
+ * unique QUEUE_PREFIX, real BullMQ workers in this process, and the producers' enqueue
+ * function. Logs are captured as text so tests can scan them.
+ */
+export interface TestPipeline {
+  sim: RunningSimulator;
+  config: Config;
+  pipeline: Pipeline;
+  redis: Redis;
+  prefix: string;
+  logs: string[];
+  logger: Logger;
+  workers: RunningWorkers[];
+  startWorkers(opts?: { profile?: Profile; concurrency?: number }): Promise<RunningWorkers>;
+  enqueue(customers: CustomerRequest[], opts?: { profile?: Profile; label?: string }): Promise<EnqueueResult>;
+  waitForBatch(batchId: string, timeoutMs?: number): Promise<BatchRecord>;
+  close(): Promise<void>;
+}
+
+export interface TestPipelineOptions {
+  label: string;
+  env?: Record<string, string>;
+  sim?: Partial<SimulatorOptions>;
+}
+
+export async function startTestPipeline(opts: TestPipelineOptions): Promise<TestPipeline> {
+  const sim = await startTestSimulator({ validateResponses: true, ...opts.sim });
+  const prefix = uniquePrefix(opts.label);
+  const config = loadConfig({
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    QUEUE_PREFIX: prefix,
+    ACRONIS_BASE_URL: sim.url,
+    ACRONIS_CLIENT_ID: sim.seed.clientId,
+    ACRONIS_CLIENT_SECRET: sim.seed.clientSecret,
+    SECRETS_KEY: generateSecretsKey(),
+    ACRONIS_RATE_LIMIT: '100',
+    WORKER_CONCURRENCY: '16',
+    STEP_ATTEMPTS: '8',
+    STEP_BACKOFF_MS: '50',
+    JOB_LOCK_MS: '5000',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    LOG_LEVEL: 'debug',
+    ...opts.env,
+  });
+  const logs: string[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logs.push(chunk.toString('utf8'));
+        done();
+      },
+    }),
+  });
+  const pipeline = await openPipeline(config);
+  const redis = connectRedis();
+  const workers: RunningWorkers[] = [];
+
+  const harness: TestPipeline = {
+    sim,
+    config,
+    pipeline,
+    redis,
+    prefix,
+    logs,
+    logger,
+    workers,
+    async startWorkers(o = {}) {
+      const cfg = o.concurrency ? { ...config, WORKER_CONCURRENCY: o.concurrency } : config;
+      const running = await startWorkers(cfg, { logger, ...(o.profile ? { profile: o.profile } : {}) });
+      workers.push(running);
+      return running;
+    },
+    async enqueue(customers, o = {}) {
+      const profile = o.profile ?? STANDARD_PROFILE;
+      return enqueueWithConfig(pipeline, { profile, partnerTenantId: sim.seed.partnerTenantId }, { source: 'test', label: o.label ?? opts.label }, customers);
+    },
+    async waitForBatch(batchId, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const batch = await pipeline.store.getBatch(batchId);
+        if (batch?.ended) return batch;
+        if (Date.now() > deadline) throw new Error(`batch ${batchId} did not end within ${timeoutMs} ms: ${JSON.stringify(batch)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close(2000)));
+      await pipeline.queue.obliterate({ force: true }).catch(() => undefined);
+      await pipeline.close();
+      await removeKeys(redis, prefix);
+      redis.disconnect();
+      await sim.close();
+    },
+  };
+  return harness;
+}
+
+/** `n` distinct customers with realistic fields. */
+export function sampleCustomers(n: number, tag: string, extra: Partial<CustomerRequest> = {}): CustomerRequest[] {
+  return Array.from({ length: n }, (_, i) => ({
+    name: `${tag} Customer ${i + 1}`,
+    email: `admin${i + 1}@${tag.toLowerCase()}-customer.example`,
+    external_id: `${tag}-${i + 1}`,
+    first_name: 'Ada',
+    last_name: `Admin${i + 1}`,
+    ...extra,
+  }));
+}

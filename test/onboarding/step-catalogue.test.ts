@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { STEP_NAMES, plannedSteps } from '../../src/onboarding/chain.js';
+import { STANDARD_PROFILE } from '../../src/onboarding/profile.js';
+import { buildStepCatalogue, STEP_HANDLERS, StepCatalogueError } from '../../src/onboarding/steps/index.js';
+
+describe('the step catalogue', () => {
+  it('has exactly one handler for every step', () => {
+    const catalogue = buildStepCatalogue();
+    expect(Object.keys(catalogue)).toEqual([...STEP_NAMES]);
+    for (const name of STEP_NAMES) expect(catalogue[name].name).toBe(name);
+  });
+
+  it('refuses to start when a step has no handler or two', () => {
+    const withoutFinish = STEP_HANDLERS.filter((h) => h.name !== 'finish');
+    expect(() => buildStepCatalogue(withoutFinish)).toThrow(StepCatalogueError);
+    expect(() => buildStepCatalogue(withoutFinish)).toThrow('step "finish" has no handler');
+    const doubled = [...STEP_HANDLERS, STEP_HANDLERS[0]!];
+    expect(() => buildStepCatalogue(doubled)).toThrow('step "create-tenant" has 2 handlers');
+  });
+
+  it('plans set-pricing only when the profile asks for production', () => {
+    expect(plannedSteps(STANDARD_PROFILE)).not.toContain('set-pricing');
+    expect(plannedSteps({ ...STANDARD_PROFILE, pricing_mode: 'production' })).toEqual([...STEP_NAMES]);
+  });
+});

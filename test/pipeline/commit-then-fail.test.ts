@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
+
+let t: TestPipeline;
+
+beforeAll(async () => {
+  // Every attempt of a mutating call has a 1-in-5 chance of the API committing it and
+  // answering 500; plenty of attempts so that no customer exhausts them by bad luck.
+  t = await startTestPipeline({ label: 'commit-fail', env: { STEP_ATTEMPTS: '15', STEP_BACKOFF_MS: '20' } });
+  await t.startWorkers();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('the API commits, then the answer is lost', () => {
+  it('at 20 % on every mutating endpoint, still makes each tenant and user exactly once', async () => {
+    t.sim.configure({ faults: [{ kind: 'commit-then-fail', probability: 0.2 }] });
+    t.sim.resetStats();
+    const customers = sampleCustomers(20, 'Commit', { activation: 'password' });
+    const { batch } = await t.enqueue(customers);
+    const ended = await t.waitForBatch(batch.id, 120_000);
+    t.sim.configure({ faults: [] });
+    expect(ended).toMatchObject({ done: 20, failed: 0 });
+
+    const stats = t.sim.stats();
+    // The faults did fire: some POST /tenants and POST /users answered 500 after committing.
+    expect(stats.byEndpoint['POST /tenants']?.['500'] ?? 0).toBeGreaterThan(0);
+    const mutating500 = Object.entries(stats.byEndpoint)
+      .filter(([endpoint]) => /^(POST|PUT|DELETE) /.test(endpoint) && endpoint !== 'POST /idp/token')
+      .reduce((sum, [, byStatus]) => sum + (byStatus['500'] ?? 0), 0);
+    expect(mutating500).toBeGreaterThan(10);
+
+    const state = t.sim.state();
+    for (const customer of customers) {
+      const tenants = state.tenants.filter((x) => x.customer_id === customer.external_id);
+      expect(tenants, customer.name).toHaveLength(1);
+      const users = state.users.filter((u) => u.login === customer.email);
+      expect(users, customer.email).toHaveLength(1);
+      expect(users[0]!.activated).toBe(true);
+      expect(users[0]!.tenant_id).toBe(tenants[0]!.id);
+    }
+    // The password kept for each customer is the one that activated it: the result is usable.
+    const record = await t.pipeline.store.getCustomer('Commit-1');
+    expect(record).toMatchObject({ state: 'done' });
+    expect(['password-set', 'already-activated']).toContain(record?.activation);
+    expect(record?.passwordSealed).toBeTruthy();
+  });
+});

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
+
+let t: TestPipeline;
+const LIMIT = 20;
+
+beforeAll(async () => {
+  t = await startTestPipeline({ label: 'rate', env: { ACRONIS_RATE_LIMIT: String(LIMIT), WORKER_CONCURRENCY: '16' } });
+  // Two worker "processes" (separate connections and clients) sharing one budget.
+  await t.startWorkers();
+  await t.startWorkers();
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('the API budget', () => {
+  it('keeps every worker together under ACRONIS_RATE_LIMIT requests per second, measured at the simulator', async () => {
+    t.sim.resetStats();
+    const { batch } = await t.enqueue(sampleCustomers(12, 'Rate'));
+    expect(await t.waitForBatch(batch.id)).toMatchObject({ done: 12, failed: 0 });
+    const stats = t.sim.stats();
+    expect(stats.total).toBeGreaterThan(12 * 8);
+    expect(stats.maxRequestsPerSecond).toBeLessThanOrEqual(LIMIT);
+  });
+
+  it('a 429 storm pauses the whole queue; nothing fails and the rate stays under the limit', async () => {
+    // One in four requests is refused with 429 and Retry-After: 1.
+    t.sim.configure({ faults: [{ kind: '429', probability: 0.25 }] });
+    t.sim.resetStats();
+    const paused: number[] = [];
+    const watcher = setInterval(() => {
+      void t.pipeline.queue.getRateLimitTtl(Number.MAX_SAFE_INTEGER).then((ttl) => {
+        if (ttl > 0) paused.push(ttl);
+      });
+    }, 50);
+    try {
+      const { batch } = await t.enqueue(sampleCustomers(8, 'Storm'));
+      const ended = await t.waitForBatch(batch.id, 120_000);
+      expect(ended).toMatchObject({ done: 8, failed: 0 });
+    } finally {
+      clearInterval(watcher);
+      t.sim.configure({ faults: [] });
+    }
+    const stats = t.sim.stats();
+    const refused = Object.values(stats.byEndpoint).reduce((sum, byStatus) => sum + (byStatus['429'] ?? 0), 0);
+    expect(refused).toBeGreaterThan(5);
+    // The queue itself was rate limited (BullMQ's limiter key), not only the jobs that saw a 429.
+    expect(paused.length).toBeGreaterThan(0);
+    expect(Math.max(...paused)).toBeLessThanOrEqual(1000);
+    expect(stats.maxRequestsPerSecond).toBeLessThanOrEqual(LIMIT);
+    const failedJobs = await t.pipeline.queue.getJobCounts('failed');
+    expect(failedJobs.failed).toBe(0);
+    expect(t.logs.join('')).toContain('acronis answered 429: pausing the whole pipeline');
+  });
+});
