@@ -9,9 +9,9 @@ import type { Profile } from './profile.js';
 export class OfferingPlanError extends Error {
   constructor(
     readonly field: string,
-    reason: string,
+    readonly reason: string,
   ) {
-    super(`profile ${field}: ${reason}`);
+    super(`${field}: ${reason}`);
     this.name = 'OfferingPlanError';
   }
 }
@@ -74,13 +74,16 @@ export function planFromTemplate(templateItems: readonly OfferingItem[], templat
 }
 
 /** Problems a worker reports at start, before any customer runs into them; each names the profile field. */
-export function checkProfileAgainstOffer(profile: Profile, availableByEdition: Record<string, readonly OfferingItem[]>): string[] {
-  const problems: string[] = [];
+export function checkProfileAgainstOffer(
+  profile: Profile,
+  availableByEdition: Record<string, readonly OfferingItem[]>,
+): { field: string; reason: string }[] {
+  const problems: { field: string; reason: string }[] = [];
   for (const edition of profile.editions) {
     try {
       planOfferingItems({ available: availableByEdition[edition] ?? [], profile, edition });
     } catch (err) {
-      if (err instanceof OfferingPlanError) problems.push(err.message);
+      if (err instanceof OfferingPlanError) problems.push({ field: err.field, reason: err.reason });
       else throw err;
     }
   }

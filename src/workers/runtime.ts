@@ -1,6 +1,7 @@
 import type { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createAcronisClientFromConfig, type AcronisClient } from '../acronis/client.js';
+import { AcronisApiError } from '../acronis/errors.js';
 import { RequestBudget } from '../acronis/request-budget.js';
 import { requireConfig, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -98,8 +99,19 @@ export async function startWorkers(config: Config, opts: StartWorkersOptions): P
   const store = new OnboardingStore({ redis: shared, prefix: config.QUEUE_PREFIX });
   const offers = new OfferingCache({ redis: shared, prefix: config.QUEUE_PREFIX, acronis });
 
-  const partnerTenantId = await resolvePartnerTenantId(config, acronis);
-  if (opts.checkProfile !== false) await checkProfileOffer(profile, partnerTenantId, offers);
+  let partnerTenantId: string;
+  try {
+    partnerTenantId = await resolvePartnerTenantId(config, acronis);
+    if (opts.checkProfile !== false) {
+      await checkProfileOffer(profile, opts.profile ? 'given' : (config.ONBOARDING_PROFILE ?? 'built-in standard'), partnerTenantId, offers);
+    }
+  } catch (err) {
+    // Nothing started yet: release the connections so the process can exit with the reason.
+    await queue.close();
+    blocking.disconnect();
+    shared.disconnect();
+    throw err;
+  }
 
   const worker = createStepWorker({
     connection: blocking,
@@ -148,15 +160,22 @@ export async function startWorkers(config: Config, opts: StartWorkersOptions): P
 }
 
 /** An invalid profile stops the start with the field named, before any customer runs into it. */
-async function checkProfileOffer(profile: Profile, partnerTenantId: string, offers: OfferingCache): Promise<void> {
-  if (profile.template_tenant_id) {
-    const items = await offers.enabledItemsOf(profile.template_tenant_id);
-    if (items.length === 0) throw new ProfileError(`template_tenant_id`, `tenant ${profile.template_tenant_id} has no enabled offering items to copy`, 'profile');
+async function checkProfileOffer(profile: Profile, source: string, partnerTenantId: string, offers: OfferingCache): Promise<void> {
+  const template = profile.template_tenant_id;
+  if (template) {
+    let items;
+    try {
+      items = await offers.enabledItemsOf(template);
+    } catch (err) {
+      if (err instanceof AcronisApiError && !err.retryable) throw new ProfileError('template_tenant_id', `tenant ${template} cannot be read: ${err.message}`, source);
+      throw err;
+    }
+    if (!items.some((i) => i.status === 1)) throw new ProfileError('template_tenant_id', `tenant ${template} has no enabled offering items to copy`, source);
     return;
   }
   const byEdition = Object.fromEntries(
     await Promise.all(profile.editions.map(async (edition) => [edition, await offers.availableForChild(partnerTenantId, edition)] as const)),
   );
-  const problems = checkProfileAgainstOffer(profile, byEdition);
-  if (problems.length > 0) throw new ProfileError('offering_items', problems.join('; '), 'profile');
+  const [problem] = checkProfileAgainstOffer(profile, byEdition);
+  if (problem) throw new ProfileError(problem.field, problem.reason, source);
 }
