@@ -1,12 +1,33 @@
 /**
- * Ready-to-paste unattended agent installs for a customer (ACRONIS-API.md §7): the exact
- * data-centre URL and the registration token. Linux: the installer's `-a` (unattended) with
- * `--rain` and `--token`; Windows: the EXE's `--quiet` with `--reg-address` and `--reg-token`.
+ * Ready-to-paste unattended agent installs for a customer (ACRONIS-API.md §7). Both need the
+ * exact data-centre URL, never the generic login address (e.g. https://company.cloud).
+ *
+ * - Linux: `-a` installs and registers without interaction; with `--token` the installer
+ *   also needs `--rain=<data centre>` (user guide, "Unattended installation or uninstallation
+ *   parameters", Linux; example `./Cyber_Protection_Agent_for_Linux_x86_64.bin -a
+ *   --rain=https://eu2.company.cloud --token=34F6-8C39-4A5C`).
+ * - Windows EXE: `--quiet` runs setup without its GUI; `--reg-token` with `--reg-address`
+ *   registers it, `--registration=by-token` being optional then (user guide, "Parameters for
+ *   unattended installation (EXE)"; Acronis' sample acronis-cyber-platform-powershell-examples
+ *   `agent/agent_installation.ps1` runs the same). The `.\` prefix is needed by PowerShell,
+ *   which does not run programs from the current folder by bare name; cmd accepts it too.
  */
-export function agentInstallCommands(input: { dataCenterUrl: string; token: string }): { windows: string; linux: string } {
-  const dc = input.dataCenterUrl.replace(/\/+$/, '').replace(/\/api\/2$/, '');
+
+const TOKEN = /^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/;
+// The commands are pasted into a shell: the URL may hold nothing a shell would interpret.
+const SHELL_SAFE_URL = /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._~/-]*)?$/;
+
+export interface AgentInstallCommands {
+  windows: string;
+  linux: string;
+}
+
+export function agentInstallCommands(input: { dataCenterUrl: string; token: string }): AgentInstallCommands {
+  const dc = input.dataCenterUrl.trim().replace(/\/+$/, '').replace(/\/api\/2$/, '');
+  if (!SHELL_SAFE_URL.test(dc)) throw new RangeError(`not a data-centre URL for an install command: ${JSON.stringify(input.dataCenterUrl)}`);
+  if (!TOKEN.test(input.token)) throw new RangeError('not a registration token (XXXX-XXXX-XXXX)');
   return {
-    windows: `Cyber_Protection_Agent_for_Windows_x64.exe --quiet --reg-address=${dc} --reg-token=${input.token}`,
+    windows: `.\\Cyber_Protection_Agent_for_Windows_x64.exe --quiet --reg-address=${dc} --reg-token=${input.token}`,
     linux: `sudo ./Cyber_Protection_Agent_for_Linux_x86_64.bin -a --rain=${dc} --token=${input.token}`,
   };
 }

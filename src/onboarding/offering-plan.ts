@@ -1,10 +1,16 @@
-import type { OfferingItem, OfferingItemChange } from '../acronis/offering-items.js';
+import type { OfferingItem, OfferingItemChange, Quota } from '../acronis/offering-items.js';
 import type { Profile } from './profile.js';
 
 /**
  * Which offering items a new customer gets: pure functions from what the partner offers
  * (available_for_child) and the profile to the body of PUT /tenants/{id}/offering_items.
  */
+
+export interface PlanProblem {
+  /** The profile field to change, e.g. `offering_items.include` or `storage.infra_id`. */
+  field: string;
+  reason: string;
+}
 
 export class OfferingPlanError extends Error {
   constructor(
@@ -17,89 +23,138 @@ export class OfferingPlanError extends Error {
 }
 
 const matches = (item: OfferingItem, key: string) => item.name === key || item.usage_name === key;
+const itemKey = (item: OfferingItem) => `${item.name}@${item.infra_id ?? ''}`;
+const distinct = <T>(list: readonly T[]) => [...new Set(list)];
 
 /**
  * The profile's items of one edition, with their quotas and exactly one storage:
  * "for a customer tenant, only one storage can be enabled" (ACRONIS-API.md §4.4). Storage
- * is always enabled, named in `include` or not — a customer cannot back up without one.
+ * is enabled whether `include` names it or not — a customer cannot back up without one.
+ * Throws an OfferingPlanError naming the profile field at the first problem.
  */
 export function planOfferingItems(input: { available: readonly OfferingItem[]; profile: Profile; edition: string }): OfferingItemChange[] {
-  const { profile, edition } = input;
-  const candidates = input.available.filter((i) => i.edition === edition || i.edition === null);
-  const include = profile.offering_items.include;
-  for (const entry of include ?? []) {
-    if (!candidates.some((i) => matches(i, entry))) {
-      throw new OfferingPlanError('offering_items.include', `"${entry}" matches no item offered for edition ${edition}`);
-    }
-  }
-  const storage = chooseStorage(candidates, profile, edition);
-  const wanted = candidates.filter((i) => {
-    if (i.type === 'infra') return i.infra_id === storage;
-    return !include || include.some((entry) => matches(i, entry));
-  });
-  // One entry per name and infra: the catalogue lists an infra item once per infra.
-  const unique = [...new Map(wanted.map((i) => [`${i.name}@${i.infra_id ?? ''}`, i])).values()];
-  const quotas = Object.entries(profile.offering_items.quotas ?? {});
-  for (const [key] of quotas) {
-    if (!unique.some((i) => matches(i, key))) throw new OfferingPlanError(`offering_items.quotas.${key}`, `matches no item enabled for edition ${edition}`);
-  }
-  return unique.map((item) => {
-    const quota = quotas.find(([key]) => matches(item, key))?.[1];
-    return change(item, quota ? { value: quota.value, overage: quota.overage } : undefined);
-  });
+  const { changes, problems } = plan(input.available, input.profile, input.edition);
+  const [problem] = problems;
+  if (problem) throw new OfferingPlanError(problem.field, problem.reason);
+  return changes;
 }
 
-function chooseStorage(candidates: readonly OfferingItem[], profile: Profile, edition: string): string {
-  const infraIds = [...new Set(candidates.filter((i) => i.type === 'infra' && i.infra_id).map((i) => i.infra_id as string))];
+function plan(available: readonly OfferingItem[], profile: Profile, edition: string): { changes: OfferingItemChange[]; problems: PlanProblem[] } {
+  const problems: PlanProblem[] = [];
+  // Editionless items (local_storage, compute_points) go with every edition (ACRONIS-API.md §4.3).
+  const candidates = available.filter((i) => i.edition === edition || i.edition === null);
+  const include = profile.offering_items.include;
+  const included = (item: OfferingItem) => !include || include.some((entry) => matches(item, entry));
+
+  // An infra item without infra_id cannot be PUT (the API needs the pair), so it is no storage.
+  const storageItems = candidates.filter((i) => i.type === 'infra' && i.infra_id !== undefined);
+  const infraIds = distinct(storageItems.map((i) => i.infra_id as string));
   const wanted = profile.storage.infra_id;
-  if (wanted) {
-    if (!infraIds.includes(wanted)) {
-      throw new OfferingPlanError('storage.infra_id', `storage ${wanted} is not offered for edition ${edition} (offered: ${infraIds.join(', ') || 'none'})`);
-    }
-    return wanted;
+  let infraId: string | undefined;
+  if (infraIds.length === 0) {
+    problems.push({ field: 'storage', reason: `the partner offers no storage for edition ${edition}; a customer cannot back up without one` });
+  } else if (wanted !== null && !infraIds.includes(wanted)) {
+    problems.push({ field: 'storage.infra_id', reason: `infra ${wanted} offers no storage for edition ${edition} (offered: ${infraIds.join(', ')})` });
+  } else {
+    infraId = wanted ?? infraIds[0];
   }
-  const first = infraIds[0];
-  if (!first) throw new OfferingPlanError('storage', `the partner offers no storage for edition ${edition}`);
-  return first;
+
+  for (const entry of include ?? []) {
+    if (!candidates.some((i) => matches(i, entry))) {
+      problems.push({ field: 'offering_items.include', reason: `"${entry}" matches no offering item offered for edition ${edition}` });
+    }
+  }
+
+  const onInfra = [...new Map(storageItems.filter((i) => i.infra_id === infraId).map((i) => [i.name, i])).values()];
+  let storage = onInfra.filter(included);
+  if (storage.length === 0) {
+    const fallback = onInfra.find((i) => i.usage_name === 'storage') ?? onInfra[0];
+    storage = fallback ? [fallback] : [];
+  }
+  if (include && infraId !== undefined) {
+    for (const entry of include) {
+      const hits = candidates.filter((i) => matches(i, entry));
+      if (hits.length > 0 && hits.every((i) => i.type === 'infra') && !hits.some((i) => i.infra_id === infraId)) {
+        problems.push({
+          field: 'offering_items.include',
+          reason: `"${entry}" is offered only on infra ${distinct(hits.map((i) => i.infra_id ?? '?')).join(', ')}, not on the customer's one storage ${infraId} (storage.infra_id)`,
+        });
+      }
+    }
+  }
+
+  const chosen = new Set([...candidates.filter((i) => i.type !== 'infra' && included(i)), ...storage].map(itemKey));
+  // Keep the partner's order; one entry per name and infra.
+  const selected = [...new Map(candidates.filter((i) => chosen.has(itemKey(i))).map((i) => [itemKey(i), i])).values()];
+
+  const quotas = profile.offering_items.quotas ?? {};
+  for (const key of Object.keys(quotas)) {
+    if (selected.some((i) => matches(i, key))) continue;
+    problems.push({
+      field: `offering_items.quotas.${key}`,
+      reason: candidates.some((i) => matches(i, key))
+        ? `names an item that is not enabled for edition ${edition}; add it to offering_items.include`
+        : `matches no offering item offered for edition ${edition}`,
+    });
+  }
+
+  const changes = selected.map((item) => {
+    // A quota keyed by the exact name wins over one keyed by the usage_name.
+    const quota = quotas[item.name] ?? quotas[item.usage_name];
+    return change(item, quota && { value: quota.value, overage: quota.overage });
+  });
+  return { changes, problems };
 }
 
 /**
  * "Same configuration as my sample customer": the template's enabled items of every
- * edition, with their quotas and its one storage.
+ * edition, with their quotas (as new: version 0) and its storage.
  */
 export function planFromTemplate(templateItems: readonly OfferingItem[], templateTenantId: string): OfferingItemChange[] {
-  const enabled = templateItems.filter((i) => i.status === 1);
-  if (enabled.length === 0) throw new OfferingPlanError('template_tenant_id', `tenant ${templateTenantId} has no enabled offering items to copy`);
-  return enabled.map((item) => change(item, item.quota ? { value: item.quota.value, overage: item.quota.overage } : undefined));
+  const enabled = [...new Map(templateItems.filter((i) => i.status === 1).map((i) => [itemKey(i), i])).values()];
+  if (enabled.length === 0) {
+    throw new OfferingPlanError('template_tenant_id', `tenant ${templateTenantId} has no enabled offering items to copy`);
+  }
+  // The platform accepted the template's set, so it is copied as it is; but a template
+  // without storage is almost certainly the wrong tenant: its copies could not back up.
+  if (!enabled.some((i) => i.type === 'infra')) {
+    throw new OfferingPlanError('template_tenant_id', `tenant ${templateTenantId} has no storage enabled; its copies could not back up`);
+  }
+  return enabled.map((item) => change(item, item.quota && { value: item.quota.value, overage: item.quota.overage }));
 }
 
-/** Problems a worker reports at start, before any customer runs into them; each names the profile field. */
-export function checkProfileAgainstOffer(
-  profile: Profile,
-  availableByEdition: Record<string, readonly OfferingItem[]>,
-): { field: string; reason: string }[] {
-  const problems: { field: string; reason: string }[] = [];
+/**
+ * Problems a worker reports at start, before any customer runs into them: for every edition
+ * of the profile, the include entries and quota keys that match nothing, a storage infra
+ * that is not offered, no storage at all. Each names the profile field; empty = fine.
+ * A template profile copies an existing customer instead: its check needs that tenant's
+ * items, so nothing is checked here.
+ */
+export function checkProfileAgainstOffer(profile: Profile, availableByEdition: Readonly<Record<string, readonly OfferingItem[]>>): PlanProblem[] {
+  if (profile.template_tenant_id !== null) return [];
+  const problems: PlanProblem[] = [];
   for (const edition of profile.editions) {
-    try {
-      planOfferingItems({ available: availableByEdition[edition] ?? [], profile, edition });
-    } catch (err) {
-      if (err instanceof OfferingPlanError) problems.push({ field: err.field, reason: err.reason });
-      else throw err;
+    const available = availableByEdition[edition] ?? [];
+    if (available.length === 0) {
+      problems.push({ field: 'editions', reason: `the partner offers nothing of edition ${edition} to customers` });
+      continue;
     }
+    problems.push(...plan(available, profile, edition).problems);
   }
   return problems;
 }
 
 /**
  * A PUT entry with only the keys the OAS item declares. Quota version 0 means "new"
- * (ACRONIS-API.md §4.4), which also makes the PUT safe to repeat.
+ * (ACRONIS-API.md §4.4), which also makes the PUT safe to repeat; `value: null`
+ * (unlimited) has no overage (§4.2).
  */
-function change(item: OfferingItem, quota: { value: number | null; overage: number | null } | undefined): OfferingItemChange {
+function change(item: OfferingItem, quota: Pick<Quota, 'value' | 'overage'> | undefined): OfferingItemChange {
   return {
     application_id: item.application_id,
     name: item.name,
     status: 1,
-    ...(item.infra_id ? { infra_id: item.infra_id } : {}),
+    ...(item.infra_id !== undefined ? { infra_id: item.infra_id } : {}),
     ...(quota ? { quota: { value: quota.value, overage: quota.value === null ? null : quota.overage, version: 0 } } : {}),
   };
 }

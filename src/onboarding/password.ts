@@ -1,15 +1,23 @@
 import { randomInt } from 'node:crypto';
 
+// Letters and digits a person can read back unambiguously (no l/1, O/0, I).
 const LOWER = 'abcdefghijkmnopqrstuvwxyz';
 const UPPER = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
 const DIGITS = '23456789';
-// Symbols that survive a CSV cell, a shell and an e-mail unquoted.
+// Symbols that need no quoting in a CSV cell and survive an e-mail; no quotes, `$`, `\`, `,` or `;`.
 const SYMBOLS = '-_.!@#%+=';
 const ALL = LOWER + UPPER + DIGITS + SYMBOLS;
 
-/** A strong initial password for `password` activation: every character class, from the CSPRNG. */
+export const MIN_GENERATED_PASSWORD_LENGTH = 12;
+
+/**
+ * A strong initial password for `password` activation: at least one lowercase, uppercase,
+ * digit and symbol, every character from the CSPRNG, in a uniformly shuffled order.
+ */
 export function generatePassword(length = 20): string {
-  if (length < 12) throw new RangeError('a generated password has at least 12 characters');
+  if (!Number.isInteger(length) || length < MIN_GENERATED_PASSWORD_LENGTH) {
+    throw new RangeError(`a generated password has a whole number of characters, at least ${MIN_GENERATED_PASSWORD_LENGTH}; got ${length}`);
+  }
   const pick = (set: string) => set[randomInt(set.length)] as string;
   const chars = [pick(LOWER), pick(UPPER), pick(DIGITS), pick(SYMBOLS)];
   while (chars.length < length) chars.push(pick(ALL));
