@@ -30,6 +30,10 @@ import type { RequestThrottle } from './transport.js';
  * come in bursts one window apart: with a 1000 ms window and 10/s the simulator measured
  * 13–16 in a second from grant-to-arrival delays of only 0–20 ms. The margin (default
  * 100 ms, several times that spread) absorbs it at the price of ~9 % of the nominal rate.
+ * Grants are also paced `window / limit` apart, so there are no bursts to squeeze: a
+ * server (or simulator) that stalls for a moment and then takes a backlog at once would
+ * otherwise count a whole window's burst plus the next in one second — seen as 57 at a
+ * limit of 50 with 350 customers on a 2-core machine that was also running the tests.
  */
 
 export interface RequestBudgetOptions {
@@ -43,6 +47,12 @@ export interface RequestBudgetOptions {
    * period (1000 ms, or 1000/perSecond ms below 1/s) plus DEFAULT_WINDOW_MARGIN_MS.
    */
   windowMs?: number;
+  /**
+   * Least gap between two grants as a fraction of `window / maxPerWindow` (0 = none, 1 =
+   * evenly spaced, the default). Half the gap let a busy 2-core machine show 52 requests
+   * in a second at a limit of 50; even spacing showed 43 under the same load.
+   */
+  pacing?: number;
   /** Longest pause one `pause()` can set, default 60 s, so a wild Retry-After cannot stall the pipeline for hours. */
   maxPauseMs?: number;
   logger?: Logger;
@@ -51,12 +61,13 @@ export interface RequestBudgetOptions {
 /** Grant-to-arrival spread the default window absorbs; see the module comment. */
 export const DEFAULT_WINDOW_MARGIN_MS = 100;
 export const DEFAULT_MAX_PAUSE_MS = 60_000;
+export const DEFAULT_PACING = 1;
 /** Upper bound of the random delay added to each sleep, so the heads of several processes do not all wake at the same µs. */
 const WAKE_JITTER_MS = 5;
 
 /**
  * One round trip per attempt.
- * KEYS: window zset, pause key. ARGV: window µs, max grants per window, member suffix.
+ * KEYS: window zset, pause key. ARGV: window µs, max grants per window, member suffix, pacing fraction.
  * Returns {1, 0, 0} when a slot was taken, else {0, waitMs, 1 if paused else 0}.
  */
 const TAKE = `
@@ -69,6 +80,14 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local pausedUntil = tonumber(redis.call('GET', KEYS[2]) or '0') * 1000
 if pausedUntil > now then return {0, math.ceil((pausedUntil - now) / 1000), 1} end
 local count = redis.call('ZCARD', KEYS[1])
+-- Grants are also spaced evenly (window / limit apart): a burst of a whole window's grants
+-- at once would reach the server squeezed together by any delay on the way.
+local spacing = window / limit * tonumber(ARGV[4])
+if count > 0 then
+  local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  local since = now - tonumber(newest[2])
+  if since < spacing and count < limit then return {0, math.max(1, math.ceil((spacing - since) / 1000)), 0} end
+end
 if count < limit then
   -- Lua 5.1 prints a 16-digit number in exponent form, so the member is built from TIME's own digits.
   redis.call('ZADD', KEYS[1], now, string.format('%s%06d:%s', t[1], tonumber(t[2]), ARGV[3]))
@@ -135,6 +154,8 @@ export class RequestBudget implements RequestThrottle {
   private pumping = false;
   private wakeEarly: (() => void) | undefined;
   private lastPauseLogged = 0;
+  /** Least gap between two grants, as a fraction of window / maxPerWindow. */
+  readonly pacing: number;
 
   constructor(opts: RequestBudgetOptions) {
     if (!(opts.perSecond > 0) || !Number.isFinite(opts.perSecond)) {
@@ -146,6 +167,7 @@ export class RequestBudget implements RequestThrottle {
     this.windowMs = opts.windowMs ?? Math.ceil(periodMs) + DEFAULT_WINDOW_MARGIN_MS;
     if (!(this.windowMs > 0)) throw new RangeError(`RequestBudget: windowMs must be positive, got ${this.windowMs}`);
     this.maxPauseMs = opts.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS;
+    this.pacing = opts.pacing ?? DEFAULT_PACING;
     this.key = opts.key;
     this.pauseKey = `${opts.key}:paused`;
     this.redis = withScripts(opts.redis) as ScriptCommands & Pick<Redis, 'pttl'>;
@@ -205,6 +227,7 @@ export class RequestBudget implements RequestThrottle {
             this.windowMs * 1000,
             this.maxPerWindow,
             randomBytes(6).toString('hex'),
+            this.pacing,
           )) as typeof reply;
         } catch (err) {
           // Redis is unreachable: fail the caller at the head (its job retries later) rather than send unbudgeted.

@@ -200,6 +200,15 @@ describe('RequestBudget.acquire', () => {
     expect(second! - first!).toBeGreaterThanOrEqual(a.windowMs * 1000);
   });
 
+  it('spaces grants evenly, so no window of grants leaves in one burst', async () => {
+    const key = newKey();
+    const paced = budget({ key, perSecond: 20 });
+    await Promise.all(Array.from({ length: 6 }, () => paced.acquire()));
+    const times = (await grantTimes(key)).sort((x, y) => x - y);
+    const gapMicros = (paced.windowMs * 1000) / paced.maxPerWindow;
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(gapMicros);
+  });
+
   it('keeps no more than a second of grants for perSecond 1000, and the log expires once nobody sends', async () => {
     const key = newKey();
     const budgets = Array.from({ length: 3 }, () => budget({ key, perSecond: 1000 }));
