@@ -32,10 +32,12 @@ program
   .command('demo')
   .description('run the end-to-end demo (simulator, Redis, 350 customers)')
   .action(() => {
-    console.log('The end-to-end demo is not built yet: it arrives with the onboarding pipeline.');
+    console.log('The end-to-end demo is not built yet: it arrives with the CSV import and the dashboard.');
     console.log('What works today:');
     console.log('  npx acronis-onboard sim      # the Acronis API simulator, prints credentials');
     console.log('  npx acronis-onboard check    # with ACRONIS_* set: Redis, token, partner tenant');
+    console.log('  npx acronis-onboard work     # the onboarding workers (customers come from enqueueCustomers() until `import` lands)');
+    console.log('  npx acronis-onboard status | results BATCH | retry BATCH|CUSTOMER');
   });
 
 try {

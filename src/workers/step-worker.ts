@@ -141,18 +141,17 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
     return output;
   }
 
-  // Backstop: a job can also fail without its processor deciding (stalled too often, the
-  // started-attempts cap); the customer must not stay "running" then.
+  // Backstop: a job can also fail for good without its processor deciding (stalled too
+  // often, the started-attempts cap); the customer must not stay "running" then.
   worker.on('failed', (job, err) => {
-    if (!job || job.attemptsMade < (job.opts.attempts ?? 1) && !(err instanceof UnrecoverableError) && err.name !== 'UnrecoverableError') return;
-    void deps.store
-      .getCustomer(job.data.customerKey)
-      .then(async (record) => {
-        if (record && record.state !== 'failed' && record.state !== 'done' && record.runId === job.data.runId) {
-          await deps.store.markFailed(job.data.customerKey, job.name, `${job.name}: ${err.message}`, false);
-        }
-      })
-      .catch((cause: unknown) => deps.logger.error({ err: reasonOf(cause) }, 'could not record a failed step'));
+    if (!job) return;
+    void (async () => {
+      if (!(await job.isFailed())) return;
+      const record = await deps.store.getCustomer(job.data.customerKey);
+      if (record && record.state !== 'failed' && record.state !== 'done' && record.runId === job.data.runId) {
+        await deps.store.markFailed(job.data.customerKey, job.name, `${job.name}: ${err.message}`, false);
+      }
+    })().catch((cause: unknown) => deps.logger.error({ err: reasonOf(cause) }, 'could not record a failed step'));
   });
   worker.on('error', (err) => deps.logger.error({ err: reasonOf(err) }, 'worker error'));
   return worker;
