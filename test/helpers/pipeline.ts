@@ -68,7 +68,8 @@ export async function startTestPipeline(opts: TestPipelineOptions): Promise<Test
     }),
   });
   const pipeline = await openPipeline(config);
-  const redis = connectRedis();
+  // The same Redis as the pipeline (a test may give a private server in REDIS_URL).
+  const redis = connectRedis(config.REDIS_URL);
   const workers: RunningWorkers[] = [];
 
   const harness: TestPipeline = {

@@ -8,8 +8,8 @@ export function uniquePrefix(label: string): string {
   return `test-${label}-${randomUUID().slice(0, 8)}`;
 }
 
-export function connectRedis(): Redis {
-  return new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: false });
+export function connectRedis(url = TEST_REDIS_URL): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: false });
 }
 
 /** Deletes every key under the prefix (SCAN, not KEYS, so a shared Redis is not blocked). */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchResults } from '../../src/workers/results.js';
 import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 
 let t: TestPipeline;
@@ -20,6 +21,8 @@ describe('the API commits, then the answer is lost', () => {
         // The first three creations of a tenant and of a user certainly lose their answer…
         { kind: 'commit-then-fail', path: '^/tenants$', times: 3 },
         { kind: 'commit-then-fail', path: '^/users$', times: 3 },
+        { kind: 'commit-then-fail', path: '^/users/\\{user_id\\}/password$', times: 3 },
+        { kind: 'commit-then-fail', path: '^/tenants/\\{tenant_id\\}/registration_tokens$', times: 3 },
         // …and every mutating call (the above included) has a 1-in-5 chance.
         { kind: 'commit-then-fail', probability: 0.2 },
       ],
@@ -49,10 +52,19 @@ describe('the API commits, then the answer is lost', () => {
       expect(users[0]!.activated).toBe(true);
       expect(users[0]!.tenant_id).toBe(tenants[0]!.id);
     }
-    // The password kept for each customer is the one that activated it: the result is usable.
-    const record = await t.pipeline.store.getCustomer('Commit-1');
-    expect(record).toMatchObject({ state: 'done' });
-    expect(['password-set', 'already-activated']).toContain(record?.activation);
-    expect(record?.passwordSealed).toBeTruthy();
+    // The password kept for each customer is the one the platform took, even where the
+    // answer to POST /users/{id}/password was lost and the step ran again.
+    expect(stats.byEndpoint['POST /users/{user_id}/password']?.['500'] ?? 0).toBeGreaterThan(0);
+    const results = await batchResults({ store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url }, batch.id);
+    for (const result of results) {
+      expect(['password-set', 'already-activated'], result.customer).toContain(result.activation);
+      const me = await fetch(`${t.sim.url}/api/2/users/me`, {
+        headers: { authorization: `Basic ${Buffer.from(`${result.login}:${result.password}`).toString('base64')}` },
+      });
+      expect(me.status, `${result.customer} cannot log in with the kept password`).toBe(200);
+      // One registration token per customer, and it is the one the result hands out.
+      const tokens = state.registrationTokens.filter((r) => r.tenant_uuid === result.tenant_id);
+      expect(tokens.map((r) => r.token), result.customer).toEqual([result.registration_token]);
+    }
   });
 });

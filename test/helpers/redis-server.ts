@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+/**
+ * A private `redis-server` for tests that restart Redis: its own port and data directory,
+ * so killing it never touches the shared Redis on 6379 that other test files use at the
+ * same time. AOF with `appendfsync always`: Redis fsyncs every write before it replies
+ * (redis.io/docs/management/persistence), so a SIGKILL loses nothing a client was told
+ * succeeded, and a start on the same directory reloads it all.
+ */
+export interface PrivateRedisServer {
+  port: number;
+  url: string;
+  dir: string;
+  /** SIGKILL, as a crash or an OOM kill would: no shutdown save, no goodbye to clients. */
+  kill(): Promise<void>;
+  /** Starts again on the same port and directory; resolves once it answers PING (AOF loaded). */
+  start(): Promise<void>;
+  /** Kills the server and removes its directory. */
+  destroy(): Promise<void>;
+  /** What the server printed, for failure messages. */
+  output(): string;
+}
+
+export async function startPrivateRedis(): Promise<PrivateRedisServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'redis-restart-'));
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  let text = '';
+
+  async function start(): Promise<void> {
+    if (child && child.exitCode === null && child.signalCode === null) throw new Error(`redis-server on ${port} is already running`);
+    const args = [
+      '--port', String(port),
+      '--bind', '127.0.0.1',
+      '--dir', dir,
+      '--appendonly', 'yes',
+      '--appendfsync', 'always',
+      '--save', '',
+      '--maxmemory-policy', 'noeviction',
+      '--daemonize', 'no',
+      '--logfile', '',
+    ];
+    const started = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = started;
+    started.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    started.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    await waitUntilAnswers(port, started, () => text);
+  }
+
+  async function kill(): Promise<void> {
+    const running = child;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = once(running, 'exit');
+    running.kill('SIGKILL');
+    await exited;
+  }
+
+  await start();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    dir,
+    kill,
+    start,
+    async destroy() {
+      await kill();
+      await rm(dir, { recursive: true, force: true });
+    },
+    output: () => text,
+  };
+}
+
+/** A port the OS just handed out and released; the server binds it right after. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (address === null || typeof address === 'string') throw new Error('no TCP port from the OS');
+  return address.port;
+}
+
+/** PING answers only once the AOF is loaded (before that Redis replies LOADING). */
+async function waitUntilAnswers(port: number, child: ChildProcess, output: () => string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`redis-server on ${port} exited at start:\n${output()}`);
+    const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+    try {
+      await probe.connect();
+      if ((await probe.ping()) === 'PONG') return;
+    } catch {
+      // not listening yet, or still loading the AOF
+    } finally {
+      probe.disconnect();
+    }
+    if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not answer within ${timeoutMs} ms:\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
