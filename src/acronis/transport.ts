@@ -39,9 +39,9 @@ export interface AccessTokenSource {
   invalidate(staleToken: string): Promise<void>;
 }
 
-/** Hook for a request budget shared by every worker (the pipeline's rate limiter). */
+/** Hook called before every HTTP attempt: the pipeline's shared request budget, and its job-lock guard. */
 export interface RequestThrottle {
-  acquire(signal?: AbortSignal): Promise<void>;
+  acquire(signal?: AbortSignal, request?: Pick<ApiRequest, 'method' | 'path'>): Promise<void>;
 }
 
 export interface TransportOptions {
@@ -163,7 +163,7 @@ export class AcronisTransport {
   }
 
   private async attempt(request: ApiRequest, bearer: string | undefined): Promise<RawResponse> {
-    await this.options.throttle?.acquire(request.signal);
+    await this.options.throttle?.acquire(request.signal, request);
     const auth = request.auth ?? { type: 'bearer' };
     const started = Date.now();
     try {

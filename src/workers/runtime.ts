@@ -12,6 +12,7 @@ import { buildStepCatalogue } from '../onboarding/steps/index.js';
 import { createRedis, connectOrExplain } from '../redis.js';
 import { createSecretBox, type SecretBox } from '../secrets/secret-box.js';
 import { enqueueCustomers, type EnqueueResult } from './enqueue.js';
+import { LockGuardedThrottle } from './job-lock-guard.js';
 import { OfferingCache } from './offering-cache.js';
 import { OnboardingStore } from './onboarding-store.js';
 import { createOnboardingQueue } from './queue.js';
@@ -92,7 +93,7 @@ export async function startWorkers(config: Config, opts: StartWorkersOptions): P
   const shared = await connectOrExplain(createRedis(config.REDIS_URL, 'worker', { lazyConnect: true }), config.REDIS_URL);
   const blocking = createRedis(config.REDIS_URL, 'worker');
   const budget = new RequestBudget({ redis: shared, key: `${config.QUEUE_PREFIX}:acronis:budget`, perSecond: config.ACRONIS_RATE_LIMIT, logger });
-  const acronis = createAcronisClientFromConfig(config, { redis: shared, logger, throttle: budget });
+  const acronis = createAcronisClientFromConfig(config, { redis: shared, logger, throttle: new LockGuardedThrottle(budget) });
   const box = createSecretBox(c.SECRETS_KEY);
   const queue = createOnboardingQueue(shared, config.QUEUE_PREFIX, { attempts: config.STEP_ATTEMPTS, backoffMs: config.STEP_BACKOFF_MS });
   queue.on('error', (err) => logger.error({ err: err.message }, 'queue error'));

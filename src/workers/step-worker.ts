@@ -8,6 +8,7 @@ import { nextStep, type ChainData, type ChainFacts, type StepName } from '../onb
 import { isRetryableStepError, reasonOf } from '../onboarding/errors.js';
 import type { StepContext, StepDefinition } from '../onboarding/step.js';
 import type { SecretBox } from '../secrets/secret-box.js';
+import { LockLostError, runHoldingJobLock } from './job-lock-guard.js';
 import type { OfferingCache } from './offering-cache.js';
 import type { OnboardingStore } from './onboarding-store.js';
 import { jobIdFor, ONBOARDING_QUEUE } from './queue.js';
@@ -47,7 +48,7 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
 
   const worker = new Worker<ChainData, unknown, StepName>(
     ONBOARDING_QUEUE,
-    async (job) => runStep(job),
+    async (job, token) => runStep(job, token),
     {
       connection: deps.connection,
       prefix: deps.prefix,
@@ -65,7 +66,7 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
     },
   );
 
-  async function runStep(job: Job<ChainData, unknown, StepName>): Promise<unknown> {
+  async function runStep(job: Job<ChainData, unknown, StepName>, token: string | undefined): Promise<unknown> {
     const step = deps.catalogue[job.name];
     if (!step) throw new UnrecoverableError(`no handler for step "${job.name}"`);
     const key = typeof job.data?.customerKey === 'string' ? job.data.customerKey : '(unknown)';
@@ -86,6 +87,20 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
       await deps.store.markRunning(key, job.name, job.attemptsMade + 1);
     }
 
+    // The next step's job is added only after this step's side effects succeeded, so if it
+    // exists this step has run to the end already: a re-run after a stall (the worker died,
+    // or Redis was away longer than the lock, after the hand-over) must not repeat them —
+    // e.g. send a second activation e-mail.
+    const next = nextStep(data.steps, job.name);
+    if (next) {
+      const handedOver = await deps.queue.getJob(jobIdFor(key, next));
+      if (handedOver && handedOver.data.runId === data.runId) {
+        await job.log(`already done: ${next} was queued by an earlier run of this step; not repeating it`);
+        logger.info({ next }, 'step already handed over; not repeated');
+        return { handedOver: true };
+      }
+    }
+
     let checkpointed: Partial<ChainFacts> = {};
     const ctx: StepContext = {
       acronis: deps.acronis,
@@ -102,10 +117,19 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
       dataCenterUrl: deps.dataCenterUrl,
     };
 
+    const assertLock = async () => {
+      if (token === undefined) return;
+      if ((await job.extendLock(token, lockDuration)) !== 1) throw new LockLostError(job.id ?? key);
+    };
     let output: Partial<ChainFacts>;
     try {
-      output = await step.run(data, ctx);
+      output = await runHoldingJobLock(assertLock, () => step.run(data, ctx));
     } catch (err) {
+      if (err instanceof LockLostError) {
+        // Another run owns the job now; it records the outcome, this one leaves quietly.
+        logger.warn({ jobId: job.id }, err.message);
+        throw err;
+      }
       if (err instanceof AcronisApiError && err.status === 429) {
         // One API budget for everyone: pause every worker's requests and the queue itself,
         // and put this job back without spending an attempt (BULLMQ-NOTES.md §1.3).
@@ -130,7 +154,6 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
 
     const facts = { ...data.facts, ...checkpointed, ...output };
     await deps.store.recordFacts(key, facts);
-    const next = nextStep(data.steps, job.name);
     if (next) {
       const nextData = deps.catalogue[next].input.parse({ ...data, facts });
       await deps.queue.add(next, nextData, { jobId: jobIdFor(key, next) });

@@ -70,6 +70,8 @@ export async function startTestPipeline(opts: TestPipelineOptions): Promise<Test
   const pipeline = await openPipeline(config);
   // The same Redis as the pipeline (a test may give a private server in REDIS_URL).
   const redis = connectRedis(config.REDIS_URL);
+  // Its commands reject while Redis is down; the connection errors themselves (a restart test) are expected.
+  redis.on('error', () => undefined);
   const workers: RunningWorkers[] = [];
 
   const harness: TestPipeline = {

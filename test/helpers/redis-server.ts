@@ -94,6 +94,7 @@ async function waitUntilAnswers(port: number, child: ChildProcess, output: () =>
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`redis-server on ${port} exited at start:\n${output()}`);
     const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+    probe.on('error', () => undefined); // the refusal is the answer; connect() rejects with it
     try {
       await probe.connect();
       if ((await probe.ping()) === 'PONG') return;
