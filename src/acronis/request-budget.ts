@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { defineScripts, type ScriptCommands as ScriptCommandsOf } from '../redis-scripts.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import type { RequestThrottle } from './transport.js';
@@ -119,15 +120,8 @@ const SCRIPTS = {
   requestBudgetTake: { numberOfKeys: 2, lua: TAKE },
   requestBudgetPause: { numberOfKeys: 1, lua: PAUSE },
 } as const;
-type ScriptName = keyof typeof SCRIPTS;
-type ScriptCommands = Record<ScriptName, (...keysAndArgs: (string | number)[]) => Promise<unknown>>;
-
-function withScripts(redis: Redis): ScriptCommands {
-  for (const [name, definition] of Object.entries(SCRIPTS)) {
-    if (typeof (redis as unknown as Record<string, unknown>)[name] !== 'function') redis.defineCommand(name, definition);
-  }
-  return redis as unknown as ScriptCommands;
-}
+type ScriptCommands = ScriptCommandsOf<typeof SCRIPTS>;
+const withScripts = (redis: Redis): ScriptCommands => defineScripts(redis, SCRIPTS);
 
 interface Waiter {
   resolve: () => void;

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { defineScripts, type ScriptCommands as ScriptCommandsOf } from '../redis-scripts.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { SecretBoxError, type SecretBox } from '../secrets/secret-box.js';
@@ -144,15 +145,8 @@ const SCRIPTS = {
   tokenCacheFailAndRelease: { numberOfKeys: 2, lua: FAIL_AND_RELEASE },
   tokenCacheDeleteIfFingerprint: { numberOfKeys: 1, lua: DELETE_IF_FINGERPRINT },
 } as const;
-type ScriptName = keyof typeof SCRIPTS;
-type ScriptCommands = Record<ScriptName, (...keysAndArgs: (string | number)[]) => Promise<unknown>>;
-
-function withScripts(redis: Redis): ScriptCommands {
-  for (const [name, definition] of Object.entries(SCRIPTS)) {
-    if (typeof (redis as unknown as Record<string, unknown>)[name] !== 'function') redis.defineCommand(name, definition);
-  }
-  return redis as unknown as ScriptCommands;
-}
+type ScriptCommands = ScriptCommandsOf<typeof SCRIPTS>;
+const withScripts = (redis: Redis): ScriptCommands => defineScripts(redis, SCRIPTS);
 
 function fingerprint(accessToken: string): string {
   return createHash('sha256').update(accessToken).digest('hex');

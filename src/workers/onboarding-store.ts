@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ChainFacts, StepName } from '../onboarding/chain.js';
+import { defineScripts, type ScriptCommands } from '../redis-scripts.js';
 
 /**
  * Where each customer stands and how each batch is doing, kept in Redis beside the queue
@@ -142,6 +143,11 @@ end
 return outcome
 `;
 
+const SCRIPTS = {
+  onboardingClaim: { numberOfKeys: 1, lua: CLAIM },
+  onboardingTransition: { numberOfKeys: 1, lua: TRANSITION },
+} as const;
+
 export interface OnboardingStoreOptions {
   redis: Redis;
   /** QUEUE_PREFIX. */
@@ -152,10 +158,12 @@ type Fields = Record<string, string | undefined>;
 
 export class OnboardingStore {
   private readonly redis: Redis;
+  private readonly scripts: ScriptCommands<typeof SCRIPTS>;
   private readonly prefix: string;
 
   constructor(opts: OnboardingStoreOptions) {
     this.redis = opts.redis;
+    this.scripts = defineScripts(opts.redis, SCRIPTS);
     this.prefix = opts.prefix;
   }
 
@@ -183,8 +191,8 @@ export class OnboardingStore {
   /** Claims the customer for a chain in `batchId` (see CLAIM for the outcomes). */
   async claim(input: { batchId: string; key: string; runId: string; position: number; fields: Fields }): Promise<EnqueueOutcome> {
     const args = Object.entries(input.fields).flatMap(([k, v]) => (v === undefined ? [] : [k, v]));
-    const outcome = await this.redis.eval(
-      CLAIM, 1, this.customerKey(input.key),
+    const outcome = await this.scripts.onboardingClaim(
+      this.customerKey(input.key),
       this.prefix, input.batchId, input.key, input.position, new Date().toISOString(), input.runId, ...args,
     );
     return outcome as EnqueueOutcome;
@@ -193,7 +201,7 @@ export class OnboardingStore {
   /** Moves the customer if its state is in `from`; returns the state it had and whether it moved. */
   async transition(key: string, to: CustomerState, from: readonly CustomerState[] | '*', fields: Fields = {}): Promise<{ previous: CustomerState | null; applied: boolean }> {
     const args = Object.entries({ ...fields, updatedAt: new Date().toISOString() }).flatMap(([k, v]) => [k, v ?? '']);
-    const result = (await this.redis.eval(TRANSITION, 1, this.customerKey(key), this.prefix, to, from === '*' ? '*' : from.join(','), ...args)) as
+    const result = (await this.scripts.onboardingTransition(this.customerKey(key), this.prefix, to, from === '*' ? '*' : from.join(','), ...args)) as
       | [CustomerState, number]
       | null;
     if (!result) return { previous: null, applied: false };

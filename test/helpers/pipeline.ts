@@ -9,6 +9,7 @@ import type { EnqueueResult } from '../../src/workers/enqueue.js';
 import type { BatchRecord } from '../../src/workers/onboarding-store.js';
 import { enqueueWithConfig, openPipeline, startWorkers, type Pipeline, type RunningWorkers } from '../../src/workers/runtime.js';
 import { connectRedis, removeKeys, uniquePrefix } from './redis.js';
+import { until } from './wait.js';
 import { startTestSimulator, type RunningSimulator } from './simulator.js';
 import type { SimulatorOptions } from '../../src/simulator/index.js';
 
@@ -94,13 +95,9 @@ export async function startTestPipeline(opts: TestPipelineOptions): Promise<Test
       return enqueueWithConfig(pipeline, { profile, partnerTenantId: sim.seed.partnerTenantId }, { source: 'test', label: o.label ?? opts.label }, customers);
     },
     async waitForBatch(batchId, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const batch = await pipeline.store.getBatch(batchId);
-        if (batch?.ended) return batch;
-        if (Date.now() > deadline) throw new Error(`batch ${batchId} did not end within ${timeoutMs} ms: ${JSON.stringify(batch)}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      let batch: BatchRecord | undefined;
+      await until(async () => (batch = await pipeline.store.getBatch(batchId))?.ended === true, `batch ${batchId} to end`, timeoutMs);
+      return batch as BatchRecord;
     },
     async close() {
       await Promise.all(workers.map((w) => w.close(2000)));

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { until } from '../helpers/wait.js';
 import { startPrivateRedis, type PrivateRedisServer } from '../helpers/redis-server.js';
 
 // Redis is killed here, so this file runs on a private redis-server, never the shared 6379.
@@ -41,14 +42,6 @@ async function whileRedisMayBeDown<T>(read: () => Promise<T>): Promise<T | undef
     return await read();
   } catch {
     return undefined;
-  }
-}
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
   }
 }
 

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { until } from '../helpers/wait.js';
 
 const BIN = fileURLToPath(new URL('../../bin/acronis-onboard.js', import.meta.url));
 let t: TestPipeline;
@@ -28,14 +29,6 @@ function spawnWorker(): { child: ChildProcess; output: () => string } {
   child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
   return { child, output: () => text };
-}
-
-async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('a worker process killed mid-batch', () => {
