@@ -25,7 +25,7 @@ export const customerRequestSchema = z.strictObject({
   login: optionalText(trimmed.regex(LOGIN, 'must be 3+ letters, digits or .@_-+:!#$%^*={}\'`/? (ACRONIS login rules)')),
   first_name: optionalText(),
   last_name: optionalText(),
-  language: optionalText(trimmed.regex(/^[a-z]{2}(-[A-Za-z]{2})?$/, 'must be a language code such as en or de')),
+  language: optionalText(trimmed.regex(/^[a-z]{2}([-_][A-Za-z]{2})?$/, 'must be a language code such as en, de or pt_BR')),
   country: optionalText(trimmed.max(100)),
   phone: optionalText(trimmed.max(50)),
   edition: optionalText(z.enum(CUSTOMER_EDITIONS, { error: `must be ${CUSTOMER_EDITIONS.join(' or ')}` })),
