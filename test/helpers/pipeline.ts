@@ -11,7 +11,8 @@ import { enqueueWithConfig, openPipeline, startWorkers, type Pipeline, type Runn
 import { connectRedis, removeKeys, uniquePrefix } from './redis.js';
 import { until } from './wait.js';
 import { startTestSimulator, type RunningSimulator } from './simulator.js';
-import type { SimulatorOptions } from '../../src/simulator/index.js';
+import type { SimulatorOptions, SimulatorState, SimulatorTenant, SimulatorUser } from '../../src/simulator/index.js';
+import { expect } from 'vitest';
 
 /**
  * A whole pipeline for one test file: a simulator over loopback HTTP, real Redis under a
@@ -121,4 +122,19 @@ export function sampleCustomers(n: number, tag: string, extra: Partial<CustomerR
     last_name: `Admin${i + 1}`,
     ...extra,
   }));
+}
+
+/**
+ * The outcome every pipeline test checks at the simulator: each customer has exactly one
+ * tenant (by `customer_id`) and exactly one user (by login), and the user lives in that tenant.
+ */
+export function expectEachOnboardedOnce(state: SimulatorState, customers: readonly CustomerRequest[]): { tenant: SimulatorTenant; user: SimulatorUser }[] {
+  return customers.map((customer) => {
+    const tenants = state.tenants.filter((x) => x.customer_id === (customer.external_id ?? customer.name));
+    expect(tenants, `tenants of ${customer.name}`).toHaveLength(1);
+    const users = state.users.filter((u) => u.login === (customer.login ?? customer.email));
+    expect(users, `users with login ${customer.login ?? customer.email}`).toHaveLength(1);
+    expect(users[0]!.tenant_id, `${customer.name}'s user is in its tenant`).toBe(tenants[0]!.id);
+    return { tenant: tenants[0]!, user: users[0]! };
+  });
 }

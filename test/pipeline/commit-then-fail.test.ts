@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchResults } from '../../src/workers/results.js';
-import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { expectEachOnboardedOnce, sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 
 let t: TestPipeline;
 
@@ -44,14 +44,7 @@ describe('the API commits, then the answer is lost', () => {
     expect(mutating500).toBeGreaterThan(10);
 
     const state = t.sim.state();
-    for (const customer of customers) {
-      const tenants = state.tenants.filter((x) => x.customer_id === customer.external_id);
-      expect(tenants, customer.name).toHaveLength(1);
-      const users = state.users.filter((u) => u.login === customer.email);
-      expect(users, customer.email).toHaveLength(1);
-      expect(users[0]!.activated).toBe(true);
-      expect(users[0]!.tenant_id).toBe(tenants[0]!.id);
-    }
+    for (const { user } of expectEachOnboardedOnce(state, customers)) expect(user.activated, user.login).toBe(true);
     // The password kept for each customer is the one the platform took, even where the
     // answer to POST /users/{id}/password was lost and the step ran again.
     expect(stats.byEndpoint['POST /users/{user_id}/password']?.['500'] ?? 0).toBeGreaterThan(0);

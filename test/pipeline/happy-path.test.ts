@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STANDARD_PROFILE } from '../../src/onboarding/profile.js';
-import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { expectEachOnboardedOnce, sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 
 let t: TestPipeline;
 
@@ -23,10 +23,9 @@ describe('25 customers end to end', () => {
     expect(ended).toMatchObject({ total: 25, done: 25, failed: 0, queued: 0, running: 0 });
 
     const state = t.sim.state();
-    for (const customer of customers) {
-      const tenants = state.tenants.filter((x) => x.customer_id === customer.external_id);
-      expect(tenants, customer.name).toHaveLength(1);
-      const tenant = tenants[0]!;
+    const onboarded = expectEachOnboardedOnce(state, customers);
+    for (const [i, customer] of customers.entries()) {
+      const { tenant, user } = onboarded[i]!;
       expect(tenant).toMatchObject({ name: customer.name, kind: 'customer', parent_id: t.sim.seed.partnerTenantId });
 
       const enabled = state.offeringItems[tenant.id]!.filter((i) => i.status === 1);
@@ -34,10 +33,6 @@ describe('25 customers end to end', () => {
       expect(enabled.map((i) => i.usage_name).sort()).toEqual(['servers', 'storage', 'workstations']);
       expect(enabled.find((i) => i.usage_name === 'workstations')?.quota).toMatchObject({ value: 50, overage: 5 });
 
-      const users = state.users.filter((u) => u.login === customer.email);
-      expect(users).toHaveLength(1);
-      const user = users[0]!;
-      expect(user.tenant_id).toBe(tenant.id);
       expect(user.activation_email_sent_at).not.toBeNull();
       expect(state.accessPolicies[user.id]?.map((p) => [p.role_id, p.tenant_id])).toEqual([['company_admin', tenant.id]]);
       expect(state.registrationTokens.filter((r) => r.tenant_uuid === tenant.id || (r.scopes as string[]).some((s) => s.includes(user.personal_tenant_id!)))).toHaveLength(1);

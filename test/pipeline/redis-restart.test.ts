@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { expectEachOnboardedOnce, sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
 import { startPrivateRedis, type PrivateRedisServer } from '../helpers/redis-server.js';
 
@@ -68,16 +68,13 @@ describe('Redis killed mid-batch and started again', () => {
     expect(await t.pipeline.store.getBatch(batch.id), redis.output()).toMatchObject({ total: 20, done: 20, failed: 0, queued: 0, running: 0 });
 
     const state = t.sim.state();
-    for (const customer of customers) {
-      const tenants = state.tenants.filter((x) => x.customer_id === customer.external_id);
-      expect(tenants, customer.name).toHaveLength(1);
-      const users = state.users.filter((u) => u.login === customer.email);
-      expect(users, customer.email).toHaveLength(1);
-      expect(users[0]!.tenant_id).toBe(tenants[0]!.id);
+    const onboarded = expectEachOnboardedOnce(state, customers);
+    for (const [i, customer] of customers.entries()) {
+      const { tenant, user } = onboarded[i]!;
       expect(await t.pipeline.store.getCustomer(customer.external_id!), customer.name).toMatchObject({
         state: 'done',
-        tenantId: tenants[0]!.id,
-        userId: users[0]!.id,
+        tenantId: tenant.id,
+        userId: user.id,
         activation: 'email-sent',
       });
     }

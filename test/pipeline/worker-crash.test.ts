@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { expectEachOnboardedOnce, sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
 
 const BIN = fileURLToPath(new URL('../../bin/acronis-onboard.js', import.meta.url));
@@ -44,11 +44,7 @@ describe('a worker process killed mid-batch', () => {
     const second = spawnWorker();
     const ended = await t.waitForBatch(batch.id, 90_000);
     expect(ended).toMatchObject({ done: 20, failed: 0 });
-    const state = t.sim.state();
-    for (const customer of customers) {
-      expect(state.tenants.filter((x) => x.customer_id === customer.external_id), customer.name).toHaveLength(1);
-      expect(state.users.filter((u) => u.login === customer.email), customer.email).toHaveLength(1);
-    }
+    expectEachOnboardedOnce(t.sim.state(), customers);
     second.child.kill('SIGTERM');
     const [code] = (await once(second.child, 'exit')) as [number | null];
     expect(code, second.output()).toBe(0);
