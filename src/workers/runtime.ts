@@ -60,7 +60,7 @@ export async function resolvePartnerTenantId(config: Config, acronis: Pick<Acron
 export async function enqueueWithConfig(
   pipeline: Pipeline,
   deps: { profile: Profile; partnerTenantId: string },
-  batch: { source: string; label: string },
+  batch: { source: string; label: string } | { id: string },
   requests: readonly CustomerRequest[],
 ): Promise<EnqueueResult> {
   return enqueueCustomers({ ...pipeline, ...deps }, batch, requests);
@@ -161,7 +161,7 @@ export async function startWorkers(config: Config, opts: StartWorkersOptions): P
 }
 
 /** An invalid profile stops the start with the field named, before any customer runs into it. */
-async function checkProfileOffer(profile: Profile, source: string, partnerTenantId: string, offers: OfferingCache): Promise<void> {
+export async function checkProfileOffer(profile: Profile, source: string, partnerTenantId: string, offers: OfferingCache): Promise<void> {
   const template = profile.template_tenant_id;
   if (template) {
     let items;
