@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { AcronisApiError } from './acronis/errors.js';
 import { registerCheckCommand } from './cli/check-command.js';
+import { registerImportCommand } from './cli/import-command.js';
 import { registerResultsCommand } from './cli/results-command.js';
 import { registerRetryCommand } from './cli/retry-command.js';
+import { registerServeCommands } from './cli/serve-command.js';
 import { registerSimCommand } from './cli/sim-command.js';
 import { registerStatusCommand } from './cli/status-command.js';
 import { registerWorkCommand } from './cli/work-command.js';
@@ -27,16 +29,20 @@ registerWorkCommand(program);
 registerStatusCommand(program);
 registerResultsCommand(program);
 registerRetryCommand(program);
+registerImportCommand(program);
+registerServeCommands(program);
 
 program
   .command('demo')
   .description('run the end-to-end demo (simulator, Redis, 350 customers)')
   .action(() => {
-    console.log('The end-to-end demo is not built yet: it arrives with the CSV import and the dashboard.');
+    console.log('The end-to-end demo is not built yet: it arrives with the dashboard.');
     console.log('What works today:');
     console.log('  npx acronis-onboard sim      # the Acronis API simulator, prints credentials');
     console.log('  npx acronis-onboard check    # with ACRONIS_* set: Redis, token, partner tenant');
-    console.log('  npx acronis-onboard work     # the onboarding workers (customers come from enqueueCustomers() until `import` lands)');
+    console.log('  npx acronis-onboard work     # the onboarding workers');
+    console.log('  npx acronis-onboard import examples/customers.csv --wait   # a CSV import, followed to the end');
+    console.log('  npx acronis-onboard serve | start   # the signed webhook (start = serve + work)');
     console.log('  npx acronis-onboard status | results BATCH | retry BATCH|CUSTOMER');
   });
 

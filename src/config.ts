@@ -45,6 +45,11 @@ export const EnvSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(0), 25_000),
   ONBOARDING_PROFILE: optional(z.string().min(1)),
   WEBHOOK_SECRET: optional(z.string().min(16, 'must be at least 16 characters')),
+  /**
+   * Extension: the secret being retired during a rotation. The webhook accepts signatures made
+   * with either; batch callbacks are signed with both (two `v1` values).
+   */
+  WEBHOOK_SECRET_PREVIOUS: optional(z.string().min(16, 'must be at least 16 characters')),
   DASHBOARD_USER: optional(z.string().min(1)),
   DASHBOARD_PASSWORD: optional(z.string().min(8, 'must be at least 8 characters')),
   SECRETS_KEY: optional(secretsKey),

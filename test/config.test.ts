@@ -83,6 +83,8 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud'],
     ['ACRONIS_PARENT_TENANT_ID', 'tenant-1'],
     ['QUEUE_PREFIX', 'has space'],
+    ['WEBHOOK_SECRET', 'too-short'],
+    ['WEBHOOK_SECRET_PREVIOUS', 'too-short'],
   ])('refuses %s=%s with a ConfigError naming the variable', (variable, value) => {
     const err = configError({ [variable]: value });
     expect(err.problems.map((p) => p.variable)).toEqual([variable]);
@@ -93,6 +95,11 @@ describe('loadConfig', () => {
     const err = configError({ ACRONIS_RATE_LIMIT: 'abc', REDIS_URL: 'http://x', SECRETS_KEY: 'short', ACRONIS_BASE_URL: 'not-a-url' });
     expect(err.problems.map((p) => p.variable).sort()).toEqual(['ACRONIS_BASE_URL', 'ACRONIS_RATE_LIMIT', 'REDIS_URL', 'SECRETS_KEY']);
     for (const variable of ['ACRONIS_BASE_URL', 'ACRONIS_RATE_LIMIT', 'REDIS_URL', 'SECRETS_KEY']) expect(err.message).toContain(variable);
+  });
+
+  it('WEBHOOK_SECRET_PREVIOUS (extension, for a rotation) is unset by default and read when set', () => {
+    expect(loadConfig({}).WEBHOOK_SECRET_PREVIOUS).toBeUndefined();
+    expect(loadConfig({ WEBHOOK_SECRET_PREVIOUS: 'the-old-secret-0123456789' }).WEBHOOK_SECRET_PREVIOUS).toBe('the-old-secret-0123456789');
   });
 
   it.each([

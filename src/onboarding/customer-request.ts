@@ -1,9 +1,23 @@
 import { z } from 'zod';
+import type { Profile } from './profile.js';
 
 /**
  * One customer to onboard: the fields of the CSV contract and the webhook body (DESIGN.md
  * "CSV columns"). Every producer validates with this one schema, so a row and a webhook
  * customer are judged by the same rules and name the same fields.
+ *
+ * The rules are at least as strict as the API and the simulator, so a customer the API would
+ * refuse fails when it is submitted, naming the field, not later at a step:
+ *   - login: 3–255 ASCII letters, digits and .@_-+:!#$%^*={}'`/? (ACRONIS-API.md §6.1; the
+ *     simulator's check_login answers 406 and POST /users 400 code 1033 outside that);
+ *   - password (password activation): 8+ characters of two kinds, not a common one, not
+ *     containing the login (the simulator's POST /users/{id}/password rules);
+ *   - email: ≤ 254 characters (RFC 5321); it is the login when none is given, and every
+ *     address this schema accepts is a valid login (its characters are a subset);
+ *   - name and contact fields: one line of text. Neither the OAS nor ACRONIS-API.md gives a
+ *     length or character limit for a tenant name; we cap it at 255 and refuse control
+ *     characters (a line break pasted into a CSV cell would otherwise become part of the name
+ *     shown in the management portal and in every usage report).
  */
 
 const trimmed = z.string().trim();
@@ -11,30 +25,56 @@ const trimmed = z.string().trim();
 const optionalText = <T extends z.ZodType = typeof trimmed>(schema?: T) =>
   z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), ((schema ?? trimmed) as T).optional()).optional();
 
-/** The login rules of the platform (ACRONIS-API.md §6.1): 3+ characters of a restricted set. */
+/** Tabs, line breaks and every other C0/C1 control character. */
+const CONTROL = /\p{Cc}/u;
+const oneLine = (max: number) =>
+  trimmed
+    .max(max, `is longer than ${max} characters`)
+    .refine((v) => !CONTROL.test(v), 'must be one line of text (no line breaks, tabs or other control characters)');
+
+/** The login rules of the platform (ACRONIS-API.md §6.1): 3+ characters of a restricted set; 255 at most (the simulator). */
 const LOGIN = /^[A-Za-z0-9.@_\-+:!#$%^*={}'`/?]{3,}$/;
+export const MAX_LOGIN_LENGTH = 255;
+export const MAX_NAME_LENGTH = 255;
+export const MAX_EMAIL_LENGTH = 254;
+
+/** Passwords the platform refuses as too simple whatever their length (the simulator's list). */
+const COMMON_PASSWORDS = new Set(['password', 'password1', 'passw0rd', '12345678', '123456789', 'qwertyui', 'qwerty123', 'iloveyou', 'admin123', 'welcome1']);
+const PASSWORD_CLASSES = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/];
 
 export const CUSTOMER_EDITIONS = ['pck_per_workload', 'pck_per_gigabyte'] as const;
 export const ACTIVATIONS = ['email', 'password', 'none'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
 export const customerRequestSchema = z.strictObject({
-  name: trimmed.min(1, 'is required').max(255, 'is longer than 255 characters'),
-  email: trimmed.pipe(z.email({ error: 'is not an e-mail address' })),
-  external_id: optionalText(trimmed.max(200, 'is longer than 200 characters')),
-  login: optionalText(trimmed.regex(LOGIN, 'must be 3+ letters, digits or .@_-+:!#$%^*={}\'`/? (ACRONIS login rules)')),
-  first_name: optionalText(),
-  last_name: optionalText(),
+  name: oneLine(MAX_NAME_LENGTH).pipe(z.string().min(1, 'is required')),
+  email: trimmed
+    .max(MAX_EMAIL_LENGTH, `is longer than ${MAX_EMAIL_LENGTH} characters`)
+    .pipe(z.email({ error: 'is not an e-mail address' })),
+  external_id: optionalText(oneLine(200)),
+  login: optionalText(
+    trimmed
+      .max(MAX_LOGIN_LENGTH, `is longer than ${MAX_LOGIN_LENGTH} characters`)
+      .regex(LOGIN, 'must be 3+ letters, digits or .@_-+:!#$%^*={}\'`/? (ACRONIS login rules)'),
+  ),
+  first_name: optionalText(oneLine(255)),
+  last_name: optionalText(oneLine(255)),
   language: optionalText(trimmed.regex(/^[a-z]{2}([-_][A-Za-z]{2})?$/, 'must be a language code such as en, de or pt_BR')),
-  country: optionalText(trimmed.max(100)),
-  phone: optionalText(trimmed.max(50)),
+  country: optionalText(oneLine(100)),
+  phone: optionalText(oneLine(50)),
   edition: optionalText(z.enum(CUSTOMER_EDITIONS, { error: `must be ${CUSTOMER_EDITIONS.join(' or ')}` })),
   activation: optionalText(z.enum(ACTIVATIONS, { error: `must be ${ACTIVATIONS.join(', ')}` })),
   /**
    * Extension: the admin's initial password for `password` activation. Sealed before it is
    * queued (it never sits in Redis in clear); a strong one is generated when absent.
    */
-  password: optionalText(trimmed.min(8, 'must be at least 8 characters')),
+  password: optionalText(
+    trimmed
+      .min(8, 'must be at least 8 characters')
+      .refine((v) => PASSWORD_CLASSES.filter((re) => re.test(v)).length >= 2 && !COMMON_PASSWORDS.has(v.toLowerCase()), {
+        error: 'is too simple: use two kinds of characters (lower case, upper case, digits, symbols) and not a common password',
+      }),
+  ),
 });
 export type CustomerRequest = z.infer<typeof customerRequestSchema>;
 
@@ -60,12 +100,33 @@ export interface FieldProblem {
 /** Parses one customer; problems name the field and the reason, as a CSV line or webhook answer reports them. */
 export function parseCustomerRequest(value: unknown): { ok: true; request: CustomerRequest } | { ok: false; problems: FieldProblem[] } {
   const parsed = customerRequestSchema.safeParse(value);
-  if (parsed.success) return { ok: true, request: parsed.data };
-  return {
-    ok: false,
-    problems: parsed.error.issues.map((issue) => ({
-      field: issue.path.length > 0 ? issue.path.join('.') : '(customer)',
-      reason: issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message,
-    })),
-  };
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((issue) => ({
+        field: issue.path.length > 0 ? issue.path.join('.') : '(customer)',
+        reason: issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message,
+      })),
+    };
+  }
+  // Across fields, so not in the schema: `chain.ts` derives the queued request from it with `.omit()`,
+  // which zod refuses on a refined object.
+  const request = parsed.data;
+  if (request.password && request.password.toLowerCase().includes(loginOf(request).toLowerCase())) {
+    return { ok: false, problems: [{ field: 'password', reason: 'must not contain the login' }] };
+  }
+  return { ok: true, request };
+}
+
+/**
+ * What a valid request may still ask that the profile it is queued with cannot give: an
+ * edition the profile does not offer (enable-offering-items would look for items the profile
+ * never checked against the partner's offer). A template profile copies the template's
+ * items, so it ignores the request's edition.
+ */
+export function problemsWithProfile(request: CustomerRequest, profile: Pick<Profile, 'editions' | 'template_tenant_id'>): FieldProblem[] {
+  if (request.edition && !profile.template_tenant_id && !(profile.editions as readonly string[]).includes(request.edition)) {
+    return [{ field: 'edition', reason: `is not offered by the profile (its editions: ${profile.editions.join(', ')})` }];
+  }
+  return [];
 }

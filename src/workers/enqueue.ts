@@ -34,6 +34,10 @@ export async function enqueueCustomers(
   batch: { source: string; label: string } | { id: string },
   requests: readonly CustomerRequest[],
 ): Promise<EnqueueResult> {
+  const keys = requests.map(customerKeyOf);
+  const repeated = keys.find((key, i) => keys.indexOf(key) !== i);
+  // A batch counts each customer once: the producers report a repeat to their caller instead.
+  if (repeated !== undefined) throw new Error(`customer ${repeated} appears twice in one enqueue call; producers drop repeats first`);
   const record = 'id' in batch ? await deps.store.getBatch(batch.id) : await deps.store.createBatch(batch);
   if (!record) throw new Error(`batch ${'id' in batch ? batch.id : ''} does not exist`);
   const steps = plannedSteps(deps.profile);

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
-import type { CustomerRequest } from '../../src/onboarding/customer-request.js';
+import { customerKeyOf, type CustomerRequest } from '../../src/onboarding/customer-request.js';
 import { STANDARD_PROFILE, type Profile } from '../../src/onboarding/profile.js';
 import { generateSecretsKey } from '../../src/secrets/secret-box.js';
 import type { EnqueueResult } from '../../src/workers/enqueue.js';
@@ -130,7 +130,7 @@ export function sampleCustomers(n: number, tag: string, extra: Partial<CustomerR
  */
 export function expectEachOnboardedOnce(state: SimulatorState, customers: readonly CustomerRequest[]): { tenant: SimulatorTenant; user: SimulatorUser }[] {
   return customers.map((customer) => {
-    const tenants = state.tenants.filter((x) => x.customer_id === (customer.external_id ?? customer.name));
+    const tenants = state.tenants.filter((x) => x.customer_id === customerKeyOf(customer));
     expect(tenants, `tenants of ${customer.name}`).toHaveLength(1);
     const users = state.users.filter((u) => u.login === (customer.login ?? customer.email));
     expect(users, `users with login ${customer.login ?? customer.email}`).toHaveLength(1);

@@ -64,4 +64,12 @@ describe('names and logins owned by someone else', () => {
     expect(third.batch).toMatchObject({ total: 2, skipped: 2, queued: 0 });
     expect(t.sim.state().tenants.filter((x) => x.customer_id?.startsWith('Again-'))).toHaveLength(2);
   });
+
+  it('one enqueue call naming a customer twice is refused before anything is queued (producers report repeats themselves)', async () => {
+    const [customer] = sampleCustomers(1, 'Twice');
+    const batchesBefore = (await t.pipeline.store.listBatches(1000)).length;
+    await expect(t.enqueue([customer!, { ...customer!, name: 'Twice Renamed' }])).rejects.toThrow(/Twice-1 appears twice/);
+    expect(await t.pipeline.store.getCustomer('Twice-1')).toBeUndefined();
+    expect((await t.pipeline.store.listBatches(1000)).length).toBe(batchesBefore);
+  });
 });

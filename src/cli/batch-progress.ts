@@ -1,0 +1,152 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SingleBar } from 'cli-progress';
+import type { BatchRecord, CustomerState, OnboardingStore } from '../workers/onboarding-store.js';
+
+/**
+ * Follows a batch until it ends (`import --wait`): a redrawing bar when a person watches a
+ * terminal, otherwise (CI logs, tests, a pipe) a plain line now and then, so a log stays
+ * readable. Reads the batch counts the workers keep in Redis every `pollMs`.
+ */
+export interface FollowBatchOptions {
+  store: Pick<OnboardingStore, 'getBatch' | 'getCustomer'>;
+  batchId: string;
+  /**
+   * Customers this batch skipped because another batch was onboarding them already: their
+   * own records are followed too, so "every customer onboarded" is known at the end.
+   */
+  alsoWaitFor?: readonly string[];
+  out: NodeJS.WritableStream & { isTTY?: boolean };
+  pollMs?: number;
+  /** Without a terminal: at most one progress line this often (and one at the start and the end). */
+  plainEveryMs?: number;
+  /** Stops following (Ctrl-C): the batch goes on; the result says `interrupted`. */
+  signal?: AbortSignal;
+}
+
+export interface FollowResult {
+  batch: BatchRecord;
+  /** The final state of each `alsoWaitFor` customer (undefined: its record is gone). */
+  others: { key: string; state: CustomerState | undefined }[];
+  interrupted: boolean;
+}
+
+export async function followBatch(opts: FollowBatchOptions): Promise<FollowResult> {
+  const pollMs = opts.pollMs ?? 500;
+  const plainEveryMs = opts.plainEveryMs ?? 5000;
+  const started = Date.now();
+  let batch = await mustGetBatch(opts);
+  const workedAtStart = batch.done + batch.failed;
+  const view = opts.out.isTTY ? barView(opts.out, batch) : plainView(opts.out, plainEveryMs);
+  let others = (opts.alsoWaitFor ?? []).map((key) => ({ key, state: undefined as CustomerState | undefined }));
+  let interrupted = false;
+
+  for (;;) {
+    const elapsedS = Math.max((Date.now() - started) / 1000, 0.001);
+    const rate = (batch.done + batch.failed - workedAtStart) / elapsedS;
+    const pendingOthers = others.filter((o) => o.state === 'queued' || o.state === 'running' || o.state === undefined);
+    view.update(batch, rate, batch.ended ? pendingOthers.length : 0);
+    if (batch.ended && pendingOthers.length === 0) break;
+    if (opts.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
+    try {
+      await sleep(pollMs, undefined, opts.signal ? { signal: opts.signal } : {});
+    } catch {
+      interrupted = true;
+      break;
+    }
+    batch = await mustGetBatch(opts);
+    if (batch.ended && others.length > 0) {
+      const records = await Promise.all(others.map((o) => opts.store.getCustomer(o.key)));
+      others = others.map((o, i) => ({ key: o.key, state: records[i]?.state }));
+    }
+  }
+  view.stop(batch);
+  return { batch, others, interrupted };
+}
+
+async function mustGetBatch(opts: FollowBatchOptions): Promise<BatchRecord> {
+  const batch = await opts.store.getBatch(opts.batchId);
+  if (!batch) throw new Error(`batch ${opts.batchId} is gone from Redis`);
+  return batch;
+}
+
+interface ProgressView {
+  update(batch: BatchRecord, ratePerS: number, waitingForOthers: number): void;
+  stop(batch: BatchRecord): void;
+}
+
+/** Customers whose outcome in this batch is settled: onboarded, failed, skipped or taken over by a later batch. */
+export function settledOf(b: BatchRecord): number {
+  return b.done + b.failed + b.skipped + b.moved;
+}
+
+function etaText(b: BatchRecord, ratePerS: number): string {
+  const remaining = b.total - settledOf(b);
+  if (remaining <= 0) return '0s';
+  if (ratePerS <= 0) return '?';
+  const s = Math.round(remaining / ratePerS);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+function barView(out: FollowBatchOptions['out'], first: BatchRecord): ProgressView {
+  const bar = new SingleBar({
+    stream: out,
+    format: '{bar} {percentage}% {value}/{total} | done {done}  failed {failed}  running {running}  queued {queued} | {rate}/s | ETA {etaText}{others}',
+    hideCursor: true,
+    barsize: 30,
+    fps: 4,
+  });
+  bar.start(first.total, settledOf(first), payload(first, 0, 0));
+  return {
+    update(b, rate, waiting) {
+      bar.setTotal(b.total);
+      bar.update(settledOf(b), payload(b, rate, waiting));
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+
+  function payload(b: BatchRecord, rate: number, waiting: number) {
+    return {
+      done: b.done,
+      failed: b.failed,
+      running: b.running,
+      queued: b.queued,
+      rate: rate.toFixed(1),
+      etaText: etaText(b, rate),
+      others: waiting > 0 ? ` | waiting for ${waiting} customer(s) another batch is onboarding` : '',
+    };
+  }
+}
+
+function plainView(out: FollowBatchOptions['out'], everyMs: number): ProgressView {
+  let lastAt = 0;
+  let lastLine = '';
+  const line = (b: BatchRecord, rate: number, waiting: number) => {
+    const settled = settledOf(b);
+    const percent = b.total > 0 ? Math.floor((settled / b.total) * 100) : 100;
+    return (
+      `progress ${settled}/${b.total} (${percent}%)  done ${b.done}  failed ${b.failed}  running ${b.running}  queued ${b.queued}` +
+      `  ${rate.toFixed(1)}/s  ETA ${etaText(b, rate)}` +
+      (waiting > 0 ? `  waiting for ${waiting} customer(s) another batch is onboarding` : '')
+    );
+  };
+  return {
+    update(b, rate, waiting) {
+      const text = line(b, rate, waiting);
+      // The counts without the rate and ETA, which change every poll.
+      const counts = text.replace(/ {2}[\d.]+\/s {2}ETA \S+/, '');
+      if (lastAt !== 0 && (Date.now() - lastAt < everyMs || counts === lastLine)) return;
+      out.write(`${text}\n`);
+      lastAt = Date.now();
+      lastLine = counts;
+    },
+    stop(b) {
+      const text = line(b, 0, 0).replace(/ {2}[\d.]+\/s {2}ETA \S+/, '');
+      if (text !== lastLine) out.write(`${text}\n`);
+    },
+  };
+}

@@ -1,0 +1,191 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { plannedSteps } from '../onboarding/chain.js';
+import { CsvFileError } from '../producers/csv-file-error.js';
+import { assertReadableFile, importCsv, MAX_REPORTED_BAD_ROWS, type CsvImportReport, type CsvValidation, type PlanEntry } from '../producers/csv-import.js';
+import { openProducer, type Producer } from '../producers/producer.js';
+import type { BatchRecord } from '../workers/onboarding-store.js';
+import { followBatch, type FollowResult } from './batch-progress.js';
+import { batchLine } from './status-command.js';
+
+/**
+ * `acronis-onboard import FILE.csv [--dry-run] [--wait] [--profile FILE]` (DESIGN.md "CLI").
+ * What happens and the report go to stdout; warnings and bad rows to stderr.
+ *
+ * Exit codes: 0 every row good and (with --wait) every customer onboarded; 1 some rows bad,
+ * or (with --wait) some customers failed; 2 the file or the configuration is unusable
+ * (nothing was enqueued); 130 --wait interrupted (the batch goes on).
+ */
+export function registerImportCommand(program: Command): void {
+  program
+    .command('import <file>')
+    .description('validate a CSV of customers, report bad rows by line, enqueue the good ones as one batch')
+    .option('--dry-run', 'validate and show what would happen to each customer; enqueue nothing')
+    .option('--wait', 'show progress until the batch ends, then a summary with the failures')
+    .option('--profile <file>', 'onboarding profile JSON for this import (overrides ONBOARDING_PROFILE)')
+    .action(async (file: string, opts: ImportOptions) => {
+      process.exitCode = await runImport(file, opts);
+    });
+}
+
+interface ImportOptions {
+  dryRun?: boolean;
+  wait?: boolean;
+  profile?: string;
+}
+
+/** Failed customers listed in the summary (all are counted). */
+const MAX_LISTED_FAILURES = 200;
+
+async function runImport(file: string, opts: ImportOptions): Promise<number> {
+  // `import --dry-run big.csv | head`: the reader has gone; stop quietly (nothing is enqueued in a dry run).
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  const config = loadConfig();
+  // Logs go to stderr: stdout carries the report.
+  const logger = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, destination: process.stderr, name: 'import' });
+  try {
+    await assertReadableFile(file);
+  } catch (err) {
+    return fileProblem(err);
+  }
+  const producer = await openProducer(config, { logger, ...(opts.profile ? { profilePath: opts.profile } : {}) });
+  try {
+    let report: CsvImportReport;
+    try {
+      report = await importCsv({
+        producer,
+        path: file,
+        dryRun: opts.dryRun === true,
+        on: {
+          validated: (v) => {
+            printWarnings(v);
+            printBadRows(v);
+            if (opts.dryRun) printPlanHeader(producer, v);
+          },
+          planned: opts.dryRun ? printPlan : undefined,
+        },
+      });
+    } catch (err) {
+      return fileProblem(err);
+    }
+    if (opts.dryRun) return printDryRunSummary(report);
+    if (!report.batch) {
+      console.log(`${report.label}: no good row to import (${report.badRowCount} bad); nothing was enqueued`);
+      return 1;
+    }
+    printEnqueued(report, report.batch, producer);
+    if (!opts.wait) return report.badRowCount > 0 ? 1 : 0;
+    return await waitForBatch(producer, report, report.batch);
+  } finally {
+    await producer.close();
+  }
+}
+
+function fileProblem(err: unknown): number {
+  if (!(err instanceof CsvFileError)) throw err;
+  console.error(`acronis-onboard import: ${err.message}`);
+  if (err.problem !== 'changed') console.error('nothing was enqueued');
+  return 2;
+}
+
+function printWarnings(v: CsvValidation): void {
+  for (const u of v.columns.unknown) {
+    const name = u.header.trim() === '' ? '(no name)' : JSON.stringify(u.header.trim());
+    console.error(`warning: column ${u.column} ${name} is not a customer field; it is ignored`);
+  }
+}
+
+function printBadRows(v: CsvValidation): void {
+  if (v.badRowCount === 0) return;
+  console.error(`${v.badRowCount} bad row(s), not imported:`);
+  for (const row of v.badRows) {
+    for (const p of row.problems) console.error(p.field === '(row)' ? `line ${row.line}: ${p.reason}` : `line ${row.line}, ${p.field}: ${p.reason}`);
+  }
+  if (v.badRowCount > v.badRows.length) console.error(`… and ${v.badRowCount - v.badRows.length} more bad rows (the first ${MAX_REPORTED_BAD_ROWS} are listed)`);
+}
+
+function printPlanHeader(producer: Producer, v: CsvValidation): void {
+  console.log(`dry run: nothing is enqueued. ${v.rows} rows: ${v.goodRows} good, ${v.badRowCount} bad. Profile: ${producer.profileSource}`);
+  console.log(`each new customer runs: ${plannedSteps(producer.profile).join(' → ')}`);
+}
+
+const OUTCOME_TEXT: Record<PlanEntry['outcome'], string> = {
+  new: 'new',
+  'already-onboarded': 'already onboarded',
+  'already-queued': 'already queued',
+  retry: 'retry',
+};
+
+function printPlan(entries: readonly PlanEntry[]): void {
+  for (const e of entries) {
+    const what = e.outcome === 'retry' ? `retry (failed at ${e.failedStep ?? '?'}${e.error ? `: ${e.error}` : ''})` : OUTCOME_TEXT[e.outcome];
+    console.log(`line ${e.line}  ${what}  ${e.key}  ${JSON.stringify(e.name)}`);
+  }
+}
+
+function printDryRunSummary(r: CsvImportReport): number {
+  console.log(
+    `would enqueue: new ${r.outcomes.new}  retry ${r.outcomes.retry}  already onboarded ${r.outcomes['already-onboarded']}` +
+      `  already queued ${r.outcomes['already-queued']}  bad rows ${r.badRowCount}`,
+  );
+  return r.badRowCount > 0 ? 1 : 0;
+}
+
+function printEnqueued(r: CsvImportReport, batch: BatchRecord, producer: Producer): void {
+  console.log(`batch ${batch.id}  (${r.label}: ${r.rows} rows, ${r.goodRows} good, ${r.badRowCount} bad; profile ${producer.profileSource})`);
+  console.log(
+    `queued ${r.outcomes.new}  retried ${r.outcomes.retry}  already onboarded ${r.outcomes['already-onboarded']}` +
+      `  already queued ${r.outcomes['already-queued']}  bad rows ${r.badRowCount}`,
+  );
+  console.log(`follow it:    acronis-onboard status ${batch.id}`);
+  console.log(`results:      acronis-onboard results ${batch.id}`);
+}
+
+async function waitForBatch(producer: Producer, report: CsvImportReport, batch: BatchRecord): Promise<number> {
+  if ((await producer.pipeline.queue.getWorkersCount()) === 0 && !batch.ended) {
+    console.error('warning: no worker is connected to the queue; start one with `acronis-onboard work` (waiting anyway)');
+  }
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  let result: FollowResult;
+  try {
+    result = await followBatch({ store: producer.pipeline.store, batchId: batch.id, alsoWaitFor: report.alreadyQueued, out: process.stdout, signal: abort.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (result.interrupted) {
+    console.log(`stopped following; the batch goes on: acronis-onboard status ${batch.id}`);
+    return 130;
+  }
+  return printSummary(producer, report, result);
+}
+
+async function printSummary(producer: Producer, report: CsvImportReport, result: FollowResult): Promise<number> {
+  const { batch } = result;
+  console.log(batchLine(batch));
+  const customers = await producer.pipeline.store.batchCustomers(batch.id);
+  const failed = customers.filter((c) => c.record?.state === 'failed' && c.record.batchId === batch.id);
+  const othersNotDone = result.others.filter((o) => o.state !== 'done');
+  if (failed.length > 0 || othersNotDone.length > 0) console.log(`failed customers (${failed.length + othersNotDone.length}):`);
+  for (const c of failed.slice(0, MAX_LISTED_FAILURES)) {
+    console.log(`  ${c.key}  ${JSON.stringify(c.record?.name ?? '')}  at ${c.record?.failedStep ?? '?'}: ${c.record?.error ?? 'no reason recorded'}`);
+  }
+  if (failed.length > MAX_LISTED_FAILURES) console.log(`  … and ${failed.length - MAX_LISTED_FAILURES} more (acronis-onboard status ${batch.id})`);
+  for (const o of othersNotDone.slice(0, MAX_LISTED_FAILURES)) {
+    const record = await producer.pipeline.store.getCustomer(o.key);
+    console.log(`  ${o.key}  (queued by batch ${record?.batchId ?? '?'})  ${o.state ?? 'gone'}${record?.failedStep ? ` at ${record.failedStep}: ${record.error ?? ''}` : ''}`);
+  }
+  if (report.badRowCount > 0) {
+    const lines = report.badRows.slice(0, 20).map((b) => b.line).join(', ');
+    console.log(`bad rows (${report.badRowCount}, not imported): line ${lines}${report.badRowCount > 20 ? ', …' : ''} (reasons above)`);
+  }
+  const onboarded = batch.done + (report.outcomes['already-onboarded']) + result.others.filter((o) => o.state === 'done').length;
+  const ok = report.badRowCount === 0 && failed.length === 0 && othersNotDone.length === 0 && batch.moved === 0;
+  console.log(ok ? `all ${onboarded} customers onboarded` : `${onboarded} of ${report.rows} rows onboarded`);
+  return ok ? 0 : 1;
+}

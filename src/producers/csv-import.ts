@@ -1,0 +1,218 @@
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { plannedSteps, type StepName } from '../onboarding/chain.js';
+import type { CustomerRequest, FieldProblem } from '../onboarding/customer-request.js';
+import type { BatchRecord, EnqueueOutcome } from '../workers/onboarding-store.js';
+import type { ColumnMap } from './csv-columns.js';
+import { CsvFileError } from './csv-file-error.js';
+import { readCustomerCsv, type ReadCustomerCsvOptions } from './csv-rows.js';
+import type { Producer } from './producer.js';
+
+/**
+ * `acronis-onboard import FILE.csv`: the whole file is read twice, never held in memory.
+ *
+ *   1. validate: every row judged, file-level problems found (not UTF-8, no header, a
+ *      required column missing, a quote never closed, too many rows). Any of those throws a
+ *      CsvFileError before anything is written to Redis, wherever it is in the file.
+ *   2. enqueue the good rows, `chunkSize` per `producer.enqueue` call, as one batch
+ *      (`source: csv`, `label`: the file's name) — or, with `dryRun`, look each customer up
+ *      in the store and say what enqueueing would do, writing nothing.
+ */
+
+export const DEFAULT_CHUNK_SIZE = 100;
+/** Bad rows kept in the report (all are counted). */
+export const MAX_REPORTED_BAD_ROWS = 200;
+
+export interface BadRow {
+  line: number;
+  problems: FieldProblem[];
+}
+
+export interface CsvValidation {
+  file: string;
+  columns: ColumnMap;
+  /** Data rows, blank rows not counted. */
+  rows: number;
+  blankRows: number;
+  goodRows: number;
+  badRowCount: number;
+  /** The first MAX_REPORTED_BAD_ROWS bad rows, in file order. */
+  badRows: BadRow[];
+}
+
+/** What enqueueing did (or, in a dry run, would do) to one customer. */
+export type PlannedOutcome = 'new' | 'already-onboarded' | 'already-queued' | 'retry';
+
+export interface PlanEntry {
+  line: number;
+  key: string;
+  name: string;
+  outcome: PlannedOutcome;
+  /** For `retry`: where and why the last run failed. */
+  failedStep?: string;
+  error?: string;
+}
+
+export interface CsvImportReport extends CsvValidation {
+  label: string;
+  dryRun: boolean;
+  /** The steps each new (or retried) customer runs, from the profile. */
+  steps: StepName[];
+  /** Null in a dry run and when no row was good. */
+  batch: BatchRecord | null;
+  outcomes: Record<PlannedOutcome, number>;
+  /** Customers another batch is onboarding right now: `--wait` follows them by their own records. */
+  alreadyQueued: string[];
+}
+
+export interface ImportCsvOptions {
+  producer: Pick<Producer, 'enqueue' | 'profile' | 'pipeline'>;
+  path: string;
+  dryRun?: boolean;
+  chunkSize?: number;
+  maxRows?: number;
+  /** Progress for a caller that prints: the validation before any enqueueing, then each chunk. */
+  on?: {
+    validated?(validation: CsvValidation): void;
+    planned?(entries: readonly PlanEntry[]): void;
+  };
+}
+
+export async function importCsv(opts: ImportCsvOptions): Promise<CsvImportReport> {
+  const { producer, path } = opts;
+  const readOptions: ReadCustomerCsvOptions = { profile: producer.profile, ...(opts.maxRows ? { maxRows: opts.maxRows } : {}) };
+  const before = await assertReadableFile(path);
+  const validation = await validateCsv(path, readOptions);
+  opts.on?.validated?.(validation);
+
+  const report: CsvImportReport = {
+    ...validation,
+    label: basename(path),
+    dryRun: opts.dryRun === true,
+    steps: plannedSteps(producer.profile),
+    batch: null,
+    outcomes: { new: 0, 'already-onboarded': 0, 'already-queued': 0, retry: 0 },
+    alreadyQueued: [],
+  };
+  if (validation.goodRows === 0) return report;
+
+  // The second pass must see the file the first one judged.
+  const now = await assertReadableFile(path);
+  if (now.size !== before.size || now.mtimeMs !== before.mtimeMs) {
+    throw new CsvFileError('changed', path, 'changed while it was being imported; nothing was enqueued');
+  }
+
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  let chunk: { line: number; key: string; request: CustomerRequest }[] = [];
+  let enqueued = 0;
+  const flush = async () => {
+    if (chunk.length === 0) return;
+    const entries = opts.dryRun ? await planChunk(producer, chunk) : await enqueueChunk(producer, report, chunk);
+    for (const entry of entries) {
+      report.outcomes[entry.outcome]++;
+      if (entry.outcome === 'already-queued' && !opts.dryRun) report.alreadyQueued.push(entry.key);
+    }
+    enqueued += chunk.length;
+    opts.on?.planned?.(entries);
+    chunk = [];
+  };
+  for await (const event of readCustomerCsv(path, readOptions)) {
+    if (event.kind !== 'good') continue;
+    chunk.push(event);
+    if (chunk.length >= chunkSize) await flush();
+  }
+  await flush();
+  if (enqueued !== validation.goodRows) {
+    throw new CsvFileError('changed', path, `changed while it was being imported: ${validation.goodRows} good rows at first, ${enqueued} the second time`);
+  }
+  if (report.batch) report.batch = (await producer.pipeline.store.getBatch(report.batch.id)) ?? report.batch;
+  return report;
+}
+
+/** The first pass: every row judged, nothing written. Throws CsvFileError for a file that cannot be imported. */
+export async function validateCsv(path: string, opts: ReadCustomerCsvOptions = {}): Promise<CsvValidation> {
+  const validation: CsvValidation = {
+    file: path,
+    columns: { fields: [], unknown: [] },
+    rows: 0,
+    blankRows: 0,
+    goodRows: 0,
+    badRowCount: 0,
+    badRows: [],
+  };
+  for await (const event of readCustomerCsv(path, opts)) {
+    switch (event.kind) {
+      case 'header':
+        validation.columns = event.columns;
+        break;
+      case 'blank':
+        validation.blankRows++;
+        break;
+      case 'good':
+        validation.rows++;
+        validation.goodRows++;
+        break;
+      case 'bad':
+        validation.rows++;
+        validation.badRowCount++;
+        if (validation.badRows.length < MAX_REPORTED_BAD_ROWS) validation.badRows.push({ line: event.line, problems: event.problems });
+        break;
+    }
+  }
+  if (validation.rows === 0) {
+    throw new CsvFileError('no-rows', path, 'has a header but no rows: nothing to import');
+  }
+  return validation;
+}
+
+async function enqueueChunk(
+  producer: Pick<Producer, 'enqueue'>,
+  report: CsvImportReport,
+  chunk: readonly { line: number; key: string; request: CustomerRequest }[],
+): Promise<PlanEntry[]> {
+  const result = await producer.enqueue(report.batch ? { id: report.batch.id } : { source: 'csv', label: report.label }, chunk.map((c) => c.request));
+  report.batch = result.batch;
+  return result.customers.map((customer, i) => ({
+    line: chunk[i]?.line ?? 0,
+    key: customer.key,
+    name: customer.name,
+    outcome: PLANNED[customer.outcome],
+  }));
+}
+
+const PLANNED: Record<EnqueueOutcome, PlannedOutcome> = {
+  queued: 'new',
+  replaced: 'retry',
+  'already-onboarded': 'already-onboarded',
+  'already-queued': 'already-queued',
+};
+
+/** What `enqueueCustomers` would do with each customer, from its record in the store (read only). */
+async function planChunk(producer: Pick<Producer, 'pipeline'>, chunk: readonly { line: number; key: string; request: CustomerRequest }[]): Promise<PlanEntry[]> {
+  const records = await Promise.all(chunk.map((c) => producer.pipeline.store.getCustomer(c.key)));
+  return chunk.map((c, i) => {
+    const record = records[i];
+    const entry: PlanEntry = { line: c.line, key: c.key, name: c.request.name, outcome: 'new' };
+    if (!record) return entry;
+    if (record.state === 'done') return { ...entry, outcome: 'already-onboarded' };
+    if (record.state === 'failed') {
+      return { ...entry, outcome: 'retry', ...(record.failedStep ? { failedStep: record.failedStep } : {}), ...(record.error ? { error: record.error } : {}) };
+    }
+    return { ...entry, outcome: 'already-queued' };
+  });
+}
+
+/** The file exists and is a regular file (checked before anything else is opened). */
+export async function assertReadableFile(path: string) {
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) throw new CsvFileError('unreadable', path, 'is not a file');
+    await access(path, constants.R_OK);
+    return s;
+  } catch (err) {
+    if (err instanceof CsvFileError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CsvFileError('unreadable', path, code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? String(err)})`);
+  }
+}
