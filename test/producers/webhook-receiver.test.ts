@@ -4,6 +4,7 @@ import { signPayload } from '../../src/producers/webhook-signature.js';
 import { expectEachOnboardedOnce, sampleCustomers } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
 import { countKeys, newWebhookSecret, postWebhook, startWebhookHarness, type WebhookCall, type WebhookHarness } from '../helpers/webhook.js';
+import { dumpKeys } from '../helpers/redis.js';
 
 let h: WebhookHarness;
 const previousSecret = newWebhookSecret();
@@ -259,7 +260,7 @@ describe('health and logs', () => {
     expect(await response.json()).toEqual({ redis: 'ok' });
   });
 
-  it('no secret, signature or password from a body reaches a log line', async () => {
+  it('no secret, signature or password from a body reaches a log line, nor Redis in clear', async () => {
     const password = 'Caller-Chosen-Pw-4711!';
     const body = JSON.stringify({ ...sampleCustomers(1, 'WhLogs')[0], activation: 'password', password });
     const signature = signPayload(h.secret, body, unix());
@@ -269,6 +270,12 @@ describe('health and logs', () => {
     expect(logs).toContain('webhook accepted');
     for (const secret of [h.secret, previousSecret, signature.split('v1=')[1]!, password]) {
       expect(logs.includes(secret), `${secret.slice(0, 4)}… is in the logs`).toBe(false);
+    }
+    // The queued job, the customer record and the replay store hold the password sealed, if at all.
+    const redisText = await dumpKeys(h.t.redis, h.t.prefix);
+    expect(redisText).toContain('WhLogs-1');
+    for (const secret of [h.secret, previousSecret, password]) {
+      expect(redisText.includes(secret), `${secret.slice(0, 4)}… is in Redis`).toBe(false);
     }
   });
 });
