@@ -10,7 +10,7 @@
  *
  *   npm run bench:csv -- [rows=10000]
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -18,27 +18,13 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { generateSecretsKey } from '../src/secrets/secret-box.js';
+import { startSimProcess, type SimProcess } from './sim-process.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const [rows = 10_000] = process.argv.slice(2).map(Number);
 const TIME = '/usr/bin/time';
 const useTime = existsSync(TIME);
 const run = promisify(execFile);
-
-function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
-  let out = '';
-  return new Promise((ok, fail) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      if (pattern.test(out)) {
-        child.stdout?.off('data', onData);
-        ok(out);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => fail(new Error(`exited ${code}: ${out}`)));
-  });
-}
 
 function writeCsv(dir: string, n: number, tag: string): string {
   const path = join(dir, `${tag}-${n}.csv`);
@@ -74,13 +60,13 @@ async function measureImport(file: string, n: number, env: Record<string, string
   return { rows: n, fileKiB: Math.round(statSync(file).size / 1024), seconds, maxRssMiB: kib / 1024 };
 }
 
-const sim = spawn(process.execPath, ['bin/acronis-onboard.js', 'sim', '--port', '0'], { cwd: ROOT });
+let sim: SimProcess | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'bench-csv-'));
 const prefixes: string[] = [];
 const redis = new Redis('redis://127.0.0.1:6379');
 try {
-  const simOut = await waitForLine(sim, /ACRONIS_CLIENT_SECRET=\S+/);
-  const vars = Object.fromEntries([...simOut.matchAll(/^export (\w+)=(\S+)$/gm)].map((m) => [m[1] as string, m[2] as string]));
+  sim = await startSimProcess();
+  const { vars } = sim;
   const results: Measured[] = [];
   for (const n of [1, 1000, rows]) {
     // A fresh prefix per run: every row is a new customer, as in a first import.
@@ -108,7 +94,7 @@ try {
       `peak RSS ${big.maxRssMiB.toFixed(0)} MiB, ${(big.maxRssMiB - fixed.maxRssMiB).toFixed(0)} MiB above a one-row import`,
   );
 } finally {
-  sim.kill('SIGTERM');
+  sim?.stop();
   for (const prefix of prefixes) {
     let cursor = '0';
     do {

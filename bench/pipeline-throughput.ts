@@ -7,7 +7,7 @@
  *
  *   npm run bench:pipeline -- [customers=350] [rateLimit=50] [workers=2] [latencyMs=40]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
@@ -16,28 +16,13 @@ import { loadConfig } from '../src/config.js';
 import { STANDARD_PROFILE } from '../src/onboarding/profile.js';
 import { generateSecretsKey } from '../src/secrets/secret-box.js';
 import { enqueueWithConfig, openPipeline } from '../src/workers/runtime.js';
+import { startSimProcess } from './sim-process.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const [customers = 350, rateLimit = 50, workerCount = 2, latencyMs = 40] = process.argv.slice(2).map(Number);
 
-function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
-  let out = '';
-  return new Promise((ok, fail) => {
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      if (pattern.test(out)) {
-        child.stdout?.off('data', onData);
-        ok(out);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => fail(new Error(`exited ${code}: ${out}`)));
-  });
-}
-
-const sim = spawn(process.execPath, ['bin/acronis-onboard.js', 'sim', '--port', '0', '--latency', String(latencyMs), '--jitter', String(Math.round(latencyMs / 2))], { cwd: ROOT });
-const simOut = await waitForLine(sim, /ACRONIS_CLIENT_SECRET=\S+/);
-const vars = Object.fromEntries([...simOut.matchAll(/^export (\w+)=(\S+)$/gm)].map((m) => [m[1] as string, m[2] as string]));
+const sim = await startSimProcess(['--latency', String(latencyMs), '--jitter', String(Math.round(latencyMs / 2))]);
+const { vars } = sim;
 const prefix = `bench-${randomUUID().slice(0, 8)}`;
 const env: Record<string, string> = {
   ...vars,
@@ -102,7 +87,7 @@ try {
 } finally {
   for (const worker of workers) worker.kill('SIGTERM');
   await Promise.all(workers.map((w) => new Promise((r) => w.once('exit', r))));
-  sim.kill('SIGTERM');
+  sim.stop();
   await pipeline.queue.obliterate({ force: true }).catch(() => undefined);
   await pipeline.close();
   let cursor = '0';

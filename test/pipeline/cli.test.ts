@@ -1,32 +1,15 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STANDARD_PROFILE } from '../../src/onboarding/profile.js';
+import { CLI_CWD, runCli } from '../helpers/cli.js';
 import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 
-const run = promisify(execFile);
-const BIN = resolve(import.meta.dirname, '../../bin/acronis-onboard.js');
-// An empty working directory, so no developer's .env leaks into what the command sees.
-const cwd = mkdtempSync(join(tmpdir(), 'acronis-onboard-pipeline-cli-'));
 let t: TestPipeline;
-
-async function cli(args: string[], extraEnv: Record<string, string> = {}) {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: cwd };
-  for (const [key, value] of Object.entries(t.config)) if (value !== undefined) env[key] = String(value);
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, env: { ...env, LOG_LEVEL: 'warn', ...extraEnv }, timeout: 30_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[], extraEnv: Record<string, string> = {}) => runCli(t, args, extraEnv);
 
 function profileFile(name: string, content: unknown): string {
-  const path = join(cwd, name);
+  const path = join(CLI_CWD, name);
   writeFileSync(path, JSON.stringify(content));
   return path;
 }
@@ -53,7 +36,7 @@ describe('the pipeline commands', () => {
     expect(unknownItem.stderr).toContain('offering_items.include');
     expect(unknownItem.stderr).toContain('teleporters');
 
-    const missing = await cli(['work'], { ONBOARDING_PROFILE: join(cwd, 'nope.json') });
+    const missing = await cli(['work'], { ONBOARDING_PROFILE: join(CLI_CWD, 'nope.json') });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('nope.json');
   });

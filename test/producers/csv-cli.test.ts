@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STANDARD_PROFILE } from '../../src/onboarding/profile.js';
-import { csvFixture, csvOf, importCli, tempCsv } from '../helpers/csv.js';
+import { csvFixture, csvOf, tempCsv } from '../helpers/csv.js';
+import { runCli } from '../helpers/cli.js';
 import { simulatorApi } from '../helpers/simulator.js';
 import { expectEachOnboardedOnce, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 
@@ -23,7 +24,7 @@ const customers = (tag: string, n: number) =>
 describe('acronis-onboard import', () => {
   it('--wait: plain progress lines without a terminal, a summary, exit 0 when every customer is onboarded', async () => {
     const rows = customers('Wait', 5);
-    const run = await importCli(t, ['import', tempCsv('wait.csv', csvOf(rows)), '--wait']);
+    const run = await runCli(t, ['import', tempCsv('wait.csv', csvOf(rows)), '--wait']);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const batchId = /^batch (b-\S+)/m.exec(run.stdout)?.[1];
@@ -40,7 +41,7 @@ describe('acronis-onboard import', () => {
     expectEachOnboardedOnce(t.sim.state(), rows);
 
     // The same file again: every customer already onboarded, still exit 0.
-    const again = await importCli(t, ['import', tempCsv('wait.csv', csvOf(rows)), '--wait']);
+    const again = await runCli(t, ['import', tempCsv('wait.csv', csvOf(rows)), '--wait']);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('queued 0  retried 0  already onboarded 5');
     expect(again.stdout.trim().split('\n').at(-1)).toBe('all 5 customers onboarded');
@@ -54,7 +55,7 @@ describe('acronis-onboard import', () => {
       'bad.csv',
       'external_id,name,email,login\nbad-1,Bad Good One,it@bad-1.example,\nbad-2,Bad Row,not-an-email,\nbad-3,Bad Taken Login,it@bad-3.example,cli.taken\n',
     );
-    const run = await importCli(t, ['import', path, '--wait']);
+    const run = await runCli(t, ['import', path, '--wait']);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('1 bad row(s), not imported:');
     expect(run.stderr).toContain('line 3, email: is not an e-mail address');
@@ -66,29 +67,29 @@ describe('acronis-onboard import', () => {
 
   it('exit 2 and nothing enqueued for a missing column, a binary file, a missing file or a bad profile', async () => {
     const before = await t.pipeline.store.listBatches(1000);
-    const missing = await importCli(t, ['import', csvFixture('missing-email-column.csv')]);
+    const missing = await runCli(t, ['import', csvFixture('missing-email-column.csv')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no "email" column');
     expect(missing.stderr).toContain('nothing was enqueued');
 
-    const binary = await importCli(t, ['import', tempCsv('binary.csv', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00]))]);
+    const binary = await runCli(t, ['import', tempCsv('binary.csv', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00]))]);
     expect(binary.code).toBe(2);
     expect(binary.stderr).toContain('Excel workbook');
 
-    const latin1 = await importCli(t, ['import', tempCsv('latin1.csv', Buffer.from('name,email\nCaf\xe9,it@cafe.example\n', 'latin1'))]);
+    const latin1 = await runCli(t, ['import', tempCsv('latin1.csv', Buffer.from('name,email\nCaf\xe9,it@cafe.example\n', 'latin1'))]);
     expect(latin1.code).toBe(2);
     expect(latin1.stderr).toContain('is not UTF-8 text: line 2');
 
-    const nofile = await importCli(t, ['import', join(csvFixture(''), 'nope.csv')]);
+    const nofile = await runCli(t, ['import', join(csvFixture(''), 'nope.csv')]);
     expect(nofile.code).toBe(2);
     expect(nofile.stderr).toContain('nope.csv: no such file');
 
-    const headerOnly = await importCli(t, ['import', csvFixture('header-only.csv')]);
+    const headerOnly = await runCli(t, ['import', csvFixture('header-only.csv')]);
     expect(headerOnly.code).toBe(2);
     expect(headerOnly.stderr).toContain('no rows');
 
     const typo = tempCsv('typo-profile.json', JSON.stringify({ ...STANDARD_PROFILE, activaton: 'email' }));
-    const badProfile = await importCli(t, ['import', tempCsv('ok.csv', csvOf(customers('Profile', 1))), '--profile', typo]);
+    const badProfile = await runCli(t, ['import', tempCsv('ok.csv', csvOf(customers('Profile', 1))), '--profile', typo]);
     expect(badProfile.code).toBe(2);
     expect(badProfile.stderr).toContain('activaton');
     expect(await t.pipeline.store.listBatches(1000)).toEqual(before);
@@ -97,7 +98,7 @@ describe('acronis-onboard import', () => {
   it('without --wait: prints the batch id, the counts and how to follow it; --profile travels with the jobs', async () => {
     const rows = customers('Plain', 2);
     const path = tempCsv('plain.csv', csvOf(rows));
-    const run = await importCli(t, ['import', path, '--profile', join(import.meta.dirname, '../../profiles/per-gigabyte.json')]);
+    const run = await runCli(t, ['import', path, '--profile', join(import.meta.dirname, '../../profiles/per-gigabyte.json')]);
     expect(run.code).toBe(0);
     const batchId = /^batch (b-\S+) {2}\(plain\.csv: 2 rows, 2 good, 0 bad; profile .*per-gigabyte\.json\)$/m.exec(run.stdout)?.[1];
     expect(batchId).toBeDefined();
@@ -110,7 +111,7 @@ describe('acronis-onboard import', () => {
     const [plain] = expectEachOnboardedOnce(t.sim.state(), rows);
     expect(plain?.tenant.pricing_mode).toBe('production');
 
-    const status = await importCli(t, ['status', batchId!]);
+    const status = await runCli(t, ['status', batchId!]);
     expect(status.stdout).toMatch(/ended\s+total 2/);
   });
 });

@@ -4,7 +4,8 @@ import { followBatch } from '../../src/cli/batch-progress.js';
 import { importCsv, type PlanEntry } from '../../src/producers/csv-import.js';
 import type { Producer } from '../../src/producers/producer.js';
 import { simulatorApi } from '../helpers/simulator.js';
-import { csvOf, importCli, openTestProducer, tempCsv } from '../helpers/csv.js';
+import { csvOf, openTestProducer, tempCsv } from '../helpers/csv.js';
+import { runCli } from '../helpers/cli.js';
 import { startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 
 /**
@@ -69,7 +70,7 @@ describe('a dry run', () => {
     expect(t.sim.state().tenants).toHaveLength(tenantsBefore);
 
     // The same through the command line.
-    const cli = await importCli(t, ['import', path, '--dry-run']);
+    const cli = await runCli(t, ['import', path, '--dry-run']);
     expect(cli.code).toBe(1); // one bad row
     expect(cli.stdout).toContain('dry run: nothing is enqueued');
     expect(cli.stdout).toContain('each new customer runs: create-tenant → enable-offering-items → create-user');
