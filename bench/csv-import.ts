@@ -19,6 +19,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { generateSecretsKey } from '../src/secrets/secret-box.js';
 import { startSimProcess, type SimProcess } from './sim-process.js';
+import { removeKeys } from '../test/helpers/redis.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const [rows = 10_000] = process.argv.slice(2).map(Number);
@@ -96,12 +97,7 @@ try {
 } finally {
   sim?.stop();
   for (const prefix of prefixes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await removeKeys(redis, prefix);
   }
   redis.disconnect();
   rmSync(dir, { recursive: true, force: true });

@@ -17,6 +17,7 @@ import { STANDARD_PROFILE } from '../src/onboarding/profile.js';
 import { generateSecretsKey } from '../src/secrets/secret-box.js';
 import { enqueueWithConfig, openPipeline } from '../src/workers/runtime.js';
 import { startSimProcess } from './sim-process.js';
+import { removeKeys } from '../test/helpers/redis.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const [customers = 350, rateLimit = 50, workerCount = 2, latencyMs = 40] = process.argv.slice(2).map(Number);
@@ -90,11 +91,6 @@ try {
   sim.stop();
   await pipeline.queue.obliterate({ force: true }).catch(() => undefined);
   await pipeline.close();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
+  await removeKeys(redis, prefix);
   redis.disconnect();
 }

@@ -17,6 +17,7 @@ import { signPayload } from '../src/producers/webhook-signature.js';
 import { generateSecretsKey } from '../src/secrets/secret-box.js';
 import { startServer } from '../src/server.js';
 import { startSimulator } from '../src/simulator/index.js';
+import { removeKeys } from '../test/helpers/redis.js';
 
 const [requests = 500, concurrency = 20, bigRequests = 5] = process.argv.slice(2).map(Number);
 const secret = randomUUID();
@@ -99,11 +100,6 @@ try {
 } finally {
   await server.close();
   await sim.close();
-  let cursor = '0';
-  do {
-    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = nextCursor;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
+  await removeKeys(redis, prefix);
   redis.disconnect();
 }

@@ -3,6 +3,7 @@ import { loadConfig, requireConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { startServer } from '../server.js';
 import { startWorkers, type RunningWorkers } from '../workers/runtime.js';
+import { untilStopSignal } from './stop-signal.js';
 
 /**
  * `acronis-onboard serve`: the HTTP server (POST /webhooks/customers, GET /healthz) and the
@@ -38,23 +39,13 @@ async function run(name: 'serve' | 'start', withWorkers: boolean): Promise<void>
   logger.info({ url: server.url }, 'server started');
   console.log(`acronis-onboard ${name}: listening on ${server.url} (POST ${server.url}/webhooks/customers, GET ${server.url}/healthz)${withWorkers ? ' with workers' : ''}`);
 
-  const running = server;
-  await new Promise<void>((resolve, reject) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      logger.info({ signal }, 'stopping: no new requests; letting in-flight ones finish');
-      (async () => {
-        // The server first, so nothing new is queued; then the workers finish their steps.
-        await running.close();
-        logger.info('server stopped');
-        if (workers) {
-          const { forced } = await workers.close();
-          logger.info({ forced }, 'workers stopped');
-        }
-      })().then(resolve, reject);
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
+  const signal = await untilStopSignal();
+  logger.info({ signal }, 'stopping: no new requests; letting in-flight ones finish');
+  // The server first, so nothing new is queued; then the workers finish their steps.
+  await server.close();
+  logger.info('server stopped');
+  if (workers) {
+    const { forced } = await workers.close();
+    logger.info({ forced }, 'workers stopped');
+  }
 }

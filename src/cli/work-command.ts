@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { startWorkers } from '../workers/runtime.js';
+import { untilStopSignal } from './stop-signal.js';
 
 /**
  * `acronis-onboard work`: runs step workers until SIGTERM or SIGINT, then stops taking jobs
@@ -16,18 +17,9 @@ export function registerWorkCommand(program: Command): void {
       const config = loadConfig();
       const logger = createLogger({ level: config.LOG_LEVEL, pretty: process.stdout.isTTY, name: 'work' });
       const running = await startWorkers(config, { logger });
-      await new Promise<void>((resolve) => {
-        const stop = (signal: NodeJS.Signals) => {
-          logger.info({ signal }, 'stopping: no new jobs; letting in-flight steps finish');
-          process.off('SIGTERM', stop);
-          process.off('SIGINT', stop);
-          void running.close().then(({ forced }) => {
-            logger.info({ forced }, 'workers stopped');
-            resolve();
-          });
-        };
-        process.on('SIGTERM', stop);
-        process.on('SIGINT', stop);
-      });
+      const signal = await untilStopSignal();
+      logger.info({ signal }, 'stopping: no new jobs; letting in-flight steps finish');
+      const { forced } = await running.close();
+      logger.info({ forced }, 'workers stopped');
     });
 }
