@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -19,4 +20,6 @@ export default tseslint.config(
     files: ['src/cli.ts', 'src/cli/**', 'bench/**', 'bin/**', 'scripts/**', 'test/support/**'],
     rules: { 'no-console': 'off' },
   },
+  // Layout is prettier's business (npm run format); eslint keeps to content.
+  prettier,
 );
