@@ -10,7 +10,12 @@ import { createSecretBox } from '../src/secrets/secret-box.js';
 const [baseUrl, clientId, clientSecret, tenantId, prefix, secretsKey, concurrency, durationMs] = process.argv.slice(2);
 const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: null });
 const client = createAcronisClient({
-  baseUrl: baseUrl!, clientId: clientId!, clientSecret: clientSecret!, redis, box: createSecretBox(secretsKey!), keyPrefix: prefix!,
+  baseUrl: baseUrl!,
+  clientId: clientId!,
+  clientSecret: clientSecret!,
+  redis,
+  box: createSecretBox(secretsKey!),
+  keyPrefix: prefix!,
 });
 
 const latencies: number[] = [];

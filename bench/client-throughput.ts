@@ -26,7 +26,11 @@ interface Sim {
 }
 
 async function startSim(latencyMs: number): Promise<Sim> {
-  const child = spawn(process.execPath, ['bin/acronis-onboard.js', 'sim', '--port', '0', '--latency', String(latencyMs)], { cwd: ROOT });
+  const child = spawn(
+    process.execPath,
+    ['bin/acronis-onboard.js', 'sim', '--port', '0', '--latency', String(latencyMs)],
+    { cwd: ROOT },
+  );
   let out = '';
   const found = await new Promise<Record<string, string>>((ok, fail) => {
     child.stdout.on('data', (chunk: Buffer) => {
@@ -36,7 +40,12 @@ async function startSim(latencyMs: number): Promise<Sim> {
     });
     child.once('exit', (code) => fail(new Error(`simulator exited ${code}: ${out}`)));
   });
-  return { url: found.ACRONIS_BASE_URL!, clientId: found.ACRONIS_CLIENT_ID!, clientSecret: found.ACRONIS_CLIENT_SECRET!, stop: () => child.kill('SIGTERM') };
+  return {
+    url: found.ACRONIS_BASE_URL!,
+    clientId: found.ACRONIS_CLIENT_ID!,
+    clientSecret: found.ACRONIS_CLIENT_SECRET!,
+    stop: () => child.kill('SIGTERM'),
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -48,19 +57,40 @@ async function scenario(latencyMs: number, durationMs = DURATION_MS) {
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
   const redis = new Redis('redis://127.0.0.1:6379');
   try {
-    const me = (await (await fetch(`${sim.url}/__sim/state`)).json()) as { clients: { client_id: string; tenant_id: string }[] };
+    const me = (await (await fetch(`${sim.url}/__sim/state`)).json()) as {
+      clients: { client_id: string; tenant_id: string }[];
+    };
     const tenantId = me.clients.find((c) => c.client_id === sim.clientId)!.tenant_id;
     const key = generateSecretsKey();
     const run = promisify(execFile);
     const results = await Promise.all(
       Array.from({ length: PROCESSES }, () =>
-        run(process.execPath, ['--import', 'tsx', 'bench/client-load-process.ts', sim.url, sim.clientId, sim.clientSecret, tenantId, prefix, key, String(CONCURRENCY), String(durationMs)], {
-          cwd: ROOT,
-          maxBuffer: 64 * 1024 * 1024,
-        }).then(({ stdout }) => JSON.parse(stdout) as { count: number; errors: number; latencies: number[] }),
+        run(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            'bench/client-load-process.ts',
+            sim.url,
+            sim.clientId,
+            sim.clientSecret,
+            tenantId,
+            prefix,
+            key,
+            String(CONCURRENCY),
+            String(durationMs),
+          ],
+          {
+            cwd: ROOT,
+            maxBuffer: 64 * 1024 * 1024,
+          },
+        ).then(({ stdout }) => JSON.parse(stdout) as { count: number; errors: number; latencies: number[] }),
       ),
     );
-    const stats = (await (await fetch(`${sim.url}/__sim/stats`)).json()) as { tokenIssues: number; maxRequestsPerSecond: number };
+    const stats = (await (await fetch(`${sim.url}/__sim/stats`)).json()) as {
+      tokenIssues: number;
+      maxRequestsPerSecond: number;
+    };
     const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
     const count = results.reduce((a, r) => a + r.count, 0);
     return {
@@ -81,8 +111,12 @@ async function scenario(latencyMs: number, durationMs = DURATION_MS) {
   }
 }
 
-console.log(`client throughput: ${PROCESSES} processes × ${CONCURRENCY} concurrent GET /tenants/{id}, ${DURATION_MS / 1000} s each`);
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+console.log(
+  `client throughput: ${PROCESSES} processes × ${CONCURRENCY} concurrent GET /tenants/{id}, ${DURATION_MS / 1000} s each`,
+);
+console.log(
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+);
 // The first run on a machine is slower across the board (tsx's transform cache, cold JIT): warm up, discard.
 await scenario(0, 3000);
 const rows = [];

@@ -31,7 +31,9 @@ function writeCsv(dir: string, n: number, tag: string): string {
   const path = join(dir, `${tag}-${n}.csv`);
   const lines = ['external_id,name,email,first_name,last_name,language,country,phone'];
   for (let i = 1; i <= n; i++) {
-    lines.push(`${tag}-${i},"${tag} Customer ${i}, Ltd",admin${i}@${tag}-customer.example,Ada,Admin${i},en,GB,+44 20 7946 ${String(i % 10_000).padStart(4, '0')}`);
+    lines.push(
+      `${tag}-${i},"${tag} Customer ${i}, Ltd",admin${i}@${tag}-customer.example,Ada,Admin${i},en,GB,+44 20 7946 ${String(i % 10_000).padStart(4, '0')}`,
+    );
   }
   writeFileSync(path, `${lines.join('\n')}\n`);
   return path;
@@ -50,13 +52,23 @@ async function measureImport(file: string, n: number, env: Record<string, string
   let stderr: string;
   let stdout: string;
   if (useTime) {
-    ({ stdout, stderr } = await run(TIME, ['-v', process.execPath, ...cli], { cwd: ROOT, env, maxBuffer: 64 * 2 ** 20 }));
+    ({ stdout, stderr } = await run(TIME, ['-v', process.execPath, ...cli], {
+      cwd: ROOT,
+      env,
+      maxBuffer: 64 * 2 ** 20,
+    }));
   } else {
-    const hook = 'data:text/javascript,process.on("exit",()=>process.stderr.write(`Maximum resident set size (kbytes): ${process.resourceUsage().maxRSS}\\n`))';
-    ({ stdout, stderr } = await run(process.execPath, ['--import', hook, ...cli], { cwd: ROOT, env, maxBuffer: 64 * 2 ** 20 }));
+    const hook =
+      'data:text/javascript,process.on("exit",()=>process.stderr.write(`Maximum resident set size (kbytes): ${process.resourceUsage().maxRSS}\\n`))';
+    ({ stdout, stderr } = await run(process.execPath, ['--import', hook, ...cli], {
+      cwd: ROOT,
+      env,
+      maxBuffer: 64 * 2 ** 20,
+    }));
   }
   const seconds = (performance.now() - started) / 1000;
-  if (!new RegExp(`queued ${n} `).test(stdout)) throw new Error(`import of ${file} did not queue ${n}:\n${stdout}\n${stderr}`);
+  if (!new RegExp(`queued ${n} `).test(stdout))
+    throw new Error(`import of ${file} did not queue ${n}:\n${stdout}\n${stderr}`);
   const kib = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1]);
   return { rows: n, fileKiB: Math.round(statSync(file).size / 1024), seconds, maxRssMiB: kib / 1024 };
 }
@@ -85,9 +97,21 @@ try {
     results.push(await measureImport(writeCsv(dir, n, `b${n}`), n, env));
   }
   const [fixed, , big] = results as [Measured, Measured, Measured];
-  console.log(`csv import: ${rows} rows, the real \`acronis-onboard import\` in a child process, no workers; peak RSS from ${useTime ? '/usr/bin/time -v' : 'process.resourceUsage().maxRSS'}`);
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
-  console.table(results.map((r) => ({ rows: r.rows, fileKiB: r.fileKiB, seconds: r.seconds.toFixed(2), rowsPerSecond: Math.round(r.rows / r.seconds), peakRssMiB: r.maxRssMiB.toFixed(0) })));
+  console.log(
+    `csv import: ${rows} rows, the real \`acronis-onboard import\` in a child process, no workers; peak RSS from ${useTime ? '/usr/bin/time -v' : 'process.resourceUsage().maxRSS'}`,
+  );
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+  );
+  console.table(
+    results.map((r) => ({
+      rows: r.rows,
+      fileKiB: r.fileKiB,
+      seconds: r.seconds.toFixed(2),
+      rowsPerSecond: Math.round(r.rows / r.seconds),
+      peakRssMiB: r.maxRssMiB.toFixed(0),
+    })),
+  );
   const net = big.seconds - fixed.seconds;
   console.log(
     `${rows} rows: ${big.seconds.toFixed(2)} s wall (${Math.round(rows / big.seconds)} rows/s), ` +

@@ -36,7 +36,11 @@ const env: Record<string, string> = {
 };
 const config = loadConfig(env);
 const workers = Array.from({ length: workerCount }, () =>
-  spawn(process.execPath, ['bin/acronis-onboard.js', 'work'], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] }),
+  spawn(process.execPath, ['bin/acronis-onboard.js', 'work'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }),
 );
 const pipeline = await openPipeline(config);
 const redis = new Redis(config.REDIS_URL);
@@ -50,7 +54,17 @@ try {
     external_id: `bench-${i + 1}`,
   }));
   const started = performance.now();
-  const { batch } = await enqueueWithConfig(pipeline, { profile: STANDARD_PROFILE, partnerTenantId: (await (await fetch(`${vars.ACRONIS_BASE_URL}/__sim/seed`)).json() as { partnerTenantId: string }).partnerTenantId }, { source: 'bench', label: 'pipeline-throughput' }, requests);
+  const { batch } = await enqueueWithConfig(
+    pipeline,
+    {
+      profile: STANDARD_PROFILE,
+      partnerTenantId: (
+        (await (await fetch(`${vars.ACRONIS_BASE_URL}/__sim/seed`)).json()) as { partnerTenantId: string }
+      ).partnerTenantId,
+    },
+    { source: 'bench', label: 'pipeline-throughput' },
+    requests,
+  );
   const enqueuedMs = performance.now() - started;
   let ended = await pipeline.store.getBatch(batch.id);
   while (!ended?.ended) {
@@ -64,8 +78,12 @@ try {
     tokenIssues: number;
     byEndpoint: Record<string, Record<string, number>>;
   };
-  console.log(`pipeline throughput: ${customers} customers, ACRONIS_RATE_LIMIT=${rateLimit}, ${workerCount} worker processes × 16, simulator latency ${latencyMs}±${Math.round(latencyMs / 2)} ms`);
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(
+    `pipeline throughput: ${customers} customers, ACRONIS_RATE_LIMIT=${rateLimit}, ${workerCount} worker processes × 16, simulator latency ${latencyMs}±${Math.round(latencyMs / 2)} ms`,
+  );
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+  );
   console.table([
     {
       customers,
@@ -82,7 +100,10 @@ try {
     },
   ]);
   const perCustomer = Object.fromEntries(
-    Object.entries(stats.byEndpoint).map(([endpoint, byStatus]) => [endpoint, +(Object.values(byStatus).reduce((a, b) => a + b, 0) / customers).toFixed(3)]),
+    Object.entries(stats.byEndpoint).map(([endpoint, byStatus]) => [
+      endpoint,
+      +(Object.values(byStatus).reduce((a, b) => a + b, 0) / customers).toFixed(3),
+    ]),
   );
   console.log('calls per customer:', perCustomer);
 } finally {

@@ -16,7 +16,9 @@ const ROOT = resolve(import.meta.dirname, '..');
 export async function startSimProcess(args: string[] = []): Promise<SimProcess> {
   const child = spawn(process.execPath, ['bin/acronis-onboard.js', 'sim', '--port', '0', ...args], { cwd: ROOT });
   const out = await waitForLine(child, /ACRONIS_CLIENT_SECRET=\S+/);
-  const vars = Object.fromEntries([...out.matchAll(/^export (\w+)=(\S+)$/gm)].map((m) => [m[1] as string, m[2] as string]));
+  const vars = Object.fromEntries(
+    [...out.matchAll(/^export (\w+)=(\S+)$/gm)].map((m) => [m[1] as string, m[2] as string]),
+  );
   return { child, vars, stop: () => child.kill('SIGTERM') };
 }
 

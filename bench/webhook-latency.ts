@@ -41,15 +41,24 @@ async function send(body: string): Promise<{ ms: number; status: number }> {
   const started = performance.now();
   const response = await fetch(`${server.url}/webhooks/customers`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-signature': signPayload(secret, body), 'x-delivery-id': randomUUID() },
+    headers: {
+      'content-type': 'application/json',
+      'x-signature': signPayload(secret, body),
+      'x-delivery-id': randomUUID(),
+    },
     body,
   });
   await response.arrayBuffer();
   return { ms: performance.now() - started, status: response.status };
 }
 
-const customer = (i: number) => ({ name: `Bench Webhook ${i}`, email: `admin${i}@bench-webhook.example`, external_id: `bench-webhook-${i}` });
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const customer = (i: number) => ({
+  name: `Bench Webhook ${i}`,
+  email: `admin${i}@bench-webhook.example`,
+  external_id: `bench-webhook-${i}`,
+});
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 try {
   // Warm-up (JIT, script loading, keep-alive connections), not counted.
@@ -81,8 +90,12 @@ try {
   }
   big.sort((a, b) => a - b);
 
-  console.log(`webhook latency: ${requests} signed single-customer deliveries, concurrency ${concurrency}, in-process server, no workers`);
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(
+    `webhook latency: ${requests} signed single-customer deliveries, concurrency ${concurrency}, in-process server, no workers`,
+  );
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+  );
   console.table([
     {
       requests,
@@ -95,7 +108,9 @@ try {
     },
   ]);
   if (big.length > 0) {
-    console.log(`${big.length} requests of 1,000 customers each, one at a time: median ${percentile(big, 50).toFixed(0)} ms, max ${big.at(-1)!.toFixed(0)} ms`);
+    console.log(
+      `${big.length} requests of 1,000 customers each, one at a time: median ${percentile(big, 50).toFixed(0)} ms, max ${big.at(-1)!.toFixed(0)} ms`,
+    );
   }
 } finally {
   await server.close();

@@ -56,7 +56,8 @@ function contentSchemas(content: Json | undefined): JsonObject {
 export function extractSubset(document: JsonObject): JsonObject {
   const paths = document.paths;
   const schemas = isObject(document.components) ? document.components.schemas : undefined;
-  if (!isObject(paths) || !isObject(schemas)) throw new Error('not an OpenAPI 3 document: paths or components.schemas missing');
+  if (!isObject(paths) || !isObject(schemas))
+    throw new Error('not an OpenAPI 3 document: paths or components.schemas missing');
 
   const operations: JsonObject = {};
   const refs = new Set<string>();

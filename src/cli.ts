@@ -19,7 +19,7 @@ import { VERSION } from './version.js';
  */
 const program = new Command()
   .name('acronis-onboard')
-  .description('Onboard an MSP\'s customers into Acronis Cyber Cloud')
+  .description("Onboard an MSP's customers into Acronis Cyber Cloud")
   .version(VERSION)
   .exitOverride();
 

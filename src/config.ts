@@ -17,12 +17,17 @@ const httpUrl = z
   // The contract names the data-centre URL; people often paste the API base instead.
   .transform((u) => u.replace(/\/+$/, '').replace(/\/api\/2$/, ''));
 
-const secretsKey = z.string().refine((v) => Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(v), {
-  error: 'must be 32 random bytes in base64 (openssl rand -base64 32)',
-});
+const secretsKey = z
+  .string()
+  .refine((v) => Buffer.from(v, 'base64').length === 32 && /^[A-Za-z0-9+/]+={0,2}$/.test(v), {
+    error: 'must be 32 random bytes in base64 (openssl rand -base64 32)',
+  });
 
 export const EnvSchema = z.object({
-  REDIS_URL: withDefault(z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }), 'redis://127.0.0.1:6379'),
+  REDIS_URL: withDefault(
+    z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
+    'redis://127.0.0.1:6379',
+  ),
   QUEUE_PREFIX: withDefault(
     z.string().regex(/^[A-Za-z0-9_.{}-]+$/, 'may hold only letters, digits and _ . - { }'),
     'onboard',
@@ -76,7 +81,10 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '(environment)'), reason: issue.message })),
+      parsed.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? '(environment)'),
+        reason: issue.message,
+      })),
     );
   }
   return Object.freeze(parsed.data);

@@ -8,8 +8,19 @@ export type { Logger } from 'pino';
  * matches one level, so the spellings we meet and the nestings down to six levels are listed.
  */
 const SECRET_KEYS = [
-  'authorization', 'Authorization', 'client_secret', 'clientSecret', 'access_token', 'accessToken',
-  'id_token', 'refresh_token', 'password', 'Password', 'token', 'registrationToken', 'secret',
+  'authorization',
+  'Authorization',
+  'client_secret',
+  'clientSecret',
+  'access_token',
+  'accessToken',
+  'id_token',
+  'refresh_token',
+  'password',
+  'Password',
+  'token',
+  'registrationToken',
+  'secret',
 ];
 const MAX_DEPTH = 6;
 export const REDACT_PATHS = SECRET_KEYS.flatMap((k) =>
@@ -32,7 +43,10 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
   };
   if (opts.destination) return pino(options, opts.destination);
   if (opts.pretty) {
-    return pino(options, pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } }));
+    return pino(
+      options,
+      pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss' } }),
+    );
   }
   return pino(options);
 }

@@ -14,7 +14,8 @@ export type ScriptCommands<S> = Record<keyof S, (...keysAndArgs: (string | numbe
  */
 export function defineScripts<S extends Record<string, ScriptDefinition>>(redis: Redis, scripts: S): ScriptCommands<S> {
   for (const [name, definition] of Object.entries(scripts)) {
-    if (typeof (redis as unknown as Record<string, unknown>)[name] !== 'function') redis.defineCommand(name, definition);
+    if (typeof (redis as unknown as Record<string, unknown>)[name] !== 'function')
+      redis.defineCommand(name, definition);
   }
   return redis as unknown as ScriptCommands<S>;
 }

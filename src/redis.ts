@@ -16,8 +16,14 @@ export function createRedis(url: string, role: RedisRole, extra: RedisOptions = 
 }
 
 export class RedisUnavailableError extends Error {
-  constructor(readonly url: string, cause: unknown) {
-    super(`Redis does not answer at ${redactUrl(url)}: ${(cause as Error)?.message ?? cause}. Start it (redis-server) or set REDIS_URL.`, { cause });
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
+    super(
+      `Redis does not answer at ${redactUrl(url)}: ${(cause as Error)?.message ?? cause}. Start it (redis-server) or set REDIS_URL.`,
+      { cause },
+    );
     this.name = 'RedisUnavailableError';
   }
 }

@@ -33,11 +33,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     requestTimeout: 30_000,
   });
   app.setErrorHandler((err: FastifyError, _request, reply) => {
-    if (err.statusCode !== undefined && err.statusCode < 500) return reply.status(err.statusCode).send({ error: err.message });
+    if (err.statusCode !== undefined && err.statusCode < 500)
+      return reply.status(err.statusCode).send({ error: err.message });
     deps.logger.error({ err: err.message }, 'request failed');
     return reply.status(500).send({ error: 'internal error' });
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: `no route ${request.method} ${request.url}` }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: `no route ${request.method} ${request.url}` }),
+  );
 
   const redis = deps.producer.pipeline.redis;
   await app.register(healthRoutes, { redis });
@@ -85,7 +88,10 @@ export interface StartServerOptions {
 /** What `serve` runs: the producer, the callback loop and the server listening on HOST:PORT. */
 export async function startServer(config: Config, opts: StartServerOptions): Promise<RunningServer> {
   const c = requireConfig(config, ['WEBHOOK_SECRET'], 'to serve the webhook');
-  const webhookSecrets = [c.WEBHOOK_SECRET, ...(config.WEBHOOK_SECRET_PREVIOUS ? [config.WEBHOOK_SECRET_PREVIOUS] : [])];
+  const webhookSecrets = [
+    c.WEBHOOK_SECRET,
+    ...(config.WEBHOOK_SECRET_PREVIOUS ? [config.WEBHOOK_SECRET_PREVIOUS] : []),
+  ];
   const producer = await openProducer(config, { logger: opts.logger });
   const callbacks = new BatchCallbacks({
     redis: producer.pipeline.redis,

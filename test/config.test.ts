@@ -35,7 +35,8 @@ function configError(env: Record<string, string>): ConfigError {
 describe('loadConfig', () => {
   it('gives the defaults of DESIGN.md "Environment" when nothing is set, frozen', () => {
     const config = loadConfig({});
-    for (const [variable, value] of Object.entries(designDefaults)) expect(config[variable as ConfigKey], variable).toBe(value);
+    for (const [variable, value] of Object.entries(designDefaults))
+      expect(config[variable as ConfigKey], variable).toBe(value);
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -92,14 +93,27 @@ describe('loadConfig', () => {
   });
 
   it('names every bad variable at once', () => {
-    const err = configError({ ACRONIS_RATE_LIMIT: 'abc', REDIS_URL: 'http://x', SECRETS_KEY: 'short', ACRONIS_BASE_URL: 'not-a-url' });
-    expect(err.problems.map((p) => p.variable).sort()).toEqual(['ACRONIS_BASE_URL', 'ACRONIS_RATE_LIMIT', 'REDIS_URL', 'SECRETS_KEY']);
-    for (const variable of ['ACRONIS_BASE_URL', 'ACRONIS_RATE_LIMIT', 'REDIS_URL', 'SECRETS_KEY']) expect(err.message).toContain(variable);
+    const err = configError({
+      ACRONIS_RATE_LIMIT: 'abc',
+      REDIS_URL: 'http://x',
+      SECRETS_KEY: 'short',
+      ACRONIS_BASE_URL: 'not-a-url',
+    });
+    expect(err.problems.map((p) => p.variable).sort()).toEqual([
+      'ACRONIS_BASE_URL',
+      'ACRONIS_RATE_LIMIT',
+      'REDIS_URL',
+      'SECRETS_KEY',
+    ]);
+    for (const variable of ['ACRONIS_BASE_URL', 'ACRONIS_RATE_LIMIT', 'REDIS_URL', 'SECRETS_KEY'])
+      expect(err.message).toContain(variable);
   });
 
   it('WEBHOOK_SECRET_PREVIOUS (extension, for a rotation) is unset by default and read when set', () => {
     expect(loadConfig({}).WEBHOOK_SECRET_PREVIOUS).toBeUndefined();
-    expect(loadConfig({ WEBHOOK_SECRET_PREVIOUS: 'the-old-secret-0123456789' }).WEBHOOK_SECRET_PREVIOUS).toBe('the-old-secret-0123456789');
+    expect(loadConfig({ WEBHOOK_SECRET_PREVIOUS: 'the-old-secret-0123456789' }).WEBHOOK_SECRET_PREVIOUS).toBe(
+      'the-old-secret-0123456789',
+    );
   });
 
   it.each([
@@ -125,12 +139,15 @@ describe('requireConfig', () => {
     expect(caught).toBeInstanceOf(ConfigError);
     const err = caught as ConfigError;
     expect(err.problems.map((p) => p.variable)).toEqual(['ACRONIS_BASE_URL', 'ACRONIS_CLIENT_SECRET', 'SECRETS_KEY']);
-    for (const variable of ['ACRONIS_BASE_URL', 'ACRONIS_CLIENT_SECRET', 'SECRETS_KEY']) expect(err.message).toContain(`${variable}: is required to call the Acronis API`);
+    for (const variable of ['ACRONIS_BASE_URL', 'ACRONIS_CLIENT_SECRET', 'SECRETS_KEY'])
+      expect(err.message).toContain(`${variable}: is required to call the Acronis API`);
     expect(err.message).not.toContain('ACRONIS_CLIENT_ID:');
   });
 
   it('treats an empty variable as missing', () => {
-    expect(() => requireConfig(loadConfig({ WEBHOOK_SECRET: '' }), ['WEBHOOK_SECRET'], 'to serve the webhook')).toThrow(/WEBHOOK_SECRET: is required to serve the webhook/);
+    expect(() => requireConfig(loadConfig({ WEBHOOK_SECRET: '' }), ['WEBHOOK_SECRET'], 'to serve the webhook')).toThrow(
+      /WEBHOOK_SECRET: is required to serve the webhook/,
+    );
   });
 
   it('returns the config when everything is set', () => {

@@ -35,7 +35,14 @@ beforeAll(async () => {
     const logger = createLogger({ level: 'debug' });
     for (const [name, fields] of Object.entries(JSON.parse(process.argv[1]))) logger.info({ ...fields, case: name }, 'case');
   `;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, JSON.stringify(cases)]);
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    '--import',
+    'tsx',
+    '--input-type=module',
+    '-e',
+    script,
+    JSON.stringify(cases),
+  ]);
   for (const line of stdout.trim().split('\n')) {
     const name = (JSON.parse(line) as { case: CaseName }).case;
     logged.set(name, line);
@@ -47,14 +54,17 @@ function secretsIn(name: CaseName): string[] {
 }
 
 describe('createLogger redaction', () => {
-  it.each(['topLevel', 'requestHeaders', 'body', 'tokenAnswer', 'deepError', 'camelCase'] as const)('redacts every secret in %s', (name) => {
-    const line = logged.get(name);
-    expect(line).toBeDefined();
-    const secrets = secretsIn(name);
-    expect(secrets.length).toBeGreaterThan(0);
-    for (const secret of secrets) expect(line).not.toContain(secret);
-    expect(line).toContain('[redacted]');
-  });
+  it.each(['topLevel', 'requestHeaders', 'body', 'tokenAnswer', 'deepError', 'camelCase'] as const)(
+    'redacts every secret in %s',
+    (name) => {
+      const line = logged.get(name);
+      expect(line).toBeDefined();
+      const secrets = secretsIn(name);
+      expect(secrets.length).toBeGreaterThan(0);
+      for (const secret of secrets) expect(line).not.toContain(secret);
+      expect(line).toContain('[redacted]');
+    },
+  );
 
   it('keeps the fields that are not secrets', () => {
     const line = JSON.parse(logged.get('requestHeaders')!) as { msg: string; case: string };

@@ -26,7 +26,11 @@ export interface IssuedAccessToken {
 const DEFAULT_TOKEN_TTL_MS = 2 * 60 * 60 * 1000;
 
 /** POST /idp/token, client_credentials grant with HTTP Basic client authentication. */
-export async function issueToken(api: AcronisTransport, credentials: ClientCredentials, signal?: AbortSignal): Promise<IssuedAccessToken> {
+export async function issueToken(
+  api: AcronisTransport,
+  credentials: ClientCredentials,
+  signal?: AbortSignal,
+): Promise<IssuedAccessToken> {
   const requestedAt = Date.now();
   const token = await api.json(
     {

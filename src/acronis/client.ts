@@ -11,7 +11,15 @@ import { getAvailableForChild, getOfferingItems, putOfferingItems } from './offe
 import { getPricing, setPricing } from './pricing.js';
 import { createRegistrationToken, listRegistrationTokens } from './registration-tokens.js';
 import { createReport, downloadStoredReport, getStoredReports, waitForStoredReports } from './reports.js';
-import { createTenant, deleteTenant, getTenant, listChildTenants, listTenants, search, updateTenant } from './tenants.js';
+import {
+  createTenant,
+  deleteTenant,
+  getTenant,
+  listChildTenants,
+  listTenants,
+  search,
+  updateTenant,
+} from './tenants.js';
 import { TokenCache } from './token-cache.js';
 import { AcronisTransport, type RequestThrottle } from './transport.js';
 import { getTenantUsages } from './usages.js';
@@ -90,7 +98,13 @@ export interface AcronisClientOptions {
 export const USER_AGENT = `acronis-onboard/${VERSION} (+customer onboarding integration for MSPs)`;
 
 export function createAcronisClient(opts: AcronisClientOptions): AcronisClient {
-  const common = { baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs, userAgent: USER_AGENT, logger: opts.logger, throttle: opts.throttle };
+  const common = {
+    baseUrl: opts.baseUrl,
+    timeoutMs: opts.timeoutMs,
+    userAgent: USER_AGENT,
+    logger: opts.logger,
+    throttle: opts.throttle,
+  };
   const credentials = { clientId: opts.clientId, clientSecret: opts.clientSecret };
   // Token issue goes through a transport without a token source: /idp/token authenticates with the client secret.
   const issuer = new AcronisTransport(common);
@@ -106,7 +120,10 @@ export function createAcronisClient(opts: AcronisClientOptions): AcronisClient {
   });
   const transport = new AcronisTransport({ ...common, tokens });
   const bound = Object.fromEntries(
-    Object.entries(endpoints).map(([name, fn]) => [name, (...args: unknown[]) => (fn as (...a: unknown[]) => unknown)(transport, ...args)]),
+    Object.entries(endpoints).map(([name, fn]) => [
+      name,
+      (...args: unknown[]) => (fn as (...a: unknown[]) => unknown)(transport, ...args),
+    ]),
   ) as AcronisEndpoints;
   return { ...bound, transport, tokens, clientId: opts.clientId, baseUrl: opts.baseUrl };
 }
@@ -118,7 +135,10 @@ export function tokenCacheKey(prefix: string, baseUrl: string, clientId: string)
 }
 
 /** The client for an install configured by the environment contract. */
-export function createAcronisClientFromConfig(config: Config, deps: { redis: Redis; logger?: Logger; throttle?: RequestThrottle }): AcronisClient {
+export function createAcronisClientFromConfig(
+  config: Config,
+  deps: { redis: Redis; logger?: Logger; throttle?: RequestThrottle },
+): AcronisClient {
   const c = requireConfig(
     config,
     ['ACRONIS_BASE_URL', 'ACRONIS_CLIENT_ID', 'ACRONIS_CLIENT_SECRET', 'SECRETS_KEY'],

@@ -71,7 +71,11 @@ export interface OfferingItemsQuery extends EditionFilter {
 }
 
 /** GET /tenants/{id}/offering_items, every page. */
-export async function getOfferingItems(api: AcronisTransport, tenantId: string, query: OfferingItemsQuery): Promise<OfferingItem[]> {
+export async function getOfferingItems(
+  api: AcronisTransport,
+  tenantId: string,
+  query: OfferingItemsQuery,
+): Promise<OfferingItem[]> {
   const items: OfferingItem[] = [];
   const pages = allPages(async (after) =>
     toPage(
@@ -81,7 +85,12 @@ export async function getOfferingItems(api: AcronisTransport, tenantId: string, 
           path: `/tenants/${encodeURIComponent(tenantId)}/offering_items`,
           searchParams: after
             ? { after }
-            : { edition: query.edition, usage_names: query.usageNames?.join(','), status: query.status, type: query.type },
+            : {
+                edition: query.edition,
+                usage_names: query.usageNames?.join(','),
+                status: query.status,
+                type: query.type,
+              },
         },
         offeringItemListSchema,
       ),
@@ -114,7 +123,10 @@ export async function putOfferingItems(
 }
 
 /** A GET item turned into a PUT entry, keeping only what the PUT schema allows. */
-export function toOfferingItemChange(item: OfferingItem, patch: Partial<Pick<OfferingItemChange, 'status' | 'quota'>> = {}): OfferingItemChange {
+export function toOfferingItemChange(
+  item: OfferingItem,
+  patch: Partial<Pick<OfferingItemChange, 'status' | 'quota'>> = {},
+): OfferingItemChange {
   return {
     application_id: item.application_id,
     name: item.name,

@@ -28,7 +28,11 @@ export async function createRegistrationToken(
   tenantId: string,
   input: { expiresInSeconds: number; scopes: string[] },
 ): Promise<RegistrationToken> {
-  if (!Number.isInteger(input.expiresInSeconds) || input.expiresInSeconds < 1 || input.expiresInSeconds > MAX_REGISTRATION_TOKEN_SECONDS) {
+  if (
+    !Number.isInteger(input.expiresInSeconds) ||
+    input.expiresInSeconds < 1 ||
+    input.expiresInSeconds > MAX_REGISTRATION_TOKEN_SECONDS
+  ) {
     throw new RangeError(`a registration token lives 1 s to one year; got ${input.expiresInSeconds} s`);
   }
   return api.json(

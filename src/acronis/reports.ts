@@ -80,7 +80,10 @@ export async function getStoredReports(api: AcronisTransport, reportId: string):
 }
 
 export class ReportNotReadyError extends Error {
-  constructor(readonly reportId: string, readonly reason: string) {
+  constructor(
+    readonly reportId: string,
+    readonly reason: string,
+  ) {
     super(`report ${reportId} ${reason}`);
     this.name = 'ReportNotReadyError';
   }
@@ -100,13 +103,18 @@ export async function waitForStoredReports(
     const stored = await getStoredReports(api, reportId);
     if (stored.some((s) => s.status === 'failed')) throw new ReportNotReadyError(reportId, 'failed to generate');
     if (stored.length > 0 && stored.every((s) => s.status === 'saved')) return stored;
-    if (Date.now() >= deadline) throw new ReportNotReadyError(reportId, `is still in progress after ${opts.timeoutMs ?? 300_000} ms`);
+    if (Date.now() >= deadline)
+      throw new ReportNotReadyError(reportId, `is still in progress after ${opts.timeoutMs ?? 300_000} ms`);
     await delay(opts.intervalMs ?? 2000, undefined, opts.signal ? { signal: opts.signal } : undefined);
   }
 }
 
 /** GET /reports/{id}/stored/{sid}: gzip-compressed bytes, returned decompressed (ACRONIS-API.md §8). */
-export async function downloadStoredReport(api: AcronisTransport, reportId: string, storedReportId: string): Promise<Buffer> {
+export async function downloadStoredReport(
+  api: AcronisTransport,
+  reportId: string,
+  storedReportId: string,
+): Promise<Buffer> {
   return api.bytes({
     method: 'GET',
     path: `/reports/${encodeURIComponent(reportId)}/stored/${encodeURIComponent(storedReportId)}`,

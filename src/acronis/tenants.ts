@@ -12,7 +12,10 @@ export const pricingModes = ['trial', 'production', 'suspended'] as const;
 const nullableText = z.string().nullable().optional();
 /** OAS `contactPut`. */
 export const contactInputSchema = z.strictObject({
-  email: z.string().regex(/^$|\S+@\S+/, 'must be an e-mail address').optional(),
+  email: z
+    .string()
+    .regex(/^$|\S+@\S+/, 'must be an e-mail address')
+    .optional(),
   firstname: nullableText,
   lastname: nullableText,
   phone: nullableText,
@@ -77,7 +80,10 @@ export const tenantSchema = z.object({
   pricing_mode: z.enum(pricingModes).optional(),
   has_children: z.boolean().optional(),
   owner_id: z.string().nullish(),
-  contact: z.object({ email: z.string().nullish(), firstname: z.string().nullish(), lastname: z.string().nullish() }).partial().nullish(),
+  contact: z
+    .object({ email: z.string().nullish(), firstname: z.string().nullish(), lastname: z.string().nullish() })
+    .partial()
+    .nullish(),
   created_at: acronisTimestamp.nullish(),
   updated_at: acronisTimestamp.nullish(),
   deleted_at: acronisTimestamp.nullish(),
@@ -92,9 +98,17 @@ export async function createTenant(api: AcronisTransport, body: TenantPost): Pro
 }
 
 /** GET /tenants/{id}; 404 when missing, 403 outside our subtree. */
-export async function getTenant(api: AcronisTransport, tenantId: string, opts: { allowDeleted?: boolean } = {}): Promise<Tenant> {
+export async function getTenant(
+  api: AcronisTransport,
+  tenantId: string,
+  opts: { allowDeleted?: boolean } = {},
+): Promise<Tenant> {
   return api.json(
-    { method: 'GET', path: `/tenants/${encodeURIComponent(tenantId)}`, searchParams: { allow_deleted: opts.allowDeleted } },
+    {
+      method: 'GET',
+      path: `/tenants/${encodeURIComponent(tenantId)}`,
+      searchParams: { allow_deleted: opts.allowDeleted },
+    },
     tenantSchema,
   );
 }
@@ -112,8 +126,13 @@ export interface ListTenantsOptions {
  * GET /tenants, one page. The three filters are mutually exclusive; on later pages the
  * cursor already encodes the filter, so only `after` and `limit` are sent (§9.4).
  */
-export async function listTenants(api: AcronisTransport, filter: TenantFilter, opts: ListTenantsOptions = {}): Promise<Page<Tenant>> {
-  if ('uuids' in filter && filter.uuids.length > 100) throw new RangeError('GET /tenants takes at most 100 uuids at once');
+export async function listTenants(
+  api: AcronisTransport,
+  filter: TenantFilter,
+  opts: ListTenantsOptions = {},
+): Promise<Page<Tenant>> {
+  if ('uuids' in filter && filter.uuids.length > 100)
+    throw new RangeError('GET /tenants takes at most 100 uuids at once');
   const searchParams = opts.after
     ? { after: opts.after, limit: opts.limit }
     : {
@@ -168,9 +187,16 @@ export type SearchResult = z.infer<typeof searchResultSchema>;
  * (tenant names, customer ids, contact names; user logins, e-mails). Callers filter exact
  * matches themselves (ACRONIS-API.md §3.2).
  */
-export async function search(api: AcronisTransport, input: { tenantId: string; text: string; limit?: number }): Promise<SearchResult[]> {
+export async function search(
+  api: AcronisTransport,
+  input: { tenantId: string; text: string; limit?: number },
+): Promise<SearchResult[]> {
   const result = await api.json(
-    { method: 'GET', path: '/search', searchParams: { tenant: input.tenantId, text: input.text, limit: input.limit ?? 10 } },
+    {
+      method: 'GET',
+      path: '/search',
+      searchParams: { tenant: input.tenantId, text: input.text, limit: input.limit ?? 10 },
+    },
     z.object({ items: z.array(searchResultSchema) }),
   );
   return result.items;

@@ -236,7 +236,10 @@ export class TokenCache {
         case 'locked': {
           const holder = reply[1];
           if (holder !== waitedOn) {
-            this.logger.debug({ waitedOn: waitedOn ?? null, holder }, 'another caller is issuing the access token; waiting for it');
+            this.logger.debug(
+              { waitedOn: waitedOn ?? null, holder },
+              'another caller is issuing the access token; waiting for it',
+            );
             waitedOn = holder;
           }
           if (Date.now() - startedAt >= this.waitTimeoutMs) throw new TokenWaitTimeoutError(this.waitTimeoutMs);
@@ -255,13 +258,23 @@ export class TokenCache {
     try {
       issued = await this.issue();
       if (!(issued.expiresAt > Date.now())) {
-        throw new Error(`the token endpoint answered a token that is already expired (expiresAt ${new Date(issued.expiresAt).toISOString()})`);
+        throw new Error(
+          `the token endpoint answered a token that is already expired (expiresAt ${new Date(issued.expiresAt).toISOString()})`,
+        );
       }
     } catch (err) {
       this.logger.warn({ err }, 'issuing the access token failed');
       await this.redis
-        .tokenCacheFailAndRelease(this.lockKey, `${this.key}:failed:${owner}`, owner, serialiseError(err), Math.max(5_000, this.lockTtlMs))
-        .catch((redisErr: unknown) => this.logger.warn({ err: redisErr }, 'could not publish the failed issue; waiters will time out or take over'));
+        .tokenCacheFailAndRelease(
+          this.lockKey,
+          `${this.key}:failed:${owner}`,
+          owner,
+          serialiseError(err),
+          Math.max(5_000, this.lockTtlMs),
+        )
+        .catch((redisErr: unknown) =>
+          this.logger.warn({ err: redisErr }, 'could not publish the failed issue; waiters will time out or take over'),
+        );
       throw err;
     }
     const now = Date.now();
@@ -287,7 +300,12 @@ export class TokenCache {
       },
       previous ? 'access token refreshed' : 'access token issued',
     );
-    return { accessToken: issued.accessToken, fingerprint: fp, expiresAt: issued.expiresAt, refreshAt: Math.floor(refreshAt) };
+    return {
+      accessToken: issued.accessToken,
+      fingerprint: fp,
+      expiresAt: issued.expiresAt,
+      refreshAt: Math.floor(refreshAt),
+    };
   }
 
   private open(sealed: string, fp: string, expiresAt: number, refreshAt: number): CachedToken | undefined {

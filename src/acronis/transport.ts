@@ -17,10 +17,7 @@ import { TokenIssueError, TokenWaitTimeoutError } from './token-cache.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
-export type RequestAuth =
-  | { type: 'bearer' }
-  | { type: 'basic'; username: string; password: string }
-  | { type: 'none' };
+export type RequestAuth = { type: 'bearer' } | { type: 'basic'; username: string; password: string } | { type: 'none' };
 
 export interface ApiRequest {
   method: HttpMethod;
@@ -123,7 +120,10 @@ export class AcronisTransport {
     if (first.status !== 401) return this.checked(request, first, accept);
 
     // The token expired early or was revoked: drop it (only if nobody replaced it yet), re-issue once, re-send once.
-    this.logger.info({ method: request.method, path: request.path }, 'acronis answered 401; re-issuing the access token once');
+    this.logger.info(
+      { method: request.method, path: request.path },
+      'acronis answered 401; re-issuing the access token once',
+    );
     await tokens.invalidate(token);
     const fresh = await this.accessToken(tokens, request);
     return this.checked(request, await this.attempt(request, fresh), accept);
@@ -140,7 +140,10 @@ export class AcronisTransport {
       if (cause instanceof AcronisApiError) throw cause;
       if (cause instanceof TokenWaitTimeoutError) {
         throw new AcronisApiError(`${request.method} ${request.path}: ${cause.message}`, {
-          kind: 'timeout', method: 'POST', path: '/idp/token', cause,
+          kind: 'timeout',
+          method: 'POST',
+          path: '/idp/token',
+          cause,
         });
       }
       if (cause instanceof TokenIssueError) {
@@ -195,7 +198,9 @@ export class AcronisTransport {
   private transportFailure(request: ApiRequest, cause: unknown, ms: number): AcronisApiError {
     const timeout = cause instanceof TimeoutError;
     const code = cause instanceof RequestError ? cause.code : undefined;
-    const what = timeout ? `no answer within ${ms} ms` : `connection failed (${code ?? (cause as Error)?.message ?? 'unknown'})`;
+    const what = timeout
+      ? `no answer within ${ms} ms`
+      : `connection failed (${code ?? (cause as Error)?.message ?? 'unknown'})`;
     this.logger.warn({ method: request.method, path: request.path, code, ms }, 'acronis call failed without an answer');
     return new AcronisApiError(`${request.method} ${request.path}: ${what}`, {
       kind: timeout ? 'timeout' : 'network',
@@ -218,7 +223,15 @@ export class AcronisTransport {
 }
 
 interface ErrorBody {
-  error?: { code?: string | number; domain?: string | null; message?: string; details?: { info?: string | null } | null; context?: Record<string, unknown> } | string;
+  error?:
+    | {
+        code?: string | number;
+        domain?: string | null;
+        message?: string;
+        details?: { info?: string | null } | null;
+        context?: Record<string, unknown>;
+      }
+    | string;
   error_description?: string;
 }
 
@@ -238,17 +251,20 @@ function httpError(request: ApiRequest, response: RawResponse): AcronisApiError 
     response.status === 429 || response.status === 503 ? parseRetryAfter(response.headers['retry-after']) : undefined;
   const codeText = code !== response.status ? ` (code ${code})` : '';
   const infoText = info && info !== message ? `: ${info}` : '';
-  return new AcronisApiError(`${request.method} ${request.path} → ${response.status} ${message}${codeText}${infoText}`, {
-    kind: 'http',
-    method: request.method,
-    path: request.path,
-    status: response.status,
-    code,
-    domain: scheme?.domain ?? null,
-    info,
-    retryAfterMs,
-    context: scheme?.context ?? {},
-  });
+  return new AcronisApiError(
+    `${request.method} ${request.path} → ${response.status} ${message}${codeText}${infoText}`,
+    {
+      kind: 'http',
+      method: request.method,
+      path: request.path,
+      status: response.status,
+      code,
+      domain: scheme?.domain ?? null,
+      info,
+      retryAfterMs,
+      context: scheme?.context ?? {},
+    },
+  );
 }
 
 function compact(params: ApiRequest['searchParams']): Record<string, string | number | boolean> | undefined {

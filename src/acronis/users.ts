@@ -33,7 +33,10 @@ export const userSchema = z.object({
   /** Users of customer tenants get a personal `unit` tenant (ACRONIS-API.md §6.2). */
   personal_tenant_id: z.string().nullish(),
   external_id: z.string().nullish(),
-  contact: z.object({ email: z.string().nullish(), firstname: z.string().nullish(), lastname: z.string().nullish() }).partial().nullish(),
+  contact: z
+    .object({ email: z.string().nullish(), firstname: z.string().nullish(), lastname: z.string().nullish() })
+    .partial()
+    .nullish(),
   created_at: acronisTimestamp.nullish(),
   deleted_at: acronisTimestamp.nullish(),
 });
@@ -46,7 +49,10 @@ export type LoginAvailability = 'available' | 'taken';
  * answers 406, thrown as an unrecoverable AcronisApiError (ACRONIS-API.md §6.1).
  */
 export async function checkLogin(api: AcronisTransport, login: string): Promise<LoginAvailability> {
-  const { status } = await api.send({ method: 'GET', path: '/users/check_login', searchParams: { username: login } }, [409]);
+  const { status } = await api.send(
+    { method: 'GET', path: '/users/check_login', searchParams: { username: login } },
+    [409],
+  );
   return status === 409 ? 'taken' : 'available';
 }
 
@@ -70,9 +76,23 @@ export async function listTenantUserIds(api: AcronisTransport, tenantId: string)
 }
 
 export const userRoles = [
-  'root_admin', 'partner_admin', 'company_admin', 'unit_admin', 'readonly_admin', 'protection_admin',
-  'protection_ro_admin', 'restore_operator', 'backup_user', 'sync_share_admin', 'sync_share_user',
-  'sync_share_guest', 'pds_operator', 'pds_support', 'notary_admin', 'notary_user', 'hci_admin',
+  'root_admin',
+  'partner_admin',
+  'company_admin',
+  'unit_admin',
+  'readonly_admin',
+  'protection_admin',
+  'protection_ro_admin',
+  'restore_operator',
+  'backup_user',
+  'sync_share_admin',
+  'sync_share_user',
+  'sync_share_guest',
+  'pds_operator',
+  'pds_support',
+  'notary_admin',
+  'notary_user',
+  'hci_admin',
 ] as const;
 export type UserRole = (typeof userRoles)[number];
 
@@ -100,7 +120,11 @@ export interface RoleGrant {
  * the same roles. The item shape (nil-UUID id/issuer_id, version 0, trustee_type user) is
  * the one DOC, PYX and WH send and DOC calls mandatory (ACRONIS-API.md §6.3).
  */
-export async function setAccessPolicies(api: AcronisTransport, userId: string, grants: RoleGrant[]): Promise<AccessPolicy[]> {
+export async function setAccessPolicies(
+  api: AcronisTransport,
+  userId: string,
+  grants: RoleGrant[],
+): Promise<AccessPolicy[]> {
   const items = grants.map((g) => ({
     id: NIL_UUID,
     issuer_id: NIL_UUID,
@@ -119,7 +143,10 @@ export async function setAccessPolicies(api: AcronisTransport, userId: string, g
 
 /** GET /users/{id}/access_policies. */
 export async function getAccessPolicies(api: AcronisTransport, userId: string): Promise<AccessPolicy[]> {
-  const list = await api.json({ method: 'GET', path: `/users/${encodeURIComponent(userId)}/access_policies` }, accessPolicyListSchema);
+  const list = await api.json(
+    { method: 'GET', path: `/users/${encodeURIComponent(userId)}/access_policies` },
+    accessPolicyListSchema,
+  );
   return list.items;
 }
 

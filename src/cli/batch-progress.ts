@@ -87,13 +87,18 @@ function etaText(b: BatchRecord, ratePerS: number): string {
   if (remaining <= 0) return '0s';
   if (ratePerS <= 0) return '?';
   const s = Math.round(remaining / ratePerS);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${s}s`;
 }
 
 function barView(out: FollowBatchOptions['out'], first: BatchRecord): ProgressView {
   const bar = new SingleBar({
     stream: out,
-    format: '{bar} {percentage}% {value}/{total} | done {done}  failed {failed}  running {running}  queued {queued} | {rate}/s | ETA {etaText}{others}',
+    format:
+      '{bar} {percentage}% {value}/{total} | done {done}  failed {failed}  running {running}  queued {queued} | {rate}/s | ETA {etaText}{others}',
     hideCursor: true,
     barsize: 30,
     fps: 4,

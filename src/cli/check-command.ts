@@ -24,10 +24,16 @@ export function registerCheckCommand(program: Command): void {
         const partner = await client.getTenant(partnerTenantId);
         console.log(`Redis            ok (${redactUrl(config.REDIS_URL)}, prefix ${config.QUEUE_PREFIX})`);
         console.log(`Acronis API      ok (${client.baseUrl})`);
-        console.log(`API client       ${apiClient.client_id} in tenant ${apiClient.tenant_id} (${apiClient.status ?? 'status unknown'})`);
-        console.log(`Parent tenant    ${partner.name} (${partner.kind}, ${partner.id})${config.ACRONIS_PARENT_TENANT_ID ? '' : ' — the API client\'s own tenant'}`);
+        console.log(
+          `API client       ${apiClient.client_id} in tenant ${apiClient.tenant_id} (${apiClient.status ?? 'status unknown'})`,
+        );
+        console.log(
+          `Parent tenant    ${partner.name} (${partner.kind}, ${partner.id})${config.ACRONIS_PARENT_TENANT_ID ? '' : " — the API client's own tenant"}`,
+        );
         if (partner.kind !== 'partner' && partner.kind !== 'folder') {
-          console.log(`Warning          customers can be created only under a partner or folder tenant, not under a ${partner.kind}`);
+          console.log(
+            `Warning          customers can be created only under a partner or folder tenant, not under a ${partner.kind}`,
+          );
           process.exitCode = 1;
         }
       } finally {

@@ -3,7 +3,14 @@ import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { plannedSteps } from '../onboarding/chain.js';
 import { CsvFileError } from '../producers/csv-file-error.js';
-import { assertReadableFile, importCsv, MAX_REPORTED_BAD_ROWS, type CsvImportReport, type CsvValidation, type PlanEntry } from '../producers/csv-import.js';
+import {
+  assertReadableFile,
+  importCsv,
+  MAX_REPORTED_BAD_ROWS,
+  type CsvImportReport,
+  type CsvValidation,
+  type PlanEntry,
+} from '../producers/csv-import.js';
 import { openProducer, type Producer } from '../producers/producer.js';
 import type { BatchRecord } from '../workers/onboarding-store.js';
 import { followBatch, type FollowResult } from './batch-progress.js';
@@ -46,7 +53,11 @@ async function runImport(file: string, opts: ImportOptions): Promise<number> {
   });
   const config = loadConfig();
   // Logs go to stderr: stdout carries the report.
-  const logger = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, destination: process.stderr, name: 'import' });
+  const logger = createLogger({
+    level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL,
+    destination: process.stderr,
+    name: 'import',
+  });
   try {
     await assertReadableFile(file);
   } catch (err) {
@@ -103,13 +114,21 @@ function printBadRows(v: CsvValidation): void {
   if (v.badRowCount === 0) return;
   console.error(`${v.badRowCount} bad row(s), not imported:`);
   for (const row of v.badRows) {
-    for (const p of row.problems) console.error(p.field === '(row)' ? `line ${row.line}: ${p.reason}` : `line ${row.line}, ${p.field}: ${p.reason}`);
+    for (const p of row.problems)
+      console.error(
+        p.field === '(row)' ? `line ${row.line}: ${p.reason}` : `line ${row.line}, ${p.field}: ${p.reason}`,
+      );
   }
-  if (v.badRowCount > v.badRows.length) console.error(`… and ${v.badRowCount - v.badRows.length} more bad rows (the first ${MAX_REPORTED_BAD_ROWS} are listed)`);
+  if (v.badRowCount > v.badRows.length)
+    console.error(
+      `… and ${v.badRowCount - v.badRows.length} more bad rows (the first ${MAX_REPORTED_BAD_ROWS} are listed)`,
+    );
 }
 
 function printPlanHeader(producer: Producer, v: CsvValidation): void {
-  console.log(`dry run: nothing is enqueued. ${v.rows} rows: ${v.goodRows} good, ${v.badRowCount} bad. Profile: ${producer.profileSource}`);
+  console.log(
+    `dry run: nothing is enqueued. ${v.rows} rows: ${v.goodRows} good, ${v.badRowCount} bad. Profile: ${producer.profileSource}`,
+  );
   console.log(`each new customer runs: ${plannedSteps(producer.profile).join(' → ')}`);
 }
 
@@ -122,7 +141,10 @@ const OUTCOME_TEXT: Record<PlanEntry['outcome'], string> = {
 
 function printPlan(entries: readonly PlanEntry[]): void {
   for (const e of entries) {
-    const what = e.outcome === 'retry' ? `retry (failed at ${e.failedStep ?? '?'}${e.error ? `: ${e.error}` : ''})` : OUTCOME_TEXT[e.outcome];
+    const what =
+      e.outcome === 'retry'
+        ? `retry (failed at ${e.failedStep ?? '?'}${e.error ? `: ${e.error}` : ''})`
+        : OUTCOME_TEXT[e.outcome];
     console.log(`line ${e.line}  ${what}  ${e.key}  ${JSON.stringify(e.name)}`);
   }
 }
@@ -136,7 +158,9 @@ function printDryRunSummary(r: CsvImportReport): number {
 }
 
 function printEnqueued(r: CsvImportReport, batch: BatchRecord, producer: Producer): void {
-  console.log(`batch ${batch.id}  (${r.label}: ${r.rows} rows, ${r.goodRows} good, ${r.badRowCount} bad; profile ${producer.profileSource})`);
+  console.log(
+    `batch ${batch.id}  (${r.label}: ${r.rows} rows, ${r.goodRows} good, ${r.badRowCount} bad; profile ${producer.profileSource})`,
+  );
   console.log(
     `queued ${r.outcomes.new}  retried ${r.outcomes.retry}  already onboarded ${r.outcomes['already-onboarded']}` +
       `  already queued ${r.outcomes['already-queued']}  bad rows ${r.badRowCount}`,
@@ -147,14 +171,22 @@ function printEnqueued(r: CsvImportReport, batch: BatchRecord, producer: Produce
 
 async function waitForBatch(producer: Producer, report: CsvImportReport, batch: BatchRecord): Promise<number> {
   if ((await producer.pipeline.queue.getWorkersCount()) === 0 && !batch.ended) {
-    console.error('warning: no worker is connected to the queue; start one with `acronis-onboard work` (waiting anyway)');
+    console.error(
+      'warning: no worker is connected to the queue; start one with `acronis-onboard work` (waiting anyway)',
+    );
   }
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
   let result: FollowResult;
   try {
-    result = await followBatch({ store: producer.pipeline.store, batchId: batch.id, alsoWaitFor: report.alreadyQueued, out: process.stdout, signal: abort.signal });
+    result = await followBatch({
+      store: producer.pipeline.store,
+      batchId: batch.id,
+      alsoWaitFor: report.alreadyQueued,
+      out: process.stdout,
+      signal: abort.signal,
+    });
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -171,20 +203,32 @@ async function printSummary(producer: Producer, report: CsvImportReport, result:
   const customers = await producer.pipeline.store.batchCustomers(batch.id);
   const failed = customers.filter((c) => c.record?.state === 'failed' && c.record.batchId === batch.id);
   const othersNotDone = result.others.filter((o) => o.state !== 'done');
-  if (failed.length > 0 || othersNotDone.length > 0) console.log(`failed customers (${failed.length + othersNotDone.length}):`);
+  if (failed.length > 0 || othersNotDone.length > 0)
+    console.log(`failed customers (${failed.length + othersNotDone.length}):`);
   for (const c of failed.slice(0, MAX_LISTED_FAILURES)) {
-    console.log(`  ${c.key}  ${JSON.stringify(c.record?.name ?? '')}  at ${c.record?.failedStep ?? '?'}: ${c.record?.error ?? 'no reason recorded'}`);
+    console.log(
+      `  ${c.key}  ${JSON.stringify(c.record?.name ?? '')}  at ${c.record?.failedStep ?? '?'}: ${c.record?.error ?? 'no reason recorded'}`,
+    );
   }
-  if (failed.length > MAX_LISTED_FAILURES) console.log(`  … and ${failed.length - MAX_LISTED_FAILURES} more (acronis-onboard status ${batch.id})`);
+  if (failed.length > MAX_LISTED_FAILURES)
+    console.log(`  … and ${failed.length - MAX_LISTED_FAILURES} more (acronis-onboard status ${batch.id})`);
   for (const o of othersNotDone.slice(0, MAX_LISTED_FAILURES)) {
     const record = await producer.pipeline.store.getCustomer(o.key);
-    console.log(`  ${o.key}  (queued by batch ${record?.batchId ?? '?'})  ${o.state ?? 'gone'}${record?.failedStep ? ` at ${record.failedStep}: ${record.error ?? ''}` : ''}`);
+    console.log(
+      `  ${o.key}  (queued by batch ${record?.batchId ?? '?'})  ${o.state ?? 'gone'}${record?.failedStep ? ` at ${record.failedStep}: ${record.error ?? ''}` : ''}`,
+    );
   }
   if (report.badRowCount > 0) {
-    const lines = report.badRows.slice(0, 20).map((b) => b.line).join(', ');
-    console.log(`bad rows (${report.badRowCount}, not imported): line ${lines}${report.badRowCount > 20 ? ', …' : ''} (reasons above)`);
+    const lines = report.badRows
+      .slice(0, 20)
+      .map((b) => b.line)
+      .join(', ');
+    console.log(
+      `bad rows (${report.badRowCount}, not imported): line ${lines}${report.badRowCount > 20 ? ', …' : ''} (reasons above)`,
+    );
   }
-  const onboarded = batch.done + (report.outcomes['already-onboarded']) + result.others.filter((o) => o.state === 'done').length;
+  const onboarded =
+    batch.done + report.outcomes['already-onboarded'] + result.others.filter((o) => o.state === 'done').length;
   const ok = report.badRowCount === 0 && failed.length === 0 && othersNotDone.length === 0 && batch.moved === 0;
   console.log(ok ? `all ${onboarded} customers onboarded` : `${onboarded} of ${report.rows} rows onboarded`);
   return ok ? 0 : 1;

@@ -28,7 +28,10 @@ export function registerResultsCommand(program: Command): void {
           process.exitCode = 2;
           return;
         }
-        const rows = await batchResults({ store: pipeline.store, box: pipeline.box, dataCenterUrl: config.ACRONIS_BASE_URL }, batchId);
+        const rows = await batchResults(
+          { store: pipeline.store, box: pipeline.box, dataCenterUrl: config.ACRONIS_BASE_URL },
+          batchId,
+        );
         if (opts.format === 'json') console.log(JSON.stringify(rows, null, 2));
         else process.stdout.write(stringify(rows, { header: true, columns: RESULT_COLUMNS }));
       } finally {

@@ -7,7 +7,9 @@ import { openPipeline } from '../workers/runtime.js';
 export function registerRetryCommand(program: Command): void {
   program
     .command('retry <batchOrCustomer>')
-    .description('retry the failed customers of a batch, or one failed customer (by external id / key); completed steps are not repeated')
+    .description(
+      'retry the failed customers of a batch, or one failed customer (by external id / key); completed steps are not repeated',
+    )
     .action(async (target: string) => {
       const pipeline = await openPipeline(loadConfig());
       try {

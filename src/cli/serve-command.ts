@@ -37,7 +37,9 @@ async function run(name: 'serve' | 'start', withWorkers: boolean): Promise<void>
     throw err;
   }
   logger.info({ url: server.url }, 'server started');
-  console.log(`acronis-onboard ${name}: listening on ${server.url} (POST ${server.url}/webhooks/customers, GET ${server.url}/healthz)${withWorkers ? ' with workers' : ''}`);
+  console.log(
+    `acronis-onboard ${name}: listening on ${server.url} (POST ${server.url}/webhooks/customers, GET ${server.url}/healthz)${withWorkers ? ' with workers' : ''}`,
+  );
 
   const signal = await untilStopSignal();
   logger.info({ signal }, 'stopping: no new requests; letting in-flight ones finish');

@@ -4,7 +4,8 @@ import { FaultSchema, startSimulator, type Fault } from '../simulator/index.js';
 function integer(name: string, min: number) {
   return (value: string): number => {
     const number = Number(value);
-    if (!Number.isInteger(number) || number < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    if (!Number.isInteger(number) || number < min)
+      throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
     return number;
   };
 }
@@ -18,9 +19,14 @@ function positiveNumber(value: string): number {
 /** `--fault KIND[:PROBABILITY]`, repeatable: `--fault 5xx:0.1 --fault commit-then-fail:0.02`. */
 function collectFault(value: string, previous: Fault[]): Fault[] {
   const [kind, probability] = value.split(':');
-  const parsed = FaultSchema.safeParse({ kind, ...(probability !== undefined ? { probability: Number(probability) } : {}) });
+  const parsed = FaultSchema.safeParse({
+    kind,
+    ...(probability !== undefined ? { probability: Number(probability) } : {}),
+  });
   if (!parsed.success) {
-    throw new InvalidArgumentError(`"${value}" is not KIND[:PROBABILITY] with KIND one of 5xx, 429, hang, reset, commit-then-fail and PROBABILITY in 0..1`);
+    throw new InvalidArgumentError(
+      `"${value}" is not KIND[:PROBABILITY] with KIND one of 5xx, 429, hang, reset, commit-then-fail and PROBABILITY in 0..1`,
+    );
   }
   return [...previous, parsed.data];
 }
@@ -51,7 +57,12 @@ export function registerSimCommand(program: Command): void {
     .option('--jitter <ms>', 'random extra latency, 0..ms', integer('--jitter', 0))
     .option('--rate-limit <n>', 'requests per second over all callers; above it 429 + Retry-After', positiveNumber)
     .option('--token-ttl <s>', 'access token lifetime in seconds (default 7200)', integer('--token-ttl', 1))
-    .option('--fault <kind:prob>', 'inject a fault: 5xx, 429, hang, reset or commit-then-fail, with a probability (repeatable)', collectFault, [])
+    .option(
+      '--fault <kind:prob>',
+      'inject a fault: 5xx, 429, hang, reset or commit-then-fail, with a probability (repeatable)',
+      collectFault,
+      [],
+    )
     .option('--validate-responses', 'check every answer against the OpenAPI schemas; see GET /__sim/stats')
     .option('--seed <text>', 'derive ids and secrets from this text, so restarts keep the same credentials')
     .action(async (options: SimCommandOptions) => {
@@ -80,7 +91,9 @@ export function registerSimCommand(program: Command): void {
       console.log(`export ACRONIS_CLIENT_ID=${seed.clientId}`);
       console.log(`export ACRONIS_CLIENT_SECRET=${seed.clientSecret}`);
       console.log('');
-      console.log(`Inspect: ${sim.url}/__sim/state, ${sim.url}/__sim/stats, ${sim.url}/__sim/config (PUT to change). Ctrl-C stops.`);
+      console.log(
+        `Inspect: ${sim.url}/__sim/state, ${sim.url}/__sim/stats, ${sim.url}/__sim/config (PUT to change). Ctrl-C stops.`,
+      );
 
       await new Promise<void>((resolve) => {
         const stop = () => {

@@ -28,7 +28,16 @@ export function registerStatusCommand(program: Command): void {
         const customers = await pipeline.store.batchCustomers(batchId);
         const failed = customers.filter((c) => c.record?.state === 'failed' && c.record.batchId === batchId);
         if (opts.json) {
-          console.log(JSON.stringify({ batch, failed: failed.map((c) => ({ customer: c.key, step: c.record?.failedStep, error: c.record?.error })) }, null, 2));
+          console.log(
+            JSON.stringify(
+              {
+                batch,
+                failed: failed.map((c) => ({ customer: c.key, step: c.record?.failedStep, error: c.record?.error })),
+              },
+              null,
+              2,
+            ),
+          );
           return;
         }
         console.log(batchLine(batch));

@@ -23,8 +23,12 @@ export interface AgentInstallCommands {
 }
 
 export function agentInstallCommands(input: { dataCenterUrl: string; token: string }): AgentInstallCommands {
-  const dc = input.dataCenterUrl.trim().replace(/\/+$/, '').replace(/\/api\/2$/, '');
-  if (!SHELL_SAFE_URL.test(dc)) throw new RangeError(`not a data-centre URL for an install command: ${JSON.stringify(input.dataCenterUrl)}`);
+  const dc = input.dataCenterUrl
+    .trim()
+    .replace(/\/+$/, '')
+    .replace(/\/api\/2$/, '');
+  if (!SHELL_SAFE_URL.test(dc))
+    throw new RangeError(`not a data-centre URL for an install command: ${JSON.stringify(input.dataCenterUrl)}`);
   if (!TOKEN.test(input.token)) throw new RangeError('not a registration token (XXXX-XXXX-XXXX)');
   return {
     windows: `.\\Cyber_Protection_Agent_for_Windows_x64.exe --quiet --reg-address=${dc} --reg-token=${input.token}`,

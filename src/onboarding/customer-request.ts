@@ -23,7 +23,12 @@ import type { Profile } from './profile.js';
 const trimmed = z.string().trim();
 /** Empty cells mean "not given", as in a CSV where a column is present but blank. */
 const optionalText = <T extends z.ZodType = typeof trimmed>(schema?: T) =>
-  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), ((schema ?? trimmed) as T).optional()).optional();
+  z
+    .preprocess(
+      (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+      ((schema ?? trimmed) as T).optional(),
+    )
+    .optional();
 
 /** Tabs, line breaks and every other C0/C1 control character. */
 const CONTROL = /\p{Cc}/u;
@@ -39,7 +44,18 @@ export const MAX_NAME_LENGTH = 255;
 export const MAX_EMAIL_LENGTH = 254;
 
 /** Passwords the platform refuses as too simple whatever their length (the simulator's list). */
-const COMMON_PASSWORDS = new Set(['password', 'password1', 'passw0rd', '12345678', '123456789', 'qwertyui', 'qwerty123', 'iloveyou', 'admin123', 'welcome1']);
+const COMMON_PASSWORDS = new Set([
+  'password',
+  'password1',
+  'passw0rd',
+  '12345678',
+  '123456789',
+  'qwertyui',
+  'qwerty123',
+  'iloveyou',
+  'admin123',
+  'welcome1',
+]);
 const PASSWORD_CLASSES = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/];
 
 export const CUSTOMER_EDITIONS = ['pck_per_workload', 'pck_per_gigabyte'] as const;
@@ -55,11 +71,13 @@ export const customerRequestSchema = z.strictObject({
   login: optionalText(
     trimmed
       .max(MAX_LOGIN_LENGTH, `is longer than ${MAX_LOGIN_LENGTH} characters`)
-      .regex(LOGIN, 'must be 3+ letters, digits or .@_-+:!#$%^*={}\'`/? (ACRONIS login rules)'),
+      .regex(LOGIN, "must be 3+ letters, digits or .@_-+:!#$%^*={}'`/? (ACRONIS login rules)"),
   ),
   first_name: optionalText(oneLine(255)),
   last_name: optionalText(oneLine(255)),
-  language: optionalText(trimmed.regex(/^[a-z]{2}([-_][A-Za-z]{2})?$/, 'must be a language code such as en, de or pt_BR')),
+  language: optionalText(
+    trimmed.regex(/^[a-z]{2}([-_][A-Za-z]{2})?$/, 'must be a language code such as en, de or pt_BR'),
+  ),
   country: optionalText(oneLine(100)),
   phone: optionalText(oneLine(50)),
   edition: optionalText(z.enum(CUSTOMER_EDITIONS, { error: `must be ${CUSTOMER_EDITIONS.join(' or ')}` })),
@@ -71,9 +89,13 @@ export const customerRequestSchema = z.strictObject({
   password: optionalText(
     trimmed
       .min(8, 'must be at least 8 characters')
-      .refine((v) => PASSWORD_CLASSES.filter((re) => re.test(v)).length >= 2 && !COMMON_PASSWORDS.has(v.toLowerCase()), {
-        error: 'is too simple: use two kinds of characters (lower case, upper case, digits, symbols) and not a common password',
-      }),
+      .refine(
+        (v) => PASSWORD_CLASSES.filter((re) => re.test(v)).length >= 2 && !COMMON_PASSWORDS.has(v.toLowerCase()),
+        {
+          error:
+            'is too simple: use two kinds of characters (lower case, upper case, digits, symbols) and not a common password',
+        },
+      ),
   ),
 });
 export type CustomerRequest = z.infer<typeof customerRequestSchema>;
@@ -98,7 +120,9 @@ export interface FieldProblem {
 }
 
 /** Parses one customer; problems name the field and the reason, as a CSV line or webhook answer reports them. */
-export function parseCustomerRequest(value: unknown): { ok: true; request: CustomerRequest } | { ok: false; problems: FieldProblem[] } {
+export function parseCustomerRequest(
+  value: unknown,
+): { ok: true; request: CustomerRequest } | { ok: false; problems: FieldProblem[] } {
   const parsed = customerRequestSchema.safeParse(value);
   if (!parsed.success) {
     return {
@@ -124,9 +148,18 @@ export function parseCustomerRequest(value: unknown): { ok: true; request: Custo
  * never checked against the partner's offer). A template profile copies the template's
  * items, so it ignores the request's edition.
  */
-export function problemsWithProfile(request: CustomerRequest, profile: Pick<Profile, 'editions' | 'template_tenant_id'>): FieldProblem[] {
-  if (request.edition && !profile.template_tenant_id && !(profile.editions as readonly string[]).includes(request.edition)) {
-    return [{ field: 'edition', reason: `is not offered by the profile (its editions: ${profile.editions.join(', ')})` }];
+export function problemsWithProfile(
+  request: CustomerRequest,
+  profile: Pick<Profile, 'editions' | 'template_tenant_id'>,
+): FieldProblem[] {
+  if (
+    request.edition &&
+    !profile.template_tenant_id &&
+    !(profile.editions as readonly string[]).includes(request.edition)
+  ) {
+    return [
+      { field: 'edition', reason: `is not offered by the profile (its editions: ${profile.editions.join(', ')})` },
+    ];
   }
   return [];
 }

@@ -11,7 +11,9 @@ export class StepConflictError extends Error {
     readonly value: string,
     readonly owner: string,
   ) {
-    super(`customer "${customer}": ${field} "${value}" is already used by ${owner}; change the ${field} and resubmit the customer`);
+    super(
+      `customer "${customer}": ${field} "${value}" is already used by ${owner}; change the ${field} and resubmit the customer`,
+    );
     this.name = 'StepConflictError';
   }
 }
@@ -36,7 +38,11 @@ export class StepInputError extends Error {
 export function isRetryableStepError(err: unknown): boolean {
   if (err instanceof AcronisApiError) return isRetryable(err);
   if (err instanceof StepConflictError || err instanceof StepInputError) return false;
-  if (err instanceof Error && (err.name === 'OfferingPlanError' || err.name === 'ZodError' || err.name === 'RangeError')) return false;
+  if (
+    err instanceof Error &&
+    (err.name === 'OfferingPlanError' || err.name === 'ZodError' || err.name === 'RangeError')
+  )
+    return false;
   return true;
 }
 

@@ -32,14 +32,22 @@ const distinct = <T>(list: readonly T[]) => [...new Set(list)];
  * is enabled whether `include` names it or not — a customer cannot back up without one.
  * Throws an OfferingPlanError naming the profile field at the first problem.
  */
-export function planOfferingItems(input: { available: readonly OfferingItem[]; profile: Profile; edition: string }): OfferingItemChange[] {
+export function planOfferingItems(input: {
+  available: readonly OfferingItem[];
+  profile: Profile;
+  edition: string;
+}): OfferingItemChange[] {
   const { changes, problems } = plan(input.available, input.profile, input.edition);
   const [problem] = problems;
   if (problem) throw new OfferingPlanError(problem.field, problem.reason);
   return changes;
 }
 
-function plan(available: readonly OfferingItem[], profile: Profile, edition: string): { changes: OfferingItemChange[]; problems: PlanProblem[] } {
+function plan(
+  available: readonly OfferingItem[],
+  profile: Profile,
+  edition: string,
+): { changes: OfferingItemChange[]; problems: PlanProblem[] } {
   const problems: PlanProblem[] = [];
   // Editionless items (local_storage, compute_points) go with every edition (ACRONIS-API.md §4.3).
   const candidates = available.filter((i) => i.edition === edition || i.edition === null);
@@ -52,16 +60,25 @@ function plan(available: readonly OfferingItem[], profile: Profile, edition: str
   const wanted = profile.storage.infra_id;
   let infraId: string | undefined;
   if (infraIds.length === 0) {
-    problems.push({ field: 'storage', reason: `the partner offers no storage for edition ${edition}; a customer cannot back up without one` });
+    problems.push({
+      field: 'storage',
+      reason: `the partner offers no storage for edition ${edition}; a customer cannot back up without one`,
+    });
   } else if (wanted !== null && !infraIds.includes(wanted)) {
-    problems.push({ field: 'storage.infra_id', reason: `infra ${wanted} offers no storage for edition ${edition} (offered: ${infraIds.join(', ')})` });
+    problems.push({
+      field: 'storage.infra_id',
+      reason: `infra ${wanted} offers no storage for edition ${edition} (offered: ${infraIds.join(', ')})`,
+    });
   } else {
     infraId = wanted ?? infraIds[0];
   }
 
   for (const entry of include ?? []) {
     if (!candidates.some((i) => matches(i, entry))) {
-      problems.push({ field: 'offering_items.include', reason: `"${entry}" matches no offering item offered for edition ${edition}` });
+      problems.push({
+        field: 'offering_items.include',
+        reason: `"${entry}" matches no offering item offered for edition ${edition}`,
+      });
     }
   }
 
@@ -110,15 +127,24 @@ function plan(available: readonly OfferingItem[], profile: Profile, edition: str
  * "Same configuration as my sample customer": the template's enabled items of every
  * edition, with their quotas (as new: version 0) and its storage.
  */
-export function planFromTemplate(templateItems: readonly OfferingItem[], templateTenantId: string): OfferingItemChange[] {
+export function planFromTemplate(
+  templateItems: readonly OfferingItem[],
+  templateTenantId: string,
+): OfferingItemChange[] {
   const enabled = [...new Map(templateItems.filter((i) => i.status === 1).map((i) => [itemKey(i), i])).values()];
   if (enabled.length === 0) {
-    throw new OfferingPlanError('template_tenant_id', `tenant ${templateTenantId} has no enabled offering items to copy`);
+    throw new OfferingPlanError(
+      'template_tenant_id',
+      `tenant ${templateTenantId} has no enabled offering items to copy`,
+    );
   }
   // The platform accepted the template's set, so it is copied as it is; but a template
   // without storage is almost certainly the wrong tenant: its copies could not back up.
   if (!enabled.some((i) => i.type === 'infra')) {
-    throw new OfferingPlanError('template_tenant_id', `tenant ${templateTenantId} has no storage enabled; its copies could not back up`);
+    throw new OfferingPlanError(
+      'template_tenant_id',
+      `tenant ${templateTenantId} has no storage enabled; its copies could not back up`,
+    );
   }
   return enabled.map((item) => change(item, item.quota && { value: item.quota.value, overage: item.quota.overage }));
 }
@@ -130,7 +156,10 @@ export function planFromTemplate(templateItems: readonly OfferingItem[], templat
  * A template profile copies an existing customer instead: its check needs that tenant's
  * items, so nothing is checked here.
  */
-export function checkProfileAgainstOffer(profile: Profile, availableByEdition: Readonly<Record<string, readonly OfferingItem[]>>): PlanProblem[] {
+export function checkProfileAgainstOffer(
+  profile: Profile,
+  availableByEdition: Readonly<Record<string, readonly OfferingItem[]>>,
+): PlanProblem[] {
   if (profile.template_tenant_id !== null) return [];
   const problems: PlanProblem[] = [];
   for (const edition of profile.editions) {
@@ -155,6 +184,8 @@ function change(item: OfferingItem, quota: Pick<Quota, 'value' | 'overage'> | un
     name: item.name,
     status: 1,
     ...(item.infra_id !== undefined ? { infra_id: item.infra_id } : {}),
-    ...(quota ? { quota: { value: quota.value, overage: quota.value === null ? null : quota.overage, version: 0 } } : {}),
+    ...(quota
+      ? { quota: { value: quota.value, overage: quota.value === null ? null : quota.overage, version: 0 } }
+      : {}),
   };
 }

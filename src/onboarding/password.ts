@@ -16,7 +16,9 @@ export const MIN_GENERATED_PASSWORD_LENGTH = 12;
  */
 export function generatePassword(length = 20): string {
   if (!Number.isInteger(length) || length < MIN_GENERATED_PASSWORD_LENGTH) {
-    throw new RangeError(`a generated password has a whole number of characters, at least ${MIN_GENERATED_PASSWORD_LENGTH}; got ${length}`);
+    throw new RangeError(
+      `a generated password has a whole number of characters, at least ${MIN_GENERATED_PASSWORD_LENGTH}; got ${length}`,
+    );
   }
   const pick = (set: string) => set[randomInt(set.length)] as string;
   const chars = [pick(LOWER), pick(UPPER), pick(DIGITS), pick(SYMBOLS)];

@@ -14,8 +14,19 @@ import { userRoles, type UserRole } from '../acronis/users.js';
  * and legacy. `mixed` is left out: it only appears on aggregated usages.
  */
 export const EDITIONS = [
-  'pck_per_workload', 'pck_per_gigabyte', 'fss_legacy', 'fss_per_gigabyte', 'fss_per_user', 'per_workload',
-  'per_gigabyte', 'standard', 'advanced', 'disaster_recovery', 'cyber_protect_std', 'cyber_protect_adv', 'cyber_protect_dre',
+  'pck_per_workload',
+  'pck_per_gigabyte',
+  'fss_legacy',
+  'fss_per_gigabyte',
+  'fss_per_user',
+  'per_workload',
+  'per_gigabyte',
+  'standard',
+  'advanced',
+  'disaster_recovery',
+  'cyber_protect_std',
+  'cyber_protect_adv',
+  'cyber_protect_dre',
 ] as const;
 export type Edition = (typeof EDITIONS)[number];
 
@@ -24,14 +35,31 @@ export type Edition = (typeof EDITIONS)[number];
  * the name without it, which lets a quota keyed `pw_base_workstations` be recognised as the
  * include entry `workstations` before any catalogue is at hand.
  */
-const EDITION_PREFIXES = ['pw_p_ess_', 'pw_p_adv_', 'pw_base_', 'pg_base_', 'pu_base_', 'p_adv_', 'p_dre_', 'pw_p_', 'adv_', 'dre_', 'pw_', 'pg_', 'p_'];
+const EDITION_PREFIXES = [
+  'pw_p_ess_',
+  'pw_p_adv_',
+  'pw_base_',
+  'pg_base_',
+  'pu_base_',
+  'p_adv_',
+  'p_dre_',
+  'pw_p_',
+  'adv_',
+  'dre_',
+  'pw_',
+  'pg_',
+  'p_',
+];
 
 function withoutEditionPrefix(name: string): string {
   const prefix = EDITION_PREFIXES.find((p) => name.startsWith(p) && name.length > p.length);
   return prefix ? name.slice(prefix.length) : name;
 }
 
-const count = z.number({ error: 'must be a whole number ≥ 0 or null' }).int('must be a whole number').min(0, 'must be ≥ 0');
+const count = z
+  .number({ error: 'must be a whole number ≥ 0 or null' })
+  .int('must be a whole number')
+  .min(0, 'must be ≥ 0');
 const uuid = z.guid({ error: 'must be a UUID' });
 
 /** ACRONIS-API.md §4.2: `value` null = unlimited, 0 blocks the item; `overage` set makes the quota hard. */
@@ -52,7 +80,9 @@ export const profileSchema = z
     name: z.string({ error: 'must be a text' }).trim().min(1, 'must not be empty'),
     /** The first is a customer's edition unless its request names another: a customer holds exactly one. */
     editions: z
-      .array(z.enum(EDITIONS, { error: `must be one of ${EDITIONS.join(', ')}` }), { error: 'must be a list of editions' })
+      .array(z.enum(EDITIONS, { error: `must be one of ${EDITIONS.join(', ')}` }), {
+        error: 'must be a list of editions',
+      })
       .min(1, 'must list at least one edition (the first is the default)')
       .refine(unique, 'lists an edition twice'),
     offering_items: z
@@ -89,7 +119,11 @@ export const profileSchema = z
     const included = new Set(include.map(withoutEditionPrefix));
     for (const key of Object.keys(profile.offering_items.quotas ?? {})) {
       if (!included.has(withoutEditionPrefix(key))) {
-        ctx.addIssue({ code: 'custom', path: ['offering_items', 'quotas', key], message: 'is not in offering_items.include' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['offering_items', 'quotas', key],
+          message: 'is not in offering_items.include',
+        });
       }
     }
   });
@@ -136,9 +170,13 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 function problemsOf(error: z.ZodError, input: unknown): ProfileProblem[] {
   return error.issues.flatMap((issue) => {
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ field: fieldOf([...issue.path, key]), reason: 'is not a profile setting (misspelt?)' }));
+      return issue.keys.map((key) => ({
+        field: fieldOf([...issue.path, key]),
+        reason: 'is not a profile setting (misspelt?)',
+      }));
     }
-    if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) return [{ field: fieldOf(issue.path), reason: 'is required' }];
+    if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined)
+      return [{ field: fieldOf(issue.path), reason: 'is required' }];
     return [{ field: fieldOf(issue.path), reason: issue.message }];
   });
 }
@@ -169,7 +207,10 @@ export const STANDARD_PROFILE: Profile = deepFreeze(
     {
       name: 'standard',
       editions: ['pck_per_workload'],
-      offering_items: { include: ['workstations', 'servers', 'storage'], quotas: { workstations: { value: 50, overage: 5 } } },
+      offering_items: {
+        include: ['workstations', 'servers', 'storage'],
+        quotas: { workstations: { value: 50, overage: 5 } },
+      },
       storage: { infra_id: null },
       template_tenant_id: null,
       pricing_mode: 'trial',

@@ -165,7 +165,12 @@ export class BatchCallbacks {
       }
       if (summary === 'not-ended') continue;
       if (summary === 'waiting') {
-        await this.opts.redis.zadd(this.zsetKey, 'XX', Date.now() + WAIT_FOR_OTHER_CHAINS_INTERVALS * this.pollIntervalMs, batchId);
+        await this.opts.redis.zadd(
+          this.zsetKey,
+          'XX',
+          Date.now() + WAIT_FOR_OTHER_CHAINS_INTERVALS * this.pollIntervalMs,
+          batchId,
+        );
         continue;
       }
       if ((await this.scripts.batchCallbackLease(this.zsetKey, batchId, now, Date.now() + LEASE_MS)) !== 1) continue;
@@ -188,7 +193,8 @@ export class BatchCallbacks {
     if (!batch) return 'gone';
     if (!batch.ended) return 'not-ended';
     const customers = await this.opts.store.batchCustomers(batchId);
-    if (customers.some((c) => c.record !== undefined && c.record.state !== 'done' && c.record.state !== 'failed')) return 'waiting';
+    if (customers.some((c) => c.record !== undefined && c.record.state !== 'done' && c.record.state !== 'failed'))
+      return 'waiting';
     return summarise(batch, customers);
   }
 
@@ -255,12 +261,19 @@ export class BatchCallbacks {
 
   private noteRedisFailure(err: unknown): void {
     // Once per outage at warn; the loop keeps trying every interval.
-    if (!this.redisWasDown) this.opts.logger.warn({ reason: (err as Error).message }, 'callback loop: cannot read pending callbacks; retrying');
+    if (!this.redisWasDown)
+      this.opts.logger.warn(
+        { reason: (err as Error).message },
+        'callback loop: cannot read pending callbacks; retrying',
+      );
     this.redisWasDown = true;
   }
 }
 
-export function summarise(batch: BatchRecord, customers: Awaited<ReturnType<OnboardingStore['batchCustomers']>>): BatchSummary {
+export function summarise(
+  batch: BatchRecord,
+  customers: Awaited<ReturnType<OnboardingStore['batchCustomers']>>,
+): BatchSummary {
   return {
     event: 'batch.ended',
     batch_id: batch.id,

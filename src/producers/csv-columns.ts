@@ -14,7 +14,10 @@ export const CUSTOMER_FIELDS = Object.keys(customerRequestSchema.shape) as Custo
 export const REQUIRED_FIELDS: readonly CustomerField[] = ['name', 'email'];
 
 export function normaliseHeader(header: string): string {
-  return header.trim().toLowerCase().replace(/[\s_-]+/g, '_');
+  return header
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '_');
 }
 
 export interface ColumnMap {
@@ -48,7 +51,10 @@ export function mapHeader(header: readonly string[]): HeaderMapping {
   const single = header.length === 1 ? /[;\t|]/.exec(header[0] ?? '')?.[0] : undefined;
   if (missing.length > 0 && single) {
     const separator = single === '\t' ? 'tabs' : `"${single}"`;
-    return { ok: false, reason: `the header is one column holding ${separator}: fields must be separated by commas (save as "CSV UTF-8 (comma delimited)")` };
+    return {
+      ok: false,
+      reason: `the header is one column holding ${separator}: fields must be separated by commas (save as "CSV UTF-8 (comma delimited)")`,
+    };
   }
   if (missing.length > 0) {
     const found = header.map((h) => JSON.stringify(h.trim())).join(', ');

@@ -22,15 +22,25 @@ export function utf8Guard(file: string): Transform {
       if (first) {
         first = false;
         if (bytes.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) {
-          return fail(done, 'not-text', 'is not a CSV text file: it looks like an Excel workbook (.xlsx); save it as "CSV UTF-8"', 1);
+          return fail(
+            done,
+            'not-text',
+            'is not a CSV text file: it looks like an Excel workbook (.xlsx); save it as "CSV UTF-8"',
+            1,
+          );
         }
-        if (bytes[0] === 0xff && bytes[1] === 0xfe || bytes[0] === 0xfe && bytes[1] === 0xff) {
+        if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
           return fail(done, 'not-text', 'is UTF-16 text; save it as "CSV UTF-8"', 1);
         }
       }
       const nul = bytes.indexOf(0);
       if (nul >= 0) {
-        return fail(done, 'not-text', `is not a CSV text file: line ${lineAt(bytes, nul)} holds a NUL byte (a binary file, or UTF-16 text?)`, lineAt(bytes, nul));
+        return fail(
+          done,
+          'not-text',
+          `is not a CSV text file: line ${lineAt(bytes, nul)} holds a NUL byte (a binary file, or UTF-16 text?)`,
+          lineAt(bytes, nul),
+        );
       }
       const complete = completeLength(bytes);
       const body = bytes.subarray(0, complete);
@@ -38,14 +48,25 @@ export function utf8Guard(file: string): Transform {
         const at = firstInvalidByte(body);
         const line = lineAt(body, at);
         const hex = `0x${(body[at] ?? 0).toString(16).toUpperCase().padStart(2, '0')}`;
-        return fail(done, 'not-utf8', `is not UTF-8 text: line ${line} holds byte ${hex}, which UTF-8 does not allow there (saved as Windows-1252 or Latin-1?); save it as "CSV UTF-8"`, line);
+        return fail(
+          done,
+          'not-utf8',
+          `is not UTF-8 text: line ${line} holds byte ${hex}, which UTF-8 does not allow there (saved as Windows-1252 or Latin-1?); save it as "CSV UTF-8"`,
+          line,
+        );
       }
       linesBefore += countNewlines(body);
       carry = Buffer.from(bytes.subarray(complete));
       done(null, body);
     },
     flush(done) {
-      if (carry.length > 0) return fail(done, 'not-utf8', `is not UTF-8 text: it ends in the middle of a character (line ${linesBefore + 1})`, linesBefore + 1);
+      if (carry.length > 0)
+        return fail(
+          done,
+          'not-utf8',
+          `is not UTF-8 text: it ends in the middle of a character (line ${linesBefore + 1})`,
+          linesBefore + 1,
+        );
       done();
     },
   });
@@ -73,9 +94,18 @@ function completeLength(bytes: Buffer): number {
 
 /** Where the first invalid sequence starts (only called once `isUtf8` said there is one). */
 function firstInvalidByte(bytes: Buffer): number {
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const byte = bytes[at] as number;
-    const length = byte < 0x80 ? 1 : byte >= 0xc2 && byte <= 0xdf ? 2 : byte >= 0xe0 && byte <= 0xef ? 3 : byte >= 0xf0 && byte <= 0xf4 ? 4 : 0;
+    const length =
+      byte < 0x80
+        ? 1
+        : byte >= 0xc2 && byte <= 0xdf
+          ? 2
+          : byte >= 0xe0 && byte <= 0xef
+            ? 3
+            : byte >= 0xf0 && byte <= 0xf4
+              ? 4
+              : 0;
     if (length === 0 || (length > 1 && !isUtf8(bytes.subarray(at, at + length)))) return at;
     at += length;
   }

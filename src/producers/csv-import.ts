@@ -81,7 +81,10 @@ export interface ImportCsvOptions {
 
 export async function importCsv(opts: ImportCsvOptions): Promise<CsvImportReport> {
   const { producer, path } = opts;
-  const readOptions: ReadCustomerCsvOptions = { profile: producer.profile, ...(opts.maxRows ? { maxRows: opts.maxRows } : {}) };
+  const readOptions: ReadCustomerCsvOptions = {
+    profile: producer.profile,
+    ...(opts.maxRows ? { maxRows: opts.maxRows } : {}),
+  };
   const before = await assertReadableFile(path);
   const validation = await validateCsv(path, readOptions);
   opts.on?.validated?.(validation);
@@ -124,7 +127,11 @@ export async function importCsv(opts: ImportCsvOptions): Promise<CsvImportReport
   }
   await flush();
   if (enqueued !== validation.goodRows) {
-    throw new CsvFileError('changed', path, `changed while it was being imported: ${validation.goodRows} good rows at first, ${enqueued} the second time`);
+    throw new CsvFileError(
+      'changed',
+      path,
+      `changed while it was being imported: ${validation.goodRows} good rows at first, ${enqueued} the second time`,
+    );
   }
   if (report.batch) report.batch = (await producer.pipeline.store.getBatch(report.batch.id)) ?? report.batch;
   return report;
@@ -156,7 +163,8 @@ export async function validateCsv(path: string, opts: ReadCustomerCsvOptions = {
       case 'bad':
         validation.rows++;
         validation.badRowCount++;
-        if (validation.badRows.length < MAX_REPORTED_BAD_ROWS) validation.badRows.push({ line: event.line, problems: event.problems });
+        if (validation.badRows.length < MAX_REPORTED_BAD_ROWS)
+          validation.badRows.push({ line: event.line, problems: event.problems });
         break;
     }
   }
@@ -171,7 +179,10 @@ async function enqueueChunk(
   report: CsvImportReport,
   chunk: readonly { line: number; key: string; request: CustomerRequest }[],
 ): Promise<PlanEntry[]> {
-  const result = await producer.enqueue(report.batch ? { id: report.batch.id } : { source: 'csv', label: report.label }, chunk.map((c) => c.request));
+  const result = await producer.enqueue(
+    report.batch ? { id: report.batch.id } : { source: 'csv', label: report.label },
+    chunk.map((c) => c.request),
+  );
   report.batch = result.batch;
   return result.customers.map((customer, i) => ({
     line: chunk[i]?.line ?? 0,
@@ -189,7 +200,10 @@ const PLANNED: Record<EnqueueOutcome, PlannedOutcome> = {
 };
 
 /** What `enqueueCustomers` would do with each customer, from its record in the store (read only). */
-async function planChunk(producer: Pick<Producer, 'pipeline'>, chunk: readonly { line: number; key: string; request: CustomerRequest }[]): Promise<PlanEntry[]> {
+async function planChunk(
+  producer: Pick<Producer, 'pipeline'>,
+  chunk: readonly { line: number; key: string; request: CustomerRequest }[],
+): Promise<PlanEntry[]> {
   const records = await Promise.all(chunk.map((c) => producer.pipeline.store.getCustomer(c.key)));
   return chunk.map((c, i) => {
     const record = records[i];
@@ -197,7 +211,12 @@ async function planChunk(producer: Pick<Producer, 'pipeline'>, chunk: readonly {
     if (!record) return entry;
     if (record.state === 'done') return { ...entry, outcome: 'already-onboarded' };
     if (record.state === 'failed') {
-      return { ...entry, outcome: 'retry', ...(record.failedStep ? { failedStep: record.failedStep } : {}), ...(record.error ? { error: record.error } : {}) };
+      return {
+        ...entry,
+        outcome: 'retry',
+        ...(record.failedStep ? { failedStep: record.failedStep } : {}),
+        ...(record.error ? { error: record.error } : {}),
+      };
     }
     return { ...entry, outcome: 'already-queued' };
   });
@@ -213,6 +232,10 @@ export async function assertReadableFile(path: string) {
   } catch (err) {
     if (err instanceof CsvFileError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CsvFileError('unreadable', path, code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? String(err)})`);
+    throw new CsvFileError(
+      'unreadable',
+      path,
+      code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? String(err)})`,
+    );
   }
 }

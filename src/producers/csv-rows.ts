@@ -1,7 +1,14 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream';
 import { CsvError, parse, type Parser } from 'csv-parse';
-import { customerKeyOf, loginOf, parseCustomerRequest, problemsWithProfile, type CustomerRequest, type FieldProblem } from '../onboarding/customer-request.js';
+import {
+  customerKeyOf,
+  loginOf,
+  parseCustomerRequest,
+  problemsWithProfile,
+  type CustomerRequest,
+  type FieldProblem,
+} from '../onboarding/customer-request.js';
 import type { Profile } from '../onboarding/profile.js';
 import { mapHeader, type ColumnMap, type CustomerField } from './csv-columns.js';
 import { utf8Guard } from './csv-encoding.js';
@@ -36,7 +43,10 @@ export interface ReadCustomerCsvOptions {
   maxRows?: number;
 }
 
-export async function* readCustomerCsv(file: string, opts: ReadCustomerCsvOptions = {}): AsyncGenerator<CsvRowEvent, void, undefined> {
+export async function* readCustomerCsv(
+  file: string,
+  opts: ReadCustomerCsvOptions = {},
+): AsyncGenerator<CsvRowEvent, void, undefined> {
   const maxRows = opts.maxRows ?? MAX_CSV_ROWS;
   const parser: Parser = pipeline(
     createReadStream(file),
@@ -77,10 +87,21 @@ export async function* readCustomerCsv(file: string, opts: ReadCustomerCsvOption
         continue;
       }
       if (++rows > maxRows) {
-        throw new CsvFileError('too-many-rows', file, `has more than ${maxRows} rows (line ${line}); split it into several files`, line);
+        throw new CsvFileError(
+          'too-many-rows',
+          file,
+          `has more than ${maxRows} rows (line ${line}); split it into several files`,
+          line,
+        );
       }
       if (record.length !== columns.fields.length) {
-        yield { kind: 'bad', line, problems: [{ field: '(row)', reason: `has ${record.length} fields, the header has ${columns.fields.length}` }] };
+        yield {
+          kind: 'bad',
+          line,
+          problems: [
+            { field: '(row)', reason: `has ${record.length} fields, the header has ${columns.fields.length}` },
+          ],
+        };
         continue;
       }
       yield judge(line, toFields(record, columns), opts.profile, seen);
@@ -88,7 +109,8 @@ export async function* readCustomerCsv(file: string, opts: ReadCustomerCsvOption
   } catch (err) {
     throw asFileError(err, file, linesConsumed);
   }
-  if (!columns) throw new CsvFileError('no-header', file, 'is empty: no header row (expected at least "name,email")', 1);
+  if (!columns)
+    throw new CsvFileError('no-header', file, 'is empty: no header row (expected at least "name,email")', 1);
 }
 
 function toFields(record: readonly string[], columns: ColumnMap): Partial<Record<CustomerField, string>> {
@@ -99,7 +121,12 @@ function toFields(record: readonly string[], columns: ColumnMap): Partial<Record
   return fields;
 }
 
-function judge(line: number, fields: Partial<Record<CustomerField, string>>, profile: ReadCustomerCsvOptions['profile'], seen: SeenInFile): CsvRowEvent {
+function judge(
+  line: number,
+  fields: Partial<Record<CustomerField, string>>,
+  profile: ReadCustomerCsvOptions['profile'],
+  seen: SeenInFile,
+): CsvRowEvent {
   const parsed = parseCustomerRequest(fields);
   if (!parsed.ok) return { kind: 'bad', line, problems: parsed.problems };
   const request = parsed.request;
@@ -130,10 +157,17 @@ class SeenInFile {
     }
     const problems: FieldProblem[] = [];
     const sameName = this.names.get(request.name.toLowerCase());
-    if (sameName !== undefined) problems.push({ field: 'name', reason: `same tenant name as line ${sameName}, another customer (tenant names are unique under the partner)` });
+    if (sameName !== undefined)
+      problems.push({
+        field: 'name',
+        reason: `same tenant name as line ${sameName}, another customer (tenant names are unique under the partner)`,
+      });
     const sameLogin = this.logins.get(loginOf(request).toLowerCase());
     if (sameLogin !== undefined) {
-      problems.push({ field: request.login ? 'login' : 'email', reason: `same login as line ${sameLogin}, another customer (logins are unique across the platform; add a login column)` });
+      problems.push({
+        field: request.login ? 'login' : 'email',
+        reason: `same login as line ${sameLogin}, another customer (logins are unique across the platform; add a login column)`,
+      });
     }
     return problems;
   }
@@ -162,9 +196,19 @@ function asFileError(err: unknown, file: string, linesConsumed: number): unknown
   const after = linesConsumed + 1;
   switch (err.code) {
     case 'CSV_QUOTE_NOT_CLOSED':
-      return new CsvFileError('malformed', file, `a quoted field that starts on or after line ${after} is never closed`, after);
+      return new CsvFileError(
+        'malformed',
+        file,
+        `a quoted field that starts on or after line ${after} is never closed`,
+        after,
+      );
     case 'CSV_MAX_RECORD_SIZE':
-      return new CsvFileError('malformed', file, `the record starting on or after line ${after} is longer than ${MAX_RECORD_CHARS} characters (a quote left open?)`, after);
+      return new CsvFileError(
+        'malformed',
+        file,
+        `the record starting on or after line ${after} is longer than ${MAX_RECORD_CHARS} characters (a quote left open?)`,
+        after,
+      );
     default:
       return new CsvFileError('malformed', file, `cannot be read as CSV near line ${after}: ${err.message}`, after);
   }

@@ -6,7 +6,13 @@ import type { CustomerRequest } from '../onboarding/customer-request.js';
 import { loadProfile, type Profile } from '../onboarding/profile.js';
 import type { EnqueueResult } from '../workers/enqueue.js';
 import { OfferingCache } from '../workers/offering-cache.js';
-import { checkProfileOffer, enqueueWithConfig, openPipeline, resolvePartnerTenantId, type Pipeline } from '../workers/runtime.js';
+import {
+  checkProfileOffer,
+  enqueueWithConfig,
+  openPipeline,
+  resolvePartnerTenantId,
+  type Pipeline,
+} from '../workers/runtime.js';
 
 /**
  * What the CSV import and the webhook share: the pipeline, the profile the customers are
@@ -20,7 +26,10 @@ export interface Producer {
   /** Where the profile came from, for messages: a path or "built-in standard". */
   profileSource: string;
   partnerTenantId: string;
-  enqueue(batch: { source: string; label: string } | { id: string }, requests: readonly CustomerRequest[]): Promise<EnqueueResult>;
+  enqueue(
+    batch: { source: string; label: string } | { id: string },
+    requests: readonly CustomerRequest[],
+  ): Promise<EnqueueResult>;
   close(): Promise<void>;
 }
 
@@ -39,8 +48,17 @@ export async function openProducer(config: Config, opts: OpenProducerOptions): P
   const pipeline = await openPipeline(config);
   try {
     // Producers make a handful of calls; they still count against the shared request budget.
-    const budget = new RequestBudget({ redis: pipeline.redis, key: `${config.QUEUE_PREFIX}:acronis:budget`, perSecond: config.ACRONIS_RATE_LIMIT, logger: opts.logger });
-    const acronis = createAcronisClientFromConfig(config, { redis: pipeline.redis, logger: opts.logger, throttle: budget });
+    const budget = new RequestBudget({
+      redis: pipeline.redis,
+      key: `${config.QUEUE_PREFIX}:acronis:budget`,
+      perSecond: config.ACRONIS_RATE_LIMIT,
+      logger: opts.logger,
+    });
+    const acronis = createAcronisClientFromConfig(config, {
+      redis: pipeline.redis,
+      logger: opts.logger,
+      throttle: budget,
+    });
     const partnerTenantId = await resolvePartnerTenantId(config, acronis);
     if (opts.checkProfile !== false) {
       const offers = new OfferingCache({ redis: pipeline.redis, prefix: config.QUEUE_PREFIX, acronis });

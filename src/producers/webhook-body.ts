@@ -1,4 +1,9 @@
-import { parseCustomerRequest, problemsWithProfile, type CustomerRequest, type FieldProblem } from '../onboarding/customer-request.js';
+import {
+  parseCustomerRequest,
+  problemsWithProfile,
+  type CustomerRequest,
+  type FieldProblem,
+} from '../onboarding/customer-request.js';
 import type { Profile } from '../onboarding/profile.js';
 
 /**
@@ -24,7 +29,10 @@ export interface WebhookBody {
 export type WebhookBodyParse = { ok: true; body: WebhookBody } | { ok: false; problems: FieldProblem[] };
 
 /** `profile`, when given, refuses what it cannot onboard (an edition it does not offer), as the CSV import does. */
-export function parseWebhookBody(json: unknown, profile?: Pick<Profile, 'editions' | 'template_tenant_id'>): WebhookBodyParse {
+export function parseWebhookBody(
+  json: unknown,
+  profile?: Pick<Profile, 'editions' | 'template_tenant_id'>,
+): WebhookBodyParse {
   const parse = (value: unknown) => {
     const parsed = parseCustomerRequest(value);
     if (!parsed.ok || !profile) return parsed;
@@ -41,24 +49,44 @@ export function parseWebhookBody(json: unknown, profile?: Pick<Profile, 'edition
   if (!('customers' in record)) {
     const { callback_url: _callbackUrl, ...customer } = record;
     const parsed = parse(customer);
-    if (!parsed.ok) problems.push(...parsed.problems.map((p) => ({ field: p.field === '(customer)' ? '(body)' : p.field, reason: p.reason })));
+    if (!parsed.ok)
+      problems.push(
+        ...parsed.problems.map((p) => ({ field: p.field === '(customer)' ? '(body)' : p.field, reason: p.reason })),
+      );
     if (problems.length > 0 || !parsed.ok) return invalid(problems);
     return { ok: true, body: { form: 'single', customers: [parsed.request], ...(callbackUrl ? { callbackUrl } : {}) } };
   }
 
   const { customers: list, callback_url: _callbackUrl, ...rest } = record;
   const unknown = Object.keys(rest);
-  if (unknown.length > 0) problems.push({ field: '(body)', reason: `unknown field(s) ${unknown.join(', ')} beside "customers" (only callback_url may be there)` });
-  if (!Array.isArray(list)) return invalid([...problems, { field: 'customers', reason: 'must be a list of customer objects' }]);
+  if (unknown.length > 0)
+    problems.push({
+      field: '(body)',
+      reason: `unknown field(s) ${unknown.join(', ')} beside "customers" (only callback_url may be there)`,
+    });
+  if (!Array.isArray(list))
+    return invalid([...problems, { field: 'customers', reason: 'must be a list of customer objects' }]);
   if (list.length === 0) return invalid([...problems, { field: 'customers', reason: 'is empty' }]);
   if (list.length > MAX_CUSTOMERS_PER_REQUEST) {
-    return invalid([...problems, { field: 'customers', reason: `holds ${list.length} customers; at most ${MAX_CUSTOMERS_PER_REQUEST} per request` }]);
+    return invalid([
+      ...problems,
+      {
+        field: 'customers',
+        reason: `holds ${list.length} customers; at most ${MAX_CUSTOMERS_PER_REQUEST} per request`,
+      },
+    ]);
   }
   const customers: CustomerRequest[] = [];
   list.forEach((item, i) => {
     const parsed = parse(item);
     if (parsed.ok) customers.push(parsed.request);
-    else problems.push(...parsed.problems.map((p) => ({ field: p.field === '(customer)' ? `customers[${i}]` : `customers[${i}].${p.field}`, reason: p.reason })));
+    else
+      problems.push(
+        ...parsed.problems.map((p) => ({
+          field: p.field === '(customer)' ? `customers[${i}]` : `customers[${i}].${p.field}`,
+          reason: p.reason,
+        })),
+      );
   });
   if (problems.length > 0) return invalid(problems);
   return { ok: true, body: { form: 'list', customers, ...(callbackUrl ? { callbackUrl } : {}) } };

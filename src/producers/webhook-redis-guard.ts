@@ -7,7 +7,10 @@ import type { Redis } from 'ioredis';
  * its connection: every Redis step of a request gets a deadline, and missing it means 503.
  */
 export class RedisOutageError extends Error {
-  constructor(readonly operation: string, cause?: unknown) {
+  constructor(
+    readonly operation: string,
+    cause?: unknown,
+  ) {
     super(`Redis did not answer (${operation})${cause instanceof Error ? `: ${cause.message}` : ''}`, { cause });
     this.name = 'RedisOutageError';
   }
@@ -16,7 +19,8 @@ export class RedisOutageError extends Error {
 /** Replies Redis gives while it cannot serve writes for a while: a retry later will do. */
 const TRANSIENT_REPLY = /^(LOADING|READONLY|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS)\b/;
 /** ioredis' own messages for a connection that is down (offline queue disabled, retries spent). */
-const CONNECTION_DOWN = /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|connect ETIMEDOUT/i;
+const CONNECTION_DOWN =
+  /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|connect ETIMEDOUT/i;
 
 /**
  * Runs `operation` with a deadline. A missed deadline, a closed connection or a transient
@@ -24,7 +28,12 @@ const CONNECTION_DOWN = /Connection is closed|Stream isn't writeable|max retries
  * as it is. The operation is not cancelled by the deadline: the caller decides what its late
  * outcome means.
  */
-export async function withRedisDeadline<T>(redis: Redis, what: string, timeoutMs: number, operation: Promise<T>): Promise<T> {
+export async function withRedisDeadline<T>(
+  redis: Redis,
+  what: string,
+  timeoutMs: number,
+  operation: Promise<T>,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new RedisOutageError(`${what}: no answer within ${timeoutMs} ms`)), timeoutMs);

@@ -33,8 +33,7 @@ export interface ReplayOutcome {
 }
 
 export type ReplayRecord =
-  | { state: 'pending'; token: string; body: string }
-  | ({ state: 'done'; body: string } & ReplayOutcome);
+  { state: 'pending'; token: string; body: string } | ({ state: 'done'; body: string } & ReplayOutcome);
 
 export type ClaimResult =
   | { kind: 'claimed'; claim: ReplayClaim }
@@ -129,7 +128,13 @@ export class WebhookReplayStore {
       ttls.push(DELIVERY_TTL_SEC);
     }
     const pending = JSON.stringify({ state: 'pending', token: randomUUID(), body: bodyHash } satisfies ReplayRecord);
-    const found = (await this.scripts.webhookReplayClaim(...scriptKeys(keys), keys.length, pending, PENDING_TTL_MS, ...ttls)) as string | null;
+    const found = (await this.scripts.webhookReplayClaim(
+      ...scriptKeys(keys),
+      keys.length,
+      pending,
+      PENDING_TTL_MS,
+      ...ttls,
+    )) as string | null;
     if (found === null) return { kind: 'claimed', claim: { keys, pending, bodyHash, ttls } };
     const record = JSON.parse(found) as ReplayRecord;
     if (record.state === 'pending') return { kind: 'pending' };
@@ -139,7 +144,13 @@ export class WebhookReplayStore {
   /** The request's batch exists: replays are answered with it from now on. */
   async finish(claim: ReplayClaim, outcome: ReplayOutcome): Promise<void> {
     const done = JSON.stringify({ state: 'done', ...outcome, body: claim.bodyHash } satisfies ReplayRecord);
-    await this.scripts.webhookReplayFinish(...scriptKeys(claim.keys), claim.keys.length, claim.pending, done, ...claim.ttls);
+    await this.scripts.webhookReplayFinish(
+      ...scriptKeys(claim.keys),
+      claim.keys.length,
+      claim.pending,
+      done,
+      ...claim.ttls,
+    );
   }
 
   /** The request failed before its batch was made: the sender's retry may claim again. */

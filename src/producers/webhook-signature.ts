@@ -24,12 +24,14 @@ const MAX_SIGNATURES = 8;
 
 export type SignatureFailure = 'missing' | 'malformed' | 'stale' | 'future' | 'mismatch';
 
-export type SignatureCheck =
-  | { ok: true; timestamp: number }
-  | { ok: false; reason: SignatureFailure; message: string };
+export type SignatureCheck = { ok: true; timestamp: number } | { ok: false; reason: SignatureFailure; message: string };
 
 /** `t=…,v1=…` for `body` signed at `t` with each secret (the current one first). */
-export function signPayload(secret: string | readonly string[], body: string | Buffer, t: number = Math.floor(Date.now() / 1000)): string {
+export function signPayload(
+  secret: string | readonly string[],
+  body: string | Buffer,
+  t: number = Math.floor(Date.now() / 1000),
+): string {
   const secrets = typeof secret === 'string' ? [secret] : secret;
   if (secrets.length === 0) throw new Error('signPayload needs at least one secret');
   return [`t=${t}`, ...secrets.map((s) => `v1=${hmac(s, t, body).toString('hex')}`)].join(',');
@@ -73,8 +75,10 @@ export function verifySignature(input: VerifySignatureInput): SignatureCheck {
   const now = input.now ?? Math.floor(Date.now() / 1000);
   const tolerance = input.toleranceSec ?? SIGNATURE_TOLERANCE_SEC;
   const skew = input.futureSkewSec ?? SIGNATURE_FUTURE_SKEW_SEC;
-  if (now - timestamp > tolerance) return fail('stale', `the signature timestamp is more than ${tolerance} s old (check the sender's clock)`);
-  if (timestamp - now > skew) return fail('future', `the signature timestamp is more than ${skew} s in the future (check the sender's clock)`);
+  if (now - timestamp > tolerance)
+    return fail('stale', `the signature timestamp is more than ${tolerance} s old (check the sender's clock)`);
+  if (timestamp - now > skew)
+    return fail('future', `the signature timestamp is more than ${skew} s in the future (check the sender's clock)`);
   return { ok: true, timestamp };
 }
 

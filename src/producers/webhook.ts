@@ -64,11 +64,17 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
   // The signature covers the bytes as sent: this plugin's routes get the raw body, whatever
   // its type (scoped to the plugin; other routes keep fastify's parsers).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_request, body, done) =>
+    done(null, body),
+  );
 
   app.setErrorHandler((err: FastifyError, _request, reply) => {
-    if (err.statusCode === 413) return reply.status(413).send({ error: `the body is larger than ${MAX_BODY_BYTES} bytes (1 MiB); send at most 1,000 customers per request` });
-    if (err.statusCode !== undefined && err.statusCode < 500) return reply.status(err.statusCode).send({ error: err.message });
+    if (err.statusCode === 413)
+      return reply.status(413).send({
+        error: `the body is larger than ${MAX_BODY_BYTES} bytes (1 MiB); send at most 1,000 customers per request`,
+      });
+    if (err.statusCode !== undefined && err.statusCode < 500)
+      return reply.status(err.statusCode).send({ error: err.message });
     baseLog.error({ err: err.message }, 'webhook failed');
     return reply.status(500).send({ error: 'internal error' });
   });
@@ -90,7 +96,10 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
     const deliveryHeader = request.headers['x-delivery-id'];
     const deliveryId = Array.isArray(deliveryHeader) ? deliveryHeader[0] : deliveryHeader;
     if (deliveryId !== undefined && !DELIVERY_ID.test(deliveryId)) {
-      return reply.status(400).send({ error: 'invalid X-Delivery-Id', problems: [{ field: 'X-Delivery-Id', reason: 'must be 1 to 200 visible ASCII characters' }] });
+      return reply.status(400).send({
+        error: 'invalid X-Delivery-Id',
+        problems: [{ field: 'X-Delivery-Id', reason: 'must be 1 to 200 visible ASCII characters' }],
+      });
     }
     const log = deliveryId === undefined ? baseLog : baseLog.child({ deliveryId });
 
@@ -108,12 +117,17 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
     const { customers, callbackUrl } = parsed.body;
 
     try {
-      const claimed = await claimOrWait(replay, { timestamp: signature.timestamp, rawBody, ...(deliveryId !== undefined ? { deliveryId } : {}) }, (what, op) =>
-        withRedisDeadline(opts.redis, what, redisTimeoutMs, op),
+      const claimed = await claimOrWait(
+        replay,
+        { timestamp: signature.timestamp, rawBody, ...(deliveryId !== undefined ? { deliveryId } : {}) },
+        (what, op) => withRedisDeadline(opts.redis, what, redisTimeoutMs, op),
       );
       if (claimed.kind === 'pending') {
         log.info('webhook: the same delivery is in progress');
-        return reply.status(409).header('retry-after', '1').send({ error: 'the same delivery is being processed; retry in a moment for its batch id' });
+        return reply
+          .status(409)
+          .header('retry-after', '1')
+          .send({ error: 'the same delivery is being processed; retry in a moment for its batch id' });
       }
       if (claimed.kind === 'done') {
         const { batch_id, accepted, duplicates } = claimed.record;
@@ -123,22 +137,41 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
           accepted,
           duplicates,
           replayed: true,
-          ...(claimed.sameBody ? {} : { warning: 'this delivery id was first used with a different body; nothing from this body was queued' }),
+          ...(claimed.sameBody
+            ? {}
+            : { warning: 'this delivery id was first used with a different body; nothing from this body was queued' }),
         });
       }
 
       const { claim } = claimed;
-      const label = deliveryId !== undefined ? `delivery ${deliveryId}` : `signed ${new Date(signature.timestamp * 1000).toISOString()}`;
+      const label =
+        deliveryId !== undefined
+          ? `delivery ${deliveryId}`
+          : `signed ${new Date(signature.timestamp * 1000).toISOString()}`;
       // Runs to its end even when the answer has gone (a missed deadline): the replay store then
       // learns the batch, and the sender's retry is answered with it instead of queuing again.
       const work = (async (): Promise<WebhookAccepted> => {
         const { unique, outcomes } = dedupe(customers);
-        const result = await opts.enqueue({ source: 'webhook', label }, unique.map((u) => u.request));
-        result.customers.forEach((c, i) => (outcomes[unique[i]!.index] = { index: unique[i]!.index, customer: c.key, outcome: c.outcome }));
+        const result = await opts.enqueue(
+          { source: 'webhook', label },
+          unique.map((u) => u.request),
+        );
+        result.customers.forEach(
+          (c, i) => (outcomes[unique[i]!.index] = { index: unique[i]!.index, customer: c.key, outcome: c.outcome }),
+        );
         const accepted = result.customers.filter((c) => c.outcome === 'queued' || c.outcome === 'replaced').length;
-        const answer: WebhookAccepted = { batch_id: result.batch.id, accepted, duplicates: customers.length - accepted, customers: outcomes };
+        const answer: WebhookAccepted = {
+          batch_id: result.batch.id,
+          accepted,
+          duplicates: customers.length - accepted,
+          customers: outcomes,
+        };
         if (callbackUrl) await opts.callbacks.register(result.batch.id, callbackUrl);
-        await replay.finish(claim, { batch_id: answer.batch_id, accepted: answer.accepted, duplicates: answer.duplicates });
+        await replay.finish(claim, {
+          batch_id: answer.batch_id,
+          accepted: answer.accepted,
+          duplicates: answer.duplicates,
+        });
         return answer;
       })();
       work.catch((err: unknown) => {
@@ -146,7 +179,16 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
         return replay.release(claim).catch(() => undefined); // Redis down: the claim expires by itself
       });
       const answer = await withRedisDeadline(opts.redis, 'enqueue', redisTimeoutMs + 10 * customers.length, work);
-      log.info({ batchId: answer.batch_id, customers: customers.length, accepted: answer.accepted, duplicates: answer.duplicates, callback: callbackUrl !== undefined }, 'webhook accepted');
+      log.info(
+        {
+          batchId: answer.batch_id,
+          customers: customers.length,
+          accepted: answer.accepted,
+          duplicates: answer.duplicates,
+          callback: callbackUrl !== undefined,
+        },
+        'webhook accepted',
+      );
       return reply.status(202).send(answer);
     } catch (err) {
       if (err instanceof RedisOutageError) {
@@ -201,9 +243,8 @@ function dedupe(customers: readonly CustomerRequest[]): {
 }
 
 function unavailable(reply: FastifyReply) {
-  return reply
-    .status(503)
-    .header('retry-after', String(RETRY_AFTER_SEC))
-    .send({ error: 'Redis is unavailable: the request may not have been queued. Send it again later (a delivery is never queued twice).' });
+  return reply.status(503).header('retry-after', String(RETRY_AFTER_SEC)).send({
+    error:
+      'Redis is unavailable: the request may not have been queued. Send it again later (a delivery is never queued twice).',
+  });
 }
-

@@ -26,7 +26,12 @@ export function createSecretBox(keyBase64: string): SecretBox {
       const cipher = createCipheriv('aes-256-gcm', key, iv);
       if (associatedData) cipher.setAAD(Buffer.from(associatedData));
       const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-      return ['v1', iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
+      return [
+        'v1',
+        iv.toString('base64url'),
+        cipher.getAuthTag().toString('base64url'),
+        body.toString('base64url'),
+      ].join('.');
     },
     open(sealed, associatedData) {
       const [version, iv, tag, body] = sealed.split('.');
@@ -39,7 +44,9 @@ export function createSecretBox(keyBase64: string): SecretBox {
         decipher.setAuthTag(Buffer.from(tag, 'base64url'));
         return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
       } catch {
-        throw new SecretBoxError('a sealed secret could not be opened: SECRETS_KEY differs from the one that sealed it, or the value was altered');
+        throw new SecretBoxError(
+          'a sealed secret could not be opened: SECRETS_KEY differs from the one that sealed it, or the value was altered',
+        );
       }
     },
   };

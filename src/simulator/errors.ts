@@ -96,7 +96,12 @@ export const PlatformCode = {
 } as const;
 
 export function versionMismatch(expected: number, got: number): SimError {
-  return new SimError(409, PlatformCode.versionMismatch, 'Version mismatch', `Version mismatch: current version is ${expected}, got ${got}`);
+  return new SimError(
+    409,
+    PlatformCode.versionMismatch,
+    'Version mismatch',
+    `Version mismatch: current version is ${expected}, got ${got}`,
+  );
 }
 
 /**

@@ -27,7 +27,14 @@ export function contextOf(request: FastifyRequest): RequestContext {
   let context = contexts.get(request);
   if (!context) {
     const route = request.url.split('?')[0] ?? request.url;
-    context = { isApi: false, route, endpoint: `${request.method} ${route}`, caller: null, commitThenFail: null, statsRecorded: false };
+    context = {
+      isApi: false,
+      route,
+      endpoint: `${request.method} ${route}`,
+      caller: null,
+      commitThenFail: null,
+      statsRecorded: false,
+    };
     contexts.set(request, context);
   }
   return context;
@@ -109,7 +116,8 @@ export class Query {
   oneOf<T extends string>(name: string, allowed: readonly T[]): T | undefined {
     const value = this.string(name);
     if (value === undefined || value === '') return undefined;
-    if (!(allowed as readonly string[]).includes(value)) throw badRequest(`'${name}' must be one of ${allowed.join(', ')}`);
+    if (!(allowed as readonly string[]).includes(value))
+      throw badRequest(`'${name}' must be one of ${allowed.join(', ')}`);
     return value as T;
   }
 

@@ -137,9 +137,12 @@ export function describeErrors(errors: ErrorObject[] | null | undefined): string
   for (const error of chosen) {
     const where = error.instancePath ? `'${error.instancePath.slice(1).replace(/\//g, '.')}'` : 'body';
     let text: string;
-    if (error.keyword === 'additionalProperties') text = `${where} must NOT have additional property '${String(error.params.additionalProperty)}'`;
-    else if (error.keyword === 'required') text = `${where} must have required property '${String(error.params.missingProperty)}'`;
-    else if (error.keyword === 'enum') text = `${where} must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    if (error.keyword === 'additionalProperties')
+      text = `${where} must NOT have additional property '${String(error.params.additionalProperty)}'`;
+    else if (error.keyword === 'required')
+      text = `${where} must have required property '${String(error.params.missingProperty)}'`;
+    else if (error.keyword === 'enum')
+      text = `${where} must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     else text = `${where} ${error.message ?? 'is invalid'}`;
     if (!seen.has(text)) {
       seen.add(text);
@@ -175,7 +178,11 @@ export function validateRequestBody(operation: string, body: unknown): string[] 
   const documented = mediaType ? op?.requestBody?.content[mediaType]?.schema : undefined;
   if (!mediaType || documented === undefined || documented === null) return [];
   const override = REQUEST_OVERRIDES[operation];
-  const validate = compile(`req ${operation}`, () => (override ? override() : toJsonSchema(documented)), mediaType.includes('form'));
+  const validate = compile(
+    `req ${operation}`,
+    () => (override ? override() : toJsonSchema(documented)),
+    mediaType.includes('form'),
+  );
   return validate(body) ? [] : describeErrors(validate.errors);
 }
 

@@ -21,7 +21,14 @@ export const FaultSchema = z
     /** Apply to the next N matching requests only; then the fault is used up and removed. */
     times: z.number().int().positive().optional(),
     /** HTTP methods it applies to; default all (commit-then-fail: POST, PUT, DELETE only). */
-    methods: z.array(z.string().min(1).transform((m) => m.toUpperCase())).optional(),
+    methods: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .transform((m) => m.toUpperCase()),
+      )
+      .optional(),
     /** Regex source matched against the OAS route without the /api/2 prefix, e.g. '^/tenants$'. */
     path: regexSource.optional(),
     /** Status of a 5xx or commit-then-fail answer; default 500. */

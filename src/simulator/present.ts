@@ -229,7 +229,9 @@ export function presentInfra(infra: InfraRecord): Body {
 }
 
 export function presentApplication(application: Application, catalogue: CatalogueItem[]): Body {
-  const usages = [...new Set(catalogue.filter((item) => item.applicationId === application.id).map((item) => item.usageName))];
+  const usages = [
+    ...new Set(catalogue.filter((item) => item.applicationId === application.id).map((item) => item.usageName)),
+  ];
   return { ...application, usages };
 }
 

@@ -176,8 +176,7 @@ export interface InfraRecord {
 }
 
 export type Caller =
-  | { kind: 'client'; clientId: string; tenantId: string }
-  | { kind: 'user'; userId: string; tenantId: string };
+  { kind: 'client'; clientId: string; tenantId: string } | { kind: 'user'; userId: string; tenantId: string };
 
 export interface SimulatorSeed {
   partnerTenantId: string;

@@ -115,7 +115,12 @@ export class ApiRouter {
         request.raw.socket.destroy();
         return reply;
       }
-      throw new SimError(fault.status ?? 500, fault.status ?? 500, 'Internal Server Error', 'Injected fault: commit-then-fail');
+      throw new SimError(
+        fault.status ?? 500,
+        fault.status ?? 500,
+        'Internal Server Error',
+        'Injected fault: commit-then-fail',
+      );
     }
 
     reply.code(result.status);

@@ -49,23 +49,41 @@ export async function buildServer(runtime: SimulatorRuntime): Promise<FastifyIns
     const path = request.url.split('?')[0] ?? request.url;
     if (path !== API_PREFIX && !path.startsWith(`${API_PREFIX}/`)) return;
     const template = request.routeOptions.url;
-    const route = template ? template.slice(API_PREFIX.length).replace(/:(\w+)/g, '{$1}') : path.slice(API_PREFIX.length) || '/';
-    const context: RequestContext = { isApi: true, route, endpoint: `${request.method} ${route}`, caller: null, commitThenFail: null, statsRecorded: false };
+    const route = template
+      ? template.slice(API_PREFIX.length).replace(/:(\w+)/g, '{$1}')
+      : path.slice(API_PREFIX.length) || '/';
+    const context: RequestContext = {
+      isApi: true,
+      route,
+      endpoint: `${request.method} ${route}`,
+      caller: null,
+      commitThenFail: null,
+      statsRecorded: false,
+    };
     setContext(request, context);
     runtime.stats.arrive();
 
     const options = runtime.options;
     const retryAfter = runtime.rateLimiter.admit(options.rateLimit);
     if (retryAfter !== null) {
-      throw new SimError(429, 429, 'Too Many Requests', `Rate limit of ${options.rateLimit} requests per second exceeded`, {
-        headers: { 'retry-after': String(retryAfter) },
-      });
+      throw new SimError(
+        429,
+        429,
+        'Too Many Requests',
+        `Rate limit of ${options.rateLimit} requests per second exceeded`,
+        {
+          headers: { 'retry-after': String(retryAfter) },
+        },
+      );
     }
 
-    const delay = options.latencyMs + (options.jitterMs > 0 ? Math.floor(runtime.rolls.fraction() * options.jitterMs) : 0);
+    const delay =
+      options.latencyMs + (options.jitterMs > 0 ? Math.floor(runtime.rolls.fraction() * options.jitterMs) : 0);
     if (delay > 0) await sleep(delay);
 
-    const { fault, remaining } = pickFault(runtime.options.faults, request.method, route, () => runtime.rolls.fraction());
+    const { fault, remaining } = pickFault(runtime.options.faults, request.method, route, () =>
+      runtime.rolls.fraction(),
+    );
     if (!fault) return;
     runtime.replaceFaults(remaining);
     switch (fault.kind) {
@@ -107,7 +125,10 @@ export async function buildServer(runtime: SimulatorRuntime): Promise<FastifyIns
     let errors: string[] = [];
     if (contentType.includes('application/json') && typeof payload === 'string') {
       errors = validateResponseBody(context.endpoint, status, JSON.parse(payload));
-    } else if ((payload === null || payload === undefined || payload === '') && !documentedStatuses(context.endpoint).includes(String(status))) {
+    } else if (
+      (payload === null || payload === undefined || payload === '') &&
+      !documentedStatuses(context.endpoint).includes(String(status))
+    ) {
       errors = [`status ${status} is not documented for ${context.endpoint}`];
     }
     if (errors.length > 0) runtime.stats.violation({ endpoint: context.endpoint, status, errors });
@@ -123,10 +144,14 @@ export async function buildServer(runtime: SimulatorRuntime): Promise<FastifyIns
     if (error instanceof SimError) return sendError(reply, error);
     if (error instanceof TokenEndpointError) return reply.code(error.status).send(error.toBody());
     if (error instanceof ZodError) {
-      return sendError(reply, badRequest(error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')));
+      return sendError(
+        reply,
+        badRequest(error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')),
+      );
     }
     const status = (error as FastifyError).statusCode;
-    if (status !== undefined && status >= 400 && status < 500) return sendError(reply, httpError(status, error.message));
+    if (status !== undefined && status >= 400 && status < 500)
+      return sendError(reply, httpError(status, error.message));
     console.error(`simulator: ${request.method} ${request.url} failed`, error);
     return sendError(reply, new SimError(500, 1000, 'Internal Server Error', error.message));
   });

@@ -1,4 +1,13 @@
-import { presentClient, presentItem, presentPolicy, presentPricing, presentRegistrationToken, presentReport, presentTenant, presentUser } from './present.js';
+import {
+  presentClient,
+  presentItem,
+  presentPolicy,
+  presentPricing,
+  presentRegistrationToken,
+  presentReport,
+  presentTenant,
+  presentUser,
+} from './present.js';
 import { withOffset, zulu } from './timestamps.js';
 import type { World } from './world.js';
 
@@ -74,7 +83,14 @@ export interface SimulatorState {
 export function snapshotState(world: World): SimulatorState {
   const tenants = [...world.tenants.values()];
   return {
-    tenants: tenants.map((t) => ({ ...presentTenant(world, t), legacy_id: t.legacyId, enhanced_security: t.enhancedSecurity }) as SimulatorTenant),
+    tenants: tenants.map(
+      (t) =>
+        ({
+          ...presentTenant(world, t),
+          legacy_id: t.legacyId,
+          enhanced_security: t.enhancedSecurity,
+        }) as SimulatorTenant,
+    ),
     users: [...world.users.values()].map(
       (u) =>
         ({
@@ -86,7 +102,9 @@ export function snapshotState(world: World): SimulatorState {
       tenants.map((t) => [t.id, world.effectiveItems(t).map((e) => presentItem(t.id, e) as SimulatorOfferingItem)]),
     ),
     pricing: Object.fromEntries([...world.pricing.entries()].map(([id, p]) => [id, presentPricing(p)])),
-    accessPolicies: Object.fromEntries([...world.accessPolicies.entries()].map(([id, list]) => [id, list.map(presentPolicy)])),
+    accessPolicies: Object.fromEntries(
+      [...world.accessPolicies.entries()].map(([id, list]) => [id, list.map(presentPolicy)]),
+    ),
     registrationTokens: world.registrationTokens.map((r) => ({
       ...presentRegistrationToken(world, r),
       deleted_at: r.deletedAt === null ? null : zulu(r.deletedAt),
@@ -94,7 +112,12 @@ export function snapshotState(world: World): SimulatorState {
     clients: [...world.clients.values()].map(presentClient),
     reports: [...world.reports.values()].map((r) => ({
       ...presentReport(r),
-      stored: r.stored.map((s) => ({ id: s.id, report_format: s.format, size: s.gzip.length, created_at: zulu(s.createdAt) })),
+      stored: r.stored.map((s) => ({
+        id: s.id,
+        report_format: s.format,
+        size: s.gzip.length,
+        created_at: zulu(s.createdAt),
+      })),
     })),
   };
 }

@@ -28,7 +28,14 @@ export class StatsRecorder {
   private windowStart = 0;
 
   private static empty(): SimulatorStats {
-    return { total: 0, byEndpoint: {}, tokenIssues: 0, unauthorized: 0, maxRequestsPerSecond: 0, responseViolations: [] };
+    return {
+      total: 0,
+      byEndpoint: {},
+      tokenIssues: 0,
+      unauthorized: 0,
+      maxRequestsPerSecond: 0,
+      responseViolations: [],
+    };
   }
 
   /** Counts an arrival for maxRequestsPerSecond: every window (t-1s, t] ending at an arrival. */

@@ -91,12 +91,19 @@ export class World {
     // The partner sells everything, without limits.
     const partnerItems = new Map<string, ItemState>();
     for (const item of this.catalogue) {
-      partnerItems.set(itemKey(item.name, item.infraId), { status: 1, quota: { value: null, overage: null, version: 0 }, updatedAt: now });
+      partnerItems.set(itemKey(item.name, item.infraId), {
+        status: 1,
+        quota: { value: null, overage: null, version: 0 },
+        updatedAt: now,
+      });
     }
     this.itemStates.set(partner.id, partnerItems);
 
     const adminPassword = `Sim-${ids.hex(4)}-Pw1!`;
-    const admin = this.addUser({ tenantId: partner.id, login: 'sim-partner-admin', email: 'partner-admin@sim.example' }, now);
+    const admin = this.addUser(
+      { tenantId: partner.id, login: 'sim-partner-admin', email: 'partner-admin@sim.example' },
+      now,
+    );
     admin.passwordHash = hashPassword(adminPassword);
     admin.activated = true;
     this.accessPolicies.set(admin.id, [
@@ -114,7 +121,12 @@ export class World {
     ]);
 
     const client = this.addClient(
-      { tenantId: partner.id, type: 'api_client', tokenEndpointAuthMethod: 'client_secret_basic', data: { client_name: 'simulator' } },
+      {
+        tenantId: partner.id,
+        type: 'api_client',
+        tokenEndpointAuthMethod: 'client_secret_basic',
+        data: { client_name: 'simulator' },
+      },
       admin.id,
       now,
     );
@@ -127,7 +139,12 @@ export class World {
       adminLogin: admin.login,
       adminPassword,
       backupApplicationId: BACKUP_APPLICATION_ID,
-      infras: this.infras.map((infra) => ({ id: infra.id, name: infra.name, locationId: infra.locationId, capabilities: [...infra.capabilities] })),
+      infras: this.infras.map((infra) => ({
+        id: infra.id,
+        name: infra.name,
+        locationId: infra.locationId,
+        capabilities: [...infra.capabilities],
+      })),
     };
   }
 
@@ -146,7 +163,12 @@ export class World {
   }
 
   addTenant(
-    input: Partial<TenantRecord> & { name: string; kind: TenantKind; parentId: string | null; contactFields?: Record<string, unknown> },
+    input: Partial<TenantRecord> & {
+      name: string;
+      kind: TenantKind;
+      parentId: string | null;
+      contactFields?: Record<string, unknown>;
+    },
     now: number,
   ): TenantRecord {
     const parent = input.parentId ? this.tenants.get(input.parentId) : undefined;
@@ -181,7 +203,10 @@ export class World {
     return tenant;
   }
 
-  addUser(input: { tenantId: string; login: string; email: string; contactFields?: Record<string, unknown> }, now: number): UserRecord {
+  addUser(
+    input: { tenantId: string; login: string; email: string; contactFields?: Record<string, unknown> },
+    now: number,
+  ): UserRecord {
     const user: UserRecord = {
       id: this.ids.uuid(),
       version: 1,
@@ -208,7 +233,8 @@ export class World {
   }
 
   addClient(
-    input: Pick<ClientRecord, 'tenantId' | 'type' | 'tokenEndpointAuthMethod' | 'data'> & Partial<Pick<ClientRecord, 'redirectUris' | 'originId'>>,
+    input: Pick<ClientRecord, 'tenantId' | 'type' | 'tokenEndpointAuthMethod' | 'data'> &
+      Partial<Pick<ClientRecord, 'redirectUris' | 'originId'>>,
     createdBy: string,
     now: number,
   ): ClientRecord {
@@ -296,7 +322,12 @@ export class World {
       throw new SimError(404, PlatformCode.tenantNotFound, 'Tenant not found', `Tenant "${tenantId}" not found`);
     }
     if (!this.isInSubtree(tenant.id, caller.tenantId)) {
-      throw new SimError(403, PlatformCode.accessDenied, 'Access denied', `Tenant "${tenantId}" is outside the caller's hierarchy`);
+      throw new SimError(
+        403,
+        PlatformCode.accessDenied,
+        'Access denied',
+        `Tenant "${tenantId}" is outside the caller's hierarchy`,
+      );
     }
     return tenant;
   }
@@ -304,7 +335,8 @@ export class World {
   visibleUser(caller: Caller, userId: string, options: { allowDeleted?: boolean } = {}): UserRecord {
     const user = this.users.get(userId);
     if (!user || (user.deletedAt !== null && !options.allowDeleted)) throw notFound(`User "${userId}" not found`);
-    if (!this.isInSubtree(user.tenantId, caller.tenantId)) throw forbidden(`User "${userId}" is outside the caller's hierarchy`);
+    if (!this.isInSubtree(user.tenantId, caller.tenantId))
+      throw forbidden(`User "${userId}" is outside the caller's hierarchy`);
     return user;
   }
 
@@ -318,7 +350,8 @@ export class World {
   /** Platform-wide, case-insensitive (ACRONIS-API.md §6.1). */
   userByLogin(login: string): UserRecord | undefined {
     const wanted = login.toLowerCase();
-    for (const user of this.users.values()) if (user.deletedAt === null && user.login.toLowerCase() === wanted) return user;
+    for (const user of this.users.values())
+      if (user.deletedAt === null && user.login.toLowerCase() === wanted) return user;
     return undefined;
   }
 
@@ -379,7 +412,9 @@ export class World {
   }
 
   catalogueItem(applicationId: string, name: string, infraId: string | undefined): CatalogueItem | undefined {
-    return this.catalogue.find((item) => item.applicationId === applicationId && item.name === name && (item.infraId ?? undefined) === infraId);
+    return this.catalogue.find(
+      (item) => item.applicationId === applicationId && item.name === name && (item.infraId ?? undefined) === infraId,
+    );
   }
 
   /** Applications on for a tenant: explicit bindings, the platform, and any with an enabled item (§4.1). */

@@ -37,7 +37,8 @@ export async function enqueueCustomers(
   const keys = requests.map(customerKeyOf);
   const repeated = keys.find((key, i) => keys.indexOf(key) !== i);
   // A batch counts each customer once: the producers report a repeat to their caller instead.
-  if (repeated !== undefined) throw new Error(`customer ${repeated} appears twice in one enqueue call; producers drop repeats first`);
+  if (repeated !== undefined)
+    throw new Error(`customer ${repeated} appears twice in one enqueue call; producers drop repeats first`);
   const record = 'id' in batch ? await deps.store.getBatch(batch.id) : await deps.store.createBatch(batch);
   if (!record) throw new Error(`batch ${'id' in batch ? batch.id : ''} does not exist`);
   const steps = plannedSteps(deps.profile);
@@ -63,7 +64,12 @@ export async function enqueueCustomers(
       position: position++,
       fields: { name: request.name, steps: steps.join(',') },
     });
-    customers.push({ key, name: request.name, outcome, ...(outcome === 'queued' || outcome === 'replaced' ? { jobId } : {}) });
+    customers.push({
+      key,
+      name: request.name,
+      outcome,
+      ...(outcome === 'queued' || outcome === 'replaced' ? { jobId } : {}),
+    });
   }
   return { batch: (await deps.store.getBatch(record.id)) ?? record, customers };
 }

@@ -10,7 +10,9 @@ import type { ApiRequest, RequestThrottle } from '../acronis/transport.js';
  */
 export class LockLostError extends Error {
   constructor(readonly jobId: string) {
-    super(`job ${jobId} is no longer locked by this run (it stalled and runs elsewhere); stopping before the next change`);
+    super(
+      `job ${jobId} is no longer locked by this run (it stalled and runs elsewhere); stopping before the next change`,
+    );
     this.name = 'LockLostError';
   }
 }

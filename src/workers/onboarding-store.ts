@@ -70,7 +70,17 @@ export type BatchRecord = z.infer<typeof batchRecordSchema> & { ended: boolean }
 export type EnqueueOutcome = 'queued' | 'replaced' | 'already-onboarded' | 'already-queued';
 
 /** Facts that may be shown (ids, states); sealed secrets are stored but only `results` opens them. */
-const RECORDED_FACTS = ['tenantId', 'userId', 'login', 'personalTenantId', 'edition', 'activation', 'passwordSealed', 'tokenSealed', 'tokenExpiresAt'] as const;
+const RECORDED_FACTS = [
+  'tenantId',
+  'userId',
+  'login',
+  'personalTenantId',
+  'edition',
+  'activation',
+  'passwordSealed',
+  'tokenSealed',
+  'tokenExpiresAt',
+] as const;
 
 // Moves a customer to ARGV[2] if its state is one of ARGV[3] (comma list, '*' = any), and
 // shifts one unit of its batch's counts from the old state to the new one.
@@ -189,21 +199,42 @@ export class OnboardingStore {
   }
 
   /** Claims the customer for a chain in `batchId` (see CLAIM for the outcomes). */
-  async claim(input: { batchId: string; key: string; runId: string; position: number; fields: Fields }): Promise<EnqueueOutcome> {
+  async claim(input: {
+    batchId: string;
+    key: string;
+    runId: string;
+    position: number;
+    fields: Fields;
+  }): Promise<EnqueueOutcome> {
     const args = Object.entries(input.fields).flatMap(([k, v]) => (v === undefined ? [] : [k, v]));
     const outcome = await this.scripts.onboardingClaim(
       this.customerKey(input.key),
-      this.prefix, input.batchId, input.key, input.position, new Date().toISOString(), input.runId, ...args,
+      this.prefix,
+      input.batchId,
+      input.key,
+      input.position,
+      new Date().toISOString(),
+      input.runId,
+      ...args,
     );
     return outcome as EnqueueOutcome;
   }
 
   /** Moves the customer if its state is in `from`; returns the state it had and whether it moved. */
-  async transition(key: string, to: CustomerState, from: readonly CustomerState[] | '*', fields: Fields = {}): Promise<{ previous: CustomerState | null; applied: boolean }> {
+  async transition(
+    key: string,
+    to: CustomerState,
+    from: readonly CustomerState[] | '*',
+    fields: Fields = {},
+  ): Promise<{ previous: CustomerState | null; applied: boolean }> {
     const args = Object.entries({ ...fields, updatedAt: new Date().toISOString() }).flatMap(([k, v]) => [k, v ?? '']);
-    const result = (await this.scripts.onboardingTransition(this.customerKey(key), this.prefix, to, from === '*' ? '*' : from.join(','), ...args)) as
-      | [CustomerState, number]
-      | null;
+    const result = (await this.scripts.onboardingTransition(
+      this.customerKey(key),
+      this.prefix,
+      to,
+      from === '*' ? '*' : from.join(','),
+      ...args,
+    )) as [CustomerState, number] | null;
     if (!result) return { previous: null, applied: false };
     return { previous: result[0], applied: result[1] === 1 };
   }
@@ -234,12 +265,22 @@ export class OnboardingStore {
   }
 
   markDone(key: string) {
-    return this.transition(key, 'done', '*', { step: 'finish', failedStep: undefined, error: undefined, errorRetryable: undefined, finishedAt: new Date().toISOString() });
+    return this.transition(key, 'done', '*', {
+      step: 'finish',
+      failedStep: undefined,
+      error: undefined,
+      errorRetryable: undefined,
+      finishedAt: new Date().toISOString(),
+    });
   }
 
   /** `retry`: a failed customer goes back to queued (its failed job is retried by the caller). */
   markRequeued(key: string) {
-    return this.transition(key, 'queued', ['failed'], { error: undefined, errorRetryable: undefined, finishedAt: undefined });
+    return this.transition(key, 'queued', ['failed'], {
+      error: undefined,
+      errorRetryable: undefined,
+      finishedAt: undefined,
+    });
   }
 
   async getCustomer(key: string): Promise<CustomerRecord | undefined> {
@@ -263,7 +304,9 @@ export class OnboardingStore {
   }
 
   /** The customers submitted in a batch, in submission order, with what enqueueing did and their current record. */
-  async batchCustomers(id: string): Promise<{ key: string; outcome: EnqueueOutcome; record: CustomerRecord | undefined }[]> {
+  async batchCustomers(
+    id: string,
+  ): Promise<{ key: string; outcome: EnqueueOutcome; record: CustomerRecord | undefined }[]> {
     const keys = await this.redis.zrange(`${this.batchKey(id)}:customers`, 0, -1);
     const outcomes = await this.redis.hgetall(`${this.batchKey(id)}:outcomes`);
     const records = await Promise.all(keys.map((key) => this.getCustomer(key)));

@@ -39,7 +39,11 @@ export function jobIdFor(customerKey: string, step: StepName): string {
   return `c-${encodeURIComponent(customerKey).replace(/\./g, '%2E')}.${step}`;
 }
 
-export function createOnboardingQueue(connection: Redis, prefix: string, policy: RetryPolicy = DEFAULT_RETRY): Queue<ChainData, unknown, StepName> {
+export function createOnboardingQueue(
+  connection: Redis,
+  prefix: string,
+  policy: RetryPolicy = DEFAULT_RETRY,
+): Queue<ChainData, unknown, StepName> {
   return new Queue<ChainData, unknown, StepName>(ONBOARDING_QUEUE, {
     connection,
     prefix,

@@ -28,15 +28,34 @@ export interface CustomerResult {
 }
 
 export const RESULT_COLUMNS: (keyof CustomerResult)[] = [
-  'customer', 'name', 'submitted', 'state', 'step', 'failed_step', 'error', 'tenant_id', 'user_id', 'login',
-  'activation', 'password', 'registration_token', 'token_expires_at', 'install_windows', 'install_linux',
+  'customer',
+  'name',
+  'submitted',
+  'state',
+  'step',
+  'failed_step',
+  'error',
+  'tenant_id',
+  'user_id',
+  'login',
+  'activation',
+  'password',
+  'registration_token',
+  'token_expires_at',
+  'install_windows',
+  'install_linux',
 ];
 
-export async function batchResults(deps: { store: OnboardingStore; box: SecretBox; dataCenterUrl: string }, batchId: string): Promise<CustomerResult[]> {
+export async function batchResults(
+  deps: { store: OnboardingStore; box: SecretBox; dataCenterUrl: string },
+  batchId: string,
+): Promise<CustomerResult[]> {
   const customers = await deps.store.batchCustomers(batchId);
   return customers.map(({ key, outcome, record }) => {
     const token = record?.tokenSealed ? deps.box.open(record.tokenSealed) : '';
-    const install = token ? agentInstallCommands({ dataCenterUrl: deps.dataCenterUrl, token }) : { windows: '', linux: '' };
+    const install = token
+      ? agentInstallCommands({ dataCenterUrl: deps.dataCenterUrl, token })
+      : { windows: '', linux: '' };
     return {
       customer: key,
       name: record?.name ?? '',

@@ -26,7 +26,10 @@ export async function retryCustomer(pipeline: Pick<Pipeline, 'queue' | 'store'>,
 }
 
 /** `retry BATCH`: every customer of the batch that is failed now. */
-export async function retryBatch(pipeline: Pick<Pipeline, 'queue' | 'store'>, batchId: string): Promise<RetryOutcome[]> {
+export async function retryBatch(
+  pipeline: Pick<Pipeline, 'queue' | 'store'>,
+  batchId: string,
+): Promise<RetryOutcome[]> {
   const outcomes: RetryOutcome[] = [];
   for (const { key, record } of await pipeline.store.batchCustomers(batchId)) {
     if (record?.state === 'failed' && record.batchId === batchId) outcomes.push(await retryCustomer(pipeline, key));

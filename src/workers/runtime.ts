@@ -36,7 +36,10 @@ export interface Pipeline {
 export async function openPipeline(config: Config): Promise<Pipeline> {
   const c = requireConfig(config, ['SECRETS_KEY'], 'to keep passwords and tokens sealed in Redis');
   const redis = await connectOrExplain(createRedis(config.REDIS_URL, 'fail-fast'), config.REDIS_URL);
-  const queue = createOnboardingQueue(redis, config.QUEUE_PREFIX, { attempts: config.STEP_ATTEMPTS, backoffMs: config.STEP_BACKOFF_MS });
+  const queue = createOnboardingQueue(redis, config.QUEUE_PREFIX, {
+    attempts: config.STEP_ATTEMPTS,
+    backoffMs: config.STEP_BACKOFF_MS,
+  });
   queue.on('error', () => undefined);
   return {
     config,
@@ -52,7 +55,10 @@ export async function openPipeline(config: Config): Promise<Pipeline> {
 }
 
 /** The partner tenant that receives customers: configured, or the API client's own tenant. */
-export async function resolvePartnerTenantId(config: Config, acronis: Pick<AcronisClient, 'getApiClient' | 'clientId'>): Promise<string> {
+export async function resolvePartnerTenantId(
+  config: Config,
+  acronis: Pick<AcronisClient, 'getApiClient' | 'clientId'>,
+): Promise<string> {
   return config.ACRONIS_PARENT_TENANT_ID ?? (await acronis.getApiClient(acronis.clientId)).tenant_id;
 }
 
@@ -85,17 +91,36 @@ export interface StartWorkersOptions {
 }
 
 export async function startWorkers(config: Config, opts: StartWorkersOptions): Promise<RunningWorkers> {
-  const c = requireConfig(config, ['ACRONIS_BASE_URL', 'ACRONIS_CLIENT_ID', 'ACRONIS_CLIENT_SECRET', 'SECRETS_KEY'], 'to run workers');
+  const c = requireConfig(
+    config,
+    ['ACRONIS_BASE_URL', 'ACRONIS_CLIENT_ID', 'ACRONIS_CLIENT_SECRET', 'SECRETS_KEY'],
+    'to run workers',
+  );
   const catalogue = buildStepCatalogue();
   const profile = opts.profile ?? (await loadProfile(config.ONBOARDING_PROFILE));
   const logger = opts.logger;
 
-  const shared = await connectOrExplain(createRedis(config.REDIS_URL, 'worker', { lazyConnect: true }), config.REDIS_URL);
+  const shared = await connectOrExplain(
+    createRedis(config.REDIS_URL, 'worker', { lazyConnect: true }),
+    config.REDIS_URL,
+  );
   const blocking = createRedis(config.REDIS_URL, 'worker');
-  const budget = new RequestBudget({ redis: shared, key: `${config.QUEUE_PREFIX}:acronis:budget`, perSecond: config.ACRONIS_RATE_LIMIT, logger });
-  const acronis = createAcronisClientFromConfig(config, { redis: shared, logger, throttle: new LockGuardedThrottle(budget) });
+  const budget = new RequestBudget({
+    redis: shared,
+    key: `${config.QUEUE_PREFIX}:acronis:budget`,
+    perSecond: config.ACRONIS_RATE_LIMIT,
+    logger,
+  });
+  const acronis = createAcronisClientFromConfig(config, {
+    redis: shared,
+    logger,
+    throttle: new LockGuardedThrottle(budget),
+  });
   const box = createSecretBox(c.SECRETS_KEY);
-  const queue = createOnboardingQueue(shared, config.QUEUE_PREFIX, { attempts: config.STEP_ATTEMPTS, backoffMs: config.STEP_BACKOFF_MS });
+  const queue = createOnboardingQueue(shared, config.QUEUE_PREFIX, {
+    attempts: config.STEP_ATTEMPTS,
+    backoffMs: config.STEP_BACKOFF_MS,
+  });
   queue.on('error', (err) => logger.error({ err: err.message }, 'queue error'));
   const store = new OnboardingStore({ redis: shared, prefix: config.QUEUE_PREFIX });
   const offers = new OfferingCache({ redis: shared, prefix: config.QUEUE_PREFIX, acronis });
@@ -104,7 +129,12 @@ export async function startWorkers(config: Config, opts: StartWorkersOptions): P
   try {
     partnerTenantId = await resolvePartnerTenantId(config, acronis);
     if (opts.checkProfile !== false) {
-      await checkProfileOffer(profile, opts.profile ? 'given' : (config.ONBOARDING_PROFILE ?? 'built-in standard'), partnerTenantId, offers);
+      await checkProfileOffer(
+        profile,
+        opts.profile ? 'given' : (config.ONBOARDING_PROFILE ?? 'built-in standard'),
+        partnerTenantId,
+        offers,
+      );
     }
   } catch (err) {
     // Nothing started yet: release the connections so the process can exit with the reason.
@@ -132,7 +162,15 @@ export async function startWorkers(config: Config, opts: StartWorkersOptions): P
   });
   void worker.run();
   await worker.waitUntilReady();
-  logger.info({ concurrency: config.WORKER_CONCURRENCY, rateLimit: config.ACRONIS_RATE_LIMIT, profile: profile.name, partnerTenantId }, 'workers started');
+  logger.info(
+    {
+      concurrency: config.WORKER_CONCURRENCY,
+      rateLimit: config.ACRONIS_RATE_LIMIT,
+      profile: profile.name,
+      partnerTenantId,
+    },
+    'workers started',
+  );
 
   return {
     worker,
@@ -149,7 +187,10 @@ export async function startWorkers(config: Config, opts: StartWorkersOptions): P
       const outcome = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
       clearTimeout(timer);
       if (outcome === 'timeout') {
-        logger.warn({ timeoutMs }, 'in-flight steps did not finish in time; stopping them (they will run again elsewhere)');
+        logger.warn(
+          { timeoutMs },
+          'in-flight steps did not finish in time; stopping them (they will run again elsewhere)',
+        );
         await worker.close(true);
       }
       await queue.close();
@@ -161,21 +202,32 @@ export async function startWorkers(config: Config, opts: StartWorkersOptions): P
 }
 
 /** An invalid profile stops the start with the field named, before any customer runs into it. */
-export async function checkProfileOffer(profile: Profile, source: string, partnerTenantId: string, offers: OfferingCache): Promise<void> {
+export async function checkProfileOffer(
+  profile: Profile,
+  source: string,
+  partnerTenantId: string,
+  offers: OfferingCache,
+): Promise<void> {
   const template = profile.template_tenant_id;
   if (template) {
     let items;
     try {
       items = await offers.enabledItemsOf(template);
     } catch (err) {
-      if (err instanceof AcronisApiError && !err.retryable) throw new ProfileError('template_tenant_id', `tenant ${template} cannot be read: ${err.message}`, source);
+      if (err instanceof AcronisApiError && !err.retryable)
+        throw new ProfileError('template_tenant_id', `tenant ${template} cannot be read: ${err.message}`, source);
       throw err;
     }
-    if (!items.some((i) => i.status === 1)) throw new ProfileError('template_tenant_id', `tenant ${template} has no enabled offering items to copy`, source);
+    if (!items.some((i) => i.status === 1))
+      throw new ProfileError('template_tenant_id', `tenant ${template} has no enabled offering items to copy`, source);
     return;
   }
   const byEdition = Object.fromEntries(
-    await Promise.all(profile.editions.map(async (edition) => [edition, await offers.availableForChild(partnerTenantId, edition)] as const)),
+    await Promise.all(
+      profile.editions.map(
+        async (edition) => [edition, await offers.availableForChild(partnerTenantId, edition)] as const,
+      ),
+    ),
   );
   const [problem] = checkProfileAgainstOffer(profile, byEdition);
   if (problem) throw new ProfileError(problem.field, problem.reason, source);

@@ -46,25 +46,21 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
   const maxPauseMs = deps.maxRateLimitPauseMs ?? 60_000;
   const lockDuration = deps.lockDurationMs ?? 30_000;
 
-  const worker = new Worker<ChainData, unknown, StepName>(
-    ONBOARDING_QUEUE,
-    async (job, token) => runStep(job, token),
-    {
-      connection: deps.connection,
-      prefix: deps.prefix,
-      concurrency: deps.concurrency,
-      // The request budget bounds API calls; this bounds job starts to the same order, so
-      // jobs do not pile up holding locks while they wait for the budget. It also makes
-      // BullMQ honour queue.rateLimit() (its check needs a limiter max).
-      limiter: { max: Math.max(1, Math.ceil(deps.requestsPerSecond * 2)), duration: 1000 },
-      // A 429 puts the job back without counting an attempt; this caps how often.
-      maxStartedAttempts: deps.maxRateLimitedStarts ?? 200,
-      lockDuration,
-      stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
-      maxStalledCount: 2,
-      autorun: false,
-    },
-  );
+  const worker = new Worker<ChainData, unknown, StepName>(ONBOARDING_QUEUE, async (job, token) => runStep(job, token), {
+    connection: deps.connection,
+    prefix: deps.prefix,
+    concurrency: deps.concurrency,
+    // The request budget bounds API calls; this bounds job starts to the same order, so
+    // jobs do not pile up holding locks while they wait for the budget. It also makes
+    // BullMQ honour queue.rateLimit() (its check needs a limiter max).
+    limiter: { max: Math.max(1, Math.ceil(deps.requestsPerSecond * 2)), duration: 1000 },
+    // A 429 puts the job back without counting an attempt; this caps how often.
+    maxStartedAttempts: deps.maxRateLimitedStarts ?? 200,
+    lockDuration,
+    stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
+    maxStalledCount: 2,
+    autorun: false,
+  });
 
   async function runStep(job: Job<ChainData, unknown, StepName>, token: string | undefined): Promise<unknown> {
     const step = deps.catalogue[job.name];
@@ -78,12 +74,23 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
       throw new UnrecoverableError(reason);
     }
     const data = parsed.data;
-    const logger = deps.logger.child({ batchId: data.batchId, customer: key, step: job.name, attempt: job.attemptsMade + 1 });
+    const logger = deps.logger.child({
+      batchId: data.batchId,
+      customer: key,
+      step: job.name,
+      attempt: job.attemptsMade + 1,
+    });
 
     const running = await deps.store.markRunning(key, job.name, job.attemptsMade + 1);
     if (running.previous === null) {
       // The producer crashed between adding this chain and recording it: record it now.
-      await deps.store.claim({ batchId: data.batchId, key, runId: data.runId, position: Date.now(), fields: { name: data.request.name, steps: data.steps.join(',') } });
+      await deps.store.claim({
+        batchId: data.batchId,
+        key,
+        runId: data.runId,
+        position: Date.now(),
+        fields: { name: data.request.name, steps: data.steps.join(',') },
+      });
       await deps.store.markRunning(key, job.name, job.attemptsMade + 1);
     }
 
@@ -142,7 +149,10 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
       const retryable = isRetryableStepError(err);
       const reason = `${job.name}: ${reasonOf(err)}`;
       const final = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      logger[final ? 'error' : 'warn']({ err: err instanceof AcronisApiError ? err.toJSON() : reasonOf(err), retryable, final }, 'step failed');
+      logger[final ? 'error' : 'warn'](
+        { err: err instanceof AcronisApiError ? err.toJSON() : reasonOf(err), retryable, final },
+        'step failed',
+      );
       await job.log(`${final ? 'failed' : 'will retry'}: ${reason}`);
       if (final) {
         await deps.store.recordFacts(key, { ...data.facts, ...checkpointed });

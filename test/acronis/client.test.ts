@@ -46,7 +46,12 @@ let counter = 0;
 const uniqueName = (label: string) => `${label} ${prefix} ${++counter}`;
 
 async function newCustomer(label = 'Customer') {
-  return client.createTenant({ name: uniqueName(label), parent_id: sim.seed.partnerTenantId, kind: 'customer', customer_id: `ext-${counter}` });
+  return client.createTenant({
+    name: uniqueName(label),
+    parent_id: sim.seed.partnerTenantId,
+    kind: 'customer',
+    customer_id: `ext-${counter}`,
+  });
 }
 
 beforeAll(async () => {
@@ -76,13 +81,22 @@ describe('auth and API clients', () => {
       password: sim.seed.adminPassword,
     });
     expect(created.client_secret.length).toBeGreaterThan(8);
-    const other = newClient({ clientId: created.client_id, clientSecret: created.client_secret, keyPrefix: `${prefix}:second` });
+    const other = newClient({
+      clientId: created.client_id,
+      clientSecret: created.client_secret,
+      keyPrefix: `${prefix}:second`,
+    });
     expect((await other.getApiClient(created.client_id)).tenant_id).toBe(sim.seed.partnerTenantId);
   });
 
   it('refuses Basic auth with a wrong password (401, not retryable)', async () => {
     const err = await rejection(
-      client.createApiClient({ tenantId: sim.seed.partnerTenantId, clientName: 'x', login: sim.seed.adminLogin, password: 'wrong-password' }),
+      client.createApiClient({
+        tenantId: sim.seed.partnerTenantId,
+        clientName: 'x',
+        login: sim.seed.adminLogin,
+        password: 'wrong-password',
+      }),
     );
     expect(err.status).toBe(401);
     expect(err.retryable).toBe(false);
@@ -113,8 +127,12 @@ describe('a short-lived token', () => {
     const shortSim = await startTestSimulator({ tokenTtlSeconds: 6 });
     try {
       const shortClient = createAcronisClient({
-        baseUrl: shortSim.url, clientId: shortSim.seed.clientId, clientSecret: shortSim.seed.clientSecret,
-        redis, box, keyPrefix: `${prefix}:short`,
+        baseUrl: shortSim.url,
+        clientId: shortSim.seed.clientId,
+        clientSecret: shortSim.seed.clientSecret,
+        redis,
+        box,
+        keyPrefix: `${prefix}:short`,
       });
       // Calls run back to back past the first token's expiry (6 s) but before the second token's refresh point (4.5 s + 4.5 s).
       // Waiting out the lifetime is the thing under test.
@@ -144,7 +162,13 @@ describe('tenants', () => {
       customer_id: 'crm-42',
       contact: { email: 'it@acme.example', firstname: 'Ann', lastname: 'Admin' },
     });
-    expect(created).toMatchObject({ name, kind: 'customer', customer_id: 'crm-42', enabled: true, parent_id: sim.seed.partnerTenantId });
+    expect(created).toMatchObject({
+      name,
+      kind: 'customer',
+      customer_id: 'crm-42',
+      enabled: true,
+      parent_id: sim.seed.partnerTenantId,
+    });
     expect(created.created_at).toMatch(/Z$/); // normalised, whatever format the API used
     const read = await client.getTenant(created.id);
     expect(read.version).toBe(created.version);
@@ -154,7 +178,9 @@ describe('tenants', () => {
 
   it('answers a sibling name conflict with 409 / code 1004, not retryable', async () => {
     const first = await newCustomer('Twice');
-    const err = await rejection(client.createTenant({ name: first.name, parent_id: sim.seed.partnerTenantId, kind: 'customer' }));
+    const err = await rejection(
+      client.createTenant({ name: first.name, parent_id: sim.seed.partnerTenantId, kind: 'customer' }),
+    );
     expect(err.status).toBe(409);
     expect(err.platformCode).toBe(1004);
     expect(err.retryable).toBe(false);
@@ -169,8 +195,12 @@ describe('tenants', () => {
     expect(sim.stats().byEndpoint['POST /tenants']).toBeUndefined();
   });
 
-  it('walks every page of a partner\'s children with cursor paging', async () => {
-    const folder = await client.createTenant({ name: uniqueName('Folder'), parent_id: sim.seed.partnerTenantId, kind: 'folder' });
+  it("walks every page of a partner's children with cursor paging", async () => {
+    const folder = await client.createTenant({
+      name: uniqueName('Folder'),
+      parent_id: sim.seed.partnerTenantId,
+      kind: 'folder',
+    });
     const ids: string[] = [];
     for (let i = 0; i < 7; i++) {
       ids.push((await client.createTenant({ name: `child ${i}`, parent_id: folder.id, kind: 'customer' })).id);
@@ -204,7 +234,10 @@ describe('tenants', () => {
 
 describe('offering items, infra and pricing', () => {
   it('reads what a customer may get per edition, enables items with one storage, refuses a second', async () => {
-    const available = await client.getAvailableForChild(sim.seed.partnerTenantId, { kind: 'customer', edition: 'pck_per_workload' });
+    const available = await client.getAvailableForChild(sim.seed.partnerTenantId, {
+      kind: 'customer',
+      edition: 'pck_per_workload',
+    });
     expect(available.length).toBeGreaterThan(0);
     expect(available.filter((i) => i.edition !== null).every((i) => i.edition === 'pck_per_workload')).toBe(true);
     const storages = available.filter((i) => i.type === 'infra');
@@ -214,17 +247,35 @@ describe('offering items, infra and pricing', () => {
     const workstations = available.find((i) => i.usage_name === 'workstations');
     expect(workstations).toBeDefined();
     const items = await client.putOfferingItems(customer.id, [
-      { application_id: workstations!.application_id, name: workstations!.name, status: 1, quota: { value: 50, overage: 5, version: 0 } },
-      { application_id: storages[0]!.application_id, name: storages[0]!.name, infra_id: storages[0]!.infra_id, status: 1 },
+      {
+        application_id: workstations!.application_id,
+        name: workstations!.name,
+        status: 1,
+        quota: { value: 50, overage: 5, version: 0 },
+      },
+      {
+        application_id: storages[0]!.application_id,
+        name: storages[0]!.name,
+        infra_id: storages[0]!.infra_id,
+        status: 1,
+      },
     ]);
-    expect(items.find((i) => i.name === workstations!.name)).toMatchObject({ status: 1, quota: { value: 50, overage: 5 } });
+    expect(items.find((i) => i.name === workstations!.name)).toMatchObject({
+      status: 1,
+      quota: { value: 50, overage: 5 },
+    });
 
     const enabled = await client.getOfferingItems(customer.id, { edition: '*', status: 1 });
     expect(enabled.map((i) => i.name).sort()).toEqual([workstations!.name, storages[0]!.name].sort());
 
     const second = await rejection(
       client.putOfferingItems(customer.id, [
-        { application_id: storages[1]!.application_id, name: storages[1]!.name, infra_id: storages[1]!.infra_id, status: 1 },
+        {
+          application_id: storages[1]!.application_id,
+          name: storages[1]!.name,
+          infra_id: storages[1]!.infra_id,
+          status: 1,
+        },
       ]),
     );
     expect(second.platformCode).toBe(1015);
@@ -251,13 +302,19 @@ describe('users, roles, activation and agent tokens', () => {
     const customer = await newCustomer('Users');
     const login = `admin.${prefix}.${counter}`;
     expect(await client.checkLogin(login)).toBe('available');
-    const user = await client.createUser({ tenant_id: customer.id, login, contact: { email: `${login}@example.com`, firstname: 'Ann' } });
+    const user = await client.createUser({
+      tenant_id: customer.id,
+      login,
+      contact: { email: `${login}@example.com`, firstname: 'Ann' },
+    });
     expect(user).toMatchObject({ login, tenant_id: customer.id, activated: false });
     expect(user.personal_tenant_id).toBeTruthy();
     expect(await client.checkLogin(login)).toBe('taken');
     expect(await client.listTenantUserIds(customer.id)).toContain(user.id);
 
-    const dup = await rejection(client.createUser({ tenant_id: customer.id, login, contact: { email: 'other@example.com' } }));
+    const dup = await rejection(
+      client.createUser({ tenant_id: customer.id, login, contact: { email: 'other@example.com' } }),
+    );
     expect(dup.status).toBe(409);
     expect(dup.retryable).toBe(false);
 
@@ -276,19 +333,30 @@ describe('users, roles, activation and agent tokens', () => {
     expect(token.token).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
     expect(Date.parse(token.expires_at) - Date.parse(token.created_at)).toBeGreaterThan(2 * 24 * 3600 * 1000);
     expect((await client.listRegistrationTokens(customer.id)).map((t) => t.id)).toContain(token.id);
-    await expect(client.createRegistrationToken(customer.id, { expiresInSeconds: 400 * 24 * 3600, scopes: [] })).rejects.toThrow(RangeError);
+    await expect(
+      client.createRegistrationToken(customer.id, { expiresInSeconds: 400 * 24 * 3600, scopes: [] }),
+    ).rejects.toThrow(RangeError);
   });
 
   it('answers unknown ids with 404 and a weak password with 400, none retryable', async () => {
     const unknown = '7b3f5b0e-0000-4000-8000-000000000000';
-    const calls = [() => client.getUser(unknown), () => client.sendActivationEmail(unknown), () => client.getInfra(unknown), () => client.getPricing(unknown)];
+    const calls = [
+      () => client.getUser(unknown),
+      () => client.sendActivationEmail(unknown),
+      () => client.getInfra(unknown),
+      () => client.getPricing(unknown),
+    ];
     for (const call of calls) {
       const err = await rejection(call());
       expect(err.status).toBe(404);
       expect(err.retryable).toBe(false);
     }
     const customer = await newCustomer('Weak');
-    const user = await client.createUser({ tenant_id: customer.id, login: `weak.${prefix}.${counter}`, contact: { email: 'w@example.com' } });
+    const user = await client.createUser({
+      tenant_id: customer.id,
+      login: `weak.${prefix}.${counter}`,
+      contact: { email: 'w@example.com' },
+    });
     const weak = await rejection(client.setUserPassword(user.id, '123'));
     expect(weak.status).toBe(400);
     expect((await client.getUser(user.id)).activated).toBe(false);
@@ -305,7 +373,11 @@ describe('usages and reports', () => {
   it('reads usages and downloads a gzip report as CSV text', async () => {
     const customer = await newCustomer('Usage');
     expect(Array.isArray(await client.getTenantUsages(customer.id))).toBe(true);
-    const report = await client.createReport({ tenantId: sim.seed.partnerTenantId, level: 'accounts', kind: 'usage_current' });
+    const report = await client.createReport({
+      tenantId: sim.seed.partnerTenantId,
+      level: 'accounts',
+      kind: 'usage_current',
+    });
     const stored = await client.waitForStoredReports(report.id, { intervalMs: 100, timeoutMs: 20_000 });
     const csv = (await client.downloadStoredReport(report.id, stored[0]!.id!)).toString('utf8');
     expect(csv.split('\n')[0]).toContain('tenant');
@@ -359,7 +431,10 @@ describe('errors and faults: classified once, never retried inside the client', 
     const shared = { keyPrefix: `${prefix}:shared-failure`, timeoutMs: 400 };
     const [a, b] = [newClient(shared), newClient(shared)];
     sim.configure({ faults: [{ kind: 'hang', path: '^/idp/token$', times: 1, hangMs: 2000 }] });
-    const errors = await Promise.all([rejection(a.getTenant(sim.seed.partnerTenantId)), rejection(b.getTenant(sim.seed.partnerTenantId))]);
+    const errors = await Promise.all([
+      rejection(a.getTenant(sim.seed.partnerTenantId)),
+      rejection(b.getTenant(sim.seed.partnerTenantId)),
+    ]);
     for (const err of errors) {
       expect(err.path).toBe('/idp/token');
       expect(err.kind).toBe('timeout');
@@ -401,7 +476,10 @@ describe('transport details', () => {
     const transport = new AcronisTransport({ baseUrl: url, userAgent: USER_AGENT });
     answer = { status: 200, body: '{"items":"nope"}' };
     const err = await rejection(
-      transport.json({ method: 'GET', path: '/tenants', auth: { type: 'none' } }, z.object({ items: z.array(z.string()) })),
+      transport.json(
+        { method: 'GET', path: '/tenants', auth: { type: 'none' } },
+        z.object({ items: z.array(z.string()) }),
+      ),
     );
     expect(err.kind).toBe('invalid-response');
     expect(err.retryable).toBe(false);

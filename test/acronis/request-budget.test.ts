@@ -113,7 +113,9 @@ describe('RequestBudget against the simulator', () => {
       sim.resetStats();
       for (const c of children) c.child.stdin.write('go\n');
       const local = await Promise.allSettled(
-        inProcess.flatMap((acronis) => Array.from({ length: perProcess }, () => acronis.getTenant(sim.seed.partnerTenantId))),
+        inProcess.flatMap((acronis) =>
+          Array.from({ length: perProcess }, () => acronis.getTenant(sim.seed.partnerTenantId)),
+        ),
       );
       const remote = await Promise.all(children.map((c) => c.result));
       await Promise.all(children.map((c) => c.exited));
@@ -231,11 +233,14 @@ describe('RequestBudget options', () => {
     { perSecond: 2.5, maxPerWindow: 2, periodMs: 1_000 },
     { perSecond: 10, maxPerWindow: 10, periodMs: 1_000 },
     { perSecond: 1000, maxPerWindow: 1000, periodMs: 1_000 },
-  ])('perSecond $perSecond: $maxPerWindow per window a little over $periodMs ms', ({ perSecond, maxPerWindow, periodMs }) => {
-    const b = new RequestBudget({ redis, key: newKey(), perSecond });
-    expect(b.maxPerWindow).toBe(maxPerWindow);
-    expect(b.windowMs).toBeGreaterThan(periodMs);
-  });
+  ])(
+    'perSecond $perSecond: $maxPerWindow per window a little over $periodMs ms',
+    ({ perSecond, maxPerWindow, periodMs }) => {
+      const b = new RequestBudget({ redis, key: newKey(), perSecond });
+      expect(b.maxPerWindow).toBe(maxPerWindow);
+      expect(b.windowMs).toBeGreaterThan(periodMs);
+    },
+  );
 
   it('refuses a rate that is not positive', () => {
     expect(() => new RequestBudget({ redis, key: newKey(), perSecond: 0 })).toThrow(RangeError);

@@ -7,7 +7,13 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TokenCache, TokenIssueError, TokenWaitTimeoutError, type IssuedToken, type TokenCacheOptions } from '../../src/acronis/token-cache.js';
+import {
+  TokenCache,
+  TokenIssueError,
+  TokenWaitTimeoutError,
+  type IssuedToken,
+  type TokenCacheOptions,
+} from '../../src/acronis/token-cache.js';
 import { createSecretBox, generateSecretsKey } from '../../src/secrets/secret-box.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { connectRedis, dumpKeys, removeKeys, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';

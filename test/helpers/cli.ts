@@ -18,11 +18,19 @@ export interface CliRun {
   stderr: string;
 }
 
-export async function runCli(t: { config: Config }, args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> {
+export async function runCli(
+  t: { config: Config },
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<CliRun> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: CLI_CWD };
   for (const [key, value] of Object.entries(t.config)) if (value !== undefined) env[key] = String(value);
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd: CLI_CWD, env: { ...env, LOG_LEVEL: 'warn', ...extraEnv }, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      cwd: CLI_CWD,
+      env: { ...env, LOG_LEVEL: 'warn', ...extraEnv },
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

@@ -30,7 +30,10 @@ export function csvOf(customers: readonly CustomerRequest[], opts: { eol?: strin
     return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
   const eol = opts.eol ?? '\n';
-  const lines = [columns.join(','), ...customers.map((c) => columns.map((k) => cell((c as Record<string, unknown>)[k])).join(','))];
+  const lines = [
+    columns.join(','),
+    ...customers.map((c) => columns.map((k) => cell((c as Record<string, unknown>)[k])).join(',')),
+  ];
   return `${opts.bom ? '\uFEFF' : ''}${lines.join(eol)}${eol}`;
 }
 

@@ -7,7 +7,13 @@ import { STANDARD_PROFILE, type Profile } from '../../src/onboarding/profile.js'
 import { generateSecretsKey } from '../../src/secrets/secret-box.js';
 import type { EnqueueResult } from '../../src/workers/enqueue.js';
 import type { BatchRecord } from '../../src/workers/onboarding-store.js';
-import { enqueueWithConfig, openPipeline, startWorkers, type Pipeline, type RunningWorkers } from '../../src/workers/runtime.js';
+import {
+  enqueueWithConfig,
+  openPipeline,
+  startWorkers,
+  type Pipeline,
+  type RunningWorkers,
+} from '../../src/workers/runtime.js';
 import { connectRedis, removeKeys, uniquePrefix } from './redis.js';
 import { until } from './wait.js';
 import { startTestSimulator, type RunningSimulator } from './simulator.js';
@@ -93,11 +99,20 @@ export async function startTestPipeline(opts: TestPipelineOptions): Promise<Test
     },
     async enqueue(customers, o = {}) {
       const profile = o.profile ?? STANDARD_PROFILE;
-      return enqueueWithConfig(pipeline, { profile, partnerTenantId: sim.seed.partnerTenantId }, { source: 'test', label: o.label ?? opts.label }, customers);
+      return enqueueWithConfig(
+        pipeline,
+        { profile, partnerTenantId: sim.seed.partnerTenantId },
+        { source: 'test', label: o.label ?? opts.label },
+        customers,
+      );
     },
     async waitForBatch(batchId, timeoutMs = 60_000) {
       let batch: BatchRecord | undefined;
-      await until(async () => (batch = await pipeline.store.getBatch(batchId))?.ended === true, `batch ${batchId} to end`, timeoutMs);
+      await until(
+        async () => (batch = await pipeline.store.getBatch(batchId))?.ended === true,
+        `batch ${batchId} to end`,
+        timeoutMs,
+      );
       return batch as BatchRecord;
     },
     async close() {
@@ -128,7 +143,10 @@ export function sampleCustomers(n: number, tag: string, extra: Partial<CustomerR
  * The outcome every pipeline test checks at the simulator: each customer has exactly one
  * tenant (by `customer_id`) and exactly one user (by login), and the user lives in that tenant.
  */
-export function expectEachOnboardedOnce(state: SimulatorState, customers: readonly CustomerRequest[]): { tenant: SimulatorTenant; user: SimulatorUser }[] {
+export function expectEachOnboardedOnce(
+  state: SimulatorState,
+  customers: readonly CustomerRequest[],
+): { tenant: SimulatorTenant; user: SimulatorUser }[] {
   return customers.map((customer) => {
     const tenants = state.tenants.filter((x) => x.customer_id === customerKeyOf(customer));
     expect(tenants, `tenants of ${customer.name}`).toHaveLength(1);

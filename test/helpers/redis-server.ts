@@ -34,17 +34,27 @@ export async function startPrivateRedis(): Promise<PrivateRedisServer> {
   let text = '';
 
   async function start(): Promise<void> {
-    if (child && child.exitCode === null && child.signalCode === null) throw new Error(`redis-server on ${port} is already running`);
+    if (child && child.exitCode === null && child.signalCode === null)
+      throw new Error(`redis-server on ${port} is already running`);
     const args = [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--dir', dir,
-      '--appendonly', 'yes',
-      '--appendfsync', 'always',
-      '--save', '',
-      '--maxmemory-policy', 'noeviction',
-      '--daemonize', 'no',
-      '--logfile', '',
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+      '--daemonize',
+      'no',
+      '--logfile',
+      '',
     ];
     const started = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
@@ -89,11 +99,22 @@ async function freePort(): Promise<number> {
 }
 
 /** PING answers only once the AOF is loaded (before that Redis replies LOADING). */
-async function waitUntilAnswers(port: number, child: ChildProcess, output: () => string, timeoutMs = 10_000): Promise<void> {
+async function waitUntilAnswers(
+  port: number,
+  child: ChildProcess,
+  output: () => string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`redis-server on ${port} exited at start:\n${output()}`);
-    const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`redis-server on ${port} exited at start:\n${output()}`);
+    const probe = new Redis(port, '127.0.0.1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      enableOfflineQueue: false,
+    });
     probe.on('error', () => undefined); // the refusal is the answer; connect() rejects with it
     try {
       await probe.connect();
@@ -103,7 +124,8 @@ async function waitUntilAnswers(port: number, child: ChildProcess, output: () =>
     } finally {
       probe.disconnect();
     }
-    if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not answer within ${timeoutMs} ms:\n${output()}`);
+    if (Date.now() > deadline)
+      throw new Error(`redis-server on ${port} did not answer within ${timeoutMs} ms:\n${output()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -44,7 +44,8 @@ export function simulatorApi(sim: Pick<RunningSimulator, 'url' | 'seed'>) {
   async function send<T = any>(method: string, path: string, options: CallOptions = {}): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = {};
     const body = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-    const contentType = options.contentType === undefined ? (body !== undefined ? 'application/json' : null) : options.contentType;
+    const contentType =
+      options.contentType === undefined ? (body !== undefined ? 'application/json' : null) : options.contentType;
     if (contentType) headers['content-type'] = contentType;
     if (options.authorization !== null) {
       headers.authorization = options.authorization ?? `Bearer ${await (token ??= issueToken())}`;

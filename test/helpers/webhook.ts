@@ -22,7 +22,9 @@ export function newWebhookSecret(): string {
   return randomBytes(24).toString('base64url');
 }
 
-export async function startWebhookHarness(opts: TestPipelineOptions & { callbackPollMs?: number }): Promise<WebhookHarness> {
+export async function startWebhookHarness(
+  opts: TestPipelineOptions & { callbackPollMs?: number },
+): Promise<WebhookHarness> {
   const secret = opts.env?.WEBHOOK_SECRET ?? newWebhookSecret();
   const t = await startTestPipeline({ ...opts, env: { WEBHOOK_SECRET: secret, PORT: '0', ...opts.env } });
   const servers: RunningServer[] = [];
@@ -67,13 +69,19 @@ export interface WebhookAnswer {
 }
 
 /** POSTs `body` (an object, serialised here, or raw text sent as is) signed like a sender would. */
-export async function postWebhook(baseUrl: string, secret: string, body: unknown, call: WebhookCall = {}): Promise<WebhookAnswer> {
+export async function postWebhook(
+  baseUrl: string,
+  secret: string,
+  body: unknown,
+  call: WebhookCall = {},
+): Promise<WebhookAnswer> {
   const raw = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
   const headers: Record<string, string> = {};
   const contentType = call.contentType === undefined ? 'application/json' : call.contentType;
   if (contentType !== null) headers['content-type'] = contentType;
   if (call.signature !== undefined) headers['x-signature'] = call.signature;
-  else if (call.secrets !== null) headers['x-signature'] = signPayload(call.secrets ?? [secret], raw, call.t ?? Math.floor(Date.now() / 1000));
+  else if (call.secrets !== null)
+    headers['x-signature'] = signPayload(call.secrets ?? [secret], raw, call.t ?? Math.floor(Date.now() / 1000));
   if (call.deliveryId !== undefined) headers['x-delivery-id'] = call.deliveryId;
   const response = await fetch(`${baseUrl}/webhooks/customers`, {
     method: 'POST',

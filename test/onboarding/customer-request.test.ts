@@ -1,16 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { customerKeyOf, loginOf, parseCustomerRequest, problemsWithProfile } from '../../src/onboarding/customer-request.js';
+import {
+  customerKeyOf,
+  loginOf,
+  parseCustomerRequest,
+  problemsWithProfile,
+} from '../../src/onboarding/customer-request.js';
 import { STANDARD_PROFILE } from '../../src/onboarding/profile.js';
 import { isValidLogin } from '../../src/simulator/routes/users.js';
 
 describe('the customer request shared by every producer', () => {
   it('accepts the CSV fields, trims them and treats empty cells as absent', () => {
-    const parsed = parseCustomerRequest({ name: ' Acme GmbH ', email: 'it@acme.example', edition: '', activation: 'password', login: '' });
-    expect(parsed).toEqual({ ok: true, request: { name: 'Acme GmbH', email: 'it@acme.example', activation: 'password' } });
+    const parsed = parseCustomerRequest({
+      name: ' Acme GmbH ',
+      email: 'it@acme.example',
+      edition: '',
+      activation: 'password',
+      login: '',
+    });
+    expect(parsed).toEqual({
+      ok: true,
+      request: { name: 'Acme GmbH', email: 'it@acme.example', activation: 'password' },
+    });
   });
 
   it('names each bad field with a reason', () => {
-    const parsed = parseCustomerRequest({ name: '', email: 'not-an-email', edition: 'pck_per_gigabite', login: 'ab', colour: 'red' });
+    const parsed = parseCustomerRequest({
+      name: '',
+      email: 'not-an-email',
+      edition: 'pck_per_gigabite',
+      login: 'ab',
+      colour: 'red',
+    });
     expect(parsed.ok).toBe(false);
     const problems = parsed.ok ? [] : parsed.problems;
     expect(problems.map((p) => p.field).sort()).toEqual(['(customer)', 'edition', 'email', 'login', 'name']);
@@ -32,9 +52,13 @@ describe('the customer request shared by every producer', () => {
     };
     expect(problems({ name: 'x'.repeat(255) })).toEqual([]);
     expect(problems({ name: 'x'.repeat(256) })).toEqual(['name: is longer than 255 characters']);
-    expect(problems({ name: 'Acme\nGmbH' })).toEqual(['name: must be one line of text (no line breaks, tabs or other control characters)']);
+    expect(problems({ name: 'Acme\nGmbH' })).toEqual([
+      'name: must be one line of text (no line breaks, tabs or other control characters)',
+    ]);
     expect(problems({ name: 'Acme\tGmbH' })).toHaveLength(1);
-    expect(problems({ last_name: 'Doe\r\nSmith' })).toEqual(['last_name: must be one line of text (no line breaks, tabs or other control characters)']);
+    expect(problems({ last_name: 'Doe\r\nSmith' })).toEqual([
+      'last_name: must be one line of text (no line breaks, tabs or other control characters)',
+    ]);
     expect(problems({ email: `${'a'.repeat(243)}@acme.example` })).toEqual(['email: is longer than 254 characters']);
     expect(problems({ login: 'a'.repeat(255) })).toEqual([]);
     expect(problems({ login: 'a'.repeat(256) })).toEqual(['login: is longer than 255 characters']);
@@ -44,31 +68,61 @@ describe('the customer request shared by every producer', () => {
     expect(problems({ password: 'Sunflower7' })).toEqual([]);
     expect(problems({ password: 'Password1' })[0]).toContain('too simple');
     expect(problems({ password: 'password1' })[0]).toContain('too simple');
-    expect(problems({ login: 'acme.admin', password: 'My-acme.admin-1' })).toEqual(['password: must not contain the login']);
+    expect(problems({ login: 'acme.admin', password: 'My-acme.admin-1' })).toEqual([
+      'password: must not contain the login',
+    ]);
     expect(problems({ password: 'X-it@acme.example-1' })).toEqual(['password: must not contain the login']);
   });
 
   it('accepts no login the simulator refuses, and no e-mail that would be a refused login', () => {
-    const logins = ['ab', 'abc', 'a b c', 'ümlaut', 'tab\there', 'x'.repeat(255), 'x'.repeat(256), "o'brien", 'semi;colon', 'a,b', 'pipe|d', 'ok.name+tag@x.example', '<html>'];
+    const logins = [
+      'ab',
+      'abc',
+      'a b c',
+      'ümlaut',
+      'tab\there',
+      'x'.repeat(255),
+      'x'.repeat(256),
+      "o'brien",
+      'semi;colon',
+      'a,b',
+      'pipe|d',
+      'ok.name+tag@x.example',
+      '<html>',
+    ];
     for (const login of logins) {
       const parsed = parseCustomerRequest({ name: 'Acme', email: 'it@acme.example', login });
       if (parsed.ok) expect(isValidLogin(loginOf(parsed.request)), `login ${JSON.stringify(login)}`).toBe(true);
     }
-    const emails = ['it@acme.example', "o'brien+tag@acme.example", 'a~b@acme.example', 'a&b@acme.example', 'müller@acme.example', `${'a'.repeat(240)}@acme.example`];
+    const emails = [
+      'it@acme.example',
+      "o'brien+tag@acme.example",
+      'a~b@acme.example',
+      'a&b@acme.example',
+      'müller@acme.example',
+      `${'a'.repeat(240)}@acme.example`,
+    ];
     for (const email of emails) {
       const parsed = parseCustomerRequest({ name: 'Acme', email });
       if (parsed.ok) expect(isValidLogin(loginOf(parsed.request)), `e-mail ${email} as login`).toBe(true);
     }
   });
 
-  it('checks a request against the profile it is queued with: only the profile\'s editions', () => {
+  it("checks a request against the profile it is queued with: only the profile's editions", () => {
     const parsed = parseCustomerRequest({ name: 'Acme', email: 'it@acme.example', edition: 'pck_per_gigabyte' });
     if (!parsed.ok) throw new Error('valid request refused');
     expect(problemsWithProfile(parsed.request, STANDARD_PROFILE)).toEqual([
       { field: 'edition', reason: 'is not offered by the profile (its editions: pck_per_workload)' },
     ]);
-    expect(problemsWithProfile(parsed.request, { ...STANDARD_PROFILE, editions: ['pck_per_workload', 'pck_per_gigabyte'] })).toEqual([]);
+    expect(
+      problemsWithProfile(parsed.request, { ...STANDARD_PROFILE, editions: ['pck_per_workload', 'pck_per_gigabyte'] }),
+    ).toEqual([]);
     // A template profile copies the template's items: the request's edition is not used.
-    expect(problemsWithProfile(parsed.request, { ...STANDARD_PROFILE, template_tenant_id: '6a0c3b4e-1f2a-4c5d-8e9f-0a1b2c3d4e5f' })).toEqual([]);
+    expect(
+      problemsWithProfile(parsed.request, {
+        ...STANDARD_PROFILE,
+        template_tenant_id: '6a0c3b4e-1f2a-4c5d-8e9f-0a1b2c3d4e5f',
+      }),
+    ).toEqual([]);
   });
 });

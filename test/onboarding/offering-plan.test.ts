@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { offeringItemChangeSchema, type OfferingItem, type OfferingItemChange } from '../../src/acronis/offering-items.js';
+import {
+  offeringItemChangeSchema,
+  type OfferingItem,
+  type OfferingItemChange,
+} from '../../src/acronis/offering-items.js';
 import {
   OfferingPlanError,
   checkProfileAgainstOffer,
@@ -16,7 +20,12 @@ const PARTNER = '0b5c6d7e-1f2a-4b3c-8d4e-5f6a7b8c9d0e';
 const EU = '11111111-2222-4333-8444-555555555555';
 const US = '66666666-7777-4888-8999-aaaaaaaaaaaa';
 
-function item(name: string, edition: string | null, usageName: string, extra: Partial<OfferingItem> = {}): OfferingItem {
+function item(
+  name: string,
+  edition: string | null,
+  usageName: string,
+  extra: Partial<OfferingItem> = {},
+): OfferingItem {
   return {
     application_id: BACKUP,
     name,
@@ -32,12 +41,17 @@ function item(name: string, edition: string | null, usageName: string, extra: Pa
 
 function offer(infraIds: string[] = [EU, US]): OfferingItem[] {
   const items: OfferingItem[] = [];
-  for (const [edition, prefix] of [['pck_per_workload', 'pw_base_'], ['pck_per_gigabyte', 'pg_base_']] as const) {
+  for (const [edition, prefix] of [
+    ['pck_per_workload', 'pw_base_'],
+    ['pck_per_gigabyte', 'pg_base_'],
+  ] as const) {
     for (const workload of ['workstations', 'servers', 'vms', 'mobiles', 'm365_seats', 'm365_mailboxes']) {
       items.push(item(`${prefix}${workload}`, edition, workload));
     }
     for (const infraId of infraIds) {
-      items.push(item(`${prefix}storage`, edition, 'storage', { type: 'infra', measurement_unit: 'bytes', infra_id: infraId }));
+      items.push(
+        item(`${prefix}storage`, edition, 'storage', { type: 'infra', measurement_unit: 'bytes', infra_id: infraId }),
+      );
     }
   }
   items.push(item('local_storage', null, 'local_storage', { type: 'feature', measurement_unit: 'n/a' }));
@@ -46,7 +60,8 @@ function offer(infraIds: string[] = [EU, US]): OfferingItem[] {
   return items;
 }
 
-const profileWith = (patch: Record<string, unknown>): Profile => parseProfile({ ...structuredClone(STANDARD_PROFILE), ...patch }, 'test');
+const profileWith = (patch: Record<string, unknown>): Profile =>
+  parseProfile({ ...structuredClone(STANDARD_PROFILE), ...patch }, 'test');
 const names = (changes: OfferingItemChange[]) => changes.map((c) => c.name).sort();
 const storageOf = (changes: OfferingItemChange[]) => changes.filter((c) => c.infra_id !== undefined);
 
@@ -65,7 +80,11 @@ describe('planOfferingItems', () => {
     const changes = planOfferingItems({ available: offer(), profile: STANDARD_PROFILE, edition: 'pck_per_workload' });
     expect(names(changes)).toEqual(['pw_base_servers', 'pw_base_storage', 'pw_base_workstations']);
     expect(storageOf(changes)).toEqual([{ application_id: BACKUP, name: 'pw_base_storage', status: 1, infra_id: EU }]);
-    expect(changes.find((c) => c.name === 'pw_base_workstations')?.quota).toEqual({ value: 50, overage: 5, version: 0 });
+    expect(changes.find((c) => c.name === 'pw_base_workstations')?.quota).toEqual({
+      value: 50,
+      overage: 5,
+      version: 0,
+    });
     expect(changes.find((c) => c.name === 'pw_base_servers')?.quota).toBeUndefined();
   });
 
@@ -81,21 +100,37 @@ describe('planOfferingItems', () => {
   it('include given as usage names works for any edition: a per-gigabyte customer gets the pg_base_ items', () => {
     const changes = planOfferingItems({ available: offer(), profile: STANDARD_PROFILE, edition: 'pck_per_gigabyte' });
     expect(names(changes)).toEqual(['pg_base_servers', 'pg_base_storage', 'pg_base_workstations']);
-    expect(changes.find((c) => c.name === 'pg_base_workstations')?.quota).toEqual({ value: 50, overage: 5, version: 0 });
+    expect(changes.find((c) => c.name === 'pg_base_workstations')?.quota).toEqual({
+      value: 50,
+      overage: 5,
+      version: 0,
+    });
   });
 
   it('without include: every item of the edition and the editionless ones, none of another edition, still one storage', () => {
     const profile = profileWith({ offering_items: {} });
     const changes = planOfferingItems({ available: offer(), profile, edition: 'pck_per_workload' });
     expect(names(changes)).toEqual([
-      'compute_points', 'local_storage', 'notarizations', 'pw_base_m365_mailboxes', 'pw_base_m365_seats', 'pw_base_mobiles',
-      'pw_base_servers', 'pw_base_storage', 'pw_base_vms', 'pw_base_workstations',
+      'compute_points',
+      'local_storage',
+      'notarizations',
+      'pw_base_m365_mailboxes',
+      'pw_base_m365_seats',
+      'pw_base_mobiles',
+      'pw_base_servers',
+      'pw_base_storage',
+      'pw_base_vms',
+      'pw_base_workstations',
     ]);
     expect(storageOf(changes).map((c) => c.infra_id)).toEqual([EU]);
   });
 
   it('the storage is the infra the profile names', () => {
-    const changes = planOfferingItems({ available: offer(), profile: profileWith({ storage: { infra_id: US } }), edition: 'pck_per_workload' });
+    const changes = planOfferingItems({
+      available: offer(),
+      profile: profileWith({ storage: { infra_id: US } }),
+      edition: 'pck_per_workload',
+    });
     expect(storageOf(changes)).toEqual([{ application_id: BACKUP, name: 'pw_base_storage', status: 1, infra_id: US }]);
   });
 
@@ -108,14 +143,22 @@ describe('planOfferingItems', () => {
 
   it('a storage infra the partner does not offer names storage.infra_id and what is offered', () => {
     const missing = '99999999-8888-4777-8666-555555555555';
-    const err = planError(() => planOfferingItems({ available: offer(), profile: profileWith({ storage: { infra_id: missing } }), edition: 'pck_per_workload' }));
+    const err = planError(() =>
+      planOfferingItems({
+        available: offer(),
+        profile: profileWith({ storage: { infra_id: missing } }),
+        edition: 'pck_per_workload',
+      }),
+    );
     expect(err.field).toBe('storage.infra_id');
     expect(err.message).toContain(missing);
     expect(err.message).toContain(EU);
   });
 
   it('no storage offered at all is an error naming storage and the edition', () => {
-    const err = planError(() => planOfferingItems({ available: offer([]), profile: STANDARD_PROFILE, edition: 'pck_per_workload' }));
+    const err = planError(() =>
+      planOfferingItems({ available: offer([]), profile: STANDARD_PROFILE, edition: 'pck_per_workload' }),
+    );
     expect(err.field).toBe('storage');
     expect(err.message).toContain('pck_per_workload');
   });
@@ -124,7 +167,9 @@ describe('planOfferingItems', () => {
     const profile = profileWith({ offering_items: { include: ['workstations', 'teleporters'] } });
     const err = planError(() => planOfferingItems({ available: offer(), profile, edition: 'pck_per_gigabyte' }));
     expect(err.field).toBe('offering_items.include');
-    expect(err.message).toBe('offering_items.include: "teleporters" matches no offering item offered for edition pck_per_gigabyte');
+    expect(err.message).toBe(
+      'offering_items.include: "teleporters" matches no offering item offered for edition pck_per_gigabyte',
+    );
   });
 
   it('an item name of another edition matches nothing in this one', () => {
@@ -134,21 +179,38 @@ describe('planOfferingItems', () => {
   });
 
   it('an include entry offered only on another infra than the one storage names the entry and the infra', () => {
-    const dr = item('pw_base_dr_storage', 'pck_per_workload', 'dr_storage', { type: 'infra', measurement_unit: 'bytes', infra_id: US });
+    const dr = item('pw_base_dr_storage', 'pck_per_workload', 'dr_storage', {
+      type: 'infra',
+      measurement_unit: 'bytes',
+      infra_id: US,
+    });
     const profile = profileWith({ offering_items: { include: ['workstations', 'storage', 'dr_storage'] } });
-    const err = planError(() => planOfferingItems({ available: [...offer(), dr], profile, edition: 'pck_per_workload' }));
+    const err = planError(() =>
+      planOfferingItems({ available: [...offer(), dr], profile, edition: 'pck_per_workload' }),
+    );
     expect(err.field).toBe('offering_items.include');
     expect(err.message).toContain('"dr_storage"');
     expect(err.message).toContain(US);
     // With that infra as the storage, both are enabled there and nothing on the other.
-    const onUs = planOfferingItems({ available: [...offer(), dr], profile: { ...profile, storage: { infra_id: US } }, edition: 'pck_per_workload' });
-    expect(storageOf(onUs).map((c) => `${c.name}@${c.infra_id}`)).toEqual([`pw_base_storage@${US}`, `pw_base_dr_storage@${US}`]);
+    const onUs = planOfferingItems({
+      available: [...offer(), dr],
+      profile: { ...profile, storage: { infra_id: US } },
+      edition: 'pck_per_workload',
+    });
+    expect(storageOf(onUs).map((c) => `${c.name}@${c.infra_id}`)).toEqual([
+      `pw_base_storage@${US}`,
+      `pw_base_dr_storage@${US}`,
+    ]);
   });
 
   it('a quota keyed by the full name wins over one keyed by the usage name; an unlimited quota has no overage', () => {
     const profile = profileWith({
       offering_items: {
-        quotas: { workstations: { value: 50, overage: 5 }, pw_base_workstations: { value: 7, overage: 1 }, storage: { value: null } },
+        quotas: {
+          workstations: { value: 50, overage: 5 },
+          pw_base_workstations: { value: 7, overage: 1 },
+          storage: { value: null },
+        },
       },
     });
     const changes = planOfferingItems({ available: offer(), profile, edition: 'pck_per_workload' });
@@ -173,11 +235,31 @@ describe('planFromTemplate', () => {
   const TEMPLATE = '2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f';
   const of = (extra: Partial<OfferingItem>) => ({ tenant_id: TEMPLATE, ...extra });
   const templateItems: OfferingItem[] = [
-    item('pw_base_workstations', 'pck_per_workload', 'workstations', of({ quota: { value: 20, overage: 2, version: 1_700_000_000_123 } })),
+    item(
+      'pw_base_workstations',
+      'pck_per_workload',
+      'workstations',
+      of({ quota: { value: 20, overage: 2, version: 1_700_000_000_123 } }),
+    ),
     item('pw_base_vms', 'pck_per_workload', 'vms', of({ quota: { value: null, overage: null, version: 0 } })),
     item('pw_base_servers', 'pck_per_workload', 'servers', of({ status: 0 })),
-    item('pw_base_storage', 'pck_per_workload', 'storage', of({ type: 'infra', measurement_unit: 'bytes', infra_id: US, quota: { value: 5_000_000, overage: null, version: 1_700_000_000_456 } })),
-    item('pw_base_storage', 'pck_per_workload', 'storage', of({ type: 'infra', measurement_unit: 'bytes', infra_id: EU, status: 0 })),
+    item(
+      'pw_base_storage',
+      'pck_per_workload',
+      'storage',
+      of({
+        type: 'infra',
+        measurement_unit: 'bytes',
+        infra_id: US,
+        quota: { value: 5_000_000, overage: null, version: 1_700_000_000_456 },
+      }),
+    ),
+    item(
+      'pw_base_storage',
+      'pck_per_workload',
+      'storage',
+      of({ type: 'infra', measurement_unit: 'bytes', infra_id: EU, status: 0 }),
+    ),
     item('local_storage', null, 'local_storage', of({ type: 'feature', measurement_unit: 'n/a', locked: true })),
   ];
 
@@ -186,20 +268,36 @@ describe('planFromTemplate', () => {
     expect(changes).toEqual([
       { application_id: BACKUP, name: 'pw_base_workstations', status: 1, quota: { value: 20, overage: 2, version: 0 } },
       { application_id: BACKUP, name: 'pw_base_vms', status: 1, quota: { value: null, overage: null, version: 0 } },
-      { application_id: BACKUP, name: 'pw_base_storage', status: 1, infra_id: US, quota: { value: 5_000_000, overage: null, version: 0 } },
+      {
+        application_id: BACKUP,
+        name: 'pw_base_storage',
+        status: 1,
+        infra_id: US,
+        quota: { value: 5_000_000, overage: null, version: 0 },
+      },
       { application_id: BACKUP, name: 'local_storage', status: 1 },
     ]);
     for (const change of changes) expect(offeringItemChangeSchema.parse(change)).toEqual(change);
   });
 
   it('a template with nothing enabled names template_tenant_id and the tenant', () => {
-    const err = planError(() => planFromTemplate(templateItems.map((i) => ({ ...i, status: 0 as const })), TEMPLATE));
+    const err = planError(() =>
+      planFromTemplate(
+        templateItems.map((i) => ({ ...i, status: 0 as const })),
+        TEMPLATE,
+      ),
+    );
     expect(err.field).toBe('template_tenant_id');
     expect(err.message).toContain(TEMPLATE);
   });
 
   it('a template without storage is refused: its copies could not back up', () => {
-    const err = planError(() => planFromTemplate(templateItems.filter((i) => i.type !== 'infra'), TEMPLATE));
+    const err = planError(() =>
+      planFromTemplate(
+        templateItems.filter((i) => i.type !== 'infra'),
+        TEMPLATE,
+      ),
+    );
     expect(err.field).toBe('template_tenant_id');
     expect(err.message).toContain('no storage');
   });
@@ -221,8 +319,14 @@ describe('checkProfileAgainstOffer', () => {
       offering_items: { include: ['pw_base_workstations', 'storage'], quotas: { pw_base_workstations: { value: 5 } } },
     });
     expect(checkProfileAgainstOffer(profile, byEdition(offer()))).toEqual([
-      { field: 'offering_items.include', reason: '"pw_base_workstations" matches no offering item offered for edition pck_per_gigabyte' },
-      { field: 'offering_items.quotas.pw_base_workstations', reason: 'matches no offering item offered for edition pck_per_gigabyte' },
+      {
+        field: 'offering_items.include',
+        reason: '"pw_base_workstations" matches no offering item offered for edition pck_per_gigabyte',
+      },
+      {
+        field: 'offering_items.quotas.pw_base_workstations',
+        reason: 'matches no offering item offered for edition pck_per_gigabyte',
+      },
     ]);
   });
 
@@ -236,8 +340,14 @@ describe('checkProfileAgainstOffer', () => {
 
   it('names a missing storage first', () => {
     expect(checkProfileAgainstOffer(STANDARD_PROFILE, byEdition(offer([])))).toEqual([
-      { field: 'storage', reason: 'the partner offers no storage for edition pck_per_workload; a customer cannot back up without one' },
-      { field: 'offering_items.include', reason: '"storage" matches no offering item offered for edition pck_per_workload' },
+      {
+        field: 'storage',
+        reason: 'the partner offers no storage for edition pck_per_workload; a customer cannot back up without one',
+      },
+      {
+        field: 'offering_items.include',
+        reason: '"storage" matches no offering item offered for edition pck_per_workload',
+      },
     ]);
   });
 });

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_REGISTRATION_TOKEN_SECONDS } from '../../src/acronis/registration-tokens.js';
-import { STANDARD_PROFILE, ProfileError, loadProfile, parseProfile, profileEditionFor } from '../../src/onboarding/profile.js';
+import {
+  STANDARD_PROFILE,
+  ProfileError,
+  loadProfile,
+  parseProfile,
+  profileEditionFor,
+} from '../../src/onboarding/profile.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -14,7 +20,8 @@ afterAll(async () => {
 });
 
 const profileFile = new URL('../../profiles/', import.meta.url);
-const readJson = async (name: string): Promise<unknown> => JSON.parse(await readFile(new URL(name, profileFile), 'utf8'));
+const readJson = async (name: string): Promise<unknown> =>
+  JSON.parse(await readFile(new URL(name, profileFile), 'utf8'));
 
 /** The ProfileError `fn` throws (fails the test if it throws nothing else). */
 function errorOf(fn: () => unknown): ProfileError {
@@ -39,7 +46,10 @@ describe('the built-in standard profile', () => {
   it('is the DESIGN.md rule: per-workload, workstations capped at 50 (+5), trial, company admin activated by e-mail, token for a week', () => {
     expect(STANDARD_PROFILE).toMatchObject({
       editions: ['pck_per_workload'],
-      offering_items: { include: ['workstations', 'servers', 'storage'], quotas: { workstations: { value: 50, overage: 5 } } },
+      offering_items: {
+        include: ['workstations', 'servers', 'storage'],
+        quotas: { workstations: { value: 50, overage: 5 } },
+      },
       storage: { infra_id: null },
       template_tenant_id: null,
       pricing_mode: 'trial',
@@ -58,7 +68,11 @@ describe('the built-in standard profile', () => {
 
   it('the per-gigabyte example loads: per-gigabyte edition, production pricing, password activation', async () => {
     const profile = await loadProfile(new URL('per-gigabyte.json', profileFile).pathname);
-    expect(profile).toMatchObject({ editions: ['pck_per_gigabyte'], pricing_mode: 'production', activation: 'password' });
+    expect(profile).toMatchObject({
+      editions: ['pck_per_gigabyte'],
+      pricing_mode: 'production',
+      activation: 'password',
+    });
     expect(profile.offering_items.include).toContain('storage');
   });
 });
@@ -83,13 +97,18 @@ describe('parseProfile', () => {
     expect(err).toMatchObject({ field: 'activaton', source: './x.json' });
     expect(err.message).toBe('profile ./x.json: activaton: is not a profile setting (misspelt?)');
 
-    const nested = errorOf(() => parseProfile(standardWith({ storage: { infra_id: null, location: 'eu' } }), './x.json'));
+    const nested = errorOf(() =>
+      parseProfile(standardWith({ storage: { infra_id: null, location: 'eu' } }), './x.json'),
+    );
     expect(nested.field).toBe('storage.location');
   });
 
   it('a quota for an item the include list leaves out names the quota key', () => {
     const err = errorOf(() =>
-      parseProfile(standardWith({ offering_items: { include: ['workstations', 'storage'], quotas: { foo: { value: 1 } } } }), './x.json'),
+      parseProfile(
+        standardWith({ offering_items: { include: ['workstations', 'storage'], quotas: { foo: { value: 1 } } } }),
+        './x.json',
+      ),
     );
     expect(err.field).toBe('offering_items.quotas.foo');
     expect(err.message).toBe('profile ./x.json: offering_items.quotas.foo: is not in offering_items.include');
@@ -97,12 +116,19 @@ describe('parseProfile', () => {
 
   it('a quota keyed by the item name matches an include entry given as usage_name, and the reverse', () => {
     const byName = parseProfile(
-      standardWith({ offering_items: { include: ['workstations', 'storage'], quotas: { pw_base_workstations: { value: 10 } } } }),
+      standardWith({
+        offering_items: { include: ['workstations', 'storage'], quotas: { pw_base_workstations: { value: 10 } } },
+      }),
       'test',
     );
     expect(byName.offering_items.quotas).toEqual({ pw_base_workstations: { value: 10, overage: null } });
     expect(() =>
-      parseProfile(standardWith({ offering_items: { include: ['pg_base_servers'], quotas: { servers: { value: 3, overage: 1 } } } }), 'test'),
+      parseProfile(
+        standardWith({
+          offering_items: { include: ['pg_base_servers'], quotas: { servers: { value: 3, overage: 1 } } },
+        }),
+        'test',
+      ),
     ).not.toThrow();
   });
 
@@ -118,9 +144,21 @@ describe('parseProfile', () => {
     [{ agent_token: { expires_in: MAX_REGISTRATION_TOKEN_SECONDS + 1 } }, 'agent_token.expires_in', 'at most one year'],
     [{ agent_token: { expires_in: 0 } }, 'agent_token.expires_in', 'at least 1 second'],
     [{ offering_items: { include: [] } }, 'offering_items.include', 'leave include out'],
-    [{ offering_items: { quotas: { workstations: { value: -1 } } } }, 'offering_items.quotas.workstations.value', '≥ 0'],
-    [{ offering_items: { quotas: { workstations: { value: 1.5 } } } }, 'offering_items.quotas.workstations.value', 'whole number'],
-    [{ offering_items: { quotas: { workstations: { value: null, overage: 5 } } } }, 'offering_items.quotas.workstations.overage', 'unlimited'],
+    [
+      { offering_items: { quotas: { workstations: { value: -1 } } } },
+      'offering_items.quotas.workstations.value',
+      '≥ 0',
+    ],
+    [
+      { offering_items: { quotas: { workstations: { value: 1.5 } } } },
+      'offering_items.quotas.workstations.value',
+      'whole number',
+    ],
+    [
+      { offering_items: { quotas: { workstations: { value: null, overage: 5 } } } },
+      'offering_items.quotas.workstations.overage',
+      'unlimited',
+    ],
     [{ name: undefined }, 'name', 'is required'],
   ])('%j is refused, naming %s', (patch, field, reason) => {
     const err = errorOf(() => parseProfile(standardWith(patch), 'test'));
@@ -129,7 +167,9 @@ describe('parseProfile', () => {
   });
 
   it('reports every problem of a profile at once, one line each', () => {
-    const err = errorOf(() => parseProfile({ name: '', editions: ['pck_per_workload'], activation: 'sms', colour: 'blue' }, 'p.json'));
+    const err = errorOf(() =>
+      parseProfile({ name: '', editions: ['pck_per_workload'], activation: 'sms', colour: 'blue' }, 'p.json'),
+    );
     expect(err.problems.map((p) => p.field).sort()).toEqual(['activation', 'colour', 'name']);
     expect(err.message.split('\n')).toHaveLength(3);
     expect(err.message.split('\n').every((line) => line.startsWith('profile p.json: '))).toBe(true);
@@ -170,7 +210,10 @@ describe('loadProfile', () => {
     await expect(loadProfile(bad)).rejects.toMatchObject({ source: bad, field: 'pricing_mode' });
 
     const bom = join(dir, 'bom.json');
-    await writeFile(bom, `\uFEFF${JSON.stringify({ name: 'bom', editions: ['pck_per_workload'], activation: 'none' })}`);
+    await writeFile(
+      bom,
+      `\uFEFF${JSON.stringify({ name: 'bom', editions: ['pck_per_workload'], activation: 'none' })}`,
+    );
     expect((await loadProfile(bom)).activation).toBe('none');
   });
 });

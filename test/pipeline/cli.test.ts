@@ -24,13 +24,18 @@ afterAll(async () => {
 
 describe('the pipeline commands', () => {
   it('work refuses an invalid profile, naming the file and the field (exit 2)', async () => {
-    const typo = await cli(['work'], { ONBOARDING_PROFILE: profileFile('typo.json', { ...STANDARD_PROFILE, activaton: 'email' }) });
+    const typo = await cli(['work'], {
+      ONBOARDING_PROFILE: profileFile('typo.json', { ...STANDARD_PROFILE, activaton: 'email' }),
+    });
     expect(typo.code).toBe(2);
     expect(typo.stderr).toContain('typo.json');
     expect(typo.stderr).toContain('activaton');
 
     const unknownItem = await cli(['work'], {
-      ONBOARDING_PROFILE: profileFile('unknown-item.json', { ...STANDARD_PROFILE, offering_items: { include: ['workstations', 'teleporters'] } }),
+      ONBOARDING_PROFILE: profileFile('unknown-item.json', {
+        ...STANDARD_PROFILE,
+        offering_items: { include: ['workstations', 'teleporters'] },
+      }),
     });
     expect(unknownItem.code).toBe(2);
     expect(unknownItem.stderr).toContain('offering_items.include');
@@ -54,8 +59,17 @@ describe('the pipeline commands', () => {
 
     const json = await cli(['results', batch.id, '--format', 'json']);
     expect(json.code).toBe(0);
-    const rows = JSON.parse(json.stdout) as { customer: string; state: string; tenant_id: string; registration_token: string; install_linux: string }[];
-    expect(rows.map((r) => [r.customer, r.state])).toEqual([['Cli-1', 'done'], ['Cli-2', 'done']]);
+    const rows = JSON.parse(json.stdout) as {
+      customer: string;
+      state: string;
+      tenant_id: string;
+      registration_token: string;
+      install_linux: string;
+    }[];
+    expect(rows.map((r) => [r.customer, r.state])).toEqual([
+      ['Cli-1', 'done'],
+      ['Cli-2', 'done'],
+    ]);
     expect(rows[0]!.registration_token).toMatch(/^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
     expect(rows[0]!.install_linux).toContain(`--rain=${t.sim.url}`);
 

@@ -48,7 +48,10 @@ describe('the API commits, then the answer is lost', () => {
     // The password kept for each customer is the one the platform took, even where the
     // answer to POST /users/{id}/password was lost and the step ran again.
     expect(stats.byEndpoint['POST /users/{user_id}/password']?.['500'] ?? 0).toBeGreaterThan(0);
-    const results = await batchResults({ store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url }, batch.id);
+    const results = await batchResults(
+      { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url },
+      batch.id,
+    );
     for (const result of results) {
       expect(['password-set', 'already-activated'], result.customer).toContain(result.activation);
       const me = await fetch(`${t.sim.url}/api/2/users/me`, {
@@ -57,7 +60,10 @@ describe('the API commits, then the answer is lost', () => {
       expect(me.status, `${result.customer} cannot log in with the kept password`).toBe(200);
       // One registration token per customer, and it is the one the result hands out.
       const tokens = state.registrationTokens.filter((r) => r.tenant_uuid === result.tenant_id);
-      expect(tokens.map((r) => r.token), result.customer).toEqual([result.registration_token]);
+      expect(
+        tokens.map((r) => r.token),
+        result.customer,
+      ).toEqual([result.registration_token]);
     }
   });
 });

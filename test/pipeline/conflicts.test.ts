@@ -16,9 +16,21 @@ describe('names and logins owned by someone else', () => {
   it('a login taken in another tenant fails that customer at create-user, naming the login; the others complete; a fixed resubmission completes', async () => {
     const api = simulatorApi(t.sim);
     // Someone else's customer, with the login our customer asks for.
-    const other = await api.post('/tenants', { name: 'Someone Else', parent_id: t.sim.seed.partnerTenantId, kind: 'customer' });
+    const other = await api.post('/tenants', {
+      name: 'Someone Else',
+      parent_id: t.sim.seed.partnerTenantId,
+      kind: 'customer',
+    });
     expect(other.status).toBe(201);
-    expect((await api.post('/users', { tenant_id: other.body.id, login: 'taken.admin', contact: { email: 'x@else.example' } })).status).toBe(200);
+    expect(
+      (
+        await api.post('/users', {
+          tenant_id: other.body.id,
+          login: 'taken.admin',
+          contact: { email: 'x@else.example' },
+        })
+      ).status,
+    ).toBe(200);
 
     const customers = sampleCustomers(4, 'Login');
     customers[1] = { ...customers[1]!, login: 'taken.admin' };
@@ -44,7 +56,16 @@ describe('names and logins owned by someone else', () => {
 
   it('a tenant name owned by another customer fails at create-tenant, naming the owner', async () => {
     const api = simulatorApi(t.sim);
-    expect((await api.post('/tenants', { name: 'Taken Name Ltd', parent_id: t.sim.seed.partnerTenantId, kind: 'customer', customer_id: 'crm-other' })).status).toBe(201);
+    expect(
+      (
+        await api.post('/tenants', {
+          name: 'Taken Name Ltd',
+          parent_id: t.sim.seed.partnerTenantId,
+          kind: 'customer',
+          customer_id: 'crm-other',
+        })
+      ).status,
+    ).toBe(201);
     const { batch } = await t.enqueue([{ name: 'Taken Name Ltd', email: 'it@taken.example', external_id: 'crm-mine' }]);
     expect(await t.waitForBatch(batch.id)).toMatchObject({ failed: 1 });
     const record = await t.pipeline.store.getCustomer('crm-mine');
@@ -68,7 +89,9 @@ describe('names and logins owned by someone else', () => {
   it('one enqueue call naming a customer twice is refused before anything is queued (producers report repeats themselves)', async () => {
     const [customer] = sampleCustomers(1, 'Twice');
     const batchesBefore = (await t.pipeline.store.listBatches(1000)).length;
-    await expect(t.enqueue([customer!, { ...customer!, name: 'Twice Renamed' }])).rejects.toThrow(/Twice-1 appears twice/);
+    await expect(t.enqueue([customer!, { ...customer!, name: 'Twice Renamed' }])).rejects.toThrow(
+      /Twice-1 appears twice/,
+    );
     expect(await t.pipeline.store.getCustomer('Twice-1')).toBeUndefined();
     expect((await t.pipeline.store.listBatches(1000)).length).toBe(batchesBefore);
   });

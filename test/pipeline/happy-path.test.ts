@@ -34,8 +34,15 @@ describe('25 customers end to end', () => {
       expect(enabled.find((i) => i.usage_name === 'workstations')?.quota).toMatchObject({ value: 50, overage: 5 });
 
       expect(user.activation_email_sent_at).not.toBeNull();
-      expect(state.accessPolicies[user.id]?.map((p) => [p.role_id, p.tenant_id])).toEqual([['company_admin', tenant.id]]);
-      expect(state.registrationTokens.filter((r) => r.tenant_uuid === tenant.id || (r.scopes as string[]).some((s) => s.includes(user.personal_tenant_id!)))).toHaveLength(1);
+      expect(state.accessPolicies[user.id]?.map((p) => [p.role_id, p.tenant_id])).toEqual([
+        ['company_admin', tenant.id],
+      ]);
+      expect(
+        state.registrationTokens.filter(
+          (r) =>
+            r.tenant_uuid === tenant.id || (r.scopes as string[]).some((s) => s.includes(user.personal_tenant_id!)),
+        ),
+      ).toHaveLength(1);
       expect(state.pricing[tenant.id]).toMatchObject({ mode: 'trial' });
     }
 
@@ -48,7 +55,10 @@ describe('25 customers end to end', () => {
     const stats = t.sim.stats();
     expect(stats.responseViolations).toEqual([]);
     const perCustomer = Object.fromEntries(
-      Object.entries(stats.byEndpoint).map(([endpoint, byStatus]) => [endpoint, Object.values(byStatus).reduce((a, b) => a + b, 0) / 25]),
+      Object.entries(stats.byEndpoint).map(([endpoint, byStatus]) => [
+        endpoint,
+        Object.values(byStatus).reduce((a, b) => a + b, 0) / 25,
+      ]),
     );
     // Also the README's figure: nine calls per customer, one of each, and nothing else.
     expect(perCustomer).toEqual({

@@ -29,7 +29,9 @@ describe('profile features', () => {
 
   it('storage choice: the one storage is the infra the profile names', async () => {
     const second = t.sim.seed.infras[1]!.id;
-    const { batch } = await t.enqueue(sampleCustomers(1, 'Storage'), { profile: profile({ storage: { infra_id: second } }) });
+    const { batch } = await t.enqueue(sampleCustomers(1, 'Storage'), {
+      profile: profile({ storage: { infra_id: second } }),
+    });
     expect(await t.waitForBatch(batch.id)).toMatchObject({ done: 1 });
     const storage = enabledItems(tenantOf('Storage-1').id).filter((i) => i.type === 'infra');
     expect(storage.map((i) => i.infra_id)).toEqual([second]);
@@ -37,7 +39,12 @@ describe('profile features', () => {
 
   it('template copy: a new customer gets the enabled items and quotas of the sample customer, all editions', async () => {
     const api = simulatorApi(t.sim);
-    const template = await api.post('/tenants', { name: 'Sample Customer', parent_id: t.sim.seed.partnerTenantId, kind: 'customer', customer_id: 'sample' });
+    const template = await api.post('/tenants', {
+      name: 'Sample Customer',
+      parent_id: t.sim.seed.partnerTenantId,
+      kind: 'customer',
+      customer_id: 'sample',
+    });
     const app = t.sim.seed.backupApplicationId;
     const put = await api.put(`/tenants/${template.body.id}/offering_items`, {
       offering_items: [
@@ -49,11 +56,16 @@ describe('profile features', () => {
     });
     expect(put.status, put.text).toBe(200);
 
-    const { batch } = await t.enqueue(sampleCustomers(1, 'Template'), { profile: profile({ template_tenant_id: template.body.id }) });
+    const { batch } = await t.enqueue(sampleCustomers(1, 'Template'), {
+      profile: profile({ template_tenant_id: template.body.id }),
+    });
     expect(await t.waitForBatch(batch.id)).toMatchObject({ done: 1 });
     const describeItems = (tenantId: string) =>
       enabledItems(tenantId)
-        .map((i) => `${i.name}${i.infra_id ? `@${i.infra_id}` : ''}=${i.quota?.value ?? 'unlimited'}/${i.quota?.overage ?? '-'}`)
+        .map(
+          (i) =>
+            `${i.name}${i.infra_id ? `@${i.infra_id}` : ''}=${i.quota?.value ?? 'unlimited'}/${i.quota?.overage ?? '-'}`,
+        )
         .sort();
     expect(describeItems(tenantOf('Template-1').id)).toEqual(describeItems(template.body.id));
     expect(describeItems(tenantOf('Template-1').id)).toContain('pw_base_vms=3/1');
@@ -64,7 +76,10 @@ describe('profile features', () => {
     expect(await t.waitForBatch(batch.id)).toMatchObject({ done: 1 });
     const record = await t.pipeline.store.getCustomer('Password-1');
     expect(record).toMatchObject({ activation: 'password-set' });
-    const [result] = await batchResults({ store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url }, batch.id);
+    const [result] = await batchResults(
+      { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url },
+      batch.id,
+    );
     expect(result!.password.length).toBeGreaterThanOrEqual(16);
     expect(record?.passwordSealed).not.toContain(result!.password);
     const me = await fetch(`${t.sim.url}/api/2/users/me`, {
@@ -78,9 +93,14 @@ describe('profile features', () => {
   });
 
   it('a password given in the request is used instead of a generated one', async () => {
-    const { batch } = await t.enqueue(sampleCustomers(1, 'GivenPw', { activation: 'password', password: 'Given-Passw0rd!x' }));
+    const { batch } = await t.enqueue(
+      sampleCustomers(1, 'GivenPw', { activation: 'password', password: 'Given-Passw0rd!x' }),
+    );
     expect(await t.waitForBatch(batch.id)).toMatchObject({ done: 1 });
-    const [result] = await batchResults({ store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url }, batch.id);
+    const [result] = await batchResults(
+      { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url },
+      batch.id,
+    );
     expect(result!.password).toBe('Given-Passw0rd!x');
   });
 

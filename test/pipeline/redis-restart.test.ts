@@ -58,14 +58,32 @@ describe('Redis killed mid-batch and started again', () => {
     // The one deliberate wait: Redis stays down, longer than the job locks, while workers are in the middle of steps.
     await sleep(6000);
     await redis.start();
-    await until(async () => (await whileRedisMayBeDown(() => t.pipeline.redis.ping())) === 'PONG', 'the producers to reconnect', 10_000);
-    expect(await t.pipeline.store.getBatch(batch.id), 'the batch is gone after the restart (AOF not reloaded?)').toMatchObject({ total: 20 });
+    await until(
+      async () => (await whileRedisMayBeDown(() => t.pipeline.redis.ping())) === 'PONG',
+      'the producers to reconnect',
+      10_000,
+    );
+    expect(
+      await t.pipeline.store.getBatch(batch.id),
+      'the batch is gone after the restart (AOF not reloaded?)',
+    ).toMatchObject({ total: 20 });
 
     await until(async () => (await batchNow())?.ended === true, 'the batch to end after the restart', 40_000);
     // The last step job completes just after it marks its customer done: wait for the queue to drain too.
-    const counts = () => t.pipeline.queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized', 'waiting-children', 'failed');
-    await until(async () => Object.values(await counts()).every((n) => n === 0), 'no step job active, waiting, delayed or failed', 10_000);
-    expect(await t.pipeline.store.getBatch(batch.id), redis.output()).toMatchObject({ total: 20, done: 20, failed: 0, queued: 0, running: 0 });
+    const counts = () =>
+      t.pipeline.queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized', 'waiting-children', 'failed');
+    await until(
+      async () => Object.values(await counts()).every((n) => n === 0),
+      'no step job active, waiting, delayed or failed',
+      10_000,
+    );
+    expect(await t.pipeline.store.getBatch(batch.id), redis.output()).toMatchObject({
+      total: 20,
+      done: 20,
+      failed: 0,
+      queued: 0,
+      running: 0,
+    });
 
     const state = t.sim.state();
     const onboarded = expectEachOnboardedOnce(state, customers);
@@ -79,7 +97,8 @@ describe('Redis killed mid-batch and started again', () => {
       });
     }
     // No step ran twice: each customer's admin got one activation e-mail and one agent token was made.
-    const calls = (endpoint: string) => Object.values(t.sim.stats().byEndpoint[endpoint] ?? {}).reduce((a, b) => a + b, 0);
+    const calls = (endpoint: string) =>
+      Object.values(t.sim.stats().byEndpoint[endpoint] ?? {}).reduce((a, b) => a + b, 0);
     expect(calls('POST /tenants')).toBe(20);
     expect(calls('POST /users')).toBe(20);
     expect(calls('POST /users/{user_id}/send-activation-email')).toBe(20);

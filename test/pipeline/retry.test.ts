@@ -17,7 +17,9 @@ const calls = (endpoint: string) => Object.values(t.sim.stats().byEndpoint[endpo
 
 describe('retry after a forced failure at assign-roles', () => {
   it('marks the customer failed at that step, and resumes there without creating the tenant or user again', async () => {
-    t.sim.configure({ faults: [{ kind: '5xx', status: 503, methods: ['PUT'], path: '^/users/\\{user_id\\}/access_policies$' }] });
+    t.sim.configure({
+      faults: [{ kind: '5xx', status: 503, methods: ['PUT'], path: '^/users/\\{user_id\\}/access_policies$' }],
+    });
     const [customer] = sampleCustomers(1, 'Retry');
     const { batch } = await t.enqueue([customer!]);
     const ended = await t.waitForBatch(batch.id);
@@ -30,7 +32,11 @@ describe('retry after a forced failure at assign-roles', () => {
 
     t.sim.configure({ faults: [] });
     t.sim.resetStats();
-    expect(await retryCustomer(t.pipeline, 'Retry-1')).toEqual({ key: 'Retry-1', outcome: 'retried', step: 'assign-roles' });
+    expect(await retryCustomer(t.pipeline, 'Retry-1')).toEqual({
+      key: 'Retry-1',
+      outcome: 'retried',
+      step: 'assign-roles',
+    });
     const again = await t.waitForBatch(batch.id);
     expect(again).toMatchObject({ done: 1, failed: 0 });
 
@@ -47,7 +53,11 @@ describe('retry after a forced failure at assign-roles', () => {
     const { batch } = await t.enqueue(sampleCustomers(2, 'RetryBatch'));
     await t.waitForBatch(batch.id);
     expect(await retryBatch(t.pipeline, batch.id)).toEqual([]);
-    expect(await retryCustomer(t.pipeline, 'RetryBatch-1')).toEqual({ key: 'RetryBatch-1', outcome: 'not-failed', state: 'done' });
+    expect(await retryCustomer(t.pipeline, 'RetryBatch-1')).toEqual({
+      key: 'RetryBatch-1',
+      outcome: 'not-failed',
+      state: 'done',
+    });
     expect(await retryCustomer(t.pipeline, 'nobody')).toEqual({ key: 'nobody', outcome: 'unknown' });
   });
 });

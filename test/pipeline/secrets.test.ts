@@ -23,7 +23,10 @@ describe('secrets at rest and in logs', () => {
     const { batch } = await t.enqueue(customers);
     expect(await t.waitForBatch(batch.id)).toMatchObject({ done: 6, failed: 0 });
 
-    const results = await batchResults({ store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url }, batch.id);
+    const results = await batchResults(
+      { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url },
+      batch.id,
+    );
     const secrets = [
       t.sim.seed.clientSecret,
       ...results.flatMap((r) => [r.password, r.registration_token]).filter((s) => s !== ''),

@@ -55,7 +55,11 @@ describe('the same customer from the CSV import and from the webhook', () => {
     expect(again.outcomes.new).toBe(0);
 
     const store = h.t.pipeline.store;
-    await until(async () => (await Promise.all(customers.map((c) => store.getCustomer(c.external_id!)))).every((r) => r?.state === 'done'), 'every customer done');
+    await until(
+      async () =>
+        (await Promise.all(customers.map((c) => store.getCustomer(c.external_id!)))).every((r) => r?.state === 'done'),
+      'every customer done',
+    );
     const state = h.t.sim.state();
     expectEachOnboardedOnce(state, customers);
     const tenantPosts = Object.values(h.t.sim.stats().byEndpoint['POST /tenants'] ?? {}).reduce((a, b) => a + b, 0);

@@ -19,7 +19,11 @@ afterAll(async () => {
 });
 
 const customers = (tag: string, n: number) =>
-  Array.from({ length: n }, (_, i) => ({ name: `${tag} Customer ${i + 1}`, email: `it@${tag.toLowerCase()}-${i + 1}.example`, external_id: `${tag.toLowerCase()}-${i + 1}` }));
+  Array.from({ length: n }, (_, i) => ({
+    name: `${tag} Customer ${i + 1}`,
+    email: `it@${tag.toLowerCase()}-${i + 1}.example`,
+    external_id: `${tag.toLowerCase()}-${i + 1}`,
+  }));
 
 describe('acronis-onboard import', () => {
   it('--wait: plain progress lines without a terminal, a summary, exit 0 when every customer is onboarded', async () => {
@@ -49,8 +53,20 @@ describe('acronis-onboard import', () => {
 
   it('--wait with a bad row and a customer failing at a step: both in the summary, with reasons; exit 1', async () => {
     const api = simulatorApi(t.sim);
-    const other = await api.post('/tenants', { name: 'Login Owner', parent_id: t.sim.seed.partnerTenantId, kind: 'customer' });
-    expect((await api.post('/users', { tenant_id: other.body.id, login: 'cli.taken', contact: { email: 'x@owner.example' } })).status).toBe(200);
+    const other = await api.post('/tenants', {
+      name: 'Login Owner',
+      parent_id: t.sim.seed.partnerTenantId,
+      kind: 'customer',
+    });
+    expect(
+      (
+        await api.post('/users', {
+          tenant_id: other.body.id,
+          login: 'cli.taken',
+          contact: { email: 'x@owner.example' },
+        })
+      ).status,
+    ).toBe(200);
     const path = tempCsv(
       'bad.csv',
       'external_id,name,email,login\nbad-1,Bad Good One,it@bad-1.example,\nbad-2,Bad Row,not-an-email,\nbad-3,Bad Taken Login,it@bad-3.example,cli.taken\n',
@@ -60,7 +76,9 @@ describe('acronis-onboard import', () => {
     expect(run.stderr).toContain('1 bad row(s), not imported:');
     expect(run.stderr).toContain('line 3, email: is not an e-mail address');
     expect(run.stdout).toContain('queued 2  retried 0  already onboarded 0  already queued 0  bad rows 1');
-    expect(run.stdout).toMatch(/failed customers \(1\):\n {2}bad-3 {2}"Bad Taken Login" {2}at create-user: .*login "cli\.taken"/);
+    expect(run.stdout).toMatch(
+      /failed customers \(1\):\n {2}bad-3 {2}"Bad Taken Login" {2}at create-user: .*login "cli\.taken"/,
+    );
     expect(run.stdout).toContain('bad rows (1, not imported): line 3 (reasons above)');
     expect(run.stdout.trim().split('\n').at(-1)).toBe('1 of 3 rows onboarded');
   });
@@ -72,11 +90,17 @@ describe('acronis-onboard import', () => {
     expect(missing.stderr).toContain('no "email" column');
     expect(missing.stderr).toContain('nothing was enqueued');
 
-    const binary = await runCli(t, ['import', tempCsv('binary.csv', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00]))]);
+    const binary = await runCli(t, [
+      'import',
+      tempCsv('binary.csv', Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00])),
+    ]);
     expect(binary.code).toBe(2);
     expect(binary.stderr).toContain('Excel workbook');
 
-    const latin1 = await runCli(t, ['import', tempCsv('latin1.csv', Buffer.from('name,email\nCaf\xe9,it@cafe.example\n', 'latin1'))]);
+    const latin1 = await runCli(t, [
+      'import',
+      tempCsv('latin1.csv', Buffer.from('name,email\nCaf\xe9,it@cafe.example\n', 'latin1')),
+    ]);
     expect(latin1.code).toBe(2);
     expect(latin1.stderr).toContain('is not UTF-8 text: line 2');
 
@@ -89,7 +113,12 @@ describe('acronis-onboard import', () => {
     expect(headerOnly.stderr).toContain('no rows');
 
     const typo = tempCsv('typo-profile.json', JSON.stringify({ ...STANDARD_PROFILE, activaton: 'email' }));
-    const badProfile = await runCli(t, ['import', tempCsv('ok.csv', csvOf(customers('Profile', 1))), '--profile', typo]);
+    const badProfile = await runCli(t, [
+      'import',
+      tempCsv('ok.csv', csvOf(customers('Profile', 1))),
+      '--profile',
+      typo,
+    ]);
     expect(badProfile.code).toBe(2);
     expect(badProfile.stderr).toContain('activaton');
     expect(await t.pipeline.store.listBatches(1000)).toEqual(before);
@@ -98,16 +127,26 @@ describe('acronis-onboard import', () => {
   it('without --wait: prints the batch id, the counts and how to follow it; --profile travels with the jobs', async () => {
     const rows = customers('Plain', 2);
     const path = tempCsv('plain.csv', csvOf(rows));
-    const run = await runCli(t, ['import', path, '--profile', join(import.meta.dirname, '../../profiles/per-gigabyte.json')]);
+    const run = await runCli(t, [
+      'import',
+      path,
+      '--profile',
+      join(import.meta.dirname, '../../profiles/per-gigabyte.json'),
+    ]);
     expect(run.code).toBe(0);
-    const batchId = /^batch (b-\S+) {2}\(plain\.csv: 2 rows, 2 good, 0 bad; profile .*per-gigabyte\.json\)$/m.exec(run.stdout)?.[1];
+    const batchId = /^batch (b-\S+) {2}\(plain\.csv: 2 rows, 2 good, 0 bad; profile .*per-gigabyte\.json\)$/m.exec(
+      run.stdout,
+    )?.[1];
     expect(batchId).toBeDefined();
     expect(run.stdout).toContain(`acronis-onboard status ${batchId}`);
     expect(run.stdout).toContain(`acronis-onboard results ${batchId}`);
     expect(run.stdout).not.toContain('progress');
     expect(await t.waitForBatch(batchId!)).toMatchObject({ done: 2, failed: 0 });
     // The workers were started with the standard profile; the jobs carried the per-gigabyte one.
-    expect(await t.pipeline.store.getCustomer('plain-1')).toMatchObject({ edition: 'pck_per_gigabyte', activation: 'password-set' });
+    expect(await t.pipeline.store.getCustomer('plain-1')).toMatchObject({
+      edition: 'pck_per_gigabyte',
+      activation: 'password-set',
+    });
     const [plain] = expectEachOnboardedOnce(t.sim.state(), rows);
     expect(plain?.tenant.pricing_mode).toBe('production');
 

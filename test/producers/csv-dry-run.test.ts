@@ -35,8 +35,15 @@ describe('a dry run', () => {
   it('says per row: already onboarded, retry (failed at a step), already queued, new — and enqueues nothing', async () => {
     // Earlier: one customer onboarded, one failed at create-user (its login belongs to someone else).
     const api = simulatorApi(t.sim);
-    const other = await api.post('/tenants', { name: 'Someone Else', parent_id: t.sim.seed.partnerTenantId, kind: 'customer' });
-    expect((await api.post('/users', { tenant_id: other.body.id, login: 'dry.taken', contact: { email: 'x@else.example' } })).status).toBe(200);
+    const other = await api.post('/tenants', {
+      name: 'Someone Else',
+      parent_id: t.sim.seed.partnerTenantId,
+      kind: 'customer',
+    });
+    expect(
+      (await api.post('/users', { tenant_id: other.body.id, login: 'dry.taken', contact: { email: 'x@else.example' } }))
+        .status,
+    ).toBe(200);
     const workers = await t.startWorkers();
     const earlier = await t.enqueue([onboarded, failing]);
     expect(await t.waitForBatch(earlier.batch.id)).toMatchObject({ done: 1, failed: 1 });
@@ -50,7 +57,12 @@ describe('a dry run', () => {
 
     const path = tempCsv('dry.csv', `${csvOf([onboarded, failing, queued, fresh])}Dry Bad,not-an-email,dry-5,\n`);
     const planned: PlanEntry[] = [];
-    const report = await importCsv({ producer, path, dryRun: true, on: { planned: (entries) => planned.push(...entries) } });
+    const report = await importCsv({
+      producer,
+      path,
+      dryRun: true,
+      on: { planned: (entries) => planned.push(...entries) },
+    });
 
     expect(planned.map((p) => [p.line, p.key, p.outcome])).toEqual([
       [2, 'dry-1', 'already-onboarded'],
@@ -59,8 +71,21 @@ describe('a dry run', () => {
       [5, 'dry-4', 'new'],
     ]);
     expect(planned[1]).toMatchObject({ failedStep: 'create-user', error: expect.stringContaining('dry.taken') });
-    expect(report).toMatchObject({ dryRun: true, batch: null, badRowCount: 1, outcomes: { new: 1, retry: 1, 'already-onboarded': 1, 'already-queued': 1 } });
-    expect(report.steps).toEqual(['create-tenant', 'enable-offering-items', 'create-user', 'assign-roles', 'activate-user', 'create-agent-token', 'finish']);
+    expect(report).toMatchObject({
+      dryRun: true,
+      batch: null,
+      badRowCount: 1,
+      outcomes: { new: 1, retry: 1, 'already-onboarded': 1, 'already-queued': 1 },
+    });
+    expect(report.steps).toEqual([
+      'create-tenant',
+      'enable-offering-items',
+      'create-user',
+      'assign-roles',
+      'activate-user',
+      'create-agent-token',
+      'finish',
+    ]);
 
     // Nothing written: no batch, no job, no customer record, nothing at the API.
     expect(await t.pipeline.store.listBatches(100)).toEqual(batchesBefore);
@@ -99,12 +124,25 @@ describe('a dry run', () => {
         done();
       },
     });
-    const following = followBatch({ store: t.pipeline.store, batchId: report.batch!.id, alsoWaitFor: report.alreadyQueued, out, pollMs: 50, plainEveryMs: 0 });
+    const following = followBatch({
+      store: t.pipeline.store,
+      batchId: report.batch!.id,
+      alsoWaitFor: report.alreadyQueued,
+      out,
+      pollMs: 50,
+      plainEveryMs: 0,
+    });
     await t.startWorkers();
     const result = await following;
-    expect(result).toMatchObject({ interrupted: false, batch: { done: 1, skipped: 1, ended: true }, others: [{ key: 'wait-1', state: 'done' }] });
+    expect(result).toMatchObject({
+      interrupted: false,
+      batch: { done: 1, skipped: 1, ended: true },
+      others: [{ key: 'wait-1', state: 'done' }],
+    });
     expect(await t.pipeline.store.getCustomer('wait-1')).toMatchObject({ state: 'done', batchId: earlier.batch.id });
-    expect(lines.at(-1)).toMatch(/^progress 2\/2 \(100%\) {2}done 1 {2}failed 0 {2}running 0 {2}queued 0( {2}[\d.]+\/s {2}ETA 0s)?$/);
+    expect(lines.at(-1)).toMatch(
+      /^progress 2\/2 \(100%\) {2}done 1 {2}failed 0 {2}running 0 {2}queued 0( {2}[\d.]+\/s {2}ETA 0s)?$/,
+    );
     expect(lines.every((l) => l.startsWith('progress '))).toBe(true);
   });
 });

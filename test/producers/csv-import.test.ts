@@ -22,7 +22,10 @@ afterAll(async () => {
 });
 
 async function fileErrorOf(path: string): Promise<CsvFileError> {
-  const err: unknown = await importCsv({ producer, path }).then(() => undefined, (e: unknown) => e);
+  const err: unknown = await importCsv({ producer, path }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof CsvFileError)) throw new Error(`expected a CsvFileError, got ${String(err)}`);
   return err;
 }
@@ -32,8 +35,24 @@ describe('importing a CSV', () => {
     const report = await importCsv({ producer, path: csvFixture('mixed-bad-rows.csv') });
     expect(report).toMatchObject({ rows: 24, goodRows: 6, badRowCount: 18, label: 'mixed-bad-rows.csv' });
     expect(report.badRows.map((b) => [b.line, b.problems.map((p) => p.field).join('+')])).toEqual([
-      [6, 'email'], [7, 'name'], [8, 'name'], [9, 'name'], [11, 'login'], [12, 'login'], [13, 'edition'], [14, 'activation'], [16, '(row)'],
-      [17, 'external_id'], [18, 'language'], [19, 'password'], [20, 'edition'], [21, 'name'], [22, 'email'], [23, 'email'], [24, '(row)'], [29, 'name'],
+      [6, 'email'],
+      [7, 'name'],
+      [8, 'name'],
+      [9, 'name'],
+      [11, 'login'],
+      [12, 'login'],
+      [13, 'edition'],
+      [14, 'activation'],
+      [16, '(row)'],
+      [17, 'external_id'],
+      [18, 'language'],
+      [19, 'password'],
+      [20, 'edition'],
+      [21, 'name'],
+      [22, 'email'],
+      [23, 'email'],
+      [24, '(row)'],
+      [29, 'name'],
     ]);
     expect(report.outcomes).toEqual({ new: 6, 'already-onboarded': 0, 'already-queued': 0, retry: 0 });
     expect(report.batch).toMatchObject({ source: 'csv', label: 'mixed-bad-rows.csv', total: 6 });
@@ -65,7 +84,10 @@ describe('importing a CSV', () => {
       { email: 'it@bom-1.example', external_id: 'bom-1', name: 'Zürich Café AG', first_name: 'Ursula' },
       { email: 'it@bom-2.example', external_id: 'bom-2', name: 'Łódź Sp. z o.o.', first_name: 'Piotr' },
     ];
-    const text = csvOf(customers, { eol: '\r\n', bom: true }).replace('email,external_id,name,first_name', ' EMAIL ,External ID,Name,FIRST-NAME');
+    const text = csvOf(customers, { eol: '\r\n', bom: true }).replace(
+      'email,external_id,name,first_name',
+      ' EMAIL ,External ID,Name,FIRST-NAME',
+    );
     const report = await importCsv({ producer, path: tempCsv('bom-crlf.csv', text) });
     expect(report).toMatchObject({ goodRows: 2, badRowCount: 0 });
     await t.waitForBatch(report.batch!.id);
@@ -89,12 +111,17 @@ describe('importing a CSV', () => {
     expect(await fileErrorOf(csvFixture('missing-email-column.csv'))).toMatchObject({ problem: 'bad-header' });
     expect(await fileErrorOf(csvFixture('empty.csv'))).toMatchObject({ problem: 'no-header' });
     expect(await fileErrorOf(csvFixture('header-only.csv'))).toMatchObject({ problem: 'no-rows' });
-    const binary = Buffer.concat([Buffer.from('name,email\nGood,it@good-binary.example\n'), Buffer.from([0x00, 0x9f, 0x92, 0x96])]);
+    const binary = Buffer.concat([
+      Buffer.from('name,email\nGood,it@good-binary.example\n'),
+      Buffer.from([0x00, 0x9f, 0x92, 0x96]),
+    ]);
     expect(await fileErrorOf(tempCsv('binary.csv', binary))).toMatchObject({ problem: 'not-text', line: 3 });
     // The problem is at the end, after good rows: still nothing is enqueued (the file is validated first).
     const goodThenBroken = `${csvOf([{ name: 'Before Broken', email: 'it@before-broken.example', external_id: 'broken-1' }])}"Never closed,it@x.example\n`;
     expect(await fileErrorOf(tempCsv('broken-end.csv', goodThenBroken))).toMatchObject({ problem: 'malformed' });
-    expect(await fileErrorOf(tempCsv('nowhere.csv', '').replace('nowhere.csv', 'missing/none.csv'))).toMatchObject({ problem: 'unreadable' });
+    expect(await fileErrorOf(tempCsv('nowhere.csv', '').replace('nowhere.csv', 'missing/none.csv'))).toMatchObject({
+      problem: 'unreadable',
+    });
 
     expect((await t.pipeline.store.listBatches(1000)).length).toBe(batchesBefore);
     expect(await t.pipeline.queue.getJobCounts()).toEqual(countsBefore);
@@ -102,9 +129,17 @@ describe('importing a CSV', () => {
   });
 
   it('the same external id twice in one file: the first row is onboarded, the second reported naming the first line', async () => {
-    const path = tempCsv('dupes.csv', 'external_id,name,email\ndup-1,Dup First,it@dup-first.example\ndup-2,Dup Other,it@dup-other.example\ndup-1,Dup Second,it@dup-second.example\n');
+    const path = tempCsv(
+      'dupes.csv',
+      'external_id,name,email\ndup-1,Dup First,it@dup-first.example\ndup-2,Dup Other,it@dup-other.example\ndup-1,Dup Second,it@dup-second.example\n',
+    );
     const report = await importCsv({ producer, path });
-    expect(report.badRows).toEqual([{ line: 4, problems: [{ field: 'external_id', reason: 'same customer as line 2 (key "dup-1"); only line 2 is imported' }] }]);
+    expect(report.badRows).toEqual([
+      {
+        line: 4,
+        problems: [{ field: 'external_id', reason: 'same customer as line 2 (key "dup-1"); only line 2 is imported' }],
+      },
+    ]);
     await t.waitForBatch(report.batch!.id);
     const state = t.sim.state();
     expect(state.tenants.filter((x) => x.customer_id === 'dup-1').map((x) => x.name)).toEqual(['Dup First']);
@@ -112,10 +147,16 @@ describe('importing a CSV', () => {
   });
 
   it('sends the rows in chunks into one batch, in file order', async () => {
-    const customers = Array.from({ length: 7 }, (_, i) => ({ name: `Chunk Customer ${i + 1}`, email: `it@chunk-${i + 1}.example`, external_id: `chunk-${i + 1}` }));
+    const customers = Array.from({ length: 7 }, (_, i) => ({
+      name: `Chunk Customer ${i + 1}`,
+      email: `it@chunk-${i + 1}.example`,
+      external_id: `chunk-${i + 1}`,
+    }));
     const report = await importCsv({ producer, path: tempCsv('chunks.csv', csvOf(customers)), chunkSize: 3 });
     expect(report.batch).toMatchObject({ total: 7 });
-    expect((await t.pipeline.store.batchCustomers(report.batch!.id)).map((c) => c.key)).toEqual(customers.map((c) => c.external_id));
+    expect((await t.pipeline.store.batchCustomers(report.batch!.id)).map((c) => c.key)).toEqual(
+      customers.map((c) => c.external_id),
+    );
     await t.waitForBatch(report.batch!.id);
     expectEachOnboardedOnce(t.sim.state(), customers);
   });

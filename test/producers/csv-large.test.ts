@@ -26,7 +26,8 @@ afterAll(async () => {
 describe('a large CSV', () => {
   it(`queues ${ROWS} rows as one batch of ${ROWS} customers`, async () => {
     const lines = ['external_id,name,email,first_name,last_name'];
-    for (let i = 1; i <= ROWS; i++) lines.push(`big-${i},Big Customer ${i},admin${i}@big-customer.example,Ada,Admin${i}`);
+    for (let i = 1; i <= ROWS; i++)
+      lines.push(`big-${i},Big Customer ${i},admin${i}@big-customer.example,Ada,Admin${i}`);
     const path = tempCsv('10k.csv', `${lines.join('\n')}\n`);
 
     let chunks = 0;
@@ -36,6 +37,9 @@ describe('a large CSV', () => {
     expect(report.batch).toMatchObject({ source: 'csv', label: '10k.csv', total: ROWS, queued: ROWS });
     expect(await t.pipeline.store.listBatches(10)).toHaveLength(1);
     expect(await t.pipeline.queue.getJobCounts('waiting', 'prioritized', 'delayed')).toMatchObject({ waiting: ROWS });
-    expect(await t.pipeline.store.getCustomer(`big-${ROWS}`)).toMatchObject({ state: 'queued', batchId: report.batch!.id });
+    expect(await t.pipeline.store.getCustomer(`big-${ROWS}`)).toMatchObject({
+      state: 'queued',
+      batchId: report.batch!.id,
+    });
   });
 });

@@ -23,8 +23,12 @@ async function fileError(path: string, opts: Parameters<typeof readCustomerCsv>[
   throw new Error(`${path} was read without a file error`);
 }
 
-const goods = (events: CsvRowEvent[]) => events.flatMap((e) => (e.kind === 'good' ? [{ line: e.line, ...e.request }] : []));
-const bads = (events: CsvRowEvent[]) => events.flatMap((e) => (e.kind === 'bad' ? e.problems.map((p) => ({ line: e.line, field: p.field, reason: p.reason })) : []));
+const goods = (events: CsvRowEvent[]) =>
+  events.flatMap((e) => (e.kind === 'good' ? [{ line: e.line, ...e.request }] : []));
+const bads = (events: CsvRowEvent[]) =>
+  events.flatMap((e) =>
+    e.kind === 'bad' ? e.problems.map((p) => ({ line: e.line, field: p.field, reason: p.reason })) : [],
+  );
 
 describe('reading a customer CSV', () => {
   it('accepts a UTF-8 BOM and CRLF line ends, and quoted CRLFs keep the line numbers right', async () => {
@@ -51,27 +55,53 @@ describe('reading a customer CSV', () => {
       [5, 'Plain Name'],
       [8, 'After Multi'],
     ]);
-    expect(events.find((e) => e.kind === 'header')).toMatchObject({ columns: { unknown: [{ column: 4, header: 'notes' }] } });
+    expect(events.find((e) => e.kind === 'header')).toMatchObject({
+      columns: { unknown: [{ column: 4, header: 'notes' }] },
+    });
   });
 
   it('takes columns in any order, their names in any case, with spaces, hyphens or underscores', async () => {
     const events = await eventsOf(csvFixture('reordered-headers.csv'));
-    expect(events[0]).toMatchObject({ kind: 'header', columns: { fields: ['email', 'external_id', 'first_name', 'name', 'last_name', 'language'], unknown: [] } });
+    expect(events[0]).toMatchObject({
+      kind: 'header',
+      columns: { fields: ['email', 'external_id', 'first_name', 'name', 'last_name', 'language'], unknown: [] },
+    });
     expect(goods(events)).toEqual([
-      { line: 2, email: 'it@reordered-1.example', external_id: 'ro-1', first_name: 'Ada', name: 'Reordered One', last_name: 'Lovelace', language: 'en' },
-      { line: 3, email: 'it@reordered-2.example', external_id: 'ro-2', first_name: 'Alan', name: 'Reordered Two', last_name: 'Turing', language: 'de' },
+      {
+        line: 2,
+        email: 'it@reordered-1.example',
+        external_id: 'ro-1',
+        first_name: 'Ada',
+        name: 'Reordered One',
+        last_name: 'Lovelace',
+        language: 'en',
+      },
+      {
+        line: 3,
+        email: 'it@reordered-2.example',
+        external_id: 'ro-2',
+        first_name: 'Alan',
+        name: 'Reordered Two',
+        last_name: 'Turing',
+        language: 'de',
+      },
     ]);
   });
 
   it('reports unknown columns and ignores them; the rows still count', async () => {
     const v = await validateCsv(csvFixture('unknown-column.csv'));
-    expect(v.columns.unknown).toEqual([{ column: 4, header: 'account_manager' }, { column: 5, header: 'notes' }]);
+    expect(v.columns.unknown).toEqual([
+      { column: 4, header: 'account_manager' },
+      { column: 5, header: 'notes' },
+    ]);
     expect(v).toMatchObject({ rows: 2, goodRows: 2, badRowCount: 0 });
   });
 
   it('judges every row: the reason, the field and the line of each bad one, the good ones beside them', async () => {
     const v = await validateCsv(csvFixture('mixed-bad-rows.csv'), { profile: STANDARD_PROFILE });
-    const problems = v.badRows.flatMap((b) => b.problems.map((p) => ({ line: b.line, field: p.field, reason: p.reason })));
+    const problems = v.badRows.flatMap((b) =>
+      b.problems.map((p) => ({ line: b.line, field: p.field, reason: p.reason })),
+    );
     expect(problems.map((p) => [p.line, p.field])).toEqual([
       [6, 'email'],
       [7, 'name'],
@@ -104,7 +134,7 @@ describe('reading a customer CSV', () => {
     expect(reason(17)).toBe('same customer as line 2 (key "mix-1"); only line 2 is imported');
     expect(reason(18)).toContain('language code');
     expect(reason(19)).toContain('too simple');
-    expect(reason(20)).toContain("is not offered by the profile (its editions: pck_per_workload)");
+    expect(reason(20)).toContain('is not offered by the profile (its editions: pck_per_workload)');
     expect(reason(21)).toContain('same tenant name as line 15');
     expect(reason(22)).toContain('same login as line 2');
     expect(reason(23)).toBe('is longer than 254 characters');
@@ -118,7 +148,9 @@ describe('reading a customer CSV', () => {
     expect(err.problem).toBe('bad-header');
     expect(err.message).toContain('no "email" column');
     expect(err.message).toContain('"mail"');
-    const twice = await fileError(tempCsv('twice.csv', 'name,Email,E MAIL,email\nA,a@a.example,b@b.example,c@c.example\n'));
+    const twice = await fileError(
+      tempCsv('twice.csv', 'name,Email,E MAIL,email\nA,a@a.example,b@b.example,c@c.example\n'),
+    );
     expect(twice.message).toContain('columns 2 and 4 both hold "email"');
     const semicolons = await fileError(tempCsv('semicolons.csv', 'name;email\nAcme;it@acme.example\n'));
     expect(semicolons.message).toContain('fields must be separated by commas');
@@ -128,19 +160,29 @@ describe('reading a customer CSV', () => {
     expect(await fileError(csvFixture('empty.csv'))).toMatchObject({ problem: 'no-header' });
     expect(await fileError(tempCsv('blank-lines.csv', '\n\r\n\n'))).toMatchObject({ problem: 'no-header' });
     expect(await fileError(csvFixture('header-only.csv'))).toMatchObject({ problem: 'no-rows' });
-    expect(await fileError(tempCsv('only-blank-rows.csv', 'name,email\n,\n , \n'))).toMatchObject({ problem: 'no-rows' });
+    expect(await fileError(tempCsv('only-blank-rows.csv', 'name,email\n,\n , \n'))).toMatchObject({
+      problem: 'no-rows',
+    });
   });
 
   it('refuses binary and non-UTF-8 files, naming the line', async () => {
-    const binary = await fileError(tempCsv('binary.csv', Buffer.from([0x6e, 0x61, 0x6d, 0x65, 0x0a, 0x00, 0x01, 0x02, 0xff, 0xfe, 0x00, 0x10])));
+    const binary = await fileError(
+      tempCsv('binary.csv', Buffer.from([0x6e, 0x61, 0x6d, 0x65, 0x0a, 0x00, 0x01, 0x02, 0xff, 0xfe, 0x00, 0x10])),
+    );
     expect(binary).toMatchObject({ problem: 'not-text', line: 2 });
     expect(binary.message).toContain('NUL byte');
-    const xlsx = await fileError(tempCsv('workbook.csv', Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(64, 1)])));
+    const xlsx = await fileError(
+      tempCsv('workbook.csv', Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(64, 1)])),
+    );
     expect(xlsx.message).toContain('Excel workbook');
-    const utf16 = await fileError(tempCsv('utf16.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('name,email\n', 'utf16le')])));
+    const utf16 = await fileError(
+      tempCsv('utf16.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('name,email\n', 'utf16le')])),
+    );
     expect(utf16.message).toContain('UTF-16');
     // "Café" saved as Windows-1252: é is the single byte 0xE9.
-    const latin1 = await fileError(tempCsv('latin1.csv', Buffer.from('name,email\nGood,it@good.example\nCaf\xe9 Bar,it@cafe.example\n', 'latin1')));
+    const latin1 = await fileError(
+      tempCsv('latin1.csv', Buffer.from('name,email\nGood,it@good.example\nCaf\xe9 Bar,it@cafe.example\n', 'latin1')),
+    );
     expect(latin1).toMatchObject({ problem: 'not-utf8', line: 3 });
     expect(latin1.message).toContain('0xE9');
   });
@@ -155,10 +197,14 @@ describe('reading a customer CSV', () => {
   });
 
   it('refuses a file with a quote never closed, or with more rows than the cap, before anything else', async () => {
-    const open = await fileError(tempCsv('open-quote.csv', 'name,email\nGood,it@good.example\n"Never closed,it@x.example\nMore,it@more.example\n'));
+    const open = await fileError(
+      tempCsv('open-quote.csv', 'name,email\nGood,it@good.example\n"Never closed,it@x.example\nMore,it@more.example\n'),
+    );
     expect(open).toMatchObject({ problem: 'malformed', line: 3 });
     expect(open.message).toContain('never closed');
-    const many = await fileError(tempCsv('many.csv', 'name,email\nA,a@a.example\nB,b@b.example\nC,c@c.example\n'), { maxRows: 2 });
+    const many = await fileError(tempCsv('many.csv', 'name,email\nA,a@a.example\nB,b@b.example\nC,c@c.example\n'), {
+      maxRows: 2,
+    });
     expect(many).toMatchObject({ problem: 'too-many-rows', line: 4 });
   });
 

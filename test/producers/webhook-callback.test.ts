@@ -72,32 +72,56 @@ describe('callback_url: the batch summary, signed, once the batch has ended', ()
     const [call] = callsFor(path);
     expect(call!.headers['content-type']).toBe('application/json');
     expect(call!.headers['x-delivery-id']).toBe(`callback-${batchId}`);
-    expect(verifySignature({ header: call!.headers['x-signature'], rawBody: call!.raw, secrets: [h.secret] })).toMatchObject({ ok: true });
+    expect(
+      verifySignature({ header: call!.headers['x-signature'], rawBody: call!.raw, secrets: [h.secret] }),
+    ).toMatchObject({ ok: true });
 
     const summary = JSON.parse(call!.raw.toString()) as BatchSummary;
-    expect(summary).toMatchObject({ event: 'batch.ended', batch_id: batchId, source: 'webhook', counts: { total: 3, done: 3, failed: 0 } });
+    expect(summary).toMatchObject({
+      event: 'batch.ended',
+      batch_id: batchId,
+      source: 'webhook',
+      counts: { total: 3, done: 3, failed: 0 },
+    });
     const onboarded = expectEachOnboardedOnce(h.t.sim.state(), customers);
     expect(summary.customers).toEqual(
       customers.map((c, i) =>
-        expect.objectContaining({ customer: c.external_id, submitted: 'queued', state: 'done', failed_step: null, tenant_id: onboarded[i]!.tenant.id, user_id: onboarded[i]!.user.id }),
+        expect.objectContaining({
+          customer: c.external_id,
+          submitted: 'queued',
+          state: 'done',
+          failed_step: null,
+          tenant_id: onboarded[i]!.tenant.id,
+          user_id: onboarded[i]!.user.id,
+        }),
       ),
     );
-    const results = await batchResults({ store: h.t.pipeline.store, box: h.t.pipeline.box, dataCenterUrl: h.t.sim.url }, batchId);
+    const results = await batchResults(
+      { store: h.t.pipeline.store, box: h.t.pipeline.box, dataCenterUrl: h.t.sim.url },
+      batchId,
+    );
     const secrets = [password, ...results.flatMap((r) => [r.password, r.registration_token]).filter((s) => s !== '')];
     expect(secrets.length).toBeGreaterThanOrEqual(4);
-    for (const secret of secrets) expect(call!.raw.toString().includes(secret), `${secret.slice(0, 3)}… is in the callback`).toBe(false);
+    for (const secret of secrets)
+      expect(call!.raw.toString().includes(secret), `${secret.slice(0, 3)}… is in the callback`).toBe(false);
     expect(await h.server.callbacks.pending()).not.toContain(batchId);
   });
 
   it('a receiver that fails is tried again; the delivery id stays the same', async () => {
     receiver.failWith.push(503, 500);
     const path = `/flaky/${randomUUID()}`;
-    const answer = await postWebhook(base, h.secret, { ...sampleCustomers(1, 'CbFlaky')[0], callback_url: `${receiver.url}${path}` });
+    const answer = await postWebhook(base, h.secret, {
+      ...sampleCustomers(1, 'CbFlaky')[0],
+      callback_url: `${receiver.url}${path}`,
+    });
     expect(answer.status).toBe(202);
     await until(async () => callsFor(path).length >= 3, 'the callback to be tried three times', 30_000);
     const ids = new Set(callsFor(path).map((c) => c.headers['x-delivery-id']));
     expect([...ids]).toEqual([`callback-${answer.body.batch_id}`]);
-    await until(async () => !(await h.server.callbacks.pending()).includes(answer.body.batch_id), 'the callback to be done');
+    await until(
+      async () => !(await h.server.callbacks.pending()).includes(answer.body.batch_id),
+      'the callback to be done',
+    );
   });
 
   it('survives a restart: a callback pending when serve stops is delivered by the next serve', async () => {
@@ -133,6 +157,8 @@ describe('callback_url: the batch summary, signed, once the batch has ended', ()
     await h.t.waitForBatch(first.body.batch_id);
     await until(async () => callsFor(path).length > 0, 'the callback of the second batch');
     const summary = JSON.parse(callsFor(path)[0]!.raw.toString()) as BatchSummary;
-    expect(summary.customers).toEqual([expect.objectContaining({ customer: customer!.external_id, submitted: 'already-queued', state: 'done' })]);
+    expect(summary.customers).toEqual([
+      expect.objectContaining({ customer: customer!.external_id, submitted: 'already-queued', state: 'done' }),
+    ]);
   });
 });

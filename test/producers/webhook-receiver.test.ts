@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signPayload } from '../../src/producers/webhook-signature.js';
 import { expectEachOnboardedOnce, sampleCustomers } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
-import { countKeys, newWebhookSecret, postWebhook, startWebhookHarness, type WebhookCall, type WebhookHarness } from '../helpers/webhook.js';
+import {
+  countKeys,
+  newWebhookSecret,
+  postWebhook,
+  startWebhookHarness,
+  type WebhookCall,
+  type WebhookHarness,
+} from '../helpers/webhook.js';
 import { dumpKeys } from '../helpers/redis.js';
 
 let h: WebhookHarness;
@@ -27,7 +34,9 @@ afterAll(async () => {
 async function pipelineCounts() {
   const batches = await h.t.pipeline.store.listBatches(1000);
   const customers = await countKeys(h.t.redis, `${h.t.prefix}:onb:customer:*`);
-  const firstSteps = (await h.t.pipeline.queue.getJobs(['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed'])).filter((j) => j.name === 'create-tenant');
+  const firstSteps = (
+    await h.t.pipeline.queue.getJobs(['active', 'waiting', 'delayed', 'prioritized', 'completed', 'failed'])
+  ).filter((j) => j.name === 'create-tenant');
   return {
     batches: batches.length,
     submitted: batches.reduce((sum, b) => sum + b.total, 0),
@@ -57,7 +66,12 @@ describe('POST /webhooks/customers: accepted requests', () => {
     const answer = await post({ customers: [...customers, { ...customers[1]!, name: 'WhList Customer 2 (again)' }] });
     expect(answer.status, answer.text).toBe(202);
     expect(answer.body).toMatchObject({ accepted: 3, duplicates: 1 });
-    expect(answer.body.customers.map((c: { outcome: string }) => c.outcome)).toEqual(['queued', 'queued', 'queued', 'duplicate-in-request']);
+    expect(answer.body.customers.map((c: { outcome: string }) => c.outcome)).toEqual([
+      'queued',
+      'queued',
+      'queued',
+      'duplicate-in-request',
+    ]);
     expect(await h.t.waitForBatch(answer.body.batch_id)).toMatchObject({ total: 3, done: 3 });
     expectEachOnboardedOnce(h.t.sim.state(), customers);
   });
@@ -91,15 +105,27 @@ describe('POST /webhooks/customers: accepted requests', () => {
 describe('POST /webhooks/customers: refused requests enqueue nothing', () => {
   it.each<[string, () => { body: unknown; call: WebhookCall }]>([
     ['a wrong secret', () => ({ body: sampleCustomers(1, 'WhBad')[0], call: { secrets: [newWebhookSecret()] } })],
-    ['a tampered body', () => {
-      const signed = JSON.stringify(sampleCustomers(1, 'WhBad')[0]);
-      return { body: signed.replace('WhBad Customer 1', 'WhBad Customer 666'), call: { signature: signPayload(h.secret, signed, unix()) } };
-    }],
+    [
+      'a tampered body',
+      () => {
+        const signed = JSON.stringify(sampleCustomers(1, 'WhBad')[0]);
+        return {
+          body: signed.replace('WhBad Customer 1', 'WhBad Customer 666'),
+          call: { signature: signPayload(h.secret, signed, unix()) },
+        };
+      },
+    ],
     ['a stale timestamp (5 min + 5 s)', () => ({ body: sampleCustomers(1, 'WhBad')[0], call: { t: unix() - 305 } })],
-    ['a timestamp 5 minutes in the future', () => ({ body: sampleCustomers(1, 'WhBad')[0], call: { t: unix() + 300 } })],
+    [
+      'a timestamp 5 minutes in the future',
+      () => ({ body: sampleCustomers(1, 'WhBad')[0], call: { t: unix() + 300 } }),
+    ],
     ['no X-Signature', () => ({ body: sampleCustomers(1, 'WhBad')[0], call: { secrets: null } })],
     ['a garbled X-Signature', () => ({ body: sampleCustomers(1, 'WhBad')[0], call: { signature: 'sha256=deadbeef' } })],
-    ['a bad signature on an invalid body (401 before 400)', () => ({ body: { customers: [{ name: '' }] }, call: { secrets: [newWebhookSecret()] } })],
+    [
+      'a bad signature on an invalid body (401 before 400)',
+      () => ({ body: { customers: [{ name: '' }] }, call: { secrets: [newWebhookSecret()] } }),
+    ],
   ])('401 for %s', async (_what, make) => {
     const before = await pipelineCounts();
     const { body, call } = make();
@@ -129,14 +155,24 @@ describe('POST /webhooks/customers: refused requests enqueue nothing', () => {
     const before = await pipelineCounts();
     const [good, second, third] = sampleCustomers(3, 'WhInvalid');
     const answer = await post({
-      customers: [good, { ...second, email: 'not-an-email' }, { ...third, name: '', edition: 'gold', favourite_colour: 'blue' }],
+      customers: [
+        good,
+        { ...second, email: 'not-an-email' },
+        { ...third, name: '', edition: 'gold', favourite_colour: 'blue' },
+      ],
     });
     expect(answer.status, answer.text).toBe(400);
     const fields = answer.body.problems.map((p: { field: string }) => p.field);
-    expect(fields).toEqual(expect.arrayContaining(['customers[1].email', 'customers[2].name', 'customers[2].edition', 'customers[2]']));
+    expect(fields).toEqual(
+      expect.arrayContaining(['customers[1].email', 'customers[2].name', 'customers[2].edition', 'customers[2]']),
+    );
     expect(fields.some((f: string) => f.startsWith('customers[0]'))).toBe(false);
-    expect(answer.body.problems.find((p: { field: string }) => p.field === 'customers[1].email').reason).toMatch(/e-mail/);
-    expect(answer.body.problems.find((p: { field: string }) => p.field === 'customers[2]').reason).toMatch(/favourite_colour/);
+    expect(answer.body.problems.find((p: { field: string }) => p.field === 'customers[1].email').reason).toMatch(
+      /e-mail/,
+    );
+    expect(answer.body.problems.find((p: { field: string }) => p.field === 'customers[2]').reason).toMatch(
+      /favourite_colour/,
+    );
     expect(await pipelineCounts()).toEqual(before);
   });
 
@@ -151,7 +187,9 @@ describe('POST /webhooks/customers: refused requests enqueue nothing', () => {
     const [customer] = sampleCustomers(1, 'WhEdition');
     const answer = await post({ customers: [{ ...customer, edition: 'pck_per_gigabyte' }] });
     expect(answer.status, answer.text).toBe(400);
-    expect(answer.body.problems).toEqual([{ field: 'customers[0].edition', reason: expect.stringMatching(/not offered by the profile/) }]);
+    expect(answer.body.problems).toEqual([
+      { field: 'customers[0].edition', reason: expect.stringMatching(/not offered by the profile/) },
+    ]);
     expect(await pipelineCounts()).toEqual(before);
   });
 
@@ -159,7 +197,9 @@ describe('POST /webhooks/customers: refused requests enqueue nothing', () => {
     const before = await pipelineCounts();
     const answer = await post({ customers: sampleCustomers(1001, 'WhMany') });
     expect(answer.status).toBe(400);
-    expect(answer.body.problems).toEqual([{ field: 'customers', reason: expect.stringMatching(/1001 customers; at most 1000/) }]);
+    expect(answer.body.problems).toEqual([
+      { field: 'customers', reason: expect.stringMatching(/1001 customers; at most 1000/) },
+    ]);
     expect((await post({ customers: [] })).status).toBe(400);
     expect(await pipelineCounts()).toEqual(before);
   });
@@ -182,7 +222,11 @@ describe('POST /webhooks/customers: replays', () => {
     // A delivery id reused for another body still queues nothing, and says so.
     const other = await post({ customers: sampleCustomers(1, 'WhReplayOther') }, { deliveryId });
     expect(other.status).toBe(200);
-    expect(other.body).toMatchObject({ batch_id: first.body.batch_id, replayed: true, warning: expect.stringMatching(/different body/) });
+    expect(other.body).toMatchObject({
+      batch_id: first.body.batch_id,
+      replayed: true,
+      warning: expect.stringMatching(/different body/),
+    });
     expect(await pipelineCounts()).toEqual(before);
   });
 
@@ -204,9 +248,14 @@ describe('POST /webhooks/customers: replays', () => {
     const deliveryId = randomUUID();
     const customers = sampleCustomers(40, 'WhConcurrent');
     const before = await pipelineCounts();
-    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => post({ customers }, { deliveryId, t: unix() + (i % 2) })));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => post({ customers }, { deliveryId, t: unix() + (i % 2) })),
+    );
     const statuses = answers.map((a) => a.status);
-    expect(statuses.filter((s) => s === 202), statuses.join(',')).toHaveLength(1);
+    expect(
+      statuses.filter((s) => s === 202),
+      statuses.join(','),
+    ).toHaveLength(1);
     const winner = answers.find((a) => a.status === 202)!;
     for (const a of answers.filter((x) => x.status !== 202)) {
       if (a.status === 409) expect(a.headers.get('retry-after')).toBe('1');
@@ -219,7 +268,7 @@ describe('POST /webhooks/customers: replays', () => {
 });
 
 describe('POST /webhooks/customers: a delivery interrupted mid-way', () => {
-  it('a failure mid-enqueue releases the claim: the sender\'s retry with the same delivery id is queued', async () => {
+  it("a failure mid-enqueue releases the claim: the sender's retry with the same delivery id is queued", async () => {
     const deliveryId = randomUUID();
     const [customer] = sampleCustomers(1, 'WhMidFail');
     // A customer record Redis cannot read as a hash: enqueueing fails after the batch was made.
@@ -240,7 +289,12 @@ describe('POST /webhooks/customers: a delivery interrupted mid-way', () => {
     const deliveryId = randomUUID();
     const [customer] = sampleCustomers(1, 'WhPending');
     const claimKey = `${h.t.prefix}:webhook:delivery:${deliveryId}`;
-    await h.t.redis.set(claimKey, JSON.stringify({ state: 'pending', token: 'a-dead-process', body: 'x' }), 'PX', 60_000);
+    await h.t.redis.set(
+      claimKey,
+      JSON.stringify({ state: 'pending', token: 'a-dead-process', body: 'x' }),
+      'PX',
+      60_000,
+    );
     const blocked = await post(customer, { deliveryId });
     expect(blocked.status).toBe(409);
     expect(blocked.headers.get('retry-after')).toBe('1');

@@ -23,7 +23,11 @@ afterAll(async () => {
 
 const health = async () => {
   const response = await fetch(`${h.url}/healthz`, { signal: AbortSignal.timeout(5000) });
-  return { status: response.status, body: (await response.json()) as unknown, retryAfter: response.headers.get('retry-after') };
+  return {
+    status: response.status,
+    body: (await response.json()) as unknown,
+    retryAfter: response.headers.get('retry-after'),
+  };
 };
 
 describe('Redis down', () => {
@@ -34,13 +38,19 @@ describe('Redis down', () => {
 
     await redis.kill();
     // The client timeout is the hang detector: a handler waiting on Redis would trip it.
-    const during = await postWebhook(h.url, h.secret, sampleCustomers(1, 'DownDuring')[0], { deliveryId: randomUUID(), timeoutMs: 5000 });
+    const during = await postWebhook(h.url, h.secret, sampleCustomers(1, 'DownDuring')[0], {
+      deliveryId: randomUUID(),
+      timeoutMs: 5000,
+    });
     expect(during.status, during.text).toBe(503);
     expect(during.headers.get('retry-after')).toBe('5');
     expect(during.body.error).toMatch(/Redis is unavailable/);
     expect(await health()).toEqual({ status: 503, body: { redis: 'down' }, retryAfter: '5' });
     // Checks that need no Redis still answer as usual.
-    expect((await postWebhook(h.url, 'a-wrong-secret-0123456789', sampleCustomers(1, 'DownBad')[0], { timeoutMs: 5000 })).status).toBe(401);
+    expect(
+      (await postWebhook(h.url, 'a-wrong-secret-0123456789', sampleCustomers(1, 'DownBad')[0], { timeoutMs: 5000 }))
+        .status,
+    ).toBe(401);
 
     await redis.start();
     await until(async () => (await health()).status === 200, 'the health check to see Redis again', 15_000);

@@ -27,7 +27,11 @@ afterAll(async () => {
 function spawnCli(command: string, extraEnv: Record<string, string> = {}) {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: cwd };
   for (const [key, value] of Object.entries(t.config)) if (value !== undefined) env[key] = String(value);
-  const child = spawn(process.execPath, [BIN, command], { cwd, env: { ...env, LOG_LEVEL: 'info', ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, command], {
+    cwd,
+    env: { ...env, LOG_LEVEL: 'info', ...extraEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   let text = '';
   child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -56,7 +60,12 @@ describe('acronis-onboard serve and start', () => {
 
     const answer = await postWebhook(url, secret, sampleCustomers(1, 'Serve')[0], { deliveryId: 'serve-1' });
     expect(answer.status, answer.text).toBe(202);
-    expect(await t.pipeline.store.getBatch(answer.body.batch_id)).toMatchObject({ source: 'webhook', label: 'delivery serve-1', total: 1, queued: 1 });
+    expect(await t.pipeline.store.getBatch(answer.body.batch_id)).toMatchObject({
+      source: 'webhook',
+      label: 'delivery serve-1',
+      total: 1,
+      queued: 1,
+    });
 
     serve.child.kill('SIGTERM');
     const [code] = await serve.exited;

@@ -26,7 +26,9 @@ async function token(body: string, headers: Record<string, string> = {}) {
 describe('POST /idp/token', () => {
   it('issues a bearer token for client credentials in a Basic header and counts it', async () => {
     const before = sim.stats().tokenIssues;
-    const { status, body } = await token('grant_type=client_credentials', { authorization: api.basic(sim.seed.clientId, sim.seed.clientSecret) });
+    const { status, body } = await token('grant_type=client_credentials', {
+      authorization: api.basic(sim.seed.clientId, sim.seed.clientSecret),
+    });
     expect(status).toBe(200);
     expect(body).toMatchObject({ token_type: 'bearer', expires_in: 7200 });
     expect(typeof body.access_token).toBe('string');
@@ -38,12 +40,18 @@ describe('POST /idp/token', () => {
   });
 
   it('accepts client_id and client_secret in the form', async () => {
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: sim.seed.clientId, client_secret: sim.seed.clientSecret });
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: sim.seed.clientId,
+      client_secret: sim.seed.clientSecret,
+    });
     expect((await token(form.toString())).status).toBe(200);
   });
 
   it('answers 401 invalid_client for a wrong secret, in the IdP error format', async () => {
-    const { status, body } = await token('grant_type=client_credentials', { authorization: api.basic(sim.seed.clientId, 'wrong') });
+    const { status, body } = await token('grant_type=client_credentials', {
+      authorization: api.basic(sim.seed.clientId, 'wrong'),
+    });
     expect(status).toBe(401);
     expect(body.error).toBe('invalid_client');
     expect(typeof body.error_description).toBe('string');
@@ -58,7 +66,10 @@ describe('POST /idp/token', () => {
   it('is form-encoded only: JSON is a 415', async () => {
     const response = await fetch(`${sim.url}/api/2/idp/token`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: api.basic(sim.seed.clientId, sim.seed.clientSecret) },
+      headers: {
+        'content-type': 'application/json',
+        authorization: api.basic(sim.seed.clientId, sim.seed.clientSecret),
+      },
       body: JSON.stringify({ grant_type: 'client_credentials' }),
     });
     expect(response.status).toBe(415);
@@ -108,18 +119,32 @@ describe('API clients', () => {
   it('GET /clients/{id} tells a client its tenant, without the secret', async () => {
     const res = await api.get(`/clients/${sim.seed.clientId}`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ client_id: sim.seed.clientId, tenant_id: sim.seed.partnerTenantId, status: 'enabled' });
+    expect(res.body).toMatchObject({
+      client_id: sim.seed.clientId,
+      tenant_id: sim.seed.partnerTenantId,
+      status: 'enabled',
+    });
     expect(res.text).not.toContain(sim.seed.clientSecret);
   });
 
   it('POST /clients with the admin login:password creates a client (201) that can get tokens', async () => {
     const res = await api.post(
       '/clients',
-      { type: 'api_client', tenant_id: sim.seed.partnerTenantId, token_endpoint_auth_method: 'client_secret_basic', data: { client_name: 'onboarding' } },
+      {
+        type: 'api_client',
+        tenant_id: sim.seed.partnerTenantId,
+        token_endpoint_auth_method: 'client_secret_basic',
+        data: { client_name: 'onboarding' },
+      },
       { authorization: api.basic(sim.seed.adminLogin, sim.seed.adminPassword) },
     );
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ tenant_id: sim.seed.partnerTenantId, type: 'api_client', client_secret_expires_at: 0, status: 'enabled' });
+    expect(res.body).toMatchObject({
+      tenant_id: sim.seed.partnerTenantId,
+      type: 'api_client',
+      client_secret_expires_at: 0,
+      status: 'enabled',
+    });
     const accessToken = await api.issueToken(res.body.client_id, res.body.client_secret);
     const me = await api.get(`/clients/${res.body.client_id}`, { authorization: `Bearer ${accessToken}` });
     expect(me.body.tenant_id).toBe(sim.seed.partnerTenantId);
@@ -128,20 +153,38 @@ describe('API clients', () => {
   });
 
   it('POST /clients refuses a wrong password (401) and unknown properties (400)', async () => {
-    const body = { type: 'api_client', tenant_id: sim.seed.partnerTenantId, token_endpoint_auth_method: 'client_secret_basic' };
-    expect((await api.post('/clients', body, { authorization: api.basic(sim.seed.adminLogin, 'nope') })).status).toBe(401);
+    const body = {
+      type: 'api_client',
+      tenant_id: sim.seed.partnerTenantId,
+      token_endpoint_auth_method: 'client_secret_basic',
+    };
+    expect((await api.post('/clients', body, { authorization: api.basic(sim.seed.adminLogin, 'nope') })).status).toBe(
+      401,
+    );
     const bad = await api.post('/clients', { ...body, client_name: 'x' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.info).toContain("must NOT have additional property 'client_name'");
   });
 
   it('disabling a tenant disables the API clients in it', async () => {
-    const customer = await api.post('/tenants', { name: 'Client Host', parent_id: sim.seed.partnerTenantId, kind: 'customer' });
-    const client = await api.post('/clients', { type: 'api_client', tenant_id: customer.body.id, token_endpoint_auth_method: 'client_secret_basic' });
+    const customer = await api.post('/tenants', {
+      name: 'Client Host',
+      parent_id: sim.seed.partnerTenantId,
+      kind: 'customer',
+    });
+    const client = await api.post('/clients', {
+      type: 'api_client',
+      tenant_id: customer.body.id,
+      token_endpoint_auth_method: 'client_secret_basic',
+    });
     const clientToken = await api.issueToken(client.body.client_id, client.body.client_secret);
-    expect((await api.get(`/tenants/${customer.body.id}`, { authorization: `Bearer ${clientToken}` })).status).toBe(200);
+    expect((await api.get(`/tenants/${customer.body.id}`, { authorization: `Bearer ${clientToken}` })).status).toBe(
+      200,
+    );
     await api.put(`/tenants/${customer.body.id}`, { version: customer.body.version, enabled: false });
-    expect((await api.get(`/tenants/${customer.body.id}`, { authorization: `Bearer ${clientToken}` })).status).toBe(401);
+    expect((await api.get(`/tenants/${customer.body.id}`, { authorization: `Bearer ${clientToken}` })).status).toBe(
+      401,
+    );
     await expect(api.issueToken(client.body.client_id, client.body.client_secret)).rejects.toThrow(/401/);
   });
 });

@@ -1,7 +1,13 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- API bodies are read loosely here */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { simGet, simulatorApi, startTestSimulator, type RunningSimulator, type SimulatorApi } from '../helpers/simulator.js';
+import {
+  simGet,
+  simulatorApi,
+  startTestSimulator,
+  type RunningSimulator,
+  type SimulatorApi,
+} from '../helpers/simulator.js';
 
 let sim: RunningSimulator;
 let api: SimulatorApi;
@@ -98,16 +104,29 @@ describe('faults before the handler', () => {
   });
 
   it('times uses the fault up and removes it from the config; probability 0 never fires', async () => {
-    sim.configure({ faults: [{ kind: '5xx', times: 2 }, { kind: '429', probability: 0 }] });
+    sim.configure({
+      faults: [
+        { kind: '5xx', times: 2 },
+        { kind: '429', probability: 0 },
+      ],
+    });
     expect((await api.get(`/tenants/${partnerId}`)).status).toBe(500);
-    expect(sim.config().faults).toEqual([{ kind: '5xx', times: 1 }, { kind: '429', probability: 0 }]);
+    expect(sim.config().faults).toEqual([
+      { kind: '5xx', times: 1 },
+      { kind: '429', probability: 0 },
+    ]);
     expect((await api.get(`/tenants/${partnerId}`)).status).toBe(500);
     expect(sim.config().faults).toEqual([{ kind: '429', probability: 0 }]);
     expect((await api.get(`/tenants/${partnerId}`)).status).toBe(200);
   });
 
   it('applies to /api/2 only, matching methods and the OAS route', async () => {
-    sim.configure({ faults: [{ kind: '5xx', methods: ['PUT'] }, { kind: '5xx', path: '^/users/check_login$' }] });
+    sim.configure({
+      faults: [
+        { kind: '5xx', methods: ['PUT'] },
+        { kind: '5xx', path: '^/users/check_login$' },
+      ],
+    });
     expect((await fetch(`${sim.url}/__sim/state`)).status).toBe(200);
     expect((await api.get(`/tenants/${partnerId}`)).status).toBe(200);
     expect((await api.get('/users/check_login?username=free-login')).status).toBe(500);
@@ -150,15 +169,29 @@ describe('/__sim/config', () => {
     });
     expect(put.status).toBe(200);
     const config = await simGet(sim, '/config');
-    expect(config).toMatchObject({ latencyMs: 150, tokenTtlSeconds: 7200, rateLimit: null, faults: [{ kind: '5xx', times: 1 }] });
+    expect(config).toMatchObject({
+      latencyMs: 150,
+      tokenTtlSeconds: 7200,
+      rateLimit: null,
+      faults: [{ kind: '5xx', times: 1 }],
+    });
     const started = Date.now();
     expect((await api.get(`/tenants/${partnerId}`)).status).toBe(500);
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
   });
 
   it('PUT answers 400 with the zod issues on a bad body', async () => {
-    for (const body of [{ latencyMs: -1 }, { faults: [{ kind: 'explode' }] }, { nope: true }, { faults: [{ kind: '5xx', path: '(' }] }]) {
-      const res = await fetch(`${sim.url}/__sim/config`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    for (const body of [
+      { latencyMs: -1 },
+      { faults: [{ kind: 'explode' }] },
+      { nope: true },
+      { faults: [{ kind: '5xx', path: '(' }] },
+    ]) {
+      const res = await fetch(`${sim.url}/__sim/config`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(res.status, JSON.stringify(body)).toBe(400);
       const error = ((await res.json()) as any).error;
       expect(error.code).toBe(400);
@@ -169,7 +202,16 @@ describe('/__sim/config', () => {
 
   it('GET /__sim/state shows the world in API shapes', async () => {
     const state = await simGet(sim, '/state');
-    expect(Object.keys(state).sort()).toEqual(['accessPolicies', 'clients', 'offeringItems', 'pricing', 'registrationTokens', 'reports', 'tenants', 'users']);
+    expect(Object.keys(state).sort()).toEqual([
+      'accessPolicies',
+      'clients',
+      'offeringItems',
+      'pricing',
+      'registrationTokens',
+      'reports',
+      'tenants',
+      'users',
+    ]);
     expect(state.tenants.map((t: any) => t.id)).toContain(partnerId);
     expect(state.offeringItems[partnerId].length).toBeGreaterThan(20);
     expect(state.clients[0]).not.toHaveProperty('client_secret');

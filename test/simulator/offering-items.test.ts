@@ -28,8 +28,14 @@ async function customer(parentId = partnerId, kind = 'customer') {
   return res.body.id as string;
 }
 
-const item = (name: string, extra: Record<string, unknown> = {}) => ({ application_id: backup, name, status: 1, ...extra });
-const putItems = (tenantId: string, items: unknown[]) => api.put(`/tenants/${tenantId}/offering_items`, { offering_items: items });
+const item = (name: string, extra: Record<string, unknown> = {}) => ({
+  application_id: backup,
+  name,
+  status: 1,
+  ...extra,
+});
+const putItems = (tenantId: string, items: unknown[]) =>
+  api.put(`/tenants/${tenantId}/offering_items`, { offering_items: items });
 const names = (items: any[]) => items.map((i) => i.name);
 
 describe('GET /tenants/{id}/offering_items', () => {
@@ -40,11 +46,26 @@ describe('GET /tenants/{id}/offering_items', () => {
     expect(names(byDefault)).not.toContain('pw_base_workstations');
 
     const workload = (await api.get(`/tenants/${partnerId}/offering_items?edition=pck_per_workload`)).body.items;
-    expect(names(workload)).toEqual(expect.arrayContaining(['pw_base_workstations', 'pw_base_servers', 'pw_base_vms', 'pw_base_m365_seats', 'local_storage']));
-    expect(workload.filter((i: any) => i.name === 'pw_base_storage').map((i: any) => i.infra_id).sort()).toEqual([infraA, infraB].sort());
+    expect(names(workload)).toEqual(
+      expect.arrayContaining([
+        'pw_base_workstations',
+        'pw_base_servers',
+        'pw_base_vms',
+        'pw_base_m365_seats',
+        'local_storage',
+      ]),
+    );
+    expect(
+      workload
+        .filter((i: any) => i.name === 'pw_base_storage')
+        .map((i: any) => i.infra_id)
+        .sort(),
+    ).toEqual([infraA, infraB].sort());
 
     const all = (await api.get(`/tenants/${partnerId}/offering_items?edition=*`)).body;
-    expect(new Set(all.items.map((i: any) => i.edition))).toEqual(new Set(['standard', 'pck_per_workload', 'pck_per_gigabyte', null]));
+    expect(new Set(all.items.map((i: any) => i.edition))).toEqual(
+      new Set(['standard', 'pck_per_workload', 'pck_per_gigabyte', null]),
+    );
     expect(all.timestamp).toBeTypeOf('string');
     const storage = all.items.find((i: any) => i.name === 'pw_base_storage');
     expect(storage).toMatchObject({ usage_name: 'storage', type: 'infra', measurement_unit: 'bytes', status: 1 });
@@ -53,7 +74,9 @@ describe('GET /tenants/{id}/offering_items', () => {
   });
 
   it('filters by usage_names, status and type, and rejects an unknown edition', async () => {
-    const res = await api.get(`/tenants/${partnerId}/offering_items?edition=*&usage_names=storage,workstations&type=infra&status=1`);
+    const res = await api.get(
+      `/tenants/${partnerId}/offering_items?edition=*&usage_names=storage,workstations&type=infra&status=1`,
+    );
     expect(new Set(res.body.items.map((i: any) => i.usage_name))).toEqual(new Set(['storage']));
     expect((await api.get(`/tenants/${partnerId}/offering_items?edition=pck_per_gigabite`)).status).toBe(400);
   });
@@ -88,12 +111,17 @@ describe('GET /tenants/{id}/offering_items', () => {
 
 describe('GET …/available_for_child', () => {
   it('lists what a child may get, edition standard by default; an unknown edition is a 400', async () => {
-    const standard = (await api.get(`/tenants/${partnerId}/offering_items/available_for_child?kind=customer`)).body.items;
+    const standard = (await api.get(`/tenants/${partnerId}/offering_items/available_for_child?kind=customer`)).body
+      .items;
     expect(new Set(standard.map((i: any) => i.edition))).toEqual(new Set(['standard', null]));
-    const workload = (await api.get(`/tenants/${partnerId}/offering_items/available_for_child?kind=customer&edition=pck_per_workload`)).body.items;
+    const workload = (
+      await api.get(`/tenants/${partnerId}/offering_items/available_for_child?kind=customer&edition=pck_per_workload`)
+    ).body.items;
     expect(names(workload)).toContain('pw_base_workstations');
     expect(names(workload)).not.toContain('pg_base_workstations');
-    expect((await api.get(`/tenants/${partnerId}/offering_items/available_for_child?kind=customer&edition=nope`)).status).toBe(400);
+    expect(
+      (await api.get(`/tenants/${partnerId}/offering_items/available_for_child?kind=customer&edition=nope`)).status,
+    ).toBe(400);
     expect((await api.get(`/tenants/${partnerId}/offering_items/available_for_child?kind=unit`)).status).toBe(400);
   });
 });
@@ -109,8 +137,14 @@ describe('PUT /tenants/{id}/offering_items', () => {
 
   it('enables the listed items only, accepting whole GET objects sent back', async () => {
     const id = await customer();
-    const available = (await api.get(`/tenants/${partnerId}/offering_items/available_for_child?kind=customer&edition=pck_per_workload`)).body.items;
-    const chosen = available.filter((i: any) => ['pw_base_workstations', 'pw_base_servers'].includes(i.name) || (i.name === 'pw_base_storage' && i.infra_id === infraA));
+    const available = (
+      await api.get(`/tenants/${partnerId}/offering_items/available_for_child?kind=customer&edition=pck_per_workload`)
+    ).body.items;
+    const chosen = available.filter(
+      (i: any) =>
+        ['pw_base_workstations', 'pw_base_servers'].includes(i.name) ||
+        (i.name === 'pw_base_storage' && i.infra_id === infraA),
+    );
     const res = await putItems(id, chosen);
     expect(res.status, res.text).toBe(200);
     expect(res.body.items.every((i: any) => i.status === 1 && i.tenant_id === id)).toBe(true);
@@ -123,19 +157,32 @@ describe('PUT /tenants/{id}/offering_items', () => {
     const after = (await api.get(`/tenants/${id}/offering_items?edition=*&status=1`)).body.items;
     expect(names(after).sort()).toEqual(['pw_base_storage', 'pw_base_workstations']);
     expect((await api.get(`/tenants/${id}/infra`)).body.infras.sort()).toEqual([infraA, infraB].sort());
-    expect((await api.get(`/tenants/${id}/usages`)).body.items.map((u: any) => u.name).sort()).toEqual(['pw_base_storage', 'pw_base_workstations']);
+    expect((await api.get(`/tenants/${id}/usages`)).body.items.map((u: any) => u.name).sort()).toEqual([
+      'pw_base_storage',
+      'pw_base_workstations',
+    ]);
   });
 
   it('lets a customer enable only one storage: 400 code 1015', async () => {
     const id = await customer();
-    const res = await putItems(id, [item('pw_base_storage', { infra_id: infraA }), item('pw_base_storage', { infra_id: infraB })]);
+    const res = await putItems(id, [
+      item('pw_base_storage', { infra_id: infraA }),
+      item('pw_base_storage', { infra_id: infraB }),
+    ]);
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 1015, message: 'Infrastructure component conflict' });
     expect((await putItems(id, [item('pw_base_storage', { infra_id: infraA })])).status).toBe(200);
     expect((await putItems(id, [item('pw_base_storage', { infra_id: infraB })])).body.error.code).toBe(1015);
     // A partner may hold several.
     const partner = await customer(partnerId, 'partner');
-    expect((await putItems(partner, [item('pw_base_storage', { infra_id: infraA }), item('pw_base_storage', { infra_id: infraB })])).status).toBe(200);
+    expect(
+      (
+        await putItems(partner, [
+          item('pw_base_storage', { infra_id: infraA }),
+          item('pw_base_storage', { infra_id: infraB }),
+        ])
+      ).status,
+    ).toBe(200);
   });
 
   it('lets a customer have only one Cyber Protection edition: 400 code 1027', async () => {
@@ -145,7 +192,15 @@ describe('PUT /tenants/{id}/offering_items', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe(1027);
     // Switching in one PUT (old off, new on) is fine; editionless items never conflict.
-    expect((await putItems(id, [item('pg_base_workstations', { status: 0 }), item('pw_base_workstations'), item('local_storage')])).status).toBe(200);
+    expect(
+      (
+        await putItems(id, [
+          item('pg_base_workstations', { status: 0 }),
+          item('pw_base_workstations'),
+          item('local_storage'),
+        ])
+      ).status,
+    ).toBe(200);
   });
 
   it('refuses what the parent lacks: 400 code 1021; unknown items too', async () => {
@@ -169,9 +224,13 @@ describe('PUT /tenants/{id}/offering_items', () => {
     const quota = set.body.items[0].quota;
     expect(quota).toMatchObject({ value: 10, overage: 2 });
     expect(quota.version).toBeGreaterThanOrEqual(before);
-    const updated = await putItems(id, [item('pw_base_vms', { quota: { value: 20, overage: 2, version: quota.version } })]);
+    const updated = await putItems(id, [
+      item('pw_base_vms', { quota: { value: 20, overage: 2, version: quota.version } }),
+    ]);
     expect(updated.body.items[0].quota.version).toBeGreaterThan(quota.version);
-    const stale = await putItems(id, [item('pw_base_vms', { quota: { value: 30, overage: 2, version: quota.version } })]);
+    const stale = await putItems(id, [
+      item('pw_base_vms', { quota: { value: 30, overage: 2, version: quota.version } }),
+    ]);
     expect(stale.status).toBe(409);
     expect(stale.body.error.code).toBe(1001);
     expect((await putItems(id, [item('pw_base_vms', { quota: { value: 30 } })])).status).toBe(400);
@@ -182,7 +241,11 @@ describe('PUT /tenants/{id}/offering_items', () => {
 
   it('is all or nothing: one bad item changes nothing', async () => {
     const id = await customer();
-    await putItems(id, [item('pw_base_workstations'), item('pw_base_storage', { infra_id: infraA }), item('pw_base_storage', { infra_id: infraB })]);
+    await putItems(id, [
+      item('pw_base_workstations'),
+      item('pw_base_storage', { infra_id: infraA }),
+      item('pw_base_storage', { infra_id: infraB }),
+    ]);
     expect((await api.get(`/tenants/${id}/offering_items?edition=*&status=1`)).body.items).toEqual([]);
   });
 });

@@ -16,7 +16,13 @@ afterAll(async () => {
 const NIL = '00000000-0000-0000-0000-000000000000';
 
 /** DESIGN.md's onboarding of one customer, step by step, looking before creating. */
-async function onboard(customer: { externalId: string; name: string; login: string; email: string; activation: 'email' | 'password' }) {
+async function onboard(customer: {
+  externalId: string;
+  name: string;
+  login: string;
+  email: string;
+  activation: 'email' | 'password';
+}) {
   const me = (await api.get(`/clients/${sim.seed.clientId}`)).body;
   const partnerId = me.tenant_id as string;
 
@@ -45,7 +51,9 @@ async function onboard(customer: { externalId: string; name: string; login: stri
   }
 
   // enable-offering-items: what a customer may get, exactly one storage.
-  const available = (await api.get(`/tenants/${partnerId}/offering_items/available_for_child?kind=customer&edition=pck_per_workload`)).body.items;
+  const available = (
+    await api.get(`/tenants/${partnerId}/offering_items/available_for_child?kind=customer&edition=pck_per_workload`)
+  ).body.items;
   const storage = available.find((i: any) => i.type === 'infra');
   const wanted = available.filter((i: any) => i.type !== 'infra' || i === storage);
   const put = await api.put(`/tenants/${tenant.id}/offering_items`, {
@@ -61,13 +69,20 @@ async function onboard(customer: { externalId: string; name: string; login: stri
 
   // set-pricing
   const pricing = (await api.get(`/tenants/${tenant.id}/pricing`)).body;
-  if (pricing.mode !== 'production') expect((await api.put(`/tenants/${tenant.id}/pricing`, { mode: 'production', version: pricing.version })).status).toBe(200);
+  if (pricing.mode !== 'production')
+    expect(
+      (await api.put(`/tenants/${tenant.id}/pricing`, { mode: 'production', version: pricing.version })).status,
+    ).toBe(200);
 
   // create-user
   let user: any;
   const check = await api.get(`/users/check_login?username=${encodeURIComponent(customer.login)}`);
   if (check.status === 204) {
-    const created = await api.post('/users', { tenant_id: tenant.id, login: customer.login, contact: { email: customer.email, firstname: 'Ada', lastname: 'Lovelace' } });
+    const created = await api.post('/users', {
+      tenant_id: tenant.id,
+      login: customer.login,
+      contact: { email: customer.email, firstname: 'Ada', lastname: 'Lovelace' },
+    });
     expect(created.status, created.text).toBe(200);
     user = created.body;
   } else {
@@ -81,14 +96,25 @@ async function onboard(customer: { externalId: string; name: string; login: stri
 
   // assign-roles
   const roles = await api.put(`/users/${user.id}/access_policies`, {
-    items: [{ id: NIL, issuer_id: NIL, role_id: 'company_admin', tenant_id: tenant.id, trustee_id: user.id, trustee_type: 'user', version: 0 }],
+    items: [
+      {
+        id: NIL,
+        issuer_id: NIL,
+        role_id: 'company_admin',
+        tenant_id: tenant.id,
+        trustee_id: user.id,
+        trustee_type: 'user',
+        version: 0,
+      },
+    ],
   });
   expect(roles.status, roles.text).toBe(200);
   expect((await api.get(`/users/${user.id}/access_policies`)).status).toBe(200);
 
   // activate-user
   if (!(await api.get(`/users/${user.id}`)).body.activated) {
-    if (customer.activation === 'email') expect((await api.post(`/users/${user.id}/send-activation-email`, {})).status).toBe(204);
+    if (customer.activation === 'email')
+      expect((await api.post(`/users/${user.id}/send-activation-email`, {})).status).toBe(204);
     else expect((await api.post(`/users/${user.id}/password`, { password: 'Str0ng-Passphrase!' })).status).toBe(204);
   }
 
@@ -113,16 +139,39 @@ describe('an onboarding-like sequence', () => {
   it('runs end to end with every response conforming to the OAS', async () => {
     await api.get('/applications');
     await api.get(`/infra?uuids=${sim.seed.infras.map((i) => i.id).join(',')}`);
-    const first = await onboard({ externalId: 'crm-1', name: 'First Customer', login: 'first.admin', email: 'admin@first.example', activation: 'email' });
-    const second = await onboard({ externalId: 'crm-2', name: 'Second Customer', login: 'second.admin', email: 'admin@second.example', activation: 'password' });
+    const first = await onboard({
+      externalId: 'crm-1',
+      name: 'First Customer',
+      login: 'first.admin',
+      email: 'admin@first.example',
+      activation: 'email',
+    });
+    const second = await onboard({
+      externalId: 'crm-2',
+      name: 'Second Customer',
+      login: 'second.admin',
+      email: 'admin@second.example',
+      activation: 'password',
+    });
     // Re-running an onboarding finds what exists instead of creating it again.
-    const again = await onboard({ externalId: 'crm-1', name: 'First Customer', login: 'first.admin', email: 'admin@first.example', activation: 'email' });
+    const again = await onboard({
+      externalId: 'crm-1',
+      name: 'First Customer',
+      login: 'first.admin',
+      email: 'admin@first.example',
+      activation: 'email',
+    });
     expect(again.tenant.id).toBe(first.tenant.id);
     expect(again.user.id).toBe(first.user.id);
 
     // Billing at the end of the month.
     const report = await api.post('/reports', {
-      parameters: { kind: 'usage_current', tenant_id: sim.seed.partnerTenantId, level: 'accounts', formats: ['csv_v2_0'] },
+      parameters: {
+        kind: 'usage_current',
+        tenant_id: sim.seed.partnerTenantId,
+        level: 'accounts',
+        formats: ['csv_v2_0'],
+      },
       schedule: { type: 'once' },
       result_action: 'save',
     });

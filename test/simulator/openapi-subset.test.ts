@@ -13,7 +13,10 @@ describe('openapi-subset.json', () => {
     ).toBe(true);
     const fresh = renderSubset(readOpenApi(DEFAULT_SOURCE));
     const committed = readFileSync(DEFAULT_TARGET, 'utf8');
-    expect(committed === fresh, 'src/simulator/openapi-subset.json is stale: run `npx tsx scripts/extract-openapi.ts`').toBe(true);
+    expect(
+      committed === fresh,
+      'src/simulator/openapi-subset.json is stale: run `npx tsx scripts/extract-openapi.ts`',
+    ).toBe(true);
   });
 
   it('holds every operation the simulator implements, with its schemas', () => {
@@ -22,11 +25,20 @@ describe('openapi-subset.json', () => {
       components: { schemas: Record<string, unknown> };
     };
     expect(Object.keys(subset.operations).sort()).toEqual([...OAS_OPERATIONS].sort());
-    for (const name of ['tenantPost', 'tenantPut', 'userPost', 'registrationTokenPostV2', 'clientPost', 'tenantOfferingItemsPut', 'errorScheme']) {
+    for (const name of [
+      'tenantPost',
+      'tenantPut',
+      'userPost',
+      'registrationTokenPostV2',
+      'clientPost',
+      'tenantOfferingItemsPut',
+      'errorScheme',
+    ]) {
       expect(subset.components.schemas[name], name).toBeDefined();
     }
     // Every $ref resolves inside the subset.
     const refs = JSON.stringify(subset).match(/"#\/components\/schemas\/[^"]+"/g) ?? [];
-    for (const ref of refs) expect(subset.components.schemas[ref.slice('"#/components/schemas/'.length, -1)], ref).toBeDefined();
+    for (const ref of refs)
+      expect(subset.components.schemas[ref.slice('"#/components/schemas/'.length, -1)], ref).toBeDefined();
   });
 });

@@ -18,7 +18,8 @@ afterAll(async () => {
   await sim.close();
 });
 
-const newCustomer = async () => (await api.post('/tenants', { name: `C ${randomUUID().slice(0, 8)}`, parent_id: partnerId, kind: 'customer' })).body;
+const newCustomer = async () =>
+  (await api.post('/tenants', { name: `C ${randomUUID().slice(0, 8)}`, parent_id: partnerId, kind: 'customer' })).body;
 
 describe('pricing', () => {
   it('switches trial → production once, with the ms-epoch version; never back to trial', async () => {
@@ -48,7 +49,13 @@ describe('pricing', () => {
 describe('registration tokens', () => {
   it('POST answers 200 with an XXXX-XXXX-XXXX token, an integer id and the numeric legacy tenant id', async () => {
     const tenant = await newCustomer();
-    const user = (await api.post('/users', { tenant_id: tenant.id, login: `agent-${randomUUID().slice(0, 8)}`, contact: { email: 'a@b.example' } })).body;
+    const user = (
+      await api.post('/users', {
+        tenant_id: tenant.id,
+        login: `agent-${randomUUID().slice(0, 8)}`,
+        contact: { email: 'a@b.example' },
+      })
+    ).body;
     const scope = `urn:acronis.com:tenant-id:${user.personal_tenant_id}:backup_agent_admin`;
     const res = await api.post(`/tenants/${tenant.id}/registration_tokens`, { expires_in: 3600, scopes: [scope] });
     expect(res.status, res.text).toBe(200);
@@ -58,39 +65,75 @@ describe('registration tokens', () => {
     expect(res.body).toMatchObject({ tenant_uuid: tenant.id, scopes: [scope] });
     expect(res.body.created_at).toMatch(/Z$/);
     expect(Date.parse(res.body.expires_at) - Date.parse(res.body.created_at)).toBe(3_600_000);
-    expect((await api.get(`/tenants/${tenant.id}/registration_tokens`)).body.items.map((t: any) => t.token)).toEqual([res.body.token]);
+    expect((await api.get(`/tenants/${tenant.id}/registration_tokens`)).body.items.map((t: any) => t.token)).toEqual([
+      res.body.token,
+    ]);
     expect((await api.delete(`/registration_tokens/${res.body.id}`)).status).toBe(204);
     expect((await api.get(`/tenants/${tenant.id}/registration_tokens`)).body.items).toEqual([]);
   });
 
   it('accepts the empty-tenant scope form on the personal tenant (PYX)', async () => {
     const tenant = await newCustomer();
-    const user = (await api.post('/users', { tenant_id: tenant.id, login: `pyx-${randomUUID().slice(0, 8)}`, contact: { email: 'a@b.example' } })).body;
-    const res = await api.post(`/tenants/${user.personal_tenant_id}/registration_tokens`, { expires_in: 600, scopes: ['urn:acronis.com:tenant-id::backup_agent_admin'] });
+    const user = (
+      await api.post('/users', {
+        tenant_id: tenant.id,
+        login: `pyx-${randomUUID().slice(0, 8)}`,
+        contact: { email: 'a@b.example' },
+      })
+    ).body;
+    const res = await api.post(`/tenants/${user.personal_tenant_id}/registration_tokens`, {
+      expires_in: 600,
+      scopes: ['urn:acronis.com:tenant-id::backup_agent_admin'],
+    });
     expect(res.status).toBe(200);
   });
 
   it('refuses lifetimes over a year, missing scopes, foreign tenants in scopes and unknown properties', async () => {
     const tenant = await newCustomer();
     const scope = `urn:acronis.com:tenant-id:${tenant.id}:backup_agent_admin`;
-    expect((await api.post(`/tenants/${tenant.id}/registration_tokens`, { expires_in: 366 * 86400, scopes: [scope] })).status).toBe(400);
+    expect(
+      (await api.post(`/tenants/${tenant.id}/registration_tokens`, { expires_in: 366 * 86400, scopes: [scope] }))
+        .status,
+    ).toBe(400);
     expect((await api.post(`/tenants/${tenant.id}/registration_tokens`, { expires_in: 3600 })).status).toBe(400);
-    expect((await api.post(`/tenants/${tenant.id}/registration_tokens`, { expires_in: 3600, scopes: [`urn:acronis.com:tenant-id:${partnerId}:backup_agent_admin`] })).status).toBe(400);
-    expect((await api.post(`/tenants/${tenant.id}/registration_tokens`, { expires_in: 3600, scopes: [scope], tenant_id: tenant.id })).status).toBe(400);
+    expect(
+      (
+        await api.post(`/tenants/${tenant.id}/registration_tokens`, {
+          expires_in: 3600,
+          scopes: [`urn:acronis.com:tenant-id:${partnerId}:backup_agent_admin`],
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await api.post(`/tenants/${tenant.id}/registration_tokens`, {
+          expires_in: 3600,
+          scopes: [scope],
+          tenant_id: tenant.id,
+        })
+      ).status,
+    ).toBe(400);
   });
 });
 
 describe('reports', () => {
   it('POST /reports answers 200 (recipients default []); stored is in_progress on the first poll, then saved; the download is gzip', async () => {
     const tenant = await newCustomer();
-    await api.put(`/tenants/${tenant.id}/offering_items`, { offering_items: [{ application_id: sim.seed.backupApplicationId, name: 'workstations', status: 1 }] });
+    await api.put(`/tenants/${tenant.id}/offering_items`, {
+      offering_items: [{ application_id: sim.seed.backupApplicationId, name: 'workstations', status: 1 }],
+    });
     const res = await api.post('/reports', {
       parameters: { kind: 'usage_current', tenant_id: partnerId, level: 'accounts', formats: ['csv_v2_0'] },
       schedule: { type: 'once' },
       result_action: 'save',
     });
     expect(res.status, res.text).toBe(200);
-    expect(res.body).toMatchObject({ recipients: [], result_action: 'save', version: 1, schedule: { type: 'once', enabled: true } });
+    expect(res.body).toMatchObject({
+      recipients: [],
+      result_action: 'save',
+      version: 1,
+      schedule: { type: 'once', enabled: true },
+    });
 
     const first = await api.get(`/reports/${res.body.id}/stored`);
     expect(first.body.items).toEqual([expect.objectContaining({ report_format: 'csv_v2_0', status: 'in_progress' })]);
@@ -101,7 +144,11 @@ describe('reports', () => {
     // Without transparent decompression: the raw gzip bytes, marked Content-Encoding: gzip.
     const token = await api.issueToken();
     const raw = await import('got').then(({ got }) =>
-      got(`${sim.url}/api/2/reports/${res.body.id}/stored/${stored.id}`, { headers: { authorization: `Bearer ${token}` }, decompress: false, responseType: 'buffer' }),
+      got(`${sim.url}/api/2/reports/${res.body.id}/stored/${stored.id}`, {
+        headers: { authorization: `Bearer ${token}` },
+        decompress: false,
+        responseType: 'buffer',
+      }),
     );
     expect(raw.headers['content-type']).toBe('application/octet-stream');
     expect(raw.headers['content-encoding']).toBe('gzip');
@@ -113,18 +160,36 @@ describe('reports', () => {
     expect(rows.some((row) => row.includes(tenant.id) && row.includes(',workstations,'))).toBe(true);
 
     // fetch decompresses transparently.
-    expect(await (await fetch(`${sim.url}/api/2/reports/${res.body.id}/stored/${stored.id}`, { headers: { authorization: `Bearer ${token}` } })).text()).toBe(csv);
+    expect(
+      await (
+        await fetch(`${sim.url}/api/2/reports/${res.body.id}/stored/${stored.id}`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).text(),
+    ).toBe(csv);
   });
 
   it('refuses a period in the future and reports without schedule', async () => {
     const future = new Date(Date.now() + 86_400_000 * 40).toISOString().slice(0, 10);
     const bad = await api.post('/reports', {
-      parameters: { kind: 'usage_daily', tenant_id: partnerId, level: 'accounts', period: { start: future, end: future } },
+      parameters: {
+        kind: 'usage_daily',
+        tenant_id: partnerId,
+        level: 'accounts',
+        period: { start: future, end: future },
+      },
       schedule: { type: 'once' },
       result_action: 'save',
     });
     expect(bad.status).toBe(400);
-    expect((await api.post('/reports', { parameters: { kind: 'usage_current', tenant_id: partnerId, level: 'accounts' }, result_action: 'save' })).status).toBe(400);
+    expect(
+      (
+        await api.post('/reports', {
+          parameters: { kind: 'usage_current', tenant_id: partnerId, level: 'accounts' },
+          result_action: 'save',
+        })
+      ).status,
+    ).toBe(400);
   });
 });
 
@@ -133,16 +198,25 @@ describe('applications, infra and usages', () => {
     const apps = (await api.get('/applications')).body.items;
     expect(apps.find((a: any) => a.type === 'backup')?.id).toBe('6e6d758d-8e74-3ae3-ac84-50eb0dff12eb');
     const tenant = await newCustomer();
-    expect((await api.get(`/tenants/${tenant.id}/applications`)).body.items).not.toContain(sim.seed.backupApplicationId);
+    expect((await api.get(`/tenants/${tenant.id}/applications`)).body.items).not.toContain(
+      sim.seed.backupApplicationId,
+    );
   });
 
   it('describes the seeded storages', async () => {
     const [infra] = sim.seed.infras;
     const one = await api.get(`/infra/${infra!.id}`);
-    expect(one.body).toMatchObject({ id: infra!.id, name: infra!.name, location_id: infra!.locationId, capabilities: ['backup'] });
+    expect(one.body).toMatchObject({
+      id: infra!.id,
+      name: infra!.name,
+      location_id: infra!.locationId,
+      capabilities: ['backup'],
+    });
     const batch = await api.get(`/infra?uuids=${sim.seed.infras.map((i) => i.id).join(',')}`);
     expect(batch.body.items).toHaveLength(2);
     expect(new Set(sim.seed.infras.map((i) => i.locationId)).size).toBe(2);
-    expect((await api.get(`/tenants/${partnerId}/infra`)).body.infras.sort()).toEqual(sim.seed.infras.map((i) => i.id).sort());
+    expect((await api.get(`/tenants/${partnerId}/infra`)).body.infras.sort()).toEqual(
+      sim.seed.infras.map((i) => i.id).sort(),
+    );
   });
 });

@@ -6,23 +6,37 @@ describe('OAS validation (the checker itself)', () => {
   it('flags bodies that break the response schema, nullable fields included', () => {
     const pricing = { mode: 'trial', currency: null, version: 1, production_start_date: null };
     expect(validateResponseBody('GET /tenants/{tenant_id}/pricing', 200, pricing)).toEqual([]);
-    expect(validateResponseBody('GET /tenants/{tenant_id}/pricing', 200, { ...pricing, mode: 'free' })).toEqual([expect.stringContaining("'mode' must be one of")]);
-    expect(validateResponseBody('GET /tenants/{tenant_id}/pricing', 200, { ...pricing, currency: 'XXX' })).not.toEqual([]);
+    expect(validateResponseBody('GET /tenants/{tenant_id}/pricing', 200, { ...pricing, mode: 'free' })).toEqual([
+      expect.stringContaining("'mode' must be one of"),
+    ]);
+    expect(validateResponseBody('GET /tenants/{tenant_id}/pricing', 200, { ...pricing, currency: 'XXX' })).not.toEqual(
+      [],
+    );
     expect(validateResponseBody('GET /tenants/{tenant_id}/pricing', 200, { mode: 'trial' })).toEqual(
       expect.arrayContaining([expect.stringContaining("required property 'version'")]),
     );
     // A status the OAS does not document for a success is a violation; error statuses fall back to errorScheme.
     expect(validateResponseBody('POST /tenants', 200, {})).toEqual(['status 200 is not documented for POST /tenants']);
-    expect(validateResponseBody('POST /tenants', 409, { error: { code: 1004, domain: 'PlatformAccountServer', message: 'x', details: { info: null }, context: {} } })).toEqual([]);
+    expect(
+      validateResponseBody('POST /tenants', 409, {
+        error: { code: 1004, domain: 'PlatformAccountServer', message: 'x', details: { info: null }, context: {} },
+      }),
+    ).toEqual([]);
     expect(validateResponseBody('POST /tenants', 409, { error: 'conflict' })).not.toEqual([]);
   });
 
   it('names the property and the reason for request bodies', () => {
-    expect(validateRequestBody('POST /users', { tenant_id: 'x', login: 'a', contact: { email: 'a@b.c' }, foo: 1 })).toEqual(["body must NOT have additional property 'foo'"]);
-    expect(validateRequestBody('PUT /tenants/{tenant_id}', { name: 'x' })).toEqual(["body must have required property 'version'"]);
-    expect(validateRequestBody('PUT /tenants/{tenant_id}/offering_items', { offering_items: [{ application_id: 'x', name: 'y', status: 2 }] })).toEqual(
-      expect.arrayContaining([expect.stringContaining("'offering_items.0.status' must be one of 0, 1")]),
-    );
+    expect(
+      validateRequestBody('POST /users', { tenant_id: 'x', login: 'a', contact: { email: 'a@b.c' }, foo: 1 }),
+    ).toEqual(["body must NOT have additional property 'foo'"]);
+    expect(validateRequestBody('PUT /tenants/{tenant_id}', { name: 'x' })).toEqual([
+      "body must have required property 'version'",
+    ]);
+    expect(
+      validateRequestBody('PUT /tenants/{tenant_id}/offering_items', {
+        offering_items: [{ application_id: 'x', name: 'y', status: 2 }],
+      }),
+    ).toEqual(expect.arrayContaining([expect.stringContaining("'offering_items.0.status' must be one of 0, 1")]));
   });
 });
 
@@ -38,13 +52,22 @@ describe('validateResponses over HTTP', () => {
   it('records a response that departs from the OAS: a json_v2_0 report, which the `report` schema does not list', async () => {
     const api = simulatorApi(sim);
     const res = await api.post('/reports', {
-      parameters: { kind: 'usage_current', tenant_id: sim.seed.partnerTenantId, level: 'itself', formats: ['json_v2_0'] },
+      parameters: {
+        kind: 'usage_current',
+        tenant_id: sim.seed.partnerTenantId,
+        level: 'itself',
+        formats: ['json_v2_0'],
+      },
       schedule: { type: 'once' },
       result_action: 'save',
     });
     expect(res.status).toBe(200);
     expect(sim.stats().responseViolations).toEqual([
-      { endpoint: 'POST /reports', status: 200, errors: [expect.stringContaining("'parameters.formats.0' must be one of")] },
+      {
+        endpoint: 'POST /reports',
+        status: 200,
+        errors: [expect.stringContaining("'parameters.formats.0' must be one of")],
+      },
     ]);
   });
 });

@@ -11,7 +11,23 @@ const env = { PATH: process.env.PATH ?? '', HOME: cwd };
 
 describe('acronis-onboard sim', () => {
   it('prints the URL, the seed and the export lines, serves the API, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BIN, 'sim', '--port', '0', '--seed', 'cli-test', '--token-ttl', '60', '--fault', '5xx:0', '--validate-responses'], { cwd, env });
+    const child = spawn(
+      process.execPath,
+      [
+        BIN,
+        'sim',
+        '--port',
+        '0',
+        '--seed',
+        'cli-test',
+        '--token-ttl',
+        '60',
+        '--fault',
+        '5xx:0',
+        '--validate-responses',
+      ],
+      { cwd, env },
+    );
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
@@ -32,13 +48,20 @@ describe('acronis-onboard sim', () => {
       expect(stdout).toContain('Admin password');
       const response = await fetch(`${baseUrl}/api/2/idp/token`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: 'grant_type=client_credentials',
       });
       expect(response.status).toBe(200);
       expect(((await response.json()) as { expires_in: number }).expires_in).toBe(60);
       const config = (await (await fetch(`${baseUrl}/__sim/config`)).json()) as Record<string, unknown>;
-      expect(config).toMatchObject({ validateResponses: true, seed: 'cli-test', faults: [{ kind: '5xx', probability: 0 }] });
+      expect(config).toMatchObject({
+        validateResponses: true,
+        seed: 'cli-test',
+        faults: [{ kind: '5xx', probability: 0 }],
+      });
     } finally {
       child.kill('SIGTERM');
     }
@@ -47,7 +70,11 @@ describe('acronis-onboard sim', () => {
 
   it('refuses a malformed --fault with exit code 2', async () => {
     const run = promisify(execFile);
-    const failure = await run(process.execPath, [BIN, 'sim', '--port', '0', '--fault', 'explode:2'], { cwd, env, timeout: 20_000 }).catch((e: { code: number; stderr: string }) => e);
+    const failure = await run(process.execPath, [BIN, 'sim', '--port', '0', '--fault', 'explode:2'], {
+      cwd,
+      env,
+      timeout: 20_000,
+    }).catch((e: { code: number; stderr: string }) => e);
     expect((failure as { code: number }).code).toBe(2);
     expect((failure as { stderr: string }).stderr).toContain('KIND[:PROBABILITY]');
   });

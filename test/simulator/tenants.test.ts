@@ -37,7 +37,17 @@ describe('POST /tenants', () => {
       contact: { email: 'it@acme.example', firstname: 'Ada' },
     });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ name, kind: 'customer', parent_id: partnerId, version: 1, enabled: true, customer_id: 'crm-1', internal_tag: 'tag-1', pricing_mode: 'trial', deleted_at: null });
+    expect(res.body).toMatchObject({
+      name,
+      kind: 'customer',
+      parent_id: partnerId,
+      version: 1,
+      enabled: true,
+      customer_id: 'crm-1',
+      internal_tag: 'tag-1',
+      pricing_mode: 'trial',
+      deleted_at: null,
+    });
     expect(res.body.contact).toMatchObject({ email: 'it@acme.example', firstname: 'Ada' });
     // Tenant timestamps carry a zone offset (ACRONIS-API.md §9.5).
     expect(res.body.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/);
@@ -53,10 +63,16 @@ describe('POST /tenants', () => {
     const customer = await createTenant({});
     const folder = await createTenant({ kind: 'folder' });
     expect((await api.post('/tenants', { name: unique('Unit'), parent_id: partnerId, kind: 'unit' })).status).toBe(400);
-    expect((await api.post('/tenants', { name: unique('P'), parent_id: customer.id, kind: 'partner' })).status).toBe(400);
-    expect((await api.post('/tenants', { name: unique('C'), parent_id: customer.id, kind: 'customer' })).status).toBe(400);
+    expect((await api.post('/tenants', { name: unique('P'), parent_id: customer.id, kind: 'partner' })).status).toBe(
+      400,
+    );
+    expect((await api.post('/tenants', { name: unique('C'), parent_id: customer.id, kind: 'customer' })).status).toBe(
+      400,
+    );
     expect((await api.post('/tenants', { name: unique('Root'), parent_id: partnerId, kind: 'root' })).status).toBe(400);
-    expect((await api.post('/tenants', { name: unique('C'), parent_id: folder.id, kind: 'customer' })).status).toBe(201);
+    expect((await api.post('/tenants', { name: unique('C'), parent_id: folder.id, kind: 'customer' })).status).toBe(
+      201,
+    );
     expect((await api.post('/tenants', { name: unique('U'), parent_id: customer.id, kind: 'unit' })).status).toBe(201);
   });
 
@@ -64,7 +80,11 @@ describe('POST /tenants', () => {
     const first = await createTenant({});
     const res = await api.post('/tenants', { name: first.name.toUpperCase(), parent_id: partnerId, kind: 'customer' });
     expect(res.status).toBe(409);
-    expect(res.body.error).toMatchObject({ code: 1004, message: 'Tenant name conflict', domain: 'PlatformAccountServer' });
+    expect(res.body.error).toMatchObject({
+      code: 1004,
+      message: 'Tenant name conflict',
+      domain: 'PlatformAccountServer',
+    });
     // The same name under another parent is fine.
     const folder = await createTenant({ kind: 'folder' });
     expect((await api.post('/tenants', { name: first.name, parent_id: folder.id, kind: 'customer' })).status).toBe(201);
@@ -74,7 +94,12 @@ describe('POST /tenants', () => {
     const res = await api.post('/tenants', { name: unique('X'), parent_id: partnerId, kind: 'customer', foo: 1 });
     expect(res.status).toBe(400);
     expect(res.body.error.details.info).toContain("must NOT have additional property 'foo'");
-    const nested = await api.post('/tenants', { name: unique('X'), parent_id: partnerId, kind: 'customer', contact: { email: 'a@b.c', nickname: 'x' } });
+    const nested = await api.post('/tenants', {
+      name: unique('X'),
+      parent_id: partnerId,
+      kind: 'customer',
+      contact: { email: 'a@b.c', nickname: 'x' },
+    });
     expect(nested.body.error.details.info).toContain("'contact' must NOT have additional property 'nickname'");
     const missing = await api.post('/tenants', { parent_id: partnerId, kind: 'customer' });
     expect(missing.body.error.details.info).toContain("must have required property 'name'");
@@ -89,7 +114,9 @@ describe('POST /tenants', () => {
     const raw = JSON.stringify({ name: unique('X'), parent_id: partnerId, kind: 'customer' });
     expect((await api.send('POST', '/tenants', { raw, contentType: 'text/plain' })).status).toBe(415);
     expect((await api.send('POST', '/tenants', { raw, contentType: null })).status).toBe(415);
-    expect((await api.send('POST', '/tenants', { raw, contentType: 'application/x-www-form-urlencoded' })).status).toBe(415);
+    expect((await api.send('POST', '/tenants', { raw, contentType: 'application/x-www-form-urlencoded' })).status).toBe(
+      415,
+    );
     const res = await api.send('PUT', `/tenants/${partnerId}`, { raw: '{"version":1}', contentType: 'text/plain' });
     expect(res.status).toBe(415);
     expect(res.body.error.code).toBe(415);
@@ -97,7 +124,9 @@ describe('POST /tenants', () => {
 
   it('answers 400 for malformed JSON, 404 for a missing parent and 403 outside the subtree', async () => {
     expect((await api.send('POST', '/tenants', { raw: '{"name":', contentType: 'application/json' })).status).toBe(400);
-    expect((await api.post('/tenants', { name: unique('X'), parent_id: randomUUID(), kind: 'customer' })).status).toBe(404);
+    expect((await api.post('/tenants', { name: unique('X'), parent_id: randomUUID(), kind: 'customer' })).status).toBe(
+      404,
+    );
     const root = sim.state().tenants.find((t) => t.kind === 'root') as any;
     expect((await api.post('/tenants', { name: unique('X'), parent_id: root.id, kind: 'customer' })).status).toBe(403);
     expect((await api.get(`/tenants/${root.id}`)).status).toBe(403);
@@ -139,7 +168,11 @@ describe('DELETE /tenants/{id}', () => {
     const tenant = await createTenant({});
     const res = await api.delete(`/tenants/${tenant.id}?version=1`);
     expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({ code: 1006, message: 'It is prohibited to delete a non-disabled tenant.', domain: 'PlatformAccountServer' });
+    expect(res.body.error).toMatchObject({
+      code: 1006,
+      message: 'It is prohibited to delete a non-disabled tenant.',
+      domain: 'PlatformAccountServer',
+    });
     expect(res.body.error.details.info).toMatch(/^It is prohibited to delete a non-disabled tenant "\d+"$/);
     expect(res.body.error.details.addition).toEqual([{ id: res.body.error.context.id }]);
   });
@@ -147,7 +180,13 @@ describe('DELETE /tenants/{id}', () => {
   it('needs the version (missing → 400, stale → 409/1001), then soft-deletes the subtree and its users', async () => {
     const tenant = await createTenant({});
     const unit = (await api.post('/tenants', { name: unique('Unit'), parent_id: tenant.id, kind: 'unit' })).body;
-    const user = (await api.post('/users', { tenant_id: tenant.id, login: `u-${randomUUID().slice(0, 8)}`, contact: { email: 'u@x.example' } })).body;
+    const user = (
+      await api.post('/users', {
+        tenant_id: tenant.id,
+        login: `u-${randomUUID().slice(0, 8)}`,
+        contact: { email: 'u@x.example' },
+      })
+    ).body;
     const disabled = (await api.put(`/tenants/${tenant.id}`, { version: 1, enabled: false })).body;
     expect((await api.delete(`/tenants/${tenant.id}`)).status).toBe(400);
     expect((await api.delete(`/tenants/${tenant.id}?version=1`)).body.error.code).toBe(1001);
@@ -222,16 +261,39 @@ describe('GET /tenants', () => {
 describe('GET /search and children', () => {
   it('finds tenants by name, customer_id and contact; users by login from 3 characters', async () => {
     const marker = randomUUID().slice(0, 8);
-    const tenant = await createTenant({ name: `Zebra ${marker}`, customer_id: `ext-${marker}`, contact: { email: `boss-${marker}@zebra.example` } });
+    const tenant = await createTenant({
+      name: `Zebra ${marker}`,
+      customer_id: `ext-${marker}`,
+      contact: { email: `boss-${marker}@zebra.example` },
+    });
     const login = `zz${marker}`;
-    await api.post('/users', { tenant_id: tenant.id, login, contact: { email: `someone@else.example`, firstname: 'Zed' } });
-    const byName = await api.get(`/search?tenant=${partnerId}&text=${encodeURIComponent(`zebra ${marker}`.toUpperCase())}`);
-    expect(byName.body.items).toEqual([expect.objectContaining({ obj_type: 'tenant', id: tenant.id, kind: 'customer', name: tenant.name, parent_id: partnerId, path: [sim.seed.partnerName] })]);
+    await api.post('/users', {
+      tenant_id: tenant.id,
+      login,
+      contact: { email: `someone@else.example`, firstname: 'Zed' },
+    });
+    const byName = await api.get(
+      `/search?tenant=${partnerId}&text=${encodeURIComponent(`zebra ${marker}`.toUpperCase())}`,
+    );
+    expect(byName.body.items).toEqual([
+      expect.objectContaining({
+        obj_type: 'tenant',
+        id: tenant.id,
+        kind: 'customer',
+        name: tenant.name,
+        parent_id: partnerId,
+        path: [sim.seed.partnerName],
+      }),
+    ]);
     expect((await api.get(`/search?tenant=${partnerId}&text=ext-${marker}`)).body.items[0].id).toBe(tenant.id);
     expect((await api.get(`/search?tenant=${partnerId}&text=boss-${marker}`)).body.items[0].id).toBe(tenant.id);
-    const user = (await api.get(`/search?tenant=${partnerId}&text=${login}`)).body.items.find((i: any) => i.obj_type === 'user');
+    const user = (await api.get(`/search?tenant=${partnerId}&text=${login}`)).body.items.find(
+      (i: any) => i.obj_type === 'user',
+    );
     expect(user).toMatchObject({ login, parent_id: tenant.id, first_name: 'Zed' });
-    expect((await api.get(`/search?tenant=${partnerId}&text=zz`)).body.items.some((i: any) => i.login === login)).toBe(false);
+    expect((await api.get(`/search?tenant=${partnerId}&text=zz`)).body.items.some((i: any) => i.login === login)).toBe(
+      false,
+    );
     expect((await api.get(`/search?tenant=${partnerId}&text=e&limit=2`)).body.items).toHaveLength(2);
   });
 

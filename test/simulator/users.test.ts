@@ -23,7 +23,11 @@ afterAll(async () => {
 });
 
 async function createUser(tenantId = customerId, name = login()) {
-  const res = await api.post('/users', { tenant_id: tenantId, login: name, contact: { email: `${name}@example.com`, firstname: 'Jo', lastname: 'Doe' } });
+  const res = await api.post('/users', {
+    tenant_id: tenantId,
+    login: name,
+    contact: { email: `${name}@example.com`, firstname: 'Jo', lastname: 'Doe' },
+  });
   expect(res.status, res.text).toBe(200);
   return res.body;
 }
@@ -41,7 +45,9 @@ describe('GET /users/check_login', () => {
       expect(res.status, bad).toBe(406);
       expect(res.body.error.code).toBe(406);
     }
-    expect((await api.get(`/users/check_login?username=${encodeURIComponent('first.last+tag@example.com')}`)).status).toBe(204);
+    expect(
+      (await api.get(`/users/check_login?username=${encodeURIComponent('first.last+tag@example.com')}`)).status,
+    ).toBe(204);
   });
 });
 
@@ -61,12 +67,25 @@ describe('POST /users', () => {
 
   it('refuses a taken login (409), a bad login (400 code 1033), unknown properties and a missing e-mail (400)', async () => {
     const user = await createUser();
-    const taken = await api.post('/users', { tenant_id: customerId, login: user.login.toUpperCase(), contact: { email: 'x@y.z' } });
+    const taken = await api.post('/users', {
+      tenant_id: customerId,
+      login: user.login.toUpperCase(),
+      contact: { email: 'x@y.z' },
+    });
     expect(taken.status).toBe(409);
-    const bad = await api.post('/users', { tenant_id: customerId, login: 'no spaces allowed', contact: { email: 'x@y.z' } });
+    const bad = await api.post('/users', {
+      tenant_id: customerId,
+      login: 'no spaces allowed',
+      contact: { email: 'x@y.z' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe(1033);
-    const extra = await api.post('/users', { tenant_id: customerId, login: login(), contact: { email: 'x@y.z' }, role: 'admin' });
+    const extra = await api.post('/users', {
+      tenant_id: customerId,
+      login: login(),
+      contact: { email: 'x@y.z' },
+      role: 'admin',
+    });
     expect(extra.body.error.details.info).toContain("must NOT have additional property 'role'");
     const noMail = await api.post('/users', { tenant_id: customerId, login: login(), contact: { firstname: 'x' } });
     expect(noMail.body.error.details.info).toContain("must have required property 'email'");
@@ -87,12 +106,16 @@ describe('access policies', () => {
 
   it('PUT replaces the whole set; GET shows it; {"items":[]} clears it', async () => {
     const user = await createUser();
-    const res = await api.put(`/users/${user.id}/access_policies`, { items: [policy(user), policy(user, { role_id: 'backup_user', tenant_id: user.personal_tenant_id })] });
+    const res = await api.put(`/users/${user.id}/access_policies`, {
+      items: [policy(user), policy(user, { role_id: 'backup_user', tenant_id: user.personal_tenant_id })],
+    });
     expect(res.status, res.text).toBe(200);
     expect(res.body.items.map((p: any) => p.role_id).sort()).toEqual(['backup_user', 'company_admin']);
     expect(res.body.items[0].id).not.toBe(NIL);
     await api.put(`/users/${user.id}/access_policies`, { items: [policy(user)] });
-    expect((await api.get(`/users/${user.id}/access_policies`)).body.items.map((p: any) => p.role_id)).toEqual(['company_admin']);
+    expect((await api.get(`/users/${user.id}/access_policies`)).body.items.map((p: any) => p.role_id)).toEqual([
+      'company_admin',
+    ]);
     await api.put(`/users/${user.id}/access_policies`, { items: [] });
     expect(sim.state().accessPolicies[user.id]).toEqual([]);
   });
@@ -139,7 +162,11 @@ describe('activation', () => {
     const partnerUser = await createUser(partnerId);
     expect((await api.post(`/users/${partnerUser.id}/password`, { password: 'Correct-Horse-9' })).status).toBe(403);
     const user = await createUser();
-    const asAdmin = await api.post(`/users/${user.id}/password`, { password: 'Correct-Horse-9' }, { authorization: api.basic(sim.seed.adminLogin, sim.seed.adminPassword) });
+    const asAdmin = await api.post(
+      `/users/${user.id}/password`,
+      { password: 'Correct-Horse-9' },
+      { authorization: api.basic(sim.seed.adminLogin, sim.seed.adminPassword) },
+    );
     expect(asAdmin.status).toBe(403);
     for (const weak of ['short1', 'password', 'abcdefghij', '1234567890']) {
       expect((await api.post(`/users/${user.id}/password`, { password: weak })).status, weak).toBe(400);

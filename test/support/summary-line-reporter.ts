@@ -10,7 +10,11 @@ export default class SummaryLineReporter implements Reporter {
     for (const module of testModules) {
       for (const test of module.children.allTests()) counts[test.result().state]++;
     }
-    const failedModules = testModules.filter((m) => m.state() === 'failed' && [...m.children.allTests()].length === 0).length;
-    console.log(`\n${counts.passed} passed, ${counts.failed + failedModules} failed, ${counts.skipped + counts.pending} skipped`);
+    const failedModules = testModules.filter(
+      (m) => m.state() === 'failed' && [...m.children.allTests()].length === 0,
+    ).length;
+    console.log(
+      `\n${counts.passed} passed, ${counts.failed + failedModules} failed, ${counts.skipped + counts.pending} skipped`,
+    );
   }
 }

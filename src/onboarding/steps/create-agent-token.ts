@@ -19,7 +19,11 @@ export const createAgentToken = defineStep({
       );
       if (earlier) {
         await ctx.log(`reusing registration token ${earlier.id} created by an earlier attempt`);
-        return { tokenId: earlier.id, tokenSealed: ctx.secrets.seal(earlier.token), tokenExpiresAt: earlier.expires_at };
+        return {
+          tokenId: earlier.id,
+          tokenSealed: ctx.secrets.seal(earlier.token),
+          tokenExpiresAt: earlier.expires_at,
+        };
       }
     } else {
       await ctx.checkpoint({ tokenRequestedAt: new Date().toISOString() });

@@ -44,7 +44,12 @@ export const createTenant = defineStep({
       if (err instanceof AcronisApiError && (err.platformCode === TENANT_NAME_CONFLICT || err.status === 409)) {
         const raced = await findCustomerTenant(ctx.acronis, partnerTenantId, customerKey, request.name);
         if (raced) return { tenantId: raced.id, tenantCreated: false };
-        throw new StepConflictError(customerKey, 'name', request.name, 'a tenant elsewhere in the partner hierarchy (names are unique across it)');
+        throw new StepConflictError(
+          customerKey,
+          'name',
+          request.name,
+          'a tenant elsewhere in the partner hierarchy (names are unique across it)',
+        );
       }
       throw err;
     }

@@ -18,7 +18,11 @@ export const createUser = defineStep({
   async run({ customerKey, partnerTenantId, request, facts }, ctx) {
     const login = loginOf(request);
     if ((await ctx.acronis.checkLogin(login)) === 'taken') {
-      return reuse(await ownUser(ctx.acronis, facts.tenantId, login), ctx.acronis, { customerKey, partnerTenantId, login });
+      return reuse(await ownUser(ctx.acronis, facts.tenantId, login), ctx.acronis, {
+        customerKey,
+        partnerTenantId,
+        login,
+      });
     }
     try {
       const user = await ctx.acronis.createUser({
@@ -37,14 +41,22 @@ export const createUser = defineStep({
     } catch (err) {
       // Taken between check_login and POST: ours (a concurrent run of this step) or not.
       if (err instanceof AcronisApiError && err.status === 409) {
-        return reuse(await ownUser(ctx.acronis, facts.tenantId, login), ctx.acronis, { customerKey, partnerTenantId, login });
+        return reuse(await ownUser(ctx.acronis, facts.tenantId, login), ctx.acronis, {
+          customerKey,
+          partnerTenantId,
+          login,
+        });
       }
       throw err;
     }
   },
 });
 
-async function ownUser(acronis: Pick<AcronisEndpoints, 'listTenantUserIds' | 'getUser'>, tenantId: string, login: string): Promise<User | undefined> {
+async function ownUser(
+  acronis: Pick<AcronisEndpoints, 'listTenantUserIds' | 'getUser'>,
+  tenantId: string,
+  login: string,
+): Promise<User | undefined> {
   for (const userId of await acronis.listTenantUserIds(tenantId)) {
     const user = await acronis.getUser(userId);
     if (user.login.toLowerCase() === login.toLowerCase() && !user.deleted_at) return user;
@@ -57,12 +69,27 @@ async function reuse(
   acronis: Pick<AcronisEndpoints, 'search'>,
   who: { customerKey: string; partnerTenantId: string; login: string },
 ) {
-  if (user) return { userId: user.id, userCreated: false, login: user.login, personalTenantId: user.personal_tenant_id ?? null };
-  throw new StepConflictError(who.customerKey, 'login', who.login, await loginOwner(acronis, who.partnerTenantId, who.login));
+  if (user)
+    return {
+      userId: user.id,
+      userCreated: false,
+      login: user.login,
+      personalTenantId: user.personal_tenant_id ?? null,
+    };
+  throw new StepConflictError(
+    who.customerKey,
+    'login',
+    who.login,
+    await loginOwner(acronis, who.partnerTenantId, who.login),
+  );
 }
 
 /** Names the owner when the login lives in our part of the hierarchy; the platform hides the rest. */
-async function loginOwner(acronis: Pick<AcronisEndpoints, 'search'>, partnerTenantId: string, login: string): Promise<string> {
+async function loginOwner(
+  acronis: Pick<AcronisEndpoints, 'search'>,
+  partnerTenantId: string,
+  login: string,
+): Promise<string> {
   const hits = await acronis.search({ tenantId: partnerTenantId, text: login, limit: 50 });
   const hit = hits.find((h) => h.obj_type === 'user' && h.login?.toLowerCase() === login.toLowerCase());
   if (!hit) return 'an account outside this partner tenant (logins are unique across the whole platform)';

@@ -21,13 +21,22 @@ export const enableOfferingItems = defineStep({
       return { edition: null, offeringItemsEnabled: changes.length };
     }
     const edition = profileEditionFor(profile, request.edition);
-    const changes = planOfferingItems({ available: await ctx.offers.availableForChild(partnerTenantId, edition), profile, edition });
+    const changes = planOfferingItems({
+      available: await ctx.offers.availableForChild(partnerTenantId, edition),
+      profile,
+      edition,
+    });
     await enable(ctx, facts.tenantId, changes, `of ${edition}`);
     return { edition, offeringItemsEnabled: changes.length };
   },
 });
 
-async function enable(ctx: StepContext, tenantId: string, changes: OfferingItemChange[], origin: string): Promise<void> {
+async function enable(
+  ctx: StepContext,
+  tenantId: string,
+  changes: OfferingItemChange[],
+  origin: string,
+): Promise<void> {
   await ctx.acronis.putOfferingItems(tenantId, changes);
   await ctx.log(`enabled ${changes.length} offering items ${origin}: ${changes.map((c) => c.name).join(', ')}`);
 }

@@ -29,7 +29,9 @@ export class StepCatalogueError extends Error {
 }
 
 /** Step name → definition; throws at start when a step has no handler or more than one (immich does the same at boot). */
-export function buildStepCatalogue(handlers: readonly StepDefinition[] = STEP_HANDLERS): Record<StepName, StepDefinition> {
+export function buildStepCatalogue(
+  handlers: readonly StepDefinition[] = STEP_HANDLERS,
+): Record<StepName, StepDefinition> {
   const problems: string[] = [];
   const byName = new Map<string, StepDefinition[]>();
   for (const handler of handlers) byName.set(handler.name, [...(byName.get(handler.name) ?? []), handler]);
@@ -42,5 +44,8 @@ export function buildStepCatalogue(handlers: readonly StepDefinition[] = STEP_HA
     if (!(STEP_NAMES as readonly string[]).includes(name)) problems.push(`handler for unknown step "${name}"`);
   }
   if (problems.length > 0) throw new StepCatalogueError(problems);
-  return Object.fromEntries(STEP_NAMES.map((name) => [name, (byName.get(name) as StepDefinition[])[0]])) as Record<StepName, StepDefinition>;
+  return Object.fromEntries(STEP_NAMES.map((name) => [name, (byName.get(name) as StepDefinition[])[0]])) as Record<
+    StepName,
+    StepDefinition
+  >;
 }

@@ -11,7 +11,10 @@ export const setPricing = defineStep({
   async run({ profile, facts }, ctx) {
     const current = await ctx.acronis.getPricing(facts.tenantId);
     if (current.mode === profile.pricing_mode) return { pricingMode: current.mode };
-    const updated = await ctx.acronis.setPricing(facts.tenantId, { mode: profile.pricing_mode, version: current.version });
+    const updated = await ctx.acronis.setPricing(facts.tenantId, {
+      mode: profile.pricing_mode,
+      version: current.version,
+    });
     await ctx.log(`pricing ${current.mode} → ${updated.mode}`);
     return { pricingMode: updated.mode };
   },

@@ -34,13 +34,19 @@ function bindApplication(input: HandlerInput) {
 function unbindApplication(input: HandlerInput) {
   const { applicationId, tenant } = bindingTarget(input);
   if (ALWAYS_ON_APPLICATIONS.includes(applicationId)) {
-    throw new SimError(400, PlatformCode.businessRules, 'Business rules violation', 'The platform application cannot be disabled');
+    throw new SimError(
+      400,
+      PlatformCode.businessRules,
+      'Business rules violation',
+      'The platform application cannot be disabled',
+    );
   }
   const { world } = input;
   world.appBindings.get(tenant.id)?.delete(applicationId);
   const now = world.now();
   for (const { item, status } of world.effectiveItems(tenant)) {
-    if (item.applicationId === applicationId && status === 1) world.setItemState(tenant.id, itemKey(item.name, item.infraId), { status: 0, quota: null, updatedAt: now });
+    if (item.applicationId === applicationId && status === 1)
+      world.setItemState(tenant.id, itemKey(item.name, item.infraId), { status: 0, quota: null, updatedAt: now });
   }
   return noContent();
 }
@@ -79,7 +85,12 @@ function listUsages({ world, caller, request }: HandlerInput) {
   const rangeStart = withoutZone(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
   const items = world
     .effectiveItems(tenant)
-    .filter(({ item, status }) => status === 1 && (!usageNames || usageNames.includes(item.usageName)) && (!editions || editions.includes(String(item.edition))))
+    .filter(
+      ({ item, status }) =>
+        status === 1 &&
+        (!usageNames || usageNames.includes(item.usageName)) &&
+        (!editions || editions.includes(String(item.edition))),
+    )
     .map(({ item, status, quota }) => ({
       application_id: item.applicationId,
       name: item.name,

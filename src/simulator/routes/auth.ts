@@ -18,7 +18,13 @@ function issueToken(input: HandlerInput, subject: TokenSubject, sub: string) {
   const now = world.now();
   const ttl = runtime.options.tokenTtlSeconds;
   const expiresAt = now + ttl * 1000;
-  const claims = { iss: 'acronis-simulator', sub, iat: Math.floor(now / 1000), exp: Math.floor(expiresAt / 1000), jti: world.ids.uuid() };
+  const claims = {
+    iss: 'acronis-simulator',
+    sub,
+    iat: Math.floor(now / 1000),
+    exp: Math.floor(expiresAt / 1000),
+    jti: world.ids.uuid(),
+  };
   const accessToken = jwtLike(world, claims);
   world.tokens.set(accessToken, { subject, issuedAt: now, expiresAt, generation: world.tokenGeneration });
   runtime.stats.tokenIssued();
@@ -41,13 +47,20 @@ function requestToken(input: HandlerInput) {
   const problems = validateRequestBody('POST /idp/token', form);
   if (problems.length > 0) throw new TokenEndpointError(400, 'invalid_request', problems.join('; '));
   if (form.grant_type !== 'client_credentials') {
-    throw new TokenEndpointError(400, 'invalid_request', `grant_type "${form.grant_type}" is not supported by the simulator`);
+    throw new TokenEndpointError(
+      400,
+      'invalid_request',
+      `grant_type "${form.grant_type}" is not supported by the simulator`,
+    );
   }
-  const pair = basicPair(input.request.headers.authorization) ?? (form.client_id ? { id: form.client_id, secret: form.client_secret ?? '' } : null);
+  const pair =
+    basicPair(input.request.headers.authorization) ??
+    (form.client_id ? { id: form.client_id, secret: form.client_secret ?? '' } : null);
   if (!pair) throw new TokenEndpointError(401, 'invalid_client', 'Client authentication failed: no client credentials');
   const client = input.world.clients.get(pair.id);
   // SW's mock of a bad secret (ACRONIS-API.md §2.2): 401 `invalid_client`.
-  if (!client || client.secret !== pair.secret) throw new TokenEndpointError(401, 'invalid_client', 'invalid client credentials');
+  if (!client || client.secret !== pair.secret)
+    throw new TokenEndpointError(401, 'invalid_client', 'invalid client credentials');
   if (client.status !== 'enabled' || !input.world.isEffectivelyEnabled(client.tenantId)) {
     throw new TokenEndpointError(401, 'invalid_client', 'the client is disabled');
   }
@@ -58,7 +71,14 @@ function requestToken(input: HandlerInput) {
 
 /** POST /clients: Basic user auth for the one-time bootstrap, or a bearer token (§2.1). */
 function createClient({ world, caller, body }: HandlerInput) {
-  const input = body as { type: ClientRecord['type']; tenant_id: string; token_endpoint_auth_method: ClientRecord['tokenEndpointAuthMethod']; data?: Record<string, unknown>; redirect_uris?: string[]; origin_id?: string };
+  const input = body as {
+    type: ClientRecord['type'];
+    tenant_id: string;
+    token_endpoint_auth_method: ClientRecord['tokenEndpointAuthMethod'];
+    data?: Record<string, unknown>;
+    redirect_uris?: string[];
+    origin_id?: string;
+  };
   world.visibleTenant(caller, input.tenant_id);
   const client = world.addClient(
     {
@@ -81,13 +101,15 @@ function fetchClient(input: HandlerInput) {
   const clientId = pathParam(input.request, 'client_id');
   const client = input.world.clients.get(clientId);
   if (!client) throw notFound(`Client "${clientId}" not found`);
-  if (!input.world.isInSubtree(client.tenantId, input.caller.tenantId)) throw forbidden(`Client "${clientId}" is outside the caller's hierarchy`);
+  if (!input.world.isInSubtree(client.tenantId, input.caller.tenantId))
+    throw forbidden(`Client "${clientId}" is outside the caller's hierarchy`);
   return ok(presentClient(client));
 }
 
 /** GET /users/me: for users (Basic or their token); API clients use GET /clients/{id} (§2.4). */
 function fetchMe({ world, caller }: HandlerInput) {
-  if (caller.kind !== 'user') throw forbidden('GET /users/me needs a user; an API client should call GET /clients/{client_id}');
+  if (caller.kind !== 'user')
+    throw forbidden('GET /users/me needs a user; an API client should call GET /clients/{client_id}');
   const user = world.users.get(caller.userId);
   const tenant = world.tenants.get(caller.tenantId);
   if (!user || !tenant) throw notFound('User not found');

@@ -21,7 +21,11 @@ function editionFilter(query: Query): (item: CatalogueItem) => boolean {
   return (item) => item.edition === null || editions.includes(item.edition);
 }
 
-const ItemCursorSchema = z.object({ tenantId: z.string(), query: z.record(z.string(), z.string()), key: z.array(z.number()) });
+const ItemCursorSchema = z.object({
+  tenantId: z.string(),
+  query: z.record(z.string(), z.string()),
+  key: z.array(z.number()),
+});
 
 /** GET /tenants/{id}/offering_items → offeringItemList; `limit`/`after` page when given. */
 function listItems({ world, caller, request }: HandlerInput) {
@@ -102,7 +106,8 @@ interface ItemPut {
  */
 function nextQuota(world: World, current: Quota | null, given: Quota): Quota {
   const currentVersion = current?.version ?? 0;
-  if (given.version !== 0 && currentVersion !== 0 && given.version !== currentVersion) throw versionMismatch(currentVersion, given.version);
+  if (given.version !== 0 && currentVersion !== 0 && given.version !== currentVersion)
+    throw versionMismatch(currentVersion, given.version);
   if (given.value === null) return { value: null, overage: null, version: 0 };
   return { value: given.value, overage: given.overage, version: world.versionStamp() };
 }
@@ -111,26 +116,49 @@ function catalogueEntry(world: World, entry: ItemPut): CatalogueItem {
   const item = world.catalogueItem(entry.application_id, entry.name, entry.infra_id);
   if (item) return item;
   const sameName = world.catalogue.filter((c) => c.applicationId === entry.application_id && c.name === entry.name);
-  if (sameName.some((c) => c.infraId) && !entry.infra_id) throw badRequest(`Offering item "${entry.name}" is an infra item: 'infra_id' is required`);
-  if (sameName.length > 0 && sameName.every((c) => !c.infraId)) throw badRequest(`Offering item "${entry.name}" takes no 'infra_id'`);
-  throw new SimError(400, PlatformCode.offeringItemNotAvailable, 'Offering item is not available', `Offering item "${entry.name}"${entry.infra_id ? ` on infra "${entry.infra_id}"` : ''} is not available`);
+  if (sameName.some((c) => c.infraId) && !entry.infra_id)
+    throw badRequest(`Offering item "${entry.name}" is an infra item: 'infra_id' is required`);
+  if (sameName.length > 0 && sameName.every((c) => !c.infraId))
+    throw badRequest(`Offering item "${entry.name}" takes no 'infra_id'`);
+  throw new SimError(
+    400,
+    PlatformCode.offeringItemNotAvailable,
+    'Offering item is not available',
+    `Offering item "${entry.name}"${entry.infra_id ? ` on infra "${entry.infra_id}"` : ''} is not available`,
+  );
 }
 
 /** A customer has one Cyber Protection edition and one storage (ACRONIS-API.md §4.4). */
 function checkCustomerRules(tenant: TenantRecord, result: EffectiveItem[]): void {
   if (tenant.kind !== 'customer') return;
   const enabled = result.filter((e) => e.status === 1);
-  const editions = new Set(enabled.filter((e) => e.item.applicationId === BACKUP_APPLICATION_ID && e.item.edition !== null).map((e) => e.item.edition));
+  const editions = new Set(
+    enabled
+      .filter((e) => e.item.applicationId === BACKUP_APPLICATION_ID && e.item.edition !== null)
+      .map((e) => e.item.edition),
+  );
   if (editions.size > 1) {
-    throw new SimError(400, PlatformCode.businessRules, 'Business rules violation', `A customer tenant may have only one Cyber Protection edition; got ${[...editions].join(', ')}`, {
-      context: { editions: [...editions] },
-    });
+    throw new SimError(
+      400,
+      PlatformCode.businessRules,
+      'Business rules violation',
+      `A customer tenant may have only one Cyber Protection edition; got ${[...editions].join(', ')}`,
+      {
+        context: { editions: [...editions] },
+      },
+    );
   }
   const infras = new Set(enabled.filter((e) => e.item.type === 'infra').map((e) => e.item.infraId));
   if (infras.size > 1) {
-    throw new SimError(400, PlatformCode.infraConflict, 'Infrastructure component conflict', 'For a customer tenant, only one storage can be enabled', {
-      context: { infra_ids: [...infras] },
-    });
+    throw new SimError(
+      400,
+      PlatformCode.infraConflict,
+      'Infrastructure component conflict',
+      'For a customer tenant, only one storage can be enabled',
+      {
+        context: { infra_ids: [...infras] },
+      },
+    );
   }
 }
 
@@ -150,24 +178,39 @@ function setItems({ world, caller, request, body }: HandlerInput) {
     const currentStatus = changes.get(key)?.state.status ?? world.itemStatus(tenant, item);
     const status = entry.status ?? currentStatus;
     if (tenant.ownerId !== null && status !== currentStatus) {
-      throw new SimError(400, PlatformCode.businessRules, 'Business rules violation', 'Offering items of a personal tenant cannot be enabled or disabled, only their quotas changed');
+      throw new SimError(
+        400,
+        PlatformCode.businessRules,
+        'Business rules violation',
+        'Offering items of a personal tenant cannot be enabled or disabled, only their quotas changed',
+      );
     }
     if (status === 1 && !world.parentOffers(tenant, item)) {
-      throw new SimError(400, PlatformCode.offeringItemNotAvailable, 'Offering item is not available', `The parent tenant does not have "${item.name}" enabled`, {
-        context: { name: item.name, ...(item.infraId ? { infra_id: item.infraId } : {}) },
-      });
+      throw new SimError(
+        400,
+        PlatformCode.offeringItemNotAvailable,
+        'Offering item is not available',
+        `The parent tenant does not have "${item.name}" enabled`,
+        {
+          context: { name: item.name, ...(item.infraId ? { infra_id: item.infraId } : {}) },
+        },
+      );
     }
     let quota: Quota | null = null;
     if (status === 1) {
       const currentQuota = own?.quota ?? null;
-      quota = entry.quota ? nextQuota(world, currentQuota, entry.quota) : (currentQuota ?? { value: null, overage: null, version: 0 });
+      quota = entry.quota
+        ? nextQuota(world, currentQuota, entry.quota)
+        : (currentQuota ?? { value: null, overage: null, version: 0 });
     }
     changes.set(key, { item, state: { status, quota, updatedAt: now } });
   }
 
   const result = world.effectiveItems(tenant).map((effective) => {
     const change = changes.get(itemKey(effective.item.name, effective.item.infraId));
-    return change ? { item: effective.item, status: change.state.status, quota: change.state.quota, updatedAt: now } : effective;
+    return change
+      ? { item: effective.item, status: change.state.status, quota: change.state.quota, updatedAt: now }
+      : effective;
   });
   checkCustomerRules(tenant, result);
 

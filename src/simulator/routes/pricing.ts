@@ -26,7 +26,12 @@ function updatePricing(input: HandlerInput) {
   if (body.version !== pricing.version) throw versionMismatch(pricing.version, body.version);
   const mode = body.mode ?? pricing.mode;
   if (mode === 'trial' && pricing.mode !== 'trial') {
-    throw new SimError(400, PlatformCode.businessRules, 'Business rules violation', `Switching from ${pricing.mode} back to trial is not allowed`);
+    throw new SimError(
+      400,
+      PlatformCode.businessRules,
+      'Business rules violation',
+      `Switching from ${pricing.mode} back to trial is not allowed`,
+    );
   }
   const currency = body.currency === undefined ? pricing.currency : body.currency;
   if (mode !== pricing.mode || currency !== pricing.currency) {

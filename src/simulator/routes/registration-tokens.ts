@@ -32,7 +32,9 @@ function createToken({ world, caller, request, body }: HandlerInput) {
     throw badRequest(`'expires_in' must be between 1 and ${ONE_YEAR_SECONDS} seconds (one year)`);
   }
   if (input.scopes.length === 0) throw badRequest("'scopes' must not be empty");
-  const problems = input.scopes.map((scope) => scopeProblem(world, tenant, scope)).filter((p): p is string => p !== null);
+  const problems = input.scopes
+    .map((scope) => scopeProblem(world, tenant, scope))
+    .filter((p): p is string => p !== null);
   if (problems.length > 0) throw badRequest(problems.join('; '), problems);
   const now = world.now();
   const record = {

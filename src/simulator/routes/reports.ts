@@ -22,7 +22,11 @@ interface ReportPostBody {
   generation_date?: string;
 }
 
-function tenantsAtLevel(world: World, root: TenantRecord, level: ReportPostBody['parameters']['level']): TenantRecord[] {
+function tenantsAtLevel(
+  world: World,
+  root: TenantRecord,
+  level: ReportPostBody['parameters']['level'],
+): TenantRecord[] {
   if (level === 'itself') return [root];
   if (level === 'direct_partners') return world.children(root.id).filter((t) => t.kind === 'partner');
   const subtree = world.subtree(root.id).map((s) => s.tenant);
@@ -98,14 +102,26 @@ function renderCsv(world: World, tenants: TenantRecord[], period: { start: strin
   return `${lines.join('\r\n')}\r\n`;
 }
 
-function renderReport(world: World, tenants: TenantRecord[], period: { start: string; end: string }, format: string): string {
+function renderReport(
+  world: World,
+  tenants: TenantRecord[],
+  period: { start: string; end: string },
+  format: string,
+): string {
   if (format.startsWith('json')) {
     return JSON.stringify({
-      items: tenants.map((t) => ({ tenant_id: t.id, usages: world.effectiveItems(t).filter((e) => e.status === 1).map((e) => ({ name: e.item.name, value: 0 })) })),
+      items: tenants.map((t) => ({
+        tenant_id: t.id,
+        usages: world
+          .effectiveItems(t)
+          .filter((e) => e.status === 1)
+          .map((e) => ({ name: e.item.name, value: 0 })),
+      })),
     });
   }
   const csv = renderCsv(world, tenants, period);
-  if (format === 'html') return `<html><body><pre>${csv.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</pre></body></html>`;
+  if (format === 'html')
+    return `<html><body><pre>${csv.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</pre></body></html>`;
   return csv;
 }
 

@@ -5,7 +5,14 @@ import { decodeCursor, encodeCursor, paginate } from '../paging.js';
 import { presentItem, presentTenant, type Lod } from '../present.js';
 import type { ApiRouter, HandlerInput } from '../router.js';
 import { withoutZone, zuluMillis } from '../timestamps.js';
-import { DEFAULT_IDP_ID, type Caller, type TenantKind, type TenantRecord, type UserRecord, type World } from '../world.js';
+import {
+  DEFAULT_IDP_ID,
+  type Caller,
+  type TenantKind,
+  type TenantRecord,
+  type UserRecord,
+  type World,
+} from '../world.js';
 
 /**
  * Which kinds may live under which (ACRONIS-API.md §3: "it is not possible to create a unit
@@ -30,9 +37,15 @@ export function assertNameFree(world: World, parentId: string, name: string, exc
   const wanted = name.toLowerCase();
   const clash = world.children(parentId).find((t) => t.id !== exceptId && t.name.toLowerCase() === wanted);
   if (clash) {
-    throw new SimError(409, PlatformCode.tenantNameConflict, 'Tenant name conflict', `Tenant with name "${name}" already exists`, {
-      context: { name, conflicting_tenant_id: clash.id },
-    });
+    throw new SimError(
+      409,
+      PlatformCode.tenantNameConflict,
+      'Tenant name conflict',
+      `Tenant with name "${name}" already exists`,
+      {
+        context: { name, conflicting_tenant_id: clash.id },
+      },
+    );
   }
 }
 
@@ -60,7 +73,12 @@ function createTenant({ world, caller, body }: HandlerInput) {
   const input = body as TenantPostBody;
   const parent = world.visibleTenant(caller, input.parent_id);
   if (!world.isEffectivelyEnabled(parent.id)) {
-    throw new SimError(400, PlatformCode.parentDisabled, 'Parent tenant is disabled', `Parent tenant "${parent.id}" is disabled`);
+    throw new SimError(
+      400,
+      PlatformCode.parentDisabled,
+      'Parent tenant is disabled',
+      `Parent tenant "${parent.id}" is disabled`,
+    );
   }
   assertName(input.name);
   assertKindAllowed(parent, input.kind);
@@ -89,7 +107,9 @@ function createTenant({ world, caller, body }: HandlerInput) {
 
 function fetchTenant({ world, caller, request }: HandlerInput) {
   const query = new Query(request);
-  const tenant = world.visibleTenant(caller, pathParam(request, 'tenant_id'), { allowDeleted: query.bool('allow_deleted') });
+  const tenant = world.visibleTenant(caller, pathParam(request, 'tenant_id'), {
+    allowDeleted: query.bool('allow_deleted'),
+  });
   return ok(presentTenant(world, tenant));
 }
 
@@ -112,7 +132,8 @@ function filterFromQuery(query: Query): TenantFilter {
   if (given.length === 0) throw badRequest('One of uuids, parent_id or subtree_root_id is required');
   const updatedSince = query.string('updated_since');
   const since = updatedSince === undefined ? null : Date.parse(updatedSince);
-  if (since !== null && Number.isNaN(since)) throw badRequest(`'updated_since' must be an RFC 3339 timestamp, got "${updatedSince}"`);
+  if (since !== null && Number.isNaN(since))
+    throw badRequest(`'updated_since' must be an RFC 3339 timestamp, got "${updatedSince}"`);
   let mode: TenantFilter['mode'];
   let ids: string[];
   if (given[0] === 'uuids') {
@@ -137,7 +158,8 @@ function filterFromQuery(query: Query): TenantFilter {
 }
 
 function candidates(world: World, caller: Caller, filter: TenantFilter): { tenant: TenantRecord; key: number[] }[] {
-  const visible = (t: TenantRecord) => world.isInSubtree(t.id, caller.tenantId) && (filter.allowDeleted || t.deletedAt === null);
+  const visible = (t: TenantRecord) =>
+    world.isInSubtree(t.id, caller.tenantId) && (filter.allowDeleted || t.deletedAt === null);
   if (filter.mode === 'uuids') {
     // Unknown or foreign ids are left out rather than failing the whole batch.
     return filter.ids.flatMap((id) => {
@@ -147,7 +169,8 @@ function candidates(world: World, caller: Caller, filter: TenantFilter): { tenan
   }
   const rootId = filter.ids[0] as string;
   world.visibleTenant(caller, rootId, { allowDeleted: filter.allowDeleted });
-  if (filter.mode === 'parent') return world.children(rootId, filter.allowDeleted).map((tenant) => ({ tenant, key: [tenant.seq] }));
+  if (filter.mode === 'parent')
+    return world.children(rootId, filter.allowDeleted).map((tenant) => ({ tenant, key: [tenant.seq] }));
   // "Sorting by tenant level is always assumed."
   return world.subtree(rootId, filter.allowDeleted).map(({ tenant, level }) => ({ tenant, key: [level, tenant.seq] }));
 }
@@ -165,7 +188,9 @@ function listTenants({ world, caller, request }: HandlerInput) {
   } else {
     filter = filterFromQuery(query);
   }
-  const matching = candidates(world, caller, filter).filter(({ tenant }) => filter.updatedSince === null || tenant.updatedAt > filter.updatedSince);
+  const matching = candidates(world, caller, filter).filter(
+    ({ tenant }) => filter.updatedSince === null || tenant.updatedAt > filter.updatedSince,
+  );
   const { page, next } = paginate(matching, (c) => c.key, filter.limit, afterKey);
   return ok({
     timestamp: zuluMillis(world.now()),
@@ -188,7 +213,8 @@ function listChildren({ world, caller, request }: HandlerInput) {
   const order = query.string('order') ?? 'name';
   const descending = order.startsWith('-');
   const field = descending ? order.slice(1) : order;
-  if (!['as_is', 'name', 'status', 'usage'].includes(field)) throw badRequest(`'order' must be as_is, name, status or usage (optionally with -)`);
+  if (!['as_is', 'name', 'status', 'usage'].includes(field))
+    throw badRequest(`'order' must be as_is, name, status or usage (optionally with -)`);
   const children = world.children(tenant.id, allowDeleted).sort((a, b) => {
     if (field === 'name') return a.name.localeCompare(b.name, 'en', { sensitivity: 'base' });
     if (field === 'status') return Number(b.enabled) - Number(a.enabled) || a.seq - b.seq;
@@ -236,7 +262,12 @@ function updateTenant({ world, caller, request, body }: HandlerInput) {
   const input = body as TenantPutBody;
   const tenant = world.visibleTenant(caller, pathParam(request, 'tenant_id'));
   if (tenant.updateLock.enabled && tenant.updateLock.ownerId !== caller.tenantId) {
-    throw new SimError(403, PlatformCode.tenantLocked, 'Tenant is locked', `Tenant "${tenant.id}" is locked for updates`);
+    throw new SimError(
+      403,
+      PlatformCode.tenantLocked,
+      'Tenant is locked',
+      `Tenant "${tenant.id}" is locked for updates`,
+    );
   }
   if (input.version !== tenant.version) throw versionMismatch(tenant.version, input.version);
 
@@ -251,11 +282,13 @@ function updateTenant({ world, caller, request, body }: HandlerInput) {
   if (input.kind !== undefined && input.kind !== tenant.kind) {
     const swap = new Set<TenantKind>(['partner', 'folder']);
     // `kind` can change only partner↔folder (ACRONIS-API.md §3).
-    if (!swap.has(tenant.kind) || !swap.has(input.kind)) throw badRequest(`The kind of a ${tenant.kind} tenant cannot become ${input.kind}`);
+    if (!swap.has(tenant.kind) || !swap.has(input.kind))
+      throw badRequest(`The kind of a ${tenant.kind} tenant cannot become ${input.kind}`);
   }
   const name = input.name ?? tenant.name;
   if (input.name !== undefined) assertName(input.name);
-  if (parentId && (name.toLowerCase() !== tenant.name.toLowerCase() || parentId !== tenant.parentId)) assertNameFree(world, parentId, name, tenant.id);
+  if (parentId && (name.toLowerCase() !== tenant.name.toLowerCase() || parentId !== tenant.parentId))
+    assertNameFree(world, parentId, name, tenant.id);
 
   const now = world.now();
   tenant.name = name;
@@ -270,7 +303,10 @@ function updateTenant({ world, caller, request, body }: HandlerInput) {
   if (input.default_idp_id !== undefined) tenant.defaultIdpId = input.default_idp_id;
   if (input.ancestral_access !== undefined) tenant.ancestralAccess = input.ancestral_access;
   if (input.update_lock !== undefined) {
-    tenant.updateLock = { enabled: input.update_lock.enabled, ownerId: input.update_lock.enabled ? caller.tenantId : null };
+    tenant.updateLock = {
+      enabled: input.update_lock.enabled,
+      ownerId: input.update_lock.enabled ? caller.tenantId : null,
+    };
   }
   if (input.contact !== undefined) {
     tenant.contact.fields = { ...tenant.contact.fields, ...input.contact };
@@ -292,10 +328,16 @@ function deleteTenant({ world, caller, request }: HandlerInput) {
   if (tenant.enabled) {
     // The verbatim shape of DOC/inspect-response-codes.html, legacy numeric id included.
     const legacyId = String(tenant.legacyId);
-    throw new SimError(400, PlatformCode.deleteNonDisabled, 'It is prohibited to delete a non-disabled tenant.', `It is prohibited to delete a non-disabled tenant "${legacyId}"`, {
-      details: { addition: [{ id: legacyId }] },
-      context: { id: legacyId },
-    });
+    throw new SimError(
+      400,
+      PlatformCode.deleteNonDisabled,
+      'It is prohibited to delete a non-disabled tenant.',
+      `It is prohibited to delete a non-disabled tenant "${legacyId}"`,
+      {
+        details: { addition: [{ id: legacyId }] },
+        context: { id: legacyId },
+      },
+    );
   }
   const now = world.now();
   for (const { tenant: doomed } of world.subtree(tenant.id)) {
@@ -326,9 +368,14 @@ function search({ world, caller, request }: HandlerInput) {
   const allowDeleted = query.bool('allow_deleted');
   const includes = (value: unknown) => typeof value === 'string' && value.toLowerCase().includes(text);
   const pathOf = (tenantId: string) => {
-    const chain = [world.tenants.get(tenantId), ...world.ancestors(tenantId)].filter((t): t is TenantRecord => t !== undefined);
+    const chain = [world.tenants.get(tenantId), ...world.ancestors(tenantId)].filter(
+      (t): t is TenantRecord => t !== undefined,
+    );
     const stop = chain.findIndex((t) => t.id === root.id);
-    return chain.slice(0, stop + 1).reverse().map((t) => t.name);
+    return chain
+      .slice(0, stop + 1)
+      .reverse()
+      .map((t) => t.name);
   };
   const usersByTenant = new Map<string, UserRecord[]>();
   for (const user of world.users.values()) {

@@ -48,12 +48,16 @@ function createUser({ world, caller, body }: HandlerInput) {
   const input = body as UserPostBody;
   // The OAS leaves `login` optional; DOC marks it required.
   if (input.login === undefined) throw badRequest("body must have required property 'login'");
-  if (!isValidLogin(input.login)) throw new SimError(400, PlatformCode.invalidLogin, 'Invalid login', `Login "${input.login}" is invalid`);
+  if (!isValidLogin(input.login))
+    throw new SimError(400, PlatformCode.invalidLogin, 'Invalid login', `Login "${input.login}" is invalid`);
   const tenant = world.visibleTenant(caller, input.tenant_id);
   if (world.userByLogin(input.login)) throw loginTaken(input.login);
 
   const now = world.now();
-  const user = world.addUser({ tenantId: tenant.id, login: input.login, email: input.contact.email, contactFields: input.contact }, now);
+  const user = world.addUser(
+    { tenantId: tenant.id, login: input.login, email: input.contact.email, contactFields: input.contact },
+    now,
+  );
   if (input.enabled !== undefined) user.enabled = input.enabled;
   if (input.language !== undefined) user.language = input.language;
   if (input.business_types !== undefined) user.businessTypes = input.business_types;
@@ -61,7 +65,10 @@ function createUser({ world, caller, body }: HandlerInput) {
   if (input.external_id !== undefined) user.externalId = input.external_id;
   if (input.idp_id !== undefined) user.idpId = input.idp_id;
   if (tenant.kind === 'customer' || tenant.kind === 'unit') {
-    const personal = world.addTenant({ name: user.login, kind: 'unit', parentId: tenant.id, ownerId: user.id, language: user.language }, now);
+    const personal = world.addTenant(
+      { name: user.login, kind: 'unit', parentId: tenant.id, ownerId: user.id, language: user.language },
+      now,
+    );
     user.personalTenantId = personal.id;
   }
   return ok(presentUser(user));
@@ -76,14 +83,21 @@ function listTenantUsers({ world, caller, request }: HandlerInput) {
   const query = new Query(request);
   const allowDeleted = query.bool('allow_deleted');
   const tenant = world.visibleTenant(caller, pathParam(request, 'tenant_id'));
-  const tenantIds = new Set(query.bool('include_grand_children') ? world.subtree(tenant.id, allowDeleted).map((s) => s.tenant.id) : [tenant.id]);
-  const users = [...world.users.values()].filter((u) => tenantIds.has(u.tenantId) && (allowDeleted || u.deletedAt === null));
+  const tenantIds = new Set(
+    query.bool('include_grand_children') ? world.subtree(tenant.id, allowDeleted).map((s) => s.tenant.id) : [tenant.id],
+  );
+  const users = [...world.users.values()].filter(
+    (u) => tenantIds.has(u.tenantId) && (allowDeleted || u.deletedAt === null),
+  );
   return ok({ items: users.map((u) => u.id) });
 }
 
 function listPolicies({ world, caller, request }: HandlerInput) {
   const user = world.visibleUser(caller, pathParam(request, 'user_id'));
-  return ok({ timestamp: zuluMillis(world.now()), items: (world.accessPolicies.get(user.id) ?? []).map(presentPolicy) });
+  return ok({
+    timestamp: zuluMillis(world.now()),
+    items: (world.accessPolicies.get(user.id) ?? []).map(presentPolicy),
+  });
 }
 
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -146,7 +160,18 @@ function sendActivationEmail({ world, caller, request }: HandlerInput) {
   return noContent();
 }
 
-const COMMON_PASSWORDS = new Set(['password', 'password1', 'passw0rd', '12345678', '123456789', 'qwertyui', 'qwerty123', 'iloveyou', 'admin123', 'welcome1']);
+const COMMON_PASSWORDS = new Set([
+  'password',
+  'password1',
+  'passw0rd',
+  '12345678',
+  '123456789',
+  'qwertyui',
+  'qwerty123',
+  'iloveyou',
+  'admin123',
+  'welcome1',
+]);
 
 function passwordProblem(password: string, login: string): string | null {
   if (password.length < 8) return 'The password must be at least 8 characters long';
