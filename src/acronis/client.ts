@@ -6,27 +6,16 @@ import type { Logger } from '../logger.js';
 import { createSecretBox, type SecretBox } from '../secrets/secret-box.js';
 import { VERSION } from '../version.js';
 import { createApiClient, getApiClient, issueToken } from './auth.js';
-import { getInfra } from './infra.js';
 import { getAvailableForChild, getOfferingItems, putOfferingItems } from './offering-items.js';
 import { getPricing, setPricing } from './pricing.js';
 import { createRegistrationToken, listRegistrationTokens } from './registration-tokens.js';
-import { createReport, downloadStoredReport, getStoredReports, waitForStoredReports } from './reports.js';
-import {
-  createTenant,
-  deleteTenant,
-  getTenant,
-  listChildTenants,
-  listTenants,
-  search,
-  updateTenant,
-} from './tenants.js';
+import { createTenant, getTenant, listChildTenants, search } from './tenants.js';
 import { TokenCache } from './token-cache.js';
 import { AcronisTransport, type RequestThrottle } from './transport.js';
 import { getTenantUsages } from './usages.js';
 import {
   checkLogin,
   createUser,
-  getAccessPolicies,
   getUser,
   listTenantUserIds,
   sendActivationEmail,
@@ -40,15 +29,11 @@ const endpoints = {
   createApiClient,
   createTenant,
   getTenant,
-  listTenants,
   listChildTenants,
-  updateTenant,
-  deleteTenant,
   search,
   getAvailableForChild,
   getOfferingItems,
   putOfferingItems,
-  getInfra,
   getPricing,
   setPricing,
   checkLogin,
@@ -56,16 +41,11 @@ const endpoints = {
   getUser,
   listTenantUserIds,
   setAccessPolicies,
-  getAccessPolicies,
   sendActivationEmail,
   setUserPassword,
   createRegistrationToken,
   listRegistrationTokens,
   getTenantUsages,
-  createReport,
-  getStoredReports,
-  waitForStoredReports,
-  downloadStoredReport,
 };
 
 type Bound<F> = F extends (api: AcronisTransport, ...args: infer A) => infer R ? (...args: A) => R : never;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { allPages, listSchema, toPage, type Page } from './paging.js';
+import { allPages, listSchema, toPage } from './paging.js';
 import { acronisTimestamp } from './timestamps.js';
 import type { AcronisTransport } from './transport.js';
 
@@ -7,7 +7,7 @@ export const tenantKinds = ['root', 'partner', 'folder', 'customer', 'unit'] as 
 export type TenantKind = (typeof tenantKinds)[number];
 export const pricingModes = ['trial', 'production', 'suspended'] as const;
 
-// ---- requests: built to OAS `tenantPost` / `tenantPut` / `contactPut` (all additionalProperties:false) ----
+// ---- requests: built to OAS `tenantPost` / `contactPut` (both additionalProperties:false) ----
 
 const nullableText = z.string().nullable().optional();
 /** OAS `contactPut`. */
@@ -50,20 +50,6 @@ export const tenantPostSchema = z.strictObject({
   settings: z.strictObject({ enhanced_security: z.boolean().optional() }).optional(),
 });
 export type TenantPost = z.input<typeof tenantPostSchema>;
-
-/** OAS `tenantPut`: a partial update guarded by `version` (ACRONIS-API.md §3.3). */
-export const tenantPutSchema = z.strictObject({
-  version: z.number().int(),
-  name: z.string().min(1).optional(),
-  contact: contactInputSchema.optional(),
-  enabled: z.boolean().optional(),
-  customer_id: z.string().nullable().optional(),
-  internal_tag: z.string().max(256).nullable().optional(),
-  language: z.string().optional(),
-  ancestral_access: z.boolean().optional(),
-  update_lock: z.strictObject({ enabled: z.boolean() }).optional(),
-});
-export type TenantPut = z.input<typeof tenantPutSchema>;
 
 // ---- responses: tolerant of fields we do not use ----
 
@@ -113,59 +99,26 @@ export async function getTenant(
   );
 }
 
-export type TenantFilter = { parentId: string } | { subtreeRootId: string } | { uuids: string[] };
-
-export interface ListTenantsOptions {
+export interface ListChildTenantsOptions {
   limit?: number;
-  after?: string;
   withContacts?: boolean;
-  allowDeleted?: boolean;
 }
 
 /**
- * GET /tenants, one page. The three filters are mutually exclusive; on later pages the
- * cursor already encodes the filter, so only `after` and `limit` are sent (§9.4).
+ * Every direct child of `parentId`, page by page (GET /tenants?parent_id=). Later pages send
+ * only `after` and `limit`: the cursor already encodes the filter (ACRONIS-API.md §9.4).
  */
-export async function listTenants(
-  api: AcronisTransport,
-  filter: TenantFilter,
-  opts: ListTenantsOptions = {},
-): Promise<Page<Tenant>> {
-  if ('uuids' in filter && filter.uuids.length > 100)
-    throw new RangeError('GET /tenants takes at most 100 uuids at once');
-  const searchParams = opts.after
-    ? { after: opts.after, limit: opts.limit }
-    : {
-        ...('parentId' in filter ? { parent_id: filter.parentId } : {}),
-        ...('subtreeRootId' in filter ? { subtree_root_id: filter.subtreeRootId } : {}),
-        ...('uuids' in filter ? { uuids: filter.uuids.join(',') } : {}),
-        limit: opts.limit,
-        with_contacts: opts.withContacts,
-        allow_deleted: opts.allowDeleted,
-      };
-  return toPage(await api.json({ method: 'GET', path: '/tenants', searchParams }, tenantListSchema));
-}
-
-/** Every direct child of `parentId`, across all pages. */
 export function listChildTenants(
   api: AcronisTransport,
   parentId: string,
-  opts: Omit<ListTenantsOptions, 'after'> = {},
+  opts: ListChildTenantsOptions = {},
 ): AsyncGenerator<Tenant> {
-  return allPages((after) => listTenants(api, { parentId }, { ...opts, after }));
-}
-
-/** PUT /tenants/{id}; a stale `version` answers 409 (code 1001). */
-export async function updateTenant(api: AcronisTransport, tenantId: string, body: TenantPut): Promise<Tenant> {
-  return api.json(
-    { method: 'PUT', path: `/tenants/${encodeURIComponent(tenantId)}`, json: tenantPutSchema.parse(body) },
-    tenantSchema,
-  );
-}
-
-/** DELETE /tenants/{id}?version=: the tenant must be disabled first (400, code 1006). */
-export async function deleteTenant(api: AcronisTransport, tenantId: string, version: number): Promise<void> {
-  await api.empty({ method: 'DELETE', path: `/tenants/${encodeURIComponent(tenantId)}`, searchParams: { version } });
+  return allPages(async (after) => {
+    const searchParams = after
+      ? { after, limit: opts.limit }
+      : { parent_id: parentId, limit: opts.limit, with_contacts: opts.withContacts };
+    return toPage(await api.json({ method: 'GET', path: '/tenants', searchParams }, tenantListSchema));
+  });
 }
 
 export const searchResultSchema = z.object({

@@ -205,34 +205,15 @@ describe('tenants', () => {
     for (let i = 0; i < 7; i++) {
       ids.push((await client.createTenant({ name: `child ${i}`, parent_id: folder.id, kind: 'customer' })).id);
     }
-    const first = await client.listTenants({ parentId: folder.id }, { limit: 3 });
-    expect(first.items).toHaveLength(3);
-    expect(first.after).toBeDefined();
+    sim.resetStats();
     const seen: string[] = [];
     for await (const t of client.listChildTenants(folder.id, { limit: 3 })) seen.push(t.id);
     expect(seen.sort()).toEqual(ids.sort());
-    const byUuid = await client.listTenants({ uuids: ids.slice(0, 2) });
-    expect(byUuid.items.map((t) => t.id).sort()).toEqual(ids.slice(0, 2).sort());
-  });
-
-  it('guards updates with the version (409 / 1001) and deletes only a disabled tenant (400 / 1006)', async () => {
-    const tenant = await newCustomer('Versioned');
-    const renamed = await client.updateTenant(tenant.id, { version: tenant.version, internal_tag: 'tagged' });
-    expect(renamed.version).toBe(tenant.version + 1);
-    const stale = await rejection(client.updateTenant(tenant.id, { version: tenant.version, internal_tag: 'again' }));
-    expect([stale.status, stale.platformCode]).toEqual([409, 1001]);
-
-    const notDisabled = await rejection(client.deleteTenant(tenant.id, renamed.version));
-    expect([notDisabled.status, notDisabled.platformCode]).toEqual([400, 1006]);
-    const disabled = await client.updateTenant(tenant.id, { version: renamed.version, enabled: false });
-    await client.deleteTenant(tenant.id, disabled.version);
-    const gone = await rejection(client.getTenant(tenant.id));
-    expect(gone.status).toBe(404);
-    expect((await client.getTenant(tenant.id, { allowDeleted: true })).deleted_at).toBeTruthy();
+    // 7 children, 3 per page: three pages, each its own request.
+    expect(sim.stats().byEndpoint['GET /tenants']?.['200']).toBe(3);
   });
 });
-
-describe('offering items, infra and pricing', () => {
+describe('offering items and pricing', () => {
   it('reads what a customer may get per edition, enables items with one storage, refuses a second', async () => {
     const available = await client.getAvailableForChild(sim.seed.partnerTenantId, {
       kind: 'customer',
@@ -280,9 +261,6 @@ describe('offering items, infra and pricing', () => {
     );
     expect(second.platformCode).toBe(1015);
     expect(second.retryable).toBe(false);
-
-    const infra = await client.getInfra(storages[0]!.infra_id!);
-    expect(infra.capabilities).toContain('backup');
   });
 
   it('switches pricing trial → production once and refuses the way back', async () => {
@@ -320,7 +298,6 @@ describe('users, roles, activation and agent tokens', () => {
 
     const policies = await client.setAccessPolicies(user.id, [{ roleId: 'company_admin', tenantId: customer.id }]);
     expect(policies.map((p) => p.role_id)).toEqual(['company_admin']);
-    expect((await client.getAccessPolicies(user.id)).map((p) => p.role_id)).toEqual(['company_admin']);
 
     await client.sendActivationEmail(user.id);
     await client.setUserPassword(user.id, 'Str0ng-Passw0rd!x');
@@ -343,7 +320,6 @@ describe('users, roles, activation and agent tokens', () => {
     const calls = [
       () => client.getUser(unknown),
       () => client.sendActivationEmail(unknown),
-      () => client.getInfra(unknown),
       () => client.getPricing(unknown),
     ];
     for (const call of calls) {
@@ -369,18 +345,10 @@ describe('users, roles, activation and agent tokens', () => {
   });
 });
 
-describe('usages and reports', () => {
-  it('reads usages and downloads a gzip report as CSV text', async () => {
+describe('usages', () => {
+  it("reads a customer's usages", async () => {
     const customer = await newCustomer('Usage');
     expect(Array.isArray(await client.getTenantUsages(customer.id))).toBe(true);
-    const report = await client.createReport({
-      tenantId: sim.seed.partnerTenantId,
-      level: 'accounts',
-      kind: 'usage_current',
-    });
-    const stored = await client.waitForStoredReports(report.id, { intervalMs: 100, timeoutMs: 20_000 });
-    const csv = (await client.downloadStoredReport(report.id, stored[0]!.id!)).toString('utf8');
-    expect(csv.split('\n')[0]).toContain('tenant');
   });
 });
 
