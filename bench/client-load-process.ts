@@ -5,6 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { createAcronisClient } from '../src/acronis/client.js';
+import { RedisKeys } from '../src/redis/keys.js';
 import { createSecretBox } from '../src/secrets/secret-box.js';
 
 const [baseUrl, clientId, clientSecret, tenantId, prefix, secretsKey, concurrency, durationMs] = process.argv.slice(2);
@@ -15,7 +16,7 @@ const client = createAcronisClient({
   clientSecret: clientSecret!,
   redis,
   box: createSecretBox(secretsKey!),
-  keyPrefix: prefix!,
+  tokenKeys: new RedisKeys(prefix!).tokenCache(baseUrl!, clientId!),
 });
 
 const latencies: number[] = [];

@@ -15,7 +15,9 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config.js';
 import { STANDARD_PROFILE } from '../src/onboarding/profile.js';
 import { generateSecretsKey } from '../src/secrets/secret-box.js';
-import { enqueueWithConfig, openPipeline } from '../src/workers/runtime.js';
+import { App } from '../src/app/app.js';
+import { createLogger } from '../src/logger.js';
+import { enqueueCustomers } from '../src/workers/enqueue.js';
 import { startSimProcess } from './sim-process.js';
 import { removeKeys } from '../test/helpers/redis.js';
 
@@ -42,7 +44,7 @@ const workers = Array.from({ length: workerCount }, () =>
     stdio: ['ignore', 'pipe', 'inherit'],
   }),
 );
-const pipeline = await openPipeline(config);
+const pipeline = await App.open(config, { logger: createLogger({ level: 'warn' }) });
 const redis = new Redis(config.REDIS_URL);
 try {
   // Let every worker finish its start-up (token, profile check) before the clock starts.
@@ -54,9 +56,11 @@ try {
     external_id: `bench-${i + 1}`,
   }));
   const started = performance.now();
-  const { batch } = await enqueueWithConfig(
-    pipeline,
+  const { batch } = await enqueueCustomers(
     {
+      queue: pipeline.queue,
+      store: pipeline.store,
+      box: pipeline.box,
       profile: STANDARD_PROFILE,
       partnerTenantId: (
         (await (await fetch(`${vars.ACRONIS_BASE_URL}/__sim/seed`)).json()) as { partnerTenantId: string }

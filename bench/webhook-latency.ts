@@ -15,7 +15,8 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { signPayload } from '../src/producers/webhook-signature.js';
 import { generateSecretsKey } from '../src/secrets/secret-box.js';
-import { startServer } from '../src/server.js';
+import { App } from '../src/app/app.js';
+import { startServer } from '../src/app/server.js';
 import { startSimulator } from '../src/simulator/index.js';
 import { removeKeys } from '../test/helpers/redis.js';
 
@@ -34,7 +35,8 @@ const config = loadConfig({
   WEBHOOK_SECRET: secret,
   PORT: '0',
 });
-const server = await startServer(config, { logger: createLogger({ level: 'warn' }) });
+const app = await App.open(config, { logger: createLogger({ level: 'warn' }) });
+const server = await startServer(app);
 const redis = new Redis(config.REDIS_URL);
 
 async function send(body: string): Promise<{ ms: number; status: number }> {
@@ -114,6 +116,7 @@ try {
   }
 } finally {
   await server.close();
+  await app.close();
   await sim.close();
   await removeKeys(redis, prefix);
   redis.disconnect();

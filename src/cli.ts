@@ -10,11 +10,11 @@ import { registerStatusCommand } from './cli/status-command.js';
 import { registerWorkCommand } from './cli/work-command.js';
 import { ConfigError } from './config.js';
 import { ProfileError } from './onboarding/profile.js';
-import { RedisUnavailableError } from './redis.js';
+import { RedisUnavailableError } from './redis/connection.js';
 import { VERSION } from './version.js';
 
 /**
- * The `acronis-onboard` command (DESIGN.md "CLI"). Exit codes: 0 done, 1 the work failed,
+ * The `acronis-onboard` command (README "Commands"). Exit codes: 0 done, 1 the work failed,
  * 2 the configuration or the input is unusable.
  */
 const program = new Command()

@@ -2,7 +2,7 @@ import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
 
 /**
- * The environment contract (DESIGN.md "Environment"). This is the only module that reads
+ * The environment contract (README "Configuration"). This is the only module that reads
  * process.env: everything else receives the parsed, frozen `Config`.
  */
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { acronisTimestamp } from './timestamps.js';
 import type { AcronisTransport } from './transport.js';
 
-/** `token` (OAS): `expires_on` is unix seconds, `expires_in` seconds; either may be absent (ACRONIS-API.md §2.2). */
+/** `token` (OAS): `expires_on` is unix seconds, `expires_in` seconds; either may be absent (docs/acronis-api.md §2.2). */
 export const tokenSchema = z.object({
   access_token: z.string().min(1),
   token_type: z.string(),
@@ -22,7 +22,7 @@ export interface IssuedAccessToken {
   expiresAt: number;
 }
 
-/** The documented lifetime when the answer states none (ACRONIS-API.md §2.2: 2 h). */
+/** The documented lifetime when the answer states none (docs/acronis-api.md §2.2: 2 h). */
 const DEFAULT_TOKEN_TTL_MS = 2 * 60 * 60 * 1000;
 
 /** POST /idp/token, client_credentials grant with HTTP Basic client authentication. */
@@ -63,7 +63,7 @@ export const apiClientSchema = z.object({
 });
 export type ApiClient = z.infer<typeof apiClientSchema>;
 
-/** GET /clients/{client_id}: how a client-credentials integration learns its own tenant (ACRONIS-API.md §2.1). */
+/** GET /clients/{client_id}: how a client-credentials integration learns its own tenant (docs/acronis-api.md §2.1). */
 export async function getApiClient(api: AcronisTransport, clientId: string): Promise<ApiClient> {
   return api.json({ method: 'GET', path: `/clients/${encodeURIComponent(clientId)}` }, apiClientSchema);
 }
@@ -74,7 +74,7 @@ export type CreatedApiClient = z.infer<typeof createdApiClientSchema>;
 export interface CreateApiClientInput {
   tenantId: string;
   clientName: string;
-  /** A user's login and password (one-time bootstrap, ACRONIS-API.md §2.1). */
+  /** A user's login and password (one-time bootstrap, docs/acronis-api.md §2.1). */
   login: string;
   password: string;
 }

@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Config } from '../config.js';
-import { requireConfig } from '../config.js';
 import type { Logger } from '../logger.js';
-import { createSecretBox, type SecretBox } from '../secrets/secret-box.js';
+import type { TokenCacheKeys } from '../redis/keys.js';
+import type { SecretBox } from '../secrets/secret-box.js';
 import { VERSION } from '../version.js';
 import { createApiClient, getApiClient, issueToken } from './auth.js';
 import { getAvailableForChild, getOfferingItems, putOfferingItems } from './offering-items.js';
@@ -67,14 +65,14 @@ export interface AcronisClientOptions {
   redis: Redis;
   /** Seals the cached access token (SECRETS_KEY). */
   box: SecretBox;
-  /** QUEUE_PREFIX, so installs sharing one Redis keep separate caches. */
-  keyPrefix: string;
+  /** Where the shared token lives: RedisKeys.tokenCache(baseUrl, clientId). */
+  tokenKeys: TokenCacheKeys;
   timeoutMs?: number;
   throttle?: RequestThrottle;
   logger?: Logger;
 }
 
-/** Acronis asks integrations to identify themselves so calls are recognisable in the audit log (ACRONIS-API.md §1). */
+/** Acronis asks integrations to identify themselves so calls are recognisable in the audit log (docs/acronis-api.md §1). */
 export const USER_AGENT = `acronis-onboard/${VERSION} (+customer onboarding integration for MSPs)`;
 
 export function createAcronisClient(opts: AcronisClientOptions): AcronisClient {
@@ -91,7 +89,7 @@ export function createAcronisClient(opts: AcronisClientOptions): AcronisClient {
   const tokens = new TokenCache({
     redis: opts.redis,
     box: opts.box,
-    key: tokenCacheKey(opts.keyPrefix, opts.baseUrl, opts.clientId),
+    keys: opts.tokenKeys,
     issue: () => issueToken(issuer, credentials),
     // Longer than one token request may take, or a waiter could take over a slow but live issue.
     lockTtlMs: (opts.timeoutMs ?? 30_000) + 5_000,
@@ -106,33 +104,4 @@ export function createAcronisClient(opts: AcronisClientOptions): AcronisClient {
     ]),
   ) as AcronisEndpoints;
   return { ...bound, transport, tokens, clientId: opts.clientId, baseUrl: opts.baseUrl };
-}
-
-/** One cache per data centre and API client; the key names neither in clear. */
-export function tokenCacheKey(prefix: string, baseUrl: string, clientId: string): string {
-  const id = createHash('sha256').update(`${baseUrl}\n${clientId}`).digest('hex').slice(0, 16);
-  return `${prefix}:acronis:token:${id}`;
-}
-
-/** The client for an install configured by the environment contract. */
-export function createAcronisClientFromConfig(
-  config: Config,
-  deps: { redis: Redis; logger?: Logger; throttle?: RequestThrottle },
-): AcronisClient {
-  const c = requireConfig(
-    config,
-    ['ACRONIS_BASE_URL', 'ACRONIS_CLIENT_ID', 'ACRONIS_CLIENT_SECRET', 'SECRETS_KEY'],
-    'to call the Acronis API',
-  );
-  return createAcronisClient({
-    baseUrl: c.ACRONIS_BASE_URL,
-    clientId: c.ACRONIS_CLIENT_ID,
-    clientSecret: c.ACRONIS_CLIENT_SECRET,
-    redis: deps.redis,
-    box: createSecretBox(c.SECRETS_KEY),
-    keyPrefix: c.QUEUE_PREFIX,
-    timeoutMs: c.ACRONIS_TIMEOUT_MS,
-    ...(deps.logger ? { logger: deps.logger } : {}),
-    ...(deps.throttle ? { throttle: deps.throttle } : {}),
-  });
 }

@@ -2,7 +2,7 @@
  * The one error type of every Acronis call, and the one place that decides whether an
  * attempt may be retried. Network failures, timeouts, 429 and 5xx are transient; any other
  * 4xx means the request itself is wrong (validation, conflict, rights) and repeating it can
- * only repeat the answer (ACRONIS-API.md §9.2, §9.3).
+ * only repeat the answer (docs/acronis-api.md §9.2, §9.3).
  */
 export type AcronisErrorKind = 'http' | 'network' | 'timeout' | 'invalid-response';
 

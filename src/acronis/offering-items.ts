@@ -3,7 +3,7 @@ import { allPages, listSchema, toPage } from './paging.js';
 import { acronisTimestamp } from './timestamps.js';
 import type { AcronisTransport } from './transport.js';
 
-/** OAS `quota`: `value` null = unlimited; `overage` set makes it hard; `version` 0 or a ms timestamp (ACRONIS-API.md §4.2). */
+/** OAS `quota`: `value` null = unlimited; `overage` set makes it hard; `version` 0 or a ms timestamp (docs/acronis-api.md §4.2). */
 export const quotaSchema = z.object({
   value: z.number().int().nullable(),
   overage: z.number().int().nullable(),
@@ -42,7 +42,7 @@ const offeringItemListSchema = listSchema(offeringItemSchema);
 export interface EditionFilter {
   /**
    * The API filters by `standard` when no edition is given, hiding every current item
-   * (ACRONIS-API.md §4.3 quirk), so callers must say which: an edition name or `*` for all.
+   * (docs/acronis-api.md §4.3 quirk), so callers must say which: an edition name or `*` for all.
    */
   edition: string;
 }
@@ -102,7 +102,7 @@ export async function getOfferingItems(
 
 /**
  * PUT /tenants/{id}/offering_items. The body key is `offering_items`, although GET answers
- * `items` (ACRONIS-API.md §4.3). Only the listed name+infra pairs change, so repeating the
+ * `items` (docs/acronis-api.md §4.3). Only the listed name+infra pairs change, so repeating the
  * same PUT is harmless.
  */
 export async function putOfferingItems(

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { acronisTimestamp } from './timestamps.js';
 
 /**
- * Cursor paging of list endpoints (ACRONIS-API.md §9.4): the cursor encodes every filter,
+ * Cursor paging of list endpoints (docs/acronis-api.md §9.4): the cursor encodes every filter,
  * so later pages send only `after` and `limit`; the last page has no `after`.
  */
 export const pagingSchema = z

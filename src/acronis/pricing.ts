@@ -6,7 +6,7 @@ import type { AcronisTransport } from './transport.js';
 export const pricingSchema = z.object({
   mode: z.enum(pricingModes),
   currency: z.string().nullish(),
-  /** A ms epoch, not a small integer like tenant versions (ACRONIS-API.md §5). */
+  /** A ms epoch, not a small integer like tenant versions (docs/acronis-api.md §5). */
   version: z.number().int(),
   production_start_date: acronisTimestamp.nullish(),
 });
@@ -26,7 +26,7 @@ export type PricingPut = z.infer<typeof pricingPutSchema>;
 
 /**
  * PUT /tenants/{id}/pricing. trial → production can be done once and never undone
- * (ACRONIS-API.md §5): callers switch only when the profile asks.
+ * (docs/acronis-api.md §5): callers switch only when the profile asks.
  */
 export async function setPricing(api: AcronisTransport, tenantId: string, body: PricingPut): Promise<Pricing> {
   return api.json(

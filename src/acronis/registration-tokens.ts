@@ -5,7 +5,7 @@ import type { AcronisTransport } from './transport.js';
 export const registrationTokenSchema = z.object({
   id: z.number().int(),
   token: z.string().regex(/^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/, 'is not a registration token (XXXX-XXXX-XXXX)'),
-  /** The numeric legacy tenant id, as a string (ACRONIS-API.md §7). */
+  /** The numeric legacy tenant id, as a string (docs/acronis-api.md §7). */
   tenant_id: z.string(),
   tenant_uuid: z.string().optional(),
   created_at: acronisTimestamp,
@@ -17,7 +17,7 @@ export type RegistrationToken = z.infer<typeof registrationTokenSchema>;
 /** The registration tokens' documented ceiling: one year. */
 export const MAX_REGISTRATION_TOKEN_SECONDS = 365 * 24 * 60 * 60;
 
-/** The scope that binds registered machines to a user through its personal tenant (ACRONIS-API.md §7). */
+/** The scope that binds registered machines to a user through its personal tenant (docs/acronis-api.md §7). */
 export function backupAgentAdminScope(personalTenantId: string): string {
   return `urn:acronis.com:tenant-id:${personalTenantId}:backup_agent_admin`;
 }

@@ -35,7 +35,7 @@ export const contactInputSchema = z.strictObject({
 });
 export type ContactInput = z.infer<typeof contactInputSchema>;
 
-/** OAS `tenantPost`. `customer_id` is the external id we look tenants up by (ACRONIS-API.md §3.1). */
+/** OAS `tenantPost`. `customer_id` is the external id we look tenants up by (docs/acronis-api.md §3.1). */
 export const tenantPostSchema = z.strictObject({
   name: z.string().min(1),
   parent_id: z.string(),
@@ -46,7 +46,7 @@ export const tenantPostSchema = z.strictObject({
   internal_tag: z.string().max(256).nullable().optional(),
   language: z.string().optional(),
   ancestral_access: z.boolean().optional(),
-  // ACRONIS-API.md §3.1 [C]: tutorials send it top level; the schema has it under settings.
+  // docs/acronis-api.md §3.1 [C]: tutorials send it top level; the schema has it under settings.
   settings: z.strictObject({ enhanced_security: z.boolean().optional() }).optional(),
 });
 export type TenantPost = z.input<typeof tenantPostSchema>;
@@ -106,7 +106,7 @@ export interface ListChildTenantsOptions {
 
 /**
  * Every direct child of `parentId`, page by page (GET /tenants?parent_id=). Later pages send
- * only `after` and `limit`: the cursor already encodes the filter (ACRONIS-API.md §9.4).
+ * only `after` and `limit`: the cursor already encodes the filter (docs/acronis-api.md §9.4).
  */
 export function listChildTenants(
   api: AcronisTransport,
@@ -138,7 +138,7 @@ export type SearchResult = z.infer<typeof searchResultSchema>;
 /**
  * GET /search: case-insensitive substring match over the subtree of `tenantId`
  * (tenant names, customer ids, contact names; user logins, e-mails). Callers filter exact
- * matches themselves (ACRONIS-API.md §3.2).
+ * matches themselves (docs/acronis-api.md §3.2).
  */
 export async function search(
   api: AcronisTransport,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The API mixes timestamp formats in one response (ACRONIS-API.md §9.5):
+ * The API mixes timestamp formats in one response (docs/acronis-api.md §9.5):
  * `2016-06-22T18:25:16` (no zone: UTC), `2019-07-09T06:03:00.502053+00:00`,
  * `2022-04-02T18:46:45Z`, and for pricing/report dates plain `2017-05-08`.
  * We normalise every one of them to an ISO-8601 UTC string so callers compare and

@@ -1,29 +1,15 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { defineScripts, type ScriptCommands as ScriptCommandsOf } from '../redis-scripts.js';
+import type { TokenCacheKeys } from '../redis/keys.js';
+import { withScripts, type ScriptCommands } from '../redis/scripts.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { SecretBoxError, type SecretBox } from '../secrets/secret-box.js';
 
 /**
- * The one Acronis access token shared by every worker process on every host, so the
- * platform sees one `POST /idp/token` per token lifetime (DESIGN.md point 3).
- *
- * Redis layout under the caller's `key`:
- * - `<key>`                 hash {sealed, fp, exp, refresh}: the token sealed with the
- *                           SecretBox (associated data = `<key>`, so a value copied to another
- *                           key does not open), sha256 fingerprint of the token (for
- *                           compare-and-delete on a 401), expiry and refresh time in epoch ms.
- *                           PX = the token's remaining lifetime, so Redis forgets it when Acronis does.
- * - `<key>:lock`            `SET NX PX lockTtlMs` by the one caller that issues; value = its owner id.
- * - `<key>:failed:<owner>`  short-lived marker of a failed issue, so callers waiting on that
- *                           owner in other processes fail with its error instead of each
- *                           calling /idp/token again.
- *
- * Waiters poll (every 25–50 ms) instead of subscribing: a subscription needs a dedicated
- * connection per process and still would not tell us when a holder dies (its lock just
- * expires, nobody publishes). Polling notices both a stored token and an expired lock,
- * costs a few dozen round trips once per token lifetime, and each poll is one Lua call.
+ * The one Acronis access token shared by every worker process on every host, so the platform
+ * sees one `POST /idp/token` per token lifetime. The token is kept sealed; one caller issues
+ * under a lock while the others poll (docs/architecture.md "The token cache").
  */
 
 export interface IssuedToken {
@@ -36,13 +22,13 @@ export interface TokenCacheOptions {
   redis: Redis;
   /** The token is stored only sealed. */
   box: SecretBox;
-  /** Redis key base, e.g. `${QUEUE_PREFIX}:acronis:token:<hash of baseUrl+clientId>`. */
-  key: string;
+  /** From RedisKeys.tokenCache(baseUrl, clientId). */
+  keys: TokenCacheKeys;
   /** Calls /idp/token; injected so the cache knows nothing of HTTP. */
   issue: () => Promise<IssuedToken>;
   /**
    * Refresh when less than this remains, default 15 min (the renewal habit of Acronis's own
-   * samples, ACRONIS-API.md §2.2). Capped at a quarter of the token's lifetime, so a
+   * samples, docs/acronis-api.md §2.2). Capped at a quarter of the token's lifetime, so a
    * short-lived token (a 6 s test token, an IdP configured for minutes) is used for three
    * quarters of its life instead of being re-issued on every call.
    */
@@ -94,60 +80,6 @@ const DEFAULT_LOCK_TTL_MS = 15_000;
 const DEFAULT_WAIT_TIMEOUT_MS = 20_000;
 const DEFAULT_POLL_INTERVAL_MS = 25;
 
-/**
- * One round trip per poll, atomic so that "the cache is stale" and "so I take the lock"
- * cannot be split by another caller storing a token in between.
- * KEYS: token hash, lock, failure marker of the owner we last waited on.
- * ARGV: now (epoch ms), our owner id, lock ttl ms.
- */
-const ACQUIRE_OR_READ = `
-local t = redis.call('HMGET', KEYS[1], 'sealed', 'fp', 'exp', 'refresh')
-if t[1] and t[2] and t[3] and t[4] and tonumber(ARGV[1]) < tonumber(t[4]) then
-  return {'token', t[1], t[2], t[3], t[4]}
-end
-local failure = redis.call('GET', KEYS[3])
-if failure then return {'failed', failure} end
-local owner = redis.call('GET', KEYS[2])
-if owner then return {'locked', owner} end
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-return {'acquired'}
-`;
-
-/** KEYS: token hash, lock. ARGV: sealed, fingerprint, expiresAt, refreshAt, ttl ms, owner. */
-const STORE_AND_RELEASE = `
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'sealed', ARGV[1], 'fp', ARGV[2], 'exp', ARGV[3], 'refresh', ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
-if redis.call('GET', KEYS[2]) == ARGV[6] then redis.call('DEL', KEYS[2]) end
-return 1
-`;
-
-/** KEYS: lock, failure marker. ARGV: owner, serialised error, marker ttl ms. The marker is written before the lock goes, so a waiter that sees the lock gone also sees why. */
-const FAIL_AND_RELEASE = `
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-return 1
-`;
-
-/** KEYS: token hash. ARGV: fingerprint. Deletes only the token that was seen to fail. */
-const DELETE_IF_FINGERPRINT = `
-if redis.call('HGET', KEYS[1], 'fp') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`;
-
-/**
- * The scripts, registered on the client with ioredis' defineCommand (EVALSHA with the EVAL
- * fallback after a SCRIPT FLUSH or on a fresh server). Registering twice is harmless.
- */
-const SCRIPTS = {
-  tokenCacheAcquireOrRead: { numberOfKeys: 3, lua: ACQUIRE_OR_READ },
-  tokenCacheStoreAndRelease: { numberOfKeys: 2, lua: STORE_AND_RELEASE },
-  tokenCacheFailAndRelease: { numberOfKeys: 2, lua: FAIL_AND_RELEASE },
-  tokenCacheDeleteIfFingerprint: { numberOfKeys: 1, lua: DELETE_IF_FINGERPRINT },
-} as const;
-type ScriptCommands = ScriptCommandsOf<typeof SCRIPTS>;
-const withScripts = (redis: Redis): ScriptCommands => defineScripts(redis, SCRIPTS);
-
 function fingerprint(accessToken: string): string {
   return createHash('sha256').update(accessToken).digest('hex');
 }
@@ -157,8 +89,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export class TokenCache {
   private readonly redis: ScriptCommands;
   private readonly box: SecretBox;
-  private readonly key: string;
-  private readonly lockKey: string;
+  private readonly keys: TokenCacheKeys;
   private readonly issue: () => Promise<IssuedToken>;
   private readonly refreshMarginMs: number;
   private readonly lockTtlMs: number;
@@ -173,8 +104,7 @@ export class TokenCache {
   constructor(opts: TokenCacheOptions) {
     this.redis = withScripts(opts.redis);
     this.box = opts.box;
-    this.key = opts.key;
-    this.lockKey = `${opts.key}:lock`;
+    this.keys = opts.keys;
     this.issue = opts.issue;
     this.refreshMarginMs = opts.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
     this.lockTtlMs = opts.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
@@ -200,7 +130,7 @@ export class TokenCache {
   async invalidate(staleToken: string): Promise<void> {
     if (this.current?.accessToken === staleToken) this.current = undefined;
     const fp = fingerprint(staleToken);
-    const dropped = Number(await this.redis.tokenCacheDeleteIfFingerprint(this.key, fp)) === 1;
+    const dropped = Number(await this.redis.tokenCacheDeleteIfFingerprint(this.keys.token, fp)) === 1;
     this.logger.info(
       { tokenFingerprint: fp.slice(0, 12), dropped },
       dropped ? 'access token invalidated; the next call issues a new one' : 'stale access token was already replaced',
@@ -213,9 +143,9 @@ export class TokenCache {
     let waitedOn: string | undefined;
     for (;;) {
       const reply = (await this.redis.tokenCacheAcquireOrRead(
-        this.key,
-        this.lockKey,
-        `${this.key}:failed:${waitedOn ?? '-'}`,
+        this.keys.token,
+        this.keys.lock,
+        this.keys.failure(waitedOn ?? '-'),
         Date.now(),
         owner,
         this.lockTtlMs,
@@ -226,7 +156,7 @@ export class TokenCache {
           const cached = this.open(sealed, fp, Number(exp), Number(refresh));
           if (cached) return (this.current = cached);
           // Unreadable (SECRETS_KEY changed, value altered): drop it and issue anew.
-          await this.redis.tokenCacheDeleteIfFingerprint(this.key, fp);
+          await this.redis.tokenCacheDeleteIfFingerprint(this.keys.token, fp);
           continue;
         }
         case 'failed':
@@ -266,8 +196,8 @@ export class TokenCache {
       this.logger.warn({ err }, 'issuing the access token failed');
       await this.redis
         .tokenCacheFailAndRelease(
-          this.lockKey,
-          `${this.key}:failed:${owner}`,
+          this.keys.lock,
+          this.keys.failure(owner),
           owner,
           serialiseError(err),
           Math.max(5_000, this.lockTtlMs),
@@ -282,9 +212,9 @@ export class TokenCache {
     const refreshAt = issued.expiresAt - Math.min(this.refreshMarginMs, lifetimeMs / 4);
     const fp = fingerprint(issued.accessToken);
     await this.redis.tokenCacheStoreAndRelease(
-      this.key,
-      this.lockKey,
-      this.box.seal(issued.accessToken, this.key),
+      this.keys.token,
+      this.keys.lock,
+      this.box.seal(issued.accessToken, this.keys.token),
       fp,
       issued.expiresAt,
       Math.floor(refreshAt),
@@ -310,7 +240,7 @@ export class TokenCache {
 
   private open(sealed: string, fp: string, expiresAt: number, refreshAt: number): CachedToken | undefined {
     try {
-      const accessToken = this.box.open(sealed, this.key);
+      const accessToken = this.box.open(sealed, this.keys.token);
       if (fingerprint(accessToken) !== fp) throw new SecretBoxError('fingerprint does not match the sealed token');
       return { accessToken, fingerprint: fp, expiresAt, refreshAt };
     } catch (err) {

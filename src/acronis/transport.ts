@@ -10,9 +10,9 @@ import { TokenIssueError, TokenWaitTimeoutError } from './token-cache.js';
  * The HTTP layer under every endpoint function: base URL, User-Agent, auth, error
  * mapping, response parsing. It never retries on its own (got's retry is off): BullMQ owns
  * retries, so a mutating call is never silently repeated inside a job's lock
- * (BULLMQ-NOTES.md §1.3). The one exception is a 401 on a bearer call: the request was
+ * (docs/bullmq.md §1.3). The one exception is a 401 on a bearer call: the request was
  * refused before anything happened, so it is re-sent once with a fresh token
- * (ACRONIS-API.md §2.3).
+ * (docs/acronis-api.md §2.3).
  */
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -102,7 +102,7 @@ export class AcronisTransport {
     return (await this.send(request)).status;
   }
 
-  /** Sends the request and returns the body bytes, gunzipped when they are gzip (stored reports, ACRONIS-API.md §8). */
+  /** Sends the request and returns the body bytes, gunzipped when they are gzip (stored reports, docs/acronis-api.md §8). */
   async bytes(request: ApiRequest): Promise<Buffer> {
     const { body } = await this.send(request);
     return body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b ? gunzipSync(body) : body;

@@ -21,7 +21,7 @@ export type Usage = z.infer<typeof usageSchema>;
 
 /**
  * GET /tenants/{id}/usages. Refreshed by the platform every 5–6 h: fine for a dashboard,
- * not for billing, which should use reports (ACRONIS-API.md §8).
+ * not for billing, which should use reports (docs/acronis-api.md §8).
  */
 export async function getTenantUsages(
   api: AcronisTransport,

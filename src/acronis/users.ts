@@ -30,7 +30,7 @@ export const userSchema = z.object({
   activated: z.boolean(),
   enabled: z.boolean(),
   language: z.string().nullish(),
-  /** Users of customer tenants get a personal `unit` tenant (ACRONIS-API.md §6.2). */
+  /** Users of customer tenants get a personal `unit` tenant (docs/acronis-api.md §6.2). */
   personal_tenant_id: z.string().nullish(),
   external_id: z.string().nullish(),
   contact: z
@@ -46,7 +46,7 @@ export type LoginAvailability = 'available' | 'taken';
 
 /**
  * GET /users/check_login: 204 free, 409 taken anywhere on the platform. A malformed login
- * answers 406, thrown as an unrecoverable AcronisApiError (ACRONIS-API.md §6.1).
+ * answers 406, thrown as an unrecoverable AcronisApiError (docs/acronis-api.md §6.1).
  */
 export async function checkLogin(api: AcronisTransport, login: string): Promise<LoginAvailability> {
   const { status } = await api.send(
@@ -111,14 +111,14 @@ const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 export interface RoleGrant {
   roleId: UserRole;
-  /** Usually the customer tenant the user belongs to (ACRONIS-API.md §6.3 [C]: follow DOC). */
+  /** Usually the customer tenant the user belongs to (docs/acronis-api.md §6.3 [C]: follow DOC). */
   tenantId: string;
 }
 
 /**
  * PUT /users/{id}/access_policies. It replaces the whole set, so the same call twice leaves
  * the same roles. The item shape (nil-UUID id/issuer_id, version 0, trustee_type user) is
- * the one DOC, PYX and WH send and DOC calls mandatory (ACRONIS-API.md §6.3).
+ * the one DOC, PYX and WH send and DOC calls mandatory (docs/acronis-api.md §6.3).
  */
 export async function setAccessPolicies(
   api: AcronisTransport,
@@ -148,7 +148,7 @@ export async function sendActivationEmail(api: AcronisTransport, userId: string)
 
 /**
  * POST /users/{id}/password → 204: activates the user without e-mail. Allowed only to API
- * clients and only for users in sub-tenants (ACRONIS-API.md §6.4).
+ * clients and only for users in sub-tenants (docs/acronis-api.md §6.4).
  */
 export async function setUserPassword(api: AcronisTransport, userId: string, password: string): Promise<void> {
   await api.empty({ method: 'POST', path: `/users/${encodeURIComponent(userId)}/password`, json: { password } });

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { createAcronisClientFromConfig } from '../acronis/client.js';
-import { loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
-import { connectOrExplain, createRedis, redactUrl } from '../redis.js';
+import { redactUrl } from '../redis/connection.js';
+import { withApp } from './with-app.js';
 
 /**
  * `acronis-onboard check`: proves the configuration works end to end before anything is
@@ -13,31 +11,25 @@ export function registerCheckCommand(program: Command): void {
   program
     .command('check')
     .description('check the configuration: Redis, the API client credentials and the partner tenant')
-    .action(async () => {
-      const config = loadConfig();
-      const logger = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL });
-      const redis = await connectOrExplain(createRedis(config.REDIS_URL, 'fail-fast'), config.REDIS_URL);
-      try {
-        const client = createAcronisClientFromConfig(config, { redis, logger });
-        const apiClient = await client.getApiClient(client.clientId);
+    .action(() =>
+      withApp({}, async (app) => {
+        const { config, acronis } = app;
+        const apiClient = await acronis.getApiClient(acronis.clientId);
         const partnerTenantId = config.ACRONIS_PARENT_TENANT_ID ?? apiClient.tenant_id;
-        const partner = await client.getTenant(partnerTenantId);
+        const partner = await acronis.getTenant(partnerTenantId);
+        const own = config.ACRONIS_PARENT_TENANT_ID ? '' : " — the API client's own tenant";
         console.log(`Redis            ok (${redactUrl(config.REDIS_URL)}, prefix ${config.QUEUE_PREFIX})`);
-        console.log(`Acronis API      ok (${client.baseUrl})`);
+        console.log(`Acronis API      ok (${acronis.baseUrl})`);
         console.log(
           `API client       ${apiClient.client_id} in tenant ${apiClient.tenant_id} (${apiClient.status ?? 'status unknown'})`,
         );
-        console.log(
-          `Parent tenant    ${partner.name} (${partner.kind}, ${partner.id})${config.ACRONIS_PARENT_TENANT_ID ? '' : " — the API client's own tenant"}`,
-        );
+        console.log(`Parent tenant    ${partner.name} (${partner.kind}, ${partner.id})${own}`);
         if (partner.kind !== 'partner' && partner.kind !== 'folder') {
           console.log(
             `Warning          customers can be created only under a partner or folder tenant, not under a ${partner.kind}`,
           );
           process.exitCode = 1;
         }
-      } finally {
-        redis.disconnect();
-      }
-    });
+      }),
+    );
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { openProducer } from '../app/producer.js';
+import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { plannedSteps } from '../onboarding/chain.js';
 import { CsvFileError } from '../producers/csv-file-error.js';
@@ -11,13 +12,14 @@ import {
   type CsvValidation,
   type PlanEntry,
 } from '../producers/csv-import.js';
-import { openProducer, type Producer } from '../producers/producer.js';
+import type { Producer } from '../producers/producer.js';
 import type { BatchRecord } from '../workers/onboarding-store.js';
 import { followBatch, type FollowResult } from './batch-progress.js';
 import { batchLine } from './status-command.js';
+import { withApp } from './with-app.js';
 
 /**
- * `acronis-onboard import FILE.csv [--dry-run] [--wait] [--profile FILE]` (DESIGN.md "CLI").
+ * `acronis-onboard import FILE.csv [--dry-run] [--wait] [--profile FILE]` (README "Commands").
  * What happens and the report go to stdout; warnings and bad rows to stderr.
  *
  * Exit codes: 0 every row good and (with --wait) every customer onboarded; 1 some rows bad,
@@ -51,49 +53,47 @@ async function runImport(file: string, opts: ImportOptions): Promise<number> {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
-  const config = loadConfig();
-  // Logs go to stderr: stdout carries the report.
-  const logger = createLogger({
-    level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL,
-    destination: process.stderr,
-    name: 'import',
-  });
   try {
     await assertReadableFile(file);
   } catch (err) {
     return fileProblem(err);
   }
-  const producer = await openProducer(config, { logger, ...(opts.profile ? { profilePath: opts.profile } : {}) });
+  // Logs go to stderr: stdout carries the report.
+  const logger = (c: Config) =>
+    createLogger({ level: c.LOG_LEVEL === 'info' ? 'warn' : c.LOG_LEVEL, destination: process.stderr, name: 'import' });
+  return withApp({ logger }, async (app) => {
+    const producer = await openProducer(app, opts.profile ? { profilePath: opts.profile } : {});
+    return importAndReport(producer, file, opts);
+  });
+}
+
+async function importAndReport(producer: Producer, file: string, opts: ImportOptions): Promise<number> {
+  let report: CsvImportReport;
   try {
-    let report: CsvImportReport;
-    try {
-      report = await importCsv({
-        producer,
-        path: file,
-        dryRun: opts.dryRun === true,
-        on: {
-          validated: (v) => {
-            printWarnings(v);
-            printBadRows(v);
-            if (opts.dryRun) printPlanHeader(producer, v);
-          },
-          planned: opts.dryRun ? printPlan : undefined,
+    report = await importCsv({
+      producer,
+      path: file,
+      dryRun: opts.dryRun === true,
+      on: {
+        validated: (v) => {
+          printWarnings(v);
+          printBadRows(v);
+          if (opts.dryRun) printPlanHeader(producer, v);
         },
-      });
-    } catch (err) {
-      return fileProblem(err);
-    }
-    if (opts.dryRun) return printDryRunSummary(report);
-    if (!report.batch) {
-      console.log(`${report.label}: no good row to import (${report.badRowCount} bad); nothing was enqueued`);
-      return 1;
-    }
-    printEnqueued(report, report.batch, producer);
-    if (!opts.wait) return report.badRowCount > 0 ? 1 : 0;
-    return await waitForBatch(producer, report, report.batch);
-  } finally {
-    await producer.close();
+        planned: opts.dryRun ? printPlan : undefined,
+      },
+    });
+  } catch (err) {
+    return fileProblem(err);
   }
+  if (opts.dryRun) return printDryRunSummary(report);
+  if (!report.batch) {
+    console.log(`${report.label}: no good row to import (${report.badRowCount} bad); nothing was enqueued`);
+    return 1;
+  }
+  printEnqueued(report, report.batch, producer);
+  if (!opts.wait) return report.badRowCount > 0 ? 1 : 0;
+  return await waitForBatch(producer, report, report.batch);
 }
 
 function fileProblem(err: unknown): number {
@@ -170,7 +170,7 @@ function printEnqueued(r: CsvImportReport, batch: BatchRecord, producer: Produce
 }
 
 async function waitForBatch(producer: Producer, report: CsvImportReport, batch: BatchRecord): Promise<number> {
-  if ((await producer.pipeline.queue.getWorkersCount()) === 0 && !batch.ended) {
+  if ((await producer.queue.getWorkersCount()) === 0 && !batch.ended) {
     console.error(
       'warning: no worker is connected to the queue; start one with `acronis-onboard work` (waiting anyway)',
     );
@@ -181,7 +181,7 @@ async function waitForBatch(producer: Producer, report: CsvImportReport, batch: 
   let result: FollowResult;
   try {
     result = await followBatch({
-      store: producer.pipeline.store,
+      store: producer.store,
       batchId: batch.id,
       alsoWaitFor: report.alreadyQueued,
       out: process.stdout,
@@ -200,7 +200,7 @@ async function waitForBatch(producer: Producer, report: CsvImportReport, batch: 
 async function printSummary(producer: Producer, report: CsvImportReport, result: FollowResult): Promise<number> {
   const { batch } = result;
   console.log(batchLine(batch));
-  const customers = await producer.pipeline.store.batchCustomers(batch.id);
+  const customers = await producer.store.batchCustomers(batch.id);
   const failed = customers.filter((c) => c.record?.state === 'failed' && c.record.batchId === batch.id);
   const othersNotDone = result.others.filter((o) => o.state !== 'done');
   if (failed.length > 0 || othersNotDone.length > 0)
@@ -213,7 +213,7 @@ async function printSummary(producer: Producer, report: CsvImportReport, result:
   if (failed.length > MAX_LISTED_FAILURES)
     console.log(`  … and ${failed.length - MAX_LISTED_FAILURES} more (acronis-onboard status ${batch.id})`);
   for (const o of othersNotDone.slice(0, MAX_LISTED_FAILURES)) {
-    const record = await producer.pipeline.store.getCustomer(o.key);
+    const record = await producer.store.getCustomer(o.key);
     console.log(
       `  ${o.key}  (queued by batch ${record?.batchId ?? '?'})  ${o.state ?? 'gone'}${record?.failedStep ? ` at ${record.failedStep}: ${record.error ?? ''}` : ''}`,
     );

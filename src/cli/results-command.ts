@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
-import { loadConfig, requireConfig } from '../config.js';
 import { batchResults, RESULT_COLUMNS } from '../workers/results.js';
-import { openPipeline } from '../workers/runtime.js';
+import { withApp } from './with-app.js';
 
 /**
  * `acronis-onboard results BATCH [--format csv|json]`: what each customer of the batch got,
@@ -20,22 +19,15 @@ export function registerResultsCommand(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const config = requireConfig(loadConfig(), ['ACRONIS_BASE_URL'], 'to write the agent install commands');
-      const pipeline = await openPipeline(config);
-      try {
-        if (!(await pipeline.store.getBatch(batchId))) {
+      await withApp({}, async (app) => {
+        if (!(await app.store.getBatch(batchId))) {
           console.error(`no batch "${batchId}" (see \`acronis-onboard status\` for the list)`);
           process.exitCode = 2;
           return;
         }
-        const rows = await batchResults(
-          { store: pipeline.store, box: pipeline.box, dataCenterUrl: config.ACRONIS_BASE_URL },
-          batchId,
-        );
+        const rows = await batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batchId);
         if (opts.format === 'json') console.log(JSON.stringify(rows, null, 2));
         else process.stdout.write(stringify(rows, { header: true, columns: RESULT_COLUMNS }));
-      } finally {
-        await pipeline.close();
-      }
+      });
     });
 }

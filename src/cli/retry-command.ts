@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
 import { retryBatch, retryCustomer, type RetryOutcome } from '../workers/retry.js';
-import { openPipeline } from '../workers/runtime.js';
+import { withApp } from './with-app.js';
 
 /** `acronis-onboard retry BATCH|CUSTOMER`: failed customers resume at the step that failed. */
 export function registerRetryCommand(program: Command): void {
@@ -10,20 +9,17 @@ export function registerRetryCommand(program: Command): void {
     .description(
       'retry the failed customers of a batch, or one failed customer (by external id / key); completed steps are not repeated',
     )
-    .action(async (target: string) => {
-      const pipeline = await openPipeline(loadConfig());
-      try {
-        const outcomes: RetryOutcome[] = (await pipeline.store.getBatch(target))
-          ? await retryBatch(pipeline, target)
-          : [await retryCustomer(pipeline, target)];
+    .action((target: string) =>
+      withApp({}, async (app) => {
+        const outcomes: RetryOutcome[] = (await app.store.getBatch(target))
+          ? await retryBatch(app, target)
+          : [await retryCustomer(app, target)];
         for (const o of outcomes) console.log(describe(o));
         if (outcomes.length === 0) console.log(`batch ${target} has no failed customers`);
         if (outcomes.some((o) => o.outcome === 'unknown')) process.exitCode = 2;
         else if (outcomes.some((o) => o.outcome === 'job-gone')) process.exitCode = 1;
-      } finally {
-        await pipeline.close();
-      }
-    });
+      }),
+    );
 }
 
 function describe(o: RetryOutcome): string {

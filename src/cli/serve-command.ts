@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
+import { App } from '../app/app.js';
+import { startServer } from '../app/server.js';
+import { startWorkers, type RunningWorkers } from '../app/workers.js';
 import { loadConfig, requireConfig } from '../config.js';
 import { createLogger } from '../logger.js';
-import { startServer } from '../server.js';
-import { startWorkers, type RunningWorkers } from '../workers/runtime.js';
 import { untilStopSignal } from './stop-signal.js';
 
 /**
  * `acronis-onboard serve`: the HTTP server (POST /webhooks/customers, GET /healthz) and the
- * batch-callback loop, until SIGTERM or SIGINT. `acronis-onboard start`: the same plus the
+ * batch-callback worker, until SIGTERM or SIGINT. `acronis-onboard start`: the same plus the
  * onboarding workers in the same process (a small install, or the demo).
  */
 export function registerServeCommands(program: Command): void {
@@ -26,28 +27,38 @@ async function run(name: 'serve' | 'start', withWorkers: boolean): Promise<void>
   // Checked before anything opens, so a missing secret is the first and only complaint.
   requireConfig(config, ['WEBHOOK_SECRET'], 'to serve the webhook');
   const logger = createLogger({ level: config.LOG_LEVEL, pretty: process.stdout.isTTY, name });
-
-  let workers: RunningWorkers | undefined;
-  if (withWorkers) workers = await startWorkers(config, { logger });
-  let server;
+  // The server's connection fails fast (a 503 rather than a hanging request); the workers' waits.
+  const serveApp = await App.open(config, { logger });
+  const workApp = withWorkers ? await App.open(config, { logger, role: 'worker' }).catch(closing(serveApp)) : undefined;
   try {
-    server = await startServer(config, { logger });
-  } catch (err) {
-    await workers?.close();
-    throw err;
+    const workers = workApp ? await startWorkers(workApp) : undefined;
+    const server = await startServer(serveApp).catch(async (err: unknown) => {
+      await workers?.close();
+      throw err;
+    });
+    logger.info({ url: server.url }, 'server started');
+    const routes = `POST ${server.url}/webhooks/customers, GET ${server.url}/healthz`;
+    console.log(`acronis-onboard ${name}: listening on ${server.url} (${routes})${withWorkers ? ' with workers' : ''}`);
+    const signal = await untilStopSignal();
+    logger.info({ signal }, 'stopping: no new requests; letting in-flight ones finish');
+    // The server first, so nothing new is queued; then the workers finish their steps.
+    await server.close();
+    logger.info('server stopped');
+    if (workers) await stopWorkers(workers, logger);
+  } finally {
+    await workApp?.close();
+    await serveApp.close();
   }
-  logger.info({ url: server.url }, 'server started');
-  console.log(
-    `acronis-onboard ${name}: listening on ${server.url} (POST ${server.url}/webhooks/customers, GET ${server.url}/healthz)${withWorkers ? ' with workers' : ''}`,
-  );
+}
 
-  const signal = await untilStopSignal();
-  logger.info({ signal }, 'stopping: no new requests; letting in-flight ones finish');
-  // The server first, so nothing new is queued; then the workers finish their steps.
-  await server.close();
-  logger.info('server stopped');
-  if (workers) {
-    const { forced } = await workers.close();
-    logger.info({ forced }, 'workers stopped');
-  }
+async function stopWorkers(workers: RunningWorkers, logger: App['logger']): Promise<void> {
+  const { forced } = await workers.close();
+  logger.info({ forced }, 'workers stopped');
+}
+
+function closing(app: App) {
+  return async (err: unknown): Promise<never> => {
+    await app.close();
+    throw err;
+  };
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { startWorkers } from '../app/workers.js';
 import { createLogger } from '../logger.js';
-import { startWorkers } from '../workers/runtime.js';
 import { untilStopSignal } from './stop-signal.js';
+import { withApp } from './with-app.js';
 
 /**
  * `acronis-onboard work`: runs step workers until SIGTERM or SIGINT, then stops taking jobs
@@ -13,13 +13,19 @@ export function registerWorkCommand(program: Command): void {
   program
     .command('work')
     .description('run the onboarding workers (WORKER_CONCURRENCY step jobs at a time) until stopped')
-    .action(async () => {
-      const config = loadConfig();
-      const logger = createLogger({ level: config.LOG_LEVEL, pretty: process.stdout.isTTY, name: 'work' });
-      const running = await startWorkers(config, { logger });
-      const signal = await untilStopSignal();
-      logger.info({ signal }, 'stopping: no new jobs; letting in-flight steps finish');
-      const { forced } = await running.close();
-      logger.info({ forced }, 'workers stopped');
-    });
+    .action(() =>
+      withApp(
+        {
+          role: 'worker',
+          logger: (c) => createLogger({ level: c.LOG_LEVEL, pretty: process.stdout.isTTY, name: 'work' }),
+        },
+        async (app) => {
+          const running = await startWorkers(app);
+          const signal = await untilStopSignal();
+          app.logger.info({ signal }, 'stopping: no new jobs; letting in-flight steps finish');
+          const { forced } = await running.close();
+          app.logger.info({ forced }, 'workers stopped');
+        },
+      ),
+    );
 }

@@ -1,16 +1,7 @@
 /**
- * Ready-to-paste unattended agent installs for a customer (ACRONIS-API.md §7). Both need the
- * exact data-centre URL, never the generic login address (e.g. https://company.cloud).
- *
- * - Linux: `-a` installs and registers without interaction; with `--token` the installer
- *   also needs `--rain=<data centre>` (user guide, "Unattended installation or uninstallation
- *   parameters", Linux; example `./Cyber_Protection_Agent_for_Linux_x86_64.bin -a
- *   --rain=https://eu2.company.cloud --token=34F6-8C39-4A5C`).
- * - Windows EXE: `--quiet` runs setup without its GUI; `--reg-token` with `--reg-address`
- *   registers it, `--registration=by-token` being optional then (user guide, "Parameters for
- *   unattended installation (EXE)"; Acronis' sample acronis-cyber-platform-powershell-examples
- *   `agent/agent_installation.ps1` runs the same). The `.\` prefix is needed by PowerShell,
- *   which does not run programs from the current folder by bare name; cmd accepts it too.
+ * Ready-to-paste unattended agent installs for a customer, with the exact data-centre URL
+ * (docs/acronis-api.md §7). Windows gets `.\` because PowerShell does not run a program from the
+ * current folder by bare name; cmd accepts it too.
  */
 
 const TOKEN = /^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/;

@@ -3,8 +3,8 @@ import { customerRequestSchema } from './customer-request.js';
 import { profileSchema, type Profile } from './profile.js';
 
 /**
- * The onboarding of one customer as a chain of step jobs (DESIGN.md "The onboarding of one
- * customer"). Each job carries the whole chain data: the request, the profile it started
+ * The onboarding of one customer as a chain of step jobs (docs/architecture.md "The step
+ * chain and exactly once"). Each job carries the whole chain data: the request, the profile it started
  * with, and the facts earlier steps established, so a later step (or a retry days later)
  * needs nothing but its own job.
  */
@@ -74,7 +74,7 @@ export function chainDataWith<K extends keyof ChainFacts>(...keys: K[]) {
 }
 
 export function plannedSteps(profile: Profile): StepName[] {
-  // Production pricing cannot be undone (ACRONIS-API.md §5): the step exists only when asked for.
+  // Production pricing cannot be undone (docs/acronis-api.md §5): the step exists only when asked for.
   return STEP_NAMES.filter((step) => step !== 'set-pricing' || profile.pricing_mode === 'production');
 }
 

@@ -2,22 +2,9 @@ import { z } from 'zod';
 import type { Profile } from './profile.js';
 
 /**
- * One customer to onboard: the fields of the CSV contract and the webhook body (DESIGN.md
- * "CSV columns"). Every producer validates with this one schema, so a row and a webhook
- * customer are judged by the same rules and name the same fields.
- *
- * The rules are at least as strict as the API and the simulator, so a customer the API would
- * refuse fails when it is submitted, naming the field, not later at a step:
- *   - login: 3–255 ASCII letters, digits and .@_-+:!#$%^*={}'`/? (ACRONIS-API.md §6.1; the
- *     simulator's check_login answers 406 and POST /users 400 code 1033 outside that);
- *   - password (password activation): 8+ characters of two kinds, not a common one, not
- *     containing the login (the simulator's POST /users/{id}/password rules);
- *   - email: ≤ 254 characters (RFC 5321); it is the login when none is given, and every
- *     address this schema accepts is a valid login (its characters are a subset);
- *   - name and contact fields: one line of text. Neither the OAS nor ACRONIS-API.md gives a
- *     length or character limit for a tenant name; we cap it at 255 and refuse control
- *     characters (a line break pasted into a CSV cell would otherwise become part of the name
- *     shown in the management portal and in every usage report).
+ * One customer to onboard, as a CSV row or a webhook body gives it; every producer judges it with
+ * this one schema, at least as strictly as the API would (docs/architecture.md "What a customer
+ * request must be").
  */
 
 const trimmed = z.string().trim();
@@ -37,7 +24,7 @@ const oneLine = (max: number) =>
     .max(max, `is longer than ${max} characters`)
     .refine((v) => !CONTROL.test(v), 'must be one line of text (no line breaks, tabs or other control characters)');
 
-/** The login rules of the platform (ACRONIS-API.md §6.1): 3+ characters of a restricted set; 255 at most (the simulator). */
+/** The login rules of the platform (docs/acronis-api.md §6.1): 3+ characters of a restricted set; 255 at most (the simulator). */
 const LOGIN = /^[A-Za-z0-9.@_\-+:!#$%^*={}'`/?]{3,}$/;
 export const MAX_LOGIN_LENGTH = 255;
 export const MAX_NAME_LENGTH = 255;

@@ -1,4 +1,6 @@
+import { ZodError } from 'zod';
 import { AcronisApiError, isRetryable } from '../acronis/errors.js';
+import { OfferingPlanError } from './offering-plan.js';
 
 /**
  * Something the customer's data collides with on the platform — a tenant name or login
@@ -38,11 +40,7 @@ export class StepInputError extends Error {
 export function isRetryableStepError(err: unknown): boolean {
   if (err instanceof AcronisApiError) return isRetryable(err);
   if (err instanceof StepConflictError || err instanceof StepInputError) return false;
-  if (
-    err instanceof Error &&
-    (err.name === 'OfferingPlanError' || err.name === 'ZodError' || err.name === 'RangeError')
-  )
-    return false;
+  if (err instanceof OfferingPlanError || err instanceof ZodError || err instanceof RangeError) return false;
   return true;
 }
 

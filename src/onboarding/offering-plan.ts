@@ -28,7 +28,7 @@ const distinct = <T>(list: readonly T[]) => [...new Set(list)];
 
 /**
  * The profile's items of one edition, with their quotas and exactly one storage:
- * "for a customer tenant, only one storage can be enabled" (ACRONIS-API.md §4.4). Storage
+ * "for a customer tenant, only one storage can be enabled" (docs/acronis-api.md §4.4). Storage
  * is enabled whether `include` names it or not — a customer cannot back up without one.
  * Throws an OfferingPlanError naming the profile field at the first problem.
  */
@@ -48,79 +48,99 @@ function plan(
   profile: Profile,
   edition: string,
 ): { changes: OfferingItemChange[]; problems: PlanProblem[] } {
-  const problems: PlanProblem[] = [];
-  // Editionless items (local_storage, compute_points) go with every edition (ACRONIS-API.md §4.3).
+  // Editionless items (local_storage, compute_points) go with every edition (docs/acronis-api.md §4.3).
   const candidates = available.filter((i) => i.edition === edition || i.edition === null);
   const include = profile.offering_items.include;
   const included = (item: OfferingItem) => !include || include.some((entry) => matches(item, entry));
-
-  // An infra item without infra_id cannot be PUT (the API needs the pair), so it is no storage.
-  const storageItems = candidates.filter((i) => i.type === 'infra' && i.infra_id !== undefined);
-  const infraIds = distinct(storageItems.map((i) => i.infra_id as string));
-  const wanted = profile.storage.infra_id;
-  let infraId: string | undefined;
-  if (infraIds.length === 0) {
-    problems.push({
-      field: 'storage',
-      reason: `the partner offers no storage for edition ${edition}; a customer cannot back up without one`,
-    });
-  } else if (wanted !== null && !infraIds.includes(wanted)) {
-    problems.push({
-      field: 'storage.infra_id',
-      reason: `infra ${wanted} offers no storage for edition ${edition} (offered: ${infraIds.join(', ')})`,
-    });
-  } else {
-    infraId = wanted ?? infraIds[0];
-  }
-
-  for (const entry of include ?? []) {
-    if (!candidates.some((i) => matches(i, entry))) {
-      problems.push({
-        field: 'offering_items.include',
-        reason: `"${entry}" matches no offering item offered for edition ${edition}`,
-      });
-    }
-  }
-
-  const onInfra = [...new Map(storageItems.filter((i) => i.infra_id === infraId).map((i) => [i.name, i])).values()];
-  let storage = onInfra.filter(included);
-  if (storage.length === 0) {
-    const fallback = onInfra.find((i) => i.usage_name === 'storage') ?? onInfra[0];
-    storage = fallback ? [fallback] : [];
-  }
-  if (include && infraId !== undefined) {
-    for (const entry of include) {
-      const hits = candidates.filter((i) => matches(i, entry));
-      if (hits.length > 0 && hits.every((i) => i.type === 'infra') && !hits.some((i) => i.infra_id === infraId)) {
-        problems.push({
-          field: 'offering_items.include',
-          reason: `"${entry}" is offered only on infra ${distinct(hits.map((i) => i.infra_id ?? '?')).join(', ')}, not on the customer's one storage ${infraId} (storage.infra_id)`,
-        });
-      }
-    }
-  }
+  const { infraId, storage, problems } = chooseStorage(candidates, profile, edition, included);
+  problems.push(...includeProblems(candidates, include, edition, infraId));
 
   const chosen = new Set([...candidates.filter((i) => i.type !== 'infra' && included(i)), ...storage].map(itemKey));
   // Keep the partner's order; one entry per name and infra.
   const selected = [...new Map(candidates.filter((i) => chosen.has(itemKey(i))).map((i) => [itemKey(i), i])).values()];
-
   const quotas = profile.offering_items.quotas ?? {};
-  for (const key of Object.keys(quotas)) {
-    if (selected.some((i) => matches(i, key))) continue;
-    problems.push({
-      field: `offering_items.quotas.${key}`,
-      reason: candidates.some((i) => matches(i, key))
-        ? `names an item that is not enabled for edition ${edition}; add it to offering_items.include`
-        : `matches no offering item offered for edition ${edition}`,
-    });
-  }
-
+  problems.push(...quotaProblems(Object.keys(quotas), candidates, selected, edition));
   const changes = selected.map((item) => {
     // A quota keyed by the exact name wins over one keyed by the usage_name.
     const quota = quotas[item.name] ?? quotas[item.usage_name];
     return change(item, quota && { value: quota.value, overage: quota.overage });
   });
   return { changes, problems };
+}
+
+/** The customer's one storage: the profile's infra or the first offered, and its items the profile includes. */
+function chooseStorage(
+  candidates: readonly OfferingItem[],
+  profile: Profile,
+  edition: string,
+  included: (item: OfferingItem) => boolean,
+): { infraId: string | undefined; storage: OfferingItem[]; problems: PlanProblem[] } {
+  const problems: PlanProblem[] = [];
+  // An infra item without infra_id cannot be PUT (the API needs the pair), so it is no storage.
+  const storageItems = candidates.filter((i) => i.type === 'infra' && i.infra_id !== undefined);
+  const infraIds = distinct(storageItems.map((i) => i.infra_id as string));
+  const wanted = profile.storage.infra_id;
+  let infraId: string | undefined;
+  if (infraIds.length === 0) {
+    const reason = `the partner offers no storage for edition ${edition}; a customer cannot back up without one`;
+    problems.push({ field: 'storage', reason });
+  } else if (wanted !== null && !infraIds.includes(wanted)) {
+    const reason = `infra ${wanted} offers no storage for edition ${edition} (offered: ${infraIds.join(', ')})`;
+    problems.push({ field: 'storage.infra_id', reason });
+  } else {
+    infraId = wanted ?? infraIds[0];
+  }
+  const onInfra = [...new Map(storageItems.filter((i) => i.infra_id === infraId).map((i) => [i.name, i])).values()];
+  let storage = onInfra.filter(included);
+  if (storage.length === 0) {
+    const fallback = onInfra.find((i) => i.usage_name === 'storage') ?? onInfra[0];
+    storage = fallback ? [fallback] : [];
+  }
+  return { infraId, storage, problems };
+}
+
+/** Include entries that match nothing offered, or only storage items on another infra than the customer's one. */
+function includeProblems(
+  candidates: readonly OfferingItem[],
+  include: readonly string[] | undefined,
+  edition: string,
+  infraId: string | undefined,
+): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  for (const entry of include ?? []) {
+    const hits = candidates.filter((i) => matches(i, entry));
+    if (hits.length === 0) {
+      const reason = `"${entry}" matches no offering item offered for edition ${edition}`;
+      problems.push({ field: 'offering_items.include', reason });
+    }
+  }
+  if (infraId === undefined) return problems;
+  for (const entry of include ?? []) {
+    const hits = candidates.filter((i) => matches(i, entry));
+    if (hits.length > 0 && hits.every((i) => i.type === 'infra') && !hits.some((i) => i.infra_id === infraId)) {
+      const where = distinct(hits.map((i) => i.infra_id ?? '?')).join(', ');
+      const reason = `"${entry}" is offered only on infra ${where}, not on the customer's one storage ${infraId} (storage.infra_id)`;
+      problems.push({ field: 'offering_items.include', reason });
+    }
+  }
+  return problems;
+}
+
+/** Quota keys that name no enabled item. */
+function quotaProblems(
+  keys: readonly string[],
+  candidates: readonly OfferingItem[],
+  selected: readonly OfferingItem[],
+  edition: string,
+): PlanProblem[] {
+  return keys
+    .filter((key) => !selected.some((i) => matches(i, key)))
+    .map((key) => ({
+      field: `offering_items.quotas.${key}`,
+      reason: candidates.some((i) => matches(i, key))
+        ? `names an item that is not enabled for edition ${edition}; add it to offering_items.include`
+        : `matches no offering item offered for edition ${edition}`,
+    }));
 }
 
 /**
@@ -175,7 +195,7 @@ export function checkProfileAgainstOffer(
 
 /**
  * A PUT entry with only the keys the OAS item declares. Quota version 0 means "new"
- * (ACRONIS-API.md §4.4), which also makes the PUT safe to repeat; `value: null`
+ * (docs/acronis-api.md §4.4), which also makes the PUT safe to repeat; `value: null`
  * (unlimited) has no overage (§4.2).
  */
 function change(item: OfferingItem, quota: Pick<Quota, 'value' | 'overage'> | undefined): OfferingItemChange {

@@ -4,13 +4,13 @@ import { MAX_REGISTRATION_TOKEN_SECONDS } from '../acronis/registration-tokens.j
 import { userRoles, type UserRole } from '../acronis/users.js';
 
 /**
- * The MSP's "standard rule" for a new customer (DESIGN.md "Profile"): which edition and
+ * The MSP's "standard rule" for a new customer (README "Profiles"): which edition and
  * items, quotas, the one storage, pricing, roles, activation and the agent token lifetime.
  * Strict: a misspelt key is an error naming it, not a silently ignored setting.
  */
 
 /**
- * Editions `available_for_child` accepts (ACRONIS-API.md §4.5): current, File Sync & Share
+ * Editions `available_for_child` accepts (docs/acronis-api.md §4.5): current, File Sync & Share
  * and legacy. `mixed` is left out: it only appears on aggregated usages.
  */
 export const EDITIONS = [
@@ -31,7 +31,7 @@ export const EDITIONS = [
 export type Edition = (typeof EDITIONS)[number];
 
 /**
- * Item-name prefixes of the editions (ACRONIS-API.md §4.5), longest first. `usage_name` is
+ * Item-name prefixes of the editions (docs/acronis-api.md §4.5), longest first. `usage_name` is
  * the name without it, which lets a quota keyed `pw_base_workstations` be recognised as the
  * include entry `workstations` before any catalogue is at hand.
  */
@@ -62,7 +62,7 @@ const count = z
   .min(0, 'must be ≥ 0');
 const uuid = z.guid({ error: 'must be a UUID' });
 
-/** ACRONIS-API.md §4.2: `value` null = unlimited, 0 blocks the item; `overage` set makes the quota hard. */
+/** docs/acronis-api.md §4.2: `value` null = unlimited, 0 blocks the item; `overage` set makes the quota hard. */
 const quotaSchema = z
   .strictObject({
     value: count.nullable(),
@@ -198,7 +198,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * The built-in standard profile, the DESIGN.md example. `profiles/standard.json` is the same
+ * The built-in standard profile, the README example. `profiles/standard.json` is the same
  * content for people to copy (a test holds the two equal); keeping it here spares the
  * package a file read at import.
  */

@@ -26,7 +26,7 @@ export interface StepContext {
    * them (e.g. the password about to be set, or that a token was about to be created).
    */
   checkpoint(facts: Partial<ChainFacts>): Promise<void>;
-  /** The data-centre URL the agents register with (ACRONIS-API.md §7). */
+  /** The data-centre URL the agents register with (docs/acronis-api.md §7). */
   dataCenterUrl: string;
 }
 

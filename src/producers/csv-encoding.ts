@@ -19,20 +19,9 @@ export function utf8Guard(file: string): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       const bytes = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
-      if (first) {
-        first = false;
-        if (bytes.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) {
-          return fail(
-            done,
-            'not-text',
-            'is not a CSV text file: it looks like an Excel workbook (.xlsx); save it as "CSV UTF-8"',
-            1,
-          );
-        }
-        if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
-          return fail(done, 'not-text', 'is UTF-16 text; save it as "CSV UTF-8"', 1);
-        }
-      }
+      const start = first ? notTextAtStart(bytes) : undefined;
+      first = false;
+      if (start) return fail(done, 'not-text', start, 1);
       const nul = bytes.indexOf(0);
       if (nul >= 0) {
         return fail(
@@ -74,6 +63,17 @@ export function utf8Guard(file: string): Transform {
   function lineAt(bytes: Buffer, offset: number): number {
     return linesBefore + countNewlines(bytes.subarray(0, offset)) + 1;
   }
+}
+
+/** What the first bytes say a file that is not CSV text is, if they do. */
+function notTextAtStart(bytes: Buffer): string | undefined {
+  if (bytes.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) {
+    return 'is not a CSV text file: it looks like an Excel workbook (.xlsx); save it as "CSV UTF-8"';
+  }
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    return 'is UTF-16 text; save it as "CSV UTF-8"';
+  }
+  return undefined;
 }
 
 function countNewlines(bytes: Buffer): number {

@@ -67,7 +67,7 @@ export interface CsvImportReport extends CsvValidation {
 }
 
 export interface ImportCsvOptions {
-  producer: Pick<Producer, 'enqueue' | 'profile' | 'pipeline'>;
+  producer: Pick<Producer, 'enqueue' | 'profile' | 'store'>;
   path: string;
   dryRun?: boolean;
   chunkSize?: number;
@@ -133,7 +133,7 @@ export async function importCsv(opts: ImportCsvOptions): Promise<CsvImportReport
       `changed while it was being imported: ${validation.goodRows} good rows at first, ${enqueued} the second time`,
     );
   }
-  if (report.batch) report.batch = (await producer.pipeline.store.getBatch(report.batch.id)) ?? report.batch;
+  if (report.batch) report.batch = (await producer.store.getBatch(report.batch.id)) ?? report.batch;
   return report;
 }
 
@@ -201,10 +201,10 @@ const PLANNED: Record<EnqueueOutcome, PlannedOutcome> = {
 
 /** What `enqueueCustomers` would do with each customer, from its record in the store (read only). */
 async function planChunk(
-  producer: Pick<Producer, 'pipeline'>,
+  producer: Pick<Producer, 'store'>,
   chunk: readonly { line: number; key: string; request: CustomerRequest }[],
 ): Promise<PlanEntry[]> {
-  const records = await Promise.all(chunk.map((c) => producer.pipeline.store.getCustomer(c.key)));
+  const records = await producer.store.getCustomers(chunk.map((c) => c.key));
   return chunk.map((c, i) => {
     const record = records[i];
     const entry: PlanEntry = { line: c.line, key: c.key, name: c.request.name, outcome: 'new' };

@@ -48,22 +48,7 @@ export async function* readCustomerCsv(
   opts: ReadCustomerCsvOptions = {},
 ): AsyncGenerator<CsvRowEvent, void, undefined> {
   const maxRows = opts.maxRows ?? MAX_CSV_ROWS;
-  const parser: Parser = pipeline(
-    createReadStream(file),
-    utf8Guard(file),
-    parse({
-      bom: true,
-      raw: true,
-      // A row with too few or too many fields is a bad row, reported with its line, not the end of the import.
-      relax_column_count: true,
-      // A quote inside an unquoted field (`Joe "Shop" Ltd`) is kept as written.
-      relax_quotes: true,
-      skip_empty_lines: true,
-      max_record_size: MAX_RECORD_CHARS,
-    }),
-    () => undefined, // errors reach the iteration below
-  );
-
+  const parser = openParser(file);
   let linesConsumed = 0;
   let columns: ColumnMap | undefined;
   let rows = 0;
@@ -87,30 +72,48 @@ export async function* readCustomerCsv(
         continue;
       }
       if (++rows > maxRows) {
-        throw new CsvFileError(
-          'too-many-rows',
-          file,
-          `has more than ${maxRows} rows (line ${line}); split it into several files`,
-          line,
-        );
+        const message = `has more than ${maxRows} rows (line ${line}); split it into several files`;
+        throw new CsvFileError('too-many-rows', file, message, line);
       }
-      if (record.length !== columns.fields.length) {
-        yield {
-          kind: 'bad',
-          line,
-          problems: [
-            { field: '(row)', reason: `has ${record.length} fields, the header has ${columns.fields.length}` },
-          ],
-        };
-        continue;
-      }
-      yield judge(line, toFields(record, columns), opts.profile, seen);
+      yield judgeRecord(line, record, columns, opts.profile, seen);
     }
   } catch (err) {
     throw asFileError(err, file, linesConsumed);
   }
   if (!columns)
     throw new CsvFileError('no-header', file, 'is empty: no header row (expected at least "name,email")', 1);
+}
+
+function openParser(file: string): Parser {
+  return pipeline(
+    createReadStream(file),
+    utf8Guard(file),
+    parse({
+      bom: true,
+      raw: true,
+      // A row with too few or too many fields is a bad row, reported with its line, not the end of the import.
+      relax_column_count: true,
+      // A quote inside an unquoted field (`Joe "Shop" Ltd`) is kept as written.
+      relax_quotes: true,
+      skip_empty_lines: true,
+      max_record_size: MAX_RECORD_CHARS,
+    }),
+    () => undefined, // errors reach the iteration in readCustomerCsv
+  );
+}
+
+function judgeRecord(
+  line: number,
+  record: readonly string[],
+  columns: ColumnMap,
+  profile: ReadCustomerCsvOptions['profile'],
+  seen: SeenInFile,
+): CsvRowEvent {
+  if (record.length !== columns.fields.length) {
+    const reason = `has ${record.length} fields, the header has ${columns.fields.length}`;
+    return { kind: 'bad', line, problems: [{ field: '(row)', reason }] };
+  }
+  return judge(line, toFields(record, columns), profile, seen);
 }
 
 function toFields(record: readonly string[], columns: ColumnMap): Partial<Record<CustomerField, string>> {
@@ -140,7 +143,7 @@ function judge(
 /**
  * What the good rows so far claimed: a second row with the same customer key is the same
  * customer (the first is imported); a same tenant name (unique among the partner's children,
- * any case: ACRONIS-API.md §3.1) or login (unique across the platform, §6.1) under another key
+ * any case: docs/acronis-api.md §3.1) or login (unique across the platform, §6.1) under another key
  * would fail at create-tenant or create-user, so it is a bad row now.
  */
 class SeenInFile {

@@ -7,7 +7,7 @@ import {
 import type { Profile } from '../onboarding/profile.js';
 
 /**
- * The body of `POST /webhooks/customers` (DESIGN.md "Webhook"): one customer object, or
+ * The body of `POST /webhooks/customers` (README "The webhook"): one customer object, or
  * `{ "customers": [ … ] }`. Either may carry `callback_url`, which is not a customer field:
  * it is taken out before the customer is judged by `parseCustomerRequest`, the one schema
  * the CSV import uses too.

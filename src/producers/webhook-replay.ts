@@ -1,24 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { defineScripts, type ScriptCommands } from '../redis-scripts.js';
+import type { RedisKeys } from '../redis/keys.js';
+import { withScripts, type ScriptCommands } from '../redis/scripts.js';
 
 /**
- * What the webhook remembers so a delivery is acted on once (BULLMQ-NOTES.md §5.1: a
- * timestamp window plus a store of seen ids):
- *
- *   P:webhook:delivery:<X-Delivery-Id>   the sender's delivery id, for DELIVERY_TTL_SEC
- *   P:webhook:signed:<sha256(t.body)>    the signed content, for as long as its signature is valid
- *
- * The second key catches a captured request sent again inside the 5-minute window without a
- * delivery id, or with another one (the id is not signed). It is keyed by the signed content,
- * not the header: a header with one `v1` value dropped or added is the same request.
- *
- * Each value is JSON: `{state:"pending", token, body}` while the request is being enqueued,
- * then `{state:"done", batch_id, accepted, duplicates, body}`. A request claims every key it
- * has at once (one Lua call); a second request finding `pending` waits or is told 409, one
- * finding `done` is answered with the original batch. An enqueue that fails releases its
- * claim so the sender's retry goes through; a process that dies mid-enqueue leaves `pending`
- * for PENDING_TTL_MS only.
+ * What the webhook remembers so a delivery is acted on once: the sender's delivery id, and the
+ * signed content for as long as its signature is valid. A request claims both at once; a
+ * second one finding a claim waits or is told 409, one finding a finished claim gets the
+ * original batch (docs/architecture.md "Webhook replay protection").
  */
 
 /** How long a delivery id is remembered: longer than any sender retries (GitHub: 3 days; Stripe: 3 days). */
@@ -47,75 +36,26 @@ export interface ReplayClaim {
   ttls: number[];
 }
 
-// Every script takes KEYS[1] = the signed key, KEYS[2] = the delivery key, and ARGV[1] = how
-// many of them are in use (1 when the request has no delivery id: KEYS[2] then repeats KEYS[1]).
-
-// ARGV[2]: the pending record, ARGV[3]: its TTL (ms), ARGV[4], ARGV[5]: each key's TTL once done
-// (s). A done record anywhere wins (and is copied to a key that lacks it, so a delivery id sent
-// with a replayed signature is remembered too); else a pending one; else every key is claimed.
-const CLAIM = `
-local n = tonumber(ARGV[1])
-local found
-for i = 1, n do
-  local value = redis.call('GET', KEYS[i])
-  if value then
-    if cjson.decode(value).state == 'done' then
-      for j = 1, n do redis.call('SET', KEYS[j], value, 'EX', ARGV[3 + j], 'NX') end
-      return value
-    end
-    found = found or value
-  end
-end
-if found then return found end
-for i = 1, n do redis.call('SET', KEYS[i], ARGV[2], 'PX', ARGV[3]) end
-return false
-`;
-
-// ARGV[2]: our pending record, ARGV[3]: the done record, ARGV[4], ARGV[5]: TTLs (s). A key whose
-// pending claim expired meanwhile is still set, unless another request claimed it since.
-const FINISH = `
-for i = 1, tonumber(ARGV[1]) do
-  local value = redis.call('GET', KEYS[i])
-  if not value or value == ARGV[2] then redis.call('SET', KEYS[i], ARGV[3], 'EX', ARGV[3 + i]) end
-end
-return 1
-`;
-
-// ARGV[2]: our pending record. Only our own claim is removed.
-const RELEASE = `
-for i = 1, tonumber(ARGV[1]) do
-  if redis.call('GET', KEYS[i]) == ARGV[2] then redis.call('DEL', KEYS[i]) end
-end
-return 1
-`;
-
-const SCRIPTS = {
-  webhookReplayClaim: { numberOfKeys: 2, lua: CLAIM },
-  webhookReplayFinish: { numberOfKeys: 2, lua: FINISH },
-  webhookReplayRelease: { numberOfKeys: 2, lua: RELEASE },
-} as const;
-
 export interface ReplayStoreOptions {
   redis: Redis;
-  /** QUEUE_PREFIX. */
-  prefix: string;
+  keys: RedisKeys;
   /** How long a signed request is remembered: at least as long as its signature stays valid. */
   signedTtlSec: number;
 }
 
 export class WebhookReplayStore {
-  private readonly scripts: ScriptCommands<typeof SCRIPTS>;
+  private readonly scripts: ScriptCommands;
 
   constructor(private readonly opts: ReplayStoreOptions) {
-    this.scripts = defineScripts(opts.redis, SCRIPTS);
+    this.scripts = withScripts(opts.redis);
   }
 
   deliveryKey(deliveryId: string): string {
-    return `${this.opts.prefix}:webhook:delivery:${deliveryId}`;
+    return this.opts.keys.webhookDelivery(deliveryId);
   }
 
   signedKey(timestamp: number, rawBody: Buffer): string {
-    return `${this.opts.prefix}:webhook:signed:${createHash('sha256').update(`${timestamp}.`).update(rawBody).digest('hex')}`;
+    return this.opts.keys.webhookSigned(createHash('sha256').update(`${timestamp}.`).update(rawBody).digest('hex'));
   }
 
   /** Claims the request's keys, or says who got there first. */

@@ -1,18 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import { RedisOutageError, withRedisDeadline } from '../redis/deadline.js';
+import type { RedisKeys } from '../redis/keys.js';
 import { customerKeyOf, type CustomerRequest } from '../onboarding/customer-request.js';
 import type { EnqueueOutcome } from '../workers/onboarding-store.js';
-import type { BatchCallbacks } from './batch-callbacks.js';
 import type { Producer } from './producer.js';
 import { parseWebhookBody } from './webhook-body.js';
-import { RedisOutageError, withRedisDeadline } from './webhook-redis-guard.js';
-import { WebhookReplayStore, type ClaimResult, type ReplayOutcome } from './webhook-replay.js';
+import { WebhookReplayStore, type ClaimResult, type ReplayClaim, type ReplayOutcome } from './webhook-replay.js';
 import { SIGNATURE_FUTURE_SKEW_SEC, SIGNATURE_TOLERANCE_SEC, verifySignature } from './webhook-signature.js';
 
 /**
- * `POST /webhooks/customers` (DESIGN.md "Webhook"), as a fastify plugin. The order of the
+ * `POST /webhooks/customers` (README "The webhook"), as a fastify plugin. The order of the
  * checks is the contract: size (413, fastify's bodyLimit, before a byte is kept), signature
  * over the raw bytes (401), content type (415), delivery id (400), JSON (400), fields (400),
  * then Redis: replay store (200 for a replay, 409 while the same delivery is in progress) and
@@ -41,164 +41,215 @@ export interface WebhookOptions {
   profile?: Producer['profile'];
   /** The producers' fail-fast connection. */
   redis: Redis;
-  /** QUEUE_PREFIX. (Not `prefix`: fastify's register() takes that as a route prefix.) */
-  keyPrefix: string;
+  /** The install's Redis keys. (Not `prefix`: fastify's register() takes that as a route prefix.) */
+  keys: RedisKeys;
   /** WEBHOOK_SECRET and, during a rotation, WEBHOOK_SECRET_PREVIOUS. */
   secrets: readonly string[];
-  callbacks: BatchCallbacks;
+  /** Remembers a batch's `callback_url`; its summary goes there once the batch has ended. */
+  scheduleCallback(batchId: string, url: string): Promise<void>;
   logger: Logger;
   /** Deadline of each Redis step of a request (the enqueue gets this plus 10 ms per customer). */
   redisTimeoutMs?: number;
 }
 
-export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opts) => {
-  const replay = new WebhookReplayStore({
-    redis: opts.redis,
-    prefix: opts.keyPrefix,
-    // A signed request is remembered for as long as its signature could still be accepted.
-    signedTtlSec: SIGNATURE_TOLERANCE_SEC + SIGNATURE_FUTURE_SKEW_SEC + 60,
-  });
-  const redisTimeoutMs = opts.redisTimeoutMs ?? 2000;
-  const baseLog = opts.logger.child({ component: 'webhook' });
+interface Answer {
+  status: number;
+  body: object;
+  headers?: Record<string, string>;
+}
 
+/** A request that passed every check before Redis: signed, JSON, valid. */
+interface CheckedDelivery {
+  timestamp: number;
+  rawBody: Buffer;
+  deliveryId: string | undefined;
+  customers: CustomerRequest[];
+  callbackUrl: string | undefined;
+  log: Logger;
+}
+
+interface WebhookContext {
+  opts: WebhookOptions;
+  replay: WebhookReplayStore;
+  redisTimeoutMs: number;
+  log: Logger;
+}
+
+export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opts) => {
+  const ctx: WebhookContext = {
+    opts,
+    replay: new WebhookReplayStore({
+      redis: opts.redis,
+      keys: opts.keys,
+      // A signed request is remembered for as long as its signature could still be accepted.
+      signedTtlSec: SIGNATURE_TOLERANCE_SEC + SIGNATURE_FUTURE_SKEW_SEC + 60,
+    }),
+    redisTimeoutMs: opts.redisTimeoutMs ?? 2000,
+    log: opts.logger.child({ component: 'webhook' }),
+  };
   // The signature covers the bytes as sent: this plugin's routes get the raw body, whatever
   // its type (scoped to the plugin; other routes keep fastify's parsers).
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_request, body, done) =>
     done(null, body),
   );
-
   app.setErrorHandler((err: FastifyError, _request, reply) => {
-    if (err.statusCode === 413)
-      return reply.status(413).send({
-        error: `the body is larger than ${MAX_BODY_BYTES} bytes (1 MiB); send at most 1,000 customers per request`,
-      });
+    if (err.statusCode === 413) {
+      const error = `the body is larger than ${MAX_BODY_BYTES} bytes (1 MiB); send at most 1,000 customers per request`;
+      return reply.status(413).send({ error });
+    }
     if (err.statusCode !== undefined && err.statusCode < 500)
       return reply.status(err.statusCode).send({ error: err.message });
-    baseLog.error({ err: err.message }, 'webhook failed');
+    ctx.log.error({ err: err.message }, 'webhook failed');
     return reply.status(500).send({ error: 'internal error' });
   });
-
   app.post(WEBHOOK_PATH, { bodyLimit: MAX_BODY_BYTES }, async (request, reply) => {
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-
-    const signature = verifySignature({ header: request.headers['x-signature'], rawBody, secrets: opts.secrets });
-    if (!signature.ok) {
-      baseLog.warn({ reason: signature.reason, ip: request.ip }, 'webhook refused: signature');
-      return reply.status(401).send({ error: 'invalid signature', reason: signature.message });
-    }
-
-    const contentType = String(request.headers['content-type'] ?? '');
-    if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType)) {
-      return reply.status(415).send({ error: 'Content-Type must be application/json' });
-    }
-
-    const deliveryHeader = request.headers['x-delivery-id'];
-    const deliveryId = Array.isArray(deliveryHeader) ? deliveryHeader[0] : deliveryHeader;
-    if (deliveryId !== undefined && !DELIVERY_ID.test(deliveryId)) {
-      return reply.status(400).send({
-        error: 'invalid X-Delivery-Id',
-        problems: [{ field: 'X-Delivery-Id', reason: 'must be 1 to 200 visible ASCII characters' }],
-      });
-    }
-    const log = deliveryId === undefined ? baseLog : baseLog.child({ deliveryId });
-
-    let json: unknown;
-    try {
-      json = JSON.parse(rawBody.toString('utf8'));
-    } catch (err) {
-      return reply.status(400).send({ error: `the body is not JSON: ${(err as Error).message}` });
-    }
-    const parsed = parseWebhookBody(json, opts.profile);
-    if (!parsed.ok) {
-      log.info({ problems: parsed.problems.length }, 'webhook refused: invalid body');
-      return reply.status(400).send({ error: 'invalid request: nothing was queued', problems: parsed.problems });
-    }
-    const { customers, callbackUrl } = parsed.body;
-
-    try {
-      const claimed = await claimOrWait(
-        replay,
-        { timestamp: signature.timestamp, rawBody, ...(deliveryId !== undefined ? { deliveryId } : {}) },
-        (what, op) => withRedisDeadline(opts.redis, what, redisTimeoutMs, op),
-      );
-      if (claimed.kind === 'pending') {
-        log.info('webhook: the same delivery is in progress');
-        return reply
-          .status(409)
-          .header('retry-after', '1')
-          .send({ error: 'the same delivery is being processed; retry in a moment for its batch id' });
-      }
-      if (claimed.kind === 'done') {
-        const { batch_id, accepted, duplicates } = claimed.record;
-        log.info({ batchId: batch_id, sameBody: claimed.sameBody }, 'webhook: replay answered with its batch');
-        return reply.status(200).send({
-          batch_id,
-          accepted,
-          duplicates,
-          replayed: true,
-          ...(claimed.sameBody
-            ? {}
-            : { warning: 'this delivery id was first used with a different body; nothing from this body was queued' }),
-        });
-      }
-
-      const { claim } = claimed;
-      const label =
-        deliveryId !== undefined
-          ? `delivery ${deliveryId}`
-          : `signed ${new Date(signature.timestamp * 1000).toISOString()}`;
-      // Runs to its end even when the answer has gone (a missed deadline): the replay store then
-      // learns the batch, and the sender's retry is answered with it instead of queuing again.
-      const work = (async (): Promise<WebhookAccepted> => {
-        const { unique, outcomes } = dedupe(customers);
-        const result = await opts.enqueue(
-          { source: 'webhook', label },
-          unique.map((u) => u.request),
-        );
-        result.customers.forEach(
-          (c, i) => (outcomes[unique[i]!.index] = { index: unique[i]!.index, customer: c.key, outcome: c.outcome }),
-        );
-        const accepted = result.customers.filter((c) => c.outcome === 'queued' || c.outcome === 'replaced').length;
-        const answer: WebhookAccepted = {
-          batch_id: result.batch.id,
-          accepted,
-          duplicates: customers.length - accepted,
-          customers: outcomes,
-        };
-        if (callbackUrl) await opts.callbacks.register(result.batch.id, callbackUrl);
-        await replay.finish(claim, {
-          batch_id: answer.batch_id,
-          accepted: answer.accepted,
-          duplicates: answer.duplicates,
-        });
-        return answer;
-      })();
-      work.catch((err: unknown) => {
-        log.warn({ reason: (err as Error).message }, 'webhook: enqueue failed; the delivery may be sent again');
-        return replay.release(claim).catch(() => undefined); // Redis down: the claim expires by itself
-      });
-      const answer = await withRedisDeadline(opts.redis, 'enqueue', redisTimeoutMs + 10 * customers.length, work);
-      log.info(
-        {
-          batchId: answer.batch_id,
-          customers: customers.length,
-          accepted: answer.accepted,
-          duplicates: answer.duplicates,
-          callback: callbackUrl !== undefined,
-        },
-        'webhook accepted',
-      );
-      return reply.status(202).send(answer);
-    } catch (err) {
-      if (err instanceof RedisOutageError) {
-        log.warn({ reason: err.message }, 'webhook: Redis unavailable, answered 503');
-        return unavailable(reply);
-      }
-      throw err;
-    }
+    const checked = checkDelivery(ctx, request, rawBody);
+    const answer = 'status' in checked ? checked : await acceptOrUnavailable(ctx, checked);
+    return reply
+      .status(answer.status)
+      .headers(answer.headers ?? {})
+      .send(answer.body);
   });
 };
+
+/** The checks before Redis, in the contract's order: signature (401), content type (415), delivery id and body (400). */
+function checkDelivery(ctx: WebhookContext, request: FastifyRequest, rawBody: Buffer): Answer | CheckedDelivery {
+  const signature = verifySignature({ header: request.headers['x-signature'], rawBody, secrets: ctx.opts.secrets });
+  if (!signature.ok) {
+    ctx.log.warn({ reason: signature.reason, ip: request.ip }, 'webhook refused: signature');
+    return { status: 401, body: { error: 'invalid signature', reason: signature.message } };
+  }
+  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(String(request.headers['content-type'] ?? ''))) {
+    return { status: 415, body: { error: 'Content-Type must be application/json' } };
+  }
+  const header = request.headers['x-delivery-id'];
+  const deliveryId = Array.isArray(header) ? header[0] : header;
+  if (deliveryId !== undefined && !DELIVERY_ID.test(deliveryId)) {
+    const problems = [{ field: 'X-Delivery-Id', reason: 'must be 1 to 200 visible ASCII characters' }];
+    return { status: 400, body: { error: 'invalid X-Delivery-Id', problems } };
+  }
+  const log = deliveryId === undefined ? ctx.log : ctx.log.child({ deliveryId });
+  const body = parseBody(rawBody, ctx.opts.profile, log);
+  if ('status' in body) return body;
+  return { timestamp: signature.timestamp, rawBody, deliveryId, ...body, log };
+}
+
+function parseBody(
+  rawBody: Buffer,
+  profile: WebhookOptions['profile'],
+  log: Logger,
+): Answer | { customers: CustomerRequest[]; callbackUrl: string | undefined } {
+  let json: unknown;
+  try {
+    json = JSON.parse(rawBody.toString('utf8'));
+  } catch (err) {
+    return { status: 400, body: { error: `the body is not JSON: ${(err as Error).message}` } };
+  }
+  const parsed = parseWebhookBody(json, profile);
+  if (!parsed.ok) {
+    log.info({ problems: parsed.problems.length }, 'webhook refused: invalid body');
+    return { status: 400, body: { error: 'invalid request: nothing was queued', problems: parsed.problems } };
+  }
+  return { customers: parsed.body.customers, callbackUrl: parsed.body.callbackUrl };
+}
+
+async function acceptOrUnavailable(ctx: WebhookContext, delivery: CheckedDelivery): Promise<Answer> {
+  try {
+    return await accept(ctx, delivery);
+  } catch (err) {
+    if (!(err instanceof RedisOutageError)) throw err;
+    delivery.log.warn({ reason: err.message }, 'webhook: Redis unavailable, answered 503');
+    const error =
+      'Redis is unavailable: the request may not have been queued. Send it again later (a delivery is never queued twice).';
+    return { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SEC) }, body: { error } };
+  }
+}
+
+/** Claims the delivery in the replay store, then enqueues it: 202, or the answer for a replay or a twin in progress. */
+async function accept(ctx: WebhookContext, delivery: CheckedDelivery): Promise<Answer> {
+  const { log, deliveryId } = delivery;
+  const guard = <T>(what: string, op: Promise<T>) => withRedisDeadline(ctx.opts.redis, what, ctx.redisTimeoutMs, op);
+  const input = {
+    timestamp: delivery.timestamp,
+    rawBody: delivery.rawBody,
+    ...(deliveryId !== undefined ? { deliveryId } : {}),
+  };
+  const claimed = await claimOrWait(ctx.replay, input, guard);
+  if (claimed.kind === 'pending') {
+    log.info('webhook: the same delivery is in progress');
+    const error = 'the same delivery is being processed; retry in a moment for its batch id';
+    return { status: 409, headers: { 'retry-after': '1' }, body: { error } };
+  }
+  if (claimed.kind === 'done') {
+    const { batch_id, accepted, duplicates } = claimed.record;
+    log.info({ batchId: batch_id, sameBody: claimed.sameBody }, 'webhook: replay answered with its batch');
+    const warning = 'this delivery id was first used with a different body; nothing from this body was queued';
+    return {
+      status: 200,
+      body: { batch_id, accepted, duplicates, replayed: true, ...(claimed.sameBody ? {} : { warning }) },
+    };
+  }
+  // Runs to its end even when the answer has gone (a missed deadline): the replay store then
+  // learns the batch, and the sender's retry is answered with it instead of queuing again.
+  const work = enqueueDelivery(ctx, delivery, claimed.claim);
+  work.catch((err: unknown) => {
+    log.warn({ reason: (err as Error).message }, 'webhook: enqueue failed; the delivery may be sent again');
+    return ctx.replay.release(claimed.claim).catch(() => undefined); // Redis down: the claim expires by itself
+  });
+  const answer = await withRedisDeadline(
+    ctx.opts.redis,
+    'enqueue',
+    ctx.redisTimeoutMs + 10 * delivery.customers.length,
+    work,
+  );
+  const { batch_id: batchId, accepted, duplicates } = answer;
+  log.info(
+    {
+      batchId,
+      customers: delivery.customers.length,
+      accepted,
+      duplicates,
+      callback: delivery.callbackUrl !== undefined,
+    },
+    'webhook accepted',
+  );
+  return { status: 202, body: answer };
+}
+
+async function enqueueDelivery(
+  ctx: WebhookContext,
+  delivery: CheckedDelivery,
+  claim: ReplayClaim,
+): Promise<WebhookAccepted> {
+  const { customers, callbackUrl, deliveryId } = delivery;
+  const label =
+    deliveryId !== undefined ? `delivery ${deliveryId}` : `signed ${new Date(delivery.timestamp * 1000).toISOString()}`;
+  const { unique, outcomes } = dedupe(customers);
+  const result = await ctx.opts.enqueue(
+    { source: 'webhook', label },
+    unique.map((u) => u.request),
+  );
+  result.customers.forEach((c, i) => {
+    const index = (unique[i] as { index: number }).index;
+    outcomes[index] = { index, customer: c.key, outcome: c.outcome };
+  });
+  const accepted = result.customers.filter((c) => c.outcome === 'queued' || c.outcome === 'replaced').length;
+  const answer: WebhookAccepted = {
+    batch_id: result.batch.id,
+    accepted,
+    duplicates: customers.length - accepted,
+    customers: outcomes,
+  };
+  if (callbackUrl) await ctx.opts.scheduleCallback(result.batch.id, callbackUrl);
+  await ctx.replay.finish(claim, {
+    batch_id: answer.batch_id,
+    accepted: answer.accepted,
+    duplicates: answer.duplicates,
+  });
+  return answer;
+}
 
 /** Claims the request; a concurrent twin is waited for briefly, so the loser usually gets the winner's batch id. */
 async function claimOrWait(
@@ -240,11 +291,4 @@ function dedupe(customers: readonly CustomerRequest[]): {
     }
   });
   return { unique, outcomes };
-}
-
-function unavailable(reply: FastifyReply) {
-  return reply.status(503).header('retry-after', String(RETRY_AFTER_SEC)).send({
-    error:
-      'Redis is unavailable: the request may not have been queued. Send it again later (a delivery is never queued twice).',
-  });
 }

@@ -1,23 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { Queue } from 'bullmq';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { chainDataSchema, plannedSteps, STEP_NAMES, type ChainData, type StepName } from '../onboarding/chain.js';
 import { customerKeyOf, type CustomerRequest } from '../onboarding/customer-request.js';
 import type { Profile } from '../onboarding/profile.js';
 import type { BatchRecord, EnqueueOutcome, OnboardingStore } from './onboarding-store.js';
-import { jobIdFor } from './queue.js';
+import { jobIdFor, type OnboardingQueue } from './queue.js';
 
 /**
  * The one way customers enter the pipeline; the CSV import and the webhook both end here.
- * Each customer is claimed in the store and its chain's first step added with a
- * deterministic job id:
+ * Each customer is claimed in the store, and a new or failed one gets its chain's first step
+ * job (deterministic id, so adding it twice is a no-op):
  *   - new customer → its chain starts;
  *   - onboarded already → "already-onboarded", nothing queued;
  *   - queued or running → "already-queued", the chain in flight carries on;
  *   - failed → the new request replaces the failed chain (its old step jobs are removed).
+ * A call costs a few round trips whatever its size: one read, one addBulk, one pipeline of claims.
  */
 export interface EnqueueDeps {
-  queue: Queue<ChainData, unknown, StepName>;
+  queue: OnboardingQueue;
   store: OnboardingStore;
   box: SecretBox;
   profile: Profile;
@@ -29,6 +29,21 @@ export interface EnqueueResult {
   customers: { key: string; name: string; outcome: EnqueueOutcome; jobId?: string }[];
 }
 
+interface Submission {
+  index: number;
+  key: string;
+  request: CustomerRequest;
+  runId: string;
+  position: number;
+  /** A chain must start: the customer is new or failed (as last seen). */
+  needsJob: boolean;
+  /** It failed: its old chain's jobs must go first. */
+  replacing: boolean;
+}
+
+/** A customer that changes state between our read and our claim is looked at again; it cannot keep changing. */
+const MAX_CLAIM_ROUNDS = 3;
+
 export async function enqueueCustomers(
   deps: EnqueueDeps,
   batch: { source: string; label: string } | { id: string },
@@ -37,41 +52,79 @@ export async function enqueueCustomers(
   const keys = requests.map(customerKeyOf);
   const repeated = keys.find((key, i) => keys.indexOf(key) !== i);
   // A batch counts each customer once: the producers report a repeat to their caller instead.
-  if (repeated !== undefined)
+  if (repeated !== undefined) {
     throw new Error(`customer ${repeated} appears twice in one enqueue call; producers drop repeats first`);
+  }
   const record = 'id' in batch ? await deps.store.getBatch(batch.id) : await deps.store.createBatch(batch);
   if (!record) throw new Error(`batch ${'id' in batch ? batch.id : ''} does not exist`);
-  const steps = plannedSteps(deps.profile);
-  const customers: EnqueueResult['customers'] = [];
-  let position = record.total;
-  for (const request of requests) {
-    const key = customerKeyOf(request);
-    const runId = randomUUID();
-    const existing = await deps.store.getCustomer(key);
-    let jobId: string | undefined;
-    if (!existing || existing.state === 'failed') {
-      if (existing) await removeChain(deps.queue, key);
-      const data = chainData(deps, { batchId: record.id, key, runId, request, steps });
-      jobId = jobIdFor(key, steps[0] as StepName);
-      // Added before the claim: a crash in between leaves a job that claims its customer
-      // itself when it starts (same runId), never a claimed customer without a job.
-      await deps.queue.add(steps[0] as StepName, data, { jobId });
-    }
-    const outcome = await deps.store.claim({
-      batchId: record.id,
-      key,
-      runId,
-      position: position++,
-      fields: { name: request.name, steps: steps.join(',') },
-    });
-    customers.push({
-      key,
-      name: request.name,
-      outcome,
-      ...(outcome === 'queued' || outcome === 'replaced' ? { jobId } : {}),
-    });
+
+  const existing = await deps.store.getCustomers(keys);
+  let pending: Submission[] = requests.map((request, index) => ({
+    index,
+    key: keys[index] as string,
+    request,
+    runId: randomUUID(),
+    position: record.total + index,
+    needsJob: existing[index] === undefined || existing[index].state === 'failed',
+    replacing: existing[index]?.state === 'failed',
+  }));
+  const outcomes: EnqueueOutcome[] = [];
+  for (let round = 0; pending.length > 0; round++) {
+    if (round === MAX_CLAIM_ROUNDS)
+      throw new Error(`customers ${pending.map((p) => p.key).join(', ')} kept changing state`);
+    pending = await claimRound(deps, record.id, pending, outcomes);
   }
+
+  const firstStep = plannedSteps(deps.profile)[0] as StepName;
+  const customers = requests.map((request, i) => {
+    const key = keys[i] as string;
+    const outcome = outcomes[i] as EnqueueOutcome;
+    const started = outcome === 'queued' || outcome === 'replaced';
+    return { key, name: request.name, outcome, ...(started ? { jobId: jobIdFor(key, firstStep) } : {}) };
+  });
   return { batch: (await deps.store.getBatch(record.id)) ?? record, customers };
+}
+
+/**
+ * Adds the first job of every submission that needs a chain, then claims them all. Returns the
+ * submissions to try again: those that turned out to need a chain after all.
+ */
+async function claimRound(
+  deps: EnqueueDeps,
+  batchId: string,
+  submissions: readonly Submission[],
+  outcomes: EnqueueOutcome[],
+): Promise<Submission[]> {
+  const withJob = submissions.filter((s) => s.needsJob);
+  const steps = plannedSteps(deps.profile);
+  // The old chain's step jobs go first, so the new chain's ids are free. Jobs are added before
+  // the claim: a crash in between leaves a job that records its customer itself when it starts
+  // (same runId), never a recorded customer without a job.
+  await Promise.all(withJob.filter((s) => s.replacing).map((s) => removeChain(deps.queue, s.key)));
+  await deps.queue.addBulk(
+    withJob.map((s) => ({
+      name: steps[0] as StepName,
+      data: chainData(deps, { batchId, key: s.key, runId: s.runId, request: s.request, steps }),
+      opts: { jobId: jobIdFor(s.key, steps[0] as StepName) },
+    })),
+  );
+  const claimed = await deps.store.claimAll(
+    submissions.map((s) => ({
+      batchId,
+      key: s.key,
+      runId: s.runId,
+      position: s.position,
+      hasJob: s.needsJob,
+      fields: { name: s.request.name, steps: steps.join(',') },
+    })),
+  );
+  const again: Submission[] = [];
+  claimed.forEach((outcome, i) => {
+    const submission = submissions[i] as Submission;
+    if (outcome === 'needs-job') again.push({ ...submission, needsJob: true, replacing: true });
+    else outcomes[submission.index] = outcome;
+  });
+  return again;
 }
 
 function chainData(
@@ -93,6 +146,6 @@ function chainData(
 }
 
 /** Removes every step job of the customer's previous chain so the new chain's ids are free. */
-export async function removeChain(queue: Queue<ChainData, unknown, StepName>, customerKey: string): Promise<void> {
-  for (const step of STEP_NAMES) await queue.remove(jobIdFor(customerKey, step));
+export async function removeChain(queue: OnboardingQueue, customerKey: string): Promise<void> {
+  await Promise.all(STEP_NAMES.map((step) => queue.remove(jobIdFor(customerKey, step))));
 }

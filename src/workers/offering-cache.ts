@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { AcronisEndpoints } from '../acronis/client.js';
 import { offeringItemSchema, type OfferingItem } from '../acronis/offering-items.js';
+import type { RedisKeys } from '../redis/keys.js';
 
 /**
  * available_for_child per partner and edition (and a template customer's enabled items),
@@ -12,7 +13,7 @@ import { offeringItemSchema, type OfferingItem } from '../acronis/offering-items
  */
 export interface OfferingCacheOptions {
   redis: Redis;
-  prefix: string;
+  keys: RedisKeys;
   acronis: Pick<AcronisEndpoints, 'getAvailableForChild' | 'getOfferingItems'>;
   /** How long an answer is reused; short, so a change in the partner's offer is seen soon. Default 300 s. */
   ttlSeconds?: number;
@@ -48,8 +49,7 @@ export class OfferingCache {
   }
 
   private async load(name: string, fetch: () => Promise<OfferingItem[]>): Promise<OfferingItem[]> {
-    const key = `${this.opts.prefix}:onb:cache:${name}`;
-    const lockKey = `${key}:lock`;
+    const { value: key, lock: lockKey } = this.opts.keys.offeringCache(name);
     const lockMs = this.opts.lockMs ?? 15_000;
     const deadline = Date.now() + lockMs;
     for (;;) {

@@ -1,25 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { ChainFacts, StepName } from '../onboarding/chain.js';
-import { defineScripts, type ScriptCommands } from '../redis-scripts.js';
+import { chainFactsSchema, type ChainFacts, type StepName } from '../onboarding/chain.js';
+import type { RedisKeys } from '../redis/keys.js';
+import { withScripts, type ScriptCommands } from '../redis/scripts.js';
 
 /**
- * Where each customer stands and how each batch is doing, kept in Redis beside the queue
- * so the CLI and the dashboard read one source. Every state change goes through one Lua
- * script that moves the customer and adjusts its batch's counts in the same step, so counts
- * stay exact even when BullMQ runs a step twice (at-least-once, BULLMQ-NOTES.md §1.6).
- *
- * Keys (P = QUEUE_PREFIX):
- *   P:onb:customer:<key>          hash: state, step, batchId, facts (secrets sealed), error
- *   P:onb:batch:<id>              hash: id, source, label, createdAt, total and one count per state
- *   P:onb:batch:<id>:customers    zset: customer key → position in the batch
- *   P:onb:batch:<id>:outcomes     hash: customer key → what enqueueing did (queued, replaced, …)
- *   P:onb:batches                 zset: batch id → createdAt
+ * Where each customer stands and how each batch is doing, beside the queue, so the CLI and the
+ * dashboard read one source. Every state change is one Lua script that moves the customer and
+ * its batch's counts together (docs/architecture.md "The onboarding store").
  */
 
 export const CUSTOMER_STATES = ['queued', 'running', 'done', 'failed'] as const;
 export type CustomerState = (typeof CUSTOMER_STATES)[number];
+
+/** The facts are the chain's own (one schema for job data and record), kept as JSON; secrets in them are sealed. */
+const factsField = z
+  .string()
+  .optional()
+  .transform((json, ctx) => {
+    const parsed = chainFactsSchema.safeParse(json === undefined ? {} : JSON.parse(json));
+    if (parsed.success) return parsed.data;
+    ctx.addIssue({ code: 'custom', message: `unreadable facts: ${parsed.error.issues[0]?.message}` });
+    return z.NEVER;
+  });
 
 export const customerRecordSchema = z.object({
   key: z.string(),
@@ -36,153 +40,61 @@ export const customerRecordSchema = z.object({
   queuedAt: z.string().optional(),
   updatedAt: z.string().optional(),
   finishedAt: z.string().optional(),
-  tenantId: z.string().optional(),
-  userId: z.string().optional(),
-  login: z.string().optional(),
-  personalTenantId: z.string().optional(),
-  edition: z.string().optional(),
-  activation: z.string().optional(),
-  passwordSealed: z.string().optional(),
-  tokenSealed: z.string().optional(),
-  tokenExpiresAt: z.string().optional(),
   /** The chain's planned steps, comma-separated, so `retry` knows which job id failed. */
   steps: z.string().optional(),
+  facts: factsField,
 });
 export type CustomerRecord = z.infer<typeof customerRecordSchema>;
 
+const count = z.coerce.number().default(0);
 export const batchRecordSchema = z.object({
   id: z.string(),
   source: z.string(),
   label: z.string(),
   createdAt: z.string(),
-  total: z.coerce.number().default(0),
-  queued: z.coerce.number().default(0),
-  running: z.coerce.number().default(0),
-  done: z.coerce.number().default(0),
-  failed: z.coerce.number().default(0),
+  total: count,
+  queued: count,
+  running: count,
+  done: count,
+  failed: count,
   /** Submitted again while already onboarded or already queued: nothing enqueued. */
-  skipped: z.coerce.number().default(0),
+  skipped: count,
   /** Failed here, then resubmitted in a later batch that took the customer over. */
-  moved: z.coerce.number().default(0),
+  moved: count,
 });
 export type BatchRecord = z.infer<typeof batchRecordSchema> & { ended: boolean };
 
 export type EnqueueOutcome = 'queued' | 'replaced' | 'already-onboarded' | 'already-queued';
+/** What a claim without a job may also answer: the customer needs a chain after all (see onboarding-claim.lua). */
+export type ClaimOutcome = EnqueueOutcome | 'needs-job';
 
-/** Facts that may be shown (ids, states); sealed secrets are stored but only `results` opens them. */
-const RECORDED_FACTS = [
-  'tenantId',
-  'userId',
-  'login',
-  'personalTenantId',
-  'edition',
-  'activation',
-  'passwordSealed',
-  'tokenSealed',
-  'tokenExpiresAt',
-] as const;
+export interface ClaimInput {
+  batchId: string;
+  key: string;
+  runId: string;
+  position: number;
+  /** Whether the caller added the chain's first job before claiming. */
+  hasJob: boolean;
+  fields: Fields;
+}
 
-// Moves a customer to ARGV[2] if its state is one of ARGV[3] (comma list, '*' = any), and
-// shifts one unit of its batch's counts from the old state to the new one.
-const TRANSITION = `
-local customerKey = KEYS[1]
-local prefix = ARGV[1]
-local target = ARGV[2]
-local allowed = ARGV[3]
-local old = redis.call('HGET', customerKey, 'state')
-if not old then return false end
-if allowed ~= '*' and not string.find(',' .. allowed .. ',', ',' .. old .. ',', 1, true) then return {old, 0} end
-for i = 4, #ARGV, 2 do
-  if ARGV[i + 1] == '' then redis.call('HDEL', customerKey, ARGV[i]) else redis.call('HSET', customerKey, ARGV[i], ARGV[i + 1]) end
-end
-if old ~= target then
-  redis.call('HSET', customerKey, 'state', target)
-  local batchId = redis.call('HGET', customerKey, 'batchId')
-  if batchId then
-    local batchKey = prefix .. ':onb:batch:' .. batchId
-    redis.call('HINCRBY', batchKey, old, -1)
-    redis.call('HINCRBY', batchKey, target, 1)
-  end
-end
-return {old, 1}
-`;
-
-// Claims a customer for a new chain in batch ARGV[2]. Outcomes:
-//   queued            no record yet: created
-//   replaced          the last chain failed: the record now belongs to this batch, afresh
-//   already-onboarded done: nothing to do
-//   already-queued    queued or running: the chain in flight carries on
-const CLAIM = `
-local customerKey = KEYS[1]
-local prefix = ARGV[1]
-local batchId = ARGV[2]
-local key = ARGV[3]
-local position = tonumber(ARGV[4])
-local now = ARGV[5]
-local batchKey = prefix .. ':onb:batch:' .. batchId
-local runId = ARGV[6]
-local old = redis.call('HGET', customerKey, 'state')
-local outcome
-if old and redis.call('HGET', customerKey, 'runId') == runId then
-  -- The same chain claimed twice (the producer and, after a crash, its first worker): nothing changes.
-  return 'queued'
-elseif not old then
-  outcome = 'queued'
-elseif old == 'failed' then
-  outcome = 'replaced'
-  local oldBatch = redis.call('HGET', customerKey, 'batchId')
-  local oldBatchKey = prefix .. ':onb:batch:' .. oldBatch
-  redis.call('HINCRBY', oldBatchKey, 'failed', -1)
-  redis.call('HINCRBY', oldBatchKey, 'moved', 1)
-elseif old == 'done' then
-  outcome = 'already-onboarded'
-else
-  outcome = 'already-queued'
-end
-redis.call('ZADD', batchKey .. ':customers', 'NX', position, key)
-redis.call('HSET', batchKey .. ':outcomes', key, outcome)
-redis.call('HINCRBY', batchKey, 'total', 1)
-if outcome == 'queued' or outcome == 'replaced' then
-  redis.call('DEL', customerKey)
-  redis.call('HSET', customerKey, 'key', key, 'batchId', batchId, 'runId', runId, 'state', 'queued', 'queuedAt', now, 'updatedAt', now)
-  for i = 7, #ARGV, 2 do redis.call('HSET', customerKey, ARGV[i], ARGV[i + 1]) end
-  redis.call('HINCRBY', batchKey, 'queued', 1)
-else
-  redis.call('HINCRBY', batchKey, 'skipped', 1)
-end
-return outcome
-`;
-
-const SCRIPTS = {
-  onboardingClaim: { numberOfKeys: 1, lua: CLAIM },
-  onboardingTransition: { numberOfKeys: 1, lua: TRANSITION },
-} as const;
-
-export interface OnboardingStoreOptions {
-  redis: Redis;
-  /** QUEUE_PREFIX. */
-  prefix: string;
+export interface Transition {
+  previous: CustomerState | null;
+  applied: boolean;
+  /** The customer's batch, when the move left none of its customers queued or running. */
+  endedBatchId?: string;
 }
 
 type Fields = Record<string, string | undefined>;
 
 export class OnboardingStore {
-  private readonly redis: Redis;
-  private readonly scripts: ScriptCommands<typeof SCRIPTS>;
-  private readonly prefix: string;
+  private readonly redis: Redis & ScriptCommands;
 
-  constructor(opts: OnboardingStoreOptions) {
-    this.redis = opts.redis;
-    this.scripts = defineScripts(opts.redis, SCRIPTS);
-    this.prefix = opts.prefix;
-  }
-
-  customerKey(key: string): string {
-    return `${this.prefix}:onb:customer:${key}`;
-  }
-
-  private batchKey(id: string): string {
-    return `${this.prefix}:onb:batch:${id}`;
+  constructor(
+    redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {
+    this.redis = withScripts(redis);
   }
 
   /** A new batch (one CSV import, one webhook call); ids sort by creation time. */
@@ -190,71 +102,77 @@ export class OnboardingStore {
     const now = new Date();
     const id = `b-${now.getTime().toString(36)}-${randomBytes(3).toString('hex')}`;
     const record = { id, source: input.source, label: input.label, createdAt: now.toISOString() };
+    const counts = { total: 0, queued: 0, running: 0, done: 0, failed: 0, skipped: 0, moved: 0 };
     await this.redis
       .multi()
-      .hset(this.batchKey(id), { ...record, total: 0, queued: 0, running: 0, done: 0, failed: 0, skipped: 0, moved: 0 })
-      .zadd(`${this.prefix}:onb:batches`, now.getTime(), id)
+      .hset(this.keys.batch(id), { ...record, ...counts })
+      .zadd(this.keys.batches, now.getTime(), id)
       .exec();
     return { ...batchRecordSchema.parse(record), ended: true };
   }
 
-  /** Claims the customer for a chain in `batchId` (see CLAIM for the outcomes). */
-  async claim(input: {
-    batchId: string;
-    key: string;
-    runId: string;
-    position: number;
-    fields: Fields;
-  }): Promise<EnqueueOutcome> {
-    const args = Object.entries(input.fields).flatMap(([k, v]) => (v === undefined ? [] : [k, v]));
-    const outcome = await this.scripts.onboardingClaim(
-      this.customerKey(input.key),
-      this.prefix,
-      input.batchId,
-      input.key,
-      input.position,
-      new Date().toISOString(),
-      input.runId,
-      ...args,
-    );
-    return outcome as EnqueueOutcome;
+  /** Claims customers for new chains, all in one round trip (see onboarding-claim.lua for the outcomes). */
+  async claimAll(inputs: readonly ClaimInput[]): Promise<ClaimOutcome[]> {
+    if (inputs.length === 0) return [];
+    const pipeline = this.redis.pipeline() as unknown as ScriptCommands & { exec(): ReturnType<Redis['exec']> };
+    const now = new Date().toISOString();
+    for (const input of inputs) void pipeline.onboardingClaim(...this.claimArgs(input, now));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([err, outcome]) => {
+      if (err) throw err;
+      return outcome as ClaimOutcome;
+    });
   }
 
-  /** Moves the customer if its state is in `from`; returns the state it had and whether it moved. */
+  /** One claim (a worker recording a chain its producer did not get to record). */
+  async claim(input: ClaimInput): Promise<ClaimOutcome> {
+    return (await this.redis.onboardingClaim(...this.claimArgs(input, new Date().toISOString()))) as ClaimOutcome;
+  }
+
+  private claimArgs(input: ClaimInput, now: string): (string | number)[] {
+    const fields = Object.entries(input.fields).flatMap(([k, v]) => (v === undefined ? [] : [k, v]));
+    const { batchId, key } = input;
+    return [
+      ...[this.keys.customer(key), this.keys.batch(batchId), this.keys.batchCustomers(batchId)],
+      this.keys.batchOutcomes(batchId),
+      ...[this.keys.batchPrefix, batchId, key, input.position, now, input.runId, input.hasJob ? '1' : '0'],
+      ...fields,
+    ];
+  }
+
+  /** Moves the customer if its state is in `from`; says what it was, whether it moved, and whether that ended its batch. */
   async transition(
     key: string,
     to: CustomerState,
     from: readonly CustomerState[] | '*',
     fields: Fields = {},
-  ): Promise<{ previous: CustomerState | null; applied: boolean }> {
+  ): Promise<Transition> {
     const args = Object.entries({ ...fields, updatedAt: new Date().toISOString() }).flatMap(([k, v]) => [k, v ?? '']);
-    const result = (await this.scripts.onboardingTransition(
-      this.customerKey(key),
-      this.prefix,
+    const allowed = from === '*' ? '*' : from.join(',');
+    const reply = (await this.redis.onboardingTransition(
+      this.keys.customer(key),
+      this.keys.batchPrefix,
       to,
-      from === '*' ? '*' : from.join(','),
+      allowed,
       ...args,
-    )) as [CustomerState, number] | null;
-    if (!result) return { previous: null, applied: false };
-    return { previous: result[0], applied: result[1] === 1 };
+    )) as [CustomerState, number, string, number] | null;
+    if (!reply) return { previous: null, applied: false };
+    const [previous, applied, batchId, remaining] = reply;
+    const ended = applied === 1 && remaining === 0 && batchId !== '';
+    return { previous, applied: applied === 1, ...(ended ? { endedBatchId: batchId } : {}) };
   }
 
   /** A step starts. A customer already onboarded stays so (a stalled job re-running its last step). */
-  markRunning(key: string, step: StepName, attempt: number) {
+  markRunning(key: string, step: StepName, attempt: number): Promise<Transition> {
     return this.transition(key, 'running', ['queued', 'running', 'failed'], { step, attempts: String(attempt) });
   }
 
-  /** Facts established by a step, recorded as they come so a failed customer still shows its tenant. */
+  /** The chain's facts so far, so a failed customer still shows its tenant. */
   async recordFacts(key: string, facts: Partial<ChainFacts>): Promise<void> {
-    const fields: Record<string, string> = {};
-    for (const name of RECORDED_FACTS) {
-      const value = facts[name];
-      if (value !== undefined && value !== null) fields[name] = String(value);
-    }
-    if (Object.keys(fields).length > 0) await this.redis.hset(this.customerKey(key), fields);
+    await this.redis.hset(this.keys.customer(key), 'facts', JSON.stringify(chainFactsSchema.parse(facts)));
   }
 
-  markFailed(key: string, step: StepName, reason: string, retryable: boolean) {
+  markFailed(key: string, step: StepName, reason: string, retryable: boolean): Promise<Transition> {
     return this.transition(key, 'failed', ['queued', 'running', 'failed'], {
       failedStep: step,
       step,
@@ -264,7 +182,7 @@ export class OnboardingStore {
     });
   }
 
-  markDone(key: string) {
+  markDone(key: string): Promise<Transition> {
     return this.transition(key, 'done', '*', {
       step: 'finish',
       failedStep: undefined,
@@ -275,7 +193,7 @@ export class OnboardingStore {
   }
 
   /** `retry`: a failed customer goes back to queued (its failed job is retried by the caller). */
-  markRequeued(key: string) {
+  markRequeued(key: string): Promise<Transition> {
     return this.transition(key, 'queued', ['failed'], {
       error: undefined,
       errorRetryable: undefined,
@@ -284,13 +202,23 @@ export class OnboardingStore {
   }
 
   async getCustomer(key: string): Promise<CustomerRecord | undefined> {
-    const raw = await this.redis.hgetall(this.customerKey(key));
-    if (Object.keys(raw).length === 0) return undefined;
-    return customerRecordSchema.parse(raw);
+    return parseCustomer(await this.redis.hgetall(this.keys.customer(key)));
+  }
+
+  /** Several customers in one round trip, in the order asked. */
+  async getCustomers(keys: readonly string[]): Promise<(CustomerRecord | undefined)[]> {
+    if (keys.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.hgetall(this.keys.customer(key));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([err, raw]) => {
+      if (err) throw err;
+      return parseCustomer(raw as Record<string, string>);
+    });
   }
 
   async getBatch(id: string): Promise<BatchRecord | undefined> {
-    const raw = await this.redis.hgetall(this.batchKey(id));
+    const raw = await this.redis.hgetall(this.keys.batch(id));
     if (Object.keys(raw).length === 0) return undefined;
     const batch = batchRecordSchema.parse(raw);
     return { ...batch, ended: batch.queued + batch.running === 0 };
@@ -298,7 +226,7 @@ export class OnboardingStore {
 
   /** Newest first. */
   async listBatches(limit = 20): Promise<BatchRecord[]> {
-    const ids = await this.redis.zrevrange(`${this.prefix}:onb:batches`, 0, limit - 1);
+    const ids = await this.redis.zrevrange(this.keys.batches, 0, limit - 1);
     const batches = await Promise.all(ids.map((id) => this.getBatch(id)));
     return batches.filter((b): b is BatchRecord => b !== undefined);
   }
@@ -307,9 +235,15 @@ export class OnboardingStore {
   async batchCustomers(
     id: string,
   ): Promise<{ key: string; outcome: EnqueueOutcome; record: CustomerRecord | undefined }[]> {
-    const keys = await this.redis.zrange(`${this.batchKey(id)}:customers`, 0, -1);
-    const outcomes = await this.redis.hgetall(`${this.batchKey(id)}:outcomes`);
-    const records = await Promise.all(keys.map((key) => this.getCustomer(key)));
+    const [keys, outcomes] = await Promise.all([
+      this.redis.zrange(this.keys.batchCustomers(id), 0, -1),
+      this.redis.hgetall(this.keys.batchOutcomes(id)),
+    ]);
+    const records = await this.getCustomers(keys);
     return keys.map((key, i) => ({ key, outcome: (outcomes[key] ?? 'queued') as EnqueueOutcome, record: records[i] }));
   }
+}
+
+function parseCustomer(raw: Record<string, string>): CustomerRecord | undefined {
+  return Object.keys(raw).length === 0 ? undefined : customerRecordSchema.parse(raw);
 }

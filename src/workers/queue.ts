@@ -1,13 +1,16 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ChainData, StepName } from '../onboarding/chain.js';
+import { QUEUE_NAMES } from '../redis/keys.js';
 
 /**
  * One queue for every step: BullMQ's limiter and `rateLimit` act per queue and cannot be
- * shared across queues (BULLMQ-NOTES.md §1.3, bullmq#2679), and one Acronis API budget
+ * shared across queues (docs/bullmq.md §1.3, bullmq#2679), and one Acronis API budget
  * covers all steps. Steps are told apart by the job name.
  */
-export const ONBOARDING_QUEUE = 'onboarding';
+export const ONBOARDING_QUEUE = QUEUE_NAMES.onboarding;
+
+export type OnboardingQueue = Queue<ChainData, unknown, StepName>;
 
 export interface RetryPolicy {
   /** Attempts per step (STEP_ATTEMPTS). */
@@ -21,10 +24,10 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 8, backoffMs: 1000 };
 export function stepJobOptions(policy: RetryPolicy): JobsOptions {
   return {
     attempts: policy.attempts,
-    // Jitter spreads the retries of 350 customers hit by the same outage (BULLMQ-NOTES.md §1.5).
+    // Jitter spreads the retries of 350 customers hit by the same outage (docs/bullmq.md §1.5).
     backoff: { type: 'exponential', delay: policy.backoffMs, jitter: 0.5 },
     // Finished step jobs stay visible for two weeks (the dashboard's history); without a
-    // bound BullMQ keeps them forever (BULLMQ-NOTES.md §1.9).
+    // bound BullMQ keeps them forever (docs/bullmq.md §1.9).
     removeOnComplete: { age: 14 * 24 * 3600, count: 100_000 },
     removeOnFail: { age: 30 * 24 * 3600, count: 100_000 },
   };
@@ -33,7 +36,7 @@ export function stepJobOptions(policy: RetryPolicy): JobsOptions {
 /**
  * `<customer>.<step>`: readable in the dashboard, the same on every run of the same chain, so
  * adding a step twice is a no-op. BullMQ forbids `:` in ids and digits-only ids
- * (BULLMQ-NOTES.md §1.4): the customer key is URI-encoded and prefixed.
+ * (docs/bullmq.md §1.4): the customer key is URI-encoded and prefixed.
  */
 export function jobIdFor(customerKey: string, step: StepName): string {
   return `c-${encodeURIComponent(customerKey).replace(/\./g, '%2E')}.${step}`;
@@ -43,7 +46,7 @@ export function createOnboardingQueue(
   connection: Redis,
   prefix: string,
   policy: RetryPolicy = DEFAULT_RETRY,
-): Queue<ChainData, unknown, StepName> {
+): OnboardingQueue {
   return new Queue<ChainData, unknown, StepName>(ONBOARDING_QUEUE, {
     connection,
     prefix,

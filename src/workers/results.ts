@@ -52,7 +52,7 @@ export async function batchResults(
 ): Promise<CustomerResult[]> {
   const customers = await deps.store.batchCustomers(batchId);
   return customers.map(({ key, outcome, record }) => {
-    const token = record?.tokenSealed ? deps.box.open(record.tokenSealed) : '';
+    const token = record?.facts.tokenSealed ? deps.box.open(record.facts.tokenSealed) : '';
     const install = token
       ? agentInstallCommands({ dataCenterUrl: deps.dataCenterUrl, token })
       : { windows: '', linux: '' };
@@ -64,13 +64,13 @@ export async function batchResults(
       step: record?.step ?? '',
       failed_step: record?.state === 'failed' ? (record.failedStep ?? '') : '',
       error: record?.state === 'failed' ? (record.error ?? '') : '',
-      tenant_id: record?.tenantId ?? '',
-      user_id: record?.userId ?? '',
-      login: record?.login ?? '',
-      activation: record?.activation ?? '',
-      password: record?.passwordSealed ? deps.box.open(record.passwordSealed) : '',
+      tenant_id: record?.facts.tenantId ?? '',
+      user_id: record?.facts.userId ?? '',
+      login: record?.facts.login ?? '',
+      activation: record?.facts.activation ?? '',
+      password: record?.facts.passwordSealed ? deps.box.open(record.facts.passwordSealed) : '',
       registration_token: token,
-      token_expires_at: record?.tokenExpiresAt ?? '',
+      token_expires_at: record?.facts.tokenExpiresAt ?? '',
       install_windows: install.windows,
       install_linux: install.linux,
     };

@@ -1,6 +1,11 @@
-import type { Pipeline } from './runtime.js';
 import type { StepName } from '../onboarding/chain.js';
-import { jobIdFor } from './queue.js';
+import type { OnboardingStore } from './onboarding-store.js';
+import { jobIdFor, type OnboardingQueue } from './queue.js';
+
+export interface RetryDeps {
+  queue: OnboardingQueue;
+  store: OnboardingStore;
+}
 
 export type RetryOutcome =
   | { key: string; outcome: 'retried'; step: string }
@@ -12,7 +17,7 @@ export type RetryOutcome =
  * `retry CUSTOMER`: the failed step's own job goes back to the queue with fresh attempts.
  * Steps that completed are not run again — the chain resumes where it stopped.
  */
-export async function retryCustomer(pipeline: Pick<Pipeline, 'queue' | 'store'>, key: string): Promise<RetryOutcome> {
+export async function retryCustomer(pipeline: RetryDeps, key: string): Promise<RetryOutcome> {
   const record = await pipeline.store.getCustomer(key);
   if (!record) return { key, outcome: 'unknown' };
   if (record.state !== 'failed' || !record.failedStep) return { key, outcome: 'not-failed', state: record.state };
@@ -26,10 +31,7 @@ export async function retryCustomer(pipeline: Pick<Pipeline, 'queue' | 'store'>,
 }
 
 /** `retry BATCH`: every customer of the batch that is failed now. */
-export async function retryBatch(
-  pipeline: Pick<Pipeline, 'queue' | 'store'>,
-  batchId: string,
-): Promise<RetryOutcome[]> {
+export async function retryBatch(pipeline: RetryDeps, batchId: string): Promise<RetryOutcome[]> {
   const outcomes: RetryOutcome[] = [];
   for (const { key, record } of await pipeline.store.batchCustomers(batchId)) {
     if (record?.state === 'failed' && record.batchId === batchId) outcomes.push(await retryCustomer(pipeline, key));

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z, ZodError } from 'zod';
+import { RedisKeys } from '../../src/redis/keys.js';
 import { createAcronisClient, USER_AGENT, type AcronisClient } from '../../src/acronis/client.js';
 import { AcronisApiError, isRetryable } from '../../src/acronis/errors.js';
 import { backupAgentAdminScope } from '../../src/acronis/registration-tokens.js';
@@ -27,7 +28,7 @@ function newClient(overrides: Partial<Parameters<typeof createAcronisClient>[0]>
     clientSecret: sim.seed.clientSecret,
     redis,
     box,
-    keyPrefix: prefix,
+    tokenKeys: new RedisKeys(prefix).tokenCache(sim.url, sim.seed.clientId),
     timeoutMs: 5000,
     ...overrides,
   });
@@ -84,7 +85,7 @@ describe('auth and API clients', () => {
     const other = newClient({
       clientId: created.client_id,
       clientSecret: created.client_secret,
-      keyPrefix: `${prefix}:second`,
+      tokenKeys: new RedisKeys(`${prefix}:second`).tokenCache(sim.url, sim.seed.clientId),
     });
     expect((await other.getApiClient(created.client_id)).tenant_id).toBe(sim.seed.partnerTenantId);
   });
@@ -103,7 +104,10 @@ describe('auth and API clients', () => {
   });
 
   it('reports wrong client credentials as an unrecoverable 401 from /idp/token', async () => {
-    const bad = newClient({ clientSecret: 'not-the-secret', keyPrefix: `${prefix}:bad` });
+    const bad = newClient({
+      clientSecret: 'not-the-secret',
+      tokenKeys: new RedisKeys(`${prefix}:bad`).tokenCache(sim.url, sim.seed.clientId),
+    });
     const err = await rejection(bad.getTenant(sim.seed.partnerTenantId));
     expect(err.status).toBe(401);
     expect(err.path).toBe('/idp/token');
@@ -132,7 +136,7 @@ describe('a short-lived token', () => {
         clientSecret: shortSim.seed.clientSecret,
         redis,
         box,
-        keyPrefix: `${prefix}:short`,
+        tokenKeys: new RedisKeys(`${prefix}:short`).tokenCache(sim.url, sim.seed.clientId),
       });
       // Calls run back to back past the first token's expiry (6 s) but before the second token's refresh point (4.5 s + 4.5 s).
       // Waiting out the lifetime is the thing under test.
@@ -396,7 +400,10 @@ describe('errors and faults: classified once, never retried inside the client', 
 
   it('a token issue that fails in another process reaches this one as a retryable AcronisApiError', async () => {
     // Two clients on one cache key stand for two worker processes: one issues, the other waits on it.
-    const shared = { keyPrefix: `${prefix}:shared-failure`, timeoutMs: 400 };
+    const shared = {
+      tokenKeys: new RedisKeys(`${prefix}:shared-failure`).tokenCache(sim.url, sim.seed.clientId),
+      timeoutMs: 400,
+    };
     const [a, b] = [newClient(shared), newClient(shared)];
     sim.configure({ faults: [{ kind: 'hang', path: '^/idp/token$', times: 1, hangMs: 2000 }] });
     const errors = await Promise.all([

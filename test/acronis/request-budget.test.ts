@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAcronisClient } from '../../src/acronis/client.js';
 import { RequestBudget, type RequestBudgetOptions } from '../../src/acronis/request-budget.js';
 import { createSecretBox, generateSecretsKey } from '../../src/secrets/secret-box.js';
-import { connectRedis, removeKeys, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { RedisKeys } from '../../src/redis/keys.js';
+import { budgetKeys, connectRedis, removeKeys, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { startTestSimulator } from '../helpers/simulator.js';
 
 const prefix = uniquePrefix('request-budget');
@@ -33,8 +34,8 @@ function connection(): Redis {
   return c;
 }
 
-function budget(opts: Omit<RequestBudgetOptions, 'redis'>): RequestBudget {
-  return new RequestBudget({ redis: connection(), ...opts });
+function budget({ key, ...opts }: Omit<RequestBudgetOptions, 'redis' | 'keys'> & { key: string }): RequestBudget {
+  return new RequestBudget({ redis: connection(), keys: budgetKeys(key), ...opts });
 }
 
 /** Grant times (Redis µs) still in the window, oldest first. */
@@ -102,9 +103,9 @@ describe('RequestBudget against the simulator', () => {
         clientSecret: sim.seed.clientSecret,
         redis: own,
         box,
-        keyPrefix,
+        tokenKeys: new RedisKeys(keyPrefix).tokenCache(sim.url, sim.seed.clientId),
         timeoutMs: 5_000,
-        throttle: new RequestBudget({ redis: own, key, perSecond: 10 }),
+        throttle: new RequestBudget({ redis: own, keys: budgetKeys(key), perSecond: 10 }),
       });
     });
 
@@ -236,13 +237,13 @@ describe('RequestBudget options', () => {
   ])(
     'perSecond $perSecond: $maxPerWindow per window a little over $periodMs ms',
     ({ perSecond, maxPerWindow, periodMs }) => {
-      const b = new RequestBudget({ redis, key: newKey(), perSecond });
+      const b = new RequestBudget({ redis, keys: budgetKeys(newKey()), perSecond });
       expect(b.maxPerWindow).toBe(maxPerWindow);
       expect(b.windowMs).toBeGreaterThan(periodMs);
     },
   );
 
   it('refuses a rate that is not positive', () => {
-    expect(() => new RequestBudget({ redis, key: newKey(), perSecond: 0 })).toThrow(RangeError);
+    expect(() => new RequestBudget({ redis, keys: budgetKeys(newKey()), perSecond: 0 })).toThrow(RangeError);
   });
 });

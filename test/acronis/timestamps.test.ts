@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAcronisTimestamp } from '../../src/acronis/timestamps.js';
 import { parseRetryAfter } from '../../src/acronis/errors.js';
 
-describe('the mixed timestamp formats the API sends (ACRONIS-API.md §9.5)', () => {
+describe('the mixed timestamp formats the API sends (docs/acronis-api.md §9.5)', () => {
   it.each([
     ['2016-06-22T18:25:16', '2016-06-22T18:25:16.000Z'],
     ['2019-07-09T06:03:00.502053+00:00', '2019-07-09T06:03:00.502Z'],

@@ -16,7 +16,7 @@ import {
 } from '../../src/acronis/token-cache.js';
 import { createSecretBox, generateSecretsKey } from '../../src/secrets/secret-box.js';
 import { startSimulator } from '../../src/simulator/index.js';
-import { connectRedis, dumpKeys, removeKeys, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { connectRedis, dumpKeys, removeKeys, TEST_REDIS_URL, tokenCacheKeys, uniquePrefix } from '../helpers/redis.js';
 
 const prefix = uniquePrefix('token-cache');
 const secretsKey = generateSecretsKey();
@@ -67,10 +67,13 @@ function countingIssuer(lifetimeMs = 2 * 60 * 60 * 1000) {
   return issuer;
 }
 
-function tokenCache(opts: Partial<TokenCacheOptions> & Pick<TokenCacheOptions, 'key' | 'issue'>): TokenCache {
+function tokenCache({
+  key,
+  ...opts
+}: Partial<TokenCacheOptions> & Pick<TokenCacheOptions, 'issue'> & { key: string }): TokenCache {
   const connection = connectRedis();
   connections.push(connection);
-  return new TokenCache({ redis: connection, box, ...opts });
+  return new TokenCache({ redis: connection, box, keys: tokenCacheKeys(key), ...opts });
 }
 
 function deferred<T = void>() {

@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { openProducer, type Producer } from '../../src/producers/producer.js';
+import { openProducer } from '../../src/app/producer.js';
+import type { Producer } from '../../src/producers/producer.js';
 import type { CustomerRequest } from '../../src/onboarding/customer-request.js';
 import type { TestPipeline } from './pipeline.js';
 
@@ -38,5 +39,5 @@ export function csvOf(customers: readonly CustomerRequest[], opts: { eol?: strin
 }
 
 export function openTestProducer(t: TestPipeline): Promise<Producer> {
-  return openProducer(t.config, { logger: t.logger });
+  return openProducer(t.pipeline);
 }

@@ -5,15 +5,10 @@ import { createLogger, type Logger } from '../../src/logger.js';
 import { customerKeyOf, type CustomerRequest } from '../../src/onboarding/customer-request.js';
 import { STANDARD_PROFILE, type Profile } from '../../src/onboarding/profile.js';
 import { generateSecretsKey } from '../../src/secrets/secret-box.js';
-import type { EnqueueResult } from '../../src/workers/enqueue.js';
+import { enqueueCustomers, type EnqueueResult } from '../../src/workers/enqueue.js';
 import type { BatchRecord } from '../../src/workers/onboarding-store.js';
-import {
-  enqueueWithConfig,
-  openPipeline,
-  startWorkers,
-  type Pipeline,
-  type RunningWorkers,
-} from '../../src/workers/runtime.js';
+import { App } from '../../src/app/app.js';
+import { startWorkers, type RunningWorkers } from '../../src/app/workers.js';
 import { connectRedis, removeKeys, uniquePrefix } from './redis.js';
 import { until } from './wait.js';
 import { startTestSimulator, type RunningSimulator } from './simulator.js';
@@ -28,17 +23,21 @@ import { expect } from 'vitest';
 export interface TestPipeline {
   sim: RunningSimulator;
   config: Config;
-  pipeline: Pipeline;
+  /** The producers' side of the program (fail-fast Redis): store, queue, box. */
+  pipeline: App;
   redis: Redis;
   prefix: string;
   logs: string[];
   logger: Logger;
-  workers: RunningWorkers[];
-  startWorkers(opts?: { profile?: Profile; concurrency?: number }): Promise<RunningWorkers>;
+  workers: TestWorkers[];
+  startWorkers(opts?: { profile?: Profile; concurrency?: number }): Promise<TestWorkers>;
   enqueue(customers: CustomerRequest[], opts?: { profile?: Profile; label?: string }): Promise<EnqueueResult>;
   waitForBatch(batchId: string, timeoutMs?: number): Promise<BatchRecord>;
   close(): Promise<void>;
 }
+
+/** Workers of the harness, each with the app (its own connections) they run in. */
+export type TestWorkers = RunningWorkers & { app: App };
 
 export interface TestPipelineOptions {
   label: string;
@@ -75,12 +74,12 @@ export async function startTestPipeline(opts: TestPipelineOptions): Promise<Test
       },
     }),
   });
-  const pipeline = await openPipeline(config);
+  const pipeline = await App.open(config, { logger });
   // The same Redis as the pipeline (a test may give a private server in REDIS_URL).
   const redis = connectRedis(config.REDIS_URL);
   // Its commands reject while Redis is down; the connection errors themselves (a restart test) are expected.
   redis.on('error', () => undefined);
-  const workers: RunningWorkers[] = [];
+  const workers: TestWorkers[] = [];
 
   const harness: TestPipeline = {
     sim,
@@ -93,18 +92,29 @@ export async function startTestPipeline(opts: TestPipelineOptions): Promise<Test
     workers,
     async startWorkers(o = {}) {
       const cfg = o.concurrency ? { ...config, WORKER_CONCURRENCY: o.concurrency } : config;
-      const running = await startWorkers(cfg, { logger, ...(o.profile ? { profile: o.profile } : {}) });
+      const app = await App.open(cfg, { logger, role: 'worker' });
+      const started = await startWorkers(app, o.profile ? { profile: o.profile } : {}).catch(async (err: unknown) => {
+        await app.close();
+        throw err;
+      });
+      // The harness's workers own their app: closing them closes its connections too.
+      const running: TestWorkers = {
+        ...started,
+        app,
+        async close(timeoutMs) {
+          const result = await started.close(timeoutMs);
+          await app.close();
+          return result;
+        },
+      };
       workers.push(running);
       return running;
     },
     async enqueue(customers, o = {}) {
       const profile = o.profile ?? STANDARD_PROFILE;
-      return enqueueWithConfig(
-        pipeline,
-        { profile, partnerTenantId: sim.seed.partnerTenantId },
-        { source: 'test', label: o.label ?? opts.label },
-        customers,
-      );
+      const deps = { queue: pipeline.queue, store: pipeline.store, box: pipeline.box };
+      const batch = { source: 'test', label: o.label ?? opts.label };
+      return enqueueCustomers({ ...deps, profile, partnerTenantId: sim.seed.partnerTenantId }, batch, customers);
     },
     async waitForBatch(batchId, timeoutMs = 60_000) {
       let batch: BatchRecord | undefined;
@@ -118,6 +128,7 @@ export async function startTestPipeline(opts: TestPipelineOptions): Promise<Test
     async close() {
       await Promise.all(workers.map((w) => w.close(2000)));
       await pipeline.queue.obliterate({ force: true }).catch(() => undefined);
+      await pipeline.callbacks.obliterate({ force: true }).catch(() => undefined);
       await pipeline.close();
       await removeKeys(redis, prefix);
       redis.disconnect();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import type { RequestBudgetKeys, TokenCacheKeys } from '../../src/redis/keys.js';
 
 export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -41,4 +42,14 @@ export async function dumpKeys(redis: Redis, prefix: string): Promise<string> {
     }
   } while (cursor !== '0');
   return out.join('\n');
+}
+
+/** The request budget's keys under one base key, as RedisKeys lays them out. */
+export function budgetKeys(key: string): RequestBudgetKeys {
+  return { grants: key, paused: `${key}:paused` };
+}
+
+/** The token cache's keys under one base key, as RedisKeys lays them out. */
+export function tokenCacheKeys(key: string): TokenCacheKeys {
+  return { token: key, lock: `${key}:lock`, failure: (owner) => `${key}:failed:${owner}` };
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { signPayload } from '../../src/producers/webhook-signature.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { App } from '../../src/app/app.js';
+import { startServer, type RunningServer } from '../../src/app/server.js';
 import { startTestPipeline, type TestPipeline, type TestPipelineOptions } from './pipeline.js';
 
 /**
@@ -23,13 +24,22 @@ export function newWebhookSecret(): string {
 }
 
 export async function startWebhookHarness(
-  opts: TestPipelineOptions & { callbackPollMs?: number },
+  opts: TestPipelineOptions & { callbacks?: { recheckMs?: number; firstRetryMs?: number } },
 ): Promise<WebhookHarness> {
   const secret = opts.env?.WEBHOOK_SECRET ?? newWebhookSecret();
   const t = await startTestPipeline({ ...opts, env: { WEBHOOK_SECRET: secret, PORT: '0', ...opts.env } });
   const servers: RunningServer[] = [];
   const start = async () => {
-    const server = await startServer(t.config, { logger: t.logger, callbackPollMs: opts.callbackPollMs ?? 100 });
+    // Each server has its own app, as a restarted `serve` process would.
+    const app = await App.open(t.config, { logger: t.logger });
+    const running = await startServer(app, { callbacks: { recheckMs: 200, firstRetryMs: 200, ...opts.callbacks } });
+    const server: RunningServer = {
+      ...running,
+      async close() {
+        await running.close();
+        await app.close();
+      },
+    };
     servers.push(server);
     return server;
   };

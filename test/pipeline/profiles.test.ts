@@ -75,13 +75,13 @@ describe('profile features', () => {
     const { batch } = await t.enqueue(sampleCustomers(1, 'Password'), { profile: profile({ activation: 'password' }) });
     expect(await t.waitForBatch(batch.id)).toMatchObject({ done: 1 });
     const record = await t.pipeline.store.getCustomer('Password-1');
-    expect(record).toMatchObject({ activation: 'password-set' });
+    expect(record).toMatchObject({ facts: { activation: 'password-set' } });
     const [result] = await batchResults(
       { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url },
       batch.id,
     );
     expect(result!.password.length).toBeGreaterThanOrEqual(16);
-    expect(record?.passwordSealed).not.toContain(result!.password);
+    expect(record?.facts.passwordSealed).not.toContain(result!.password);
     const me = await fetch(`${t.sim.url}/api/2/users/me`, {
       headers: { authorization: `Basic ${Buffer.from(`${result!.login}:${result!.password}`).toString('base64')}` },
     });

@@ -91,9 +91,7 @@ describe('Redis killed mid-batch and started again', () => {
       const { tenant, user } = onboarded[i]!;
       expect(await t.pipeline.store.getCustomer(customer.external_id!), customer.name).toMatchObject({
         state: 'done',
-        tenantId: tenant.id,
-        userId: user.id,
-        activation: 'email-sent',
+        facts: { tenantId: tenant.id, userId: user.id, activation: 'email-sent' },
       });
     }
     // No step ran twice: each customer's admin got one activation e-mail and one agent token was made.

@@ -28,7 +28,7 @@ describe('retry after a forced failure at assign-roles', () => {
     const failed = await t.pipeline.store.getCustomer('Retry-1');
     expect(failed).toMatchObject({ state: 'failed', failedStep: 'assign-roles' });
     expect(failed?.error).toContain('503');
-    expect(failed?.tenantId).toBeTruthy();
+    expect(failed?.facts.tenantId).toBeTruthy();
 
     t.sim.configure({ faults: [] });
     t.sim.resetStats();

@@ -33,7 +33,7 @@ describe('secrets at rest and in logs', () => {
       'Caller-Chosen-Pw-93!',
     ];
     // The access token the workers use, as the token cache hands it out.
-    const accessTokens = [await t.workers[0]!.acronis.tokens.get()];
+    const accessTokens = [await t.workers[0]!.app.acronis.tokens.get()];
     expect(results.filter((r) => r.password !== '')).toHaveLength(4);
     expect(results.every((r) => r.registration_token !== '')).toBe(true);
 

@@ -19,7 +19,6 @@ beforeAll(async () => {
   producer = await openTestProducer(h.t);
 });
 afterAll(async () => {
-  await producer?.close();
   await h?.close();
 });
 

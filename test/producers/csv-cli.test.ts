@@ -144,8 +144,7 @@ describe('acronis-onboard import', () => {
     expect(await t.waitForBatch(batchId!)).toMatchObject({ done: 2, failed: 0 });
     // The workers were started with the standard profile; the jobs carried the per-gigabyte one.
     expect(await t.pipeline.store.getCustomer('plain-1')).toMatchObject({
-      edition: 'pck_per_gigabyte',
-      activation: 'password-set',
+      facts: { edition: 'pck_per_gigabyte', activation: 'password-set' },
     });
     const [plain] = expectEachOnboardedOnce(t.sim.state(), rows);
     expect(plain?.tenant.pricing_mode).toBe('production');

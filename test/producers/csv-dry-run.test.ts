@@ -22,7 +22,6 @@ beforeAll(async () => {
   producer = await openTestProducer(t);
 });
 afterAll(async () => {
-  await producer?.close();
   await t?.close();
 });
 

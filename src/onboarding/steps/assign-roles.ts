@@ -1,7 +1,7 @@
 import { chainDataWith } from '../chain.js';
 import { defineStep } from '../step.js';
 
-/** assign-roles: the PUT replaces the user's whole role set, so repeating it is harmless (ACRONIS-API.md §6.3). */
+/** assign-roles: the PUT replaces the user's whole role set, so repeating it is harmless (docs/acronis-api.md §6.3). */
 export const assignRoles = defineStep({
   name: 'assign-roles',
   input: chainDataWith('tenantId', 'userId'),

@@ -4,7 +4,7 @@ import { defineStep } from '../step.js';
 
 /**
  * create-agent-token: a registration token binding machines to the admin through the
- * personal tenant (ACRONIS-API.md §7). Before the POST the job records that a token is
+ * personal tenant (docs/acronis-api.md §7). Before the POST the job records that a token is
  * being made; a re-run that finds the mark reuses the token an earlier attempt created.
  */
 export const createAgentToken = defineStep({

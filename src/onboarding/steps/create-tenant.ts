@@ -4,8 +4,9 @@ import type { AcronisEndpoints } from '../../acronis/client.js';
 import { chainDataSchema } from '../chain.js';
 import { StepConflictError } from '../errors.js';
 import { defineStep } from '../step.js';
+import { contactOf } from './contact.js';
 
-/** The platform's "Tenant name conflict" (ACRONIS-API.md §3.1, §9.1). */
+/** The platform's "Tenant name conflict" (docs/acronis-api.md §3.1, §9.1). */
 const TENANT_NAME_CONFLICT = 1004;
 
 /**
@@ -29,13 +30,7 @@ export const createTenant = defineStep({
         kind: 'customer',
         customer_id: customerKey,
         ...(request.language ? { language: request.language } : {}),
-        contact: {
-          email: request.email,
-          ...(request.first_name ? { firstname: request.first_name } : {}),
-          ...(request.last_name ? { lastname: request.last_name } : {}),
-          ...(request.phone ? { phone: request.phone } : {}),
-          ...(request.country ? { country: request.country } : {}),
-        },
+        contact: contactOf(request),
       });
       await ctx.log(`created tenant ${tenant.id}`);
       return { tenantId: tenant.id, tenantCreated: true };

@@ -5,9 +5,10 @@ import { chainDataWith } from '../chain.js';
 import { loginOf } from '../customer-request.js';
 import { StepConflictError } from '../errors.js';
 import { defineStep } from '../step.js';
+import { contactOf } from './contact.js';
 
 /**
- * create-user: logins are unique across the whole platform (ACRONIS-API.md §6.1), so a free
+ * create-user: logins are unique across the whole platform (docs/acronis-api.md §6.1), so a free
  * login is created in the customer's tenant; a taken one is either our own user (a retry
  * after the API committed, or a re-import) and reused, or someone else's and an error that
  * names the owner.
@@ -28,12 +29,7 @@ export const createUser = defineStep({
       const user = await ctx.acronis.createUser({
         tenant_id: facts.tenantId,
         login,
-        contact: {
-          email: request.email,
-          ...(request.first_name ? { firstname: request.first_name } : {}),
-          ...(request.last_name ? { lastname: request.last_name } : {}),
-          ...(request.phone ? { phone: request.phone } : {}),
-        },
+        contact: contactOf(request),
         ...(request.language ? { language: request.language } : {}),
       });
       await ctx.log(`created user ${user.id} (${login})`);

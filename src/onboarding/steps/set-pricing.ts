@@ -3,7 +3,7 @@ import { defineStep } from '../step.js';
 
 /**
  * set-pricing: only in chains whose profile asks for production. The switch is one-way
- * (ACRONIS-API.md §5), so a tenant already in production is left alone.
+ * (docs/acronis-api.md §5), so a tenant already in production is left alone.
  */
 export const setPricing = defineStep({
   name: 'set-pricing',

@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
- * Redis connections come in two temperaments (BULLMQ-NOTES.md §1.10): workers wait out a
+ * Redis connections come in two temperaments (docs/bullmq.md §1.10): workers wait out a
  * Redis restart (`maxRetriesPerRequest: null`), while producers and CLI commands fail fast
  * so a webhook answers 503 and a command says "Redis is down" instead of hanging.
  */

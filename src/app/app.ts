@@ -1,0 +1,128 @@
+import type { Redis } from 'ioredis';
+import { createAcronisClient, type AcronisClient } from '../acronis/client.js';
+import { RequestBudget } from '../acronis/request-budget.js';
+import { requireConfig, type Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { connectOrExplain, createRedis } from '../redis/connection.js';
+import { RedisKeys } from '../redis/keys.js';
+import { createSecretBox, type SecretBox } from '../secrets/secret-box.js';
+import { createCallbackQueue, type CallbackQueue } from '../workers/callback-queue.js';
+import { LockGuardedThrottle } from '../workers/job-lock-guard.js';
+import { OfferingCache } from '../workers/offering-cache.js';
+import { OnboardingStore } from '../workers/onboarding-store.js';
+import { createOnboardingQueue, type OnboardingQueue } from '../workers/queue.js';
+
+/**
+ * The program, put together once from the Config: Redis, the keys, the store, the queues, and
+ * on first use the parts that need more configuration (the sealing key, the Acronis client with
+ * its token cache and request budget, the offering cache). The CLI and the server take what
+ * they need; nothing below this layer reads the Config.
+ *
+ * `client` apps (CLI commands, `serve`) fail fast when Redis is away, so a command says so and
+ * the webhook answers 503; `worker` apps wait it out (docs/bullmq.md §1.10).
+ */
+export type AppRole = 'client' | 'worker';
+
+export interface OpenAppOptions {
+  logger: Logger;
+  role?: AppRole;
+}
+
+export class App {
+  readonly keys: RedisKeys;
+  readonly store: OnboardingStore;
+  readonly queue: OnboardingQueue;
+  readonly callbacks: CallbackQueue;
+  private readonly connections: Redis[] = [];
+  private memo: { box?: SecretBox; budget?: RequestBudget; acronis?: AcronisClient; offers?: OfferingCache } = {};
+  private partner: Promise<string> | undefined;
+
+  private constructor(
+    readonly config: Config,
+    readonly logger: Logger,
+    readonly role: AppRole,
+    /** The app's own connection: fail-fast or patient, by role. */
+    readonly redis: Redis,
+  ) {
+    this.keys = new RedisKeys(config.QUEUE_PREFIX);
+    this.store = new OnboardingStore(redis, this.keys);
+    const retry = { attempts: config.STEP_ATTEMPTS, backoffMs: config.STEP_BACKOFF_MS };
+    this.queue = createOnboardingQueue(redis, config.QUEUE_PREFIX, retry);
+    this.callbacks = createCallbackQueue(redis, config.QUEUE_PREFIX);
+    // Errors reach the callers of each command; the emitter's copy would only be noise.
+    for (const queue of [this.queue, this.callbacks]) queue.on('error', () => undefined);
+  }
+
+  static async open(config: Config, opts: OpenAppOptions): Promise<App> {
+    const role = opts.role ?? 'client';
+    const redis = createRedis(config.REDIS_URL, role === 'worker' ? 'worker' : 'fail-fast', { lazyConnect: true });
+    await connectOrExplain(redis, config.REDIS_URL);
+    return new App(config, opts.logger, role, redis);
+  }
+
+  /** Seals passwords and tokens kept in Redis (SECRETS_KEY). */
+  get box(): SecretBox {
+    const c = requireConfig(this.config, ['SECRETS_KEY'], 'to keep passwords and tokens sealed in Redis');
+    return (this.memo.box ??= createSecretBox(c.SECRETS_KEY));
+  }
+
+  /** ACRONIS_RATE_LIMIT, shared by every process of the install. */
+  get budget(): RequestBudget {
+    return (this.memo.budget ??= new RequestBudget({
+      redis: this.redis,
+      keys: this.keys.requestBudget,
+      perSecond: this.config.ACRONIS_RATE_LIMIT,
+      logger: this.logger,
+    }));
+  }
+
+  /** The API client: one token cache for the install, every request through the budget and the job-lock guard. */
+  get acronis(): AcronisClient {
+    if (this.memo.acronis) return this.memo.acronis;
+    const needed = ['ACRONIS_BASE_URL', 'ACRONIS_CLIENT_ID', 'ACRONIS_CLIENT_SECRET', 'SECRETS_KEY'] as const;
+    const c = requireConfig(this.config, needed, 'to call the Acronis API');
+    return (this.memo.acronis = createAcronisClient({
+      baseUrl: c.ACRONIS_BASE_URL,
+      clientId: c.ACRONIS_CLIENT_ID,
+      clientSecret: c.ACRONIS_CLIENT_SECRET,
+      redis: this.redis,
+      box: this.box,
+      tokenKeys: this.keys.tokenCache(c.ACRONIS_BASE_URL, c.ACRONIS_CLIENT_ID),
+      timeoutMs: c.ACRONIS_TIMEOUT_MS,
+      throttle: new LockGuardedThrottle(this.budget),
+      logger: this.logger,
+    }));
+  }
+
+  get offers(): OfferingCache {
+    return (this.memo.offers ??= new OfferingCache({ redis: this.redis, keys: this.keys, acronis: this.acronis }));
+  }
+
+  /** The data-centre URL agents register with, for install commands. */
+  get dataCenterUrl(): string {
+    return requireConfig(this.config, ['ACRONIS_BASE_URL'], 'to write the agent install commands').ACRONIS_BASE_URL;
+  }
+
+  /** The partner tenant that receives customers: configured, or the API client's own tenant. */
+  partnerTenantId(): Promise<string> {
+    const configured = this.config.ACRONIS_PARENT_TENANT_ID;
+    this.partner ??= configured
+      ? Promise.resolve(configured)
+      : this.acronis.getApiClient(this.acronis.clientId).then((client) => client.tenant_id);
+    this.partner.catch(() => (this.partner = undefined));
+    return this.partner;
+  }
+
+  /** A connection of its own for a BullMQ worker's blocking commands; closed with the app. */
+  workerConnection(): Redis {
+    const connection = createRedis(this.config.REDIS_URL, 'worker');
+    this.connections.push(connection);
+    return connection;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.queue.close(), this.callbacks.close()]);
+    for (const connection of this.connections) connection.disconnect();
+    this.redis.disconnect();
+  }
+}

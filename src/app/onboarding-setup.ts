@@ -1,0 +1,66 @@
+import { AcronisApiError } from '../acronis/errors.js';
+import { checkProfileAgainstOffer } from '../onboarding/offering-plan.js';
+import { loadProfile, ProfileError, type Profile } from '../onboarding/profile.js';
+import type { OfferingCache } from '../workers/offering-cache.js';
+import type { App } from './app.js';
+
+/** What producers and workers agree on before any customer moves: the profile and the partner tenant. */
+export interface OnboardingSetup {
+  profile: Profile;
+  /** Where the profile came from, for messages: a path, "given" or "built-in standard". */
+  profileSource: string;
+  partnerTenantId: string;
+}
+
+export interface SetupOptions {
+  /** A profile already loaded (tests); else `profilePath`, else ONBOARDING_PROFILE, else the built-in one. */
+  profile?: Profile;
+  profilePath?: string;
+  /** Check the profile against the partner's offer (one API call per edition, cached); default true. */
+  checkProfile?: boolean;
+}
+
+/** Loads the profile (a bad file is reported before Redis or the API is touched), resolves the partner, checks the offer. */
+export async function prepareOnboarding(app: App, opts: SetupOptions = {}): Promise<OnboardingSetup> {
+  const path = opts.profilePath ?? app.config.ONBOARDING_PROFILE;
+  const profileSource = opts.profile ? 'given' : (path ?? 'built-in standard');
+  const profile = opts.profile ?? (await loadProfile(path));
+  const partnerTenantId = await app.partnerTenantId();
+  if (opts.checkProfile !== false) await checkProfileOffer(profile, profileSource, partnerTenantId, app.offers);
+  return { profile, profileSource, partnerTenantId };
+}
+
+/** An unusable profile stops the start with the field named, before any customer runs into it. */
+export async function checkProfileOffer(
+  profile: Profile,
+  source: string,
+  partnerTenantId: string,
+  offers: OfferingCache,
+): Promise<void> {
+  const template = profile.template_tenant_id;
+  if (template) return checkTemplate(template, source, offers);
+  const byEdition = Object.fromEntries(
+    await Promise.all(
+      profile.editions.map(
+        async (edition) => [edition, await offers.availableForChild(partnerTenantId, edition)] as const,
+      ),
+    ),
+  );
+  const [problem] = checkProfileAgainstOffer(profile, byEdition);
+  if (problem) throw new ProfileError(problem.field, problem.reason, source);
+}
+
+async function checkTemplate(template: string, source: string, offers: OfferingCache): Promise<void> {
+  let items;
+  try {
+    items = await offers.enabledItemsOf(template);
+  } catch (err) {
+    if (err instanceof AcronisApiError && !err.retryable) {
+      throw new ProfileError('template_tenant_id', `tenant ${template} cannot be read: ${err.message}`, source);
+    }
+    throw err;
+  }
+  if (!items.some((i) => i.status === 1)) {
+    throw new ProfileError('template_tenant_id', `tenant ${template} has no enabled offering items to copy`, source);
+  }
+}

@@ -1,0 +1,77 @@
+import type { Worker } from 'bullmq';
+import type { ChainData, StepName } from '../onboarding/chain.js';
+import type { Profile } from '../onboarding/profile.js';
+import { buildStepCatalogue } from '../onboarding/steps/index.js';
+import { createStepWorker } from '../workers/step-worker.js';
+import type { App } from './app.js';
+import { prepareOnboarding, type SetupOptions } from './onboarding-setup.js';
+
+export interface RunningWorkers {
+  worker: Worker<ChainData, unknown, StepName>;
+  profile: Profile;
+  partnerTenantId: string;
+  /** Stops taking jobs, lets in-flight steps finish within `timeoutMs`, then stops them. */
+  close(timeoutMs?: number): Promise<{ forced: boolean }>;
+}
+
+/** What `work` runs: the step workers, once the profile has been checked against the partner's offer. */
+export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<RunningWorkers> {
+  const { config, logger } = app;
+  const catalogue = buildStepCatalogue();
+  // The client is built first, so missing ACRONIS_* variables stop the start before anything else.
+  const acronis = app.acronis;
+  const { profile, partnerTenantId } = await prepareOnboarding(app, opts);
+  const worker = createStepWorker({
+    connection: app.workerConnection(),
+    prefix: config.QUEUE_PREFIX,
+    queue: app.queue,
+    store: app.store,
+    callbacks: app.callbacks,
+    catalogue,
+    acronis,
+    budget: app.budget,
+    offers: app.offers,
+    box: app.box,
+    logger,
+    dataCenterUrl: app.dataCenterUrl,
+    concurrency: config.WORKER_CONCURRENCY,
+    requestsPerSecond: config.ACRONIS_RATE_LIMIT,
+    lockDurationMs: config.JOB_LOCK_MS,
+  });
+  void worker.run();
+  await worker.waitUntilReady();
+  const started = {
+    concurrency: config.WORKER_CONCURRENCY,
+    rateLimit: config.ACRONIS_RATE_LIMIT,
+    profile: profile.name,
+  };
+  logger.info({ ...started, partnerTenantId }, 'workers started');
+  return {
+    worker,
+    profile,
+    partnerTenantId,
+    close: (timeoutMs = config.SHUTDOWN_TIMEOUT_MS) => closeWorker(worker, timeoutMs, app),
+  };
+}
+
+/** worker.close() waits for active jobs with no time limit (docs/bullmq.md §1.7): bounded here. */
+async function closeWorker(
+  worker: RunningWorkers['worker'],
+  timeoutMs: number,
+  app: App,
+): Promise<{ forced: boolean }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const outcome = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    app.logger.warn(
+      { timeoutMs },
+      'in-flight steps did not finish in time; stopping them (they will run again elsewhere)',
+    );
+    await worker.close(true);
+  }
+  return { forced: outcome === 'timeout' };
+}

@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Every Redis key of an install, built from its QUEUE_PREFIX in this one place (as BullMQ's
+ * queue-keys.ts does for its own). BullMQ keeps its queues under `<prefix>:<queue name>:…`.
+ * docs/architecture.md "Redis keys" says what each key holds.
+ */
+export const QUEUE_NAMES = { onboarding: 'onboarding', callbacks: 'callbacks' } as const;
+
+/** The keys of the shared access-token cache of one data centre and API client. */
+export interface TokenCacheKeys {
+  token: string;
+  lock: string;
+  /** A failed issue by `owner`, read by the callers that waited on it. */
+  failure(owner: string): string;
+}
+
+export interface RequestBudgetKeys {
+  grants: string;
+  paused: string;
+}
+
+export class RedisKeys {
+  readonly requestBudget: RequestBudgetKeys;
+  readonly batches: string;
+  /** Batch hashes are this followed by the batch id (Lua scripts build the key of a batch they read from a customer). */
+  readonly batchPrefix: string;
+
+  constructor(readonly prefix: string) {
+    this.requestBudget = { grants: `${prefix}:acronis:budget`, paused: `${prefix}:acronis:budget:paused` };
+    this.batches = `${prefix}:onb:batches`;
+    this.batchPrefix = `${prefix}:onb:batch:`;
+  }
+
+  /** One cache per data centre and API client; the key names neither in clear. */
+  tokenCache(baseUrl: string, clientId: string): TokenCacheKeys {
+    const id = createHash('sha256').update(`${baseUrl}\n${clientId}`).digest('hex').slice(0, 16);
+    const token = `${this.prefix}:acronis:token:${id}`;
+    return { token, lock: `${token}:lock`, failure: (owner) => `${token}:failed:${owner}` };
+  }
+
+  customer(key: string): string {
+    return `${this.prefix}:onb:customer:${key}`;
+  }
+
+  batch(id: string): string {
+    return `${this.batchPrefix}${id}`;
+  }
+
+  batchCustomers(id: string): string {
+    return `${this.batch(id)}:customers`;
+  }
+
+  batchOutcomes(id: string): string {
+    return `${this.batch(id)}:outcomes`;
+  }
+
+  offeringCache(name: string): { value: string; lock: string } {
+    const value = `${this.prefix}:onb:cache:${name}`;
+    return { value, lock: `${value}:lock` };
+  }
+
+  webhookDelivery(deliveryId: string): string {
+    return `${this.prefix}:webhook:delivery:${deliveryId}`;
+  }
+
+  /** Keyed by the hash of the signed content (timestamp and body). */
+  webhookSigned(contentHash: string): string {
+    return `${this.prefix}:webhook:signed:${contentHash}`;
+  }
+}

@@ -1,0 +1,70 @@
+import { Queue, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { QUEUE_NAMES } from '../redis/keys.js';
+
+/**
+ * Batch callbacks (the webhook's `callback_url`) as BullMQ jobs, one per batch: added when the
+ * webhook accepts the batch, looked at again while the batch runs, promoted by the worker that
+ * finishes its last customer, and retried with BullMQ's attempts and a capped exponential
+ * backoff when the receiver fails. `serve` runs the worker that delivers them.
+ */
+export interface CallbackJob {
+  batchId: string;
+  url: string;
+  /** When the webhook accepted the batch; a batch that never ends is given up after MAX_WAIT_MS. */
+  registeredAt: string;
+}
+
+export type CallbackQueue = Queue<CallbackJob>;
+
+export const CALLBACK_QUEUE = QUEUE_NAMES.callbacks;
+/** About 15 hours of failed deliveries, 5 s, 10 s, 20 s … apart, at most an hour, before it is given up. */
+export const CALLBACK_ATTEMPTS = 24;
+export const CALLBACK_FIRST_RETRY_MS = 5_000;
+export const CALLBACK_MAX_RETRY_MS = 3_600_000;
+/** The backoff type the callback worker's strategy answers for. */
+export const CALLBACK_BACKOFF = 'callback';
+
+/** The same on every attempt, so the receiver can drop a repeat (it is also the X-Delivery-Id). */
+export function callbackJobId(batchId: string): string {
+  return `callback-${batchId}`;
+}
+
+export function callbackRetryDelay(attemptsMade: number, firstRetryMs = CALLBACK_FIRST_RETRY_MS): number {
+  return Math.min(firstRetryMs * 2 ** Math.max(0, attemptsMade - 1), CALLBACK_MAX_RETRY_MS);
+}
+
+export function createCallbackQueue(connection: Redis, prefix: string): CallbackQueue {
+  return new Queue<CallbackJob>(CALLBACK_QUEUE, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      attempts: CALLBACK_ATTEMPTS,
+      backoff: { type: CALLBACK_BACKOFF },
+      removeOnComplete: { age: 7 * 24 * 3600 },
+      removeOnFail: { age: 30 * 24 * 3600 },
+    },
+  });
+}
+
+/** The batch's summary goes to `url` once the batch has ended. A second call for the batch changes nothing. */
+export async function scheduleCallback(queue: CallbackQueue, batchId: string, url: string): Promise<void> {
+  await queue.add(
+    'batch-callback',
+    { batchId, url, registeredAt: new Date().toISOString() },
+    { jobId: callbackJobId(batchId) },
+  );
+}
+
+/** The batch has just ended: its callback, waiting for the next look, goes now. */
+export async function nudgeCallback(queue: CallbackQueue, batchId: string): Promise<void> {
+  const job = await queue.getJob(callbackJobId(batchId));
+  // A job being looked at right now re-delays itself; the next look catches the end then.
+  if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+}
+
+/** Batch ids whose callback has not been delivered or given up yet. */
+export async function pendingCallbacks(queue: CallbackQueue): Promise<string[]> {
+  const jobs: Job<CallbackJob>[] = await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
+  return jobs.map((job) => job.data.batchId);
+}

@@ -1,0 +1,196 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { AcronisEndpoints } from '../acronis/client.js';
+import { AcronisApiError } from '../acronis/errors.js';
+import type { RequestBudget } from '../acronis/request-budget.js';
+import type { Logger } from '../logger.js';
+import { nextStep, type ChainData, type ChainFacts, type StepName } from '../onboarding/chain.js';
+import { isRetryableStepError, reasonOf } from '../onboarding/errors.js';
+import type { StepContext, StepDefinition } from '../onboarding/step.js';
+import type { SecretBox } from '../secrets/secret-box.js';
+import { nudgeCallback, type CallbackQueue } from './callback-queue.js';
+import { LockLostError, runHoldingJobLock } from './job-lock-guard.js';
+import type { OfferingCache } from './offering-cache.js';
+import type { OnboardingStore, Transition } from './onboarding-store.js';
+import { jobIdFor, type OnboardingQueue } from './queue.js';
+
+/**
+ * Runs one step job. Chaining: a step that succeeds adds the next step's job (deterministic id,
+ * so adding it twice is a no-op) with the facts learned so far, before its own job completes.
+ * A crash in between re-runs the step (idempotent) and adds nothing new. A failure stays with
+ * the job that failed, so `retry` resumes exactly there.
+ */
+export interface StepRunDeps {
+  queue: OnboardingQueue;
+  store: OnboardingStore;
+  catalogue: Record<StepName, StepDefinition>;
+  acronis: AcronisEndpoints;
+  budget: RequestBudget;
+  offers: OfferingCache;
+  box: SecretBox;
+  logger: Logger;
+  dataCenterUrl: string;
+  /** Promoted when a customer's end also ends its batch; absent where nobody sends callbacks. */
+  callbacks?: CallbackQueue;
+  lockDurationMs: number;
+  /** Ceiling of one 429 pause. */
+  maxRateLimitPauseMs: number;
+}
+
+export type StepJob = Job<ChainData, unknown, StepName>;
+
+export async function runStepJob(deps: StepRunDeps, job: StepJob, token: string | undefined): Promise<unknown> {
+  const { step, data } = await parseStepJob(deps, job);
+  const logger = deps.logger.child({
+    batchId: data.batchId,
+    customer: data.customerKey,
+    step: job.name,
+    attempt: job.attemptsMade + 1,
+  });
+  await recordStart(deps, job, data);
+  if (await handedOverAlready(deps, job, data, logger)) return { handedOver: true };
+
+  let checkpointed: Partial<ChainFacts> = {};
+  const ctx = stepContext(deps, job, logger, (facts) => (checkpointed = { ...checkpointed, ...facts }));
+  let output: Partial<ChainFacts>;
+  try {
+    output = await runHoldingJobLock(lockCheck(deps, job, token), () => step.run(data, ctx));
+  } catch (err) {
+    throw await stepFailed(deps, job, { ...data.facts, ...checkpointed }, err, logger);
+  }
+  await handOver(deps, job, data, { ...data.facts, ...checkpointed, ...output });
+  logger.info({ next: nextStep(data.steps, job.name) ?? null }, 'step done');
+  return output;
+}
+
+/** The job's data against its step's schema; unusable data fails the customer for good. */
+async function parseStepJob(deps: StepRunDeps, job: StepJob): Promise<{ step: StepDefinition; data: ChainData }> {
+  const step = deps.catalogue[job.name];
+  if (!step) throw new UnrecoverableError(`no handler for step "${job.name}"`);
+  const parsed = step.input.safeParse(job.data);
+  if (parsed.success) return { step, data: parsed.data };
+  const issue = parsed.error.issues[0];
+  const reason = `job data unusable for ${job.name}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`;
+  const key = typeof job.data?.customerKey === 'string' ? job.data.customerKey : '(unknown)';
+  await deps.store.markFailed(key, job.name, reason, false);
+  throw new UnrecoverableError(reason);
+}
+
+async function recordStart(deps: StepRunDeps, job: StepJob, data: ChainData): Promise<void> {
+  const key = data.customerKey;
+  const running = await deps.store.markRunning(key, job.name, job.attemptsMade + 1);
+  if (running.previous !== null) return;
+  // The producer crashed between adding this chain and recording it: record it now.
+  await deps.store.claim({
+    batchId: data.batchId,
+    key,
+    runId: data.runId,
+    position: Date.now(),
+    hasJob: true,
+    fields: { name: data.request.name, steps: data.steps.join(',') },
+  });
+  await deps.store.markRunning(key, job.name, job.attemptsMade + 1);
+}
+
+/**
+ * The next step's job is added only after this step's side effects succeeded, so if it exists
+ * this step ran to the end already: a re-run after a stall must not repeat them (e.g. send a
+ * second activation e-mail).
+ */
+async function handedOverAlready(deps: StepRunDeps, job: StepJob, data: ChainData, logger: Logger): Promise<boolean> {
+  const next = nextStep(data.steps, job.name);
+  if (!next) return false;
+  const handedOver = await deps.queue.getJob(jobIdFor(data.customerKey, next));
+  if (!handedOver || handedOver.data.runId !== data.runId) return false;
+  await job.log(`already done: ${next} was queued by an earlier run of this step; not repeating it`);
+  logger.info({ next }, 'step already handed over; not repeated');
+  return true;
+}
+
+function stepContext(
+  deps: StepRunDeps,
+  job: StepJob,
+  logger: Logger,
+  remember: (facts: Partial<ChainFacts>) => Partial<ChainFacts>,
+): StepContext {
+  return {
+    acronis: deps.acronis,
+    logger,
+    log: async (line) => {
+      await job.log(line);
+    },
+    secrets: { seal: (plain) => deps.box.seal(plain), open: (sealed) => deps.box.open(sealed) },
+    offers: deps.offers,
+    checkpoint: async (facts) => {
+      const checkpointed = remember(facts);
+      await job.updateData({ ...job.data, facts: { ...job.data.facts, ...checkpointed } });
+    },
+    dataCenterUrl: deps.dataCenterUrl,
+  };
+}
+
+/** Checked before every change the step sends: a run whose job stalled and runs elsewhere stops. */
+function lockCheck(deps: StepRunDeps, job: StepJob, token: string | undefined): () => Promise<void> {
+  return async () => {
+    if (token === undefined) return;
+    if ((await job.extendLock(token, deps.lockDurationMs)) !== 1)
+      throw new LockLostError(job.id ?? job.data.customerKey);
+  };
+}
+
+/** Decides what a failed attempt means and returns the error for BullMQ to act on. */
+async function stepFailed(
+  deps: StepRunDeps,
+  job: StepJob,
+  facts: Partial<ChainFacts>,
+  err: unknown,
+  logger: Logger,
+): Promise<unknown> {
+  if (err instanceof LockLostError) {
+    // Another run owns the job now; it records the outcome, this one leaves quietly.
+    logger.warn({ jobId: job.id }, err.message);
+    return err;
+  }
+  if (err instanceof AcronisApiError && err.status === 429) return rateLimited(deps, job, err, logger);
+  const key = job.data.customerKey;
+  const retryable = isRetryableStepError(err);
+  const reason = `${job.name}: ${reasonOf(err)}`;
+  const final = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  const logged = err instanceof AcronisApiError ? err.toJSON() : reasonOf(err);
+  logger[final ? 'error' : 'warn']({ err: logged, retryable, final }, 'step failed');
+  await job.log(`${final ? 'failed' : 'will retry'}: ${reason}`);
+  if (final) {
+    await deps.store.recordFacts(key, facts);
+    await afterTransition(deps, await deps.store.markFailed(key, job.name, reason, retryable));
+  }
+  return retryable ? err : new UnrecoverableError(reason);
+}
+
+/**
+ * One API budget for everyone: a 429 pauses every worker's requests and the queue itself, and
+ * puts this job back without spending an attempt (docs/bullmq.md §1.3).
+ */
+async function rateLimited(deps: StepRunDeps, job: StepJob, err: AcronisApiError, logger: Logger): Promise<Error> {
+  const pauseMs = await deps.budget.pause(Math.min(err.retryAfterMs ?? 1000, deps.maxRateLimitPauseMs));
+  await deps.queue.rateLimit(pauseMs);
+  logger.warn({ pauseMs }, 'acronis answered 429: pausing the whole pipeline');
+  await job.log(`429 Too Many Requests: every worker pauses ${pauseMs} ms; this step goes back to the queue`);
+  return Worker.RateLimitError();
+}
+
+/** Records what the step established, then queues the next step or marks the customer onboarded. */
+async function handOver(deps: StepRunDeps, job: StepJob, data: ChainData, facts: Partial<ChainFacts>): Promise<void> {
+  const key = data.customerKey;
+  await deps.store.recordFacts(key, facts);
+  const next = nextStep(data.steps, job.name);
+  if (!next) {
+    await afterTransition(deps, await deps.store.markDone(key));
+    return;
+  }
+  const nextData = deps.catalogue[next].input.parse({ ...data, facts });
+  await deps.queue.add(next, nextData, { jobId: jobIdFor(key, next) });
+}
+
+/** A customer that was its batch's last one lets the batch's callback go now. */
+export async function afterTransition(deps: Pick<StepRunDeps, 'callbacks'>, transition: Transition): Promise<void> {
+  if (transition.endedBatchId && deps.callbacks) await nudgeCallback(deps.callbacks, transition.endedBatchId);
+}
