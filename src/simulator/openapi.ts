@@ -78,12 +78,6 @@ const REQUEST_OVERRIDES: { [operation: string]: () => Json } = {
     item.required = ['id', 'issuer_id', 'role_id', 'tenant_id', 'trustee_id', 'trustee_type', 'version'];
     return schema;
   },
-  // §8 [C]: PYX and BASH omit `recipients` and the real API accepts it (defaults to []).
-  'POST /reports': () => {
-    const schema = component('reportPost');
-    schema.required = (schema.required as string[]).filter((name) => name !== 'recipients');
-    return schema;
-  },
   // §4.3: extra keys inside an offering item (edition, usage_name, locked, type, …) are
   // accepted because people PUT whole GET objects back. The OAS item schema of
   // tenantOfferingItemsPut already allows them (no additionalProperties:false), so no

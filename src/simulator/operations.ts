@@ -39,9 +39,6 @@ export const OAS_OPERATIONS = [
   'POST /tenants/{tenant_id}/registration_tokens',
   'DELETE /registration_tokens/{token_id}',
   'GET /tenants/{tenant_id}/usages',
-  'POST /reports',
-  'GET /reports/{report_id}/stored',
-  'GET /reports/{report_id}/stored/{stored_report_id}',
 ] as const;
 
 /**

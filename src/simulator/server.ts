@@ -13,7 +13,6 @@ import { registerInspectRoutes } from './routes/inspect.js';
 import { registerOfferingItemRoutes } from './routes/offering-items.js';
 import { registerPricingRoutes } from './routes/pricing.js';
 import { registerRegistrationTokenRoutes } from './routes/registration-tokens.js';
-import { registerReportRoutes } from './routes/reports.js';
 import { registerTenantRoutes } from './routes/tenants.js';
 import { registerUserRoutes } from './routes/users.js';
 import type { SimulatorRuntime } from './runtime.js';
@@ -165,7 +164,6 @@ export async function buildServer(runtime: SimulatorRuntime): Promise<FastifyIns
   registerPricingRoutes(router);
   registerUserRoutes(router);
   registerRegistrationTokenRoutes(router);
-  registerReportRoutes(router);
 
   app.setNotFoundHandler((request, reply) => {
     const context = contextOf(request);

@@ -21,7 +21,6 @@ import type {
   ItemState,
   PricingRecord,
   RegistrationTokenRecord,
-  ReportRecord,
   SimulatorSeed,
   TenantKind,
   TenantRecord,
@@ -52,7 +51,6 @@ export class World {
   readonly pricing = new Map<string, PricingRecord>();
   readonly accessPolicies = new Map<string, AccessPolicyRecord[]>();
   readonly registrationTokens: RegistrationTokenRecord[] = [];
-  readonly reports = new Map<string, ReportRecord>();
   /** Explicit application bindings (POST …/bindings/tenants/{id}). */
   readonly appBindings = new Map<string, Set<string>>();
   readonly infras: InfraRecord[];
