@@ -24,7 +24,6 @@ export const OAS_OPERATIONS = [
   'PUT /tenants/{tenant_id}/offering_items',
   'GET /tenants/{tenant_id}/offering_items/available_for_child',
   'GET /infra',
-  'GET /infra/{infra_id}',
   'GET /tenants/{tenant_id}/pricing',
   'PUT /tenants/{tenant_id}/pricing',
   'GET /users/check_login',

@@ -79,7 +79,7 @@ describe('POST /idp/token', () => {
 describe('bearer tokens', () => {
   it('answers 401 errorScheme without a token, with a made-up one, and with a Basic header where only bearer is allowed', async () => {
     for (const authorization of [null, 'Bearer nonsense', api.basic(sim.seed.adminLogin, sim.seed.adminPassword)]) {
-      const res = await api.get(`/infra/${sim.seed.infras[0]!.id}`, { authorization });
+      const res = await api.get(`/infra?uuids=${sim.seed.infras[0]!.id}`, { authorization });
       expect(res.status).toBe(401);
       expect(res.body.error).toMatchObject({ code: 401, domain: 'PlatformAccountServer', message: 'Unauthorized' });
       expect(res.body.error.details).toHaveProperty('info');
