@@ -16,8 +16,6 @@ export const OAS_OPERATIONS = [
   'POST /tenants',
   'GET /tenants',
   'GET /tenants/{tenant_id}',
-  'PUT /tenants/{tenant_id}',
-  'DELETE /tenants/{tenant_id}',
   'GET /tenants/{tenant_id}/children',
   'GET /search',
   'GET /tenants/{tenant_id}/offering_items',

@@ -284,13 +284,6 @@ export class World {
     ids.add(childId);
   }
 
-  /** Moves a tenant under another parent (PUT /tenants/{id} with `parent_id`). */
-  moveTenant(tenant: TenantRecord, parentId: string): void {
-    if (tenant.parentId) this.childIds.get(tenant.parentId)?.delete(tenant.id);
-    tenant.parentId = parentId;
-    this.linkChild(parentId, tenant.id);
-  }
-
   /** Children in creation order. */
   children(tenantId: string, includeDeleted = false): TenantRecord[] {
     const out: TenantRecord[] = [];
