@@ -28,7 +28,6 @@ export const OAS_OPERATIONS = [
   'POST /users',
   'GET /users/{user_id}',
   'GET /tenants/{tenant_id}/users',
-  'GET /users/{user_id}/access_policies',
   'PUT /users/{user_id}/access_policies',
   'POST /users/{user_id}/send-activation-email',
   'POST /users/{user_id}/password',
