@@ -1,8 +1,6 @@
 /**
- * The /api/2 operations the simulator answers, as `METHOD /oas/path/{param}` (the OAS path
- * template without the `/api/2` prefix). This list drives scripts/extract-openapi.ts, which
- * copies exactly these operations' schemas into openapi-subset.json, and it is the endpoint
- * key used in stats and fault matching.
+ * The /api/2 operations the simulator answers, as `METHOD /oas/path/{param}`: the key of stats
+ * and faults, and what scripts/extract-openapi.ts copies into openapi-subset.json.
  */
 export const OAS_OPERATIONS = [
   'POST /idp/token',

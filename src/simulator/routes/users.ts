@@ -105,10 +105,8 @@ interface PolicyPut {
 }
 
 /**
- * PUT /users/{id}/access_policies replaces the user's whole role set; `{"items":[]}`
- * removes every role (ACRONIS-API.md §6.3). The DOC's "the value must be…" rules are
- * enforced: nil-UUID id and issuer_id, version 0, trustee_type user, trustee_id the user,
- * and the tenant within the user's tenant subtree.
+ * PUT /users/{id}/access_policies replaces the whole role set (ACRONIS-API.md §6.3), with the
+ * DOC's "the value must be…" rules for each item.
  */
 function replacePolicies({ world, caller, request, body }: HandlerInput) {
   const user = world.visibleUser(caller, pathParam(request, 'user_id'));
