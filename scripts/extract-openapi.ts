@@ -1,14 +1,7 @@
 /**
- * Copies from Acronis' official OpenAPI document only what the simulator needs: for each
- * operation it implements (src/simulator/operations.ts), the request body schema, the
- * response schemas by status and the security requirements, plus the transitive closure of
- * the `components.schemas` they reference. The result, src/simulator/openapi-subset.json,
- * is committed so the simulator runs where /work/shared is absent (the Docker image).
- *
+ * Writes src/simulator/openapi-subset.json: the simulated operations' schemas from Acronis'
+ * OpenAPI document, verbatim, with the component schemas they reference (docs/simulator.md).
  *   npx tsx scripts/extract-openapi.ts [path/to/openapi.json] [path/to/openapi-subset.json]
- *
- * Schemas are copied verbatim (OpenAPI 3.0 dialect, `nullable` included); the simulator
- * translates them to JSON Schema when it loads them (src/simulator/openapi.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';

@@ -3,10 +3,8 @@ import { unauthorized } from './errors.js';
 import { hashPassword, type Caller, type World } from './world.js';
 
 /**
- * Who is calling: a bearer token from POST /idp/token, or HTTP Basic with a user's
- * login:password where the OAS lists `basicAuth` for the operation (ACRONIS-API.md §2.1).
- * Every failure is a 401 with errorScheme (§2.3): unknown, revoked or expired tokens, and
- * clients or users whose tenant (or an ancestor) is disabled or deleted.
+ * Who is calling: a bearer token, or Basic user login:password where the OAS allows `basicAuth`
+ * (ACRONIS-API.md §2.1). Every failure is a 401 with errorScheme (§2.3).
  */
 export function authenticate(request: FastifyRequest, world: World, allowBasic: boolean): Caller {
   const header = request.headers.authorization;

@@ -87,8 +87,6 @@ export const PlatformCode = {
   parentDisabled: 1003,
   tenantNameConflict: 1004,
   tenantNotFound: 1005,
-  deleteNonDisabled: 1006,
-  tenantLocked: 1012,
   infraConflict: 1015,
   offeringItemNotAvailable: 1021,
   businessRules: 1027,

@@ -10,10 +10,8 @@ function matches(fault: Fault, method: string, route: string): boolean {
 }
 
 /**
- * Picks the fault for one /api/2 request: the first configured fault that matches the
- * method and OAS route and wins its probability roll. A fault with `times` is used up by
- * that pick; the returned list is the configuration to keep (used-up faults removed), so
- * GET /__sim/config shows what is still armed.
+ * The first fault that matches the request and wins its probability roll, and the faults to keep
+ * armed afterwards (`times` counted down, used-up ones removed).
  */
 export function pickFault(
   faults: readonly Fault[],

@@ -3,11 +3,8 @@ import addFormatsModule from 'ajv-formats';
 import subsetDocument from './openapi-subset.json' with { type: 'json' };
 
 /**
- * Request and response validation against the official schemas, copied into
- * openapi-subset.json by scripts/extract-openapi.ts. The OpenAPI 3.0 dialect is translated
- * to JSON Schema here: `nullable: true` becomes `anyOf: [{type: null}, …]` (ajv's own
- * `nullable` support rejects null under `allOf`/`enum`, which is how the OAS spells nullable
- * timestamps and enums), and `$ref`s point into one registered document.
+ * Request and response validation against openapi-subset.json, translated from OpenAPI 3.0
+ * to JSON Schema for ajv (`nullable` → `anyOf` with null; see docs/simulator.md).
  */
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -78,16 +75,8 @@ const REQUEST_OVERRIDES: { [operation: string]: () => Json } = {
     item.required = ['id', 'issuer_id', 'role_id', 'tenant_id', 'trustee_id', 'trustee_type', 'version'];
     return schema;
   },
-  // §8 [C]: PYX and BASH omit `recipients` and the real API accepts it (defaults to []).
-  'POST /reports': () => {
-    const schema = component('reportPost');
-    schema.required = (schema.required as string[]).filter((name) => name !== 'recipients');
-    return schema;
-  },
-  // §4.3: extra keys inside an offering item (edition, usage_name, locked, type, …) are
-  // accepted because people PUT whole GET objects back. The OAS item schema of
-  // tenantOfferingItemsPut already allows them (no additionalProperties:false), so no
-  // override is needed; the top level stays strict, which rejects `items`.
+  // No override for PUT …/offering_items: its item schema already accepts the extra keys of
+  // a GET object PUT back (§4.3), and its strict top level rejects `items`.
 };
 
 const RESPONSE_OVERRIDES: { [operationAndStatus: string]: () => Json } = {

@@ -1,8 +1,6 @@
 /**
- * The /api/2 operations the simulator answers, as `METHOD /oas/path/{param}` (the OAS path
- * template without the `/api/2` prefix). This list drives scripts/extract-openapi.ts, which
- * copies exactly these operations' schemas into openapi-subset.json, and it is the endpoint
- * key used in stats and fault matching.
+ * The /api/2 operations the simulator answers, as `METHOD /oas/path/{param}`: the key of stats
+ * and faults, and what scripts/extract-openapi.ts copies into openapi-subset.json.
  */
 export const OAS_OPERATIONS = [
   'POST /idp/token',
@@ -16,22 +14,18 @@ export const OAS_OPERATIONS = [
   'POST /tenants',
   'GET /tenants',
   'GET /tenants/{tenant_id}',
-  'PUT /tenants/{tenant_id}',
-  'DELETE /tenants/{tenant_id}',
   'GET /tenants/{tenant_id}/children',
   'GET /search',
   'GET /tenants/{tenant_id}/offering_items',
   'PUT /tenants/{tenant_id}/offering_items',
   'GET /tenants/{tenant_id}/offering_items/available_for_child',
   'GET /infra',
-  'GET /infra/{infra_id}',
   'GET /tenants/{tenant_id}/pricing',
   'PUT /tenants/{tenant_id}/pricing',
   'GET /users/check_login',
   'POST /users',
   'GET /users/{user_id}',
   'GET /tenants/{tenant_id}/users',
-  'GET /users/{user_id}/access_policies',
   'PUT /users/{user_id}/access_policies',
   'POST /users/{user_id}/send-activation-email',
   'POST /users/{user_id}/password',
@@ -39,9 +33,6 @@ export const OAS_OPERATIONS = [
   'POST /tenants/{tenant_id}/registration_tokens',
   'DELETE /registration_tokens/{token_id}',
   'GET /tenants/{tenant_id}/usages',
-  'POST /reports',
-  'GET /reports/{report_id}/stored',
-  'GET /reports/{report_id}/stored/{stored_report_id}',
 ] as const;
 
 /**

@@ -2,11 +2,8 @@ import type { z } from 'zod';
 import { badRequest } from './errors.js';
 
 /**
- * Cursor paging (ACRONIS-API.md §9.4): `limit` + `after`, where the cursor encodes every
- * filter so the next call sends only `after` (and optionally `limit`). The cursor is
- * standard base64 with padding, like the DOC's `0A8AAAAAAAAAAA==`, so a client that does
- * not URL-encode it breaks here as it would against the real API. The last page has no
- * `after`.
+ * Cursor paging (ACRONIS-API.md §9.4): the cursor encodes every filter, in padded base64 so that
+ * a client that does not URL-encode it breaks here as against the real API.
  */
 
 export function encodeCursor(payload: unknown): string {

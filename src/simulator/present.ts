@@ -8,7 +8,6 @@ import type {
   InfraRecord,
   PricingRecord,
   RegistrationTokenRecord,
-  ReportRecord,
   TenantRecord,
   UserRecord,
   World,
@@ -198,18 +197,6 @@ export function presentRegistrationToken(world: World, record: RegistrationToken
     tenant_id: String(tenant?.legacyId ?? 0),
     tenant_uuid: record.tenantId,
     scopes: record.scopes,
-  };
-}
-
-export function presentReport(report: ReportRecord): Body {
-  return {
-    id: report.id,
-    version: report.version,
-    result_action: report.resultAction,
-    recipients: report.recipients,
-    parameters: report.parameters,
-    schedule: report.schedule,
-    generation_date: report.generationDate,
   };
 }
 

@@ -142,27 +142,6 @@ export interface RegistrationTokenRecord {
   deletedAt: number | null;
 }
 
-export interface StoredReportRecord {
-  id: string;
-  format: string;
-  createdAt: number;
-  gzip: Buffer;
-}
-
-export interface ReportRecord {
-  id: string;
-  version: number;
-  resultAction: 'save' | 'send';
-  recipients: string[];
-  parameters: Record<string, unknown> & { tenant_id: string; formats: string[] };
-  schedule: { enabled: boolean; type: 'once' | 'monthly' };
-  generationDate: string;
-  createdAt: number;
-  /** GET …/stored calls so far: the first answers in_progress (ACRONIS-API.md §8). */
-  polls: number;
-  stored: StoredReportRecord[];
-}
-
 export interface InfraRecord {
   id: string;
   name: string;

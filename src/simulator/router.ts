@@ -30,8 +30,6 @@ export type ApiHandler = (input: HandlerInput) => ApiReply | Promise<ApiReply>;
 export interface RouteOptions {
   /** Skip the generic OAS body check (the IdP answers its own error format). */
   validateBody?: boolean;
-  /** Runs before validation, e.g. the string coercions of PUT /tenants (ACRONIS-API.md §3.3). */
-  prepareBody?: (body: unknown) => unknown;
 }
 
 function mediaType(request: FastifyRequest): string {
@@ -84,10 +82,9 @@ export class ApiRouter {
       throw httpError(415, `Content-Type "${request.body.contentType ?? ''}" is not supported`);
     }
 
-    let body: unknown = request.body instanceof RawBody ? undefined : request.body;
+    const body: unknown = request.body instanceof RawBody ? undefined : request.body;
     if (expected !== null && options.validateBody !== false) {
       if (body === undefined) throw badRequest('The request body is required');
-      if (options.prepareBody) body = options.prepareBody(body);
       const errors = validateRequestBody(operation, body);
       if (errors.length > 0) throw badRequest(errors.join('; '), errors);
     }

@@ -13,7 +13,6 @@ import { registerInspectRoutes } from './routes/inspect.js';
 import { registerOfferingItemRoutes } from './routes/offering-items.js';
 import { registerPricingRoutes } from './routes/pricing.js';
 import { registerRegistrationTokenRoutes } from './routes/registration-tokens.js';
-import { registerReportRoutes } from './routes/reports.js';
 import { registerTenantRoutes } from './routes/tenants.js';
 import { registerUserRoutes } from './routes/users.js';
 import type { SimulatorRuntime } from './runtime.js';
@@ -25,12 +24,11 @@ function sendError(reply: FastifyReply, error: SimError): FastifyReply {
   return reply.code(error.status).send(error.toBody());
 }
 
-/** Builds the Fastify app: /api/2 (the simulated API) and /__sim (control, never faulted). */
-export async function buildServer(runtime: SimulatorRuntime): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
-
-  // Parsers: JSON (an empty body is no body), forms (only POST /idp/token takes them), and
-  // everything else kept raw so the route can answer 415 (ACRONIS-API.md §1).
+/**
+ * JSON (an empty body is no body), forms (only POST /idp/token takes them), and everything
+ * else kept raw so the route can answer 415 (ACRONIS-API.md §1).
+ */
+async function registerBodyParsers(app: FastifyInstance): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, text, done) => {
     if (text === '') return done(null, undefined);
@@ -44,80 +42,110 @@ export async function buildServer(runtime: SimulatorRuntime): Promise<FastifyIns
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, bytes, done) => {
     done(null, new RawBody(request.headers['content-type'] ?? null, bytes as Buffer));
   });
+}
 
-  app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? request.url;
-    if (path !== API_PREFIX && !path.startsWith(`${API_PREFIX}/`)) return;
-    const template = request.routeOptions.url;
-    const route = template
-      ? template.slice(API_PREFIX.length).replace(/:(\w+)/g, '{$1}')
-      : path.slice(API_PREFIX.length) || '/';
-    const context: RequestContext = {
-      isApi: true,
-      route,
-      endpoint: `${request.method} ${route}`,
-      caller: null,
-      commitThenFail: null,
-      statsRecorded: false,
-    };
+/** The context of an /api/2 request, keyed by its OAS route; null for anything else. */
+function apiContext(request: FastifyRequest): RequestContext | null {
+  const path = request.url.split('?')[0] ?? request.url;
+  if (path !== API_PREFIX && !path.startsWith(`${API_PREFIX}/`)) return null;
+  const template = request.routeOptions.url;
+  const route = template
+    ? template.slice(API_PREFIX.length).replace(/:(\w+)/g, '{$1}')
+    : path.slice(API_PREFIX.length) || '/';
+  return {
+    isApi: true,
+    route,
+    endpoint: `${request.method} ${route}`,
+    caller: null,
+    commitThenFail: null,
+    statsRecorded: false,
+  };
+}
+
+function enforceRateLimit(runtime: SimulatorRuntime): void {
+  const { rateLimit } = runtime.options;
+  const retryAfter = runtime.rateLimiter.admit(rateLimit);
+  if (retryAfter === null) return;
+  throw new SimError(429, 429, 'Too Many Requests', `Rate limit of ${rateLimit} requests per second exceeded`, {
+    headers: { 'retry-after': String(retryAfter) },
+  });
+}
+
+async function simulateLatency(runtime: SimulatorRuntime): Promise<void> {
+  const { latencyMs, jitterMs } = runtime.options;
+  const delay = latencyMs + (jitterMs > 0 ? Math.floor(runtime.rolls.fraction() * jitterMs) : 0);
+  if (delay > 0) await sleep(delay);
+}
+
+/** Takes the socket from Fastify without answering; the request counts as a reset. */
+function abandonReply(runtime: SimulatorRuntime, context: RequestContext, reply: FastifyReply): void {
+  context.statsRecorded = true;
+  runtime.stats.record(context.endpoint, 'reset');
+  reply.hijack();
+}
+
+/** Holds the socket open until `hangMs` has passed (or the simulator closes), then destroys it. */
+function hang(runtime: SimulatorRuntime, request: FastifyRequest, hangMs: number): void {
+  const held = {
+    destroy: () => request.raw.socket.destroy(),
+    timer: setTimeout(() => {
+      runtime.hanging.delete(held);
+      held.destroy();
+    }, hangMs),
+  };
+  runtime.hanging.add(held);
+}
+
+/**
+ * Applies the configured fault that matches, if any: 5xx and 429 answer at once, reset and
+ * hang take the socket, commit-then-fail is left for the route to apply after its change.
+ */
+function injectFault(
+  runtime: SimulatorRuntime,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  context: RequestContext,
+): FastifyReply | undefined {
+  const { fault, remaining } = pickFault(runtime.options.faults, request.method, context.route, () =>
+    runtime.rolls.fraction(),
+  );
+  if (!fault) return undefined;
+  runtime.replaceFaults(remaining);
+  switch (fault.kind) {
+    case '5xx':
+      throw new SimError(fault.status ?? 500, fault.status ?? 500, 'Internal Server Error', 'Injected fault: 5xx');
+    case '429':
+      throw new SimError(429, 429, 'Too Many Requests', 'Injected fault: 429', { headers: { 'retry-after': '1' } });
+    case 'reset':
+      abandonReply(runtime, context, reply);
+      request.raw.socket.destroy();
+      return reply;
+    case 'hang':
+      abandonReply(runtime, context, reply);
+      hang(runtime, request, fault.hangMs ?? 60_000);
+      return reply;
+    case 'commit-then-fail':
+      context.commitThenFail = fault;
+      return undefined;
+  }
+}
+
+/** onRequest, /api/2 only: context, then rate limit (429), latency, and an injected fault. */
+function onApiRequest(runtime: SimulatorRuntime) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const context = apiContext(request);
+    if (!context) return undefined;
     setContext(request, context);
     runtime.stats.arrive();
+    enforceRateLimit(runtime);
+    await simulateLatency(runtime);
+    return injectFault(runtime, request, reply, context);
+  };
+}
 
-    const options = runtime.options;
-    const retryAfter = runtime.rateLimiter.admit(options.rateLimit);
-    if (retryAfter !== null) {
-      throw new SimError(
-        429,
-        429,
-        'Too Many Requests',
-        `Rate limit of ${options.rateLimit} requests per second exceeded`,
-        {
-          headers: { 'retry-after': String(retryAfter) },
-        },
-      );
-    }
-
-    const delay =
-      options.latencyMs + (options.jitterMs > 0 ? Math.floor(runtime.rolls.fraction() * options.jitterMs) : 0);
-    if (delay > 0) await sleep(delay);
-
-    const { fault, remaining } = pickFault(runtime.options.faults, request.method, route, () =>
-      runtime.rolls.fraction(),
-    );
-    if (!fault) return;
-    runtime.replaceFaults(remaining);
-    switch (fault.kind) {
-      case '5xx':
-        throw new SimError(fault.status ?? 500, fault.status ?? 500, 'Internal Server Error', 'Injected fault: 5xx');
-      case '429':
-        throw new SimError(429, 429, 'Too Many Requests', 'Injected fault: 429', { headers: { 'retry-after': '1' } });
-      case 'reset':
-        context.statsRecorded = true;
-        runtime.stats.record(context.endpoint, 'reset');
-        reply.hijack();
-        request.raw.socket.destroy();
-        return reply;
-      case 'hang': {
-        context.statsRecorded = true;
-        runtime.stats.record(context.endpoint, 'reset');
-        reply.hijack();
-        const hang = {
-          destroy: () => request.raw.socket.destroy(),
-          timer: setTimeout(() => {
-            runtime.hanging.delete(hang);
-            hang.destroy();
-          }, fault.hangMs ?? 60_000),
-        };
-        runtime.hanging.add(hang);
-        return reply;
-      }
-      case 'commit-then-fail':
-        context.commitThenFail = fault;
-        return;
-    }
-  });
-
-  app.addHook('onSend', async (request, reply, payload) => {
+/** onSend: with `validateResponses`, records every /api/2 answer that departs from the OAS. */
+function validateResponse(runtime: SimulatorRuntime) {
+  return async (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
     const context = contextOf(request);
     if (!context.isApi || !runtime.options.validateResponses || !hasOperation(context.endpoint)) return payload;
     const status = reply.statusCode;
@@ -133,30 +161,34 @@ export async function buildServer(runtime: SimulatorRuntime): Promise<FastifyIns
     }
     if (errors.length > 0) runtime.stats.violation({ endpoint: context.endpoint, status, errors });
     return payload;
-  });
+  };
+}
 
-  app.addHook('onResponse', async (request, reply) => {
+/** onResponse: counts the answer, unless a fault already counted it as a reset. */
+function recordStats(runtime: SimulatorRuntime) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const context = contextOf(request);
     if (context.isApi && !context.statsRecorded) runtime.stats.record(context.endpoint, reply.statusCode);
-  });
+  };
+}
 
-  app.setErrorHandler((error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof SimError) return sendError(reply, error);
-    if (error instanceof TokenEndpointError) return reply.code(error.status).send(error.toBody());
-    if (error instanceof ZodError) {
-      return sendError(
-        reply,
-        badRequest(error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')),
-      );
-    }
-    const status = (error as FastifyError).statusCode;
-    if (status !== undefined && status >= 400 && status < 500)
-      return sendError(reply, httpError(status, error.message));
-    console.error(`simulator: ${request.method} ${request.url} failed`, error);
-    return sendError(reply, new SimError(500, 1000, 'Internal Server Error', error.message));
-  });
+/** Every error becomes an errorScheme body, except the IdP's own OAuth errors. */
+function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof SimError) return sendError(reply, error);
+  if (error instanceof TokenEndpointError) return reply.code(error.status).send(error.toBody());
+  if (error instanceof ZodError) {
+    return sendError(
+      reply,
+      badRequest(error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')),
+    );
+  }
+  const status = (error as FastifyError).statusCode;
+  if (status !== undefined && status >= 400 && status < 500) return sendError(reply, httpError(status, error.message));
+  console.error(`simulator: ${request.method} ${request.url} failed`, error);
+  return sendError(reply, new SimError(500, 1000, 'Internal Server Error', error.message));
+}
 
-  registerInspectRoutes(app, runtime);
+function registerApiRoutes(app: FastifyInstance, runtime: SimulatorRuntime): ApiRouter {
   const router = new ApiRouter(app, runtime);
   registerAuthRoutes(router);
   registerTenantRoutes(router);
@@ -165,15 +197,30 @@ export async function buildServer(runtime: SimulatorRuntime): Promise<FastifyIns
   registerPricingRoutes(router);
   registerUserRoutes(router);
   registerRegistrationTokenRoutes(router);
-  registerReportRoutes(router);
+  return router;
+}
 
-  app.setNotFoundHandler((request, reply) => {
+/** 405 when another method of the route exists, else 404. */
+function notFound(router: ApiRouter) {
+  return (request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const context = contextOf(request);
     if (context.isApi && router.knowsPath(context.route)) {
       return sendError(reply, httpError(405, `${request.method} is not allowed on ${context.route}`));
     }
     return sendError(reply, httpError(404, `No such endpoint: ${request.method} ${request.url.split('?')[0]}`));
-  });
+  };
+}
 
+/** Builds the Fastify app: /api/2 (the simulated API) and /__sim (control, never faulted). */
+export async function buildServer(runtime: SimulatorRuntime): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+  await registerBodyParsers(app);
+  app.addHook('onRequest', onApiRequest(runtime));
+  app.addHook('onSend', validateResponse(runtime));
+  app.addHook('onResponse', recordStats(runtime));
+  app.setErrorHandler(handleError);
+  registerInspectRoutes(app, runtime);
+  const router = registerApiRoutes(app, runtime);
+  app.setNotFoundHandler(notFound(router));
   return app;
 }

@@ -4,7 +4,6 @@ import {
   presentPolicy,
   presentPricing,
   presentRegistrationToken,
-  presentReport,
   presentTenant,
   presentUser,
 } from './present.js';
@@ -76,8 +75,6 @@ export interface SimulatorState {
   registrationTokens: Body[];
   /** client objects (never the secret). */
   clients: Body[];
-  /** report objects plus `stored` (id, report_format, status, created_at, size). */
-  reports: Body[];
 }
 
 export function snapshotState(world: World): SimulatorState {
@@ -110,14 +107,5 @@ export function snapshotState(world: World): SimulatorState {
       deleted_at: r.deletedAt === null ? null : zulu(r.deletedAt),
     })),
     clients: [...world.clients.values()].map(presentClient),
-    reports: [...world.reports.values()].map((r) => ({
-      ...presentReport(r),
-      stored: r.stored.map((s) => ({
-        id: s.id,
-        report_format: s.format,
-        size: s.gzip.length,
-        created_at: zulu(s.createdAt),
-      })),
-    })),
   };
 }

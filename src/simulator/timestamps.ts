@@ -14,7 +14,7 @@ export function withoutZone(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19);
 }
 
-/** `2022-04-02T18:46:45Z` (registration tokens, stored reports). */
+/** `2022-04-02T18:46:45Z` (registration tokens). */
 export function zulu(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19)}Z`;
 }
@@ -22,9 +22,4 @@ export function zulu(ms: number): string {
 /** `2016-02-28T16:41:41.090Z` (list `timestamp`s). */
 export function zuluMillis(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-/** `2024-05-31` (report dates, OAS `document_version`). */
-export function isoDate(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
 }

@@ -7,6 +7,7 @@ import {
   buildCatalogue,
   itemKey,
   type CatalogueItem,
+  type InfraSeed,
 } from './catalogue.js';
 import { forbidden, notFound, PlatformCode, SimError } from './errors.js';
 import type { IdSource } from './ids.js';
@@ -21,7 +22,6 @@ import type {
   ItemState,
   PricingRecord,
   RegistrationTokenRecord,
-  ReportRecord,
   SimulatorSeed,
   TenantKind,
   TenantRecord,
@@ -52,7 +52,6 @@ export class World {
   readonly pricing = new Map<string, PricingRecord>();
   readonly accessPolicies = new Map<string, AccessPolicyRecord[]>();
   readonly registrationTokens: RegistrationTokenRecord[] = [];
-  readonly reports = new Map<string, ReportRecord>();
   /** Explicit application bindings (POST …/bindings/tenants/{id}). */
   readonly appBindings = new Map<string, Set<string>>();
   readonly infras: InfraRecord[];
@@ -71,55 +70,10 @@ export class World {
   constructor(readonly ids: IdSource) {
     const now = this.now();
     this.rootTenantId = this.addTenant({ name: 'Simulated Cloud', kind: 'root', parentId: null }, now).id;
-    this.infras = INFRA_SEEDS.map((seed) => {
-      const id = ids.uuid();
-      return {
-        id,
-        name: seed.name,
-        ownerTenantId: this.rootTenantId,
-        locationId: ids.uuid(),
-        locationName: seed.locationName,
-        capabilities: seed.capabilities,
-        url: `acronis+fes://storage-${id.slice(0, 8)}.sim.acronis.local:44445`,
-        backendType: 'fes',
-        version: 1,
-      };
-    });
+    this.infras = INFRA_SEEDS.map((seed) => this.newInfra(seed));
     this.catalogue = buildCatalogue(this.infras.map((infra) => infra.id));
-
-    const partner = this.addTenant({ name: 'Simulated Partner', kind: 'partner', parentId: this.rootTenantId }, now);
-    // The partner sells everything, without limits.
-    const partnerItems = new Map<string, ItemState>();
-    for (const item of this.catalogue) {
-      partnerItems.set(itemKey(item.name, item.infraId), {
-        status: 1,
-        quota: { value: null, overage: null, version: 0 },
-        updatedAt: now,
-      });
-    }
-    this.itemStates.set(partner.id, partnerItems);
-
-    const adminPassword = `Sim-${ids.hex(4)}-Pw1!`;
-    const admin = this.addUser(
-      { tenantId: partner.id, login: 'sim-partner-admin', email: 'partner-admin@sim.example' },
-      now,
-    );
-    admin.passwordHash = hashPassword(adminPassword);
-    admin.activated = true;
-    this.accessPolicies.set(admin.id, [
-      {
-        id: ids.uuid(),
-        version: 1,
-        trusteeId: admin.id,
-        trusteeType: 'user',
-        issuerId: admin.id,
-        tenantId: partner.id,
-        roleId: 'partner_admin',
-        createdAt: now,
-        updatedAt: now,
-      },
-    ]);
-
+    const partner = this.seedPartner(now);
+    const { admin, adminPassword } = this.seedAdmin(partner, now);
     const client = this.addClient(
       {
         tenantId: partner.id,
@@ -130,7 +84,6 @@ export class World {
       admin.id,
       now,
     );
-
     this.seed = {
       partnerTenantId: partner.id,
       partnerName: partner.name,
@@ -146,6 +99,61 @@ export class World {
         capabilities: [...infra.capabilities],
       })),
     };
+  }
+
+  private newInfra(seed: InfraSeed): InfraRecord {
+    const id = this.ids.uuid();
+    return {
+      id,
+      name: seed.name,
+      ownerTenantId: this.rootTenantId,
+      locationId: this.ids.uuid(),
+      locationName: seed.locationName,
+      capabilities: seed.capabilities,
+      url: `acronis+fes://storage-${id.slice(0, 8)}.sim.acronis.local:44445`,
+      backendType: 'fes',
+      version: 1,
+    };
+  }
+
+  /** The seeded partner sells everything in the catalogue, without limits. */
+  private seedPartner(now: number): TenantRecord {
+    const partner = this.addTenant({ name: 'Simulated Partner', kind: 'partner', parentId: this.rootTenantId }, now);
+    const partnerItems = new Map<string, ItemState>();
+    for (const item of this.catalogue) {
+      partnerItems.set(itemKey(item.name, item.infraId), {
+        status: 1,
+        quota: { value: null, overage: null, version: 0 },
+        updatedAt: now,
+      });
+    }
+    this.itemStates.set(partner.id, partnerItems);
+    return partner;
+  }
+
+  /** The partner's activated admin (partner_admin role), whose login:password Basic auth accepts. */
+  private seedAdmin(partner: TenantRecord, now: number): { admin: UserRecord; adminPassword: string } {
+    const adminPassword = `Sim-${this.ids.hex(4)}-Pw1!`;
+    const admin = this.addUser(
+      { tenantId: partner.id, login: 'sim-partner-admin', email: 'partner-admin@sim.example' },
+      now,
+    );
+    admin.passwordHash = hashPassword(adminPassword);
+    admin.activated = true;
+    this.accessPolicies.set(admin.id, [
+      {
+        id: this.ids.uuid(),
+        version: 1,
+        trusteeId: admin.id,
+        trusteeType: 'user',
+        issuerId: admin.id,
+        tenantId: partner.id,
+        roleId: 'partner_admin',
+        createdAt: now,
+        updatedAt: now,
+      },
+    ]);
+    return { admin, adminPassword };
   }
 
   now(): number {
@@ -284,13 +292,6 @@ export class World {
       this.childIds.set(parentId, ids);
     }
     ids.add(childId);
-  }
-
-  /** Moves a tenant under another parent (PUT /tenants/{id} with `parent_id`). */
-  moveTenant(tenant: TenantRecord, parentId: string): void {
-    if (tenant.parentId) this.childIds.get(tenant.parentId)?.delete(tenant.id);
-    tenant.parentId = parentId;
-    this.linkChild(parentId, tenant.id);
   }
 
   /** Children in creation order. */

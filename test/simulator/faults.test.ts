@@ -208,7 +208,6 @@ describe('/__sim/config', () => {
       'offeringItems',
       'pricing',
       'registrationTokens',
-      'reports',
       'tenants',
       'users',
     ]);

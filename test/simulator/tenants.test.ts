@@ -117,9 +117,6 @@ describe('POST /tenants', () => {
     expect((await api.send('POST', '/tenants', { raw, contentType: 'application/x-www-form-urlencoded' })).status).toBe(
       415,
     );
-    const res = await api.send('PUT', `/tenants/${partnerId}`, { raw: '{"version":1}', contentType: 'text/plain' });
-    expect(res.status).toBe(415);
-    expect(res.body.error.code).toBe(415);
   });
 
   it('answers 400 for malformed JSON, 404 for a missing parent and 403 outside the subtree', async () => {
@@ -131,78 +128,6 @@ describe('POST /tenants', () => {
     expect((await api.post('/tenants', { name: unique('X'), parent_id: root.id, kind: 'customer' })).status).toBe(403);
     expect((await api.get(`/tenants/${root.id}`)).status).toBe(403);
     expect((await api.get(`/tenants/${randomUUID()}`)).status).toBe(404);
-  });
-});
-
-describe('PUT /tenants/{id}', () => {
-  it('needs the current version (stale → 409 code 1001) and bumps it', async () => {
-    const tenant = await createTenant({});
-    const renamed = await api.put(`/tenants/${tenant.id}`, { version: 1, name: `${tenant.name} renamed` });
-    expect(renamed.status).toBe(200);
-    expect(renamed.body.version).toBe(2);
-    const stale = await api.put(`/tenants/${tenant.id}`, { version: 1, enabled: false });
-    expect(stale.status).toBe(409);
-    expect(stale.body.error).toMatchObject({ code: 1001, message: 'Version mismatch' });
-    expect((await api.put(`/tenants/${tenant.id}`, { enabled: false })).status).toBe(400);
-  });
-
-  it('coerces "version" and "enabled" sent as strings (PYX does that)', async () => {
-    const tenant = await createTenant({});
-    const res = await api.put(`/tenants/${tenant.id}`, { version: '1', enabled: 'false' });
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ version: 2, enabled: false });
-  });
-
-  it('refuses a rename onto a sibling name and a kind change other than partner↔folder', async () => {
-    const a = await createTenant({});
-    const b = await createTenant({});
-    expect((await api.put(`/tenants/${b.id}`, { version: 1, name: a.name })).body.error.code).toBe(1004);
-    expect((await api.put(`/tenants/${b.id}`, { version: 1, kind: 'partner' })).status).toBe(400);
-    const partner = await createTenant({ kind: 'partner' });
-    expect((await api.put(`/tenants/${partner.id}`, { version: 1, kind: 'folder' })).body.kind).toBe('folder');
-  });
-});
-
-describe('DELETE /tenants/{id}', () => {
-  it('refuses a non-disabled tenant with 400 code 1006 in the documented shape', async () => {
-    const tenant = await createTenant({});
-    const res = await api.delete(`/tenants/${tenant.id}?version=1`);
-    expect(res.status).toBe(400);
-    expect(res.body.error).toMatchObject({
-      code: 1006,
-      message: 'It is prohibited to delete a non-disabled tenant.',
-      domain: 'PlatformAccountServer',
-    });
-    expect(res.body.error.details.info).toMatch(/^It is prohibited to delete a non-disabled tenant "\d+"$/);
-    expect(res.body.error.details.addition).toEqual([{ id: res.body.error.context.id }]);
-  });
-
-  it('needs the version (missing → 400, stale → 409/1001), then soft-deletes the subtree and its users', async () => {
-    const tenant = await createTenant({});
-    const unit = (await api.post('/tenants', { name: unique('Unit'), parent_id: tenant.id, kind: 'unit' })).body;
-    const user = (
-      await api.post('/users', {
-        tenant_id: tenant.id,
-        login: `u-${randomUUID().slice(0, 8)}`,
-        contact: { email: 'u@x.example' },
-      })
-    ).body;
-    const disabled = (await api.put(`/tenants/${tenant.id}`, { version: 1, enabled: false })).body;
-    expect((await api.delete(`/tenants/${tenant.id}`)).status).toBe(400);
-    expect((await api.delete(`/tenants/${tenant.id}?version=1`)).body.error.code).toBe(1001);
-    expect((await api.delete(`/tenants/${tenant.id}?version=${disabled.version}`)).status).toBe(204);
-
-    expect((await api.get(`/tenants/${tenant.id}`)).status).toBe(404);
-    const deleted = await api.get(`/tenants/${tenant.id}?allow_deleted=true`);
-    expect(deleted.status).toBe(200);
-    expect(deleted.body.deleted_at).not.toBeNull();
-    const state = sim.state();
-    expect(state.tenants.find((t) => t.id === unit.id)?.deleted_at).not.toBeNull();
-    expect(state.tenants.find((t) => t.id === user.personal_tenant_id)?.deleted_at).not.toBeNull();
-    expect(state.users.find((u) => u.id === user.id)?.deleted_at).not.toBeNull();
-    const children = (await api.get(`/tenants/${partnerId}/children`)).body.items;
-    expect(children).not.toContain(tenant.id);
-    expect((await api.get(`/tenants/${partnerId}/children?allow_deleted=true`)).body.items).toContain(tenant.id);
   });
 });
 

@@ -51,13 +51,6 @@ function unbindApplication(input: HandlerInput) {
   return noContent();
 }
 
-function fetchInfra({ world, request }: HandlerInput) {
-  const infraId = pathParam(request, 'infra_id');
-  const infra = world.infras.find((i) => i.id === infraId);
-  if (!infra) throw notFound(`Infrastructure "${infraId}" not found`);
-  return ok(presentInfra(infra));
-}
-
 function listInfra({ world, request }: HandlerInput) {
   const ids = new Query(request).list('uuids');
   if (!ids) throw badRequest("'uuids' is required");
@@ -115,7 +108,6 @@ export function registerApplicationRoutes(router: ApiRouter): void {
   router.add('POST /applications/{application_id}/bindings/tenants/{tenant_id}', bindApplication);
   router.add('DELETE /applications/{application_id}/bindings/tenants/{tenant_id}', unbindApplication);
   router.add('GET /infra', listInfra);
-  router.add('GET /infra/{infra_id}', fetchInfra);
   router.add('GET /tenants/{tenant_id}/infra', listTenantInfra);
   router.add('GET /tenants/{tenant_id}/usages', listUsages);
 }

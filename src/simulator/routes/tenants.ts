@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { badRequest, forbidden, PlatformCode, SimError, versionMismatch } from '../errors.js';
-import { created, isUuid, noContent, ok, pathParam, Query } from '../http.js';
+import { badRequest, PlatformCode, SimError } from '../errors.js';
+import { created, isUuid, ok, pathParam, Query } from '../http.js';
 import { decodeCursor, encodeCursor, paginate } from '../paging.js';
 import { presentItem, presentTenant, type Lod } from '../present.js';
 import type { ApiRouter, HandlerInput } from '../router.js';
@@ -33,9 +33,9 @@ export function assertKindAllowed(parent: TenantRecord, kind: TenantKind): void 
 }
 
 /** Sibling names are unique, case-insensitively: 409 with code 1004 (ACRONIS-API.md §3.1 [I] status). */
-export function assertNameFree(world: World, parentId: string, name: string, exceptId?: string): void {
+export function assertNameFree(world: World, parentId: string, name: string): void {
   const wanted = name.toLowerCase();
-  const clash = world.children(parentId).find((t) => t.id !== exceptId && t.name.toLowerCase() === wanted);
+  const clash = world.children(parentId).find((t) => t.name.toLowerCase() === wanted);
   if (clash) {
     throw new SimError(
       409,
@@ -224,133 +224,6 @@ function listChildren({ world, caller, request }: HandlerInput) {
   return ok({ items: children.map((t) => t.id) });
 }
 
-/** §3.3 [I]: PYX sends `"version":"1"` and `"enabled":"true"`; the server coerces them. */
-export function coerceTenantPut(body: unknown): unknown {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
-  const out: Record<string, unknown> = { ...(body as Record<string, unknown>) };
-  const bool = (v: unknown) => (v === 'true' ? true : v === 'false' ? false : v);
-  if (typeof out.version === 'string' && /^\d+$/.test(out.version)) out.version = Number(out.version);
-  out.enabled = bool(out.enabled);
-  if (out.enabled === undefined) delete out.enabled;
-  if (typeof out.update_lock === 'object' && out.update_lock !== null) {
-    const lock = { ...(out.update_lock as Record<string, unknown>) };
-    lock.enabled = bool(lock.enabled);
-    out.update_lock = lock;
-  }
-  return out;
-}
-
-interface TenantPutBody {
-  version: number;
-  name?: string;
-  customer_type?: string;
-  parent_id?: string;
-  kind?: TenantKind;
-  contact?: Record<string, unknown>;
-  enabled?: boolean;
-  customer_id?: string | null;
-  brand_id?: number | null;
-  internal_tag?: string | null;
-  language?: string;
-  default_idp_id?: string;
-  update_lock?: { enabled: boolean };
-  ancestral_access?: boolean;
-}
-
-/** PUT /tenants/{id}: a partial update guarded by `version` (ACRONIS-API.md §3.3). */
-function updateTenant({ world, caller, request, body }: HandlerInput) {
-  const input = body as TenantPutBody;
-  const tenant = world.visibleTenant(caller, pathParam(request, 'tenant_id'));
-  if (tenant.updateLock.enabled && tenant.updateLock.ownerId !== caller.tenantId) {
-    throw new SimError(
-      403,
-      PlatformCode.tenantLocked,
-      'Tenant is locked',
-      `Tenant "${tenant.id}" is locked for updates`,
-    );
-  }
-  if (input.version !== tenant.version) throw versionMismatch(tenant.version, input.version);
-
-  let parentId = tenant.parentId;
-  if (input.parent_id !== undefined && input.parent_id !== tenant.parentId) {
-    if (tenant.id === caller.tenantId) throw forbidden('A tenant cannot move itself');
-    const newParent = world.visibleTenant(caller, input.parent_id);
-    if (world.isInSubtree(newParent.id, tenant.id)) throw badRequest('A tenant cannot move under itself');
-    assertKindAllowed(newParent, input.kind ?? tenant.kind);
-    parentId = newParent.id;
-  }
-  if (input.kind !== undefined && input.kind !== tenant.kind) {
-    const swap = new Set<TenantKind>(['partner', 'folder']);
-    // `kind` can change only partner↔folder (ACRONIS-API.md §3).
-    if (!swap.has(tenant.kind) || !swap.has(input.kind))
-      throw badRequest(`The kind of a ${tenant.kind} tenant cannot become ${input.kind}`);
-  }
-  const name = input.name ?? tenant.name;
-  if (input.name !== undefined) assertName(input.name);
-  if (parentId && (name.toLowerCase() !== tenant.name.toLowerCase() || parentId !== tenant.parentId))
-    assertNameFree(world, parentId, name, tenant.id);
-
-  const now = world.now();
-  tenant.name = name;
-  if (parentId && parentId !== tenant.parentId) world.moveTenant(tenant, parentId);
-  if (input.kind !== undefined) tenant.kind = input.kind;
-  if (input.customer_type !== undefined) tenant.customerType = input.customer_type;
-  if (input.enabled !== undefined) tenant.enabled = input.enabled;
-  if (input.customer_id !== undefined) tenant.customerId = input.customer_id;
-  if (input.brand_id !== undefined) tenant.brandId = input.brand_id;
-  if (input.internal_tag !== undefined) tenant.internalTag = input.internal_tag;
-  if (input.language !== undefined) tenant.language = input.language;
-  if (input.default_idp_id !== undefined) tenant.defaultIdpId = input.default_idp_id;
-  if (input.ancestral_access !== undefined) tenant.ancestralAccess = input.ancestral_access;
-  if (input.update_lock !== undefined) {
-    tenant.updateLock = {
-      enabled: input.update_lock.enabled,
-      ownerId: input.update_lock.enabled ? caller.tenantId : null,
-    };
-  }
-  if (input.contact !== undefined) {
-    tenant.contact.fields = { ...tenant.contact.fields, ...input.contact };
-    tenant.contact.updatedAt = now;
-  }
-  tenant.version++;
-  tenant.updatedAt = now;
-  return ok(presentTenant(world, tenant));
-}
-
-/** DELETE /tenants/{id}?version=: disabled first, soft delete, cascades (ACRONIS-API.md §3.4). */
-function deleteTenant({ world, caller, request }: HandlerInput) {
-  const query = new Query(request);
-  const version = query.int('version');
-  if (version === undefined) throw badRequest("'version' is required");
-  const tenant = world.visibleTenant(caller, pathParam(request, 'tenant_id'));
-  if (tenant.id === caller.tenantId) throw forbidden('A tenant cannot delete itself');
-  if (version !== tenant.version) throw versionMismatch(tenant.version, version);
-  if (tenant.enabled) {
-    // The verbatim shape of DOC/inspect-response-codes.html, legacy numeric id included.
-    const legacyId = String(tenant.legacyId);
-    throw new SimError(
-      400,
-      PlatformCode.deleteNonDisabled,
-      'It is prohibited to delete a non-disabled tenant.',
-      `It is prohibited to delete a non-disabled tenant "${legacyId}"`,
-      {
-        details: { addition: [{ id: legacyId }] },
-        context: { id: legacyId },
-      },
-    );
-  }
-  const now = world.now();
-  for (const { tenant: doomed } of world.subtree(tenant.id)) {
-    doomed.deletedAt = now;
-    doomed.updatedAt = now;
-    doomed.version++;
-    for (const user of world.users.values()) {
-      if (user.tenantId === doomed.id && user.deletedAt === null) user.deletedAt = now;
-    }
-  }
-  return noContent();
-}
-
 interface SearchHit {
   obj_type: 'tenant' | 'user';
   id: string;
@@ -422,8 +295,6 @@ export function registerTenantRoutes(router: ApiRouter): void {
   router.add('POST /tenants', createTenant);
   router.add('GET /tenants', listTenants);
   router.add('GET /tenants/{tenant_id}', fetchTenant);
-  router.add('PUT /tenants/{tenant_id}', updateTenant, { prepareBody: coerceTenantPut });
-  router.add('DELETE /tenants/{tenant_id}', deleteTenant);
   router.add('GET /tenants/{tenant_id}/children', listChildren);
   router.add('GET /search', search);
 }

@@ -92,14 +92,6 @@ function listTenantUsers({ world, caller, request }: HandlerInput) {
   return ok({ items: users.map((u) => u.id) });
 }
 
-function listPolicies({ world, caller, request }: HandlerInput) {
-  const user = world.visibleUser(caller, pathParam(request, 'user_id'));
-  return ok({
-    timestamp: zuluMillis(world.now()),
-    items: (world.accessPolicies.get(user.id) ?? []).map(presentPolicy),
-  });
-}
-
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 interface PolicyPut {
@@ -113,10 +105,8 @@ interface PolicyPut {
 }
 
 /**
- * PUT /users/{id}/access_policies replaces the user's whole role set; `{"items":[]}`
- * removes every role (ACRONIS-API.md §6.3). The DOC's "the value must be…" rules are
- * enforced: nil-UUID id and issuer_id, version 0, trustee_type user, trustee_id the user,
- * and the tenant within the user's tenant subtree.
+ * PUT /users/{id}/access_policies replaces the whole role set (ACRONIS-API.md §6.3), with the
+ * DOC's "the value must be…" rules for each item.
  */
 function replacePolicies({ world, caller, request, body }: HandlerInput) {
   const user = world.visibleUser(caller, pathParam(request, 'user_id'));
@@ -204,7 +194,6 @@ export function registerUserRoutes(router: ApiRouter): void {
   router.add('POST /users', createUser);
   router.add('GET /users/{user_id}', fetchUser);
   router.add('GET /tenants/{tenant_id}/users', listTenantUsers);
-  router.add('GET /users/{user_id}/access_policies', listPolicies);
   router.add('PUT /users/{user_id}/access_policies', replacePolicies);
   router.add('POST /users/{user_id}/send-activation-email', sendActivationEmail);
   router.add('POST /users/{user_id}/password', setPassword);
