@@ -1,4 +1,3 @@
-import { gunzipSync } from 'node:zlib';
 import got, { RequestError, TimeoutError, type Got, type Response } from 'got';
 import type { z } from 'zod';
 import type { Logger } from '../logger.js';
@@ -100,12 +99,6 @@ export class AcronisTransport {
   /** Sends the request for its status only (204 endpoints). */
   async empty(request: ApiRequest): Promise<number> {
     return (await this.send(request)).status;
-  }
-
-  /** Sends the request and returns the body bytes, gunzipped when they are gzip (stored reports, docs/acronis-api.md §8). */
-  async bytes(request: ApiRequest): Promise<Buffer> {
-    const { body } = await this.send(request);
-    return body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b ? gunzipSync(body) : body;
   }
 
   /** Sends the request; returns any 2xx (and the statuses in `accept`), throws AcronisApiError otherwise. */

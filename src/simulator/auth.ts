@@ -4,7 +4,7 @@ import { hashPassword, type Caller, type World } from './world.js';
 
 /**
  * Who is calling: a bearer token, or Basic user login:password where the OAS allows `basicAuth`
- * (ACRONIS-API.md §2.1). Every failure is a 401 with errorScheme (§2.3).
+ * (docs/acronis-api.md §2.1). Every failure is a 401 with errorScheme (§2.3).
  */
 export function authenticate(request: FastifyRequest, world: World, allowBasic: boolean): Caller {
   const header = request.headers.authorization;

@@ -28,7 +28,7 @@ export interface CatalogueItem {
   infraId?: string;
 }
 
-/** The fixed ids are documented (ACRONIS-API.md §4.1); notary's is made up. */
+/** The fixed ids are documented (docs/acronis-api.md §4.1); notary's is made up. */
 export const APPLICATIONS: Application[] = [
   { id: BACKUP_APPLICATION_ID, name: 'Cyber Protection', type: 'backup', api_base_url: '/api/backup' },
   { id: PLATFORM_APPLICATION_ID, name: 'Platform', type: 'platform', api_base_url: '/api/2' },
@@ -36,11 +36,11 @@ export const APPLICATIONS: Application[] = [
   { id: NOTARY_APPLICATION_ID, name: 'Notary', type: 'notary', api_base_url: '/api/notary' },
 ];
 
-/** The platform application is always on and cannot be disabled (ACRONIS-API.md §4.1). */
+/** The platform application is always on and cannot be disabled (docs/acronis-api.md §4.1). */
 export const ALWAYS_ON_APPLICATIONS = [PLATFORM_APPLICATION_ID];
 
 /**
- * Editions the platform knows (ACRONIS-API.md §4.5). An edition outside this list answers
+ * Editions the platform knows (docs/acronis-api.md §4.5). An edition outside this list answers
  * 400, e.g. PYX's typo `pck_per_gigabite`.
  */
 export const KNOWN_EDITIONS = new Set([
@@ -80,7 +80,7 @@ const count = (applicationId: string, name: string, edition: string | null, usag
 });
 
 /**
- * Per edition the same workloads under the edition's prefix (ACRONIS-API.md §4.5):
+ * Per edition the same workloads under the edition's prefix (docs/acronis-api.md §4.5):
  * `pw_base_` for pck_per_workload, `pg_base_` for pck_per_gigabyte, none for legacy
  * `standard`; `usage_name` drops the prefix. Every storage item exists once per infra.
  */
@@ -111,7 +111,7 @@ export function buildCatalogue(infraIds: string[]): CatalogueItem[] {
       });
     }
   }
-  // Editionless items are never filtered out by `edition` (ACRONIS-API.md §4.3).
+  // Editionless items are never filtered out by `edition` (docs/acronis-api.md §4.3).
   items.push({
     applicationId: BACKUP_APPLICATION_ID,
     name: 'local_storage',

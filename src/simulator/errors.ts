@@ -1,5 +1,5 @@
 /**
- * The platform's error body, `errorScheme` in the OAS (ACRONIS-API.md §9.1):
+ * The platform's error body, `errorScheme` in the OAS (docs/acronis-api.md §9.1):
  * `{"error":{"code","domain":"PlatformAccountServer","message","details":{"info"},"context":{}}}`.
  * `code` is a platform code (1000–1035) or the HTTP status.
  */
@@ -79,7 +79,7 @@ export const unauthorized = (info: string) => httpError(401, info);
 export const forbidden = (info: string) => httpError(403, info);
 export const notFound = (info: string) => httpError(404, info);
 
-/** Platform codes of DOC/acct/error-codes (ACRONIS-API.md §9.1). */
+/** Platform codes of DOC/acct/error-codes (docs/acronis-api.md §9.1). */
 export const PlatformCode = {
   internal: 1000,
   versionMismatch: 1001,
@@ -103,7 +103,7 @@ export function versionMismatch(expected: number, got: number): SimError {
 }
 
 /**
- * The IdP answers in OAuth style, `{"error","error_description"}` (ACRONIS-API.md §2.2),
+ * The IdP answers in OAuth style, `{"error","error_description"}` (docs/acronis-api.md §2.2),
  * not with errorScheme.
  */
 export class TokenEndpointError extends Error {

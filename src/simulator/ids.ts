@@ -39,7 +39,7 @@ export class IdSource {
     return this.bytes(byteLength).toString('base64url');
   }
 
-  /** `XXXX-XXXX-XXXX` of [A-Z0-9], the registration token format (ACRONIS-API.md §7). */
+  /** `XXXX-XXXX-XXXX` of [A-Z0-9], the registration token format (docs/acronis-api.md §7). */
   registrationToken(): string {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
     const chars = [...this.bytes(12)].map((byte) => alphabet[byte % alphabet.length] as string);

@@ -55,7 +55,7 @@ function component(name: string): JsonObject {
 
 /**
  * Where the simulator knowingly departs from the OAS because the real API does
- * (ACRONIS-API.md is the witness). Everything else is validated exactly as published.
+ * (docs/acronis-api.md is the witness). Everything else is validated exactly as published.
  */
 const REQUEST_OVERRIDES: { [operation: string]: () => Json } = {
   // §3.1 [C]: the tutorials send `enhanced_security` at the top level; the simulator
@@ -177,7 +177,7 @@ export function validateRequestBody(operation: string, body: unknown): string[] 
 
 /**
  * Errors of a JSON response body against the schema the OAS gives for that status. Statuses
- * the OAS does not list for the operation (e.g. the 409 of a name conflict, ACRONIS-API.md
+ * the OAS does not list for the operation (e.g. the 409 of a name conflict, docs/acronis-api.md
  * §3.1 [I]) are checked against the generic error body of the operation's family.
  */
 export function validateResponseBody(operation: string, status: number, body: unknown): string[] {

@@ -37,7 +37,7 @@ export const OAS_OPERATIONS = [
 
 /**
  * Operations the real API has but the OAS does not describe: `GET /tenants/{id}/infra`
- * (ACRONIS-API.md §4.6, seen in the SW test fixture and BASH `04`). No schema exists for
+ * (docs/acronis-api.md §4.6, seen in the SW test fixture and BASH `04`). No schema exists for
  * them, so their bodies are neither validated nor checked.
  */
 export const UNDOCUMENTED_OPERATIONS = ['GET /tenants/{tenant_id}/infra'] as const;

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { badRequest } from './errors.js';
 
 /**
- * Cursor paging (ACRONIS-API.md §9.4): the cursor encodes every filter, in padded base64 so that
+ * Cursor paging (docs/acronis-api.md §9.4): the cursor encodes every filter, in padded base64 so that
  * a client that does not URL-encode it breaks here as against the real API.
  */
 

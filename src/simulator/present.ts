@@ -15,7 +15,7 @@ import type {
 
 /**
  * Records → API bodies, shaped by the OAS response schemas (`tenant`, `tenantBatch`, `user`,
- * `items_3`, …). Timestamps deliberately mix formats (ACRONIS-API.md §9.5).
+ * `items_3`, …). Timestamps deliberately mix formats (docs/acronis-api.md §9.5).
  */
 
 type Body = Record<string, unknown>;
@@ -193,7 +193,7 @@ export function presentRegistrationToken(world: World, record: RegistrationToken
     token: record.token,
     created_at: zulu(record.createdAt),
     expires_at: zulu(record.expiresAt),
-    // The numeric legacy id, as a string (ACRONIS-API.md §7).
+    // The numeric legacy id, as a string (docs/acronis-api.md §7).
     tenant_id: String(tenant?.legacyId ?? 0),
     tenant_uuid: record.tenantId,
     scopes: record.scopes,

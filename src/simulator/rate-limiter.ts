@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 
 /**
  * A sliding one-second window over all callers together. No numeric limit is published
- * (ACRONIS-API.md §9.3), so the limit is whatever the test or operator configures; the
+ * (docs/acronis-api.md §9.3), so the limit is whatever the test or operator configures; the
  * answer over it is 429 with `Retry-After` in whole seconds, as other Acronis services do.
  */
 export class RateLimiter {

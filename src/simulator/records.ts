@@ -17,7 +17,7 @@ export interface ContactRecord {
 
 export interface TenantRecord {
   id: string;
-  /** The numeric id older APIs use; registration tokens and usages show it (ACRONIS-API.md §7, §8). */
+  /** The numeric id older APIs use; registration tokens and usages show it (docs/acronis-api.md §7, §8). */
   legacyId: number;
   /** Creation order, the stable sort key of cursor paging. */
   seq: number;

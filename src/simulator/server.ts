@@ -26,7 +26,7 @@ function sendError(reply: FastifyReply, error: SimError): FastifyReply {
 
 /**
  * JSON (an empty body is no body), forms (only POST /idp/token takes them), and everything
- * else kept raw so the route can answer 415 (ACRONIS-API.md §1).
+ * else kept raw so the route can answer 415 (docs/acronis-api.md §1).
  */
 async function registerBodyParsers(app: FastifyInstance): Promise<void> {
   app.removeAllContentTypeParsers();

@@ -1,5 +1,5 @@
 /**
- * The real API mixes timestamp formats (ACRONIS-API.md §9.5): `2016-06-22T18:25:16` (no
+ * The real API mixes timestamp formats (docs/acronis-api.md §9.5): `2016-06-22T18:25:16` (no
  * zone), `2019-07-09T06:03:00.502053+00:00` and `2022-04-02T18:46:45Z`. The simulator emits
  * each of them somewhere so that a client which parses only one kind fails its tests.
  */

@@ -160,7 +160,7 @@ export class World {
     return Date.now();
   }
 
-  /** Quota and pricing versions are ms epochs (ACRONIS-API.md §9.5); kept strictly growing. */
+  /** Quota and pricing versions are ms epochs (docs/acronis-api.md §9.5); kept strictly growing. */
   versionStamp(): number {
     this.lastVersionStamp = Math.max(this.now(), this.lastVersionStamp + 1);
     return this.lastVersionStamp;
@@ -348,7 +348,7 @@ export class World {
     return this.ancestors(tenantId).every((t) => t.enabled && t.deletedAt === null);
   }
 
-  /** Platform-wide, case-insensitive (ACRONIS-API.md §6.1). */
+  /** Platform-wide, case-insensitive (docs/acronis-api.md §6.1). */
   userByLogin(login: string): UserRecord | undefined {
     const wanted = login.toLowerCase();
     for (const user of this.users.values())
@@ -374,7 +374,7 @@ export class World {
   /**
    * Status of an item on a tenant. The root has everything; others have what they enabled.
    * A personal (unit) tenant mirrors its parent: assigning a role copies the tenant's items
-   * to it (ACRONIS-API.md §6.3) and its items cannot be toggled (§4.4).
+   * to it (docs/acronis-api.md §6.3) and its items cannot be toggled (§4.4).
    */
   itemStatus(tenant: TenantRecord, item: CatalogueItem): 0 | 1 {
     if (tenant.kind === 'root') return 1;
@@ -428,7 +428,7 @@ export class World {
 }
 
 /**
- * Customers start in trial, partners (and everything else) in production (ACRONIS-API.md
+ * Customers start in trial, partners (and everything else) in production (docs/acronis-api.md
  * §3.1, §5). In trial, production_start_date is the automatic switch: the end of the
  * creation month when created on the 1st, else the end of the next month (PYX).
  */

@@ -69,7 +69,7 @@ describe('GET /tenants/{id}/offering_items', () => {
     expect(all.timestamp).toBeTypeOf('string');
     const storage = all.items.find((i: any) => i.name === 'pw_base_storage');
     expect(storage).toMatchObject({ usage_name: 'storage', type: 'infra', measurement_unit: 'bytes', status: 1 });
-    // Offering item timestamps have no zone (ACRONIS-API.md §9.5).
+    // Offering item timestamps have no zone (docs/acronis-api.md §9.5).
     expect(storage.updated_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/);
   });
 
@@ -150,7 +150,7 @@ describe('PUT /tenants/{id}/offering_items', () => {
     expect(res.body.items.every((i: any) => i.status === 1 && i.tenant_id === id)).toBe(true);
     const enabled = (await api.get(`/tenants/${id}/offering_items?edition=*&status=1`)).body.items;
     expect(names(enabled).sort()).toEqual(['pw_base_servers', 'pw_base_storage', 'pw_base_workstations']);
-    // Enabling items turns their application on (ACRONIS-API.md §4.1).
+    // Enabling items turns their application on (docs/acronis-api.md §4.1).
     expect((await api.get(`/tenants/${id}/applications`)).body.items).toContain(backup);
     // A second PUT with one item leaves the others alone.
     await putItems(id, [item('pw_base_servers', { status: 0 })]);

@@ -15,7 +15,7 @@ afterAll(async () => {
 
 const NIL = '00000000-0000-0000-0000-000000000000';
 
-/** DESIGN.md's onboarding of one customer, step by step, looking before creating. */
+/** The onboarding of one customer (docs/architecture.md), step by step, looking before creating. */
 async function onboard(customer: {
   externalId: string;
   name: string;

@@ -49,7 +49,7 @@ describe('POST /tenants', () => {
       deleted_at: null,
     });
     expect(res.body.contact).toMatchObject({ email: 'it@acme.example', firstname: 'Ada' });
-    // Tenant timestamps carry a zone offset (ACRONIS-API.md §9.5).
+    // Tenant timestamps carry a zone offset (docs/acronis-api.md §9.5).
     expect(res.body.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$/);
     expect((await api.get(`/tenants/${res.body.id}/pricing`)).body.mode).toBe('trial');
   });

@@ -9,7 +9,7 @@ function listApplications({ world }: HandlerInput) {
   return ok({ items: presentApplications(world.catalogue) });
 }
 
-/** On when bound, when it is the platform, or when any of its items is enabled (ACRONIS-API.md §4.1). */
+/** On when bound, when it is the platform, or when any of its items is enabled (docs/acronis-api.md §4.1). */
 function listTenantApplications({ world, caller, request }: HandlerInput) {
   const tenant = world.visibleTenant(caller, pathParam(request, 'tenant_id'));
   return ok({ items: world.enabledApplications(tenant) });
@@ -57,7 +57,7 @@ function listInfra({ world, request }: HandlerInput) {
   return ok({ items: world.infras.filter((i) => ids.includes(i.id)).map(presentInfra) });
 }
 
-/** GET /tenants/{id}/infra → `{"infras":[uuid]}`: the storages the tenant can use (ACRONIS-API.md §4.6). */
+/** GET /tenants/{id}/infra → `{"infras":[uuid]}`: the storages the tenant can use (docs/acronis-api.md §4.6). */
 function listTenantInfra({ world, caller, request }: HandlerInput) {
   const tenant = world.visibleTenant(caller, pathParam(request, 'tenant_id'));
   const ids = new Set<string>();
@@ -67,7 +67,7 @@ function listTenantInfra({ world, caller, request }: HandlerInput) {
 
 /**
  * GET /tenants/{id}/usages: one entry per enabled item, all zero — the simulator runs no
- * workloads (ACRONIS-API.md §8).
+ * workloads (docs/acronis-api.md §8).
  */
 function listUsages({ world, caller, request }: HandlerInput) {
   const query = new Query(request);

@@ -38,7 +38,7 @@ function issueToken(input: HandlerInput, subject: TokenSubject, sub: string) {
 }
 
 /**
- * POST /idp/token, client_credentials only (ACRONIS-API.md §2.2). Credentials come from a
+ * POST /idp/token, client_credentials only (docs/acronis-api.md §2.2). Credentials come from a
  * Basic header or from client_id/client_secret in the form; either is accepted whatever the
  * client's token_endpoint_auth_method. Errors use the IdP's OAuth body, not errorScheme.
  */
@@ -58,7 +58,7 @@ function requestToken(input: HandlerInput) {
     (form.client_id ? { id: form.client_id, secret: form.client_secret ?? '' } : null);
   if (!pair) throw new TokenEndpointError(401, 'invalid_client', 'Client authentication failed: no client credentials');
   const client = input.world.clients.get(pair.id);
-  // SW's mock of a bad secret (ACRONIS-API.md §2.2): 401 `invalid_client`.
+  // SW's mock of a bad secret (docs/acronis-api.md §2.2): 401 `invalid_client`.
   if (!client || client.secret !== pair.secret)
     throw new TokenEndpointError(401, 'invalid_client', 'invalid client credentials');
   if (client.status !== 'enabled' || !input.world.isEffectivelyEnabled(client.tenantId)) {

@@ -11,7 +11,7 @@ import { assertKindAllowed } from './tenants.js';
 
 /**
  * `edition` defaults to `standard`, `*` means all, and editionless items are never filtered
- * out (ACRONIS-API.md §4.3). An unknown edition is a 400 (§4.5 [I]).
+ * out (docs/acronis-api.md §4.3). An unknown edition is a 400 (§4.5 [I]).
  */
 function editionFilter(query: Query): (item: CatalogueItem) => boolean {
   const raw = query.string('edition') ?? 'standard';
@@ -100,7 +100,7 @@ interface ItemPut {
 }
 
 /**
- * The quota rules of ACRONIS-API.md §4.2: `value:null` is unlimited and resets `overage` and
+ * The quota rules of docs/acronis-api.md §4.2: `value:null` is unlimited and resets `overage` and
  * `version` to null/0; otherwise the version becomes a ms timestamp. A non-zero version that
  * is not the current one is stale: 409 with code 1001 (§4.4 [I]). Version 0 means "new".
  */
@@ -128,7 +128,7 @@ function catalogueEntry(world: World, entry: ItemPut): CatalogueItem {
   );
 }
 
-/** A customer has one Cyber Protection edition and one storage (ACRONIS-API.md §4.4). */
+/** A customer has one Cyber Protection edition and one storage (docs/acronis-api.md §4.4). */
 function checkCustomerRules(tenant: TenantRecord, result: EffectiveItem[]): void {
   if (tenant.kind !== 'customer') return;
   const enabled = result.filter((e) => e.status === 1);

@@ -16,7 +16,7 @@ function fetchPricing(input: HandlerInput) {
 }
 
 /**
- * PUT /tenants/{id}/pricing (ACRONIS-API.md §5): `version` is the current ms-epoch version
+ * PUT /tenants/{id}/pricing (docs/acronis-api.md §5): `version` is the current ms-epoch version
  * (stale → 409/1001); trial → production is one-way, so going back to trial is a 400 with
  * the business-rules code 1027 [I].
  */

@@ -10,7 +10,7 @@ const AGENT_SCOPE = new RegExp(`^urn:acronis\\.com:tenant-id:(${UUID_PART})?:bac
 const POLICY_SCOPE = new RegExp(`^urn:acronis\\.com::policy_management:(${UUID_PART})\\|[^:|]+:apply_revoke$`);
 
 /**
- * The two scope forms of ACRONIS-API.md §7: the DOC's `…:tenant-id:{uuid}:backup_agent_admin`
+ * The two scope forms of docs/acronis-api.md §7: the DOC's `…:tenant-id:{uuid}:backup_agent_admin`
  * and PYX's `…:tenant-id::backup_agent_admin`, where an empty tenant means the one in the
  * path [I]. A named tenant must be the path's tenant or below it.
  */

@@ -15,7 +15,7 @@ import {
 } from '../world.js';
 
 /**
- * Which kinds may live under which (ACRONIS-API.md §3: "it is not possible to create a unit
+ * Which kinds may live under which (docs/acronis-api.md §3: "it is not possible to create a unit
  * tenant in a partner tenant"). Customers hold units (personal tenants included).
  */
 const ALLOWED_CHILDREN: Record<TenantKind, TenantKind[]> = {
@@ -32,7 +32,7 @@ export function assertKindAllowed(parent: TenantRecord, kind: TenantKind): void 
   }
 }
 
-/** Sibling names are unique, case-insensitively: 409 with code 1004 (ACRONIS-API.md §3.1 [I] status). */
+/** Sibling names are unique, case-insensitively: 409 with code 1004 (docs/acronis-api.md §3.1 [I] status). */
 export function assertNameFree(world: World, parentId: string, name: string): void {
   const wanted = name.toLowerCase();
   const clash = world.children(parentId).find((t) => t.name.toLowerCase() === wanted);
@@ -175,7 +175,7 @@ function candidates(world: World, caller: Caller, filter: TenantFilter): { tenan
   return world.subtree(rootId, filter.allowDeleted).map(({ tenant, level }) => ({ tenant, key: [level, tenant.seq] }));
 }
 
-/** GET /tenants (ACRONIS-API.md §3.2, §9.4). */
+/** GET /tenants (docs/acronis-api.md §3.2, §9.4). */
 function listTenants({ world, caller, request }: HandlerInput) {
   const query = new Query(request);
   const after = query.string('after');
@@ -232,7 +232,7 @@ interface SearchHit {
   [key: string]: unknown;
 }
 
-/** GET /search (ACRONIS-API.md §3.2): substring, case-insensitive, over the subtree. */
+/** GET /search (docs/acronis-api.md §3.2): substring, case-insensitive, over the subtree. */
 function search({ world, caller, request }: HandlerInput) {
   const query = new Query(request);
   const root = world.visibleTenant(caller, query.required('tenant'));

@@ -7,7 +7,7 @@ import { hashPassword, type AccessPolicyRecord } from '../world.js';
 
 /**
  * At least 3 characters of ASCII letters, digits and `.@_-+:!#$%^*={}'`/?` (an e-mail
- * address is fine) — DOC/acct/users/creating-user via ACRONIS-API.md §6.1.
+ * address is fine) — DOC/acct/users/creating-user via docs/acronis-api.md §6.1.
  */
 const LOGIN = /^[A-Za-z0-9.@_\-+:!#$%^*={}'`/?]{3,255}$/;
 
@@ -42,7 +42,7 @@ interface UserPostBody {
 
 /**
  * POST /users → 200 (not 201). Users created in a customer tenant or below get a personal
- * tenant (kind unit, owner_id = the user) that carries their quotas (ACRONIS-API.md §6.2).
+ * tenant (kind unit, owner_id = the user) that carries their quotas (docs/acronis-api.md §6.2).
  */
 function createUser({ world, caller, body }: HandlerInput) {
   const input = body as UserPostBody;
@@ -105,7 +105,7 @@ interface PolicyPut {
 }
 
 /**
- * PUT /users/{id}/access_policies replaces the whole role set (ACRONIS-API.md §6.3), with the
+ * PUT /users/{id}/access_policies replaces the whole role set (docs/acronis-api.md §6.3), with the
  * DOC's "the value must be…" rules for each item.
  */
 function replacePolicies({ world, caller, request, body }: HandlerInput) {
@@ -143,7 +143,7 @@ function replacePolicies({ world, caller, request, body }: HandlerInput) {
   return ok({ timestamp: zuluMillis(now), items: policies.map(presentPolicy) });
 }
 
-/** 204 "Email was successfully queued"; the user stays not activated (ACRONIS-API.md §6.4). */
+/** 204 "Email was successfully queued"; the user stays not activated (docs/acronis-api.md §6.4). */
 function sendActivationEmail({ world, caller, request }: HandlerInput) {
   const user = world.visibleUser(caller, pathParam(request, 'user_id'));
   user.activationEmailSentAt = world.now();
@@ -173,7 +173,7 @@ function passwordProblem(password: string, login: string): string | null {
 
 /**
  * POST /users/{id}/password activates without e-mail, but only for API clients and only for
- * users in sub-tenants of the client's tenant (ACRONIS-API.md §6.4).
+ * users in sub-tenants of the client's tenant (docs/acronis-api.md §6.4).
  */
 function setPassword({ world, caller, request, body }: HandlerInput) {
   const user = world.visibleUser(caller, pathParam(request, 'user_id'));
