@@ -1,6 +1,6 @@
 /**
  * How fast the webhook answers: the `serve` server in this process (startServer: producer,
- * replay store, callback loop) on a free port, the simulator in this process only for the
+ * replay store, callback worker) on a free port, the simulator in this process only for the
  * producer's start-up (the handler never calls Acronis), no workers, real Redis. Sends N
  * signed single-customer deliveries, each with its own X-Delivery-Id, C at a time over
  * keep-alive connections, and measures each from send to answer on the client. Then a few

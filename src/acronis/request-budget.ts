@@ -35,7 +35,7 @@ export interface RequestBudgetOptions {
   logger?: Logger;
 }
 
-/** Grant-to-arrival spread the default window absorbs (measured: BENCHMARKS.md "Pipeline throughput"). */
+/** Grant-to-arrival spread the default window absorbs (BENCHMARKS.md "Why the request budget has a margin"). */
 export const DEFAULT_WINDOW_MARGIN_MS = 100;
 export const DEFAULT_MAX_PAUSE_MS = 60_000;
 export const DEFAULT_PACING = 1;
