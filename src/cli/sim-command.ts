@@ -1,11 +1,22 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { FaultSchema, startSimulator, type Fault } from '../simulator/index.js';
+import {
+  FaultSchema,
+  MAX_SEEDED_CUSTOMERS,
+  MAX_STORAGES,
+  startSimulator,
+  type Fault,
+  type RunningSimulator,
+} from '../simulator/index.js';
 
-function integer(name: string, min: number) {
+function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const number = Number(value);
-    if (!Number.isInteger(number) || number < min)
-      throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+    if (!Number.isInteger(number) || number < min || number > max)
+      throw new InvalidArgumentError(
+        max === Number.MAX_SAFE_INTEGER
+          ? `${name} must be an integer >= ${min}`
+          : `${name} must be an integer in ${min}..${max}`,
+      );
     return number;
   };
 }
@@ -41,6 +52,30 @@ interface SimCommandOptions {
   fault: Fault[];
   validateResponses?: boolean;
   seed?: string;
+  storages?: number;
+  customers?: number;
+}
+
+function printSeed(sim: RunningSimulator): void {
+  const { seed } = sim;
+  console.log(`Acronis API simulator listening on ${sim.url} (API at ${sim.url}/api/2)`);
+  console.log('');
+  console.log(`Partner tenant    ${seed.partnerName} (${seed.partnerTenantId})`);
+  console.log(`Customers         ${seed.customers} existing`);
+  console.log(`API client id     ${seed.clientId}`);
+  console.log(`API client secret ${seed.clientSecret}`);
+  console.log(`Admin login       ${seed.adminLogin}`);
+  console.log(`Admin password    ${seed.adminPassword}`);
+  for (const infra of seed.infras)
+    console.log(`Storage           ${infra.name} (${infra.id}, ${infra.capabilities.join(', ')})`);
+  console.log('');
+  console.log(`export ACRONIS_BASE_URL=${sim.url}`);
+  console.log(`export ACRONIS_CLIENT_ID=${seed.clientId}`);
+  console.log(`export ACRONIS_CLIENT_SECRET=${seed.clientSecret}`);
+  console.log('');
+  console.log(
+    `Inspect: ${sim.url}/__sim/state, ${sim.url}/__sim/stats, ${sim.url}/__sim/config (PUT to change). Ctrl-C stops.`,
+  );
 }
 
 /**
@@ -65,6 +100,16 @@ export function registerSimCommand(program: Command): void {
     )
     .option('--validate-responses', 'check every answer against the OpenAPI schemas; see GET /__sim/stats')
     .option('--seed <text>', 'derive ids and secrets from this text, so restarts keep the same credentials')
+    .option(
+      '--storages <n>',
+      `regular backup storages, one per location, beside the disaster-recovery one (default 1, at most ${MAX_STORAGES})`,
+      integer('--storages', 1, MAX_STORAGES),
+    )
+    .option(
+      '--customers <n>',
+      `customers the partner already has (default 0, at most ${MAX_SEEDED_CUSTOMERS})`,
+      integer('--customers', 0, MAX_SEEDED_CUSTOMERS),
+    )
     .action(async (options: SimCommandOptions) => {
       const sim = await startSimulator({
         port: options.port,
@@ -76,24 +121,10 @@ export function registerSimCommand(program: Command): void {
         ...(options.fault.length > 0 ? { faults: options.fault } : {}),
         ...(options.validateResponses ? { validateResponses: true } : {}),
         ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        ...(options.storages !== undefined ? { storages: options.storages } : {}),
+        ...(options.customers !== undefined ? { customers: options.customers } : {}),
       });
-      const { seed } = sim;
-      console.log(`Acronis API simulator listening on ${sim.url} (API at ${sim.url}/api/2)`);
-      console.log('');
-      console.log(`Partner tenant    ${seed.partnerName} (${seed.partnerTenantId})`);
-      console.log(`API client id     ${seed.clientId}`);
-      console.log(`API client secret ${seed.clientSecret}`);
-      console.log(`Admin login       ${seed.adminLogin}`);
-      console.log(`Admin password    ${seed.adminPassword}`);
-      for (const infra of seed.infras) console.log(`Storage           ${infra.name} (${infra.id})`);
-      console.log('');
-      console.log(`export ACRONIS_BASE_URL=${sim.url}`);
-      console.log(`export ACRONIS_CLIENT_ID=${seed.clientId}`);
-      console.log(`export ACRONIS_CLIENT_SECRET=${seed.clientSecret}`);
-      console.log('');
-      console.log(
-        `Inspect: ${sim.url}/__sim/state, ${sim.url}/__sim/stats, ${sim.url}/__sim/config (PUT to change). Ctrl-C stops.`,
-      );
+      printSeed(sim);
 
       await new Promise<void>((resolve) => {
         const stop = () => {

@@ -26,6 +26,8 @@ export interface CatalogueItem {
   type: OfferingItemType;
   measurementUnit: MeasurementUnit;
   infraId?: string;
+  /** The item that must be enabled beside this one (code 1023 otherwise, docs/acronis-api.md §4.4). */
+  requires?: string;
 }
 
 /** The fixed ids are documented (docs/acronis-api.md §4.1); notary's is made up. */
@@ -59,16 +61,44 @@ export const KNOWN_EDITIONS = new Set([
   'cyber_protect_dre',
 ]);
 
+export type InfraCapability = 'backup' | 'disaster_recovery' | 'files_cloud' | 'vcd';
+
 export interface InfraSeed {
+  /** Fixed where Acronis's examples rely on it; random (or seed-derived) otherwise. */
+  id?: string;
   name: string;
   locationName: string;
-  capabilities: ('backup' | 'disaster_recovery' | 'files_cloud' | 'vcd')[];
+  capabilities: InfraCapability[];
+  backendType: string;
 }
 
-export const INFRA_SEEDS: InfraSeed[] = [
+/** The regular backup storages, one per location; `storages: N` seeds the first N (more are numbered). */
+const REGULAR_STORAGES: Omit<InfraSeed, 'backendType'>[] = [
   { name: 'Cloud Storage EU', locationName: 'Europe (Frankfurt)', capabilities: ['backup'] },
   { name: 'Cloud Storage US', locationName: 'United States (Boston)', capabilities: ['backup'] },
+  { name: 'Cloud Storage UK', locationName: 'United Kingdom (London)', capabilities: ['backup'] },
+  { name: 'Cloud Storage AU', locationName: 'Australia (Sydney)', capabilities: ['backup'] },
 ];
+
+export function regularStorage(index: number): InfraSeed {
+  const known = REGULAR_STORAGES[index];
+  if (known) return { ...known, backendType: 'fes' };
+  const n = index + 1;
+  return { name: `Cloud Storage ${n}`, locationName: `Location ${n}`, capabilities: ['backup'], backendType: 'fes' };
+}
+
+/**
+ * The disaster-recovery storage beside the regular one, as in Acronis's sandbox (dev-cloud):
+ * its id is the one the official examples filter out of a new customer's items ("Google DR
+ * storage for dev-cloud"), so their customer creation meets the one-storage rule as it does there.
+ */
+export const DR_STORAGE: InfraSeed = {
+  id: 'ba2976d0-c13e-4661-ae60-b4593583fce2',
+  name: 'Disaster Recovery Storage (Google Cloud)',
+  locationName: 'Google Cloud (Europe)',
+  capabilities: ['disaster_recovery'],
+  backendType: 'gcs',
+};
 
 const count = (applicationId: string, name: string, edition: string | null, usageName: string): CatalogueItem => ({
   applicationId,
@@ -82,9 +112,11 @@ const count = (applicationId: string, name: string, edition: string | null, usag
 /**
  * Per edition the same workloads under the edition's prefix (docs/acronis-api.md §4.5):
  * `pw_base_` for pck_per_workload, `pg_base_` for pck_per_gigabyte, none for legacy
- * `standard`; `usage_name` drops the prefix. Every storage item exists once per infra.
+ * `standard`; `usage_name` drops the prefix. Every storage item exists once per infra:
+ * `storage` on a backup infra, `dr_storage` on a disaster-recovery one. Mailboxes need their
+ * seats enabled (code 1023, docs/acronis-api.md §4.4).
  */
-export function buildCatalogue(infraIds: string[]): CatalogueItem[] {
+export function buildCatalogue(infras: { id: string; capabilities: InfraCapability[] }[]): CatalogueItem[] {
   const items: CatalogueItem[] = [];
   const editions: [string, string][] = [
     ['pck_per_workload', 'pw_base_'],
@@ -97,17 +129,21 @@ export function buildCatalogue(infraIds: string[]): CatalogueItem[] {
     }
     if (edition !== 'standard') {
       items.push(count(BACKUP_APPLICATION_ID, `${prefix}m365_seats`, edition, 'm365_seats'));
-      items.push(count(BACKUP_APPLICATION_ID, `${prefix}m365_mailboxes`, edition, 'm365_mailboxes'));
+      items.push({
+        ...count(BACKUP_APPLICATION_ID, `${prefix}m365_mailboxes`, edition, 'm365_mailboxes'),
+        requires: `${prefix}m365_seats`,
+      });
     }
-    for (const infraId of infraIds) {
+    for (const infra of infras) {
+      const usageName = infra.capabilities.includes('backup') ? 'storage' : 'dr_storage';
       items.push({
         applicationId: BACKUP_APPLICATION_ID,
-        name: `${prefix}storage`,
+        name: `${prefix}${usageName}`,
         edition,
-        usageName: 'storage',
+        usageName,
         type: 'infra',
         measurementUnit: 'bytes',
-        infraId,
+        infraId: infra.id,
       });
     }
   }

@@ -89,6 +89,7 @@ export const PlatformCode = {
   tenantNotFound: 1005,
   infraConflict: 1015,
   offeringItemNotAvailable: 1021,
+  offeringItemsDependency: 1023,
   businessRules: 1027,
   invalidLogin: 1033,
 } as const;

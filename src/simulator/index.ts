@@ -7,7 +7,14 @@ import type { SimulatorStats } from './stats.js';
 import type { SimulatorSeed } from './world.js';
 
 export type { Fault, FaultKind, SimulatorOptions, SimulatorOptionsPatch } from './options.js';
-export { DEFAULT_OPTIONS, FaultSchema, SimulatorOptionsPatchSchema, SimulatorOptionsSchema } from './options.js';
+export {
+  DEFAULT_OPTIONS,
+  FaultSchema,
+  MAX_SEEDED_CUSTOMERS,
+  MAX_STORAGES,
+  SimulatorOptionsPatchSchema,
+  SimulatorOptionsSchema,
+} from './options.js';
 export type { SimulatorOfferingItem, SimulatorState, SimulatorTenant, SimulatorUser } from './state.js';
 export type { ResponseViolation, SimulatorStats } from './stats.js';
 export type { SimulatorSeed } from './world.js';

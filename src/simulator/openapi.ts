@@ -75,6 +75,15 @@ const REQUEST_OVERRIDES: { [operation: string]: () => Json } = {
     item.required = ['id', 'issuer_id', 'role_id', 'tenant_id', 'trustee_id', 'trustee_type', 'version'];
     return schema;
   },
+  // §5: the official examples switch pricing by PUTting the GET body back with `mode` changed;
+  // the real API accepts its read-only `production_start_date` (and ignores it). Any other
+  // property is still refused.
+  'PUT /tenants/{tenant_id}/pricing': () => {
+    const schema = component('tenantPricingSettingsPut');
+    const read = component('tenantPricingSettings').properties as JsonObject;
+    (schema.properties as JsonObject).production_start_date = read.production_start_date as Json;
+    return schema;
+  },
   // No override for PUT …/offering_items: its item schema already accepts the extra keys of
   // a GET object PUT back (§4.3), and its strict top level rejects `items`.
 };

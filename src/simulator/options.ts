@@ -42,6 +42,10 @@ export const FaultSchema = z
 export type Fault = z.infer<typeof FaultSchema>;
 export type FaultKind = Fault['kind'];
 
+/** Bounds of the seeded world, so a mistyped option cannot exhaust memory. */
+export const MAX_STORAGES = 20;
+export const MAX_SEEDED_CUSTOMERS = 50_000;
+
 /**
  * The simulator's knobs; also the body of PUT /__sim/config, where every key is optional and
  * the patch is merged into the current options. No `.default()` here: zod 4 applies defaults
@@ -59,6 +63,10 @@ export const SimulatorOptionsPatchSchema = z
     validateResponses: z.boolean(),
     /** Makes ids, secrets and generated passwords deterministic; read only at start. */
     seed: z.string().min(1).nullable(),
+    /** Regular backup storages beside the disaster-recovery one, one per location; read only at start. */
+    storages: z.number().int().min(1).max(MAX_STORAGES),
+    /** Customers the partner already has when the simulator starts; read only at start. */
+    customers: z.number().int().min(0).max(MAX_SEEDED_CUSTOMERS),
   })
   .partial()
   .strict();
@@ -76,6 +84,8 @@ export const DEFAULT_OPTIONS: SimulatorOptions = Object.freeze({
   faults: [],
   validateResponses: false,
   seed: null,
+  storages: 1,
+  customers: 0,
 });
 
 /** Parses a patch (throws ZodError) and merges it over `current`. */

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { badRequest } from './errors.js';
 
 /**
@@ -21,26 +21,39 @@ export function decodeCursor<T>(cursor: string, schema: z.ZodType<T>): T {
   throw badRequest(`'after' is not a valid cursor: "${cursor}"`);
 }
 
+/** A position in a sorted list: numbers compare as numbers, strings as names do (case-insensitively). */
+export type PageKey = (number | string)[];
+export const PageKeySchema = z.array(z.union([z.number(), z.string()]));
+
+const names = new Intl.Collator('en', { sensitivity: 'base' });
+
+export function compareKeys(a: PageKey, b: PageKey): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    const diff = typeof x === 'string' && typeof y === 'string' ? names.compare(x, y) : Number(x) - Number(y);
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
+
 /**
- * One page of `items` sorted by `key` (numbers compared in order), starting after `afterKey`.
- * `next` is the key to put in the next cursor, or null on the last page.
+ * One page of `items` sorted by `key` (ascending, or descending), starting after `afterKey`.
+ * `next` is the key to put in the next cursor, or null on the last page. A key holds the
+ * item's sort values, not its position, so a tenant created between two pages shifts nothing.
  */
 export function paginate<T>(
   items: T[],
-  key: (item: T) => number[],
+  key: (item: T) => PageKey,
   limit: number,
-  afterKey: number[] | null,
-): { page: T[]; next: number[] | null } {
-  const compare = (a: number[], b: number[]): number => {
-    for (let i = 0; i < Math.max(a.length, b.length); i++) {
-      const diff = (a[i] ?? 0) - (b[i] ?? 0);
-      if (diff !== 0) return diff;
-    }
-    return 0;
-  };
-  const sorted = [...items].sort((a, b) => compare(key(a), key(b)));
-  const remaining = afterKey ? sorted.filter((item) => compare(key(item), afterKey) > 0) : sorted;
+  afterKey: PageKey | null,
+  descending = false,
+): { page: T[]; next: PageKey | null } {
+  const sign = descending ? -1 : 1;
+  const keyed = items.map((item) => ({ item, key: key(item) }));
+  keyed.sort((a, b) => sign * compareKeys(a.key, b.key));
+  const remaining = afterKey ? keyed.filter((k) => sign * compareKeys(k.key, afterKey) > 0) : keyed;
   const page = remaining.slice(0, limit);
   const last = page[page.length - 1];
-  return { page, next: remaining.length > limit && last !== undefined ? key(last) : null };
+  return { page: page.map((k) => k.item), next: remaining.length > limit && last !== undefined ? last.key : null };
 }

@@ -166,4 +166,6 @@ export interface SimulatorSeed {
   adminPassword: string;
   backupApplicationId: string;
   infras: { id: string; name: string; locationId: string; capabilities: string[] }[];
+  /** How many existing customers the partner was seeded with. */
+  customers: number;
 }

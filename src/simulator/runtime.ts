@@ -17,7 +17,10 @@ export class SimulatorRuntime {
 
   constructor(initial: Partial<SimulatorOptions> = {}) {
     this.current = mergeOptions(DEFAULT_OPTIONS, initial);
-    this.world = new World(new IdSource(this.current.seed));
+    this.world = new World(new IdSource(this.current.seed), {
+      storages: this.current.storages,
+      customers: this.current.customers,
+    });
     this.rolls = new IdSource(this.current.seed === null ? null : `${this.current.seed}:rolls`);
   }
 

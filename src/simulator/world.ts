@@ -3,9 +3,10 @@ import {
   ALWAYS_ON_APPLICATIONS,
   APPLICATIONS,
   BACKUP_APPLICATION_ID,
-  INFRA_SEEDS,
+  DR_STORAGE,
   buildCatalogue,
   itemKey,
+  regularStorage,
   type CatalogueItem,
   type InfraSeed,
 } from './catalogue.js';
@@ -43,6 +44,14 @@ export function hashPassword(password: string): string {
   return createHash('sha256').update(`acronis-sim:${password}`).digest('hex');
 }
 
+/** What the options change in the seeded world (docs/simulator.md "The seeded world"). */
+export interface WorldShape {
+  /** Regular backup storages, one per location; a disaster-recovery storage is always there too. */
+  storages: number;
+  /** Customers the partner already has. */
+  customers: number;
+}
+
 export class World {
   readonly tenants = new Map<string, TenantRecord>();
   readonly users = new Map<string, UserRecord>();
@@ -67,12 +76,20 @@ export class World {
   private nextRegistrationTokenId = 1;
   private lastVersionStamp = 0;
 
-  constructor(readonly ids: IdSource) {
+  /**
+   * The seeded world (docs/simulator.md "The seeded world"). What the options add — more
+   * storages, existing customers — draws its ids after the partner's credentials, so a seed
+   * keeps the same credentials whatever the world's size.
+   */
+  constructor(
+    readonly ids: IdSource,
+    shape: WorldShape = { storages: 1, customers: 0 },
+  ) {
     const now = this.now();
     this.rootTenantId = this.addTenant({ name: 'Simulated Cloud', kind: 'root', parentId: null }, now).id;
-    this.infras = INFRA_SEEDS.map((seed) => this.newInfra(seed));
-    this.catalogue = buildCatalogue(this.infras.map((infra) => infra.id));
-    const partner = this.seedPartner(now);
+    const firstStorage = this.newInfra(regularStorage(0));
+    const drStorage = this.newInfra(DR_STORAGE);
+    const partner = this.addTenant({ name: 'Simulated Partner', kind: 'partner', parentId: this.rootTenantId }, now);
     const { admin, adminPassword } = this.seedAdmin(partner, now);
     const client = this.addClient(
       {
@@ -84,6 +101,11 @@ export class World {
       admin.id,
       now,
     );
+    const moreStorages = Array.from({ length: shape.storages - 1 }, (_, i) => this.newInfra(regularStorage(i + 1)));
+    this.infras = [firstStorage, ...moreStorages, drStorage];
+    this.catalogue = buildCatalogue(this.infras);
+    this.sellEverything(partner, now);
+    this.seedCustomers(partner, shape.customers, now);
     this.seed = {
       partnerTenantId: partner.id,
       partnerName: partner.name,
@@ -98,11 +120,12 @@ export class World {
         locationId: infra.locationId,
         capabilities: [...infra.capabilities],
       })),
+      customers: shape.customers,
     };
   }
 
   private newInfra(seed: InfraSeed): InfraRecord {
-    const id = this.ids.uuid();
+    const id = seed.id ?? this.ids.uuid();
     return {
       id,
       name: seed.name,
@@ -110,15 +133,14 @@ export class World {
       locationId: this.ids.uuid(),
       locationName: seed.locationName,
       capabilities: seed.capabilities,
-      url: `acronis+fes://storage-${id.slice(0, 8)}.sim.acronis.local:44445`,
-      backendType: 'fes',
+      url: `acronis+${seed.backendType}://storage-${id.slice(0, 8)}.sim.acronis.local:44445`,
+      backendType: seed.backendType,
       version: 1,
     };
   }
 
   /** The seeded partner sells everything in the catalogue, without limits. */
-  private seedPartner(now: number): TenantRecord {
-    const partner = this.addTenant({ name: 'Simulated Partner', kind: 'partner', parentId: this.rootTenantId }, now);
+  private sellEverything(partner: TenantRecord, now: number): void {
     const partnerItems = new Map<string, ItemState>();
     for (const item of this.catalogue) {
       partnerItems.set(itemKey(item.name, item.infraId), {
@@ -128,7 +150,27 @@ export class World {
       });
     }
     this.itemStates.set(partner.id, partnerItems);
-    return partner;
+  }
+
+  /**
+   * The partner's existing customers (`customers: N`): made by hand or by another integration,
+   * so without `customer_id`, already in production, with a contact and no items or users.
+   */
+  private seedCustomers(partner: TenantRecord, count: number, now: number): void {
+    const width = String(count).length;
+    for (let n = 1; n <= count; n++) {
+      const number = String(n).padStart(width, '0');
+      this.addTenant(
+        {
+          name: `Existing Customer ${number}`,
+          kind: 'customer',
+          parentId: partner.id,
+          contactFields: { email: `admin@existing-${number}.example`, firstname: 'Existing', lastname: number },
+          pricing: { mode: 'production', currency: null, version: now, productionStartDate: now },
+        },
+        now,
+      );
+    }
   }
 
   /** The partner's activated admin (partner_admin role), whose login:password Basic auth accepts. */
@@ -176,11 +218,13 @@ export class World {
       kind: TenantKind;
       parentId: string | null;
       contactFields?: Record<string, unknown>;
+      /** Instead of the kind's initial pricing (§3.1). */
+      pricing?: PricingRecord;
     },
     now: number,
   ): TenantRecord {
     const parent = input.parentId ? this.tenants.get(input.parentId) : undefined;
-    const { contactFields, ...rest } = input;
+    const { contactFields, pricing, ...rest } = input;
     const tenant: TenantRecord = {
       id: this.ids.uuid(),
       legacyId: this.nextLegacyId++,
@@ -207,7 +251,7 @@ export class World {
     };
     this.tenants.set(tenant.id, tenant);
     if (tenant.parentId) this.linkChild(tenant.parentId, tenant.id);
-    this.pricing.set(tenant.id, initialPricing(tenant.kind, now, this.versionStamp()));
+    this.pricing.set(tenant.id, pricing ?? initialPricing(tenant.kind, now, this.versionStamp()));
     return tenant;
   }
 

@@ -88,6 +88,28 @@ export function simulatorApi(sim: Pick<RunningSimulator, 'url' | 'seed'>) {
 
 export type SimulatorApi = ReturnType<typeof simulatorApi>;
 
+/**
+ * Follows a listing's cursors to its last page, sending only the (URL-encoded) `after` that
+ * `next` puts in a path; `between` runs after each page but the last. Every item, and the pages.
+ */
+export async function walkPages<T = any>(
+  api: SimulatorApi,
+  first: string,
+  next: (after: string) => string,
+  between?: (pages: number) => Promise<unknown>,
+): Promise<{ items: T[]; pages: number }> {
+  const items: T[] = [];
+  let res = await api.get(first);
+  for (let pages = 1; ; pages++) {
+    if (res.status !== 200) throw new Error(`page ${pages} of ${first}: ${res.status} ${res.text}`);
+    items.push(...(res.body.items as T[]));
+    const after = res.body.paging?.cursors?.after as string | undefined;
+    if (!after) return { items, pages };
+    await between?.(pages);
+    res = await api.get(next(encodeURIComponent(after)));
+  }
+}
+
 /** Reads a /__sim endpoint. */
 export async function simGet<T = any>(sim: Pick<RunningSimulator, 'url'>, path: string): Promise<T> {
   const response = await fetch(`${sim.url}/__sim${path}`);

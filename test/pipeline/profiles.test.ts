@@ -7,7 +7,7 @@ import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helper
 let t: TestPipeline;
 
 beforeAll(async () => {
-  t = await startTestPipeline({ label: 'profiles' });
+  t = await startTestPipeline({ label: 'profiles', sim: { storages: 2 } });
   await t.startWorkers();
 });
 afterAll(async () => {

@@ -7,15 +7,21 @@ let sim: RunningSimulator;
 let api: SimulatorApi;
 let partnerId: string;
 let backup: string;
+/** Two regular storages (the `storages: 2` world), and the disaster-recovery one. */
 let infraA: string;
 let infraB: string;
+let infraDr: string;
 
 beforeAll(async () => {
-  sim = await startTestSimulator({ validateResponses: true });
+  sim = await startTestSimulator({ validateResponses: true, storages: 2 });
   api = simulatorApi(sim);
   partnerId = sim.seed.partnerTenantId;
   backup = sim.seed.backupApplicationId;
-  [infraA, infraB] = sim.seed.infras.map((i) => i.id) as [string, string];
+  [infraA, infraB] = sim.seed.infras.filter((i) => i.capabilities.includes('backup')).map((i) => i.id) as [
+    string,
+    string,
+  ];
+  infraDr = sim.seed.infras.find((i) => i.capabilities.includes('disaster_recovery'))!.id;
 });
 afterAll(async () => {
   expect(sim.stats().responseViolations).toEqual([]);
@@ -156,7 +162,7 @@ describe('PUT /tenants/{id}/offering_items', () => {
     await putItems(id, [item('pw_base_servers', { status: 0 })]);
     const after = (await api.get(`/tenants/${id}/offering_items?edition=*&status=1`)).body.items;
     expect(names(after).sort()).toEqual(['pw_base_storage', 'pw_base_workstations']);
-    expect((await api.get(`/tenants/${id}/infra`)).body.infras.sort()).toEqual([infraA, infraB].sort());
+    expect((await api.get(`/tenants/${id}/infra`)).body.infras.sort()).toEqual([infraA, infraB, infraDr].sort());
     expect((await api.get(`/tenants/${id}/usages`)).body.items.map((u: any) => u.name).sort()).toEqual([
       'pw_base_storage',
       'pw_base_workstations',
@@ -173,6 +179,8 @@ describe('PUT /tenants/{id}/offering_items', () => {
     expect(res.body.error).toMatchObject({ code: 1015, message: 'Infrastructure component conflict' });
     expect((await putItems(id, [item('pw_base_storage', { infra_id: infraA })])).status).toBe(200);
     expect((await putItems(id, [item('pw_base_storage', { infra_id: infraB })])).body.error.code).toBe(1015);
+    // The disaster-recovery storage is a storage too (Acronis's examples filter it out of a new customer's items).
+    expect((await putItems(id, [item('pw_base_dr_storage', { infra_id: infraDr })])).body.error.code).toBe(1015);
     // A partner may hold several.
     const partner = await customer(partnerId, 'partner');
     expect(
@@ -183,6 +191,31 @@ describe('PUT /tenants/{id}/offering_items', () => {
         ])
       ).status,
     ).toBe(200);
+  });
+
+  it('refuses a dependent item without the one it needs: 400 code 1023, enabling or disabling', async () => {
+    const id = await customer();
+    const alone = await putItems(id, [item('pw_base_m365_mailboxes')]);
+    expect(alone.status).toBe(400);
+    expect(alone.body.error).toMatchObject({
+      code: 1023,
+      message: 'Offering items dependency error',
+      context: { name: 'pw_base_m365_mailboxes', requires: 'pw_base_m365_seats' },
+    });
+    expect((await api.get(`/tenants/${id}/offering_items?edition=*&status=1`)).body.items).toEqual([]);
+    // Both in one PUT, in either order, is fine; then the seats cannot go while the mailboxes stay.
+    expect((await putItems(id, [item('pw_base_m365_mailboxes'), item('pw_base_m365_seats')])).status).toBe(200);
+    const seatsOff = await putItems(id, [item('pw_base_m365_seats', { status: 0 })]);
+    expect(seatsOff.status).toBe(400);
+    expect(seatsOff.body.error.code).toBe(1023);
+    const bothOff = await putItems(id, [
+      item('pw_base_m365_seats', { status: 0 }),
+      item('pw_base_m365_mailboxes', { status: 0 }),
+    ]);
+    expect(bothOff.status).toBe(200);
+    // The rule holds for partners too.
+    const reseller = await customer(partnerId, 'partner');
+    expect((await putItems(reseller, [item('pg_base_m365_mailboxes')])).body.error.code).toBe(1023);
   });
 
   it('lets a customer have only one Cyber Protection edition: 400 code 1027', async () => {

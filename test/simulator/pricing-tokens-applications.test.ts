@@ -43,6 +43,33 @@ describe('pricing', () => {
     expect(back.body.error.code).toBe(1027);
     expect((await api.put(`/tenants/${tenant.id}/pricing`, { mode: 'production' })).status).toBe(400);
   });
+
+  it('takes the GET body back with mode changed, as the official examples switch; unknown fields are still refused', async () => {
+    const tenant = await newCustomer();
+    const pricing = (await api.get(`/tenants/${tenant.id}/pricing`)).body;
+    expect(Object.keys(pricing).sort()).toEqual(['currency', 'mode', 'production_start_date', 'version']);
+
+    const unknown = await api.put(`/tenants/${tenant.id}/pricing`, {
+      ...pricing,
+      mode: 'production',
+      billing: 'monthly',
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.details.info).toContain("must NOT have additional property 'billing'");
+
+    // The read-only production_start_date is accepted and ignored: the switch date is now.
+    const before = Date.now();
+    const switched = await api.put(`/tenants/${tenant.id}/pricing`, { ...pricing, mode: 'production' });
+    expect(switched.status, switched.text).toBe(200);
+    expect(switched.body.mode).toBe('production');
+    expect(Date.parse(`${switched.body.production_start_date}Z`)).toBeGreaterThanOrEqual(
+      Math.floor(before / 1000) * 1000,
+    );
+    // Sending the answer back unchanged is harmless.
+    const again = await api.put(`/tenants/${tenant.id}/pricing`, switched.body);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(switched.body);
+  });
 });
 
 describe('registration tokens', () => {
@@ -125,16 +152,16 @@ describe('applications, infra and usages', () => {
     );
   });
 
-  it('describes the seeded storages', async () => {
-    const [infra] = sim.seed.infras;
+  it('describes the seeded storages: one regular backup storage and a disaster-recovery one elsewhere', async () => {
     const batch = await api.get(`/infra?uuids=${sim.seed.infras.map((i) => i.id).join(',')}`);
-    expect(batch.body.items).toHaveLength(2);
-    expect(batch.body.items.find((i: any) => i.id === infra!.id)).toMatchObject({
-      name: infra!.name,
-      location_id: infra!.locationId,
-      capabilities: ['backup'],
+    expect(batch.body.items.map((i: any) => i.capabilities)).toEqual([['backup'], ['disaster_recovery']]);
+    const [regular, dr] = sim.seed.infras;
+    expect(batch.body.items[0]).toMatchObject({
+      id: regular!.id,
+      name: regular!.name,
+      location_id: regular!.locationId,
     });
-    expect(new Set(sim.seed.infras.map((i) => i.locationId)).size).toBe(2);
+    expect(dr!.locationId).not.toBe(regular!.locationId);
     expect((await api.get(`/tenants/${partnerId}/infra`)).body.infras.sort()).toEqual(
       sim.seed.infras.map((i) => i.id).sort(),
     );

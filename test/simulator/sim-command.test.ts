@@ -25,6 +25,10 @@ describe('acronis-onboard sim', () => {
         '--fault',
         '5xx:0',
         '--validate-responses',
+        '--storages',
+        '2',
+        '--customers',
+        '3',
       ],
       { cwd, env },
     );
@@ -46,6 +50,9 @@ describe('acronis-onboard sim', () => {
       const clientId = value('ACRONIS_CLIENT_ID');
       const secret = value('ACRONIS_CLIENT_SECRET');
       expect(stdout).toContain('Admin password');
+      expect(stdout).toContain('Customers         3 existing');
+      expect(stdout.match(/^Storage .*\(.*, backup\)$/gm)).toHaveLength(2);
+      expect(stdout).toMatch(/^Storage .*\(ba2976d0-c13e-4661-ae60-b4593583fce2, disaster_recovery\)$/m);
       const response = await fetch(`${baseUrl}/api/2/idp/token`, {
         method: 'POST',
         headers: {
@@ -61,6 +68,8 @@ describe('acronis-onboard sim', () => {
         validateResponses: true,
         seed: 'cli-test',
         faults: [{ kind: '5xx', probability: 0 }],
+        storages: 2,
+        customers: 3,
       });
     } finally {
       child.kill('SIGTERM');
@@ -68,14 +77,26 @@ describe('acronis-onboard sim', () => {
     expect(await exited).toBe(0);
   });
 
-  it('refuses a malformed --fault with exit code 2', async () => {
+  const refusal = async (...args: string[]) => {
     const run = promisify(execFile);
-    const failure = await run(process.execPath, [BIN, 'sim', '--port', '0', '--fault', 'explode:2'], {
+    const failure = await run(process.execPath, [BIN, 'sim', '--port', '0', ...args], {
       cwd,
       env,
       timeout: 20_000,
     }).catch((e: { code: number; stderr: string }) => e);
-    expect((failure as { code: number }).code).toBe(2);
-    expect((failure as { stderr: string }).stderr).toContain('KIND[:PROBABILITY]');
+    return failure as { code: number; stderr: string };
+  };
+
+  it('refuses a malformed --fault with exit code 2', async () => {
+    const failure = await refusal('--fault', 'explode:2');
+    expect(failure.code).toBe(2);
+    expect(failure.stderr).toContain('KIND[:PROBABILITY]');
+  });
+
+  it('refuses a world out of bounds with exit code 2', async () => {
+    const customers = await refusal('--customers', '50001');
+    expect(customers.code).toBe(2);
+    expect(customers.stderr).toContain('--customers must be an integer in 0..50000');
+    expect((await refusal('--storages', '0')).stderr).toContain('--storages must be an integer in 1..20');
   });
 });

@@ -1,7 +1,13 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- API bodies are read loosely here */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simulatorApi, startTestSimulator, type RunningSimulator, type SimulatorApi } from '../helpers/simulator.js';
+import {
+  simulatorApi,
+  startTestSimulator,
+  walkPages,
+  type RunningSimulator,
+  type SimulatorApi,
+} from '../helpers/simulator.js';
 
 let sim: RunningSimulator;
 let api: SimulatorApi;
@@ -228,5 +234,35 @@ describe('GET /search and children', () => {
     const ids = (await api.get(`/tenants/${folder.id}/children`)).body.items;
     const names = ids.map((id: string) => sim.state().tenants.find((t) => t.id === id)?.name);
     expect(names).toEqual(['a', 'b', 'C']);
+  });
+
+  it('pages children: limit and after, the cursor keeps the order, a child added between pages lands in place', async () => {
+    const folder = await createTenant({ kind: 'folder' });
+    for (const name of ['g', 'c', 'E', 'a', 'f', 'b', 'd'])
+      await api.post('/tenants', { name, parent_id: folder.id, kind: 'customer' });
+    const nameOf = (id: string) => sim.state().tenants.find((t) => t.id === id)?.name;
+    // Only the cursor after the first page: it encodes the tenant, the order and the limit.
+    const walk = async (first: string, between?: () => Promise<unknown>) => {
+      const next = (after: string) => `/tenants/${folder.id}/children?after=${after}`;
+      const { items, pages } = await walkPages<string>(api, first, next, (page) =>
+        page === 1 && between ? between() : Promise.resolve(),
+      );
+      return { seen: items.map(nameOf), pages };
+    };
+
+    expect(await walk(`/tenants/${folder.id}/children?limit=3`)).toEqual({
+      seen: ['a', 'b', 'c', 'd', 'E', 'f', 'g'],
+      pages: 3,
+    });
+    const descending = await walk(`/tenants/${folder.id}/children?order=-name&limit=4`, () =>
+      api.post('/tenants', { name: 'bb', parent_id: folder.id, kind: 'customer' }),
+    );
+    expect(descending).toEqual({ seen: ['g', 'f', 'E', 'd', 'c', 'bb', 'b', 'a'], pages: 2 });
+    // Without a limit the page holds up to 5000 ids: everything here.
+    expect((await api.get(`/tenants/${folder.id}/children`)).body.paging).toEqual({ cursors: {} });
+
+    const cursor = (await api.get(`/tenants/${folder.id}/children?limit=1`)).body.paging.cursors.after;
+    expect((await api.get(`/tenants/${partnerId}/children?after=${encodeURIComponent(cursor)}`)).status).toBe(400);
+    expect((await api.get(`/tenants/${folder.id}/children?after=not-a-cursor`)).status).toBe(400);
   });
 });

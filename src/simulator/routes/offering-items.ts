@@ -163,6 +163,24 @@ function checkCustomerRules(tenant: TenantRecord, result: EffectiveItem[]): void
 }
 
 /**
+ * An item that needs another one (mailboxes their seats) cannot be on without it: 400 with
+ * code 1023, whether the PUT enables the dependent item or disables the one it needs (§4.4).
+ */
+function checkDependencies(result: EffectiveItem[]): void {
+  const enabled = new Set(result.filter((e) => e.status === 1).map((e) => e.item.name));
+  for (const { item, status } of result) {
+    if (status !== 1 || item.requires === undefined || enabled.has(item.requires)) continue;
+    throw new SimError(
+      400,
+      PlatformCode.offeringItemsDependency,
+      'Offering items dependency error',
+      `Offering item "${item.name}" requires "${item.requires}" to be enabled`,
+      { context: { name: item.name, requires: item.requires } },
+    );
+  }
+}
+
+/**
  * PUT /tenants/{id}/offering_items with `{"offering_items":[…]}` (never `items`, §4.3): a
  * partial update of the listed name+infra_id pairs, all or nothing.
  */
@@ -213,6 +231,7 @@ function setItems({ world, caller, request, body }: HandlerInput) {
       : effective;
   });
   checkCustomerRules(tenant, result);
+  checkDependencies(result);
 
   for (const [key, { state }] of changes) world.setItemState(tenant.id, key, state);
   return ok({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { badRequest, PlatformCode, SimError } from '../errors.js';
 import { created, isUuid, ok, pathParam, Query } from '../http.js';
-import { decodeCursor, encodeCursor, paginate } from '../paging.js';
+import { decodeCursor, encodeCursor, PageKeySchema, paginate, type PageKey } from '../paging.js';
 import { presentItem, presentTenant, type Lod } from '../present.js';
 import type { ApiRouter, HandlerInput } from '../router.js';
 import { withoutZone, zuluMillis } from '../timestamps.js';
@@ -206,22 +206,53 @@ function listTenants({ world, caller, request }: HandlerInput) {
   });
 }
 
-function listChildren({ world, caller, request }: HandlerInput) {
-  const query = new Query(request);
-  const allowDeleted = query.bool('allow_deleted');
-  const tenant = world.visibleTenant(caller, pathParam(request, 'tenant_id'), { allowDeleted });
+const CHILD_ORDERS = ['as_is', 'name', 'status', 'usage'] as const;
+const ChildrenCursorSchema = z.object({
+  tenantId: z.string(),
+  order: z.enum(CHILD_ORDERS),
+  descending: z.boolean(),
+  allowDeleted: z.boolean(),
+  limit: z.number().int().positive(),
+  key: PageKeySchema,
+});
+type ChildrenFilter = Omit<z.infer<typeof ChildrenCursorSchema>, 'key'>;
+
+function childrenFilter(query: Query, tenantId: string): { filter: ChildrenFilter; afterKey: PageKey | null } {
+  const after = query.string('after');
+  const limit = query.int('limit', { min: 1 });
+  if (after !== undefined && after !== '') {
+    const { key, ...filter } = decodeCursor(after, ChildrenCursorSchema);
+    if (filter.tenantId !== tenantId) throw badRequest("'after' belongs to another tenant's children");
+    return { filter: { ...filter, limit: limit ?? filter.limit }, afterKey: key };
+  }
   const order = query.string('order') ?? 'name';
   const descending = order.startsWith('-');
-  const field = descending ? order.slice(1) : order;
-  if (!['as_is', 'name', 'status', 'usage'].includes(field))
-    throw badRequest(`'order' must be as_is, name, status or usage (optionally with -)`);
-  const children = world.children(tenant.id, allowDeleted).sort((a, b) => {
-    if (field === 'name') return a.name.localeCompare(b.name, 'en', { sensitivity: 'base' });
-    if (field === 'status') return Number(b.enabled) - Number(a.enabled) || a.seq - b.seq;
-    return a.seq - b.seq;
+  const field = (descending ? order.slice(1) : order) as ChildrenFilter['order'];
+  // `usage.<name>` orders by a usage, which is zero everywhere here: creation order.
+  const known = CHILD_ORDERS.find((o) => field === o || (o === 'usage' && field.startsWith('usage.')));
+  if (!known) throw badRequest(`'order' must be as_is, name, status or usage (optionally with -)`);
+  const allowDeleted = query.bool('allow_deleted');
+  return { filter: { tenantId, order: known, descending, allowDeleted, limit: limit ?? 5000 }, afterKey: null };
+}
+
+const childKey: Record<ChildrenFilter['order'], (t: TenantRecord) => PageKey> = {
+  name: (t) => [t.name, t.seq],
+  status: (t) => [t.enabled ? 0 : 1, t.seq],
+  as_is: (t) => [t.seq],
+  usage: (t) => [t.seq],
+};
+
+/** GET /tenants/{id}/children → ids only, cursor paged like GET /tenants (docs/acronis-api.md §3.2, §9.4). */
+function listChildren({ world, caller, request }: HandlerInput) {
+  const tenantId = pathParam(request, 'tenant_id');
+  const { filter, afterKey } = childrenFilter(new Query(request), tenantId);
+  const tenant = world.visibleTenant(caller, tenantId, { allowDeleted: filter.allowDeleted });
+  const children = world.children(tenant.id, filter.allowDeleted);
+  const { page, next } = paginate(children, childKey[filter.order], filter.limit, afterKey, filter.descending);
+  return ok({
+    items: page.map((t) => t.id),
+    paging: { cursors: next ? { after: encodeCursor({ ...filter, key: next }) } : {} },
   });
-  if (descending) children.reverse();
-  return ok({ items: children.map((t) => t.id) });
 }
 
 interface SearchHit {
