@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { App } from '../app/app.js';
+import { dashboardCredentials } from '../app/dashboard.js';
 import { startServer } from '../app/server.js';
 import { startWorkers, type RunningWorkers } from '../app/workers.js';
 import { loadConfig, requireConfig } from '../config.js';
@@ -26,6 +27,7 @@ async function run(name: 'serve' | 'start', withWorkers: boolean): Promise<void>
   const config = loadConfig();
   // Checked before anything opens, so a missing secret is the first and only complaint.
   requireConfig(config, ['WEBHOOK_SECRET'], 'to serve the webhook');
+  dashboardCredentials(config);
   const logger = createLogger({ level: config.LOG_LEVEL, pretty: process.stdout.isTTY, name });
   // The server's connection fails fast (a 503 rather than a hanging request); the workers' waits.
   const serveApp = await App.open(config, { logger });
