@@ -8,14 +8,15 @@ import { createLogger } from '../logger.js';
 import { untilStopSignal } from './stop-signal.js';
 
 /**
- * `acronis-onboard serve`: the HTTP server (POST /webhooks/customers, GET /healthz) and the
- * batch-callback worker, until SIGTERM or SIGINT. `acronis-onboard start`: the same plus the
- * onboarding workers in the same process (a small install, or the demo).
+ * `acronis-onboard serve`: the HTTP server (POST /webhooks/customers, GET /healthz and /readyz,
+ * the dashboards and /metrics) and the batch-callback worker, until SIGTERM or SIGINT.
+ * `acronis-onboard start`: the same plus the onboarding workers in the same process (a small
+ * install, or the demo).
  */
 export function registerServeCommands(program: Command): void {
   program
     .command('serve')
-    .description('serve the signed webhook (POST /webhooks/customers) and GET /healthz on HOST:PORT until stopped')
+    .description('serve the signed webhook, the dashboards and /metrics on HOST:PORT until stopped')
     .action(() => run('serve', false));
   program
     .command('start')
@@ -39,7 +40,7 @@ async function run(name: 'serve' | 'start', withWorkers: boolean): Promise<void>
       throw err;
     });
     logger.info({ url: server.url }, 'server started');
-    const routes = `POST ${server.url}/webhooks/customers, GET ${server.url}/healthz`;
+    const routes = `POST ${server.url}/webhooks/customers, GET ${server.url}/healthz; dashboards ${server.url}/ and ${server.url}/admin/queues`;
     console.log(`acronis-onboard ${name}: listening on ${server.url} (${routes})${withWorkers ? ' with workers' : ''}`);
     const signal = await untilStopSignal();
     logger.info({ signal }, 'stopping: no new requests; letting in-flight ones finish');

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { retryBatch, type RetryOutcome } from '../workers/retry.js';
 import { workersSeen } from '../workers/heartbeat.js';
-import { batchView, customerRow, recentBatches } from './batch-view.js';
+import { batchView, customerRow, ProgressSampler, recentBatches } from './batch-view.js';
 import type { DashboardDeps } from './dashboard.js';
-import { notFound, pageContext, renderPage } from './pages.js';
+import { notFound, renderFragment, renderPage } from './pages.js';
 import { resultsFile, withoutSecrets, type ResultsFormat } from './results-download.js';
 import { currentUser } from './sign-in.js';
 
@@ -11,29 +11,30 @@ type BatchParams = { Params: { id: string } };
 
 /** The overview (`/`), a batch's page, Retry all failed, and the results downloads. */
 export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
+  const sampler = new ProgressSampler();
   app.get('/', async (request, reply) => {
     const [batches, workers] = await Promise.all([
-      recentBatches(deps.store),
+      recentBatches(deps.store, sampler),
       workersSeen(deps.redis, deps.keys.workersSeen),
     ]);
     return renderPage(request, reply, deps, 'overview', { title: 'Batches', batches, workers });
   });
 
   app.get('/fragments/batches', async (request, reply) => {
-    const batches = await recentBatches(deps.store);
-    return reply.view('partials/batches', { ...pageContext(request, reply, deps), batches });
+    const batches = await recentBatches(deps.store, sampler);
+    return renderFragment(request, reply, deps, 'partials/batches', { batches });
   });
 
   app.get<BatchParams>('/batches/:id', async (request, reply) => {
-    const page = await batchPage(deps, request.params.id);
+    const page = await batchPage(deps, sampler, request.params.id);
     if (!page) return notFound(request, reply, deps, `batch ${request.params.id}`);
     return renderPage(request, reply, deps, 'batch', { title: `Batch ${page.batch.id}`, ...page });
   });
 
   app.get<BatchParams>('/batches/:id/fragment', async (request, reply) => {
-    const page = await batchPage(deps, request.params.id);
+    const page = await batchPage(deps, sampler, request.params.id);
     if (!page) return reply.status(404).send({ error: `no batch ${request.params.id}` });
-    return reply.view('partials/batch-live', { ...pageContext(request, reply, deps), ...page });
+    return renderFragment(request, reply, deps, 'partials/batch-live', { ...page });
   });
 
   app.post<BatchParams>('/batches/:id/retry', async (request, reply) => {
@@ -53,7 +54,7 @@ export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   );
 }
 
-async function batchPage(deps: DashboardDeps, batchId: string) {
+async function batchPage(deps: DashboardDeps, sampler: ProgressSampler, batchId: string) {
   const batch = await deps.store.getBatch(batchId);
   if (!batch) return undefined;
   const customers = await deps.store.batchCustomers(batchId);
@@ -61,6 +62,7 @@ async function batchPage(deps: DashboardDeps, batchId: string) {
     batch,
     customers.map((c) => c.record),
     Date.now(),
+    sampler,
   );
   const rows = customers.map((c) => customerRow(batchId, c));
   return { batch: view, rows, failedHere: rows.filter((r) => r.canRetry).length };

@@ -3,7 +3,7 @@ import { retryCustomer, type RetryOutcome } from '../workers/retry.js';
 import { retryNotice } from './batch-routes.js';
 import { liveState, stepTimeline } from './customer-view.js';
 import type { DashboardDeps } from './dashboard.js';
-import { notFound, pageContext, renderPage } from './pages.js';
+import { notFound, renderFragment, renderPage } from './pages.js';
 
 type CustomerParams = { Params: { key: string } };
 
@@ -20,14 +20,14 @@ export function customerRoutes(app: FastifyInstance, deps: DashboardDeps): void 
     const record = await deps.store.getCustomer(request.params.key);
     if (!record) return reply.status(404).send({ error: `no customer ${request.params.key}` });
     const timeline = await stepTimeline(deps.queue, record);
-    return reply.view('partials/timeline', { ...pageContext(request, reply, deps), record, timeline });
+    return renderFragment(request, reply, deps, 'partials/timeline', { record, timeline });
   });
 
   app.get<CustomerParams>('/customers/:key/live', async (request, reply) => {
     const record = await deps.store.getCustomer(request.params.key);
     if (!record) return reply.status(404).send({ error: `no customer ${request.params.key}` });
     const live = await liveState(deps.acronis(), record);
-    return reply.view('partials/live-state', { ...pageContext(request, reply, deps), live, checkedAt: new Date() });
+    return renderFragment(request, reply, deps, 'partials/live-state', { live, checkedAt: new Date() });
   });
 
   app.post<CustomerParams>('/customers/:key/retry', async (request, reply) => {

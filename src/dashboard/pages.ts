@@ -37,9 +37,12 @@ export async function pageRoutes(app: FastifyInstance, deps: DashboardDeps): Pro
   metricsRoute(app, deps);
 }
 
-/** What every page's layout needs: who is signed in, the CSRF token for its forms, a notice left by the last action. */
-export function pageContext(request: FastifyRequest, reply: FastifyReply, deps: DashboardDeps) {
-  const notice = request.session.get('notice');
+/**
+ * What every page's layout needs: who is signed in, the CSRF token for its forms, and (whole
+ * pages only, not the fragments they poll) the notice left by the last action.
+ */
+export function pageContext(request: FastifyRequest, reply: FastifyReply, deps: DashboardDeps, fragment = false) {
+  const notice = fragment ? undefined : request.session.get('notice');
   if (notice) request.session.set('notice', undefined);
   return {
     user: currentUser(request, deps.credentials),
@@ -60,6 +63,17 @@ export function renderPage(
   data: Record<string, unknown>,
 ) {
   return reply.header('cache-control', 'no-store').view(view, { ...pageContext(request, reply, deps), ...data });
+}
+
+/** A part of a page that htmx polls or loads on demand: no layout. */
+export function renderFragment(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: DashboardDeps,
+  view: string,
+  data: Record<string, unknown>,
+) {
+  return reply.header('cache-control', 'no-store').view(view, { ...pageContext(request, reply, deps, true), ...data });
 }
 
 export function notFound(request: FastifyRequest, reply: FastifyReply, deps: DashboardDeps, what: string) {
