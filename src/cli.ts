@@ -36,13 +36,15 @@ program
   .command('demo')
   .description('run the end-to-end demo (simulator, Redis, 350 customers)')
   .action(() => {
-    console.log('The end-to-end demo is not built yet: it arrives with the dashboard.');
+    console.log('The end-to-end demo is not built yet.');
     console.log('What works today:');
     console.log('  npx acronis-onboard sim      # the Acronis API simulator, prints credentials');
     console.log('  npx acronis-onboard check    # with ACRONIS_* set: Redis, token, partner tenant');
     console.log('  npx acronis-onboard work     # the onboarding workers');
     console.log('  npx acronis-onboard import examples/customers.csv --wait   # a CSV import, followed to the end');
-    console.log('  npx acronis-onboard serve | start   # the signed webhook (start = serve + work)');
+    console.log(
+      '  npx acronis-onboard serve | start   # the webhook and the dashboards on :3000 (start = serve + work)',
+    );
     console.log('  npx acronis-onboard status | results BATCH | retry BATCH|CUSTOMER');
   });
 

@@ -57,6 +57,8 @@ export const EnvSchema = z.object({
   WEBHOOK_SECRET_PREVIOUS: optional(z.string().min(16, 'must be at least 16 characters')),
   DASHBOARD_USER: optional(z.string().min(1)),
   DASHBOARD_PASSWORD: optional(z.string().min(8, 'must be at least 8 characters')),
+  /** Extension: lets a scraper read GET /metrics with `Authorization: Bearer <token>` instead of signing in. */
+  METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
   SECRETS_KEY: optional(secretsKey),
   PORT: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(0).max(65535), 3000),
   HOST: withDefault(z.string().min(1), '127.0.0.1'),

@@ -1,5 +1,7 @@
 import { fastify, LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import { dashboard, type DashboardDeps } from './dashboard/dashboard.js';
+import { readinessRoutes } from './dashboard/readiness.js';
 import type { Logger } from './logger.js';
 import type { Producer } from './producers/producer.js';
 import { webhookRoutes } from './producers/webhook.js';
@@ -7,8 +9,8 @@ import { withRedisDeadline } from './redis/deadline.js';
 import type { RedisKeys } from './redis/keys.js';
 
 /**
- * The HTTP server of `serve` and `start`. Each feature is one plugin registered here: today the
- * webhook and the health check.
+ * The HTTP server of `serve` and `start`. Each feature is one plugin registered here: the
+ * webhook, the health and readiness checks, and the dashboards.
  */
 export interface ServerDeps {
   producer: Producer;
@@ -21,6 +23,8 @@ export interface ServerDeps {
   logger: Logger;
   /** Deadline of each Redis step of a request. */
   redisTimeoutMs?: number;
+  /** The overview, bull-board and /metrics; absent, the server has none. */
+  dashboard?: DashboardDeps;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -44,6 +48,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     reply.status(404).send({ error: `no route ${request.method} ${request.url}` }),
   );
   await app.register(healthRoutes, { redis: deps.redis });
+  await app.register(readinessRoutes, { redis: deps.redis, keys: deps.keys });
+  if (deps.dashboard) await app.register(dashboard, deps.dashboard);
   await app.register(webhookRoutes, {
     enqueue: deps.producer.enqueue,
     profile: deps.producer.profile,

@@ -9,7 +9,7 @@ import { getPricing, setPricing } from './pricing.js';
 import { createRegistrationToken, listRegistrationTokens } from './registration-tokens.js';
 import { createTenant, getTenant, listChildTenants, search } from './tenants.js';
 import { TokenCache } from './token-cache.js';
-import { AcronisTransport, type RequestThrottle } from './transport.js';
+import { AcronisTransport, type CallObserver, type RequestThrottle } from './transport.js';
 import { getTenantUsages } from './usages.js';
 import {
   checkLogin,
@@ -69,6 +69,8 @@ export interface AcronisClientOptions {
   tokenKeys: TokenCacheKeys;
   timeoutMs?: number;
   throttle?: RequestThrottle;
+  /** Every HTTP attempt, the token issue's included (the metrics). */
+  observer?: CallObserver;
   logger?: Logger;
 }
 
@@ -82,6 +84,7 @@ export function createAcronisClient(opts: AcronisClientOptions): AcronisClient {
     userAgent: USER_AGENT,
     logger: opts.logger,
     throttle: opts.throttle,
+    observer: opts.observer,
   };
   const credentials = { clientId: opts.clientId, clientSecret: opts.clientSecret };
   // Token issue goes through a transport without a token source: /idp/token authenticates with the client secret.

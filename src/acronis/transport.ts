@@ -40,11 +40,17 @@ export interface RequestThrottle {
   acquire(signal?: AbortSignal, request?: Pick<ApiRequest, 'method' | 'path'>): Promise<void>;
 }
 
+/** Told of every HTTP attempt once it has an answer (or none): the metrics' API counters and latency. */
+export interface CallObserver {
+  called(call: { method: HttpMethod; path: string; status: number | 'timeout' | 'network'; ms: number }): void;
+}
+
 export interface TransportOptions {
   /** Data-centre URL, e.g. https://eu2-cloud.acronis.com (no /api/2). */
   baseUrl: string;
   tokens?: AccessTokenSource;
   throttle?: RequestThrottle;
+  observer?: CallObserver;
   timeoutMs?: number;
   userAgent: string;
   logger?: Logger;
@@ -173,13 +179,20 @@ export class AcronisTransport {
         ...(bearer ? { headers: { authorization: `Bearer ${bearer}` } } : {}),
         ...(request.signal ? { signal: request.signal } : {}),
       });
-      this.logger.debug(
-        { method: request.method, path: request.path, status: response.statusCode, ms: Date.now() - started },
-        'acronis call',
-      );
+      const call = {
+        method: request.method,
+        path: request.path,
+        status: response.statusCode,
+        ms: Date.now() - started,
+      };
+      this.logger.debug(call, 'acronis call');
+      this.options.observer?.called(call);
       return { status: response.statusCode, headers: response.headers, body: response.body };
     } catch (cause) {
-      throw this.transportFailure(request, cause, Date.now() - started);
+      const ms = Date.now() - started;
+      const status = cause instanceof TimeoutError ? 'timeout' : 'network';
+      this.options.observer?.called({ method: request.method, path: request.path, status, ms });
+      throw this.transportFailure(request, cause, ms);
     }
   }
 

@@ -1,9 +1,11 @@
 import type { Redis } from 'ioredis';
+import { CallMetrics } from '../acronis/call-metrics.js';
 import { createAcronisClient, type AcronisClient } from '../acronis/client.js';
 import { RequestBudget } from '../acronis/request-budget.js';
 import { requireConfig, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { connectOrExplain, createRedis } from '../redis/connection.js';
+import { withRedisDeadline } from '../redis/deadline.js';
 import { RedisKeys } from '../redis/keys.js';
 import { createSecretBox, type SecretBox } from '../secrets/secret-box.js';
 import { createCallbackQueue, type CallbackQueue } from '../workers/callback-queue.js';
@@ -34,7 +36,13 @@ export class App {
   readonly queue: OnboardingQueue;
   readonly callbacks: CallbackQueue;
   private readonly connections: Redis[] = [];
-  private memo: { box?: SecretBox; budget?: RequestBudget; acronis?: AcronisClient; offers?: OfferingCache } = {};
+  private memo: {
+    box?: SecretBox;
+    budget?: RequestBudget;
+    acronis?: AcronisClient;
+    offers?: OfferingCache;
+    callMetrics?: CallMetrics;
+  } = {};
   private partner: Promise<string> | undefined;
 
   private constructor(
@@ -89,7 +97,17 @@ export class App {
       box: this.box,
       tokenKeys: this.keys.tokenCache(c.ACRONIS_BASE_URL, c.ACRONIS_CLIENT_ID),
       timeoutMs: c.ACRONIS_TIMEOUT_MS,
-      throttle: new LockGuardedThrottle(this.budget),
+      throttle: new LockGuardedThrottle(this.callMetrics.countingGrants(this.budget)),
+      observer: this.callMetrics,
+      logger: this.logger,
+    }));
+  }
+
+  /** This process's share of the install's API metrics, written to Redis for `/metrics`. */
+  get callMetrics(): CallMetrics {
+    return (this.memo.callMetrics ??= new CallMetrics({
+      redis: this.redis,
+      keys: this.keys.metrics,
       logger: this.logger,
     }));
   }
@@ -121,6 +139,9 @@ export class App {
   }
 
   async close(): Promise<void> {
+    // The last second of counts; bounded, so a Redis that is away does not hold the exit.
+    const metrics = this.memo.callMetrics?.close() ?? Promise.resolve();
+    await withRedisDeadline(this.redis, 'metrics', 2000, metrics).catch(() => undefined);
     await Promise.all([this.queue.close(), this.callbacks.close()]);
     for (const connection of this.connections) connection.disconnect();
     this.redis.disconnect();

@@ -7,6 +7,7 @@ import type { Producer } from '../producers/producer.js';
 import { buildServer } from '../server.js';
 import { scheduleCallback, type CallbackJob } from '../workers/callback-queue.js';
 import type { App } from './app.js';
+import { dashboardCredentials, dashboardDeps } from './dashboard.js';
 import { openProducer } from './producer.js';
 
 export interface RunningServer {
@@ -32,6 +33,7 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     c.WEBHOOK_SECRET,
     ...(config.WEBHOOK_SECRET_PREVIOUS ? [config.WEBHOOK_SECRET_PREVIOUS] : []),
   ];
+  dashboardCredentials(config);
   const producer = await openProducer(app);
   const server = await buildServer({
     producer,
@@ -40,6 +42,7 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     webhookSecrets,
     scheduleCallback: (batchId, url) => scheduleCallback(app.callbacks, batchId, url),
     logger,
+    dashboard: dashboardDeps(app),
   });
   try {
     await server.listen({ host: config.HOST, port: config.PORT });

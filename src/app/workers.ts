@@ -2,6 +2,7 @@ import type { Worker } from 'bullmq';
 import type { ChainData, StepName } from '../onboarding/chain.js';
 import type { Profile } from '../onboarding/profile.js';
 import { buildStepCatalogue } from '../onboarding/steps/index.js';
+import { WorkerHeartbeat } from '../workers/heartbeat.js';
 import { createStepWorker } from '../workers/step-worker.js';
 import type { App } from './app.js';
 import { prepareOnboarding, type SetupOptions } from './onboarding-setup.js';
@@ -37,9 +38,12 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
     concurrency: config.WORKER_CONCURRENCY,
     requestsPerSecond: config.ACRONIS_RATE_LIMIT,
     lockDurationMs: config.JOB_LOCK_MS,
+    onRateLimited: (pauseMs) => app.callMetrics.paused(pauseMs),
   });
   void worker.run();
   await worker.waitUntilReady();
+  const heartbeat = new WorkerHeartbeat({ redis: app.redis, key: app.keys.workersSeen });
+  await heartbeat.start();
   const started = {
     concurrency: config.WORKER_CONCURRENCY,
     rateLimit: config.ACRONIS_RATE_LIMIT,
@@ -50,7 +54,10 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
     worker,
     profile,
     partnerTenantId,
-    close: (timeoutMs = config.SHUTDOWN_TIMEOUT_MS) => closeWorker(worker, timeoutMs, app),
+    close: async (timeoutMs = config.SHUTDOWN_TIMEOUT_MS) => {
+      await heartbeat.stop();
+      return closeWorker(worker, timeoutMs, app);
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { stringify } from 'csv-stringify/sync';
-import { batchResults, RESULT_COLUMNS } from '../workers/results.js';
+import { resultsCsv } from '../workers/results-csv.js';
+import { batchResults } from '../workers/results.js';
 import { withApp } from './with-app.js';
 
 /**
@@ -27,7 +27,7 @@ export function registerResultsCommand(program: Command): void {
         }
         const rows = await batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batchId);
         if (opts.format === 'json') console.log(JSON.stringify(rows, null, 2));
-        else process.stdout.write(stringify(rows, { header: true, columns: RESULT_COLUMNS }));
+        else process.stdout.write(resultsCsv(rows));
       });
     });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { App } from '../app/app.js';
+import { dashboardCredentials } from '../app/dashboard.js';
 import { startServer } from '../app/server.js';
 import { startWorkers, type RunningWorkers } from '../app/workers.js';
 import { loadConfig, requireConfig } from '../config.js';
@@ -7,14 +8,15 @@ import { createLogger } from '../logger.js';
 import { untilStopSignal } from './stop-signal.js';
 
 /**
- * `acronis-onboard serve`: the HTTP server (POST /webhooks/customers, GET /healthz) and the
- * batch-callback worker, until SIGTERM or SIGINT. `acronis-onboard start`: the same plus the
- * onboarding workers in the same process (a small install, or the demo).
+ * `acronis-onboard serve`: the HTTP server (POST /webhooks/customers, GET /healthz and /readyz,
+ * the dashboards and /metrics) and the batch-callback worker, until SIGTERM or SIGINT.
+ * `acronis-onboard start`: the same plus the onboarding workers in the same process (a small
+ * install, or the demo).
  */
 export function registerServeCommands(program: Command): void {
   program
     .command('serve')
-    .description('serve the signed webhook (POST /webhooks/customers) and GET /healthz on HOST:PORT until stopped')
+    .description('serve the signed webhook, the dashboards and /metrics on HOST:PORT until stopped')
     .action(() => run('serve', false));
   program
     .command('start')
@@ -26,6 +28,7 @@ async function run(name: 'serve' | 'start', withWorkers: boolean): Promise<void>
   const config = loadConfig();
   // Checked before anything opens, so a missing secret is the first and only complaint.
   requireConfig(config, ['WEBHOOK_SECRET'], 'to serve the webhook');
+  dashboardCredentials(config);
   const logger = createLogger({ level: config.LOG_LEVEL, pretty: process.stdout.isTTY, name });
   // The server's connection fails fast (a 503 rather than a hanging request); the workers' waits.
   const serveApp = await App.open(config, { logger });
@@ -37,7 +40,7 @@ async function run(name: 'serve' | 'start', withWorkers: boolean): Promise<void>
       throw err;
     });
     logger.info({ url: server.url }, 'server started');
-    const routes = `POST ${server.url}/webhooks/customers, GET ${server.url}/healthz`;
+    const routes = `POST ${server.url}/webhooks/customers, GET ${server.url}/healthz; dashboards ${server.url}/ and ${server.url}/admin/queues`;
     console.log(`acronis-onboard ${name}: listening on ${server.url} (${routes})${withWorkers ? ' with workers' : ''}`);
     const signal = await untilStopSignal();
     logger.info({ signal }, 'stopping: no new requests; letting in-flight ones finish');

@@ -20,8 +20,21 @@ export interface RequestBudgetKeys {
   paused: string;
 }
 
+/** The install-wide metrics every process adds to and `serve` reads at a scrape. */
+export interface MetricsKeys {
+  /** Hash: API calls by endpoint and status, latency buckets and sums, grants, token issues, time paused. */
+  counters: string;
+  /** Until when the time paused is already counted, so overlapping pauses count once. */
+  pausedUntil: string;
+}
+
 export class RedisKeys {
   readonly requestBudget: RequestBudgetKeys;
+  readonly metrics: MetricsKeys;
+  /** Zset: each worker process, scored by when it last reported (ms). */
+  readonly workersSeen: string;
+  /** Failed dashboard sign-ins are counted under this followed by the caller's IP. */
+  readonly signInFailuresPrefix: string;
   readonly batches: string;
   /** Batch hashes are this followed by the batch id (Lua scripts build the key of a batch they read from a customer). */
   readonly batchPrefix: string;
@@ -30,6 +43,9 @@ export class RedisKeys {
     this.requestBudget = { grants: `${prefix}:acronis:budget`, paused: `${prefix}:acronis:budget:paused` };
     this.batches = `${prefix}:onb:batches`;
     this.batchPrefix = `${prefix}:onb:batch:`;
+    this.metrics = { counters: `${prefix}:metrics:acronis`, pausedUntil: `${prefix}:metrics:acronis:paused-until` };
+    this.workersSeen = `${prefix}:workers:seen`;
+    this.signInFailuresPrefix = `${prefix}:dashboard:signin-failures:`;
   }
 
   /** One cache per data centre and API client; the key names neither in clear. */

@@ -14,6 +14,7 @@ const SCRIPTS = {
   webhookReplayClaim: { file: 'webhook-replay-claim', numberOfKeys: 2 },
   webhookReplayFinish: { file: 'webhook-replay-finish', numberOfKeys: 2 },
   webhookReplayRelease: { file: 'webhook-replay-release', numberOfKeys: 2 },
+  metricsAddPause: { file: 'metrics-add-pause', numberOfKeys: 2 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -231,6 +231,24 @@ export class OnboardingStore {
     return batches.filter((b): b is BatchRecord => b !== undefined);
   }
 
+  /**
+   * Customers by state across the install: each customer is counted in the batch its record
+   * belongs to, so the batches' counts add up to it (one pipeline per 1,000 batches).
+   */
+  async countCustomersByState(): Promise<Record<CustomerState, number>> {
+    const totals: Record<CustomerState, number> = { queued: 0, running: 0, done: 0, failed: 0 };
+    const ids = await this.redis.zrange(this.keys.batches, 0, -1);
+    for (let start = 0; start < ids.length; start += 1000) {
+      const pipeline = this.redis.pipeline();
+      for (const id of ids.slice(start, start + 1000)) pipeline.hmget(this.keys.batch(id), ...CUSTOMER_STATES);
+      for (const [err, counts] of (await pipeline.exec()) ?? []) {
+        if (err) throw err;
+        CUSTOMER_STATES.forEach((state, i) => (totals[state] += Number((counts as (string | null)[])[i] ?? 0)));
+      }
+    }
+    return totals;
+  }
+
   /** The customers submitted in a batch, in submission order, with what enqueueing did and their current record. */
   async batchCustomers(
     id: string,

@@ -34,6 +34,8 @@ export interface StepRunDeps {
   lockDurationMs: number;
   /** Ceiling of one 429 pause. */
   maxRateLimitPauseMs: number;
+  /** Told of each 429 pause (the metrics' time paused); never throws. */
+  onRateLimited?(pauseMs: number): Promise<void>;
 }
 
 export type StepJob = Job<ChainData, unknown, StepName>;
@@ -172,6 +174,7 @@ async function stepFailed(
 async function rateLimited(deps: StepRunDeps, job: StepJob, err: AcronisApiError, logger: Logger): Promise<Error> {
   const pauseMs = await deps.budget.pause(Math.min(err.retryAfterMs ?? 1000, deps.maxRateLimitPauseMs));
   await deps.queue.rateLimit(pauseMs);
+  await deps.onRateLimited?.(pauseMs);
   logger.warn({ pauseMs }, 'acronis answered 429: pausing the whole pipeline');
   await job.log(`429 Too Many Requests: every worker pauses ${pauseMs} ms; this step goes back to the queue`);
   return Worker.RateLimitError();

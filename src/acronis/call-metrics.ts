@@ -1,0 +1,172 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import { silentLogger } from '../logger.js';
+import type { MetricsKeys } from '../redis/keys.js';
+import { withScripts, type ScriptCommands } from '../redis/scripts.js';
+import { endpointName } from './endpoint-name.js';
+import type { CallObserver, RequestThrottle } from './transport.js';
+
+/**
+ * The install's Acronis API counters, kept in Redis because the calls are made by every `work`
+ * process while `/metrics` is answered by `serve` (docs/architecture.md "Metrics"). Each process
+ * adds up its calls in memory and writes the sums once a second (one pipeline of HINCRBY), so
+ * metrics cost no Redis round trip per request; a process that dies loses at most that second.
+ */
+
+/** Upper bounds of the latency histogram's buckets, in seconds (+Inf follows). */
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
+
+// Fields of the counters hash; a tab appears in no method, path template or status.
+const SEP = '\t';
+const FIELD = {
+  calls: (endpoint: string, status: string) => `calls${SEP}${endpoint}${SEP}${status}`,
+  /** Calls of the endpoint that took at most LATENCY_BUCKETS[i] (and more than the bucket before); i = length for +Inf. */
+  bucket: (endpoint: string, i: number) => `bucket${SEP}${endpoint}${SEP}${i}`,
+  seconds: (endpoint: string) => `seconds${SEP}${endpoint}`,
+  tokenIssues: 'token_issues',
+  rateLimited: 'rate_limited',
+  grants: 'budget_grants',
+  pausedSeconds: 'paused_seconds',
+} as const;
+
+export interface CallMetricsOptions {
+  redis: Redis;
+  keys: MetricsKeys;
+  flushEveryMs?: number;
+  logger?: Logger;
+}
+
+export class CallMetrics implements CallObserver {
+  private counts = new Map<string, number>();
+  private sums = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly redis: Redis & ScriptCommands;
+  private readonly logger: Logger;
+
+  constructor(private readonly opts: CallMetricsOptions) {
+    this.redis = withScripts(opts.redis);
+    this.logger = opts.logger ?? silentLogger;
+  }
+
+  called(call: Parameters<CallObserver['called']>[0]): void {
+    const endpoint = endpointName(call.method, call.path);
+    const seconds = call.ms / 1000;
+    const bucket = LATENCY_BUCKETS.findIndex((le) => seconds <= le);
+    this.count(FIELD.calls(endpoint, String(call.status)));
+    this.count(FIELD.bucket(endpoint, bucket < 0 ? LATENCY_BUCKETS.length : bucket));
+    this.add(this.sums, FIELD.seconds(endpoint), seconds);
+    if (call.status === 429) this.count(FIELD.rateLimited);
+    const ok = typeof call.status === 'number' && call.status >= 200 && call.status < 300;
+    if (ok && endpoint === 'POST /idp/token') this.count(FIELD.tokenIssues);
+  }
+
+  /** The request budget wrapped so that each slot it grants is counted. */
+  countingGrants(budget: RequestThrottle): RequestThrottle {
+    return {
+      acquire: async (signal, request) => {
+        await budget.acquire(signal, request);
+        this.count(FIELD.grants);
+      },
+    };
+  }
+
+  /** A 429 paused every worker for `pauseMs` (the pause in force): counted at once, once per overlap. Never throws. */
+  async paused(pauseMs: number): Promise<void> {
+    const { counters, pausedUntil } = this.opts.keys;
+    const ms = Math.max(0, Math.round(pauseMs));
+    try {
+      await this.redis.metricsAddPause(counters, pausedUntil, ms, FIELD.pausedSeconds);
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'time paused not counted');
+    }
+  }
+
+  /** Writes what was counted since the last flush; on failure the counts wait for the next one. */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.counts.size === 0 && this.sums.size === 0) return;
+    const [counts, sums] = [this.counts, this.sums];
+    [this.counts, this.sums] = [new Map(), new Map()];
+    const pipeline = this.redis.pipeline();
+    for (const [field, n] of counts) pipeline.hincrby(this.opts.keys.counters, field, n);
+    for (const [field, n] of sums) pipeline.hincrbyfloat(this.opts.keys.counters, field, n);
+    try {
+      const replies = (await pipeline.exec()) ?? [];
+      const failed = replies.find(([err]) => err);
+      if (failed) throw failed[0];
+    } catch (err) {
+      // HINCRBY is not idempotent: a partly applied pipeline may count twice on the retry, which
+      // a metric tolerates better than losing a minute of calls to a Redis restart.
+      for (const [field, n] of counts) this.add(this.counts, field, n);
+      for (const [field, n] of sums) this.add(this.sums, field, n);
+      this.logger.warn({ err: (err as Error).message }, 'metrics not written to Redis; trying again');
+      this.schedule();
+    }
+  }
+
+  /** Stops the timer and writes what is left. */
+  async close(): Promise<void> {
+    await this.flush();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private count(field: string): void {
+    this.add(this.counts, field, 1);
+  }
+
+  private add(map: Map<string, number>, field: string, n: number): void {
+    map.set(field, (map.get(field) ?? 0) + n);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    this.timer ??= setTimeout(() => void this.flush(), this.opts.flushEveryMs ?? 1000).unref();
+  }
+}
+
+export interface EndpointLatency {
+  endpoint: string;
+  /** Calls per bucket (not cumulative), one per LATENCY_BUCKETS entry and one for +Inf. */
+  buckets: number[];
+  sumSeconds: number;
+}
+
+export interface CallMetricsSnapshot {
+  calls: { endpoint: string; status: string; count: number }[];
+  latency: EndpointLatency[];
+  tokenIssues: number;
+  rateLimited: number;
+  grants: number;
+  pausedSeconds: number;
+}
+
+/** What every process has written so far, for a scrape. */
+export async function readCallMetrics(redis: Redis, keys: MetricsKeys): Promise<CallMetricsSnapshot> {
+  const raw = await redis.hgetall(keys.counters);
+  const snapshot: CallMetricsSnapshot = {
+    calls: [],
+    latency: [],
+    tokenIssues: Number(raw[FIELD.tokenIssues] ?? 0),
+    rateLimited: Number(raw[FIELD.rateLimited] ?? 0),
+    grants: Number(raw[FIELD.grants] ?? 0),
+    pausedSeconds: Number(raw[FIELD.pausedSeconds] ?? 0),
+  };
+  const latency = new Map<string, EndpointLatency>();
+  const latencyOf = (endpoint: string) => {
+    let entry = latency.get(endpoint);
+    if (!entry)
+      latency.set(endpoint, (entry = { endpoint, buckets: LATENCY_BUCKETS.map(() => 0).concat(0), sumSeconds: 0 }));
+    return entry;
+  };
+  for (const [field, value] of Object.entries(raw)) {
+    const [kind, endpoint, rest] = field.split(SEP);
+    if (endpoint === undefined) continue;
+    if (kind === 'calls' && rest !== undefined) snapshot.calls.push({ endpoint, status: rest, count: Number(value) });
+    else if (kind === 'bucket' && rest !== undefined) latencyOf(endpoint).buckets[Number(rest)] = Number(value);
+    else if (kind === 'seconds') latencyOf(endpoint).sumSeconds = Number(value);
+  }
+  snapshot.latency = [...latency.values()];
+  return snapshot;
+}

@@ -1,0 +1,47 @@
+import { ConfigError, requireConfig, type Config } from '../config.js';
+import type { DashboardDeps } from '../dashboard/dashboard.js';
+import { isLoopbackHost, sessionKeyFrom, type SignInCredentials } from '../dashboard/sign-in.js';
+import { batchResults } from '../workers/results.js';
+import type { App } from './app.js';
+
+/**
+ * The dashboards' sign-in from the Config. Both variables or neither; neither only while the
+ * server is bound to loopback, because the dashboards reveal passwords and tokens and can retry
+ * customers: `serve` refuses to start open to the network.
+ */
+export function dashboardCredentials(config: Config): SignInCredentials | undefined {
+  const { DASHBOARD_USER: user, DASHBOARD_PASSWORD: password, HOST: host } = config;
+  if (user && password) return { user, password };
+  if (user || password) {
+    const [missing, given] = user ? ['DASHBOARD_PASSWORD', 'DASHBOARD_USER'] : ['DASHBOARD_USER', 'DASHBOARD_PASSWORD'];
+    throw new ConfigError([{ variable: missing!, reason: `is required with ${given} (the dashboard sign-in)` }]);
+  }
+  if (isLoopbackHost(host)) return undefined;
+  throw new ConfigError([
+    {
+      variable: 'DASHBOARD_USER',
+      reason: `and DASHBOARD_PASSWORD are required when HOST (${host}) is not a loopback address: the dashboards would be open to the network`,
+    },
+  ]);
+}
+
+/** What the dashboard plugin needs of the app. */
+export function dashboardDeps(app: App): DashboardDeps {
+  const { config } = app;
+  const c = requireConfig(config, ['SECRETS_KEY'], 'to keep the dashboard sessions sealed');
+  const credentials = dashboardCredentials(config);
+  return {
+    store: app.store,
+    queue: app.queue,
+    callbacks: app.callbacks,
+    redis: app.redis,
+    keys: app.keys,
+    results: (batchId) => batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batchId),
+    acronis: () => app.acronis,
+    callMetrics: app.callMetrics,
+    ...(credentials ? { credentials } : {}),
+    sessionKey: sessionKeyFrom(c.SECRETS_KEY),
+    ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
+    logger: app.logger,
+  };
+}

@@ -1,0 +1,102 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { retryBatch, type RetryOutcome } from '../workers/retry.js';
+import { workersSeen } from '../workers/heartbeat.js';
+import { batchView, customerRow, ProgressSampler, recentBatches } from './batch-view.js';
+import type { DashboardDeps } from './dashboard.js';
+import { notFound, renderFragment, renderPage } from './pages.js';
+import { resultsFile, withoutSecrets, type ResultsFormat } from './results-download.js';
+import { currentUser } from './sign-in.js';
+
+type BatchParams = { Params: { id: string } };
+
+/** The overview (`/`), a batch's page, Retry all failed, and the results downloads. */
+export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
+  const sampler = new ProgressSampler();
+  app.get('/', async (request, reply) => {
+    const [batches, workers] = await Promise.all([
+      recentBatches(deps.store, sampler),
+      workersSeen(deps.redis, deps.keys.workersSeen),
+    ]);
+    return renderPage(request, reply, deps, 'overview', { title: 'Batches', batches, workers });
+  });
+
+  app.get('/fragments/batches', async (request, reply) => {
+    const batches = await recentBatches(deps.store, sampler);
+    return renderFragment(request, reply, deps, 'partials/batches', { batches });
+  });
+
+  app.get<BatchParams>('/batches/:id', async (request, reply) => {
+    const page = await batchPage(deps, sampler, request.params.id);
+    if (!page) return notFound(request, reply, deps, `batch ${request.params.id}`);
+    return renderPage(request, reply, deps, 'batch', { title: `Batch ${page.batch.id}`, ...page });
+  });
+
+  app.get<BatchParams>('/batches/:id/fragment', async (request, reply) => {
+    const page = await batchPage(deps, sampler, request.params.id);
+    if (!page) return reply.status(404).send({ error: `no batch ${request.params.id}` });
+    return renderFragment(request, reply, deps, 'partials/batch-live', { ...page });
+  });
+
+  app.post<BatchParams>('/batches/:id/retry', async (request, reply) => {
+    const outcomes = await retryBatch({ queue: deps.queue, store: deps.store }, request.params.id);
+    request.session.set('notice', retryNotice(outcomes));
+    return reply.redirect(`/batches/${encodeURIComponent(request.params.id)}`, 303);
+  });
+
+  app.get<BatchParams & { Querystring: { format?: string } }>('/batches/:id/results', async (request, reply) =>
+    sendResults(request, reply, deps, { format: request.query.format, reveal: false }),
+  );
+
+  app.post<BatchParams & { Body: { format?: string; reveal?: string } }>(
+    '/batches/:id/results',
+    async (request, reply) =>
+      sendResults(request, reply, deps, { format: request.body?.format, reveal: request.body?.reveal === 'yes' }),
+  );
+}
+
+async function batchPage(deps: DashboardDeps, sampler: ProgressSampler, batchId: string) {
+  const batch = await deps.store.getBatch(batchId);
+  if (!batch) return undefined;
+  const customers = await deps.store.batchCustomers(batchId);
+  const view = batchView(
+    batch,
+    customers.map((c) => c.record),
+    Date.now(),
+    sampler,
+  );
+  const rows = customers.map((c) => customerRow(batchId, c));
+  return { batch: view, rows, failedHere: rows.filter((r) => r.canRetry).length };
+}
+
+async function sendResults(
+  request: FastifyRequest<BatchParams>,
+  reply: FastifyReply,
+  deps: DashboardDeps,
+  ask: { format: string | undefined; reveal: boolean },
+) {
+  const batchId = request.params.id;
+  const format: ResultsFormat = ask.format === 'json' ? 'json' : 'csv';
+  if (!(await deps.store.getBatch(batchId))) return notFound(request, reply, deps, `batch ${batchId}`);
+  const rows = await deps.results(batchId);
+  if (ask.reveal) {
+    const user = currentUser(request, deps.credentials);
+    deps.logger.info({ component: 'dashboard', batchId, user, format }, 'results downloaded with passwords and tokens');
+  }
+  const file = resultsFile(batchId, ask.reveal ? rows : withoutSecrets(rows), format);
+  return reply
+    .header('content-type', file.contentType)
+    .header('content-disposition', `attachment; filename="${file.filename}"`)
+    .header('cache-control', 'no-store')
+    .send(file.body);
+}
+
+export function retryNotice(outcomes: readonly RetryOutcome[]): string {
+  const retried = outcomes.filter((o) => o.outcome === 'retried').length;
+  const gone = outcomes.filter((o) => o.outcome === 'job-gone').map((o) => o.key);
+  const parts = [retried === 1 ? '1 customer queued again' : `${retried} customers queued again`];
+  if (gone.length > 0) {
+    parts.push(`${gone.join(', ')}: the failed step's job is gone (kept 30 days); submit the customer again`);
+  }
+  if (outcomes.length === 0) return 'nothing to retry: no customer of this batch is failed now';
+  return parts.join('; ');
+}

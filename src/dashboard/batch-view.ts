@@ -1,0 +1,179 @@
+import type { BatchRecord, CustomerRecord, EnqueueOutcome, OnboardingStore } from '../workers/onboarding-store.js';
+
+/**
+ * What the overview and the batch page show of a batch: its counts as a progress bar, and
+ * while it runs the pace and when it should be done. The pace is measured in steps, because
+ * the queue runs every customer's first step before anyone's second (FIFO), so customers
+ * finish in a burst at the end; the server samples each running batch's completed steps as
+ * its pages poll, and the pace is taken over the last RATE_WINDOW_MS of samples, so a batch
+ * retried days after it ended shows its present pace.
+ */
+export const RATE_WINDOW_MS = 2 * 60_000;
+/** Samples closer together than this are not kept (pages poll every 2 s, several may be open). */
+const MIN_SAMPLE_GAP_MS = 1000;
+
+export interface ProgressSegment {
+  state: 'done' | 'failed' | 'running' | 'queued' | 'other';
+  count: number;
+  /** Start and width in percent of the bar. */
+  x: number;
+  width: number;
+}
+
+export interface BatchView extends BatchRecord {
+  sourceText: string;
+  stateText: string;
+  segments: ProgressSegment[];
+  /** Of the steps its customers have to run, how many are done (while it runs). */
+  stepsPercent?: number;
+  /** Customers' worth of steps done per minute, once two samples apart show progress. */
+  ratePerMinute?: number;
+  etaText?: string;
+}
+
+export function sourceText(batch: Pick<BatchRecord, 'source' | 'label'>): string {
+  if (batch.source === 'csv') return `CSV ${batch.label}`;
+  if (batch.source === 'webhook') return `webhook ${batch.label}`;
+  return `${batch.source} ${batch.label}`;
+}
+
+/** Steps done and planned over the customers whose record belongs to the batch. */
+export function stepProgress(batchId: string, records: readonly (CustomerRecord | undefined)[]) {
+  let done = 0;
+  let planned = 0;
+  let customers = 0;
+  for (const record of records) {
+    if (record?.batchId !== batchId) continue;
+    const steps = record.steps?.split(',') ?? [];
+    const at = Math.max(0, steps.indexOf(record.step ?? ''));
+    customers++;
+    planned += steps.length;
+    done += record.state === 'done' || record.state === 'failed' ? steps.length : at;
+  }
+  return { done, planned, customers };
+}
+
+/** Each running batch's completed steps over time, in this process. */
+export class ProgressSampler {
+  private readonly samples = new Map<string, { at: number; steps: number }[]>();
+
+  /** Steps per minute over the window, or undefined until two samples apart show any. */
+  observe(batchId: string, steps: number, now: number): number | undefined {
+    const kept = (this.samples.get(batchId) ?? []).filter((s) => s.at >= now - RATE_WINDOW_MS);
+    const last = kept[kept.length - 1];
+    if (!last || now - last.at >= MIN_SAMPLE_GAP_MS) kept.push({ at: now, steps });
+    this.samples.set(batchId, kept);
+    const first = kept[0]!;
+    const newest = kept[kept.length - 1]!;
+    if (newest.at === first.at || newest.steps <= first.steps) return undefined;
+    return ((newest.steps - first.steps) / (newest.at - first.at)) * 60_000;
+  }
+
+  forget(batchId: string): void {
+    this.samples.delete(batchId);
+  }
+}
+
+export function batchView(
+  batch: BatchRecord,
+  records: readonly (CustomerRecord | undefined)[],
+  now: number,
+  sampler: ProgressSampler,
+): BatchView {
+  const stateText = batch.ended ? (batch.failed > 0 ? 'ended with failures' : 'ended') : 'running';
+  const view: BatchView = { ...batch, sourceText: sourceText(batch), stateText, segments: segmentsOf(batch) };
+  if (batch.ended) {
+    sampler.forget(batch.id);
+    return view;
+  }
+  const progress = stepProgress(batch.id, records);
+  if (progress.planned === 0) return view;
+  const stepsPercent = Math.floor((progress.done / progress.planned) * 100);
+  const stepsPerMinute = sampler.observe(batch.id, progress.done, now);
+  if (stepsPerMinute === undefined) return { ...view, stepsPercent };
+  const ratePerMinute = stepsPerMinute / (progress.planned / progress.customers);
+  const etaText = durationText(((progress.planned - progress.done) / stepsPerMinute) * 60_000);
+  return { ...view, stepsPercent, ratePerMinute, etaText };
+}
+
+function segmentsOf(batch: BatchRecord): ProgressSegment[] {
+  const counts: [ProgressSegment['state'], number][] = [
+    ['done', batch.done],
+    ['failed', batch.failed],
+    ['running', batch.running],
+    ['queued', batch.queued],
+    ['other', batch.skipped + batch.moved],
+  ];
+  const total = Math.max(
+    1,
+    counts.reduce((sum, [, n]) => sum + n, 0),
+  );
+  let x = 0;
+  return counts.map(([state, count]) => {
+    const width = (count / total) * 100;
+    const segment = { state, count, x, width };
+    x += width;
+    return segment;
+  });
+}
+
+export function durationText(ms: number): string {
+  const seconds = Math.ceil(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** Newest first, each with its progress; the running ones with rate and ETA. */
+export async function recentBatches(
+  store: OnboardingStore,
+  sampler: ProgressSampler,
+  limit = 30,
+): Promise<BatchView[]> {
+  const now = Date.now();
+  const batches = await store.listBatches(limit);
+  return Promise.all(
+    batches.map(async (batch) => {
+      const records = batch.ended ? [] : (await store.batchCustomers(batch.id)).map((c) => c.record);
+      return batchView(batch, records, now, sampler);
+    }),
+  );
+}
+
+export interface CustomerRow {
+  key: string;
+  name: string;
+  state: string;
+  /** The step it is at, or failed at. */
+  step: string;
+  /** The same text `status` prints for a failure. */
+  reason: string;
+  tenantId: string;
+  userId: string;
+  /** Set when the customer's record belongs to another batch (resubmitted, or already queued there). */
+  otherBatchId?: string;
+  outcome: EnqueueOutcome;
+  canRetry: boolean;
+}
+
+export function customerRow(
+  batchId: string,
+  entry: { key: string; outcome: EnqueueOutcome; record: CustomerRecord | undefined },
+): CustomerRow {
+  const { key, outcome, record } = entry;
+  const here = record?.batchId === batchId;
+  const failed = record?.state === 'failed';
+  return {
+    key,
+    name: record?.name ?? '',
+    state: record?.state ?? 'unknown',
+    step: (failed ? record?.failedStep : record?.step) ?? '',
+    reason: failed ? (record?.error ?? '') : '',
+    tenantId: record?.facts.tenantId ?? '',
+    userId: record?.facts.userId ?? '',
+    ...(record && !here ? { otherBatchId: record.batchId } : {}),
+    outcome,
+    canRetry: failed && here,
+  };
+}

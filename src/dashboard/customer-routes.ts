@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import { retryCustomer, type RetryOutcome } from '../workers/retry.js';
+import { retryNotice } from './batch-routes.js';
+import { liveState, stepTimeline } from './customer-view.js';
+import type { DashboardDeps } from './dashboard.js';
+import { notFound, renderFragment, renderPage } from './pages.js';
+
+type CustomerParams = { Params: { key: string } };
+
+/** A customer's page (timeline), its live state at Acronis on demand, and its Retry. */
+export function customerRoutes(app: FastifyInstance, deps: DashboardDeps): void {
+  app.get<CustomerParams>('/customers/:key', async (request, reply) => {
+    const record = await deps.store.getCustomer(request.params.key);
+    if (!record) return notFound(request, reply, deps, `customer ${request.params.key}`);
+    const timeline = await stepTimeline(deps.queue, record);
+    return renderPage(request, reply, deps, 'customer', { title: `Customer ${record.key}`, record, timeline });
+  });
+
+  app.get<CustomerParams>('/customers/:key/fragment', async (request, reply) => {
+    const record = await deps.store.getCustomer(request.params.key);
+    if (!record) return reply.status(404).send({ error: `no customer ${request.params.key}` });
+    const timeline = await stepTimeline(deps.queue, record);
+    return renderFragment(request, reply, deps, 'partials/timeline', { record, timeline });
+  });
+
+  app.get<CustomerParams>('/customers/:key/live', async (request, reply) => {
+    const record = await deps.store.getCustomer(request.params.key);
+    if (!record) return reply.status(404).send({ error: `no customer ${request.params.key}` });
+    const live = await liveState(deps.acronis(), record);
+    return renderFragment(request, reply, deps, 'partials/live-state', { live, checkedAt: new Date() });
+  });
+
+  app.post<CustomerParams>('/customers/:key/retry', async (request, reply) => {
+    const key = request.params.key;
+    const outcome = await retryCustomer({ queue: deps.queue, store: deps.store }, key);
+    request.session.set('notice', outcome.outcome === 'retried' ? retryNotice([outcome]) : notRetried(outcome));
+    const record = await deps.store.getCustomer(key);
+    return reply.redirect(record ? `/batches/${encodeURIComponent(record.batchId)}` : '/', 303);
+  });
+}
+
+function notRetried(outcome: RetryOutcome): string {
+  if (outcome.outcome === 'unknown') return `no customer "${outcome.key}"`;
+  if (outcome.outcome === 'not-failed') return `${outcome.key} is ${outcome.state}, not failed: nothing to retry`;
+  return retryNotice([outcome]);
+}

@@ -1,0 +1,93 @@
+import type { AcronisEndpoints } from '../acronis/client.js';
+import { STEP_NAMES, type StepName } from '../onboarding/chain.js';
+import type { CustomerRecord } from '../workers/onboarding-store.js';
+import { jobIdFor, type OnboardingQueue } from '../workers/queue.js';
+import { maskText } from './mask.js';
+
+/**
+ * The customer page: the step timeline read from the step jobs (BullMQ keeps finished ones 14
+ * days, with their attempts, times and `job.log()` lines), and on demand the customer's live
+ * state at Acronis, so ops see who has finished onboarding on their side.
+ */
+export interface TimelineStep {
+  step: StepName;
+  /** done, failed, running, waiting, retrying (delayed), not reached, or from an earlier run. */
+  state: string;
+  attempts: number;
+  queuedAt?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  reason?: string;
+  log: string[];
+}
+
+const JOB_STATE_TEXT: Record<string, string> = {
+  completed: 'done',
+  failed: 'failed',
+  active: 'running',
+  waiting: 'waiting',
+  prioritized: 'waiting',
+  'waiting-children': 'waiting',
+  delayed: 'retrying',
+};
+
+const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : undefined);
+
+export async function stepTimeline(queue: OnboardingQueue, record: CustomerRecord): Promise<TimelineStep[]> {
+  const planned = (record.steps?.split(',').filter(Boolean) as StepName[] | undefined) ?? [...STEP_NAMES];
+  return Promise.all(
+    planned.map(async (step): Promise<TimelineStep> => {
+      const id = jobIdFor(record.key, step);
+      const job = await queue.getJob(id);
+      if (!job) return { step, state: 'not reached', attempts: 0, log: [] };
+      const [state, { logs }] = await Promise.all([job.getState(), queue.getJobLogs(id, 0, 49)]);
+      const earlierRun = record.runId !== undefined && job.data.runId !== record.runId;
+      return {
+        step,
+        state: earlierRun ? 'from an earlier run' : (JOB_STATE_TEXT[state] ?? state),
+        attempts: job.attemptsMade,
+        queuedAt: iso(job.timestamp),
+        startedAt: iso(job.processedOn),
+        finishedAt: iso(job.finishedOn),
+        ...(job.failedReason ? { reason: maskText(job.failedReason) } : {}),
+        log: logs.map(maskText),
+      };
+    }),
+  );
+}
+
+/** Usage names of the workloads an agent protects (docs/acronis-api.md §8). */
+const AGENT_USAGES = ['workstations', 'servers', 'vms', 'mobiles'] as const;
+
+export interface LiveState {
+  user?: { login: string; activated: boolean; enabled: boolean };
+  /** Per workload kind, summed over editions; usages are refreshed by Acronis every 5–6 hours. */
+  agents?: { usage: string; count: number }[];
+  agentsTotal?: number;
+  problem?: string;
+}
+
+export type LiveStateSource = Pick<AcronisEndpoints, 'getUser' | 'getTenantUsages'>;
+
+export async function liveState(acronis: LiveStateSource, record: CustomerRecord): Promise<LiveState> {
+  const { userId, tenantId } = record.facts;
+  if (!userId && !tenantId) return { problem: 'no tenant yet: nothing to look up at Acronis' };
+  try {
+    const [user, usages] = await Promise.all([
+      userId ? acronis.getUser(userId) : undefined,
+      tenantId ? acronis.getTenantUsages(tenantId, { usageNames: [...AGENT_USAGES] }) : undefined,
+    ]);
+    const state: LiveState = {};
+    if (user) state.user = { login: user.login, activated: user.activated, enabled: user.enabled };
+    if (usages) {
+      state.agents = AGENT_USAGES.map((usage) => ({
+        usage,
+        count: usages.filter((u) => u.usage_name === usage).reduce((sum, u) => sum + u.value, 0),
+      }));
+      state.agentsTotal = state.agents.reduce((sum, a) => sum + a.count, 0);
+    }
+    return state;
+  } catch (err) {
+    return { problem: `Acronis did not answer as expected: ${maskText((err as Error).message)}` };
+  }
+}

@@ -1,0 +1,97 @@
+import formbody from '@fastify/formbody';
+import csrfProtection from '@fastify/csrf-protection';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import secureSession from '@fastify/secure-session';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { CallMetrics } from '../acronis/call-metrics.js';
+import type { Logger } from '../logger.js';
+import type { RedisKeys } from '../redis/keys.js';
+import type { CallbackQueue } from '../workers/callback-queue.js';
+import type { OnboardingStore } from '../workers/onboarding-store.js';
+import type { OnboardingQueue } from '../workers/queue.js';
+import type { CustomerResult } from '../workers/results.js';
+import type { LiveStateSource } from './customer-view.js';
+import { pageRoutes } from './pages.js';
+import { queueBoard } from './queue-board.js';
+import {
+  FAILURE_WINDOW_MS,
+  MAX_FAILED_SIGN_INS,
+  requireCsrfToken,
+  requireSignIn,
+  SESSION_COOKIE,
+  SESSION_HOURS,
+  type SignInCredentials,
+} from './sign-in.js';
+
+/**
+ * The ops console, one fastify plugin: the onboarding overview at `/` (batches, a batch's
+ * customers with Retry, a customer's timeline and live state, results downloads), bull-board
+ * at /admin/queues and `GET /metrics`, all behind one sign-in (README "The dashboards").
+ */
+export interface DashboardDeps {
+  store: OnboardingStore;
+  queue: OnboardingQueue;
+  callbacks: CallbackQueue;
+  /** The fail-fast connection (a page answers 500 rather than hang while Redis is away). */
+  redis: Redis;
+  keys: RedisKeys;
+  /** The rows of `acronis-onboard results`, secrets opened. */
+  results(batchId: string): Promise<CustomerResult[]>;
+  /** The API client for the customer page's live state, built on first use. */
+  acronis(): LiveStateSource;
+  callMetrics: CallMetrics;
+  /** DASHBOARD_USER and DASHBOARD_PASSWORD; absent: open on loopback only. */
+  credentials?: SignInCredentials;
+  sessionKey: Buffer;
+  /** METRICS_TOKEN: a scraper sends it as a bearer token instead of signing in. */
+  metricsToken?: string;
+  logger: Logger;
+}
+
+/** Pages may load only this site's own styles and scripts (no inline script, no inline style). */
+const PAGE_CSP = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'self'"],
+  // The server speaks plain HTTP (TLS, if any, ends at a proxy); upgrading would break it.
+  upgradeInsecureRequests: null,
+};
+
+export async function dashboard(app: FastifyInstance, deps: DashboardDeps): Promise<void> {
+  await app.register(helmet, { contentSecurityPolicy: { useDefaults: false, directives: PAGE_CSP } });
+  await app.register(formbody);
+  await app.register(secureSession, {
+    key: deps.sessionKey,
+    cookieName: SESSION_COOKIE,
+    expiry: SESSION_HOURS * 3600,
+    cookie: { path: '/', httpOnly: true, sameSite: 'strict', secure: 'auto', maxAge: SESSION_HOURS * 3600 },
+  });
+  await app.register(csrfProtection, { sessionPlugin: '@fastify/secure-session' });
+  await app.register(rateLimit, {
+    global: false,
+    max: MAX_FAILED_SIGN_INS,
+    timeWindow: FAILURE_WINDOW_MS,
+    redis: deps.redis,
+    nameSpace: deps.keys.signInFailuresPrefix,
+  });
+  app.addHook('onRequest', requireSignIn(deps.credentials));
+  app.addHook('preValidation', requireCsrfToken(app));
+  await app.register(pageRoutes, deps);
+  await app.register(async (board) => {
+    // bull-board's page sets inline styles; its scripts are still its own files only.
+    board.addHook('onRoute', (route) => {
+      const styleSrc = ["'self'", "'unsafe-inline'"];
+      // Set on the config itself: helmet's own onRoute hook, in the parent scope, has already run.
+      const helmetConfig = { contentSecurityPolicy: { useDefaults: false, directives: { ...PAGE_CSP, styleSrc } } };
+      route.config = Object.assign(route.config ?? {}, { helmet: helmetConfig });
+    });
+    await queueBoard(board, { queues: [deps.queue, deps.callbacks] });
+  });
+}

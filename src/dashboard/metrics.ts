@@ -1,0 +1,109 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  AggregatorRegistry,
+  Counter,
+  Gauge,
+  Registry,
+  type MetricObjectWithValues,
+  type MetricValue,
+} from 'prom-client';
+import {
+  LATENCY_BUCKETS,
+  readCallMetrics,
+  type CallMetrics,
+  type CallMetricsSnapshot,
+} from '../acronis/call-metrics.js';
+import type { RedisKeys } from '../redis/keys.js';
+import { workersSeen } from '../workers/heartbeat.js';
+import type { OnboardingStore } from '../workers/onboarding-store.js';
+
+/**
+ * `GET /metrics` for the whole install, whichever `serve` answers: the queue and customer
+ * gauges are read from Redis at the scrape, and the API counters are the ones every process
+ * writes to Redis (src/acronis/call-metrics.ts). prom-client renders them; the latency
+ * histogram, whose buckets come summed from Redis, goes through its AggregatorRegistry, which
+ * takes metrics in the JSON form `getMetricsAsJSON()` produces.
+ */
+const NS = 'acronis_onboard';
+
+export interface MetricsSources {
+  queues: readonly Queue[];
+  store: OnboardingStore;
+  redis: Redis;
+  keys: RedisKeys;
+  /** This process's own counts, written before the read so they are in this scrape. */
+  callMetrics: CallMetrics;
+}
+
+export async function scrapeMetrics(sources: MetricsSources): Promise<{ contentType: string; text: string }> {
+  await sources.callMetrics.flush();
+  const [api, jobCounts, customers, workers] = await Promise.all([
+    readCallMetrics(sources.redis, sources.keys.metrics),
+    Promise.all(sources.queues.map(async (queue) => ({ queue: queue.name, counts: await queue.getJobCounts() }))),
+    sources.store.countCustomersByState(),
+    workersSeen(sources.redis, sources.keys.workersSeen),
+  ]);
+  const registry = new Registry();
+  const jobs = gauge(registry, 'step_jobs', 'Jobs by queue and BullMQ state', ['queue', 'state']);
+  for (const { queue, counts } of jobCounts) {
+    for (const [state, n] of Object.entries(counts)) jobs.set({ queue, state }, n);
+  }
+  const byState = gauge(registry, 'customers', 'Customers by onboarding state (each in its current batch)', ['state']);
+  for (const [state, n] of Object.entries(customers)) byState.set({ state }, n);
+  gauge(registry, 'workers_seen', 'Worker processes that reported in the last minute', []).set(workers);
+  apiCounters(registry, api);
+  const merged = AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), [latencyHistogram(api)]]);
+  return { contentType: merged.contentType, text: await merged.metrics() };
+}
+
+function apiCounters(registry: Registry, api: CallMetricsSnapshot): void {
+  const calls = counter(registry, 'api_requests_total', 'Acronis API requests by endpoint and status', [
+    'endpoint',
+    'status',
+  ]);
+  for (const { endpoint, status, count } of api.calls) calls.inc({ endpoint, status }, count);
+  const single: [string, string, number][] = [
+    ['token_issues_total', 'Access tokens issued (POST /idp/token answered 2xx)', api.tokenIssues],
+    ['rate_limited_total', 'Acronis API answers 429 Too Many Requests', api.rateLimited],
+    [
+      'rate_limit_paused_seconds_total',
+      'Time every worker was paused after a 429 (overlaps counted once)',
+      api.pausedSeconds,
+    ],
+    ['budget_grants_total', 'Request slots the shared request budget granted', api.grants],
+  ];
+  for (const [name, help, value] of single) counter(registry, name, help, []).inc(value);
+}
+
+function latencyHistogram(api: CallMetricsSnapshot): MetricObjectWithValues<MetricValue<string>> {
+  const name = `${NS}_api_request_duration_seconds`;
+  const values = api.latency.flatMap(({ endpoint, buckets, sumSeconds }) => {
+    let cumulative = 0;
+    const bucketValues = buckets.map((n, i) => {
+      cumulative += n;
+      const le = i < LATENCY_BUCKETS.length ? LATENCY_BUCKETS[i]! : '+Inf';
+      return { metricName: `${name}_bucket`, labels: { endpoint, le }, value: cumulative };
+    });
+    return [
+      ...bucketValues,
+      { metricName: `${name}_sum`, labels: { endpoint }, value: sumSeconds },
+      { metricName: `${name}_count`, labels: { endpoint }, value: cumulative },
+    ];
+  });
+  return {
+    name,
+    help: 'Acronis API request latency by endpoint, seconds',
+    type: 'histogram',
+    aggregator: 'sum',
+    values,
+  } as unknown as MetricObjectWithValues<MetricValue<string>>;
+}
+
+function gauge(registry: Registry, name: string, help: string, labelNames: string[]): Gauge {
+  return new Gauge({ name: `${NS}_${name}`, help, labelNames, registers: [registry] });
+}
+
+function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter {
+  return new Counter({ name: `${NS}_${name}`, help, labelNames, registers: [registry] });
+}

@@ -1,0 +1,44 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { Queue } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { maskSecrets } from './mask.js';
+
+export const QUEUE_BOARD_PATH = '/admin/queues';
+
+/**
+ * bull-board at /admin/queues with every queue of the install, read-only: what it shows of job
+ * data is masked, so an edit from it would write `[hidden]` over sealed values, and a retry of a
+ * step belongs to the overview's Retry, which moves the customer in the store first. Its data,
+ * return values and progress go through the masking formatters, and every answer of its API
+ * through one more pass (logs, failure reasons, stack traces).
+ */
+export async function queueBoard(app: FastifyInstance, opts: { queues: readonly Queue[] }): Promise<void> {
+  const serverAdapter = new FastifyAdapter();
+  serverAdapter.setBasePath(QUEUE_BOARD_PATH);
+  const queues = opts.queues.map((queue) => {
+    const adapter = new BullMQAdapter(queue, { readOnlyMode: true, description: describe(queue.name) });
+    for (const field of ['data', 'returnValue', 'progress'] as const) adapter.setFormatter(field, maskSecrets);
+    return adapter;
+  });
+  createBullBoard({
+    queues,
+    serverAdapter,
+    options: {
+      uiConfig: {
+        boardTitle: 'acronis-onboard queues',
+        miscLinks: [{ text: 'Onboarding overview', url: '/' }],
+        hideDocsLink: true,
+      },
+      handlerHooks: { after: (_context, result) => maskSecrets(result) as typeof result },
+    },
+  });
+  await app.register(serverAdapter.registerPlugin(), { prefix: QUEUE_BOARD_PATH });
+}
+
+function describe(queueName: string): string {
+  return queueName === 'callbacks'
+    ? 'batch callbacks to the webhook callback_url'
+    : 'onboarding steps, one job per customer and step';
+}

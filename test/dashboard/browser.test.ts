@@ -1,0 +1,177 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CustomerRequest } from '../../src/onboarding/customer-request.js';
+import { STANDARD_PROFILE } from '../../src/onboarding/profile.js';
+import { enqueueCustomers } from '../../src/workers/enqueue.js';
+import { batchResults } from '../../src/workers/results.js';
+import {
+  DASHBOARD_PASSWORD,
+  DASHBOARD_USER,
+  startDashboardPipeline,
+  type DashboardPipeline,
+} from '../helpers/dashboard.js';
+import { sampleCustomers } from '../helpers/pipeline.js';
+
+/**
+ * The ops console in a real browser: Debian's chromium, headless, driven by playwright-core
+ * (.ci/run installs chromium when it is missing; the machine has no outside network). An
+ * operator signs in, finds a batch whose customer failed (a fault forced at the simulator),
+ * retries it and watches it complete, downloads the results, watches a running batch refresh
+ * itself, and signs out. Screenshots go to test-results/dashboard/; with
+ * UPDATE_DOCS_SCREENSHOT=1 the overview is also copied to docs/images for the README.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = resolve(import.meta.dirname, '../../test-results/dashboard');
+const DOCS_IMAGE = resolve(import.meta.dirname, '../../docs/images/dashboard-overview.png');
+const ASSIGN_ROLES = '^/users/\\{user_id\\}/access_policies$';
+
+let t: DashboardPipeline;
+let context: BrowserContext;
+let page: Page;
+let profileDir: string;
+const batches: Record<'csv' | 'webhook' | 'retried' | 'failed', string> = {
+  csv: '',
+  webhook: '',
+  retried: '',
+  failed: '',
+};
+
+async function submit(source: string, label: string, customers: CustomerRequest[]): Promise<string> {
+  const deps = { queue: t.pipeline.queue, store: t.pipeline.store, box: t.pipeline.box, profile: STANDARD_PROFILE };
+  const partnerTenantId = t.sim.seed.partnerTenantId;
+  return (await enqueueCustomers({ ...deps, partnerTenantId }, { source, label }, customers)).batch.id;
+}
+
+beforeAll(async () => {
+  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`).toBe(true);
+  t = await startDashboardPipeline({ label: 'dash-browser', env: { STEP_ATTEMPTS: '2', WORKER_CONCURRENCY: '4' } });
+  await t.startWorkers();
+  batches.csv = await submit('csv', 'customers-2026-11.csv', sampleCustomers(6, 'Contoso'));
+  batches.webhook = await submit('webhook', 'delivery order-4711', sampleCustomers(2, 'Fabrikam'));
+  await t.waitForBatch(batches.csv);
+  await t.waitForBatch(batches.webhook);
+  // Every role assignment refused: these two batches end with their customers failed at assign-roles.
+  t.sim.configure({ faults: [{ kind: '5xx', status: 503, methods: ['PUT'], path: ASSIGN_ROLES }] });
+  batches.retried = await submit(
+    'webhook',
+    'delivery order-4712',
+    sampleCustomers(1, 'Northwind', { activation: 'password' }),
+  );
+  batches.failed = await submit('webhook', 'delivery order-4713', sampleCustomers(2, 'Tailspin'));
+  expect(await t.waitForBatch(batches.retried)).toMatchObject({ failed: 1 });
+  expect(await t.waitForBatch(batches.failed)).toMatchObject({ failed: 2 });
+  t.sim.configure({ faults: [] });
+
+  mkdirSync(ARTIFACTS, { recursive: true });
+  profileDir = mkdtempSync(join(tmpdir(), 'acronis-onboard-chromium-'));
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 760 },
+    acceptDownloads: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+    ],
+  });
+  page = await context.newPage();
+}, 120_000);
+
+afterAll(async () => {
+  await context?.close();
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await t?.close();
+});
+
+const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+const row = (selector: string) => page.locator(selector);
+
+describe('the ops console in chromium', () => {
+  it('sign in, retry a failed customer and see it complete, download the results, watch a batch run, sign out', async () => {
+    await page.goto(`${t.url}/`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.fill('#user', DASHBOARD_USER);
+    await page.fill('#password', DASHBOARD_PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${t.url}/`);
+
+    // The overview: the batch with the failed customer, newest first.
+    const failedRow = row(`tr[data-batch="${batches.retried}"]`);
+    await expect.poll(() => failedRow.locator('.badge').textContent()).toBe('ended with failures');
+    await expect.poll(() => row('table.batches tbody tr').count()).toBe(4);
+    await shot('overview-with-failures');
+
+    // Its page: the customer, failed at assign-roles, with the reason `status` prints.
+    await failedRow.locator('a').click();
+    await page.waitForURL(`${t.url}/batches/${batches.retried}`);
+    const customer = row('tr[data-customer="Northwind-1"]');
+    expect(await customer.locator('.badge').textContent()).toBe('failed');
+    expect(await customer.textContent()).toContain('failed at assign-roles');
+    const record = await t.pipeline.store.getCustomer('Northwind-1');
+    expect(await customer.locator('.reason').textContent()).toContain(record!.error!);
+    await shot('batch-failed');
+
+    // Retry; the page refreshes itself until the batch has ended.
+    await customer.locator('button.retry').click();
+    await page.locator('.notice').waitFor();
+    expect(await page.locator('.notice').textContent()).toContain('1 customer queued again');
+    await expect.poll(() => page.locator('#batch-state').textContent(), { timeout: 30_000 }).toBe('ended');
+    expect(await row('tr[data-customer="Northwind-1"] .badge').textContent()).toBe('done');
+    await shot('batch-retried');
+
+    // The results, with the password and token revealed on purpose.
+    await page.check('#reveal');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-secrets')]);
+    expect(download.suggestedFilename()).toBe(`results-${batches.retried}.csv`);
+    const rows = parse(readFileSync((await download.path())!, 'utf8'), { columns: true }) as Record<string, string>[];
+    const [expected] = await batchResults(
+      { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url },
+      batches.retried,
+    );
+    expect(rows).toHaveLength(1);
+    const [result] = rows as [Record<string, string>];
+    expect(result).toMatchObject({ customer: 'Northwind-1', state: 'done', failed_step: '', error: '' });
+    expect(result.registration_token).toBe(expected!.registration_token);
+    expect(result.password?.replace(/^'/, '')).toBe(expected!.password);
+
+    // The customer's timeline, and its live state at Acronis on demand.
+    await page.click('a[href="/customers/Northwind-1"]');
+    await expect.poll(() => page.locator('table.timeline tbody tr').count()).toBe(7);
+    await page.click('#check-live');
+    await expect.poll(() => page.locator('#live-activated').textContent()).toBe('activated');
+    await shot('customer');
+
+    // A batch running now: its row shows rate and ETA and updates without a reload.
+    t.sim.configure({ latencyMs: 150 });
+    const running = await submit('csv', 'customers-2026-12.csv', sampleCustomers(30, 'Adventure'));
+    await page.goto(`${t.url}/`);
+    const runningRow = row(`tr[data-batch="${running}"]`);
+    await expect
+      .poll(() => runningRow.locator('td').nth(5).textContent(), { timeout: 30_000 })
+      .toMatch(/customers \/ min/);
+    // The share of steps done, read off the page as it refreshes itself (100 once the batch has ended).
+    const stepsNow = async () => {
+      const text = (await runningRow.textContent()) ?? '';
+      return /\bended\b/.test(text) ? 100 : Number(/(\d+) % of the steps/.exec(text)?.[1]);
+    };
+    const before = await stepsNow();
+    await shot('overview');
+    if (process.env.UPDATE_DOCS_SCREENSHOT === '1') copyFileSync(join(ARTIFACTS, 'overview.png'), DOCS_IMAGE);
+    await expect.poll(stepsNow, { timeout: 30_000 }).toBeGreaterThan(before);
+    expect(new URL(page.url()).pathname).toBe('/');
+    t.sim.configure({ latencyMs: 0 });
+
+    // Sign out: the dashboards are closed again.
+    await page.click('#sign-out');
+    await page.waitForURL(/\/login$/);
+    await page.goto(`${t.url}/batches/${batches.failed}`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+  }, 150_000);
+});
