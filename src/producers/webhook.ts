@@ -15,8 +15,8 @@ import { SIGNATURE_FUTURE_SKEW_SEC, SIGNATURE_TOLERANCE_SEC, verifySignature } f
  * `POST /webhooks/customers` (README "The webhook"), as a fastify plugin. The order of the
  * checks is the contract: size (413, fastify's bodyLimit, before a byte is kept), signature
  * over the raw bytes (401), content type (415), delivery id (400), JSON (400), fields (400),
- * then Redis: replay store (200 for a replay, 409 while the same delivery is in progress) and
- * enqueue (202). The handler never calls Acronis; every Redis step has a deadline (503).
+ * then Redis: replay store (200 for a replay, 409 while the same delivery is in progress or
+ * for a delivery id used with another body) and enqueue (202). The handler never calls Acronis; every Redis step has a deadline (503).
  */
 
 export const WEBHOOK_PATH = '/webhooks/customers';
@@ -182,14 +182,15 @@ async function accept(ctx: WebhookContext, delivery: CheckedDelivery): Promise<A
     const error = 'the same delivery is being processed; retry in a moment for its batch id';
     return { status: 409, headers: { 'retry-after': '1' }, body: { error } };
   }
+  if (claimed.kind === 'conflict') {
+    log.warn({ batchId: claimed.record.batch_id }, 'webhook refused: delivery id reused with a different body');
+    const error = `X-Delivery-Id ${deliveryId ?? ''} was already used for a different body; nothing was queued (a new request needs a new delivery id)`;
+    return { status: 409, body: { error } };
+  }
   if (claimed.kind === 'done') {
     const { batch_id, accepted, duplicates } = claimed.record;
-    log.info({ batchId: batch_id, sameBody: claimed.sameBody }, 'webhook: replay answered with its batch');
-    const warning = 'this delivery id was first used with a different body; nothing from this body was queued';
-    return {
-      status: 200,
-      body: { batch_id, accepted, duplicates, replayed: true, ...(claimed.sameBody ? {} : { warning }) },
-    };
+    log.info({ batchId: batch_id }, 'webhook: replay answered with its batch');
+    return { status: 200, body: { batch_id, accepted, duplicates, replayed: true } };
   }
   // Runs to its end even when the answer has gone (a missed deadline): the replay store then
   // learns the batch, and the sender's retry is answered with it instead of queuing again.
