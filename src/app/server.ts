@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { requireConfig } from '../config.js';
 import { createCallbackWorker } from '../producers/batch-callbacks.js';
 import type { Producer } from '../producers/producer.js';
-import { buildServer } from '../server.js';
+import { buildServer, type ServerLimits } from '../server.js';
 import { scheduleCallback, type CallbackJob } from '../workers/callback-queue.js';
 import type { App } from './app.js';
 import { openProducer } from './producer.js';
@@ -22,6 +22,8 @@ export interface RunningServer {
 export interface StartServerOptions {
   /** Callback timings (tests shorten them); see CallbackWorkerOptions. */
   callbacks?: { recheckMs?: number; firstRetryMs?: number };
+  /** Connection and webhook limits (tests lower them); see ServerLimits. */
+  limits?: Partial<ServerLimits>;
 }
 
 /** What `serve` runs: the producer, the server on HOST:PORT, and the worker that delivers batch callbacks. */
@@ -40,6 +42,7 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     webhookSecrets,
     scheduleCallback: (batchId, url) => scheduleCallback(app.callbacks, batchId, url),
     logger,
+    ...(opts.limits ? { limits: opts.limits } : {}),
   });
   try {
     await server.listen({ host: config.HOST, port: config.PORT });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import { RedisOutageError, withRedisDeadline } from '../redis/deadline.js';
@@ -8,13 +8,15 @@ import { customerKeyOf, type CustomerRequest } from '../onboarding/customer-requ
 import type { EnqueueOutcome } from '../workers/onboarding-store.js';
 import type { Producer } from './producer.js';
 import { parseWebhookBody } from './webhook-body.js';
+import { createWebhookGate, DEFAULT_WEBHOOK_LIMITS, type WebhookLimits } from './webhook-gate.js';
 import { WebhookReplayStore, type ClaimResult, type ReplayClaim, type ReplayOutcome } from './webhook-replay.js';
 import { SIGNATURE_FUTURE_SKEW_SEC, SIGNATURE_TOLERANCE_SEC, verifySignature } from './webhook-signature.js';
 
 /**
  * `POST /webhooks/customers` (README "The webhook"), as a fastify plugin. The order of the
- * checks is the contract: size (413, fastify's bodyLimit, before a byte is kept), signature
- * over the raw bytes (401), content type (415), delivery id (400), JSON (400), fields (400),
+ * checks is the contract: from the headers alone (webhook-gate.ts) a client refused too often
+ * (429), size (413), a missing or out-of-window signature (401) and too much in progress (503);
+ * then, body read, the signature over the raw bytes (401), content type (415), delivery id (400), JSON (400), fields (400),
  * then Redis: replay store (200 for a replay, 409 while the same delivery is in progress or
  * for a delivery id used with another body) and enqueue (202). The handler never calls Acronis; every Redis step has a deadline (503).
  */
@@ -50,6 +52,8 @@ export interface WebhookOptions {
   logger: Logger;
   /** Deadline of each Redis step of a request (the enqueue gets this plus 10 ms per customer). */
   redisTimeoutMs?: number;
+  /** What an unauthenticated caller may cost (DEFAULT_WEBHOOK_LIMITS; tests lower them). */
+  limits?: Partial<WebhookLimits>;
 }
 
 interface Answer {
@@ -103,9 +107,17 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
     ctx.log.error({ err: err.message }, 'webhook failed');
     return reply.status(500).send({ error: 'internal error' });
   });
-  app.post(WEBHOOK_PATH, { bodyLimit: MAX_BODY_BYTES }, async (request, reply) => {
+  const gate = await createWebhookGate(app, {
+    limits: { ...DEFAULT_WEBHOOK_LIMITS, ...opts.limits },
+    maxBodyBytes: MAX_BODY_BYTES,
+    log: ctx.log,
+  });
+  const onRequest = (request: FastifyRequest, reply: FastifyReply) => gate.onRequest(request, reply);
+  app.post(WEBHOOK_PATH, { bodyLimit: MAX_BODY_BYTES, onRequest }, async (request, reply) => {
+    gate.bodyRead(request);
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const checked = checkDelivery(ctx, request, rawBody);
+    if ('status' in checked && checked.status === 401) await gate.authFailed(request);
     const answer = 'status' in checked ? checked : await acceptOrUnavailable(ctx, checked);
     return reply
       .status(answer.status)

@@ -228,7 +228,7 @@ describe('POST /webhooks/customers: replays', () => {
     expect(h.t.logs.join('')).toContain('delivery id reused with a different body');
   });
 
-  it('a replay of signed bytes under new delivery ids does not take those ids: the sender\'s next deliveries are queued', async () => {
+  it("a replay of signed bytes under new delivery ids does not take those ids: the sender's next deliveries are queued", async () => {
     const [first, next] = sampleCustomers(2, 'WhPoison');
     const ids = ['7001', '7002', '7003', '7004'].map((n) => `order-${n}-${randomUUID().slice(0, 8)}`);
     const body = JSON.stringify(first);
