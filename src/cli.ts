@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { AcronisApiError } from './acronis/errors.js';
 import { registerCheckCommand } from './cli/check-command.js';
 import { registerImportCommand } from './cli/import-command.js';
+import { registerResealCommand } from './cli/reseal-command.js';
 import { registerResultsCommand } from './cli/results-command.js';
 import { registerRetryCommand } from './cli/retry-command.js';
 import { registerServeCommands } from './cli/serve-command.js';
@@ -29,6 +30,7 @@ registerWorkCommand(program);
 registerStatusCommand(program);
 registerResultsCommand(program);
 registerRetryCommand(program);
+registerResealCommand(program);
 registerImportCommand(program);
 registerServeCommands(program);
 

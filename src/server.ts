@@ -1,6 +1,7 @@
 import { fastify, LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from './logger.js';
+import type { CallbackPolicy } from './producers/callback-target.js';
 import type { Producer } from './producers/producer.js';
 import { webhookRoutes } from './producers/webhook.js';
 import { DEFAULT_WEBHOOK_LIMITS, type WebhookLimits } from './producers/webhook-gate.js';
@@ -19,6 +20,8 @@ export interface ServerDeps {
   /** WEBHOOK_SECRET first, then WEBHOOK_SECRET_PREVIOUS when set. */
   webhookSecrets: readonly string[];
   scheduleCallback(batchId: string, url: string): Promise<void>;
+  /** Where batch callbacks may go; absent when none are sent (no CALLBACK_SECRET). */
+  callbacks?: CallbackPolicy;
   logger: Logger;
   /** Deadline of each Redis step of a request. */
   redisTimeoutMs?: number;
@@ -71,6 +74,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     keys: deps.keys,
     secrets: deps.webhookSecrets,
     scheduleCallback: deps.scheduleCallback,
+    ...(deps.callbacks ? { callbacks: deps.callbacks } : {}),
     logger: deps.logger,
     ...(deps.redisTimeoutMs !== undefined ? { redisTimeoutMs: deps.redisTimeoutMs } : {}),
     limits,

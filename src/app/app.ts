@@ -5,6 +5,7 @@ import { requireConfig, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { connectOrExplain, createRedis } from '../redis/connection.js';
 import { RedisKeys } from '../redis/keys.js';
+import { checkSecretsKey } from '../secrets/key-check.js';
 import { createSecretBox, type SecretBox } from '../secrets/secret-box.js';
 import { createCallbackQueue, type CallbackQueue } from '../workers/callback-queue.js';
 import { LockGuardedThrottle } from '../workers/job-lock-guard.js';
@@ -57,13 +58,20 @@ export class App {
     const role = opts.role ?? 'client';
     const redis = createRedis(config.REDIS_URL, role === 'worker' ? 'worker' : 'fail-fast', { lazyConnect: true });
     await connectOrExplain(redis, config.REDIS_URL);
-    return new App(config, opts.logger, role, redis);
+    const app = new App(config, opts.logger, role, redis);
+    // Before any work: a process with another SECRETS_KEY than its install stops here (exit 2).
+    if (config.SECRETS_KEY)
+      await checkSecretsKey(redis, app.keys.secretsKeyCheck, app.box).catch(async (err: unknown) => {
+        await app.close();
+        throw err;
+      });
+    return app;
   }
 
-  /** Seals passwords and tokens kept in Redis (SECRETS_KEY). */
+  /** Seals passwords and tokens kept in Redis (SECRETS_KEY; opens with SECRETS_KEY_PREVIOUS too). */
   get box(): SecretBox {
     const c = requireConfig(this.config, ['SECRETS_KEY'], 'to keep passwords and tokens sealed in Redis');
-    return (this.memo.box ??= createSecretBox(c.SECRETS_KEY));
+    return (this.memo.box ??= createSecretBox(c.SECRETS_KEY, this.config.SECRETS_KEY_PREVIOUS));
   }
 
   /** ACRONIS_RATE_LIMIT, shared by every process of the install. */

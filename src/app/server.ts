@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { requireConfig } from '../config.js';
+import { requireConfig, type Config } from '../config.js';
+import type { CallbackPolicy } from '../producers/callback-target.js';
 import { createCallbackWorker } from '../producers/batch-callbacks.js';
 import type { Producer } from '../producers/producer.js';
 import { buildServer, type ServerLimits } from '../server.js';
@@ -14,7 +15,8 @@ export interface RunningServer {
   /** e.g. http://127.0.0.1:3000, with the port actually bound (PORT=0 picks one). */
   url: string;
   producer: Producer;
-  callbackWorker: Worker<CallbackJob>;
+  /** Absent without CALLBACK_SECRET. */
+  callbackWorker: Worker<CallbackJob> | undefined;
   /** Stops taking requests (in-flight ones finish), then the callback worker. */
   close(): Promise<void>;
 }
@@ -35,12 +37,14 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     ...(config.WEBHOOK_SECRET_PREVIOUS ? [config.WEBHOOK_SECRET_PREVIOUS] : []),
   ];
   const producer = await openProducer(app);
+  const callbacks = callbackSettings(config);
   const server = await buildServer({
     producer,
     redis: app.redis,
     keys: app.keys,
     webhookSecrets,
-    scheduleCallback: (batchId, url) => scheduleCallback(app.callbacks, batchId, url),
+    scheduleCallback: (batchId, url) => scheduleCallback(app.callbacks, app.box, batchId, url),
+    ...(callbacks ? { callbacks: callbacks.policy } : {}),
     logger,
     ...(opts.limits ? { limits: opts.limits } : {}),
   });
@@ -50,14 +54,20 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     await server.close();
     throw err;
   }
-  const callbackWorker = createCallbackWorker({
-    connection: app.workerConnection(),
-    prefix: config.QUEUE_PREFIX,
-    store: app.store,
-    secrets: webhookSecrets,
-    logger,
-    ...opts.callbacks,
-  });
+  // Without CALLBACK_SECRET no callback is accepted, so none is sent either.
+  const callbackWorker = callbacks
+    ? createCallbackWorker({
+        connection: app.workerConnection(),
+        prefix: config.QUEUE_PREFIX,
+        store: app.store,
+        box: app.box,
+        policy: callbacks.policy,
+        secrets: callbacks.secrets,
+        logger,
+        ...opts.callbacks,
+      })
+    : undefined;
+  if (!callbacks) logger.info('CALLBACK_SECRET is not set: callback_url is refused and no callback is sent');
   const address = server.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
@@ -67,7 +77,15 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     callbackWorker,
     async close() {
       await server.close();
-      await callbackWorker.close();
+      await callbackWorker?.close();
     },
+  };
+}
+
+function callbackSettings(config: Config): { policy: CallbackPolicy; secrets: string[] } | undefined {
+  if (!config.CALLBACK_SECRET) return undefined;
+  return {
+    policy: { allowedHosts: config.CALLBACK_ALLOWED_HOSTS, allowHttp: config.CALLBACK_ALLOW_HTTP },
+    secrets: [config.CALLBACK_SECRET, ...(config.CALLBACK_SECRET_PREVIOUS ? [config.CALLBACK_SECRET_PREVIOUS] : [])],
   };
 }

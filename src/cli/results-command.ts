@@ -1,19 +1,22 @@
+import { open } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
-import { batchResults, RESULT_COLUMNS } from '../workers/results.js';
+import { batchResults, RESULT_COLUMNS, type CustomerResult } from '../workers/results.js';
 import { withApp } from './with-app.js';
 
 /**
- * `acronis-onboard results BATCH [--format csv|json]`: what each customer of the batch got,
- * with the admin password (password activation) and the agent token opened for the
- * operator. The output holds secrets: it goes to stdout, never to a log.
+ * `acronis-onboard results BATCH [--format csv|json] [--output FILE]`: what each customer of the
+ * batch got, with the admin password (password activation) and the agent token opened for the
+ * operator. The output holds secrets: stdout, or a file only its owner may read, never a log.
+ * A secret that does not open is named per row on stderr (exit 1); the rest is still printed.
  */
 export function registerResultsCommand(program: Command): void {
   program
     .command('results <batch>')
     .description('print the result of every customer of a batch (ids, login, token, install commands), CSV or JSON')
     .option('--format <format>', 'csv or json', 'csv')
-    .action(async (batchId: string, opts: { format: string }) => {
+    .option('--output <file>', 'write to FILE, created readable by its owner only (mode 0600), instead of stdout')
+    .action(async (batchId: string, opts: { format: string; output?: string }) => {
       if (opts.format !== 'csv' && opts.format !== 'json') {
         console.error(`--format must be csv or json, not "${opts.format}"`);
         process.exitCode = 2;
@@ -26,8 +29,34 @@ export function registerResultsCommand(program: Command): void {
           return;
         }
         const rows = await batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batchId);
-        if (opts.format === 'json') console.log(JSON.stringify(rows, null, 2));
-        else process.stdout.write(stringify(rows, { header: true, columns: RESULT_COLUMNS }));
+        const text =
+          opts.format === 'json'
+            ? `${JSON.stringify(rows, null, 2)}\n`
+            : stringify(rows, { header: true, columns: RESULT_COLUMNS });
+        if (opts.output) await writeOwnerOnly(opts.output, text);
+        else process.stdout.write(text);
+        if (reportUnreadable(rows)) process.exitCode = 1;
       });
     });
+}
+
+/** Created 0600, and narrowed to 0600 before a byte is written when it existed already. */
+async function writeOwnerOnly(path: string, text: string): Promise<void> {
+  const file = await open(path, 'w', 0o600);
+  try {
+    await file.chmod(0o600);
+    await file.writeFile(text);
+  } finally {
+    await file.close();
+  }
+}
+
+function reportUnreadable(rows: readonly CustomerResult[]): boolean {
+  const unreadable = rows.filter((r) => r.unreadable !== '');
+  for (const row of unreadable) console.error(`customer ${row.customer}: not shown: ${row.unreadable}`);
+  if (unreadable.length > 0)
+    console.error(
+      `${unreadable.length} customer(s) with secrets that do not open (their cells are empty; the rest is complete)`,
+    );
+  return unreadable.length > 0;
 }

@@ -6,6 +6,7 @@ import { RedisOutageError, withRedisDeadline } from '../redis/deadline.js';
 import type { RedisKeys } from '../redis/keys.js';
 import { customerKeyOf, type CustomerRequest } from '../onboarding/customer-request.js';
 import type { EnqueueOutcome } from '../workers/onboarding-store.js';
+import type { CallbackPolicy } from './callback-target.js';
 import type { Producer } from './producer.js';
 import { parseWebhookBody } from './webhook-body.js';
 import { createWebhookGate, DEFAULT_WEBHOOK_LIMITS, type WebhookLimits } from './webhook-gate.js';
@@ -49,6 +50,8 @@ export interface WebhookOptions {
   secrets: readonly string[];
   /** Remembers a batch's `callback_url`; its summary goes there once the batch has ended. */
   scheduleCallback(batchId: string, url: string): Promise<void>;
+  /** Where callbacks may go; absent when the server sends none (no CALLBACK_SECRET): `callback_url` is refused. */
+  callbacks?: CallbackPolicy;
   logger: Logger;
   /** Deadline of each Redis step of a request (the enqueue gets this plus 10 ms per customer). */
   redisTimeoutMs?: number;
@@ -143,14 +146,14 @@ function checkDelivery(ctx: WebhookContext, request: FastifyRequest, rawBody: Bu
     return { status: 400, body: { error: 'invalid X-Delivery-Id', problems } };
   }
   const log = deliveryId === undefined ? ctx.log : ctx.log.child({ deliveryId });
-  const body = parseBody(rawBody, ctx.opts.profile, log);
+  const body = parseBody(rawBody, ctx.opts, log);
   if ('status' in body) return body;
   return { timestamp: signature.timestamp, rawBody, deliveryId, ...body, log };
 }
 
 function parseBody(
   rawBody: Buffer,
-  profile: WebhookOptions['profile'],
+  opts: Pick<WebhookOptions, 'profile' | 'callbacks'>,
   log: Logger,
 ): Answer | { customers: CustomerRequest[]; callbackUrl: string | undefined } {
   let json: unknown;
@@ -159,7 +162,7 @@ function parseBody(
   } catch (err) {
     return { status: 400, body: { error: `the body is not JSON: ${(err as Error).message}` } };
   }
-  const parsed = parseWebhookBody(json, profile);
+  const parsed = parseWebhookBody(json, opts.profile, opts.callbacks);
   if (!parsed.ok) {
     log.info({ problems: parsed.problems.length }, 'webhook refused: invalid body');
     return { status: 400, body: { error: 'invalid request: nothing was queued', problems: parsed.problems } };
