@@ -13,6 +13,7 @@ import { ConfigError } from './config.js';
 import { ProfileError } from './onboarding/profile.js';
 import { RedisUnavailableError } from './redis/connection.js';
 import { VERSION } from './version.js';
+import { terminalSafeLines } from './cli/terminal-text.js';
 
 /**
  * The `acronis-onboard` command (README "Commands"). Exit codes: 0 done, 1 the work failed,
@@ -61,13 +62,13 @@ function exitCodeFor(err: unknown): number {
     return 2;
   }
   if (err instanceof ProfileError) {
-    console.error(`acronis-onboard: ${err.message}`);
+    console.error(`acronis-onboard: ${terminalSafeLines(err.message)}`);
     return 2;
   }
   if (err instanceof RedisUnavailableError || err instanceof AcronisApiError) {
-    console.error(`acronis-onboard: ${err.message}`);
+    console.error(`acronis-onboard: ${terminalSafeLines(err.message)}`);
     return 1;
   }
-  console.error(err);
+  console.error(terminalSafeLines(err instanceof Error ? (err.stack ?? err.message) : String(err)));
   return 1;
 }

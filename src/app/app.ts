@@ -3,7 +3,8 @@ import { createAcronisClient, type AcronisClient } from '../acronis/client.js';
 import { RequestBudget } from '../acronis/request-budget.js';
 import { requireConfig, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { connectOrExplain, createRedis } from '../redis/connection.js';
+import { connectOrExplain, createRedis, redactUrl } from '../redis/connection.js';
+import { checkRedisSettings } from '../redis/settings.js';
 import { RedisKeys } from '../redis/keys.js';
 import { checkSecretsKey } from '../secrets/key-check.js';
 import { createSecretBox, type SecretBox } from '../secrets/secret-box.js';
@@ -119,6 +120,15 @@ export class App {
       : this.acronis.getApiClient(this.acronis.clientId).then((client) => client.tenant_id);
     this.partner.catch(() => (this.partner = undefined));
     return this.partner;
+  }
+
+  /**
+   * `serve` and `work` start only on a Redis that keeps what they rely on: an evicting Redis
+   * stops them (ConfigError), one without persistence is warned about.
+   */
+  async checkRedisSettings(): Promise<void> {
+    for (const warning of await checkRedisSettings(this.redis, redactUrl(this.config.REDIS_URL)))
+      this.logger.warn(`warning: ${warning}`);
   }
 
   /** A connection of its own for a BullMQ worker's blocking commands; closed with the app. */

@@ -36,6 +36,7 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     c.WEBHOOK_SECRET,
     ...(config.WEBHOOK_SECRET_PREVIOUS ? [config.WEBHOOK_SECRET_PREVIOUS] : []),
   ];
+  await app.checkRedisSettings();
   const producer = await openProducer(app);
   const callbacks = callbackSettings(config);
   const server = await buildServer({

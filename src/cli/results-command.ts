@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { batchResults, RESULT_COLUMNS, type CustomerResult } from '../workers/results.js';
 import { withApp } from './with-app.js';
+import { terminalJson, tty } from './terminal-text.js';
 
 /**
  * `acronis-onboard results BATCH [--format csv|json] [--output FILE]`: what each customer of the
@@ -18,20 +19,20 @@ export function registerResultsCommand(program: Command): void {
     .option('--output <file>', 'write to FILE, created readable by its owner only (mode 0600), instead of stdout')
     .action(async (batchId: string, opts: { format: string; output?: string }) => {
       if (opts.format !== 'csv' && opts.format !== 'json') {
-        console.error(`--format must be csv or json, not "${opts.format}"`);
+        console.error(tty`--format must be csv or json, not "${opts.format}"`);
         process.exitCode = 2;
         return;
       }
       await withApp({}, async (app) => {
         if (!(await app.store.getBatch(batchId))) {
-          console.error(`no batch "${batchId}" (see \`acronis-onboard status\` for the list)`);
+          console.error(tty`no batch "${batchId}" (see \`acronis-onboard status\` for the list)`);
           process.exitCode = 2;
           return;
         }
         const rows = await batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batchId);
         const text =
           opts.format === 'json'
-            ? `${JSON.stringify(rows, null, 2)}\n`
+            ? `${terminalJson(rows)}\n`
             : stringify(rows, { header: true, columns: RESULT_COLUMNS });
         if (opts.output) await writeOwnerOnly(opts.output, text);
         else process.stdout.write(text);
@@ -53,7 +54,7 @@ async function writeOwnerOnly(path: string, text: string): Promise<void> {
 
 function reportUnreadable(rows: readonly CustomerResult[]): boolean {
   const unreadable = rows.filter((r) => r.unreadable !== '');
-  for (const row of unreadable) console.error(`customer ${row.customer}: not shown: ${row.unreadable}`);
+  for (const row of unreadable) console.error(tty`customer ${row.customer}: not shown: ${row.unreadable}`);
   if (unreadable.length > 0)
     console.error(
       `${unreadable.length} customer(s) with secrets that do not open (their cells are empty; the rest is complete)`,
