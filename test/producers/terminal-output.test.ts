@@ -18,6 +18,7 @@ afterAll(async () => {
 });
 
 /** ESC, BEL, C1 and the bidi controls: none may reach the terminal raw. */
+// eslint-disable-next-line no-control-regex -- control characters are what this test looks for
 const RAW = /[\u0007\u001b\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 describe('terminal output', () => {
