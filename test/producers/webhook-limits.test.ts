@@ -132,6 +132,28 @@ describe('requests in progress are capped, and a stalled body is cut off', () =>
   });
 });
 
+describe('connections are capped and idle ones closed', () => {
+  it('past maxConnections a new connection is closed at once; a connection that sends nothing is closed after idleTimeoutMs', async () => {
+    const server = await h.startServer({ limits: { maxConnections: 2, idleTimeoutMs: 60_000 } });
+    const { hostname, port } = new URL(server.url);
+    const open = () => {
+      const socket = connect({ host: hostname, port: Number(port) });
+      socket.on('error', () => undefined);
+      return { socket, closed: once(socket, 'close') };
+    };
+    const held = [open(), open()];
+    await Promise.all(held.map((c) => once(c.socket, 'connect')));
+    const refused = open();
+    await within(refused.closed, 5000, 'close of the connection over the cap');
+    for (const c of held) c.socket.destroy();
+
+    const idle = await h.startServer({ limits: { idleTimeoutMs: 300 } });
+    const quiet = connect({ host: hostname, port: Number(new URL(idle.url).port) });
+    quiet.on('error', () => undefined);
+    await within(once(quiet, 'close'), 10_000, 'close of the idle connection');
+  });
+});
+
 describe('a client refused too often waits', () => {
   it('after maxAuthFailuresPerMinute refused signatures, even a signed request from that address gets 429; another address does not', async () => {
     const server = await h.startServer({ limits: { maxAuthFailuresPerMinute: 4 } });
