@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { AcronisApiError } from './acronis/errors.js';
 import { registerCheckCommand } from './cli/check-command.js';
 import { registerImportCommand } from './cli/import-command.js';
+import { registerResealCommand } from './cli/reseal-command.js';
 import { registerResultsCommand } from './cli/results-command.js';
 import { registerRetryCommand } from './cli/retry-command.js';
 import { registerServeCommands } from './cli/serve-command.js';
@@ -12,6 +13,7 @@ import { ConfigError } from './config.js';
 import { ProfileError } from './onboarding/profile.js';
 import { RedisUnavailableError } from './redis/connection.js';
 import { VERSION } from './version.js';
+import { terminalSafeLines } from './cli/terminal-text.js';
 
 /**
  * The `acronis-onboard` command (README "Commands"). Exit codes: 0 done, 1 the work failed,
@@ -29,6 +31,7 @@ registerWorkCommand(program);
 registerStatusCommand(program);
 registerResultsCommand(program);
 registerRetryCommand(program);
+registerResealCommand(program);
 registerImportCommand(program);
 registerServeCommands(program);
 
@@ -61,13 +64,13 @@ function exitCodeFor(err: unknown): number {
     return 2;
   }
   if (err instanceof ProfileError) {
-    console.error(`acronis-onboard: ${err.message}`);
+    console.error(`acronis-onboard: ${terminalSafeLines(err.message)}`);
     return 2;
   }
   if (err instanceof RedisUnavailableError || err instanceof AcronisApiError) {
-    console.error(`acronis-onboard: ${err.message}`);
+    console.error(`acronis-onboard: ${terminalSafeLines(err.message)}`);
     return 1;
   }
-  console.error(err);
+  console.error(terminalSafeLines(err instanceof Error ? (err.stack ?? err.message) : String(err)));
   return 1;
 }

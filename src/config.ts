@@ -23,47 +23,86 @@ const secretsKey = z
     error: 'must be 32 random bytes in base64 (openssl rand -base64 32)',
   });
 
-export const EnvSchema = z.object({
-  REDIS_URL: withDefault(
-    z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
-    'redis://127.0.0.1:6379',
-  ),
-  QUEUE_PREFIX: withDefault(
-    z.string().regex(/^[A-Za-z0-9_.{}-]+$/, 'may hold only letters, digits and _ . - { }'),
-    'onboard',
-  ),
-  ACRONIS_BASE_URL: optional(httpUrl),
-  ACRONIS_CLIENT_ID: optional(z.string().min(1)),
-  ACRONIS_CLIENT_SECRET: optional(z.string().min(1)),
-  ACRONIS_PARENT_TENANT_ID: optional(z.guid({ error: 'must be a tenant UUID' })),
-  ACRONIS_RATE_LIMIT: withDefault(z.coerce.number({ error: 'must be a number' }).positive('must be above 0'), 10),
-  /** Extension: per-request timeout of Acronis calls, so a hung connection fails the attempt. */
-  ACRONIS_TIMEOUT_MS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(100), 30_000),
-  WORKER_CONCURRENCY: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(1).max(1000), 16),
-  /** Extension: attempts per step before a customer is marked failed at it (retryable errors only). */
-  STEP_ATTEMPTS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(1).max(100), 8),
-  /** Extension: first retry delay of a step; it doubles per attempt, with jitter. */
-  STEP_BACKOFF_MS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(0), 1000),
-  /** Extension: a step job's lock; a worker that dies is noticed after about this long and its jobs run elsewhere. */
-  JOB_LOCK_MS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(1000), 30_000),
-  /** Extension: how long `work` lets in-flight steps finish after SIGTERM/SIGINT before it stops them. */
-  SHUTDOWN_TIMEOUT_MS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(0), 25_000),
-  ONBOARDING_PROFILE: optional(z.string().min(1)),
-  WEBHOOK_SECRET: optional(z.string().min(16, 'must be at least 16 characters')),
-  /**
-   * Extension: the secret being retired during a rotation. The webhook accepts signatures made
-   * with either; batch callbacks are signed with both (two `v1` values).
-   */
-  WEBHOOK_SECRET_PREVIOUS: optional(z.string().min(16, 'must be at least 16 characters')),
-  DASHBOARD_USER: optional(z.string().min(1)),
-  DASHBOARD_PASSWORD: optional(z.string().min(8, 'must be at least 8 characters')),
-  /** Extension: lets a scraper read GET /metrics with `Authorization: Bearer <token>` instead of signing in. */
-  METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
-  SECRETS_KEY: optional(secretsKey),
-  PORT: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(0).max(65535), 3000),
-  HOST: withDefault(z.string().min(1), '127.0.0.1'),
-  LOG_LEVEL: withDefault(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
-});
+export const EnvSchema = z
+  .object({
+    REDIS_URL: withDefault(
+      z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
+      'redis://127.0.0.1:6379',
+    ),
+    QUEUE_PREFIX: withDefault(
+      z.string().regex(/^[A-Za-z0-9_.{}-]+$/, 'may hold only letters, digits and _ . - { }'),
+      'onboard',
+    ),
+    ACRONIS_BASE_URL: optional(httpUrl),
+    ACRONIS_CLIENT_ID: optional(z.string().min(1)),
+    ACRONIS_CLIENT_SECRET: optional(z.string().min(1)),
+    ACRONIS_PARENT_TENANT_ID: optional(z.guid({ error: 'must be a tenant UUID' })),
+    ACRONIS_RATE_LIMIT: withDefault(z.coerce.number({ error: 'must be a number' }).positive('must be above 0'), 10),
+    /** Extension: per-request timeout of Acronis calls, so a hung connection fails the attempt. */
+    ACRONIS_TIMEOUT_MS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(100), 30_000),
+    WORKER_CONCURRENCY: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(1).max(1000), 16),
+    /** Extension: attempts per step before a customer is marked failed at it (retryable errors only). */
+    STEP_ATTEMPTS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(1).max(100), 8),
+    /** Extension: first retry delay of a step; it doubles per attempt, with jitter. */
+    STEP_BACKOFF_MS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(0), 1000),
+    /** Extension: a step job's lock; a worker that dies is noticed after about this long and its jobs run elsewhere. */
+    JOB_LOCK_MS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(1000), 30_000),
+    /** Extension: how long `work` lets in-flight steps finish after SIGTERM/SIGINT before it stops them. */
+    SHUTDOWN_TIMEOUT_MS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(0), 25_000),
+    ONBOARDING_PROFILE: optional(z.string().min(1)),
+    WEBHOOK_SECRET: optional(z.string().min(16, 'must be at least 16 characters')),
+    /**
+     * Extension: the secret being retired during a rotation. The webhook accepts signatures made
+     * with either; batch callbacks are signed with both (two `v1` values).
+     */
+    WEBHOOK_SECRET_PREVIOUS: optional(z.string().min(16, 'must be at least 16 characters')),
+    /**
+     * Extension: signs batch callbacks. Its own secret, so a captured callback is no webhook request
+     * and the other way round; without it `callback_url` is refused (400).
+     */
+    CALLBACK_SECRET: optional(z.string().min(16, 'must be at least 16 characters')),
+    /** Extension: while rotating CALLBACK_SECRET, the old one, as a second signature on callbacks. */
+    CALLBACK_SECRET_PREVIOUS: optional(z.string().min(16, 'must be at least 16 characters')),
+    /** Extension: callback hosts (names or IPs, comma-separated) that may be internal addresses. */
+    CALLBACK_ALLOWED_HOSTS: withDefault(
+      z.string().transform((v) =>
+        v
+          .split(',')
+          .map((h) =>
+            h
+              .trim()
+              .toLowerCase()
+              .replace(/^\[(.*)\]$/, '$1'),
+          )
+          .filter((h) => h !== ''),
+      ),
+      '',
+    ),
+    /** Extension: plain http to the CALLBACK_ALLOWED_HOSTS (never to others). */
+    CALLBACK_ALLOW_HTTP: withDefault(z.enum(['true', 'false'], { error: 'must be true or false' }), 'false').transform(
+      (v) => v === 'true',
+    ),
+    DASHBOARD_USER: optional(z.string().min(1)),
+    DASHBOARD_PASSWORD: optional(z.string().min(8, 'must be at least 8 characters')),
+    /** Extension: lets a scraper read GET /metrics with `Authorization: Bearer <token>` instead of signing in. */
+    METRICS_TOKEN: optional(z.string().min(16, 'must be at least 16 characters')),
+    SECRETS_KEY: optional(secretsKey),
+    /** Extension: the key being retired during a rotation: still opens what it sealed; nothing new is sealed with it. */
+    SECRETS_KEY_PREVIOUS: optional(secretsKey),
+    PORT: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(0).max(65535), 3000),
+    HOST: withDefault(z.string().min(1), '127.0.0.1'),
+    LOG_LEVEL: withDefault(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
+  })
+  .superRefine((env, ctx) => {
+    const webhook = [env.WEBHOOK_SECRET, env.WEBHOOK_SECRET_PREVIOUS];
+    for (const name of ['CALLBACK_SECRET', 'CALLBACK_SECRET_PREVIOUS'] as const)
+      if (env[name] !== undefined && webhook.includes(env[name]))
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: 'must differ from WEBHOOK_SECRET and WEBHOOK_SECRET_PREVIOUS',
+        });
+  });
 
 export type Config = Readonly<z.infer<typeof EnvSchema>>;
 export type ConfigKey = keyof Config;

@@ -3,8 +3,10 @@ import type { Redis } from 'ioredis';
 import { dashboard, type DashboardDeps } from './dashboard/dashboard.js';
 import { readinessRoutes } from './dashboard/readiness.js';
 import type { Logger } from './logger.js';
+import type { CallbackPolicy } from './producers/callback-target.js';
 import type { Producer } from './producers/producer.js';
 import { webhookRoutes } from './producers/webhook.js';
+import { DEFAULT_WEBHOOK_LIMITS, type WebhookLimits } from './producers/webhook-gate.js';
 import { withRedisDeadline } from './redis/deadline.js';
 import type { RedisKeys } from './redis/keys.js';
 
@@ -20,23 +22,44 @@ export interface ServerDeps {
   /** WEBHOOK_SECRET first, then WEBHOOK_SECRET_PREVIOUS when set. */
   webhookSecrets: readonly string[];
   scheduleCallback(batchId: string, url: string): Promise<void>;
+  /** Where batch callbacks may go; absent when none are sent (no CALLBACK_SECRET). */
+  callbacks?: CallbackPolicy;
   logger: Logger;
   /** Deadline of each Redis step of a request. */
   redisTimeoutMs?: number;
   /** The overview, bull-board and /metrics; absent, the server has none. */
   dashboard?: DashboardDeps;
+  /** Connection and webhook limits (DEFAULT_SERVER_LIMITS; tests lower them). */
+  limits?: Partial<ServerLimits>;
 }
 
+export interface ServerLimits extends WebhookLimits {
+  /** Open connections at once; the operating system's accept beyond it is closed at once. */
+  maxConnections: number;
+  /** A connection that sends nothing for this long is closed (headers, body or idle keep-alive). */
+  idleTimeoutMs: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+  ...DEFAULT_WEBHOOK_LIMITS,
+  maxConnections: 1024,
+  idleTimeoutMs: 10_000,
+};
+
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const limits = { ...DEFAULT_SERVER_LIMITS, ...deps.limits };
   const app = fastify({
     // Typed as fastify's base logger so the instance has the default type plugins are written for.
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     // The webhook logs one line per call with its outcome; fastify's two per request would add
     // nothing (and /healthz is polled).
     logController: new LogController({ disableRequestLogging: true }),
-    // Slow senders do not hold a connection forever.
+    // Slow senders do not hold a connection for long: idle 10 s, headers 10 s, a whole request 30 s.
+    connectionTimeout: limits.idleTimeoutMs,
     requestTimeout: 30_000,
+    http: { headersTimeout: 10_000, connectionsCheckingInterval: 1000 },
   });
+  app.server.maxConnections = limits.maxConnections;
   app.setErrorHandler((err: FastifyError, _request, reply) => {
     if (err.statusCode !== undefined && err.statusCode < 500) {
       return reply.status(err.statusCode).send({ error: err.message });
@@ -57,8 +80,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     keys: deps.keys,
     secrets: deps.webhookSecrets,
     scheduleCallback: deps.scheduleCallback,
+    ...(deps.callbacks ? { callbacks: deps.callbacks } : {}),
     logger: deps.logger,
     ...(deps.redisTimeoutMs !== undefined ? { redisTimeoutMs: deps.redisTimeoutMs } : {}),
+    limits,
   });
   return app;
 }

@@ -116,6 +116,28 @@ describe('loadConfig', () => {
     );
   });
 
+  it('callbacks (extensions): CALLBACK_SECRET differs from the webhook secrets; allowed hosts are a list; http is opt-in', () => {
+    const webhook = 'the-webhook-secret-0123456789';
+    expect(configError({ WEBHOOK_SECRET: webhook, CALLBACK_SECRET: webhook }).problems).toEqual([
+      { variable: 'CALLBACK_SECRET', reason: 'must differ from WEBHOOK_SECRET and WEBHOOK_SECRET_PREVIOUS' },
+    ]);
+    expect(configError({ WEBHOOK_SECRET_PREVIOUS: webhook, CALLBACK_SECRET_PREVIOUS: webhook }).problems).toHaveLength(
+      1,
+    );
+    const config = loadConfig({
+      WEBHOOK_SECRET: webhook,
+      CALLBACK_SECRET: 'the-callback-secret-0123456789',
+      CALLBACK_ALLOWED_HOSTS: ' PSA.internal , [::1],10.0.0.8,',
+      CALLBACK_ALLOW_HTTP: 'true',
+    });
+    expect(config.CALLBACK_ALLOWED_HOSTS).toEqual(['psa.internal', '::1', '10.0.0.8']);
+    expect(config.CALLBACK_ALLOW_HTTP).toBe(true);
+    expect(loadConfig({}).CALLBACK_ALLOW_HTTP).toBe(false);
+    expect(loadConfig({}).CALLBACK_ALLOWED_HOSTS).toEqual([]);
+    expect(configError({ CALLBACK_ALLOW_HTTP: 'yes' }).problems[0]!.variable).toBe('CALLBACK_ALLOW_HTTP');
+    expect(configError({ SECRETS_KEY_PREVIOUS: 'short' }).problems[0]!.variable).toBe('SECRETS_KEY_PREVIOUS');
+  });
+
   it.each([
     'https://eu2-cloud.acronis.com',
     'https://eu2-cloud.acronis.com/',

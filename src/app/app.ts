@@ -4,9 +4,11 @@ import { createAcronisClient, type AcronisClient } from '../acronis/client.js';
 import { RequestBudget } from '../acronis/request-budget.js';
 import { requireConfig, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
-import { connectOrExplain, createRedis } from '../redis/connection.js';
+import { connectOrExplain, createRedis, redactUrl } from '../redis/connection.js';
 import { withRedisDeadline } from '../redis/deadline.js';
+import { checkRedisSettings } from '../redis/settings.js';
 import { RedisKeys } from '../redis/keys.js';
+import { checkSecretsKey } from '../secrets/key-check.js';
 import { createSecretBox, type SecretBox } from '../secrets/secret-box.js';
 import { createCallbackQueue, type CallbackQueue } from '../workers/callback-queue.js';
 import { LockGuardedThrottle } from '../workers/job-lock-guard.js';
@@ -65,13 +67,20 @@ export class App {
     const role = opts.role ?? 'client';
     const redis = createRedis(config.REDIS_URL, role === 'worker' ? 'worker' : 'fail-fast', { lazyConnect: true });
     await connectOrExplain(redis, config.REDIS_URL);
-    return new App(config, opts.logger, role, redis);
+    const app = new App(config, opts.logger, role, redis);
+    // Before any work: a process with another SECRETS_KEY than its install stops here (exit 2).
+    if (config.SECRETS_KEY)
+      await checkSecretsKey(redis, app.keys.secretsKeyCheck, app.box).catch(async (err: unknown) => {
+        await app.close();
+        throw err;
+      });
+    return app;
   }
 
-  /** Seals passwords and tokens kept in Redis (SECRETS_KEY). */
+  /** Seals passwords and tokens kept in Redis (SECRETS_KEY; opens with SECRETS_KEY_PREVIOUS too). */
   get box(): SecretBox {
     const c = requireConfig(this.config, ['SECRETS_KEY'], 'to keep passwords and tokens sealed in Redis');
-    return (this.memo.box ??= createSecretBox(c.SECRETS_KEY));
+    return (this.memo.box ??= createSecretBox(c.SECRETS_KEY, this.config.SECRETS_KEY_PREVIOUS));
   }
 
   /** ACRONIS_RATE_LIMIT, shared by every process of the install. */
@@ -129,6 +138,15 @@ export class App {
       : this.acronis.getApiClient(this.acronis.clientId).then((client) => client.tenant_id);
     this.partner.catch(() => (this.partner = undefined));
     return this.partner;
+  }
+
+  /**
+   * `serve` and `work` start only on a Redis that keeps what they rely on: an evicting Redis
+   * stops them (ConfigError), one without persistence is warned about.
+   */
+  async checkRedisSettings(): Promise<void> {
+    for (const warning of await checkRedisSettings(this.redis, redactUrl(this.config.REDIS_URL)))
+      this.logger.warn(`warning: ${warning}`);
   }
 
   /** A connection of its own for a BullMQ worker's blocking commands; closed with the app. */

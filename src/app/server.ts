@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { requireConfig } from '../config.js';
+import { requireConfig, type Config } from '../config.js';
+import type { CallbackPolicy } from '../producers/callback-target.js';
 import { createCallbackWorker } from '../producers/batch-callbacks.js';
 import type { Producer } from '../producers/producer.js';
-import { buildServer } from '../server.js';
+import { buildServer, type ServerLimits } from '../server.js';
 import { scheduleCallback, type CallbackJob } from '../workers/callback-queue.js';
 import type { App } from './app.js';
 import { dashboardCredentials, dashboardDeps } from './dashboard.js';
@@ -15,7 +16,8 @@ export interface RunningServer {
   /** e.g. http://127.0.0.1:3000, with the port actually bound (PORT=0 picks one). */
   url: string;
   producer: Producer;
-  callbackWorker: Worker<CallbackJob>;
+  /** Absent without CALLBACK_SECRET. */
+  callbackWorker: Worker<CallbackJob> | undefined;
   /** Stops taking requests (in-flight ones finish), then the callback worker. */
   close(): Promise<void>;
 }
@@ -23,6 +25,8 @@ export interface RunningServer {
 export interface StartServerOptions {
   /** Callback timings (tests shorten them); see CallbackWorkerOptions. */
   callbacks?: { recheckMs?: number; firstRetryMs?: number };
+  /** Connection and webhook limits (tests lower them); see ServerLimits. */
+  limits?: Partial<ServerLimits>;
 }
 
 /** What `serve` runs: the producer, the server on HOST:PORT, and the worker that delivers batch callbacks. */
@@ -34,15 +38,19 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     ...(config.WEBHOOK_SECRET_PREVIOUS ? [config.WEBHOOK_SECRET_PREVIOUS] : []),
   ];
   dashboardCredentials(config);
+  await app.checkRedisSettings();
   const producer = await openProducer(app);
+  const callbacks = callbackSettings(config);
   const server = await buildServer({
     producer,
     redis: app.redis,
     keys: app.keys,
     webhookSecrets,
-    scheduleCallback: (batchId, url) => scheduleCallback(app.callbacks, batchId, url),
+    scheduleCallback: (batchId, url) => scheduleCallback(app.callbacks, app.box, batchId, url),
+    ...(callbacks ? { callbacks: callbacks.policy } : {}),
     logger,
     dashboard: dashboardDeps(app),
+    ...(opts.limits ? { limits: opts.limits } : {}),
   });
   try {
     await server.listen({ host: config.HOST, port: config.PORT });
@@ -50,14 +58,20 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     await server.close();
     throw err;
   }
-  const callbackWorker = createCallbackWorker({
-    connection: app.workerConnection(),
-    prefix: config.QUEUE_PREFIX,
-    store: app.store,
-    secrets: webhookSecrets,
-    logger,
-    ...opts.callbacks,
-  });
+  // Without CALLBACK_SECRET no callback is accepted, so none is sent either.
+  const callbackWorker = callbacks
+    ? createCallbackWorker({
+        connection: app.workerConnection(),
+        prefix: config.QUEUE_PREFIX,
+        store: app.store,
+        box: app.box,
+        policy: callbacks.policy,
+        secrets: callbacks.secrets,
+        logger,
+        ...opts.callbacks,
+      })
+    : undefined;
+  if (!callbacks) logger.info('CALLBACK_SECRET is not set: callback_url is refused and no callback is sent');
   const address = server.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
@@ -67,7 +81,15 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     callbackWorker,
     async close() {
       await server.close();
-      await callbackWorker.close();
+      await callbackWorker?.close();
     },
+  };
+}
+
+function callbackSettings(config: Config): { policy: CallbackPolicy; secrets: string[] } | undefined {
+  if (!config.CALLBACK_SECRET) return undefined;
+  return {
+    policy: { allowedHosts: config.CALLBACK_ALLOWED_HOSTS, allowHttp: config.CALLBACK_ALLOW_HTTP },
+    secrets: [config.CALLBACK_SECRET, ...(config.CALLBACK_SECRET_PREVIOUS ? [config.CALLBACK_SECRET_PREVIOUS] : [])],
   };
 }

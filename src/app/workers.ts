@@ -18,6 +18,7 @@ export interface RunningWorkers {
 /** What `work` runs: the step workers, once the profile has been checked against the partner's offer. */
 export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<RunningWorkers> {
   const { config, logger } = app;
+  await app.checkRedisSettings();
   const catalogue = buildStepCatalogue();
   // The client is built first, so missing ACRONIS_* variables stop the start before anything else.
   const acronis = app.acronis;

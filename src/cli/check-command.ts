@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { redactUrl } from '../redis/connection.js';
 import { withApp } from './with-app.js';
+import { tty } from './terminal-text.js';
 
 /**
  * `acronis-onboard check`: proves the configuration works end to end before anything is
@@ -21,12 +22,12 @@ export function registerCheckCommand(program: Command): void {
         console.log(`Redis            ok (${redactUrl(config.REDIS_URL)}, prefix ${config.QUEUE_PREFIX})`);
         console.log(`Acronis API      ok (${acronis.baseUrl})`);
         console.log(
-          `API client       ${apiClient.client_id} in tenant ${apiClient.tenant_id} (${apiClient.status ?? 'status unknown'})`,
+          tty`API client       ${apiClient.client_id} in tenant ${apiClient.tenant_id} (${apiClient.status ?? 'status unknown'})`,
         );
-        console.log(`Parent tenant    ${partner.name} (${partner.kind}, ${partner.id})${own}`);
+        console.log(tty`Parent tenant    ${partner.name} (${partner.kind}, ${partner.id})` + own);
         if (partner.kind !== 'partner' && partner.kind !== 'folder') {
           console.log(
-            `Warning          customers can be created only under a partner or folder tenant, not under a ${partner.kind}`,
+            tty`Warning          customers can be created only under a partner or folder tenant, not under a ${partner.kind}`,
           );
           process.exitCode = 1;
         }

@@ -17,6 +17,7 @@ import type { BatchRecord } from '../workers/onboarding-store.js';
 import { followBatch, type FollowResult } from './batch-progress.js';
 import { batchLine } from './status-command.js';
 import { withApp } from './with-app.js';
+import { terminalSafe, tty } from './terminal-text.js';
 
 /**
  * `acronis-onboard import FILE.csv [--dry-run] [--wait] [--profile FILE]` (README "Commands").
@@ -88,7 +89,7 @@ async function importAndReport(producer: Producer, file: string, opts: ImportOpt
   }
   if (opts.dryRun) return printDryRunSummary(report);
   if (!report.batch) {
-    console.log(`${report.label}: no good row to import (${report.badRowCount} bad); nothing was enqueued`);
+    console.log(tty`${report.label}: no good row to import (${report.badRowCount} bad); nothing was enqueued`);
     return 1;
   }
   printEnqueued(report, report.batch, producer);
@@ -98,7 +99,7 @@ async function importAndReport(producer: Producer, file: string, opts: ImportOpt
 
 function fileProblem(err: unknown): number {
   if (!(err instanceof CsvFileError)) throw err;
-  console.error(`acronis-onboard import: ${err.message}`);
+  console.error(`acronis-onboard import: ${terminalSafe(err.message)}`);
   if (err.problem !== 'changed') console.error('nothing was enqueued');
   return 2;
 }
@@ -106,7 +107,7 @@ function fileProblem(err: unknown): number {
 function printWarnings(v: CsvValidation): void {
   for (const u of v.columns.unknown) {
     const name = u.header.trim() === '' ? '(no name)' : JSON.stringify(u.header.trim());
-    console.error(`warning: column ${u.column} ${name} is not a customer field; it is ignored`);
+    console.error(tty`warning: column ${u.column} ${name} is not a customer field; it is ignored`);
   }
 }
 
@@ -116,7 +117,7 @@ function printBadRows(v: CsvValidation): void {
   for (const row of v.badRows) {
     for (const p of row.problems)
       console.error(
-        p.field === '(row)' ? `line ${row.line}: ${p.reason}` : `line ${row.line}, ${p.field}: ${p.reason}`,
+        p.field === '(row)' ? tty`line ${row.line}: ${p.reason}` : tty`line ${row.line}, ${p.field}: ${p.reason}`,
       );
   }
   if (v.badRowCount > v.badRows.length)
@@ -127,7 +128,7 @@ function printBadRows(v: CsvValidation): void {
 
 function printPlanHeader(producer: Producer, v: CsvValidation): void {
   console.log(
-    `dry run: nothing is enqueued. ${v.rows} rows: ${v.goodRows} good, ${v.badRowCount} bad. Profile: ${producer.profileSource}`,
+    tty`dry run: nothing is enqueued. ${v.rows} rows: ${v.goodRows} good, ${v.badRowCount} bad. Profile: ${producer.profileSource}`,
   );
   console.log(`each new customer runs: ${plannedSteps(producer.profile).join(' → ')}`);
 }
@@ -143,9 +144,9 @@ function printPlan(entries: readonly PlanEntry[]): void {
   for (const e of entries) {
     const what =
       e.outcome === 'retry'
-        ? `retry (failed at ${e.failedStep ?? '?'}${e.error ? `: ${e.error}` : ''})`
+        ? tty`retry (failed at ${e.failedStep ?? '?'}${e.error ? `: ${e.error}` : ''})`
         : OUTCOME_TEXT[e.outcome];
-    console.log(`line ${e.line}  ${what}  ${e.key}  ${JSON.stringify(e.name)}`);
+    console.log(`line ${e.line}  ${what}  ${tty`${e.key}  ${JSON.stringify(e.name)}`}`);
   }
 }
 
@@ -159,7 +160,7 @@ function printDryRunSummary(r: CsvImportReport): number {
 
 function printEnqueued(r: CsvImportReport, batch: BatchRecord, producer: Producer): void {
   console.log(
-    `batch ${batch.id}  (${r.label}: ${r.rows} rows, ${r.goodRows} good, ${r.badRowCount} bad; profile ${producer.profileSource})`,
+    tty`batch ${batch.id}  (${r.label}: ${r.rows} rows, ${r.goodRows} good, ${r.badRowCount} bad; profile ${producer.profileSource})`,
   );
   console.log(
     `queued ${r.outcomes.new}  retried ${r.outcomes.retry}  already onboarded ${r.outcomes['already-onboarded']}` +
@@ -207,7 +208,7 @@ async function printSummary(producer: Producer, report: CsvImportReport, result:
     console.log(`failed customers (${failed.length + othersNotDone.length}):`);
   for (const c of failed.slice(0, MAX_LISTED_FAILURES)) {
     console.log(
-      `  ${c.key}  ${JSON.stringify(c.record?.name ?? '')}  at ${c.record?.failedStep ?? '?'}: ${c.record?.error ?? 'no reason recorded'}`,
+      tty`  ${c.key}  ${JSON.stringify(c.record?.name ?? '')}  at ${c.record?.failedStep ?? '?'}: ${c.record?.error ?? 'no reason recorded'}`,
     );
   }
   if (failed.length > MAX_LISTED_FAILURES)
@@ -215,7 +216,8 @@ async function printSummary(producer: Producer, report: CsvImportReport, result:
   for (const o of othersNotDone.slice(0, MAX_LISTED_FAILURES)) {
     const record = await producer.store.getCustomer(o.key);
     console.log(
-      `  ${o.key}  (queued by batch ${record?.batchId ?? '?'})  ${o.state ?? 'gone'}${record?.failedStep ? ` at ${record.failedStep}: ${record.error ?? ''}` : ''}`,
+      tty`  ${o.key}  (queued by batch ${record?.batchId ?? '?'})  ${o.state ?? 'gone'}` +
+        (record?.failedStep ? tty` at ${record.failedStep}: ${record.error ?? ''}` : ''),
     );
   }
   if (report.badRowCount > 0) {

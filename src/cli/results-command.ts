@@ -1,33 +1,60 @@
+import { open } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { resultsCsv } from '../workers/results-csv.js';
-import { batchResults } from '../workers/results.js';
+import { batchResults, type CustomerResult } from '../workers/results.js';
 import { withApp } from './with-app.js';
+import { terminalJson, tty } from './terminal-text.js';
 
 /**
- * `acronis-onboard results BATCH [--format csv|json]`: what each customer of the batch got,
- * with the admin password (password activation) and the agent token opened for the
- * operator. The output holds secrets: it goes to stdout, never to a log.
+ * `acronis-onboard results BATCH [--format csv|json] [--output FILE]`: what each customer of the
+ * batch got, with the admin password (password activation) and the agent token opened for the
+ * operator. The output holds secrets: stdout, or a file only its owner may read, never a log.
+ * A secret that does not open is named per row on stderr (exit 1); the rest is still printed.
  */
 export function registerResultsCommand(program: Command): void {
   program
     .command('results <batch>')
     .description('print the result of every customer of a batch (ids, login, token, install commands), CSV or JSON')
     .option('--format <format>', 'csv or json', 'csv')
-    .action(async (batchId: string, opts: { format: string }) => {
+    .option('--output <file>', 'write to FILE, created readable by its owner only (mode 0600), instead of stdout')
+    .action(async (batchId: string, opts: { format: string; output?: string }) => {
       if (opts.format !== 'csv' && opts.format !== 'json') {
-        console.error(`--format must be csv or json, not "${opts.format}"`);
+        console.error(tty`--format must be csv or json, not "${opts.format}"`);
         process.exitCode = 2;
         return;
       }
       await withApp({}, async (app) => {
         if (!(await app.store.getBatch(batchId))) {
-          console.error(`no batch "${batchId}" (see \`acronis-onboard status\` for the list)`);
+          console.error(tty`no batch "${batchId}" (see \`acronis-onboard status\` for the list)`);
           process.exitCode = 2;
           return;
         }
         const rows = await batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batchId);
-        if (opts.format === 'json') console.log(JSON.stringify(rows, null, 2));
-        else process.stdout.write(resultsCsv(rows));
+        const text = opts.format === 'json' ? `${terminalJson(rows)}\n` : resultsCsv(rows);
+        if (opts.output) await writeOwnerOnly(opts.output, text);
+        else process.stdout.write(text);
+        if (reportUnreadable(rows)) process.exitCode = 1;
       });
     });
+}
+
+/** Created 0600, and narrowed to 0600 before a byte is written when it existed already. */
+async function writeOwnerOnly(path: string, text: string): Promise<void> {
+  const file = await open(path, 'w', 0o600);
+  try {
+    await file.chmod(0o600);
+    await file.writeFile(text);
+  } finally {
+    await file.close();
+  }
+}
+
+function reportUnreadable(rows: readonly CustomerResult[]): boolean {
+  const unreadable = rows.filter((r) => r.unreadable !== '');
+  for (const row of unreadable) console.error(tty`customer ${row.customer}: not shown: ${row.unreadable}`);
+  if (unreadable.length > 0)
+    console.error(
+      `${unreadable.length} customer(s) with secrets that do not open (their cells are empty; the rest is complete)`,
+    );
+  return unreadable.length > 0;
 }

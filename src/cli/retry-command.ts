@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { retryBatch, retryCustomer, type RetryOutcome } from '../workers/retry.js';
 import { withApp } from './with-app.js';
+import { tty } from './terminal-text.js';
 
 /** `acronis-onboard retry BATCH|CUSTOMER`: failed customers resume at the step that failed. */
 export function registerRetryCommand(program: Command): void {
@@ -15,7 +16,7 @@ export function registerRetryCommand(program: Command): void {
           ? await retryBatch(app, target)
           : [await retryCustomer(app, target)];
         for (const o of outcomes) console.log(describe(o));
-        if (outcomes.length === 0) console.log(`batch ${target} has no failed customers`);
+        if (outcomes.length === 0) console.log(tty`batch ${target} has no failed customers`);
         if (outcomes.some((o) => o.outcome === 'unknown')) process.exitCode = 2;
         else if (outcomes.some((o) => o.outcome === 'job-gone')) process.exitCode = 1;
       }),
@@ -25,12 +26,12 @@ export function registerRetryCommand(program: Command): void {
 function describe(o: RetryOutcome): string {
   switch (o.outcome) {
     case 'retried':
-      return `${o.key}: queued again at ${o.step}`;
+      return tty`${o.key}: queued again at ${o.step}`;
     case 'not-failed':
-      return `${o.key}: not failed (${o.state}); nothing to retry`;
+      return tty`${o.key}: not failed (${o.state}); nothing to retry`;
     case 'unknown':
-      return `${o.key}: no such batch or customer`;
+      return tty`${o.key}: no such batch or customer`;
     case 'job-gone':
-      return `${o.key}: the failed ${o.step} job is no longer kept; resubmit the customer instead`;
+      return tty`${o.key}: the failed ${o.step} job is no longer kept; resubmit the customer instead`;
   }
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { BatchRecord, OnboardingStore } from '../workers/onboarding-store.js';
 import { withApp } from './with-app.js';
+import { terminalJson, terminalSafe, tty } from './terminal-text.js';
 
 /** `acronis-onboard status [BATCH]`: every recent batch, or one batch with its failed customers and why. */
 export function registerStatusCommand(program: Command): void {
@@ -18,7 +19,7 @@ export function registerStatusCommand(program: Command): void {
 
 async function printBatches(store: OnboardingStore, json: boolean): Promise<void> {
   const batches = await store.listBatches(20);
-  if (json) console.log(JSON.stringify(batches, null, 2));
+  if (json) console.log(terminalJson(batches));
   else if (batches.length === 0) console.log('no batches yet');
   else for (const batch of batches) console.log(batchLine(batch));
 }
@@ -26,25 +27,25 @@ async function printBatches(store: OnboardingStore, json: boolean): Promise<void
 async function printBatch(store: OnboardingStore, batchId: string, json: boolean): Promise<number> {
   const batch = await store.getBatch(batchId);
   if (!batch) {
-    console.error(`no batch "${batchId}" (see \`acronis-onboard status\` for the list)`);
+    console.error(tty`no batch "${batchId}" (see \`acronis-onboard status\` for the list)`);
     return 2;
   }
   const customers = await store.batchCustomers(batchId);
   const failed = customers.filter((c) => c.record?.state === 'failed' && c.record.batchId === batchId);
   if (json) {
     const list = failed.map((c) => ({ customer: c.key, step: c.record?.failedStep, error: c.record?.error }));
-    console.log(JSON.stringify({ batch, failed: list }, null, 2));
+    console.log(terminalJson({ batch, failed: list }));
     return 0;
   }
   console.log(batchLine(batch));
-  for (const c of failed) console.log(`  failed  ${c.key} at ${c.record?.failedStep}: ${c.record?.error}`);
+  for (const c of failed) console.log(tty`  failed  ${c.key} at ${c.record?.failedStep}: ${c.record?.error}`);
   return 0;
 }
 
 export function batchLine(b: BatchRecord): string {
   const state = b.ended ? (b.failed > 0 ? 'ended with failures' : 'ended') : 'in progress';
   return (
-    `${b.id}  ${b.source}:${b.label}  ${state}  total ${b.total}  queued ${b.queued}  running ${b.running}` +
-    `  done ${b.done}  failed ${b.failed}  skipped ${b.skipped}${b.moved ? `  moved ${b.moved}` : ''}  (${b.createdAt})`
+    tty`${b.id}  ${b.source}:${b.label}  ${state}  total ${b.total}  queued ${b.queued}  running ${b.running}` +
+    `  done ${b.done}  failed ${b.failed}  skipped ${b.skipped}${b.moved ? `  moved ${b.moved}` : ''}  (${terminalSafe(b.createdAt)})`
   );
 }

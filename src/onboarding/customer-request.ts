@@ -19,10 +19,16 @@ const optionalText = <T extends z.ZodType = typeof trimmed>(schema?: T) =>
 
 /** Tabs, line breaks and every other C0/C1 control character. */
 const CONTROL = /\p{Cc}/u;
+/** The bidi embeddings, overrides and isolates: they reorder how the text around them is shown. */
+const BIDI_CONTROL = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 const oneLine = (max: number) =>
   trimmed
     .max(max, `is longer than ${max} characters`)
-    .refine((v) => !CONTROL.test(v), 'must be one line of text (no line breaks, tabs or other control characters)');
+    .refine((v) => !CONTROL.test(v), 'must be one line of text (no line breaks, tabs or other control characters)')
+    .refine(
+      (v) => !BIDI_CONTROL.test(v),
+      'must not hold bidirectional control characters (U+202A–U+202E, U+2066–U+2069, …)',
+    );
 
 /** The login rules of the platform (docs/acronis-api.md §6.1): 3+ characters of a restricted set; 255 at most (the simulator). */
 const LOGIN = /^[A-Za-z0-9.@_\-+:!#$%^*={}'`/?]{3,}$/;
@@ -76,6 +82,7 @@ export const customerRequestSchema = z.strictObject({
   password: optionalText(
     trimmed
       .min(8, 'must be at least 8 characters')
+      .refine((v) => !CONTROL.test(v) && !BIDI_CONTROL.test(v), 'must not hold control characters')
       .refine(
         (v) => PASSWORD_CLASSES.filter((re) => re.test(v)).length >= 2 && !COMMON_PASSWORDS.has(v.toLowerCase()),
         {

@@ -1,5 +1,6 @@
 import { ZodError } from 'zod';
 import { AcronisApiError, isRetryable } from '../acronis/errors.js';
+import { SecretBoxError } from '../secrets/secret-box.js';
 import { OfferingPlanError } from './offering-plan.js';
 
 /**
@@ -41,6 +42,8 @@ export function isRetryableStepError(err: unknown): boolean {
   if (err instanceof AcronisApiError) return isRetryable(err);
   if (err instanceof StepConflictError || err instanceof StepInputError) return false;
   if (err instanceof OfferingPlanError || err instanceof ZodError || err instanceof RangeError) return false;
+  // Another SECRETS_KEY, or an altered value: no later attempt opens it.
+  if (err instanceof SecretBoxError) return false;
   return true;
 }
 

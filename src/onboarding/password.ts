@@ -12,7 +12,7 @@ export const MIN_GENERATED_PASSWORD_LENGTH = 12;
 
 /**
  * A strong initial password for `password` activation: at least one lowercase, uppercase,
- * digit and symbol, every character from the CSPRNG, in a uniformly shuffled order.
+ * digit and symbol, every character from the CSPRNG, shuffled, never starting with a symbol.
  */
 export function generatePassword(length = 20): string {
   if (!Number.isInteger(length) || length < MIN_GENERATED_PASSWORD_LENGTH) {
@@ -28,5 +28,9 @@ export function generatePassword(length = 20): string {
     const j = randomInt(i + 1);
     [chars[i], chars[j]] = [chars[j] as string, chars[i] as string];
   }
+  // A cell starting with = + - @ is a formula to a spreadsheet opening `results`: a letter or
+  // digit goes first (the first one in the shuffled order).
+  const first = chars.findIndex((c) => !SYMBOLS.includes(c));
+  [chars[0], chars[first]] = [chars[first] as string, chars[0] as string];
   return chars.join('');
 }

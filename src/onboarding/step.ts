@@ -9,13 +9,17 @@ import type { ChainData, ChainFacts, StepName } from './chain.js';
  * call the Acronis client and the helpers here, and never build URLs or touch Redis, so a
  * step reads top to bottom as the API sequence it performs.
  */
+/** The customer fields kept sealed. */
+export type SecretField = 'password' | 'registration_token';
+
 export interface StepContext {
   acronis: AcronisEndpoints;
   /** Child logger bound to batchId, customer and step. */
   logger: Logger;
   /** A line in the job's log, shown by the queue dashboard next to the job. */
   log(line: string): Promise<void>;
-  secrets: { seal(plain: string): string; open(sealed: string): string };
+  /** Seals and opens the customer's secrets, each bound to the customer and its field. */
+  secrets: { seal(plain: string, field: SecretField): string; open(sealed: string, field: SecretField): string };
   /** Offering lookups shared by every customer of a batch (cached in Redis). */
   offers: {
     availableForChild(partnerTenantId: string, edition: string): Promise<OfferingItem[]>;

@@ -2,22 +2,27 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import got from 'got';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import { SecretBoxError, type SecretBox } from '../secrets/secret-box.js';
 import { VERSION } from '../version.js';
 import {
   CALLBACK_BACKOFF,
   CALLBACK_QUEUE,
   callbackJobId,
   callbackRetryDelay,
+  callbackUrlPlace,
   type CallbackJob,
 } from '../workers/callback-queue.js';
 import type { BatchRecord, EnqueueOutcome, OnboardingStore } from '../workers/onboarding-store.js';
+import { callbackLookup, callbackUrlProblem, type CallbackPolicy } from './callback-target.js';
 import { signPayload } from './webhook-signature.js';
 
 /**
  * Delivers the webhook's batch callbacks (jobs of the callback queue): once a batch has ended,
- * its summary is POSTed to `callback_url`, signed like the webhook itself, with
+ * its summary is POSTed to `callback_url`, signed with CALLBACK_SECRET (never the webhook's
+ * secret, so neither direction's messages pass for the other's), with
  * `X-Delivery-Id: callback-<batch id>` on every attempt. At least once: a receiver whose 2xx
- * was lost gets it again.
+ * was lost gets it again. Only a target the callback policy allows is connected to, and only
+ * its origin is ever logged.
  */
 export interface BatchSummary {
   event: 'batch.ended';
@@ -29,13 +34,18 @@ export interface BatchSummary {
   customers: CustomerSummary[];
 }
 
-/** What a sales system may see of a customer: ids and outcome. Never the password or the agent token. */
+/**
+ * What a sales system may see of a customer: ids and outcome, never the password or the agent
+ * token; and only of customers this batch onboarded (queued or replaced). One it found onboarded
+ * or queued already is named with its outcome, everything else null: a webhook naming another
+ * producer's customer learns nothing of it.
+ */
 export interface CustomerSummary {
   customer: string;
-  name: string;
+  name: string | null;
   /** What submitting it did: queued, replaced, already-onboarded, already-queued. */
   submitted: EnqueueOutcome;
-  state: string;
+  state: string | null;
   failed_step: string | null;
   error: string | null;
   tenant_id: string | null;
@@ -49,7 +59,11 @@ export interface CallbackWorkerOptions {
   connection: Redis;
   prefix: string;
   store: OnboardingStore;
-  /** Signing secrets, the current one first. */
+  /** Opens the sealed callback URLs. */
+  box: SecretBox;
+  /** Where callbacks may go, checked again before each attempt and when the name is resolved. */
+  policy: CallbackPolicy;
+  /** CALLBACK_SECRET, and CALLBACK_SECRET_PREVIOUS during a rotation. */
   secrets: readonly string[];
   logger: Logger;
   /** How long a batch that has not ended waits for its next look, unless its last customer promotes it first. */
@@ -77,7 +91,7 @@ export function createCallbackWorker(opts: CallbackWorkerOptions): Worker<Callba
   worker.on('failed', (job, err) => {
     if (!job) return;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
-    const fields = { batchId: job.data.batchId, target: safeOrigin(job.data.url), attempts: job.attemptsMade };
+    const fields = { batchId: job.data.batchId, target: job.data.origin, attempts: job.attemptsMade };
     if (final) logger.error({ ...fields, reason: err.message }, 'batch callback given up');
     else logger.warn({ ...fields, reason: err.message }, 'batch callback failed; will try again');
   });
@@ -86,7 +100,7 @@ export function createCallbackWorker(opts: CallbackWorkerOptions): Worker<Callba
 }
 
 async function deliverWhenSettled(opts: CallbackWorkerOptions, job: Job<CallbackJob>, token?: string): Promise<string> {
-  const { batchId, url, registeredAt } = job.data;
+  const { batchId, registeredAt, origin } = job.data;
   const summary = await settledSummary(opts.store, batchId);
   if (summary === 'gone') {
     opts.logger.warn({ batchId }, 'callback dropped: its batch no longer exists');
@@ -98,42 +112,64 @@ async function deliverWhenSettled(opts: CallbackWorkerOptions, job: Job<Callback
     await job.moveToDelayed(Date.now() + (opts.recheckMs ?? 10_000), token);
     throw new DelayedError();
   }
-  const status = await post(url, summary, opts);
-  opts.logger.info({ batchId, target: safeOrigin(url), status }, 'batch callback delivered');
+  const status = await post(openUrl(opts.box, job.data), summary, opts);
+  opts.logger.info({ batchId, target: origin, status }, 'batch callback delivered');
   return `delivered (${status})`;
 }
 
-/**
- * The summary once the batch has ended and every customer it names has finished, including
- * those it found already queued in another batch's chain (the sender wants their outcome too).
- */
+type BatchCustomers = Awaited<ReturnType<OnboardingStore['batchCustomers']>>;
+
+/** A customer this batch onboarded (its chain, not one found queued or done elsewhere). */
+function ownCustomer(batchId: string, c: BatchCustomers[number]): boolean {
+  return (c.outcome === 'queued' || c.outcome === 'replaced') && c.record?.batchId === batchId;
+}
+
+/** The summary once the batch has ended and every customer it onboarded has finished. */
 async function settledSummary(store: OnboardingStore, batchId: string): Promise<BatchSummary | 'gone' | 'waiting'> {
   const batch = await store.getBatch(batchId);
   if (!batch) return 'gone';
   if (!batch.ended) return 'waiting';
   const customers = await store.batchCustomers(batchId);
   const unsettled = customers.some(
-    (c) => c.record !== undefined && c.record.state !== 'done' && c.record.state !== 'failed',
+    (c) => ownCustomer(batchId, c) && c.record?.state !== 'done' && c.record?.state !== 'failed',
   );
   return unsettled ? 'waiting' : summarise(batch, customers);
 }
 
-/** One POST; anything but a 2xx throws, and BullMQ tries again later. */
+/** The sealed URL; one that does not open (another SECRETS_KEY, or altered) is given up. */
+function openUrl(box: SecretBox, job: CallbackJob): string {
+  try {
+    return box.open(job.urlSealed, callbackUrlPlace(job.batchId));
+  } catch (err) {
+    if (err instanceof SecretBoxError) throw new UnrecoverableError(`the callback URL does not open: ${err.message}`);
+    throw err;
+  }
+}
+
+/** One POST; anything but a 2xx throws, and BullMQ tries again later. Errors name the origin only. */
 async function post(url: string, summary: BatchSummary, opts: CallbackWorkerOptions): Promise<number> {
+  const target = new URL(url);
+  const refused = callbackUrlProblem(target, opts.policy);
+  if (refused) throw new UnrecoverableError(`callback_url ${refused}`);
   const body = JSON.stringify(summary);
-  const response = await got.post(url, {
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'user-agent': `acronis-onboard/${VERSION} (batch callback)`,
-      'x-delivery-id': callbackJobId(summary.batch_id),
-      'x-signature': signPayload(opts.secrets, body),
-    },
-    timeout: { request: opts.requestTimeoutMs ?? 10_000 },
-    retry: { limit: 0 },
-    followRedirect: false,
-    throwHttpErrors: false,
-  });
+  const response = await got
+    .post(target, {
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': `acronis-onboard/${VERSION} (batch callback)`,
+        'x-delivery-id': callbackJobId(summary.batch_id),
+        'x-signature': signPayload(opts.secrets, body),
+      },
+      dnsLookup: callbackLookup(opts.policy) as never,
+      timeout: { request: opts.requestTimeoutMs ?? 10_000 },
+      retry: { limit: 0 },
+      followRedirect: false,
+      throwHttpErrors: false,
+    })
+    .catch((err: unknown) => {
+      throw requestFailed(err, target.origin);
+    });
   // A redirect is not followed and counts as a failure: a callback wants a 2xx.
   if (response.statusCode < 200 || response.statusCode > 299)
     throw new Error(`the receiver answered ${response.statusCode}`);
@@ -151,26 +187,39 @@ export function summarise(
     label: batch.label,
     created_at: batch.createdAt,
     counts: { total: batch.total, done: batch.done, failed: batch.failed, skipped: batch.skipped, moved: batch.moved },
-    customers: customers.map(({ key, outcome, record }) => ({
-      customer: key,
-      name: record?.name ?? '',
-      submitted: outcome,
-      state: record?.state ?? 'unknown',
-      failed_step: record?.state === 'failed' ? (record.failedStep ?? null) : null,
-      error: record?.state === 'failed' ? (record.error ?? null) : null,
-      tenant_id: record?.facts.tenantId ?? null,
-      user_id: record?.facts.userId ?? null,
-      login: record?.facts.login ?? null,
-      activation: record?.facts.activation ?? null,
-    })),
+    customers: customers.map((c) => (ownCustomer(batch.id, c) ? ownSummary(c) : foundSummary(c))),
   };
 }
 
-/** Scheme, host and port only, for logs: a callback URL may carry credentials or tokens in its path or query. */
-function safeOrigin(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return '(unparsable URL)';
-  }
+function ownSummary({ key, outcome, record }: BatchCustomers[number]): CustomerSummary {
+  return {
+    customer: key,
+    name: record?.name ?? null,
+    submitted: outcome,
+    state: record?.state ?? 'unknown',
+    failed_step: record?.state === 'failed' ? (record.failedStep ?? null) : null,
+    error: record?.state === 'failed' ? (record.error ?? null) : null,
+    tenant_id: record?.facts.tenantId ?? null,
+    user_id: record?.facts.userId ?? null,
+    login: record?.facts.login ?? null,
+    activation: record?.facts.activation ?? null,
+  };
+}
+
+/** A customer the batch found onboarded or queued already: its outcome, nothing of its record. */
+function foundSummary({ key, outcome }: BatchCustomers[number]): CustomerSummary {
+  const none = { name: null, state: null, failed_step: null, error: null, tenant_id: null, user_id: null };
+  return { customer: key, submitted: outcome, ...none, login: null, activation: null };
+}
+
+/**
+ * The error BullMQ records and the logs show: the origin and the cause's code, never the URL
+ * (its path or query may hold a token). A refused target is never retried.
+ */
+function requestFailed(err: unknown, origin: string): Error {
+  const code = (err as { code?: string }).code;
+  // got keeps the code of the error it wraps: our lookup's refusal names host and address only.
+  if (code === 'ERR_CALLBACK_TARGET')
+    return new UnrecoverableError(`callback_url refused when connecting: ${(err as Error).message}`);
+  return new Error(`the request to ${origin} failed (${code ?? 'error'})`);
 }

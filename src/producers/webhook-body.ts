@@ -5,6 +5,7 @@ import {
   type FieldProblem,
 } from '../onboarding/customer-request.js';
 import type { Profile } from '../onboarding/profile.js';
+import { callbackUrlProblem, localNameProblem, type CallbackPolicy } from './callback-target.js';
 
 /**
  * The body of `POST /webhooks/customers` (README "The webhook"): one customer object, or
@@ -28,23 +29,22 @@ export interface WebhookBody {
 
 export type WebhookBodyParse = { ok: true; body: WebhookBody } | { ok: false; problems: FieldProblem[] };
 
-/** `profile`, when given, refuses what it cannot onboard (an edition it does not offer), as the CSV import does. */
+/**
+ * `profile`, when given, refuses what it cannot onboard (an edition it does not offer), as the
+ * CSV import does. `callbacks` says where a callback may go; without it `callback_url` is refused.
+ */
 export function parseWebhookBody(
   json: unknown,
   profile?: Pick<Profile, 'editions' | 'template_tenant_id'>,
+  callbacks?: CallbackPolicy,
 ): WebhookBodyParse {
-  const parse = (value: unknown) => {
-    const parsed = parseCustomerRequest(value);
-    if (!parsed.ok || !profile) return parsed;
-    const problems = problemsWithProfile(parsed.request, profile);
-    return problems.length > 0 ? { ok: false as const, problems } : parsed;
-  };
+  const parse = (value: unknown) => parseCustomer(value, profile);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     return invalid([{ field: '(body)', reason: 'must be a customer object or {"customers": [...]}' }]);
   }
   const record = json as Record<string, unknown>;
   const problems: FieldProblem[] = [];
-  const callbackUrl = parseCallbackUrl(record.callback_url, problems);
+  const callbackUrl = parseCallbackUrl(record.callback_url, callbacks, problems);
 
   if (!('customers' in record)) {
     const { callback_url: _callbackUrl, ...customer } = record;
@@ -92,14 +92,19 @@ export function parseWebhookBody(
   return { ok: true, body: { form: 'list', customers, ...(callbackUrl ? { callbackUrl } : {}) } };
 }
 
-/** An http(s) URL, or absent; a bad one adds its problem. */
-function parseCallbackUrl(value: unknown, problems: FieldProblem[]): string | undefined {
+/** A URL the callback policy allows, or absent; a bad one adds its problem. */
+function parseCallbackUrl(
+  value: unknown,
+  policy: CallbackPolicy | undefined,
+  problems: FieldProblem[],
+): string | undefined {
   if (value === undefined || value === null) return undefined;
   const problem = (reason: string) => {
     problems.push({ field: 'callback_url', reason });
     return undefined;
   };
-  if (typeof value !== 'string') return problem('must be a string (an http or https URL)');
+  if (!policy) return problem('callbacks are not enabled on this server (it has no CALLBACK_SECRET)');
+  if (typeof value !== 'string') return problem('must be a string (an https URL)');
   if (value.length > MAX_CALLBACK_URL_LENGTH) return problem(`is longer than ${MAX_CALLBACK_URL_LENGTH} characters`);
   let url: URL;
   try {
@@ -107,8 +112,16 @@ function parseCallbackUrl(value: unknown, problems: FieldProblem[]): string | un
   } catch {
     return problem('is not a URL');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return problem('must be an http or https URL');
+  const refused = callbackUrlProblem(url, policy) ?? localNameProblem(url, policy);
+  if (refused) return problem(refused);
   return url.toString();
+}
+
+function parseCustomer(value: unknown, profile: Pick<Profile, 'editions' | 'template_tenant_id'> | undefined) {
+  const parsed = parseCustomerRequest(value);
+  if (!parsed.ok || !profile) return parsed;
+  const problems = problemsWithProfile(parsed.request, profile);
+  return problems.length > 0 ? { ok: false as const, problems } : parsed;
 }
 
 function invalid(problems: FieldProblem[]): WebhookBodyParse {

@@ -6,8 +6,9 @@ import { withScripts, type ScriptCommands } from '../redis/scripts.js';
 /**
  * What the webhook remembers so a delivery is acted on once: the sender's delivery id, and the
  * signed content for as long as its signature is valid. A request claims both at once; a
- * second one finding a claim waits or is told 409, one finding a finished claim gets the
- * original batch (docs/architecture.md "Webhook replay protection").
+ * second one finding a claim waits or is told 409, one finding a finished claim of the same
+ * body gets the original batch, and a delivery id finished with another body is a conflict
+ * (docs/architecture.md "Webhook replay protection").
  */
 
 /** How long a delivery id is remembered: longer than any sender retries (GitHub: 3 days; Stripe: 3 days). */
@@ -24,10 +25,15 @@ export interface ReplayOutcome {
 export type ReplayRecord =
   { state: 'pending'; token: string; body: string } | ({ state: 'done'; body: string } & ReplayOutcome);
 
+type DoneRecord = Extract<ReplayRecord, { state: 'done' }>;
+
 export type ClaimResult =
   | { kind: 'claimed'; claim: ReplayClaim }
   | { kind: 'pending' }
-  | { kind: 'done'; record: Extract<ReplayRecord, { state: 'done' }>; sameBody: boolean };
+  /** The same request: the same signed content, or the same delivery id with the same body. */
+  | { kind: 'done'; record: DoneRecord }
+  /** The delivery id was used for another body: nothing of this one is queued. */
+  | { kind: 'conflict'; record: DoneRecord };
 
 export interface ReplayClaim {
   keys: string[];
@@ -73,12 +79,13 @@ export class WebhookReplayStore {
       keys.length,
       pending,
       PENDING_TTL_MS,
-      ...ttls,
-    )) as string | null;
+      this.opts.signedTtlSec,
+      bodyHash,
+    )) as [string, string] | null;
     if (found === null) return { kind: 'claimed', claim: { keys, pending, bodyHash, ttls } };
-    const record = JSON.parse(found) as ReplayRecord;
+    const record = JSON.parse(found[1]) as ReplayRecord;
     if (record.state === 'pending') return { kind: 'pending' };
-    return { kind: 'done', record, sameBody: record.body === bodyHash };
+    return { kind: record.body === bodyHash ? 'done' : 'conflict', record };
   }
 
   /** The request's batch exists: replays are answered with it from now on. */

@@ -49,9 +49,9 @@ export interface VerifySignatureInput {
 }
 
 /**
- * Checks the header against the raw bytes of the body, in constant time per candidate. The
- * timestamp is checked after the HMAC, so a reason other than "mismatch" is only ever given
- * to a holder of a secret.
+ * Checks the header against the raw bytes of the body, in constant time per candidate. (The
+ * webhook refuses a missing, malformed or out-of-window header before the body arrives, with
+ * precheckSignature: the timestamp window is no secret.)
  */
 export function verifySignature(input: VerifySignatureInput): SignatureCheck {
   const header = Array.isArray(input.header) ? input.header.join(',') : input.header;
@@ -72,9 +72,30 @@ export function verifySignature(input: VerifySignatureInput): SignatureCheck {
   });
   if (!matched) return fail('mismatch', 'no v1 signature matches the body');
 
-  const now = input.now ?? Math.floor(Date.now() / 1000);
-  const tolerance = input.toleranceSec ?? SIGNATURE_TOLERANCE_SEC;
-  const skew = input.futureSkewSec ?? SIGNATURE_FUTURE_SKEW_SEC;
+  return checkWindow(
+    timestamp,
+    input.now ?? Math.floor(Date.now() / 1000),
+    input.toleranceSec ?? SIGNATURE_TOLERANCE_SEC,
+    input.futureSkewSec ?? SIGNATURE_FUTURE_SKEW_SEC,
+  );
+}
+
+/**
+ * What can be judged before the body arrives: the header is there, of the scheme, and its
+ * timestamp inside the window. A request failing this is refused without reading its body.
+ */
+export function precheckSignature(
+  header: string | string[] | undefined,
+  now: number = Math.floor(Date.now() / 1000),
+): SignatureCheck {
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (value === undefined || value.trim() === '') return fail('missing', 'the X-Signature header is missing');
+  const parsed = parseSignatureHeader(value);
+  if (!parsed) return fail('malformed', 'the X-Signature header is not t=<unix seconds>,v1=<hex HMAC-SHA256>');
+  return checkWindow(parsed.timestamp, now, SIGNATURE_TOLERANCE_SEC, SIGNATURE_FUTURE_SKEW_SEC);
+}
+
+function checkWindow(timestamp: number, now: number, tolerance: number, skew: number): SignatureCheck {
   if (now - timestamp > tolerance)
     return fail('stale', `the signature timestamp is more than ${tolerance} s old (check the sender's clock)`);
   if (timestamp - now > skew)

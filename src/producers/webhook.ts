@@ -1,22 +1,25 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyError, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import { RedisOutageError, withRedisDeadline } from '../redis/deadline.js';
 import type { RedisKeys } from '../redis/keys.js';
 import { customerKeyOf, type CustomerRequest } from '../onboarding/customer-request.js';
 import type { EnqueueOutcome } from '../workers/onboarding-store.js';
+import type { CallbackPolicy } from './callback-target.js';
 import type { Producer } from './producer.js';
 import { parseWebhookBody } from './webhook-body.js';
+import { createWebhookGate, DEFAULT_WEBHOOK_LIMITS, type WebhookLimits } from './webhook-gate.js';
 import { WebhookReplayStore, type ClaimResult, type ReplayClaim, type ReplayOutcome } from './webhook-replay.js';
 import { SIGNATURE_FUTURE_SKEW_SEC, SIGNATURE_TOLERANCE_SEC, verifySignature } from './webhook-signature.js';
 
 /**
  * `POST /webhooks/customers` (README "The webhook"), as a fastify plugin. The order of the
- * checks is the contract: size (413, fastify's bodyLimit, before a byte is kept), signature
- * over the raw bytes (401), content type (415), delivery id (400), JSON (400), fields (400),
- * then Redis: replay store (200 for a replay, 409 while the same delivery is in progress) and
- * enqueue (202). The handler never calls Acronis; every Redis step has a deadline (503).
+ * checks is the contract: from the headers alone (webhook-gate.ts) a client refused too often
+ * (429), size (413), a missing or out-of-window signature (401) and too much in progress (503);
+ * then, body read, the signature over the raw bytes (401), content type (415), delivery id (400), JSON (400), fields (400),
+ * then Redis: replay store (200 for a replay, 409 while the same delivery is in progress or
+ * for a delivery id used with another body) and enqueue (202). The handler never calls Acronis; every Redis step has a deadline (503).
  */
 
 export const WEBHOOK_PATH = '/webhooks/customers';
@@ -47,9 +50,13 @@ export interface WebhookOptions {
   secrets: readonly string[];
   /** Remembers a batch's `callback_url`; its summary goes there once the batch has ended. */
   scheduleCallback(batchId: string, url: string): Promise<void>;
+  /** Where callbacks may go; absent when the server sends none (no CALLBACK_SECRET): `callback_url` is refused. */
+  callbacks?: CallbackPolicy;
   logger: Logger;
   /** Deadline of each Redis step of a request (the enqueue gets this plus 10 ms per customer). */
   redisTimeoutMs?: number;
+  /** What an unauthenticated caller may cost (DEFAULT_WEBHOOK_LIMITS; tests lower them). */
+  limits?: Partial<WebhookLimits>;
 }
 
 interface Answer {
@@ -103,9 +110,17 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
     ctx.log.error({ err: err.message }, 'webhook failed');
     return reply.status(500).send({ error: 'internal error' });
   });
-  app.post(WEBHOOK_PATH, { bodyLimit: MAX_BODY_BYTES }, async (request, reply) => {
+  const gate = await createWebhookGate(app, {
+    limits: { ...DEFAULT_WEBHOOK_LIMITS, ...opts.limits },
+    maxBodyBytes: MAX_BODY_BYTES,
+    log: ctx.log,
+  });
+  const onRequest = (request: FastifyRequest, reply: FastifyReply) => gate.onRequest(request, reply);
+  app.post(WEBHOOK_PATH, { bodyLimit: MAX_BODY_BYTES, onRequest }, async (request, reply) => {
+    gate.bodyRead(request);
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const checked = checkDelivery(ctx, request, rawBody);
+    if ('status' in checked && checked.status === 401) await gate.authFailed(request);
     const answer = 'status' in checked ? checked : await acceptOrUnavailable(ctx, checked);
     return reply
       .status(answer.status)
@@ -131,14 +146,14 @@ function checkDelivery(ctx: WebhookContext, request: FastifyRequest, rawBody: Bu
     return { status: 400, body: { error: 'invalid X-Delivery-Id', problems } };
   }
   const log = deliveryId === undefined ? ctx.log : ctx.log.child({ deliveryId });
-  const body = parseBody(rawBody, ctx.opts.profile, log);
+  const body = parseBody(rawBody, ctx.opts, log);
   if ('status' in body) return body;
   return { timestamp: signature.timestamp, rawBody, deliveryId, ...body, log };
 }
 
 function parseBody(
   rawBody: Buffer,
-  profile: WebhookOptions['profile'],
+  opts: Pick<WebhookOptions, 'profile' | 'callbacks'>,
   log: Logger,
 ): Answer | { customers: CustomerRequest[]; callbackUrl: string | undefined } {
   let json: unknown;
@@ -147,7 +162,7 @@ function parseBody(
   } catch (err) {
     return { status: 400, body: { error: `the body is not JSON: ${(err as Error).message}` } };
   }
-  const parsed = parseWebhookBody(json, profile);
+  const parsed = parseWebhookBody(json, opts.profile, opts.callbacks);
   if (!parsed.ok) {
     log.info({ problems: parsed.problems.length }, 'webhook refused: invalid body');
     return { status: 400, body: { error: 'invalid request: nothing was queued', problems: parsed.problems } };
@@ -182,14 +197,15 @@ async function accept(ctx: WebhookContext, delivery: CheckedDelivery): Promise<A
     const error = 'the same delivery is being processed; retry in a moment for its batch id';
     return { status: 409, headers: { 'retry-after': '1' }, body: { error } };
   }
+  if (claimed.kind === 'conflict') {
+    log.warn({ batchId: claimed.record.batch_id }, 'webhook refused: delivery id reused with a different body');
+    const error = `X-Delivery-Id ${deliveryId ?? ''} was already used for a different body; nothing was queued (a new request needs a new delivery id)`;
+    return { status: 409, body: { error } };
+  }
   if (claimed.kind === 'done') {
     const { batch_id, accepted, duplicates } = claimed.record;
-    log.info({ batchId: batch_id, sameBody: claimed.sameBody }, 'webhook: replay answered with its batch');
-    const warning = 'this delivery id was first used with a different body; nothing from this body was queued';
-    return {
-      status: 200,
-      body: { batch_id, accepted, duplicates, replayed: true, ...(claimed.sameBody ? {} : { warning }) },
-    };
+    log.info({ batchId: batch_id }, 'webhook: replay answered with its batch');
+    return { status: 200, body: { batch_id, accepted, duplicates, replayed: true } };
   }
   // Runs to its end even when the answer has gone (a missed deadline): the replay store then
   // learns the batch, and the sender's retry is answered with it instead of queuing again.

@@ -76,6 +76,11 @@ export class RedisKeys {
     return { value, lock: `${value}:lock` };
   }
 
+  /** A value sealed with the install's SECRETS_KEY, opened by every command at start. */
+  get secretsKeyCheck(): string {
+    return `${this.prefix}:secrets:key-check`;
+  }
+
   webhookDelivery(deliveryId: string): string {
     return `${this.prefix}:webhook:delivery:${deliveryId}`;
   }

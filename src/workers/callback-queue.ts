@@ -1,6 +1,7 @@
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUE_NAMES } from '../redis/keys.js';
+import type { SecretBox } from '../secrets/secret-box.js';
 
 /**
  * Batch callbacks (the webhook's `callback_url`) as BullMQ jobs, one per batch: added when the
@@ -10,7 +11,10 @@ import { QUEUE_NAMES } from '../redis/keys.js';
  */
 export interface CallbackJob {
   batchId: string;
-  url: string;
+  /** The callback_url, sealed (it may carry a token in its path or query): see callbackUrlPlace. */
+  urlSealed: string;
+  /** Scheme, host and port only, for logs. */
+  origin: string;
   /** When the webhook accepted the batch; a batch that never ends is given up after MAX_WAIT_MS. */
   registeredAt: string;
 }
@@ -47,13 +51,25 @@ export function createCallbackQueue(connection: Redis, prefix: string): Callback
   });
 }
 
+/** Where a batch's sealed callback_url belongs: it opens for that batch only. */
+export function callbackUrlPlace(batchId: string): string {
+  return JSON.stringify(['callback_url', batchId]);
+}
+
 /** The batch's summary goes to `url` once the batch has ended. A second call for the batch changes nothing. */
-export async function scheduleCallback(queue: CallbackQueue, batchId: string, url: string): Promise<void> {
-  await queue.add(
-    'batch-callback',
-    { batchId, url, registeredAt: new Date().toISOString() },
-    { jobId: callbackJobId(batchId) },
-  );
+export async function scheduleCallback(
+  queue: CallbackQueue,
+  box: SecretBox,
+  batchId: string,
+  url: string,
+): Promise<void> {
+  const data = {
+    batchId,
+    urlSealed: box.seal(url, callbackUrlPlace(batchId)),
+    origin: new URL(url).origin,
+    registeredAt: new Date().toISOString(),
+  };
+  await queue.add('batch-callback', data, { jobId: callbackJobId(batchId) });
 }
 
 /** The batch has just ended: its callback, waiting for the next look, goes now. */

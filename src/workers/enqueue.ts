@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SecretBox } from '../secrets/secret-box.js';
+import { customerField, type SecretBox } from '../secrets/secret-box.js';
 import { chainDataSchema, plannedSteps, STEP_NAMES, type ChainData, type StepName } from '../onboarding/chain.js';
 import { customerKeyOf, type CustomerRequest } from '../onboarding/customer-request.js';
 import type { Profile } from '../onboarding/profile.js';
@@ -138,7 +138,10 @@ function chainData(
     runId: input.runId,
     partnerTenantId: deps.partnerTenantId,
     // A password given by the caller never sits in Redis in clear.
-    request: { ...request, ...(password ? { password_sealed: deps.box.seal(password) } : {}) },
+    request: {
+      ...request,
+      ...(password ? { password_sealed: deps.box.seal(password, customerField(input.key, 'password')) } : {}),
+    },
     profile: deps.profile,
     steps: input.steps,
     facts: {},

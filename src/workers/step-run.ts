@@ -6,7 +6,7 @@ import type { Logger } from '../logger.js';
 import { nextStep, type ChainData, type ChainFacts, type StepName } from '../onboarding/chain.js';
 import { isRetryableStepError, reasonOf } from '../onboarding/errors.js';
 import type { StepContext, StepDefinition } from '../onboarding/step.js';
-import type { SecretBox } from '../secrets/secret-box.js';
+import { customerField, type SecretBox } from '../secrets/secret-box.js';
 import { nudgeCallback, type CallbackQueue } from './callback-queue.js';
 import { LockLostError, runHoldingJobLock } from './job-lock-guard.js';
 import type { OfferingCache } from './offering-cache.js';
@@ -120,7 +120,10 @@ function stepContext(
     log: async (line) => {
       await job.log(line);
     },
-    secrets: { seal: (plain) => deps.box.seal(plain), open: (sealed) => deps.box.open(sealed) },
+    secrets: {
+      seal: (plain, field) => deps.box.seal(plain, customerField(job.data.customerKey, field)),
+      open: (sealed, field) => deps.box.open(sealed, customerField(job.data.customerKey, field)),
+    },
     offers: deps.offers,
     checkpoint: async (facts) => {
       const checkpointed = remember(facts);

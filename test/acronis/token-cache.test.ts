@@ -141,7 +141,7 @@ describe('TokenCache in one process', () => {
 
     const dump = await dumpKeys(redis, prefix);
     expect(dump).toContain(key);
-    expect(dump).toContain('v1.');
+    expect(dump).toContain('v2.');
     expect(dump).not.toContain(token);
     expect(dump).not.toContain(token.slice(3)); // the random part alone either
   });

@@ -27,7 +27,8 @@ export interface PrivateRedisServer {
   output(): string;
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedisServer> {
+/** `extraArgs` come last, so they override the defaults (e.g. `--appendonly no`). */
+export async function startPrivateRedis(extraArgs: string[] = []): Promise<PrivateRedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'redis-restart-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
@@ -55,6 +56,7 @@ export async function startPrivateRedis(): Promise<PrivateRedisServer> {
       'no',
       '--logfile',
       '',
+      ...extraArgs,
     ];
     const started = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { signPayload } from '../../src/producers/webhook-signature.js';
 import { App } from '../../src/app/app.js';
-import { startServer, type RunningServer } from '../../src/app/server.js';
+import { startServer, type RunningServer, type StartServerOptions } from '../../src/app/server.js';
 import { startTestPipeline, type TestPipeline, type TestPipelineOptions } from './pipeline.js';
 
 /**
@@ -15,7 +15,7 @@ export interface WebhookHarness {
   url: string;
   secret: string;
   /** Another server over the same pipeline (a restarted `serve`); closed with the harness. */
-  startServer(): Promise<RunningServer>;
+  startServer(opts?: StartServerOptions): Promise<RunningServer>;
   close(): Promise<void>;
 }
 
@@ -23,16 +23,17 @@ export function newWebhookSecret(): string {
   return randomBytes(24).toString('base64url');
 }
 
-export async function startWebhookHarness(
-  opts: TestPipelineOptions & { callbacks?: { recheckMs?: number; firstRetryMs?: number } },
-): Promise<WebhookHarness> {
+export async function startWebhookHarness(opts: TestPipelineOptions & StartServerOptions): Promise<WebhookHarness> {
   const secret = opts.env?.WEBHOOK_SECRET ?? newWebhookSecret();
   const t = await startTestPipeline({ ...opts, env: { WEBHOOK_SECRET: secret, PORT: '0', ...opts.env } });
   const servers: RunningServer[] = [];
-  const start = async () => {
+  const start = async (o: StartServerOptions = {}) => {
     // Each server has its own app, as a restarted `serve` process would.
     const app = await App.open(t.config, { logger: t.logger });
-    const running = await startServer(app, { callbacks: { recheckMs: 200, firstRetryMs: 200, ...opts.callbacks } });
+    const running = await startServer(app, {
+      callbacks: { recheckMs: 200, firstRetryMs: 200, ...opts.callbacks, ...o.callbacks },
+      ...((o.limits ?? opts.limits) ? { limits: { ...opts.limits, ...o.limits } } : {}),
+    });
     const server: RunningServer = {
       ...running,
       async close() {

@@ -74,6 +74,26 @@ describe('the customer request shared by every producer', () => {
     expect(problems({ password: 'X-it@acme.example-1' })).toEqual(['password: must not contain the login']);
   });
 
+  it('refuses what would drive a terminal or reorder text: C1 controls and bidi overrides in names, controls in passwords', () => {
+    const problems = (value: Record<string, string>) => {
+      const parsed = parseCustomerRequest({ name: 'Acme', email: 'it@acme.example', ...value });
+      return parsed.ok ? [] : parsed.problems.map((p) => `${p.field}: ${p.reason}`);
+    };
+    expect(problems({ name: 'Acme\u009b2J GmbH' })).toEqual([
+      'name: must be one line of text (no line breaks, tabs or other control characters)',
+    ]);
+    expect(problems({ name: 'Acme \u202eHbmG' })).toEqual([
+      expect.stringMatching(/^name: must not hold bidirectional/),
+    ]);
+    expect(problems({ first_name: 'Ada\u2066x\u2069' })).toHaveLength(1);
+    expect(problems({ external_id: 'crm-\u202e1' })).toHaveLength(1);
+    expect(problems({ password: 'Str0ng-Pass\u001b[2J\u0007' })).toEqual([
+      'password: must not hold control characters',
+    ]);
+    expect(problems({ password: 'Str0ng-Pass\u009b1' })).toEqual(['password: must not hold control characters']);
+    expect(problems({ name: 'Café Lumière SARL — 東京 🚀', password: 'Str0ng-Pässwört!' })).toEqual([]);
+  });
+
   it('accepts no login the simulator refuses, and no e-mail that would be a refused login', () => {
     const logins = [
       'ab',

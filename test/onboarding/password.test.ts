@@ -30,6 +30,12 @@ describe('generatePassword', () => {
     expect(symbolAt.size).toBeGreaterThan(5);
   });
 
+  it('never starts with = + - @ (a spreadsheet would read the cell as a formula), nor any other symbol', () => {
+    const many = [...samples, ...Array.from({ length: 4000 }, () => generatePassword(12))];
+    expect(many.filter((p) => /^[=+\-@]/.test(p))).toEqual([]);
+    expect(many.every((p) => /^[A-Za-z0-9]/.test(p))).toBe(true);
+  });
+
   it('refuses a length too short to be strong', () => {
     expect(() => generatePassword(8)).toThrow(RangeError);
     expect(() => generatePassword(12.5)).toThrow(RangeError);

@@ -75,7 +75,7 @@ describe('the pipeline commands', () => {
 
     const csv = await cli(['results', batch.id]);
     expect(csv.stdout.split('\n')[0]).toBe(
-      'customer,name,submitted,state,step,failed_step,error,tenant_id,user_id,login,activation,password,registration_token,token_expires_at,install_windows,install_linux',
+      'customer,name,submitted,state,step,failed_step,error,tenant_id,user_id,login,activation,password,registration_token,token_expires_at,install_windows,install_linux,unreadable',
     );
     expect(csv.stdout.trim().split('\n')).toHaveLength(3);
 

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchSummary } from '../../src/producers/batch-callbacks.js';
 import { verifySignature } from '../../src/producers/webhook-signature.js';
-import { pendingCallbacks } from '../../src/workers/callback-queue.js';
+import { callbackJobId, pendingCallbacks, scheduleCallback } from '../../src/workers/callback-queue.js';
 import { batchResults } from '../../src/workers/results.js';
 import { expectEachOnboardedOnce, sampleCustomers } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
-import { postWebhook, startWebhookHarness, type WebhookHarness } from '../helpers/webhook.js';
+import { dumpKeys } from '../helpers/redis.js';
+import { newWebhookSecret, postWebhook, startWebhookHarness, type WebhookHarness } from '../helpers/webhook.js';
 
 /** The sales system's end: a small HTTP server that records what it is sent, and can fail on purpose. */
 interface Receiver {
@@ -41,9 +43,15 @@ let h: WebhookHarness;
 let receiver: Receiver;
 /** The running server's URL (a test restarts it). */
 let base: string;
+/** Callbacks are signed with their own secret, never the webhook's. */
+const callbackSecret = newWebhookSecret();
 
 beforeAll(async () => {
-  h = await startWebhookHarness({ label: 'webhook-callback' });
+  h = await startWebhookHarness({
+    label: 'webhook-callback',
+    // The receivers of these tests listen on loopback over plain http: allowed explicitly.
+    env: { CALLBACK_SECRET: callbackSecret, CALLBACK_ALLOWED_HOSTS: '127.0.0.1', CALLBACK_ALLOW_HTTP: 'true' },
+  });
   receiver = await startReceiver();
   base = h.url;
 });
@@ -55,7 +63,7 @@ afterAll(async () => {
 const callsFor = (path: string) => receiver.calls.filter((c) => c.path === path);
 
 describe('callback_url: the batch summary, signed, once the batch has ended', () => {
-  it('arrives after the workers finish, verifiable with the webhook secret, with outcomes and no password or token', async () => {
+  it('arrives after the workers finish, verifiable with CALLBACK_SECRET (not the webhook secret), with outcomes and no password or token', async () => {
     await h.t.startWorkers();
     const password = 'Caller-Chosen-Pw-5150!';
     const customers = [
@@ -74,8 +82,17 @@ describe('callback_url: the batch summary, signed, once the batch has ended', ()
     expect(call!.headers['content-type']).toBe('application/json');
     expect(call!.headers['x-delivery-id']).toBe(`callback-${batchId}`);
     expect(
-      verifySignature({ header: call!.headers['x-signature'], rawBody: call!.raw, secrets: [h.secret] }),
+      verifySignature({ header: call!.headers['x-signature'], rawBody: call!.raw, secrets: [callbackSecret] }),
     ).toMatchObject({ ok: true });
+    expect(
+      verifySignature({ header: call!.headers['x-signature'], rawBody: call!.raw, secrets: [h.secret] }),
+    ).toMatchObject({ ok: false, reason: 'mismatch' });
+    // A captured callback posted back to the webhook is no webhook request.
+    const echoed = await postWebhook(base, h.secret, call!.raw, {
+      signature: String(call!.headers['x-signature']),
+      deliveryId: String(call!.headers['x-delivery-id']),
+    });
+    expect(echoed.status, echoed.text).toBe(401);
 
     const summary = JSON.parse(call!.raw.toString()) as BatchSummary;
     expect(summary).toMatchObject({
@@ -108,9 +125,10 @@ describe('callback_url: the batch summary, signed, once the batch has ended', ()
     expect(await pendingCallbacks(h.t.pipeline.callbacks)).not.toContain(batchId);
   });
 
-  it('a receiver that fails is tried again; the delivery id stays the same', async () => {
+  it('a receiver that fails is tried again; the delivery id stays the same; its URL is never logged nor kept in clear', async () => {
     receiver.failWith.push(503, 500);
-    const path = `/flaky/${randomUUID()}`;
+    const secretPart = randomUUID();
+    const path = `/flaky/${secretPart}?access_token=tok-${secretPart}`;
     const answer = await postWebhook(base, h.secret, {
       ...sampleCustomers(1, 'CbFlaky')[0],
       callback_url: `${receiver.url}${path}`,
@@ -122,6 +140,13 @@ describe('callback_url: the batch summary, signed, once the batch has ended', ()
     await until(
       async () => !(await pendingCallbacks(h.t.pipeline.callbacks)).includes(answer.body.batch_id),
       'the callback to be done',
+    );
+    const logs = h.t.logs.join('');
+    expect(logs).toContain('batch callback failed; will try again');
+    expect(logs).toContain(receiver.url);
+    expect(logs.includes(secretPart), 'the path or query of callback_url is in the logs').toBe(false);
+    expect((await dumpKeys(h.t.redis, h.t.prefix)).includes(secretPart), 'callback_url is in Redis in clear').toBe(
+      false,
     );
   });
 
@@ -145,22 +170,81 @@ describe('callback_url: the batch summary, signed, once the batch has ended', ()
     await until(async () => (await pendingCallbacks(h.t.pipeline.callbacks)).length === 0, 'no callback left pending');
   });
 
-  it('a customer found already queued in another batch: the summary waits for that chain and reports its outcome', async () => {
+  it('a customer found queued or onboarded already (another batch, another producer): named with its outcome, nothing of its record', async () => {
+    const [queued, onboarded] = sampleCustomers(2, 'CbOtherChain');
+    const imported = await h.t.enqueue([onboarded!]); // the CSV import's way in
+    await h.t.waitForBatch(imported.batch.id);
     await Promise.all(h.t.workers.splice(0).map((w) => w.close(2000)));
-    const [customer] = sampleCustomers(1, 'CbOtherChain');
-    const first = await postWebhook(base, h.secret, customer);
-    const path = `/other-chain/${randomUUID()}`;
-    const second = await postWebhook(base, h.secret, { ...customer, callback_url: `${receiver.url}${path}` });
-    expect(second.body.customers[0].outcome).toBe('already-queued');
-    // The second batch has ended (nothing of its own to run); its customer has not.
-    expect(await h.t.pipeline.store.getBatch(second.body.batch_id)).toMatchObject({ ended: true, skipped: 1 });
+    const first = await postWebhook(base, h.secret, queued);
 
+    const path = `/other-chain/${randomUUID()}`;
+    const second = await postWebhook(base, h.secret, {
+      customers: [queued, onboarded],
+      callback_url: `${receiver.url}${path}`,
+    });
+    expect(second.body.customers.map((c: { outcome: string }) => c.outcome)).toEqual([
+      'already-queued',
+      'already-onboarded',
+    ]);
+    // The second batch onboards nothing of its own: its summary goes without waiting for the other chain.
+    await until(async () => callsFor(path).length > 0, 'the callback of the second batch');
+    expect((await h.t.pipeline.store.getCustomer(queued!.external_id!))?.state).toBe('queued');
+    const summary = JSON.parse(callsFor(path)[0]!.raw.toString()) as BatchSummary;
+    const nothing = { name: null, state: null, tenant_id: null, user_id: null, login: null, activation: null };
+    expect(summary.customers).toEqual([
+      expect.objectContaining({ customer: queued!.external_id, submitted: 'already-queued', ...nothing }),
+      expect.objectContaining({ customer: onboarded!.external_id, submitted: 'already-onboarded', ...nothing }),
+    ]);
     await h.t.startWorkers();
     await h.t.waitForBatch(first.body.batch_id);
-    await until(async () => callsFor(path).length > 0, 'the callback of the second batch');
-    const summary = JSON.parse(callsFor(path)[0]!.raw.toString()) as BatchSummary;
-    expect(summary.customers).toEqual([
-      expect.objectContaining({ customer: customer!.external_id, submitted: 'already-queued', state: 'done' }),
-    ]);
+  });
+});
+
+describe('callback_url: where a callback may go', () => {
+  let targets = 0;
+  it.each([
+    ['the cloud metadata address', 'https://169.254.169.254/latest/meta-data/', /link-?local/i],
+    ['IPv6 loopback', 'https://[::1]:6379/', /loopback/],
+    // 127.0.0.1 itself is allowed here (the receivers): its neighbours are not.
+    ['loopback written in hex', 'https://0x7f000002/', /loopback address \(127\.0\.0\.2\)/],
+    ['loopback written as a number', 'https://2130706434/', /loopback/],
+    ['an IPv4-mapped IPv6 loopback', 'https://[::ffff:127.0.0.1]/', /loopback/],
+    ['a private address', 'https://10.0.0.8/hook', /private/],
+    ['localhost', 'https://localhost:2375/containers', /localhost/],
+    ['credentials in the URL', 'https://user:pw@psa.example/hook', /credentials/],
+    ['plain http to a host not allowed', 'http://psa.example/hook', /https/],
+  ])('%s is refused (400, callback_url), nothing queued', async (_what, url, reason) => {
+    const [customer] = sampleCustomers(1, `CbTarget${++targets}`);
+    const answer = await postWebhook(base, h.secret, { ...customer, callback_url: url });
+    expect(answer.status, answer.text).toBe(400);
+    expect(answer.body.problems).toEqual([{ field: 'callback_url', reason: expect.stringMatching(reason) }]);
+    expect(await h.t.pipeline.store.getCustomer(customer!.external_id!)).toBeUndefined();
+  });
+
+  it('a name that resolves to an internal address is refused when the callback connects: no connection is made, no retry', async () => {
+    // A callback stored with a name the webhook let through (say, before a host left
+    // CALLBACK_ALLOWED_HOSTS): `localhost` resolves to loopback when the worker connects.
+    const listener = createNetServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    let connections = 0;
+    listener.listen(0, '127.0.0.1');
+    await once(listener, 'listening');
+    const port = (listener.address() as AddressInfo).port;
+    const { batch } = await h.t.enqueue(sampleCustomers(1, 'CbRebind'));
+    await h.t.waitForBatch(batch.id);
+    await scheduleCallback(h.t.pipeline.callbacks, h.t.pipeline.box, batch.id, `https://localhost:${port}/admin`);
+    const job = async () => h.t.pipeline.callbacks.getJob(callbackJobId(batch.id));
+    await until(
+      async () => (await (await job())?.isFailed()) === true,
+      `the callback to be given up (${JSON.stringify((await job())?.failedReason)})`,
+      20_000,
+    );
+    const failed = await job();
+    expect(failed!.failedReason).toMatch(/localhost resolves to (127\.0\.0\.1|::1), a loopback address/);
+    expect(failed!.attemptsMade).toBe(1);
+    expect(connections).toBe(0);
+    listener.close();
   });
 });

@@ -219,15 +219,35 @@ describe('POST /webhooks/customers: replays', () => {
     expect(again.body).toEqual({ batch_id: first.body.batch_id, accepted: 2, duplicates: 0, replayed: true });
     expect(await pipelineCounts()).toEqual(before);
 
-    // A delivery id reused for another body still queues nothing, and says so.
+    // A delivery id reused for another body is a conflict, not a replay: 409, nothing queued, logged.
     const other = await post({ customers: sampleCustomers(1, 'WhReplayOther') }, { deliveryId });
-    expect(other.status).toBe(200);
-    expect(other.body).toMatchObject({
-      batch_id: first.body.batch_id,
-      replayed: true,
-      warning: expect.stringMatching(/different body/),
-    });
+    expect(other.status, other.text).toBe(409);
+    expect(other.body.error).toMatch(/already used for a different body/);
+    expect(other.headers.get('retry-after')).toBeNull();
     expect(await pipelineCounts()).toEqual(before);
+    expect(h.t.logs.join('')).toContain('delivery id reused with a different body');
+  });
+
+  it("a replay of signed bytes under new delivery ids does not take those ids: the sender's next deliveries are queued", async () => {
+    const [first, next] = sampleCustomers(2, 'WhPoison');
+    const ids = ['7001', '7002', '7003', '7004'].map((n) => `order-${n}-${randomUUID().slice(0, 8)}`);
+    const body = JSON.stringify(first);
+    const signature = signPayload(h.secret, body, unix());
+    const sent = await post(body, { signature, deliveryId: ids[0] });
+    expect(sent.status, sent.text).toBe(202);
+    for (const id of ids.slice(1)) {
+      const replayed = await post(body, { signature, deliveryId: id });
+      expect(replayed.status, replayed.text).toBe(200);
+      expect(replayed.body).toMatchObject({ batch_id: sent.body.batch_id, replayed: true });
+      expect(await h.t.redis.exists(`${h.t.prefix}:webhook:delivery:${id}`), `${id} was written`).toBe(0);
+    }
+    // The sender's genuine next delivery, a new customer, under an id the replay used.
+    const genuine = await post(next, { deliveryId: ids[2] });
+    expect(genuine.status, genuine.text).toBe(202);
+    expect(genuine.body.batch_id).not.toBe(sent.body.batch_id);
+    expect(genuine.body.customers).toEqual([{ index: 0, customer: next!.external_id, outcome: 'queued' }]);
+    await h.t.waitForBatch(genuine.body.batch_id);
+    expectEachOnboardedOnce(h.t.sim.state(), [first!, next!]);
   });
 
   it('the same signed request sent again without a delivery id (or with a new one): no second batch', async () => {

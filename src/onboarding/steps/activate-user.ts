@@ -17,7 +17,7 @@ export const activateUser = defineStep({
     // must not leave an activated user whose password nobody kept.
     let passwordSealed = facts.passwordSealed;
     if (activation === 'password' && !passwordSealed) {
-      passwordSealed = request.password_sealed ?? ctx.secrets.seal(generatePassword());
+      passwordSealed = request.password_sealed ?? ctx.secrets.seal(generatePassword(), 'password');
       await ctx.checkpoint({ passwordSealed });
     }
 
@@ -31,7 +31,7 @@ export const activateUser = defineStep({
       await ctx.log(`activation e-mail queued for ${request.email}`);
       return { activation: 'email-sent' as const };
     }
-    await ctx.acronis.setUserPassword(facts.userId, ctx.secrets.open(passwordSealed as string));
+    await ctx.acronis.setUserPassword(facts.userId, ctx.secrets.open(passwordSealed as string, 'password'));
     await ctx.log('password set; user activated');
     return { activation: 'password-set' as const, passwordSealed };
   },

@@ -21,7 +21,7 @@ export const createAgentToken = defineStep({
         await ctx.log(`reusing registration token ${earlier.id} created by an earlier attempt`);
         return {
           tokenId: earlier.id,
-          tokenSealed: ctx.secrets.seal(earlier.token),
+          tokenSealed: ctx.secrets.seal(earlier.token, 'registration_token'),
           tokenExpiresAt: earlier.expires_at,
         };
       }
@@ -33,6 +33,10 @@ export const createAgentToken = defineStep({
       scopes: [scope],
     });
     await ctx.log(`registration token ${token.id} expires ${token.expires_at}`);
-    return { tokenId: token.id, tokenSealed: ctx.secrets.seal(token.token), tokenExpiresAt: token.expires_at };
+    return {
+      tokenId: token.id,
+      tokenSealed: ctx.secrets.seal(token.token, 'registration_token'),
+      tokenExpiresAt: token.expires_at,
+    };
   },
 });

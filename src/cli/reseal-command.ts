@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { requireConfig } from '../config.js';
+import { resealAll } from '../workers/reseal.js';
+import { withApp } from './with-app.js';
+
+/**
+ * `acronis-onboard reseal` (README "Rotating SECRETS_KEY"): with the new key in SECRETS_KEY and
+ * the old one in SECRETS_KEY_PREVIOUS, seals every stored secret again with the new key. Exit 0
+ * when nothing is left under the old key (SECRETS_KEY_PREVIOUS may go), 1 otherwise.
+ */
+export function registerResealCommand(program: Command): void {
+  program
+    .command('reseal')
+    .description('seal every stored password, token and callback URL again with SECRETS_KEY (rotation)')
+    .action(() =>
+      withApp({}, async (app) => {
+        requireConfig(app.config, ['SECRETS_KEY'], 'to reseal what is stored');
+        const report = await resealAll({
+          redis: app.redis,
+          keys: app.keys,
+          queue: app.queue,
+          callbacks: app.callbacks,
+          box: app.box,
+        });
+        console.log(
+          `resealed ${report.resealed} value(s) with SECRETS_KEY; dropped ${report.tokensDropped} cached access token(s) (the next call issues one)`,
+        );
+        if (report.unreadable > 0)
+          console.log(
+            `${report.unreadable} value(s) open with neither SECRETS_KEY nor SECRETS_KEY_PREVIOUS; left as they are`,
+          );
+        if (report.keyCheckRenewed) {
+          console.log('nothing is left under another key: SECRETS_KEY_PREVIOUS can be removed');
+          return;
+        }
+        console.log(
+          `${report.left} value(s) still under SECRETS_KEY_PREVIOUS (written by steps running meanwhile): run reseal again`,
+        );
+        process.exitCode = 1;
+      }),
+    );
+}

@@ -1,0 +1,91 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '../logger.js';
+import { precheckSignature } from './webhook-signature.js';
+
+/**
+ * What an unauthenticated caller may cost the webhook, checked before its body is read
+ * (README "The webhook", "Limits"): a client refused too often waits (429); a body over the
+ * limit (413), or a missing, malformed or out-of-window signature (401), is answered from the
+ * headers alone; past that, a request holds one of `maxInFlight` places (else 503) and must
+ * deliver its body within `bodyTimeoutMs`. Every early answer closes the connection, so an
+ * unread body is never kept.
+ */
+export interface WebhookLimits {
+  /** Requests past the header checks, being read or handled at once; more are answered 503. */
+  maxInFlight: number;
+  /** A body not received in full after this long: the connection is closed. */
+  bodyTimeoutMs: number;
+  /** Refused signatures per client address and minute; past them the client gets 429 until the minute is over. */
+  maxAuthFailuresPerMinute: number;
+}
+
+export const DEFAULT_WEBHOOK_LIMITS: WebhookLimits = {
+  maxInFlight: 32,
+  bodyTimeoutMs: 10_000,
+  maxAuthFailuresPerMinute: 30,
+};
+
+export interface WebhookGate {
+  /** The route's onRequest hook. */
+  onRequest(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
+  /** The body has arrived: its timer stops. */
+  bodyRead(request: FastifyRequest): void;
+  /** A signature was refused: it counts against the client. */
+  authFailed(request: FastifyRequest): Promise<void>;
+}
+
+export async function createWebhookGate(
+  app: FastifyInstance,
+  opts: { limits: WebhookLimits; maxBodyBytes: number; log: Logger },
+): Promise<WebhookGate> {
+  const { limits, maxBodyBytes, log } = opts;
+  await app.register(rateLimit, { global: false });
+  const failures = app.createRateLimit({ max: limits.maxAuthFailuresPerMinute, timeWindow: 60_000 });
+  const timers = new WeakMap<FastifyRequest, NodeJS.Timeout>();
+  let inFlight = 0;
+  const refuse = (reply: FastifyReply, status: number, body: object) =>
+    reply.status(status).header('connection', 'close').send(body);
+
+  return {
+    async onRequest(request, reply) {
+      const status = await failures(request, { increment: false });
+      if (!status.isAllowed && status.remaining === 0) {
+        reply.header('retry-after', String(Math.max(1, status.ttlInSeconds)));
+        return refuse(reply, 429, { error: 'too many refused signatures from this address; wait and retry' });
+      }
+      if (Number(request.headers['content-length'] ?? 0) > maxBodyBytes) {
+        const error = `the body is larger than ${maxBodyBytes} bytes (1 MiB); send at most 1,000 customers per request`;
+        return refuse(reply, 413, { error });
+      }
+      const signature = precheckSignature(request.headers['x-signature']);
+      if (!signature.ok) {
+        log.warn({ reason: signature.reason, ip: request.ip }, 'webhook refused: signature');
+        await failures(request);
+        return refuse(reply, 401, { error: 'invalid signature', reason: signature.message });
+      }
+      if (inFlight >= limits.maxInFlight) {
+        log.warn({ inFlight, ip: request.ip }, 'webhook busy: answered 503');
+        reply.header('retry-after', '1');
+        return refuse(reply, 503, { error: 'too many requests in progress; retry in a moment' });
+      }
+      inFlight++;
+      const timer = setTimeout(() => {
+        log.warn({ ip: request.ip, timeoutMs: limits.bodyTimeoutMs }, 'webhook: body not received in time; closed');
+        request.raw.destroy();
+      }, limits.bodyTimeoutMs);
+      timers.set(request, timer);
+      reply.raw.once('close', () => {
+        inFlight--;
+        clearTimeout(timer);
+      });
+      return undefined;
+    },
+    bodyRead(request) {
+      clearTimeout(timers.get(request));
+    },
+    async authFailed(request) {
+      await failures(request);
+    },
+  };
+}

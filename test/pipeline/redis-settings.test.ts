@@ -1,0 +1,50 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { startPrivateRedis, type PrivateRedisServer } from '../helpers/redis-server.js';
+
+/**
+ * `serve` and `work` on a Redis that would break their guarantees: each on a private
+ * redis-server configured the wrong way, so the shared one is never changed.
+ */
+const started: { redis: PrivateRedisServer; t: TestPipeline }[] = [];
+
+async function pipelineOn(args: string[]): Promise<TestPipeline> {
+  const redis = await startPrivateRedis(args);
+  const t = await startTestPipeline({ label: 'redis-settings', env: { REDIS_URL: redis.url } });
+  started.push({ redis, t });
+  return t;
+}
+
+afterAll(async () => {
+  for (const { redis, t } of started) {
+    await t.close().catch(() => undefined);
+    await redis.destroy();
+  }
+});
+
+describe('the Redis settings serve and work rely on', () => {
+  it('maxmemory-policy other than noeviction: work refuses to start (exit 2), naming the setting to change', async () => {
+    const t = await pipelineOn(['--maxmemory-policy', 'allkeys-lru']);
+    const run = await runCli(t, ['work']);
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/REDIS_URL: Redis has maxmemory-policy allkeys-lru/);
+    expect(run.stderr).toContain('maxmemory-policy noeviction');
+    await expect(t.startWorkers()).rejects.toThrow(/maxmemory-policy/);
+  });
+
+  it('persistence off: the workers start, with a clear warning naming appendonly', async () => {
+    const t = await pipelineOn(['--appendonly', 'no', '--save', '']);
+    await t.startWorkers();
+    // (pino's JSON escapes the quotes of `save ""`)
+    expect(t.logs.join('')).toMatch(
+      /warning: Redis persistence is off \(appendonly no, save \\"\\"\).*Set appendonly yes/,
+    );
+  });
+
+  it('a Redis that forbids CONFIG: a warning that the settings could not be checked', async () => {
+    const t = await pipelineOn(['--rename-command', 'CONFIG', '']);
+    await t.startWorkers();
+    expect(t.logs.join('')).toMatch(/warning: could not check the Redis settings/);
+  });
+});
