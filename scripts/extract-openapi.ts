@@ -1,7 +1,11 @@
 /**
- * Writes src/simulator/openapi-subset.json: the simulated operations' schemas from Acronis'
- * OpenAPI document, verbatim, with the component schemas they reference (docs/simulator.md).
- *   npx tsx scripts/extract-openapi.ts [path/to/openapi.json] [path/to/openapi-subset.json]
+ * Maintenance of src/simulator/openapi-subset.json, the simulated operations' schemas copied
+ * verbatim from Acronis' OpenAPI document with the component schemas they reference
+ * (docs/simulator.md). The subset is what the simulator and its tests rely on; the full
+ * document is needed only to refresh it:
+ *   npm run openapi:extract -- SOURCE   writes the subset from SOURCE
+ *   npm run openapi:check -- SOURCE     exit 1 when the committed subset differs from SOURCE's
+ * SOURCE is a path or an https URL of the document (OPENAPI_URL below).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -9,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { OAS_OPERATIONS, splitOperation } from '../src/simulator/operations.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
-export const DEFAULT_SOURCE = resolve(repoRoot, '../shared/acronis-account-management-v2.openapi.json');
+/** Where Acronis publishes the Account Management API v2 document. */
+export const OPENAPI_URL = 'https://developer.acronis.com/doc/account-management/v2/reference/openapi.json';
 export const DEFAULT_TARGET = resolve(repoRoot, 'src/simulator/openapi-subset.json');
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -109,29 +114,44 @@ export function renderSubset(document: JsonObject): string {
   return `${JSON.stringify(extractSubset(document), null, 2)}\n`;
 }
 
-export function readOpenApi(sourcePath: string = DEFAULT_SOURCE): JsonObject {
+/** The document at a path or an http(s) URL. */
+export async function readOpenApi(source: string): Promise<JsonObject> {
   let text: string;
   try {
-    text = readFileSync(sourcePath, 'utf8');
+    text = /^https?:\/\//.test(source) ? await download(source) : readFileSync(source, 'utf8');
   } catch (error) {
-    throw new Error(
-      `Cannot read the Acronis OpenAPI document at ${sourcePath} (expected ../shared/acronis-account-management-v2.openapi.json ` +
-        `beside the repository, or pass its path as the first argument): ${(error as Error).message}`,
-    );
+    throw new Error(`Cannot read the Acronis OpenAPI document at ${source}: ${(error as Error).message}`);
   }
   const parsed = JSON.parse(text) as Json;
-  if (!isObject(parsed)) throw new Error(`${sourcePath} does not hold a JSON object`);
+  if (!isObject(parsed)) throw new Error(`${source} does not hold a JSON object`);
   return parsed;
 }
 
-function main(argv: string[]): void {
-  const source = resolve(argv[0] ?? DEFAULT_SOURCE);
-  const target = resolve(argv[1] ?? DEFAULT_TARGET);
-  const text = renderSubset(readOpenApi(source));
-  writeFileSync(target, text);
-  console.warn(`wrote ${target} (${OAS_OPERATIONS.length} operations, ${text.length} bytes)`);
+async function download(url: string): Promise<string> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.text();
+}
+
+async function main([command, source, target = DEFAULT_TARGET]: string[]): Promise<number> {
+  if ((command !== 'extract' && command !== 'check') || !source) {
+    console.error(`usage: extract-openapi.ts extract|check SOURCE [TARGET]   (SOURCE: a path, or ${OPENAPI_URL})`);
+    return 2;
+  }
+  const text = renderSubset(await readOpenApi(/^https?:/.test(source) ? source : resolve(source)));
+  if (command === 'extract') {
+    writeFileSync(resolve(target), text);
+    console.warn(`wrote ${target} (${OAS_OPERATIONS.length} operations, ${text.length} bytes)`);
+    return 0;
+  }
+  if (readFileSync(resolve(target), 'utf8') === text) {
+    console.warn(`${target} is what ${source} gives`);
+    return 0;
+  }
+  console.error(`${target} is stale against ${source}: run npm run openapi:extract -- ${source}`);
+  return 1;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 }
