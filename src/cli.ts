@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { AcronisApiError } from './acronis/errors.js';
+import { registerBootstrapCommand } from './cli/bootstrap-command.js';
 import { registerCheckCommand } from './cli/check-command.js';
 import { registerImportCommand } from './cli/import-command.js';
 import { registerResealCommand } from './cli/reseal-command.js';
@@ -26,6 +27,7 @@ const program = new Command()
   .exitOverride();
 
 registerSimCommand(program);
+registerBootstrapCommand(program);
 registerCheckCommand(program);
 registerWorkCommand(program);
 registerStatusCommand(program);

@@ -97,3 +97,15 @@ export async function createApiClient(api: AcronisTransport, input: CreateApiCli
     createdApiClientSchema,
   );
 }
+
+export const currentUserSchema = z.object({ id: z.string(), login: z.string(), tenant_id: z.string() });
+export type CurrentUser = z.infer<typeof currentUserSchema>;
+
+/** GET /users/me with a user's Basic auth: who the login is and which tenant it belongs to (docs/acronis-api.md §2.4). */
+export async function getCurrentUser(
+  api: AcronisTransport,
+  credentials: { login: string; password: string },
+): Promise<CurrentUser> {
+  const auth = { type: 'basic' as const, username: credentials.login, password: credentials.password };
+  return api.json({ method: 'GET', path: '/users/me', auth }, currentUserSchema);
+}
