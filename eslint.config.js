@@ -28,7 +28,7 @@ export default tseslint.config(
   },
   {
     // The CLI and benchmarks talk to a person on a terminal: printing is their job.
-    files: ['src/cli.ts', 'src/cli/**', 'bench/**', 'bin/**', 'scripts/**', 'test/support/**'],
+    files: ['src/cli.ts', 'src/cli/**', 'src/demo/**', 'bench/**', 'bin/**', 'scripts/**', 'test/support/**'],
     rules: { 'no-console': 'off' },
   },
   {

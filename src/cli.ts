@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { AcronisApiError } from './acronis/errors.js';
 import { registerBootstrapCommand } from './cli/bootstrap-command.js';
 import { registerCheckCommand } from './cli/check-command.js';
+import { registerDemoCommand } from './cli/demo-command.js';
+import { DemoRefusedError, RedisNotFoundError } from './demo/errors.js';
 import { registerImportCommand } from './cli/import-command.js';
 import { registerResealCommand } from './cli/reseal-command.js';
 import { registerResultsCommand } from './cli/results-command.js';
@@ -37,21 +39,7 @@ registerResealCommand(program);
 registerImportCommand(program);
 registerServeCommands(program);
 
-program
-  .command('demo')
-  .description('run the end-to-end demo (simulator, Redis, 350 customers)')
-  .action(() => {
-    console.log('The end-to-end demo is not built yet.');
-    console.log('What works today:');
-    console.log('  npx acronis-onboard sim      # the Acronis API simulator, prints credentials');
-    console.log('  npx acronis-onboard check    # with ACRONIS_* set: Redis, token, partner tenant');
-    console.log('  npx acronis-onboard work     # the onboarding workers');
-    console.log('  npx acronis-onboard import examples/customers.csv --wait   # a CSV import, followed to the end');
-    console.log(
-      '  npx acronis-onboard serve | start   # the webhook and the dashboards on :3000 (start = serve + work)',
-    );
-    console.log('  npx acronis-onboard status | results BATCH | retry BATCH|CUSTOMER');
-  });
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -67,6 +55,10 @@ function exitCodeFor(err: unknown): number {
   }
   if (err instanceof ProfileError) {
     console.error(`acronis-onboard: ${terminalSafeLines(err.message)}`);
+    return 2;
+  }
+  if (err instanceof RedisNotFoundError || err instanceof DemoRefusedError) {
+    console.error(`acronis-onboard demo: ${terminalSafeLines(err.message)}`);
     return 2;
   }
   if (err instanceof RedisUnavailableError || err instanceof AcronisApiError) {

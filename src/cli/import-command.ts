@@ -39,10 +39,12 @@ export function registerImportCommand(program: Command): void {
     });
 }
 
-interface ImportOptions {
+export interface ImportOptions {
   dryRun?: boolean;
   wait?: boolean;
   profile?: string;
+  /** Print the `status`/`results` commands that follow the batch (not in the demo, whose data goes with it). */
+  hints?: boolean;
 }
 
 /** Failed customers listed in the summary (all are counted). */
@@ -68,7 +70,8 @@ async function runImport(file: string, opts: ImportOptions): Promise<number> {
   });
 }
 
-async function importAndReport(producer: Producer, file: string, opts: ImportOptions): Promise<number> {
+/** Imports `file` through `producer` and prints what `import` prints; returns the exit code. */
+export async function importAndReport(producer: Producer, file: string, opts: ImportOptions): Promise<number> {
   let report: CsvImportReport;
   try {
     report = await importCsv({
@@ -92,7 +95,7 @@ async function importAndReport(producer: Producer, file: string, opts: ImportOpt
     console.log(tty`${report.label}: no good row to import (${report.badRowCount} bad); nothing was enqueued`);
     return 1;
   }
-  printEnqueued(report, report.batch, producer);
+  printEnqueued(report, report.batch, producer, opts.hints !== false);
   if (!opts.wait) return report.badRowCount > 0 ? 1 : 0;
   return await waitForBatch(producer, report, report.batch);
 }
@@ -158,7 +161,7 @@ function printDryRunSummary(r: CsvImportReport): number {
   return r.badRowCount > 0 ? 1 : 0;
 }
 
-function printEnqueued(r: CsvImportReport, batch: BatchRecord, producer: Producer): void {
+function printEnqueued(r: CsvImportReport, batch: BatchRecord, producer: Producer, hints: boolean): void {
   console.log(
     tty`batch ${batch.id}  (${r.label}: ${r.rows} rows, ${r.goodRows} good, ${r.badRowCount} bad; profile ${producer.profileSource})`,
   );
@@ -166,6 +169,7 @@ function printEnqueued(r: CsvImportReport, batch: BatchRecord, producer: Produce
     `queued ${r.outcomes.new}  retried ${r.outcomes.retry}  already onboarded ${r.outcomes['already-onboarded']}` +
       `  already queued ${r.outcomes['already-queued']}  bad rows ${r.badRowCount}`,
   );
+  if (!hints) return;
   console.log(`follow it:    acronis-onboard status ${batch.id}`);
   console.log(`results:      acronis-onboard results ${batch.id}`);
 }

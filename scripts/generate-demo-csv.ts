@@ -1,0 +1,259 @@
+/**
+ * Writes examples/demo-customers.csv, the sample `npm run demo` imports: 350 rows of realistic,
+ * made-up customers from 12 countries, the same on every run (a fixed seed). Among them, on
+ * purpose, 4 bad rows the import reports by line and field, and one customer whose name a
+ * customer created by hand already has (the demo's simulator seeds 3 such), which fails at
+ * create-tenant with the reason. Run it again only to change the sample:
+ *   npx tsx scripts/generate-demo-csv.ts [rows=350] [file=examples/demo-customers.csv]
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+
+const [rowsArg, fileArg] = process.argv.slice(2);
+const ROWS = Number(rowsArg ?? 350);
+const FILE = resolve(import.meta.dirname, '..', fileArg ?? 'examples/demo-customers.csv');
+
+/** mulberry32: small, seeded, good enough to pick words. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const next = random(20261201);
+const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
+
+interface Country {
+  code: string;
+  language: string;
+  forms: string[];
+  first: string[];
+  last: string[];
+  phone: () => string;
+}
+const digits = (n: number) => Array.from({ length: n }, () => Math.floor(next() * 10)).join('');
+const COUNTRIES: Country[] = [
+  {
+    code: 'DE',
+    language: 'de',
+    forms: ['GmbH', 'GmbH & Co. KG', 'AG', 'e.K.'],
+    first: ['Jürgen', 'Anna', 'Lukas', 'Sabine', 'Felix', 'Katrin'],
+    last: ['Hoffmann', 'Schneider', 'Weber', 'Becker', 'Krüger', 'Wolf'],
+    phone: () => `+49 89 ${digits(7)}`,
+  },
+  {
+    code: 'AT',
+    language: 'de',
+    forms: ['GmbH', 'KG', 'OG'],
+    first: ['Anna', 'Florian', 'Lena', 'Stefan'],
+    last: ['Berger', 'Gruber', 'Huber', 'Pichler'],
+    phone: () => `+43 1 ${digits(7)}`,
+  },
+  {
+    code: 'GB',
+    language: 'en',
+    forms: ['Ltd', 'LLP', 'plc'],
+    first: ['Oliver', 'Amelia', 'Harry', 'Isla', 'Tom', 'Grace'],
+    last: ['Hughes', 'Fletcher', 'Patel', 'Walker', 'Evans', 'Wright'],
+    phone: () => `+44 20 7946 ${digits(4)}`,
+  },
+  {
+    code: 'IE',
+    language: 'en',
+    forms: ['Ltd', 'DAC'],
+    first: ['Aoife', 'Cian', 'Niamh', 'Seán'],
+    last: ["O'Neill", 'Murphy', 'Byrne', 'Walsh'],
+    phone: () => `+353 1 ${digits(7)}`,
+  },
+  {
+    code: 'US',
+    language: 'en',
+    forms: ['Inc.', 'LLC', 'Corp.'],
+    first: ['Marcus', 'Emily', 'Jordan', 'Priya', 'Daniel', 'Megan'],
+    last: ['Reed', 'Carter', 'Nguyen', 'Brooks', 'Ramirez', 'Hayes'],
+    phone: () => `+1 312 555 ${digits(4)}`,
+  },
+  {
+    code: 'CA',
+    language: 'en',
+    forms: ['Inc.', 'Ltd.'],
+    first: ['Chloé', 'Liam', 'Avery', 'Noah'],
+    last: ['Tremblay', 'Roy', 'Singh', 'MacDonald'],
+    phone: () => `+1 416 555 ${digits(4)}`,
+  },
+  {
+    code: 'FR',
+    language: 'fr',
+    forms: ['SARL', 'SAS', 'SA'],
+    first: ['Élodie', 'Julien', 'Camille', 'Hugo'],
+    last: ['Martin', 'Lefèvre', 'Moreau', 'Girard'],
+    phone: () => `+33 1 ${digits(2)} ${digits(2)} ${digits(2)} ${digits(2)}`,
+  },
+  {
+    code: 'NL',
+    language: 'nl',
+    forms: ['B.V.', 'V.O.F.'],
+    first: ['Sanne', 'Daan', 'Femke', 'Joris'],
+    last: ['de Vries', 'Jansen', 'Bakker', 'Visser'],
+    phone: () => `+31 20 ${digits(7)}`,
+  },
+  {
+    code: 'SE',
+    language: 'sv',
+    forms: ['AB', 'HB'],
+    first: ['Erik', 'Maja', 'Oskar', 'Elsa'],
+    last: ['Lindqvist', 'Johansson', 'Berg', 'Nilsson'],
+    phone: () => `+46 8 ${digits(8)}`,
+  },
+  {
+    code: 'ES',
+    language: 'es',
+    forms: ['S.L.', 'S.A.'],
+    first: ['Lucía', 'Javier', 'Carmen', 'Pablo'],
+    last: ['Fernández', 'García', 'López', 'Martín'],
+    phone: () => `+34 91 ${digits(7)}`,
+  },
+  {
+    code: 'IT',
+    language: 'it',
+    forms: ['S.r.l.', 'S.p.A.', 'S.n.c.'],
+    first: ['Giulia', 'Marco', 'Chiara', 'Luca'],
+    last: ['Rossi', 'Bianchi', 'Ferrari', 'Romano'],
+    phone: () => `+39 02 ${digits(8)}`,
+  },
+  {
+    code: 'PL',
+    language: 'pl',
+    forms: ['Sp. z o.o.', 'S.A.'],
+    first: ['Agnieszka', 'Piotr', 'Zofia', 'Tomasz'],
+    last: ['Nowak', 'Kowalski', 'Wiśniewska', 'Zieliński'],
+    phone: () => `+48 22 ${digits(7)}`,
+  },
+];
+const PLACES = [
+  'Alpine',
+  'Brightside',
+  'Copperfield',
+  'Dunmore',
+  'Eastgate',
+  'Fernhill',
+  'Greenleaf',
+  'Harbourview',
+  'Ironbridge',
+  'Juniper',
+  'Kestrel',
+  'Lakeside',
+  'Millbrook',
+  'Northwind',
+  'Oakridge',
+  'Pinecrest',
+  'Quayside',
+  'Riverbend',
+  'Silverline',
+  'Thornbury',
+  'Upland',
+  'Valewood',
+  'Westfield',
+  'Yarrow',
+  'Zenith',
+  'Bluewater',
+  'Cedar',
+  'Driftwood',
+  'Elmstead',
+  'Foxglove',
+];
+const TRADES = [
+  'Dental Practice',
+  'Accounting',
+  'Logistics',
+  'Architects',
+  'Veterinary Clinic',
+  'Law Office',
+  'Bakery',
+  'Engineering',
+  'Consulting',
+  'Pharmacy',
+  'Print Studio',
+  'Auto Repair',
+  'Physiotherapy',
+  'Insurance Brokers',
+  'Property Management',
+  'Optics',
+  'Dental Lab',
+  'Travel Agency',
+  'Bike Shop',
+  'Roofing',
+  'Translation Services',
+  'Catering',
+  'Tax Advisors',
+  'Medical Centre',
+];
+
+const slug = (text: string) =>
+  text
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+const ascii = (text: string) => slug(text).replace(/-/g, '');
+
+function customer(n: number, names: Set<string>): Record<string, string> {
+  const country = pick(COUNTRIES);
+  let name: string;
+  do name = `${pick(PLACES)} ${pick(TRADES)} ${pick(country.forms)}`;
+  while (names.has(name.toLowerCase()));
+  names.add(name.toLowerCase());
+  const first = pick(country.first);
+  const last = pick(country.last);
+  const domain = `${slug(name).split('-').slice(0, 2).join('-')}-${n}.example`;
+  const roll = next();
+  return {
+    external_id: `crm-${String(20000 + n)}`,
+    name,
+    email: `${pick(['it', 'admin', 'office', 'ops'])}@${domain}`,
+    first_name: first,
+    last_name: last,
+    language: country.language,
+    country: country.code,
+    phone: country.phone(),
+    // Left to the profile: the demo's standard one offers per-workload only.
+    edition: '',
+    activation: roll > 0.95 ? 'password' : '',
+    login: roll > 0.4 && roll < 0.5 ? `${ascii(first)}.${ascii(last)}.${n}` : '',
+  };
+}
+
+const names = new Set<string>();
+const rows = Array.from({ length: ROWS }, (_, i) => customer(i + 1, names));
+// The deliberate problems, spread through the file so they show with their own line numbers.
+const bad: [number, Partial<Record<string, string>>][] = [
+  [41, { email: 'accounts(at)example' }],
+  [97, { name: '' }],
+  [180, { edition: 'pck_per_seat' }],
+  [263, { external_id: 'crm-20005' }],
+];
+for (const [at, change] of bad) Object.assign(rows[at - 1] as Record<string, string>, change);
+// Fails on purpose: the demo's simulator holds a customer of this name made by hand (no customer_id).
+Object.assign(rows[150 - 1] as Record<string, string>, { name: 'Existing Customer 2' });
+
+const columns = [
+  'external_id',
+  'name',
+  'email',
+  'first_name',
+  'last_name',
+  'language',
+  'country',
+  'phone',
+  'edition',
+  'activation',
+  'login',
+];
+writeFileSync(FILE, stringify(rows, { header: true, columns }));
+console.warn(`wrote ${FILE}: ${rows.length} rows`);

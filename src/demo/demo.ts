@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { App } from '../app/app.js';
+import { startServer, type RunningServer } from '../app/server.js';
+import { startWorkers } from '../app/workers.js';
+import { importAndReport } from '../cli/import-command.js';
+import { untilStopSignal } from '../cli/stop-signal.js';
+import { loadConfig, type Config } from '../config.js';
+import { createLogger } from '../logger.js';
+import { connectOrExplain, createRedis } from '../redis/connection.js';
+import { generateSecretsKey } from '../secrets/secret-box.js';
+import type { RunningSimulator } from '../simulator/index.js';
+import { resultsCsv } from '../workers/results-csv.js';
+import { batchResults } from '../workers/results.js';
+import { DemoRefusedError } from './errors.js';
+import { findOrStartRedis } from './local-redis.js';
+
+/**
+ * `acronis-onboard demo`: the whole product in one process on a fresh machine — Redis (the one at
+ * REDIS_URL, else a private redis-server), the Acronis simulator, the workers and the server —
+ * importing the shipped sample of 350 customers, then serving the dashboards until Ctrl-C.
+ */
+export interface DemoOptions {
+  /** Stop once the import has ended (scripts, the test) instead of serving until Ctrl-C. */
+  exit: boolean;
+  /** Another CSV than the sample; required against a real data centre. */
+  csv?: string;
+}
+
+export const DEMO_CSV = resolve(import.meta.dirname, '../../examples/demo-customers.csv');
+/** The simulator starts with this many customers made by hand: the sample's row 151 reuses one's name. */
+const HAND_MADE_CUSTOMERS = 3;
+
+export async function runDemo(opts: DemoOptions): Promise<number> {
+  const env = loadConfig();
+  if (env.ACRONIS_BASE_URL && !opts.csv) {
+    throw new DemoRefusedError(
+      `ACRONIS_BASE_URL is set (${env.ACRONIS_BASE_URL}): the demo does not import its 350 made-up customers into a real data centre; pass --csv FILE, or unset it`,
+    );
+  }
+  const redis = await findOrStartRedis(env.REDIS_URL);
+  const sim = env.ACRONIS_BASE_URL ? undefined : await startDemoSimulator();
+  try {
+    const config = demoConfig(env, redis.url, sim, await freeOr(3000));
+    console.log(describeSetup(config, redis.started, sim));
+    return await runStack(config, opts);
+  } finally {
+    await sim?.close();
+    await redis.stop();
+  }
+}
+
+async function startDemoSimulator(): Promise<RunningSimulator> {
+  const { startSimulator } = await import('../simulator/index.js');
+  return startSimulator({ seed: 'acronis-onboard-demo', customers: HAND_MADE_CUSTOMERS, latencyMs: 30, jitterMs: 40 });
+}
+
+/** The demo's own install: a fresh key prefix (removed at the end), generated secrets, the simulator's credentials. */
+function demoConfig(env: Config, redisUrl: string, sim: RunningSimulator | undefined, port: number): Config {
+  const secret = () => randomBytes(18).toString('base64url');
+  return loadConfig({
+    ...stringsOf(env),
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: `demo-${randomBytes(4).toString('hex')}`,
+    ...(sim
+      ? {
+          ACRONIS_BASE_URL: sim.url,
+          ACRONIS_CLIENT_ID: sim.seed.clientId,
+          ACRONIS_CLIENT_SECRET: sim.seed.clientSecret,
+          ACRONIS_PARENT_TENANT_ID: sim.seed.partnerTenantId,
+          ACRONIS_RATE_LIMIT: '100',
+        }
+      : {}),
+    SECRETS_KEY: env.SECRETS_KEY ?? generateSecretsKey(),
+    WEBHOOK_SECRET: env.WEBHOOK_SECRET ?? secret(),
+    CALLBACK_SECRET: env.CALLBACK_SECRET ?? secret(),
+    DASHBOARD_USER: 'demo',
+    DASHBOARD_PASSWORD: secret(),
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    // The summary tells what happened; log lines only when asked for (LOG_LEVEL=warn, debug …).
+    LOG_LEVEL: env.LOG_LEVEL === 'info' ? 'silent' : env.LOG_LEVEL,
+  });
+}
+
+function stringsOf(config: Config): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(config).flatMap(([k, v]) =>
+      v === undefined ? [] : [[k, Array.isArray(v) ? v.join(',') : String(v)]],
+    ),
+  );
+}
+
+async function runStack(config: Config, opts: DemoOptions): Promise<number> {
+  const logger = createLogger({ level: config.LOG_LEVEL, destination: process.stderr, name: 'demo' });
+  const workApp = await App.open(config, { logger, role: 'worker' });
+  const serveApp = await App.open(config, { logger });
+  try {
+    const workers = await startWorkers(workApp);
+    const server = await startServer(serveApp);
+    try {
+      const code = await importAndReport(server.producer, opts.csv ?? DEMO_CSV, { wait: true, hints: false });
+      if (code === 2 || code === 130) return code;
+      await printEnd(serveApp, server, config);
+      if (!opts.exit) await untilStopSignal();
+      return 0;
+    } finally {
+      await server.close();
+      await workers.close(5000);
+    }
+  } finally {
+    await workApp.close();
+    await serveApp.close();
+    await removeInstall(config);
+  }
+}
+
+async function printEnd(app: App, server: RunningServer, config: Config): Promise<void> {
+  const [batch] = await app.store.listBatches(1);
+  if (batch) {
+    const file = join(tmpdir(), `acronis-onboard-demo-${batch.id}.csv`);
+    const handle = await open(file, 'w', 0o600);
+    await handle.writeFile(
+      resultsCsv(await batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batch.id)),
+    );
+    await handle.close();
+    console.log(`results (ids, logins, agent tokens, install commands): ${file}`);
+  }
+  console.log(`dashboard: ${server.url}/  (user ${config.DASHBOARD_USER}, password ${config.DASHBOARD_PASSWORD})`);
+  console.log(`queues:    ${server.url}/admin/queues`);
+}
+
+function describeSetup(config: Config, startedRedis: boolean, sim: RunningSimulator | undefined): string {
+  const redis = startedRedis
+    ? `a redis-server of its own (${config.REDIS_URL}, stopped at the end)`
+    : `${config.REDIS_URL}`;
+  const api = sim
+    ? `the Acronis API simulator at ${sim.url} (it holds ${HAND_MADE_CUSTOMERS} customers made by hand; one row reuses a name of theirs and fails on purpose)`
+    : config.ACRONIS_BASE_URL;
+  return `demo: Redis ${redis}, key prefix ${config.QUEUE_PREFIX} (removed at the end)\ndemo: Acronis ${api}`;
+}
+
+/** `preferred` when nothing listens on it, else a port the system picks. */
+function freeOr(preferred: number): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(0));
+    probe.listen(preferred, '127.0.0.1', () => probe.close(() => resolve(preferred)));
+  });
+}
+
+/** The demo's keys go with it, once nothing writes them any more: a second run starts afresh. */
+async function removeInstall(config: Config): Promise<void> {
+  const redis = await connectOrExplain(createRedis(config.REDIS_URL, 'fail-fast'), config.REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.QUEUE_PREFIX}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+import { connectRedis, TEST_REDIS_URL } from '../helpers/redis.js';
+
+/** `acronis-onboard demo --exit` as a newcomer runs it, with a small sample instead of the 350 customers. */
+const dir = mkdtempSync(join(tmpdir(), 'acronis-onboard-demo-test-'));
+const redis = connectRedis();
+afterAll(() => redis.disconnect());
+
+const SAMPLE = [
+  'external_id,name,email,first_name,last_name,country',
+  'demo-1,Alpine Dental Practice,it@alpine-dental.example,Anna,Berger,AT',
+  'demo-2,Brightside Accounting LLP,admin@brightside.example,Oliver,Hughes,GB',
+  'demo-3,Bad Mail Ltd,not-an-address,Tom,Reed,GB',
+  'demo-4,Existing Customer 2,it@existing-two.example,Lucía,García,ES',
+  'demo-5,Café Lumière SARL,gerant@cafe-lumiere.example,Élodie,Martin,FR',
+  'demo-6,,nobody@example.example,No,Name,FR',
+  'demo-7,Fjord Marine AS,drift@fjord-marine.example,Lars,Nilsen,NO',
+].join('\n');
+
+function demo(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'demo', '--exit', ...args], {
+      cwd: dir,
+      env: { HOME: dir, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+describe('acronis-onboard demo --exit', () => {
+  it('onboards every good row, reports the bad ones and the one failure, prints results and the dashboard', async () => {
+    const csv = join(dir, 'small.csv');
+    writeFileSync(csv, `${SAMPLE}\n`);
+    const before = new Set(await redis.keys('demo-*'));
+    const run = await demo(['--csv', csv], { PATH: process.env.PATH ?? '', REDIS_URL: TEST_REDIS_URL });
+    expect(run.code, run.err).toBe(0);
+    expect(run.err).toContain('line 4, email: is not an e-mail address');
+    expect(run.err).toContain('line 7, name: is required');
+    expect(run.out).toMatch(/done 4\s+failed 1/);
+    expect(run.out).toContain('"Existing Customer 2"  at create-tenant');
+    expect(run.out).toContain('4 of 7 rows onboarded');
+    expect(run.out).toMatch(/results \(ids, logins, agent tokens, install commands\): \S+\.csv/);
+    expect(run.out).toMatch(/dashboard: http:\/\/127\.0\.0\.1:\d+\/ {2}\(user demo, password \S+\)/);
+    // Nothing of the demo is left in Redis.
+    expect((await redis.keys('demo-*')).filter((k) => !before.has(k))).toEqual([]);
+  });
+
+  it('starts a redis-server of its own when none answers at REDIS_URL', async () => {
+    const csv = join(dir, 'two.csv');
+    writeFileSync(csv, `${SAMPLE.split('\n').slice(0, 3).join('\n')}\n`);
+    const run = await demo(['--csv', csv], { PATH: process.env.PATH ?? '', REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(run.code, run.err).toBe(0);
+    expect(run.out).toMatch(/demo: Redis a redis-server of its own \(redis:\/\/127\.0\.0\.1:\d+, stopped at the end\)/);
+    expect(run.out).toContain('all 2 customers onboarded');
+  });
+
+  it('without Redis and without redis-server: one line saying how to get one, exit 2', async () => {
+    // PATH holds node only, so no redis-server can be found.
+    const bin = mkdtempSync(join(tmpdir(), 'acronis-onboard-path-'));
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const run = await demo([], { PATH: bin, REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(run.code).toBe(2);
+    expect(run.err.trim().split('\n')).toHaveLength(1);
+    expect(run.err).toContain('docker compose up -d redis');
+    expect(run.err).not.toMatch(/\n\s+at /);
+  });
+});
