@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
+import { spawnCli } from '../helpers/cli.js';
 import { connectRedis, removeKeys, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { startTestSimulator, type RunningSimulator } from '../helpers/simulator.js';
 
@@ -22,27 +21,9 @@ afterAll(async () => {
   await sim?.close();
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** The real command in `cwd`, with `stdin` written to it and only PATH, HOME and `env` set. */
-function cli(cwd: string, args: string[], stdin = '', env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: cwd, LOG_LEVEL: 'warn', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+function cli(cwd: string, args: string[], stdin = '', env: Record<string, string> = {}) {
+  return spawnCli(cwd, args, { PATH: process.env.PATH ?? '', HOME: cwd, LOG_LEVEL: 'warn', ...env }, stdin);
 }
 
 const bootstrapArgs = () => ['bootstrap', '--base-url', sim.url, '--login', sim.seed.adminLogin];

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
+import { spawnCli } from '../helpers/cli.js';
 import { connectRedis, TEST_REDIS_URL } from '../helpers/redis.js';
 
 /** `acronis-onboard demo --exit` as a newcomer runs it, with a small sample instead of the 350 customers. */
@@ -22,20 +21,9 @@ const SAMPLE = [
   'demo-7,Fjord Marine AS,drift@fjord-marine.example,Lars,Nilsen,NO',
 ].join('\n');
 
-function demo(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'demo', '--exit', ...args], {
-      cwd: dir,
-      env: { HOME: dir, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
+async function demo(args: string[], env: Record<string, string>) {
+  const run = await spawnCli(dir, ['demo', '--exit', ...args], { HOME: dir, ...env });
+  return { code: run.code, out: run.stdout, err: run.stderr };
 }
 
 describe('acronis-onboard demo --exit', () => {
