@@ -112,6 +112,10 @@ function stepContext(
   logger: Logger,
   remember: (facts: Partial<ChainFacts>) => Partial<ChainFacts>,
 ): StepContext {
+  const checkpoint = async (facts: Partial<ChainFacts>) => {
+    const checkpointed = remember(facts);
+    await job.updateData({ ...job.data, facts: { ...job.data.facts, ...checkpointed } });
+  };
   return {
     acronis: deps.acronis,
     logger,
@@ -120,9 +124,12 @@ function stepContext(
     },
     secrets: { seal: (plain) => deps.box.seal(plain), open: (sealed) => deps.box.open(sealed) },
     offers: deps.offers,
-    checkpoint: async (facts) => {
-      const checkpointed = remember(facts);
-      await job.updateData({ ...job.data, facts: { ...job.data.facts, ...checkpointed } });
+    checkpoint,
+    intend: async (what, facts = {}) => {
+      const recorded = job.data.facts.intents?.[what];
+      if (recorded) return new Date(recorded);
+      await checkpoint({ ...facts, intents: { ...job.data.facts.intents, [what]: new Date().toISOString() } });
+      return undefined;
     },
     dataCenterUrl: deps.dataCenterUrl,
   };
