@@ -26,8 +26,12 @@ export interface RequestBudgetOptions {
   margin?: number;
   /** Factor the shared rate is cut by on a 429 (at most once per `cutCooldownMs`). */
   cutFactor?: number;
-  /** Share of `perSecond` the rate climbs back per second after a cut. */
-  climbPerSecond?: number;
+  /**
+   * Shares of `perSecond` the rate climbs back per second after a cut: `fast` up to 95 % of
+   * the rate the 429 met, `slow` from there to 105 % of it (where the real limit probably
+   * is, so the rate settles just below it), `fast` again beyond.
+   */
+  climbPerSecond?: { fast: number; slow: number };
   /** Lowest rate a cut goes to, as a share of `perSecond`. */
   floor?: number;
   /** Longest pause one `pause()` can set, default 60 s, so a wild Retry-After cannot stall the pipeline for hours. */
@@ -42,8 +46,8 @@ export interface RequestBudgetOptions {
 }
 
 export const DEFAULT_MARGIN = 0.03;
-export const DEFAULT_CUT_FACTOR = 0.75;
-export const DEFAULT_CLIMB_PER_SECOND = 0.02;
+export const DEFAULT_CUT_FACTOR = 0.8;
+export const DEFAULT_CLIMB_PER_SECOND = { fast: 0.1, slow: 0.002 };
 export const DEFAULT_FLOOR = 0.1;
 export const DEFAULT_MAX_PAUSE_MS = 60_000;
 /** 429s answered to requests already on their way belong to the same cut. */
@@ -51,8 +55,37 @@ const CUT_COOLDOWN_MS = 2_000;
 /** How long the schedule outlives its last reservation: long enough for a cut rate to climb back. */
 const IDLE_EXPIRY_MS = 120_000;
 
+/** What a caller asks of its slot. */
+export interface SlotRequest {
+  /** Runs once the slot is reserved, while it is still ahead (the job-lock check), so its round trip does not delay the send. */
+  beforeWait?: () => Promise<unknown>;
+  /** Callers of one process with a smaller rank are served first (steps left in the chain; 0 outside a step). */
+  rank?: number;
+}
+
+interface Waiter {
+  rank: number;
+  seq: number;
+  slot: SlotRequest;
+  signal: AbortSignal | undefined;
+  resolve(slotMicros: number): void;
+  reject(reason: unknown): void;
+  onAbort(): void;
+  /** In line, holding a reserved slot (its `beforeWait`, then its timer), or done with it. */
+  state: 'waiting' | 'holding' | 'done';
+  timer?: NodeJS.Timeout;
+  settled?: boolean;
+}
+
+interface Held {
+  /** The slot on this process's performance clock. */
+  slot: number;
+  slotMicros: number;
+  generation: number;
+}
+
 export interface BudgetState {
-  /** Requests per second the schedule grants now (below `ratePerSecond` after a 429). */
+  /** Requests per second the schedule grants (below `ratePerSecond` after a 429). */
   ratePerSecond: number;
   pausedForMs: number;
   /** Pauses so far: a reservation made under an older generation was voided by a 429. */
@@ -67,13 +100,24 @@ export class RequestBudget implements RequestThrottle {
   readonly keys: RequestBudgetKeys;
   /** Slots given up because the caller woke too late (for benchmarks and tests). */
   lateSlots = 0;
-  private readonly climb: number;
+  private readonly climb: { fast: number; slow: number };
   private readonly cutFactor: number;
   private readonly floor: number;
   private readonly redis: ScriptCommands & Pick<Redis, 'hmget' | 'time'>;
   private readonly logger: Logger;
   /** The newest generation any reply told this process about. */
   private knownGeneration = 0;
+  /**
+   * Slots this process reserves ahead of time, at most: enough to cover a Redis round trip at
+   * the rate, few enough that a better-ranked caller arriving later is served soon.
+   */
+  readonly ahead: number;
+  private readonly waiting: Waiter[] = [];
+  private seq = 0;
+  /** Reservations sent and not answered yet. */
+  private requested = 0;
+  /** Waiters holding a reserved slot. */
+  private holding = 0;
 
   constructor(opts: RequestBudgetOptions) {
     if (!(opts.perSecond > 0) || !Number.isFinite(opts.perSecond)) {
@@ -82,11 +126,13 @@ export class RequestBudget implements RequestThrottle {
     const margin = opts.margin ?? DEFAULT_MARGIN;
     if (!(margin >= 0 && margin < 1)) throw new RangeError(`RequestBudget: margin must be in [0, 1), got ${margin}`);
     this.ratePerSecond = opts.perSecond * (1 - margin);
-    this.climb = this.ratePerSecond * (opts.climbPerSecond ?? DEFAULT_CLIMB_PER_SECOND);
+    const climb = opts.climbPerSecond ?? DEFAULT_CLIMB_PER_SECOND;
+    this.climb = { fast: this.ratePerSecond * climb.fast, slow: this.ratePerSecond * climb.slow };
     this.cutFactor = opts.cutFactor ?? DEFAULT_CUT_FACTOR;
     this.floor = this.ratePerSecond * (opts.floor ?? DEFAULT_FLOOR);
     this.maxPauseMs = opts.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS;
     this.maxLateMs = opts.maxLateMs ?? margin * 500;
+    this.ahead = Math.min(16, Math.max(2, Math.ceil(this.ratePerSecond * 0.05)));
     this.keys = opts.keys;
     this.redis = withScripts(opts.redis) as ScriptCommands & Pick<Redis, 'hmget' | 'time'>;
     this.logger = (opts.logger ?? silentLogger).child({ component: 'request-budget' });
@@ -95,28 +141,25 @@ export class RequestBudget implements RequestThrottle {
   /**
    * Resolves at this caller's send time, with that time on Redis' clock (µs since the epoch);
    * rejects with the signal's reason when aborted first, or with Redis' error when it is
-   * unreachable (the job retries later rather than send outside the budget). `beforeWait` runs
-   * after each reservation, while the slot is still ahead (the job-lock check), so its own
-   * round trip does not delay the send.
+   * unreachable (the job retries later rather than send outside the budget).
    */
-  async acquire(signal?: AbortSignal, _request?: unknown, beforeWait?: () => Promise<unknown>): Promise<number> {
-    for (;;) {
-      if (signal?.aborted) throw signal.reason;
-      // The slot on this process's clock, counted from before the call: a reply that waited in a busy event loop counts as lateness.
-      const asked = performance.now();
-      const [waitMicros, generation, nowMicros] = await this.reserve();
-      const slot = asked + waitMicros / 1000;
-      await beforeWait?.();
-      await abortableSleep(slot - performance.now(), signal);
-      // A 429 seen anywhere while this caller waited voided its slot: reserve again after the pause.
-      if (generation < this.knownGeneration) continue;
-      // A request sent well after its slot would reach the API bunched with the next ones: give the slot up.
-      if (performance.now() - slot > this.maxLateMs) {
-        this.lateSlots++;
-        continue;
-      }
-      return nowMicros + waitMicros;
-    }
+  acquire(signal?: AbortSignal, _request?: unknown, slot: SlotRequest = {}): Promise<number> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<number>((resolve, reject) => {
+      const waiter: Waiter = {
+        rank: slot.rank ?? 0,
+        seq: this.seq++,
+        slot,
+        signal,
+        resolve,
+        reject,
+        onAbort: () => this.abandon(waiter),
+        state: 'waiting',
+      };
+      signal?.addEventListener('abort', waiter.onAbort, { once: true });
+      this.line(waiter);
+      this.pump();
+    });
   }
 
   /**
@@ -144,20 +187,108 @@ export class RequestBudget implements RequestThrottle {
     return Number(effective);
   }
 
-  /** The shared schedule as it stands (for status output and tests). */
+  /** The shared schedule as the last reservation or pause left it (for tests and diagnostics). */
   async state(): Promise<BudgetState> {
-    const [[seconds, micros], [rate, rateAt, generation, pausedUntil]] = await Promise.all([
+    const [[seconds, micros], [rate, generation, pausedUntil]] = await Promise.all([
       this.redis.time(),
-      this.redis.hmget(this.keys.schedule, 'rate', 'rate_at', 'generation', 'paused_until'),
+      this.redis.hmget(this.keys.schedule, 'rate', 'generation', 'paused_until'),
     ]);
     const now = Number(seconds) * 1e6 + Number(micros);
-    const stored = rate === null ? this.ratePerSecond : Math.min(this.ratePerSecond, Number(rate));
-    const climbed = stored + (this.climb * Math.max(0, now - Number(rateAt ?? now))) / 1e6;
     return {
-      ratePerSecond: Math.min(this.ratePerSecond, climbed),
+      ratePerSecond: rate === null ? this.ratePerSecond : Math.min(this.ratePerSecond, Number(rate)),
       pausedForMs: Math.max(0, Math.ceil((Number(pausedUntil ?? 0) - now) / 1000)),
       generation: Number(generation ?? 0),
     };
+  }
+
+  /** Reserves slots for the waiters in line, never more than `ahead` at a time (see `ahead`). */
+  private pump(): void {
+    while (this.requested < this.waiting.length && this.requested + this.holding < this.ahead) {
+      this.requested++;
+      void this.reserveForBest();
+    }
+  }
+
+  /**
+   * One script call reserves the next free send time; the best waiter in line at the answer
+   * takes it, runs its `beforeWait` and sleeps until the slot.
+   */
+  private async reserveForBest(): Promise<void> {
+    // The slot on this process's clock, counted from before the call: a reply that sat in a busy event loop counts as lateness.
+    const asked = performance.now();
+    let reply: [number, number, number];
+    try {
+      reply = await this.reserve();
+    } catch (err) {
+      // Redis is unreachable: fail the caller at the head (its job retries later) rather than send unbudgeted.
+      this.requested--;
+      this.settle(this.waiting.shift(), (w) => w.reject(err));
+      return this.pump();
+    }
+    this.requested--;
+    const waiter = this.waiting.shift();
+    if (!waiter) return this.pump();
+    const [waitMicros, generation, nowMicros] = reply;
+    const held: Held = { slot: asked + waitMicros / 1000, slotMicros: nowMicros + waitMicros, generation };
+    this.hold(waiter);
+    try {
+      await waiter.slot.beforeWait?.();
+    } catch (err) {
+      this.release(waiter);
+      this.settle(waiter, (w) => w.reject(err));
+      return this.pump();
+    }
+    if (waiter.state !== 'holding') return;
+    waiter.timer = setTimeout(() => this.slotDue(waiter, held), Math.max(0, held.slot - performance.now()));
+  }
+
+  private slotDue(waiter: Waiter, held: Held): void {
+    this.release(waiter);
+    // A 429 seen anywhere while the caller waited voided the slot; a caller woken well after its
+    // slot would reach the API bunched with the next ones. Either goes back in line.
+    const late = performance.now() - held.slot > this.maxLateMs;
+    if (held.generation < this.knownGeneration || late) {
+      if (late) this.lateSlots++;
+      this.line(waiter);
+    } else {
+      this.settle(waiter, (w) => w.resolve(held.slotMicros));
+    }
+    this.pump();
+  }
+
+  /** In line by rank, then by arrival; a caller put back keeps its place. */
+  private line(waiter: Waiter): void {
+    waiter.state = 'waiting';
+    const at = this.waiting.findIndex((w) => w.rank > waiter.rank || (w.rank === waiter.rank && w.seq > waiter.seq));
+    this.waiting.splice(at < 0 ? this.waiting.length : at, 0, waiter);
+  }
+
+  private hold(waiter: Waiter): void {
+    waiter.state = 'holding';
+    this.holding++;
+  }
+
+  private release(waiter: Waiter): void {
+    if (waiter.state !== 'holding') return;
+    clearTimeout(waiter.timer);
+    waiter.state = 'done';
+    this.holding--;
+  }
+
+  private abandon(waiter: Waiter): void {
+    const at = this.waiting.indexOf(waiter);
+    if (at >= 0) this.waiting.splice(at, 1);
+    this.release(waiter);
+    this.settle(waiter, (w) => w.reject(w.signal?.reason));
+    this.pump();
+  }
+
+  private settle(waiter: Waiter | undefined, action: (waiter: Waiter) => void): void {
+    if (!waiter || waiter.settled) return;
+    waiter.settled = true;
+    waiter.state = 'done';
+    waiter.signal?.removeEventListener('abort', waiter.onAbort);
+    action(waiter);
   }
 
   /** One script call: [µs to wait, generation, Redis' now in µs]. */
@@ -165,27 +296,11 @@ export class RequestBudget implements RequestThrottle {
     const [waitMicros, generation, now] = (await this.redis.requestBudgetReserve(
       this.keys.schedule,
       this.ratePerSecond,
-      this.climb,
+      this.climb.fast,
+      this.climb.slow,
       IDLE_EXPIRY_MS,
     )) as [number, number, number];
     this.knownGeneration = Math.max(this.knownGeneration, Number(generation));
     return [Number(waitMicros), Number(generation), Number(now)];
   }
-}
-
-/** A timer that ends early with the signal's reason, leaving nothing behind. */
-function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (ms <= 0 && !signal?.aborted) return Promise.resolve();
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { FaultSchema, startSimulator, type Fault } from '../simulator/index.js';
+import { FaultSchema, type Fault } from '../simulator/options.js';
 
 function integer(name: string, min: number) {
   return (value: string): number => {
@@ -66,6 +66,8 @@ export function registerSimCommand(program: Command): void {
     .option('--validate-responses', 'check every answer against the OpenAPI schemas; see GET /__sim/stats')
     .option('--seed <text>', 'derive ids and secrets from this text, so restarts keep the same credentials')
     .action(async (options: SimCommandOptions) => {
+      // Loaded only here: every other command (a `work` process) would otherwise carry the simulator.
+      const { startSimulator } = await import('../simulator/index.js');
       const sim = await startSimulator({
         port: options.port,
         host: options.host,

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { SlotRequest } from '../acronis/request-budget.js';
 import type { ApiRequest, RequestThrottle } from '../acronis/transport.js';
 
 /**
@@ -20,18 +21,20 @@ export class LockLostError extends Error {
 
 interface JobScope {
   assertLock(): Promise<void>;
+  /** The step's rank in the request budget: steps left in its chain, so customers near their end go first. */
+  rank: number;
 }
 
 const scope = new AsyncLocalStorage<JobScope>();
 
-/** Runs a step with its job's lock check in scope of every API call it makes. */
-export function runHoldingJobLock<T>(assertLock: () => Promise<void>, step: () => Promise<T>): Promise<T> {
-  return scope.run({ assertLock }, step);
+/** Runs a step with its job's lock check and its rank in scope of every API call it makes. */
+export function runInJobScope<T>(job: JobScope, step: () => Promise<T>): Promise<T> {
+  return scope.run(job, step);
 }
 
-/** What the guard needs of the request budget: a slot, with a check run while it is still ahead. */
+/** What the guard needs of the request budget (src/acronis/request-budget.ts). */
 export interface SlotSource {
-  acquire(signal?: AbortSignal, request?: unknown, beforeWait?: () => Promise<unknown>): Promise<unknown>;
+  acquire(signal?: AbortSignal, request?: unknown, slot?: SlotRequest): Promise<unknown>;
 }
 
 /**
@@ -43,7 +46,11 @@ export class LockGuardedThrottle implements RequestThrottle {
   constructor(private readonly budget: SlotSource) {}
 
   async acquire(signal?: AbortSignal, request?: Pick<ApiRequest, 'method' | 'path'>): Promise<void> {
-    const job = request && request.method !== 'GET' ? scope.getStore() : undefined;
-    await this.budget.acquire(signal, request, job ? () => job.assertLock() : undefined);
+    const job = scope.getStore();
+    const mutating = request !== undefined && request.method !== 'GET';
+    await this.budget.acquire(signal, request, {
+      rank: job?.rank ?? 0,
+      ...(job && mutating ? { beforeWait: () => job.assertLock() } : {}),
+    });
   }
 }

@@ -8,7 +8,7 @@ import { isRetryableStepError, reasonOf } from '../onboarding/errors.js';
 import type { StepContext, StepDefinition } from '../onboarding/step.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { nudgeCallback, type CallbackQueue } from './callback-queue.js';
-import { LockLostError, runHoldingJobLock } from './job-lock-guard.js';
+import { LockLostError, runInJobScope } from './job-lock-guard.js';
 import type { OfferingCache } from './offering-cache.js';
 import type { OnboardingStore, Transition } from './onboarding-store.js';
 import { jobIdFor, type OnboardingQueue } from './queue.js';
@@ -53,7 +53,8 @@ export async function runStepJob(deps: StepRunDeps, job: StepJob, token: string 
   const ctx = stepContext(deps, job, logger, (facts) => (checkpointed = { ...checkpointed, ...facts }));
   let output: Partial<ChainFacts>;
   try {
-    output = await runHoldingJobLock(lockCheck(deps, job, token), () => step.run(data, ctx));
+    const rank = data.steps.length - data.steps.indexOf(job.name);
+    output = await runInJobScope({ assertLock: lockCheck(deps, job, token), rank }, () => step.run(data, ctx));
   } catch (err) {
     throw await stepFailed(deps, job, { ...data.facts, ...checkpointed }, err, logger);
   }

@@ -57,10 +57,15 @@ describe('RequestBudget against the simulator', () => {
     const keyPrefix = `${prefix}:load`;
     const perProcess = 15;
     const fixture = fileURLToPath(new URL('../fixtures/request-budget-process.ts', import.meta.url));
+    // On a test machine loaded by other suites the simulator, one of four processes here, reads
+    // arrivals tens of ms late and so bunches them; this margin absorbs that. The default margin
+    // is measured on a quiet machine (BENCHMARKS.md "Onboarding at the API's limit").
+    const margin = 0.1;
     const options = JSON.stringify({
       redisUrl: TEST_REDIS_URL,
       budgetKey: key,
       perSecond: 10,
+      margin,
       secretsKey,
       keyPrefix,
       baseUrl: sim.url,
@@ -99,12 +104,15 @@ describe('RequestBudget against the simulator', () => {
         box,
         tokenKeys: new RedisKeys(keyPrefix).tokenCache(sim.url, sim.seed.clientId),
         timeoutMs: 5_000,
-        throttle: new RequestBudget({ redis: own, keys: budgetKeys(key), perSecond: 10 }),
+        throttle: new RequestBudget({ redis: own, keys: budgetKeys(key), perSecond: 10, margin }),
       });
     });
 
     try {
-      await Promise.all(children.map((c) => c.ready));
+      await Promise.all([
+        ...children.map((c) => c.ready),
+        ...inProcess.map((c) => c.getTenant(sim.seed.partnerTenantId)),
+      ]);
       sim.resetStats();
       for (const c of children) c.child.stdin.write('go\n');
       const local = await Promise.allSettled(
@@ -238,25 +246,42 @@ describe('RequestBudget.pause (a 429)', () => {
 
   it('cuts the shared rate once per burst of 429s, spaces slots by the cut rate, then climbs back to the limit', async () => {
     const key = newKey();
-    // A fast climb (the whole rate back in about a second), so the test waits on state briefly.
-    const [a, b] = [
-      budget({ key, perSecond: 20, climbPerSecond: 1 }),
-      budget({ key, perSecond: 20, climbPerSecond: 1 }),
-    ];
+    // A fast climb all the way (the whole rate back in about a second), so the test waits on state briefly.
+    const climbPerSecond = { fast: 1, slow: 1 };
+    const [a, b] = [budget({ key, perSecond: 20, climbPerSecond }), budget({ key, perSecond: 20, climbPerSecond })];
     await a.pause(0);
     await b.pause(0);
     const cut = await a.state();
-    expect(cut.ratePerSecond).toBeLessThan(a.ratePerSecond * 0.8);
-    expect(cut.ratePerSecond).toBeGreaterThan(a.ratePerSecond * 0.7);
+    expect(cut.ratePerSecond).toBeCloseTo(a.ratePerSecond * 0.8, 6);
     expect(cut.generation).toBe(2);
 
     const [first, second] = await Promise.all([a.acquire(), b.acquire()]);
-    expect(Math.abs(second - first)).toBeGreaterThanOrEqual(1e6 / (a.ratePerSecond * 0.8));
+    expect(Math.abs(second - first)).toBeGreaterThanOrEqual(1e6 / (a.ratePerSecond * 0.85));
 
-    await vi.waitFor(async () => expect((await b.state()).ratePerSecond).toBeCloseTo(b.ratePerSecond, 6), {
-      timeout: 5_000,
-      interval: 100,
-    });
+    await vi.waitFor(
+      async () => {
+        await b.acquire();
+        expect((await b.state()).ratePerSecond).toBeCloseTo(b.ratePerSecond, 6);
+      },
+      { timeout: 5_000, interval: 100 },
+    );
+  });
+
+  it('after a cut, climbs quickly back to just below the rate the 429 met, then slowly', async () => {
+    const key = newKey();
+    const climbPerSecond = { fast: 10, slow: 0.000_001 };
+    const throttle = budget({ key, perSecond: 100, climbPerSecond });
+    await throttle.pause(0);
+    // Fast up to 95 % of the rate that met the 429 within a few reservations, then nearly flat.
+    await vi.waitFor(
+      async () => {
+        await throttle.acquire();
+        expect((await throttle.state()).ratePerSecond).toBeGreaterThanOrEqual(throttle.ratePerSecond * 0.95);
+      },
+      { timeout: 5_000, interval: 20 },
+    );
+    for (let i = 0; i < 5; i++) await throttle.acquire();
+    expect((await throttle.state()).ratePerSecond).toBeLessThan(throttle.ratePerSecond * 0.96);
   });
 });
 
