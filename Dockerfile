@@ -17,5 +17,6 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY bin ./bin
 COPY --from=build /app/dist ./dist
 USER node
-ENTRYPOINT ["node", "bin/acronis-onboard.js"]
+# Run through its #! line, which sets the heap flags (bin/acronis-onboard.js).
+ENTRYPOINT ["/app/bin/acronis-onboard.js"]
 CMD ["start"]

@@ -72,7 +72,7 @@ async function onboardOne(acronis: ReturnType<typeof createAcronisClient>, partn
   const edition = profile.editions[0] as string;
   const email = `admin${i}@bench-customer.example`;
   const tenant = await acronis.createTenant({
-    name: `Bench Customer ${i}`,
+    name: `bench Customer ${i}`,
     parent_id: partnerId,
     kind: 'customer',
     customer_id: `bench-${i}`,
