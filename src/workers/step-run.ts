@@ -166,6 +166,8 @@ async function stepFailed(
   const logged = err instanceof AcronisApiError ? err.toJSON() : reasonOf(err);
   logger[final ? 'error' : 'warn']({ err: logged, retryable, final }, 'step failed');
   await job.log(`${final ? 'failed' : 'will retry'}: ${reason}`);
+  // A first step's retry comes back to the wait list, ahead of customers not started yet (docs/bullmq.md §1.12).
+  if (!final && job.priority > 0) await job.changePriority({ priority: 0 });
   if (final) {
     await deps.store.recordFacts(key, facts);
     await afterTransition(deps, await deps.store.markFailed(key, job.name, reason, retryable));

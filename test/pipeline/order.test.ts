@@ -30,4 +30,20 @@ describe('customers finish one by one', () => {
     const ended = await t.waitForBatch(batch.id);
     expect(ended).toMatchObject({ done: CUSTOMERS, failed: 0 });
   });
+
+  it('a customer whose first step failed once is retried ahead of the customers not started yet', async () => {
+    t.sim.configure({ faults: [{ kind: '5xx', status: 503, methods: ['POST'], path: '^/tenants$', times: 1 }] });
+    const { batch } = await t.enqueue(sampleCustomers(CUSTOMERS, 'Retried'));
+    await t.waitForBatch(batch.id);
+    t.sim.configure({ faults: [] });
+
+    const firstSteps = (await t.pipeline.queue.getJobs(['completed'], 0, -1))
+      .filter((job) => job.name === 'create-tenant' && job.data.batchId === batch.id)
+      .sort((a, b) => (a.finishedOn ?? 0) - (b.finishedOn ?? 0));
+    expect(firstSteps).toHaveLength(CUSTOMERS);
+    const retried = firstSteps.findIndex((job) => job.attemptsMade > 1);
+    // Behind the customers not started yet it would finish last of all; ahead of them, among the first.
+    expect(retried, 'position of the retried first step among all first steps').toBeGreaterThanOrEqual(0);
+    expect(retried).toBeLessThan(CUSTOMERS / 2);
+  });
 });
