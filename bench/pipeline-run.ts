@@ -34,6 +34,8 @@ export interface RunOptions {
   jitterMs: number;
   /** A folder for the CSV. */
   dir: string;
+  /** Run `work` as `node bin/acronis-onboard.js work`, with Node's default heap, instead of through its #! line. */
+  nodeDefaults?: boolean;
 }
 
 export interface SimStats {
@@ -77,8 +79,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const app = await App.open(loadConfig(env), { logger: createLogger({ level: 'warn' }) });
   const redis = new Redis(env.REDIS_URL as string);
   // The command as it is installed: run through its #! line (heap flags), not `node bin/…`.
+  const [command, args] = opts.nodeDefaults ? [process.execPath, [BIN, 'work']] : [BIN, ['work']];
   const workers = Array.from({ length: opts.workers }, () =>
-    spawn(BIN, ['work'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] }),
+    spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] }),
   );
   try {
     await waitForWorkers(app, opts.workers);
