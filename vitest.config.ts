@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     maxWorkers: 2,
     reporters: ['default', './test/support/summary-line-reporter.ts'],
+    // The command the tests spawn runs dist/: rebuilt first when a source changed.
+    globalSetup: ['./test/support/build-dist.ts'],
   },
 });

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { RequestBudgetKeys } from '../redis/keys.js';
 import { withScripts, type ScriptCommands } from '../redis/scripts.js';
@@ -7,10 +6,11 @@ import { silentLogger } from '../logger.js';
 import type { RequestThrottle } from './transport.js';
 
 /**
- * The Acronis request budget shared by every worker process on every host: together they send
- * at most `perSecond` requests in any second, and a 429 seen by one pauses all of them. A
- * sliding window of grants in Redis, judged by Redis' own clock, with grants spaced evenly
- * (docs/architecture.md "The request budget"; the margin's measurements are in BENCHMARKS.md).
+ * The Acronis request budget shared by every worker process on every host: one schedule in
+ * Redis, on Redis' clock, from which each request reserves the next free send time in one
+ * script call (GCRA, "virtual scheduling"), then waits for it. Grants are evenly spaced across
+ * all processes; a 429 moves the schedule for everyone and cuts the shared rate, which climbs
+ * back to the configured one (docs/architecture.md "The request budget").
  */
 
 export interface RequestBudgetOptions {
@@ -20,165 +20,288 @@ export interface RequestBudgetOptions {
   /** ACRONIS_RATE_LIMIT: requests per second across every process. Fractional values (0.5) mean one request per 1/perSecond s. */
   perSecond: number;
   /**
-   * Length of the sliding window that holds at most `maxPerWindow` grants. Default: one
-   * period (1000 ms, or 1000/perSecond ms below 1/s) plus DEFAULT_WINDOW_MARGIN_MS.
+   * Share of `perSecond` left unused, so that requests whose way to the server differs by a
+   * few ms still arrive at most `perSecond` in any second (BENCHMARKS.md "Onboarding at the
+   * API's limit": 3 % let a loaded 2-core machine exceed the limit; 5 % did not).
    */
-  windowMs?: number;
+  margin?: number;
+  /** Factor the shared rate is cut by on a 429 (at most once per `cutCooldownMs`). */
+  cutFactor?: number;
   /**
-   * Least gap between two grants as a fraction of `window / maxPerWindow` (0 = none, 1 =
-   * evenly spaced, the default). Half the gap let a busy 2-core machine show 52 requests
-   * in a second at a limit of 50; even spacing showed 43 under the same load.
+   * Shares of `perSecond` the rate climbs back per second after a cut: `fast` up to 95 % of
+   * the rate the 429 met, `slow` from there to 105 % of it (where the real limit probably
+   * is, so the rate settles just below it), `fast` again beyond.
    */
-  pacing?: number;
+  climbPerSecond?: { fast: number; slow: number };
+  /** Lowest rate a cut goes to, as a share of `perSecond`. */
+  floor?: number;
   /** Longest pause one `pause()` can set, default 60 s, so a wild Retry-After cannot stall the pipeline for hours. */
   maxPauseMs?: number;
+  /**
+   * A caller whose timer fires later than this after its slot (a busy event loop) gives the
+   * slot up and reserves again, so lateness cannot bunch requests. Default: half the margin's
+   * slack, margin × 500 ms.
+   */
+  maxLateMs?: number;
   logger?: Logger;
 }
 
-/** Grant-to-arrival spread the default window absorbs (BENCHMARKS.md "Why the request budget has a margin"). */
-export const DEFAULT_WINDOW_MARGIN_MS = 100;
+export const DEFAULT_MARGIN = 0.05;
+export const DEFAULT_CUT_FACTOR = 0.8;
+export const DEFAULT_CLIMB_PER_SECOND = { fast: 0.1, slow: 0.002 };
+export const DEFAULT_FLOOR = 0.1;
 export const DEFAULT_MAX_PAUSE_MS = 60_000;
-export const DEFAULT_PACING = 1;
-/** Upper bound of the random delay added to each sleep, so the heads of several processes do not all wake at the same µs. */
-const WAKE_JITTER_MS = 5;
+/** 429s answered to requests already on their way belong to the same cut. */
+const CUT_COOLDOWN_MS = 2_000;
+/** How long the schedule outlives its last reservation: long enough for a cut rate to climb back. */
+const IDLE_EXPIRY_MS = 120_000;
+
+/** What a caller asks of its slot. */
+export interface SlotRequest {
+  /** Runs once the slot is reserved, while it is still ahead (the job-lock check), so its round trip does not delay the send. */
+  beforeWait?: () => Promise<unknown>;
+  /** Callers of one process with a smaller rank are served first (steps left in the chain; 0 outside a step). */
+  rank?: number;
+}
 
 interface Waiter {
-  resolve: () => void;
-  reject: (reason: unknown) => void;
+  rank: number;
+  seq: number;
+  slot: SlotRequest;
   signal: AbortSignal | undefined;
-  onAbort: () => void;
+  resolve(slotMicros: number): void;
+  reject(reason: unknown): void;
+  onAbort(): void;
+  /** In line, holding a reserved slot (its `beforeWait`, then its timer), or done with it. */
+  state: 'waiting' | 'holding' | 'done';
+  timer?: NodeJS.Timeout;
+  settled?: boolean;
+}
+
+interface Held {
+  /** The slot on this process's performance clock. */
+  slot: number;
+  slotMicros: number;
+  generation: number;
+}
+
+export interface BudgetState {
+  /** Requests per second the schedule grants (below `ratePerSecond` after a 429). */
+  ratePerSecond: number;
+  pausedForMs: number;
+  /** Pauses so far: a reservation made under an older generation was voided by a 429. */
+  generation: number;
 }
 
 export class RequestBudget implements RequestThrottle {
-  /** Most grants inside one window: floor(perSecond), at least 1. */
-  readonly maxPerWindow: number;
-  readonly windowMs: number;
+  /** The rate granted when no 429 has cut it: perSecond less the margin. */
+  readonly ratePerSecond: number;
   readonly maxPauseMs: number;
+  readonly maxLateMs: number;
   readonly keys: RequestBudgetKeys;
-  private readonly redis: ScriptCommands & Pick<Redis, 'pttl'>;
+  /** Slots given up because the caller woke too late (for benchmarks and tests). */
+  lateSlots = 0;
+  private readonly climb: { fast: number; slow: number };
+  private readonly cutFactor: number;
+  private readonly floor: number;
+  private readonly redis: ScriptCommands & Pick<Redis, 'hmget' | 'time'>;
   private readonly logger: Logger;
+  /** The newest generation any reply told this process about. */
+  private knownGeneration = 0;
   /**
-   * Callers of this process wait here in FIFO order and only the head talks to Redis, so
-   * a process sends one attempt per free slot instead of every waiter polling, and its
-   * callers are served in the order they asked.
+   * Slots this process reserves ahead of time, at most: enough to cover a Redis round trip at
+   * the rate, few enough that a better-ranked caller arriving later is served soon.
    */
-  private readonly waiters: Waiter[] = [];
-  private pumping = false;
-  private wakeEarly: (() => void) | undefined;
-  private lastPauseLogged = 0;
-  /** Least gap between two grants, as a fraction of window / maxPerWindow. */
-  readonly pacing: number;
+  readonly ahead: number;
+  private readonly waiting: Waiter[] = [];
+  private seq = 0;
+  /** Reservations sent and not answered yet. */
+  private requested = 0;
+  /** Waiters holding a reserved slot. */
+  private holding = 0;
 
   constructor(opts: RequestBudgetOptions) {
     if (!(opts.perSecond > 0) || !Number.isFinite(opts.perSecond)) {
       throw new RangeError(`RequestBudget: perSecond must be a positive number, got ${opts.perSecond}`);
     }
-    this.maxPerWindow = Math.max(1, Math.floor(opts.perSecond));
-    // Below 1/s the one allowed request needs a longer period (0.5/s → one per 2 s); for 2.5/s two per second keeps every second at or under 2.5.
-    const periodMs = Math.max(1000, (1000 * this.maxPerWindow) / opts.perSecond);
-    this.windowMs = opts.windowMs ?? Math.ceil(periodMs) + DEFAULT_WINDOW_MARGIN_MS;
-    if (!(this.windowMs > 0)) throw new RangeError(`RequestBudget: windowMs must be positive, got ${this.windowMs}`);
+    const margin = opts.margin ?? DEFAULT_MARGIN;
+    if (!(margin >= 0 && margin < 1)) throw new RangeError(`RequestBudget: margin must be in [0, 1), got ${margin}`);
+    this.ratePerSecond = opts.perSecond * (1 - margin);
+    const climb = opts.climbPerSecond ?? DEFAULT_CLIMB_PER_SECOND;
+    this.climb = { fast: this.ratePerSecond * climb.fast, slow: this.ratePerSecond * climb.slow };
+    this.cutFactor = opts.cutFactor ?? DEFAULT_CUT_FACTOR;
+    this.floor = this.ratePerSecond * (opts.floor ?? DEFAULT_FLOOR);
     this.maxPauseMs = opts.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS;
-    this.pacing = opts.pacing ?? DEFAULT_PACING;
+    this.maxLateMs = opts.maxLateMs ?? margin * 500;
+    this.ahead = Math.min(16, Math.max(2, Math.ceil(this.ratePerSecond * 0.05)));
     this.keys = opts.keys;
-    this.redis = withScripts(opts.redis) as ScriptCommands & Pick<Redis, 'pttl'>;
+    this.redis = withScripts(opts.redis) as ScriptCommands & Pick<Redis, 'hmget' | 'time'>;
     this.logger = (opts.logger ?? silentLogger).child({ component: 'request-budget' });
   }
 
-  /** Resolves once this caller may send one request; rejects with the signal's reason when aborted first. */
-  acquire(signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves at this caller's send time, with that time on Redis' clock (µs since the epoch);
+   * rejects with the signal's reason when aborted first, or with Redis' error when it is
+   * unreachable (the job retries later rather than send outside the budget).
+   */
+  acquire(signal?: AbortSignal, _request?: unknown, slot: SlotRequest = {}): Promise<number> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       const waiter: Waiter = {
+        rank: slot.rank ?? 0,
+        seq: this.seq++,
+        slot,
+        signal,
         resolve,
         reject,
-        signal,
-        onAbort: () => {
-          const at = this.waiters.indexOf(waiter);
-          if (at >= 0) this.waiters.splice(at, 1);
-          if (this.waiters.length === 0) this.wakeEarly?.();
-          reject(signal?.reason);
-        },
+        onAbort: () => this.abandon(waiter),
+        state: 'waiting',
       };
       signal?.addEventListener('abort', waiter.onAbort, { once: true });
-      this.waiters.push(waiter);
-      if (!this.pumping) void this.pump();
+      this.line(waiter);
+      this.pump();
     });
   }
 
   /**
-   * Pauses every process's `acquire` for `ms` (capped at `maxPauseMs`), e.g. after a 429
-   * with Retry-After. A later pause already set is kept. Returns the pause now in force, in ms.
+   * Moves every process's schedule `ms` (capped at `maxPauseMs`) ahead, e.g. after a 429 with
+   * Retry-After, and cuts the shared rate. A later pause already set is kept. Returns the pause
+   * now in force, in ms.
    */
   async pause(ms: number): Promise<number> {
     const requested = Number.isNaN(ms) ? 0 : Math.max(0, Math.ceil(ms));
     const capped = Math.min(requested, this.maxPauseMs);
-    const effective = Number(await this.redis.requestBudgetPause(this.keys.paused, capped));
+    const [effective, generation, rate] = (await this.redis.requestBudgetPause(
+      this.keys.schedule,
+      capped,
+      this.cutFactor,
+      this.floor,
+      CUT_COOLDOWN_MS,
+      this.ratePerSecond,
+      IDLE_EXPIRY_MS,
+    )) as [number, number, string];
+    this.knownGeneration = Math.max(this.knownGeneration, Number(generation));
     this.logger.warn(
-      { requestedMs: ms, effectiveMs: effective, capped: requested > this.maxPauseMs },
-      'acronis requests paused for every worker',
+      { requestedMs: ms, effectiveMs: Number(effective), ratePerSecond: Number(rate) },
+      'acronis requests paused for every worker; the shared rate is cut and climbs back',
     );
-    return effective;
+    return Number(effective);
   }
 
-  /** Time left of the shared pause, 0 when there is none. */
-  async pausedForMs(): Promise<number> {
-    return Math.max(0, await this.redis.pttl(this.keys.paused));
+  /** The shared schedule as the last reservation or pause left it (for tests and diagnostics). */
+  async state(): Promise<BudgetState> {
+    const [[seconds, micros], [rate, generation, pausedUntil]] = await Promise.all([
+      this.redis.time(),
+      this.redis.hmget(this.keys.schedule, 'rate', 'generation', 'paused_until'),
+    ]);
+    const now = Number(seconds) * 1e6 + Number(micros);
+    return {
+      ratePerSecond: rate === null ? this.ratePerSecond : Math.min(this.ratePerSecond, Number(rate)),
+      pausedForMs: Math.max(0, Math.ceil((Number(pausedUntil ?? 0) - now) / 1000)),
+      generation: Number(generation ?? 0),
+    };
   }
 
-  private async pump(): Promise<void> {
-    this.pumping = true;
-    try {
-      while (this.waiters.length > 0) {
-        let reply: [number, number, number];
-        try {
-          reply = (await this.redis.requestBudgetTake(
-            this.keys.grants,
-            this.keys.paused,
-            this.windowMs * 1000,
-            this.maxPerWindow,
-            randomBytes(6).toString('hex'),
-            this.pacing,
-          )) as typeof reply;
-        } catch (err) {
-          // Redis is unreachable: fail the caller at the head (its job retries later) rather than send unbudgeted.
-          this.settle((w) => w.reject(err));
-          continue;
-        }
-        if (reply[0] === 1) {
-          // A head that aborted while the script ran leaves its slot to the next caller.
-          this.settle((w) => w.resolve());
-          continue;
-        }
-        const waitMs = Number(reply[1]);
-        if (Number(reply[2]) === 1 && Date.now() - this.lastPauseLogged > 1000) {
-          this.lastPauseLogged = Date.now();
-          this.logger.debug({ waitMs, waiting: this.waiters.length }, 'acronis requests are paused; waiting');
-        }
-        await this.sleep(waitMs + Math.random() * WAKE_JITTER_MS);
-      }
-    } finally {
-      this.pumping = false;
+  /** Reserves slots for the waiters in line, never more than `ahead` at a time (see `ahead`). */
+  private pump(): void {
+    while (this.requested < this.waiting.length && this.requested + this.holding < this.ahead) {
+      this.requested++;
+      void this.reserveForBest();
     }
   }
 
-  private settle(action: (waiter: Waiter) => void): void {
-    const waiter = this.waiters.shift();
-    if (!waiter) return;
+  /**
+   * One script call reserves the next free send time; the best waiter in line at the answer
+   * takes it, runs its `beforeWait` and sleeps until the slot.
+   */
+  private async reserveForBest(): Promise<void> {
+    // The slot on this process's clock, counted from before the call: a reply that sat in a busy event loop counts as lateness.
+    const asked = performance.now();
+    let reply: [number, number, number];
+    try {
+      reply = await this.reserve();
+    } catch (err) {
+      // Redis is unreachable: fail the caller at the head (its job retries later) rather than send unbudgeted.
+      this.requested--;
+      this.settle(this.waiting.shift(), (w) => w.reject(err));
+      return this.pump();
+    }
+    this.requested--;
+    const waiter = this.waiting.shift();
+    if (!waiter) return this.pump();
+    const [waitMicros, generation, nowMicros] = reply;
+    const held: Held = { slot: asked + waitMicros / 1000, slotMicros: nowMicros + waitMicros, generation };
+    this.hold(waiter);
+    try {
+      await waiter.slot.beforeWait?.();
+    } catch (err) {
+      this.release(waiter);
+      this.settle(waiter, (w) => w.reject(err));
+      return this.pump();
+    }
+    if (waiter.state !== 'holding') return;
+    waiter.timer = setTimeout(() => this.slotDue(waiter, held), Math.max(0, held.slot - performance.now()));
+  }
+
+  private slotDue(waiter: Waiter, held: Held): void {
+    this.release(waiter);
+    // A 429 seen anywhere while the caller waited voided the slot; a caller woken well after its
+    // slot would reach the API bunched with the next ones. Either goes back in line.
+    const late = performance.now() - held.slot > this.maxLateMs;
+    if (held.generation < this.knownGeneration || late) {
+      if (late) this.lateSlots++;
+      this.line(waiter);
+    } else {
+      this.settle(waiter, (w) => w.resolve(held.slotMicros));
+    }
+    this.pump();
+  }
+
+  /** In line by rank, then by arrival; a caller put back keeps its place. */
+  private line(waiter: Waiter): void {
+    waiter.state = 'waiting';
+    const at = this.waiting.findIndex((w) => w.rank > waiter.rank || (w.rank === waiter.rank && w.seq > waiter.seq));
+    this.waiting.splice(at < 0 ? this.waiting.length : at, 0, waiter);
+  }
+
+  private hold(waiter: Waiter): void {
+    waiter.state = 'holding';
+    this.holding++;
+  }
+
+  private release(waiter: Waiter): void {
+    if (waiter.state !== 'holding') return;
+    clearTimeout(waiter.timer);
+    waiter.state = 'done';
+    this.holding--;
+  }
+
+  private abandon(waiter: Waiter): void {
+    const at = this.waiting.indexOf(waiter);
+    if (at >= 0) this.waiting.splice(at, 1);
+    this.release(waiter);
+    this.settle(waiter, (w) => w.reject(w.signal?.reason));
+    this.pump();
+  }
+
+  private settle(waiter: Waiter | undefined, action: (waiter: Waiter) => void): void {
+    if (!waiter || waiter.settled) return;
+    waiter.settled = true;
+    waiter.state = 'done';
     waiter.signal?.removeEventListener('abort', waiter.onAbort);
     action(waiter);
   }
 
-  /** A sleep that ends early once every waiter has gone, so no timer outlives the callers (up to maxPauseMs). */
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wakeEarly = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wakeEarly = done;
-    });
+  /** One script call: [µs to wait, generation, Redis' now in µs]. */
+  private async reserve(): Promise<[number, number, number]> {
+    const [waitMicros, generation, now] = (await this.redis.requestBudgetReserve(
+      this.keys.schedule,
+      this.ratePerSecond,
+      this.climb.fast,
+      this.climb.slow,
+      IDLE_EXPIRY_MS,
+    )) as [number, number, number];
+    this.knownGeneration = Math.max(this.knownGeneration, Number(generation));
+    return [Number(waitMicros), Number(generation), Number(now)];
   }
 }

@@ -102,11 +102,14 @@ export async function getTenant(
 export interface ListChildTenantsOptions {
   limit?: number;
   withContacts?: boolean;
+  /** Only children created or changed after this instant (`updated_since`, RFC 3339 UTC). */
+  updatedSince?: Date;
 }
 
 /**
- * Every direct child of `parentId`, page by page (GET /tenants?parent_id=). Later pages send
- * only `after` and `limit`: the cursor already encodes the filter (docs/acronis-api.md §9.4).
+ * Every direct child of `parentId` (or those changed since `updatedSince`), page by page
+ * (GET /tenants?parent_id=). Later pages send only `after` and `limit`: the cursor already
+ * encodes the filter (docs/acronis-api.md §9.4).
  */
 export function listChildTenants(
   api: AcronisTransport,
@@ -116,7 +119,12 @@ export function listChildTenants(
   return allPages(async (after) => {
     const searchParams = after
       ? { after, limit: opts.limit }
-      : { parent_id: parentId, limit: opts.limit, with_contacts: opts.withContacts };
+      : {
+          parent_id: parentId,
+          limit: opts.limit,
+          with_contacts: opts.withContacts,
+          updated_since: opts.updatedSince?.toISOString(),
+        };
     return toPage(await api.json({ method: 'GET', path: '/tenants', searchParams }, tenantListSchema));
   });
 }

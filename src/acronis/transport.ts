@@ -37,7 +37,8 @@ export interface AccessTokenSource {
 
 /** Hook called before every HTTP attempt: the pipeline's shared request budget, and its job-lock guard. */
 export interface RequestThrottle {
-  acquire(signal?: AbortSignal, request?: Pick<ApiRequest, 'method' | 'path'>): Promise<void>;
+  /** Resolves when the request may be sent (what it resolves with is the throttle's own business). */
+  acquire(signal?: AbortSignal, request?: Pick<ApiRequest, 'method' | 'path'>): Promise<unknown>;
 }
 
 /** Told of every HTTP attempt once it has an answer (or none): the metrics' API counters and latency. */

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { App } from '../app/app.js';
 import { dashboardCredentials } from '../app/dashboard.js';
-import { startServer } from '../app/server.js';
 import { startWorkers, type RunningWorkers } from '../app/workers.js';
 import { loadConfig, requireConfig } from '../config.js';
 import { createLogger } from '../logger.js';
@@ -35,6 +34,8 @@ async function run(name: 'serve' | 'start', withWorkers: boolean): Promise<void>
   const workApp = withWorkers ? await App.open(config, { logger, role: 'worker' }).catch(closing(serveApp)) : undefined;
   try {
     const workers = workApp ? await startWorkers(workApp) : undefined;
+    // Loaded only here, so a `work` process does not carry the HTTP server.
+    const { startServer } = await import('../app/server.js');
     const server = await startServer(serveApp).catch(async (err: unknown) => {
       await workers?.close();
       throw err;

@@ -1,12 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import {
-  FaultSchema,
-  MAX_SEEDED_CUSTOMERS,
-  MAX_STORAGES,
-  startSimulator,
-  type Fault,
-  type RunningSimulator,
-} from '../simulator/index.js';
+import type { RunningSimulator } from '../simulator/index.js';
+import { FaultSchema, MAX_SEEDED_CUSTOMERS, MAX_STORAGES, type Fault } from '../simulator/options.js';
 
 function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -111,6 +105,8 @@ export function registerSimCommand(program: Command): void {
       integer('--customers', 0, MAX_SEEDED_CUSTOMERS),
     )
     .action(async (options: SimCommandOptions) => {
+      // Loaded only here: every other command (a `work` process) would otherwise carry the simulator.
+      const { startSimulator } = await import('../simulator/index.js');
       const sim = await startSimulator({
         port: options.port,
         host: options.host,

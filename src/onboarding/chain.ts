@@ -22,23 +22,31 @@ export const STEP_NAMES = [
 export type StepName = (typeof STEP_NAMES)[number];
 export const stepNameSchema = z.enum(STEP_NAMES);
 
+/** The creates a step records an intent for before sending them (docs/architecture.md "Write-ahead intents"). */
+export const INTENTS = ['tenant', 'user', 'activation', 'agent-token'] as const;
+export type Intent = (typeof INTENTS)[number];
+
 /** What steps learn and later steps need. Secrets appear only sealed (SECRETS_KEY, AES-256-GCM). */
 export const chainFactsSchema = z.object({
   tenantId: z.string().optional(),
-  /** false when create-tenant found the tenant (a re-import, or a retry after the API committed). */
+  /** Whether this chain made the tenant (also when an attempt's answer was lost), or found one made before it. */
   tenantCreated: z.boolean().optional(),
   edition: z.string().nullable().optional(),
   offeringItemsEnabled: z.number().int().optional(),
   pricingMode: z.string().optional(),
   userId: z.string().optional(),
+  /** As tenantCreated: false for a user made before this chain, who may be activated already. */
   userCreated: z.boolean().optional(),
   login: z.string().optional(),
   personalTenantId: z.string().nullable().optional(),
   roles: z.array(z.string()).optional(),
   activation: z.enum(['email-sent', 'password-set', 'already-activated', 'not-requested']).optional(),
   passwordSealed: z.string().optional(),
-  /** Set before the token POST, so a re-run knows a token may exist and looks for it first. */
-  tokenRequestedAt: z.string().optional(),
+  /**
+   * Write-ahead intents: when a step was first about to send each create (ISO time), recorded
+   * in the job before the request, so a re-run knows the object may exist and looks it up first.
+   */
+  intents: z.partialRecord(z.enum(INTENTS), z.iso.datetime()).optional(),
   tokenId: z.number().int().optional(),
   tokenSealed: z.string().optional(),
   tokenExpiresAt: z.string().optional(),

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { AcronisEndpoints } from '../acronis/client.js';
 import type { OfferingItem } from '../acronis/offering-items.js';
 import type { Logger } from '../logger.js';
-import type { ChainData, ChainFacts, StepName } from './chain.js';
+import type { ChainData, ChainFacts, Intent, StepName } from './chain.js';
 
 /**
  * What a step handler is handed. Handlers are plain functions of `(input, ctx)`: they
@@ -30,6 +30,14 @@ export interface StepContext {
    * them (e.g. the password about to be set, or that a token was about to be created).
    */
   checkpoint(facts: Partial<ChainFacts>): Promise<void>;
+  /**
+   * Write-ahead intent: records in the job, before a create is sent, that the step is about to
+   * make `what` (with `facts` to keep alongside, in the same write). Returns when an earlier
+   * attempt recorded it — that attempt may have created it, so look it up first — or undefined
+   * the first time: nothing of this chain's can exist yet, so create directly (a conflict
+   * answer still leads to a look-up).
+   */
+  intend(what: Intent, facts?: Partial<ChainFacts>): Promise<Date | undefined>;
   /** The data-centre URL the agents register with (docs/acronis-api.md §7). */
   dataCenterUrl: string;
 }

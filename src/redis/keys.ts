@@ -16,8 +16,8 @@ export interface TokenCacheKeys {
 }
 
 export interface RequestBudgetKeys {
-  grants: string;
-  paused: string;
+  /** The shared send schedule: next free send time, current rate, pause generation. */
+  schedule: string;
 }
 
 /** The install-wide metrics every process adds to and `serve` reads at a scrape. */
@@ -40,7 +40,7 @@ export class RedisKeys {
   readonly batchPrefix: string;
 
   constructor(readonly prefix: string) {
-    this.requestBudget = { grants: `${prefix}:acronis:budget`, paused: `${prefix}:acronis:budget:paused` };
+    this.requestBudget = { schedule: `${prefix}:acronis:budget` };
     this.batches = `${prefix}:onb:batches`;
     this.batchPrefix = `${prefix}:onb:batch:`;
     this.metrics = { counters: `${prefix}:metrics:acronis`, pausedUntil: `${prefix}:metrics:acronis:paused-until` };

@@ -7,7 +7,7 @@ const SCRIPTS = {
   tokenCacheStoreAndRelease: { file: 'token-cache-store-and-release', numberOfKeys: 2 },
   tokenCacheFailAndRelease: { file: 'token-cache-fail-and-release', numberOfKeys: 2 },
   tokenCacheDeleteIfFingerprint: { file: 'token-cache-delete-if-fingerprint', numberOfKeys: 1 },
-  requestBudgetTake: { file: 'request-budget-take', numberOfKeys: 2 },
+  requestBudgetReserve: { file: 'request-budget-reserve', numberOfKeys: 1 },
   requestBudgetPause: { file: 'request-budget-pause', numberOfKeys: 1 },
   onboardingClaim: { file: 'onboarding-claim', numberOfKeys: 4 },
   onboardingTransition: { file: 'onboarding-transition', numberOfKeys: 1 },

@@ -4,7 +4,7 @@ import { chainDataSchema, plannedSteps, STEP_NAMES, type ChainData, type StepNam
 import { customerKeyOf, type CustomerRequest } from '../onboarding/customer-request.js';
 import type { Profile } from '../onboarding/profile.js';
 import type { BatchRecord, EnqueueOutcome, OnboardingStore } from './onboarding-store.js';
-import { jobIdFor, type OnboardingQueue } from './queue.js';
+import { FIRST_STEP_PRIORITY, jobIdFor, type OnboardingQueue } from './queue.js';
 
 /**
  * The one way customers enter the pipeline; the CSV import and the webhook both end here.
@@ -105,7 +105,7 @@ async function claimRound(
     withJob.map((s) => ({
       name: steps[0] as StepName,
       data: chainData(deps, { batchId, key: s.key, runId: s.runId, request: s.request, steps }),
-      opts: { jobId: jobIdFor(s.key, steps[0] as StepName) },
+      opts: { jobId: jobIdFor(s.key, steps[0] as StepName), priority: FIRST_STEP_PRIORITY },
     })),
   );
   const claimed = await deps.store.claimAll(

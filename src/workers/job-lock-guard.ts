@@ -1,12 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { SlotRequest } from '../acronis/request-budget.js';
 import type { ApiRequest, RequestThrottle } from '../acronis/transport.js';
 
 /**
  * BullMQ is at-least-once: a job whose lock expired (Redis away longer than the lock, a
  * worker frozen) is taken again as stalled while the first run may still be going. Before
- * each change it sends, a step checks — after waiting for its slot in the request budget,
- * which is where such a run spends a Redis outage — that its job's lock is still its own;
- * if not, the run stops and leaves the step to the run that owns the job now.
+ * each change it sends, a step checks — once the request budget has reserved its slot, which
+ * is where such a run spends a Redis outage — that its job's lock is still its own; if not,
+ * the run stops and leaves the step to the run that owns the job now. (A run frozen while it
+ * waits for the slot wakes late, gives the slot up and is checked again with the next one.)
  */
 export class LockLostError extends Error {
   constructor(readonly jobId: string) {
@@ -19,21 +21,36 @@ export class LockLostError extends Error {
 
 interface JobScope {
   assertLock(): Promise<void>;
+  /** The step's rank in the request budget: steps left in its chain, so customers near their end go first. */
+  rank: number;
 }
 
 const scope = new AsyncLocalStorage<JobScope>();
 
-/** Runs a step with its job's lock check in scope of every API call it makes. */
-export function runHoldingJobLock<T>(assertLock: () => Promise<void>, step: () => Promise<T>): Promise<T> {
-  return scope.run({ assertLock }, step);
+/** Runs a step with its job's lock check and its rank in scope of every API call it makes. */
+export function runInJobScope<T>(job: JobScope, step: () => Promise<T>): Promise<T> {
+  return scope.run(job, step);
 }
 
-/** The request budget, plus the lock check before every mutating request made inside a step. */
+/** What the guard needs of the request budget (src/acronis/request-budget.ts). */
+export interface SlotSource {
+  acquire(signal?: AbortSignal, request?: unknown, slot?: SlotRequest): Promise<unknown>;
+}
+
+/**
+ * The request budget, plus the lock check before every mutating request made inside a step.
+ * The check runs once the budget has answered (a run that waited out a Redis outage in the
+ * budget finds its lock gone) and before the wait for the slot, so it does not delay the send.
+ */
 export class LockGuardedThrottle implements RequestThrottle {
-  constructor(private readonly budget: RequestThrottle) {}
+  constructor(private readonly budget: SlotSource) {}
 
   async acquire(signal?: AbortSignal, request?: Pick<ApiRequest, 'method' | 'path'>): Promise<void> {
-    await this.budget.acquire(signal, request);
-    if (request && request.method !== 'GET') await scope.getStore()?.assertLock();
+    const job = scope.getStore();
+    const mutating = request !== undefined && request.method !== 'GET';
+    await this.budget.acquire(signal, request, {
+      rank: job?.rank ?? 0,
+      ...(job && mutating ? { beforeWait: () => job.assertLock() } : {}),
+    });
   }
 }

@@ -34,6 +34,14 @@ export function stepJobOptions(policy: RetryPolicy): JobsOptions {
 }
 
 /**
+ * A chain's first step waits in BullMQ's prioritized set, every later step in the wait list,
+ * which workers always take from first (docs/bullmq.md §1.12): a customer that has started
+ * runs to its end before new customers start, and a retried later step (back from delayed)
+ * also goes ahead of the customers not started yet.
+ */
+export const FIRST_STEP_PRIORITY = 1;
+
+/**
  * `<customer>.<step>`: readable in the dashboard, the same on every run of the same chain, so
  * adding a step twice is a no-op. BullMQ forbids `:` in ids and digits-only ids
  * (docs/bullmq.md §1.4): the customer key is URI-encoded and prefixed.

@@ -8,7 +8,7 @@ import { isRetryableStepError, reasonOf } from '../onboarding/errors.js';
 import type { StepContext, StepDefinition } from '../onboarding/step.js';
 import { customerField, type SecretBox } from '../secrets/secret-box.js';
 import { nudgeCallback, type CallbackQueue } from './callback-queue.js';
-import { LockLostError, runHoldingJobLock } from './job-lock-guard.js';
+import { LockLostError, runInJobScope } from './job-lock-guard.js';
 import type { OfferingCache } from './offering-cache.js';
 import type { OnboardingStore, Transition } from './onboarding-store.js';
 import { jobIdFor, type OnboardingQueue } from './queue.js';
@@ -55,7 +55,8 @@ export async function runStepJob(deps: StepRunDeps, job: StepJob, token: string 
   const ctx = stepContext(deps, job, logger, (facts) => (checkpointed = { ...checkpointed, ...facts }));
   let output: Partial<ChainFacts>;
   try {
-    output = await runHoldingJobLock(lockCheck(deps, job, token), () => step.run(data, ctx));
+    const rank = data.steps.length - data.steps.indexOf(job.name);
+    output = await runInJobScope({ assertLock: lockCheck(deps, job, token), rank }, () => step.run(data, ctx));
   } catch (err) {
     throw await stepFailed(deps, job, { ...data.facts, ...checkpointed }, err, logger);
   }
@@ -114,6 +115,10 @@ function stepContext(
   logger: Logger,
   remember: (facts: Partial<ChainFacts>) => Partial<ChainFacts>,
 ): StepContext {
+  const checkpoint = async (facts: Partial<ChainFacts>) => {
+    const checkpointed = remember(facts);
+    await job.updateData({ ...job.data, facts: { ...job.data.facts, ...checkpointed } });
+  };
   return {
     acronis: deps.acronis,
     logger,
@@ -125,9 +130,12 @@ function stepContext(
       open: (sealed, field) => deps.box.open(sealed, customerField(job.data.customerKey, field)),
     },
     offers: deps.offers,
-    checkpoint: async (facts) => {
-      const checkpointed = remember(facts);
-      await job.updateData({ ...job.data, facts: { ...job.data.facts, ...checkpointed } });
+    checkpoint,
+    intend: async (what, facts = {}) => {
+      const recorded = job.data.facts.intents?.[what];
+      if (recorded) return new Date(recorded);
+      await checkpoint({ ...facts, intents: { ...job.data.facts.intents, [what]: new Date().toISOString() } });
+      return undefined;
     },
     dataCenterUrl: deps.dataCenterUrl,
   };
@@ -163,6 +171,8 @@ async function stepFailed(
   const logged = err instanceof AcronisApiError ? err.toJSON() : reasonOf(err);
   logger[final ? 'error' : 'warn']({ err: logged, retryable, final }, 'step failed');
   await job.log(`${final ? 'failed' : 'will retry'}: ${reason}`);
+  // A first step's retry comes back to the wait list, ahead of customers not started yet (docs/bullmq.md §1.12).
+  if (!final && job.priority > 0) await job.changePriority({ priority: 0 });
   if (final) {
     await deps.store.recordFacts(key, facts);
     await afterTransition(deps, await deps.store.markFailed(key, job.name, reason, retryable));

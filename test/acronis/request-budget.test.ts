@@ -38,12 +38,6 @@ function budget({ key, ...opts }: Omit<RequestBudgetOptions, 'redis' | 'keys'> &
   return new RequestBudget({ redis: connection(), keys: budgetKeys(key), ...opts });
 }
 
-/** Grant times (Redis µs) still in the window, oldest first. */
-async function grantTimes(key: string): Promise<number[]> {
-  const flat = await redis.zrange(key, 0, -1, 'WITHSCORES');
-  return flat.filter((_, i) => i % 2 === 1).map(Number);
-}
-
 function deferred<T = void>() {
   let resolve!: (value: T) => void;
   let reject!: (reason: unknown) => void;
@@ -63,10 +57,15 @@ describe('RequestBudget against the simulator', () => {
     const keyPrefix = `${prefix}:load`;
     const perProcess = 15;
     const fixture = fileURLToPath(new URL('../fixtures/request-budget-process.ts', import.meta.url));
+    // On a test machine loaded by other suites the simulator, one of four processes here, reads
+    // arrivals tens of ms late and so bunches them; this margin absorbs that. The default margin
+    // is measured on a quiet machine (BENCHMARKS.md "Onboarding at the API's limit").
+    const margin = 0.1;
     const options = JSON.stringify({
       redisUrl: TEST_REDIS_URL,
       budgetKey: key,
       perSecond: 10,
+      margin,
       secretsKey,
       keyPrefix,
       baseUrl: sim.url,
@@ -105,12 +104,15 @@ describe('RequestBudget against the simulator', () => {
         box,
         tokenKeys: new RedisKeys(keyPrefix).tokenCache(sim.url, sim.seed.clientId),
         timeoutMs: 5_000,
-        throttle: new RequestBudget({ redis: own, keys: budgetKeys(key), perSecond: 10 }),
+        throttle: new RequestBudget({ redis: own, keys: budgetKeys(key), perSecond: 10, margin }),
       });
     });
 
     try {
-      await Promise.all(children.map((c) => c.ready));
+      await Promise.all([
+        ...children.map((c) => c.ready),
+        ...inProcess.map((c) => c.getTenant(sim.seed.partnerTenantId)),
+      ]);
       sim.resetStats();
       for (const c of children) c.child.stdin.write('go\n');
       const local = await Promise.allSettled(
@@ -130,8 +132,9 @@ describe('RequestBudget against the simulator', () => {
         .filter(([endpoint]) => endpoint.startsWith('GET /tenants/'))
         .reduce((n, [, byStatus]) => n + (byStatus['200'] ?? 0), 0);
       expect(tenantReads).toBe(4 * perProcess);
-      // The window log holds at most one window's grants.
-      expect(await redis.zcard(key)).toBeLessThanOrEqual(10);
+      // The schedule is one small hash that expires once nobody sends.
+      expect(await redis.type(key)).toBe('hash');
+      expect(await redis.pttl(key)).toBeGreaterThan(0);
     } finally {
       for (const c of children) if (c.child.exitCode === null) c.child.kill();
       await sim.close();
@@ -139,35 +142,50 @@ describe('RequestBudget against the simulator', () => {
   });
 });
 
-describe('RequestBudget.pause', () => {
-  it('a pause set by one process holds back acquire in another until it ends; it is capped and never shortened', async () => {
-    const key = newKey();
-    const seer = budget({ key, perSecond: 10, maxPauseMs: 1_500 });
-    const other = budget({ key, perSecond: 10, maxPauseMs: 1_500 });
+/** Redis' clock, µs since the epoch: the clock the schedule keeps. */
+async function redisNow(): Promise<number> {
+  const [seconds, micros] = await redis.time();
+  return Number(seconds) * 1e6 + Number(micros);
+}
 
-    // A Retry-After of an hour is capped.
-    expect(await seer.pause(3_600_000)).toBe(1_500);
-    const pausedUntilMs = Number(await redis.get(`${key}:paused`));
-    const remaining = await other.pausedForMs();
-    expect(remaining).toBeGreaterThan(0);
-    expect(remaining).toBeLessThanOrEqual(1_500);
-    // A shorter pause from elsewhere leaves the later end in place.
-    expect(await other.pause(50)).toBeGreaterThan(50);
-    expect(Number(await redis.get(`${key}:paused`))).toBe(pausedUntilMs);
-
-    await other.acquire();
-
-    const [grantedAt] = await grantTimes(key);
-    expect(grantedAt).toBeGreaterThanOrEqual(pausedUntilMs * 1000);
-    expect(await other.pausedForMs()).toBe(0);
-    expect(await redis.exists(`${key}:paused`)).toBe(0);
-  });
-});
+/** Least gap between two slots at the budget's normal rate, in Redis µs. */
+const gapOf = (b: RequestBudget) => 1e6 / b.ratePerSecond;
 
 describe('RequestBudget.acquire', () => {
+  it('spaces slots evenly across processes, so no second of grants leaves in one burst', async () => {
+    const key = newKey();
+    const budgets = Array.from({ length: 3 }, () => budget({ key, perSecond: 20 }));
+    const slots = (await Promise.all(budgets.flatMap((b) => Array.from({ length: 4 }, () => b.acquire())))).sort(
+      (x, y) => x - y,
+    );
+    for (let i = 1; i < slots.length; i++) {
+      expect(slots[i]! - slots[i - 1]!).toBeGreaterThanOrEqual(gapOf(budgets[0]!) - 1);
+    }
+  });
+
+  it('1500 concurrent callers in 3 processes at 1000/s: every one gets its own slot, none closer than the gap', async () => {
+    const key = newKey();
+    const budgets = Array.from({ length: 3 }, () => budget({ key, perSecond: 1000 }));
+    const slots = await Promise.all(budgets.flatMap((b) => Array.from({ length: 500 }, () => b.acquire())));
+    const sorted = [...slots].sort((x, y) => x - y);
+    expect(new Set(sorted).size).toBe(1500);
+    const closest = Math.min(...sorted.slice(1).map((slot, i) => slot - sorted[i]!));
+    expect(closest).toBeGreaterThanOrEqual(gapOf(budgets[0]!) - 1);
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+  });
+
+  it('a fractional rate (0.5/s) grants one request per 2 s and a little more', async () => {
+    const key = newKey();
+    const [a, b] = [budget({ key, perSecond: 0.5 }), budget({ key, perSecond: 0.5 })];
+    const first = await a.acquire();
+    const second = await b.acquire();
+    expect(second - first).toBeGreaterThanOrEqual(2_000_000);
+  });
+
   it('rejects with the signal reason when aborted while waiting, and the caller behind it still gets its slot', async () => {
     const key = newKey();
-    const throttle = budget({ key, perSecond: 1 });
+    const throttle = budget({ key, perSecond: 2 });
     await throttle.acquire();
 
     const controller = new AbortController();
@@ -177,10 +195,10 @@ describe('RequestBudget.acquire', () => {
     controller.abort(reason);
 
     await expect(aborted).rejects.toBe(reason);
-    await expect(behind).resolves.toBeUndefined();
+    await expect(behind).resolves.toBeGreaterThan(0);
   });
 
-  it('with an already aborted signal rejects at once and takes no slot', async () => {
+  it('with an already aborted signal rejects at once and reserves nothing', async () => {
     const key = newKey();
     const throttle = budget({ key, perSecond: 1 });
     const reason = new Error('shutting down');
@@ -188,62 +206,94 @@ describe('RequestBudget.acquire', () => {
     await expect(throttle.acquire(AbortSignal.abort(reason))).rejects.toBe(reason);
     expect(await redis.exists(key)).toBe(0);
   });
+});
 
-  it('a fractional rate (0.5/s) admits one request per 2 s window', async () => {
+describe('RequestBudget.pause (a 429)', () => {
+  it('holds back every process until it ends; it is capped and never shortened', async () => {
     const key = newKey();
-    const [a, b] = [budget({ key, perSecond: 0.5 }), budget({ key, perSecond: 0.5 })];
-    expect(a.maxPerWindow).toBe(1);
-    expect(a.windowMs).toBeGreaterThanOrEqual(2_000);
+    const seer = budget({ key, perSecond: 10, maxPauseMs: 1_500 });
+    const other = budget({ key, perSecond: 10, maxPauseMs: 1_500 });
 
-    await a.acquire();
-    const [first] = await grantTimes(key);
-    await b.acquire();
-    const [second] = await grantTimes(key);
+    // A Retry-After of an hour is capped.
+    expect(await seer.pause(3_600_000)).toBe(1_500);
+    const pausedUntil = Number(await redis.hget(key, 'paused_until'));
+    expect((await other.state()).pausedForMs).toBeGreaterThan(0);
+    // A shorter pause from elsewhere leaves the later end in place.
+    expect(await other.pause(50)).toBeGreaterThan(50);
+    expect(Number(await redis.hget(key, 'paused_until'))).toBe(pausedUntil);
 
-    expect(second! - first!).toBeGreaterThanOrEqual(a.windowMs * 1000);
+    expect(await other.acquire()).toBeGreaterThanOrEqual(pausedUntil);
+    // It waited for that slot (give or take the Redis reply, which the wait is counted from).
+    expect(await redisNow()).toBeGreaterThanOrEqual(pausedUntil - 5_000);
   });
 
-  it('spaces grants evenly, so no window of grants leaves in one burst', async () => {
+  it('voids the slots reserved before it: a waiting caller sends after the pause, not at its old slot', async () => {
     const key = newKey();
-    const paced = budget({ key, perSecond: 20 });
-    await Promise.all(Array.from({ length: 6 }, () => paced.acquire()));
-    const times = (await grantTimes(key)).sort((x, y) => x - y);
-    const gapMicros = (paced.windowMs * 1000) / paced.maxPerWindow;
-    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(gapMicros);
+    const [inA, inB] = [budget({ key, perSecond: 1 }), budget({ key, perSecond: 1 })];
+    await inA.acquire();
+    // A's second caller waits about a second for its slot…
+    const waiting = inA.acquire();
+    // …while B sees a 429, and A learns of it with its next reservation.
+    await inB.pause(1_500);
+    const pausedUntil = Number(await redis.hget(key, 'paused_until'));
+    const next = inA.acquire();
+
+    const [waited, after] = await Promise.all([waiting, next]);
+    expect(waited).toBeGreaterThanOrEqual(pausedUntil);
+    expect(after).toBeGreaterThanOrEqual(pausedUntil);
+    expect(Math.abs(waited - after)).toBeGreaterThanOrEqual(gapOf(inA) * 0.75 - 1);
   });
 
-  it('keeps no more than a second of grants for perSecond 1000, and the log expires once nobody sends', async () => {
+  it('cuts the shared rate once per burst of 429s, spaces slots by the cut rate, then climbs back to the limit', async () => {
     const key = newKey();
-    const budgets = Array.from({ length: 3 }, () => budget({ key, perSecond: 1000 }));
+    // A fast climb all the way (the whole rate back in about a second), so the test waits on state briefly.
+    const climbPerSecond = { fast: 1, slow: 1 };
+    const [a, b] = [budget({ key, perSecond: 20, climbPerSecond }), budget({ key, perSecond: 20, climbPerSecond })];
+    await a.pause(0);
+    await b.pause(0);
+    const cut = await a.state();
+    expect(cut.ratePerSecond).toBeCloseTo(a.ratePerSecond * 0.8, 6);
+    expect(cut.generation).toBe(2);
 
-    const results = await Promise.allSettled(budgets.flatMap((b) => Array.from({ length: 500 }, () => b.acquire())));
+    const [first, second] = await Promise.all([a.acquire(), b.acquire()]);
+    expect(Math.abs(second - first)).toBeGreaterThanOrEqual(1e6 / (a.ratePerSecond * 0.85));
 
-    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
-    const grants = await grantTimes(key);
-    expect(grants.length).toBeLessThanOrEqual(1000);
-    const ttl = await redis.pttl(key);
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(budgets[0]!.windowMs);
-    await vi.waitFor(async () => expect(await redis.exists(key)).toBe(0), { timeout: 5_000, interval: 100 });
+    await vi.waitFor(
+      async () => {
+        await b.acquire();
+        expect((await b.state()).ratePerSecond).toBeCloseTo(b.ratePerSecond, 6);
+      },
+      { timeout: 5_000, interval: 100 },
+    );
+  });
+
+  it('after a cut, climbs quickly back to just below the rate the 429 met, then slowly', async () => {
+    const key = newKey();
+    const climbPerSecond = { fast: 10, slow: 0.000_001 };
+    const throttle = budget({ key, perSecond: 100, climbPerSecond });
+    await throttle.pause(0);
+    // Fast up to 95 % of the rate that met the 429 within a few reservations, then nearly flat.
+    await vi.waitFor(
+      async () => {
+        await throttle.acquire();
+        expect((await throttle.state()).ratePerSecond).toBeGreaterThanOrEqual(throttle.ratePerSecond * 0.95);
+      },
+      { timeout: 5_000, interval: 20 },
+    );
+    for (let i = 0; i < 5; i++) await throttle.acquire();
+    expect((await throttle.state()).ratePerSecond).toBeLessThan(throttle.ratePerSecond * 0.96);
   });
 });
 
 describe('RequestBudget options', () => {
-  it.each([
-    { perSecond: 0.5, maxPerWindow: 1, periodMs: 2_000 },
-    { perSecond: 2.5, maxPerWindow: 2, periodMs: 1_000 },
-    { perSecond: 10, maxPerWindow: 10, periodMs: 1_000 },
-    { perSecond: 1000, maxPerWindow: 1000, periodMs: 1_000 },
-  ])(
-    'perSecond $perSecond: $maxPerWindow per window a little over $periodMs ms',
-    ({ perSecond, maxPerWindow, periodMs }) => {
-      const b = new RequestBudget({ redis, keys: budgetKeys(newKey()), perSecond });
-      expect(b.maxPerWindow).toBe(maxPerWindow);
-      expect(b.windowMs).toBeGreaterThan(periodMs);
-    },
-  );
+  it('grants perSecond less the margin', () => {
+    const b = new RequestBudget({ redis, keys: budgetKeys(newKey()), perSecond: 100, margin: 0.05 });
+    expect(b.ratePerSecond).toBeCloseTo(95, 9);
+    expect(new RequestBudget({ redis, keys: budgetKeys(newKey()), perSecond: 10 }).ratePerSecond).toBeLessThan(10);
+  });
 
-  it('refuses a rate that is not positive', () => {
+  it('refuses a rate that is not positive and a margin outside [0, 1)', () => {
     expect(() => new RequestBudget({ redis, keys: budgetKeys(newKey()), perSecond: 0 })).toThrow(RangeError);
+    expect(() => new RequestBudget({ redis, keys: budgetKeys(newKey()), perSecond: 5, margin: 1 })).toThrow(RangeError);
   });
 });

@@ -46,7 +46,7 @@ export async function dumpKeys(redis: Redis, prefix: string): Promise<string> {
 
 /** The request budget's keys under one base key, as RedisKeys lays them out. */
 export function budgetKeys(key: string): RequestBudgetKeys {
-  return { grants: key, paused: `${key}:paused` };
+  return { schedule: key };
 }
 
 /** The token cache's keys under one base key, as RedisKeys lays them out. */

@@ -4,6 +4,16 @@ import { expectEachOnboardedOnce, sampleCustomers, startTestPipeline, type TestP
 
 let t: TestPipeline;
 
+/** Calls per customer by endpoint, counted at the simulator since its last reset. */
+function callsPerCustomer(customers: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(t.sim.stats().byEndpoint).map(([endpoint, byStatus]) => [
+      endpoint,
+      Object.values(byStatus).reduce((a, b) => a + b, 0) / customers,
+    ]),
+  );
+}
+
 beforeAll(async () => {
   t = await startTestPipeline({ label: 'happy' });
   await t.startWorkers();
@@ -57,21 +67,13 @@ describe('25 customers end to end', () => {
     // The figure the closing note quotes: API calls per customer on the happy path, counted at the simulator.
     const stats = t.sim.stats();
     expect(stats.responseViolations).toEqual([]);
-    const perCustomer = Object.fromEntries(
-      Object.entries(stats.byEndpoint).map(([endpoint, byStatus]) => [
-        endpoint,
-        Object.values(byStatus).reduce((a, b) => a + b, 0) / 25,
-      ]),
-    );
-    // Also the README's figure: nine calls per customer, one of each, and nothing else.
+    const perCustomer = callsPerCustomer(25);
+    // Also the README's figure: six calls per customer, one of each write, and nothing else.
     expect(perCustomer).toEqual({
-      'GET /tenants': 1,
       'POST /tenants': 1,
       'PUT /tenants/{tenant_id}/offering_items': 1,
-      'GET /users/check_login': 1,
       'POST /users': 1,
       'PUT /users/{user_id}/access_policies': 1,
-      'GET /users/{user_id}': 1,
       'POST /users/{user_id}/send-activation-email': 1,
       'POST /tenants/{tenant_id}/registration_tokens': 1,
     });
@@ -80,6 +82,34 @@ describe('25 customers end to end', () => {
     // available_for_child was fetched once, by the workers' start-up profile check, and the
     // cached answer served all 25 customers: not one call per customer.
     expect(stats.byEndpoint['GET /tenants/{tenant_id}/offering_items/available_for_child']).toBeUndefined();
+  });
+
+  it('password activation costs the same six calls; production pricing two more (GET and PUT pricing)', async () => {
+    const writes = {
+      'POST /tenants': 1,
+      'PUT /tenants/{tenant_id}/offering_items': 1,
+      'POST /users': 1,
+      'PUT /users/{user_id}/access_policies': 1,
+      'POST /tenants/{tenant_id}/registration_tokens': 1,
+    };
+    t.sim.resetStats();
+    const password = await t.enqueue(sampleCustomers(5, 'HappyPassword'), {
+      profile: { ...STANDARD_PROFILE, activation: 'password' },
+    });
+    expect(await t.waitForBatch(password.batch.id)).toMatchObject({ done: 5, failed: 0 });
+    expect(callsPerCustomer(5)).toEqual({ ...writes, 'POST /users/{user_id}/password': 1 });
+
+    t.sim.resetStats();
+    const production = await t.enqueue(sampleCustomers(5, 'HappyProduction'), {
+      profile: { ...STANDARD_PROFILE, pricing_mode: 'production' },
+    });
+    expect(await t.waitForBatch(production.batch.id)).toMatchObject({ done: 5, failed: 0 });
+    expect(callsPerCustomer(5)).toEqual({
+      ...writes,
+      'POST /users/{user_id}/send-activation-email': 1,
+      'GET /tenants/{tenant_id}/pricing': 1,
+      'PUT /tenants/{tenant_id}/pricing': 1,
+    });
   });
 
   it('a re-import of the same customers onboards nobody twice', async () => {

@@ -43,7 +43,7 @@ describe('retry after a forced failure at assign-roles', () => {
     expect(calls('POST /tenants')).toBe(0);
     expect(calls('GET /tenants')).toBe(0);
     expect(calls('POST /users')).toBe(0);
-    expect(calls('GET /users/check_login')).toBe(0);
+    expect(calls('GET /tenants/{tenant_id}/users')).toBe(0);
     expect(calls('PUT /users/{user_id}/access_policies')).toBe(1);
     expect(t.sim.state().tenants.filter((x) => x.customer_id === 'Retry-1')).toHaveLength(1);
     expect(await t.pipeline.store.getCustomer('Retry-1')).toMatchObject({ state: 'done' });

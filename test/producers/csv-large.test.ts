@@ -35,7 +35,9 @@ describe('a large CSV', () => {
     expect(chunks).toBe(ROWS / 100);
     expect(report.batch).toMatchObject({ source: 'csv', label: '10k.csv', total: ROWS, queued: ROWS });
     expect(await t.pipeline.store.listBatches(10)).toHaveLength(1);
-    expect(await t.pipeline.queue.getJobCounts('waiting', 'prioritized', 'delayed')).toMatchObject({ waiting: ROWS });
+    expect(await t.pipeline.queue.getJobCounts('waiting', 'prioritized', 'delayed')).toMatchObject({
+      prioritized: ROWS,
+    });
     expect(await t.pipeline.store.getCustomer(`big-${ROWS}`)).toMatchObject({
       state: 'queued',
       batchId: report.batch!.id,

@@ -2,31 +2,34 @@ import { backupAgentAdminScope } from '../../acronis/registration-tokens.js';
 import { chainDataWith } from '../chain.js';
 import { defineStep } from '../step.js';
 
+/** How much earlier than our intent the API's clock may date a token an attempt created. */
+const CLOCK_SKEW_MS = 60_000;
+
 /**
  * create-agent-token: a registration token binding machines to the admin through the
- * personal tenant (docs/acronis-api.md §7). Before the POST the job records that a token is
- * being made; a re-run that finds the mark reuses the token an earlier attempt created.
+ * personal tenant (docs/acronis-api.md §7). Tokens have no unique name the API could refuse a
+ * second time, so the intent is what prevents a second one: a re-run that finds it reuses the
+ * token an earlier attempt created since.
  */
 export const createAgentToken = defineStep({
   name: 'create-agent-token',
   input: chainDataWith('tenantId', 'userId'),
   async run({ profile, facts }, ctx) {
     const scope = backupAgentAdminScope(facts.personalTenantId ?? facts.tenantId);
-    if (facts.tokenRequestedAt) {
-      const since = Date.parse(facts.tokenRequestedAt) - 60_000;
-      const earlier = (await ctx.acronis.listRegistrationTokens(facts.tenantId)).find(
+    const earlier = await ctx.intend('agent-token');
+    if (earlier) {
+      const since = earlier.getTime() - CLOCK_SKEW_MS;
+      const made = (await ctx.acronis.listRegistrationTokens(facts.tenantId)).find(
         (t) => t.scopes.includes(scope) && Date.parse(t.created_at) >= since && Date.parse(t.expires_at) > Date.now(),
       );
-      if (earlier) {
-        await ctx.log(`reusing registration token ${earlier.id} created by an earlier attempt`);
+      if (made) {
+        await ctx.log(`reusing registration token ${made.id} created by an earlier attempt`);
         return {
-          tokenId: earlier.id,
-          tokenSealed: ctx.secrets.seal(earlier.token, 'registration_token'),
-          tokenExpiresAt: earlier.expires_at,
+          tokenId: made.id,
+          tokenSealed: ctx.secrets.seal(made.token, 'registration_token'),
+          tokenExpiresAt: made.expires_at,
         };
       }
-    } else {
-      await ctx.checkpoint({ tokenRequestedAt: new Date().toISOString() });
     }
     const token = await ctx.acronis.createRegistrationToken(facts.tenantId, {
       expiresInSeconds: profile.agent_token.expires_in,

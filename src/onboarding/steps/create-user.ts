@@ -8,22 +8,20 @@ import { defineStep } from '../step.js';
 import { contactOf } from './contact.js';
 
 /**
- * create-user: logins are unique across the whole platform (docs/acronis-api.md §6.1), so a free
- * login is created in the customer's tenant; a taken one is either our own user (a retry
- * after the API committed, or a re-import) and reused, or someone else's and an error that
- * names the owner.
+ * create-user: logins are unique across the whole platform (docs/acronis-api.md §6.1). The
+ * intent is recorded before the POST; only a re-run that finds it looks among the tenant's
+ * users first. Otherwise the POST goes straight out, and "login taken" (409) is the cue to look:
+ * our own user (a re-import, a replaced chain) is reused, anyone else's is an error naming the owner.
  */
 export const createUser = defineStep({
   name: 'create-user',
   input: chainDataWith('tenantId'),
   async run({ customerKey, partnerTenantId, request, facts }, ctx) {
     const login = loginOf(request);
-    if ((await ctx.acronis.checkLogin(login)) === 'taken') {
-      return reuse(await ownUser(ctx.acronis, facts.tenantId, login), ctx.acronis, {
-        customerKey,
-        partnerTenantId,
-        login,
-      });
+    const who = { customerKey, partnerTenantId, login };
+    if (await ctx.intend('user')) {
+      const made = await ownUser(ctx.acronis, facts.tenantId, login);
+      if (made) return reused(made, true);
     }
     try {
       const user = await ctx.acronis.createUser({
@@ -35,19 +33,15 @@ export const createUser = defineStep({
       await ctx.log(`created user ${user.id} (${login})`);
       return { userId: user.id, userCreated: true, login, personalTenantId: user.personal_tenant_id ?? null };
     } catch (err) {
-      // Taken between check_login and POST: ours (a concurrent run of this step) or not.
-      if (err instanceof AcronisApiError && err.status === 409) {
-        return reuse(await ownUser(ctx.acronis, facts.tenantId, login), ctx.acronis, {
-          customerKey,
-          partnerTenantId,
-          login,
-        });
-      }
-      throw err;
+      if (!(err instanceof AcronisApiError && err.status === 409)) throw err;
+      const ours = await ownUser(ctx.acronis, facts.tenantId, login);
+      if (ours) return reused(ours, false);
+      throw new StepConflictError(customerKey, 'login', login, await loginOwner(ctx.acronis, who));
     }
   },
 });
 
+/** The tenant's user with this login: the tenant's user ids, then each user (a customer tenant holds few). */
 async function ownUser(
   acronis: Pick<AcronisEndpoints, 'listTenantUserIds' | 'getUser'>,
   tenantId: string,
@@ -60,34 +54,23 @@ async function ownUser(
   return undefined;
 }
 
-async function reuse(
-  user: User | undefined,
-  acronis: Pick<AcronisEndpoints, 'search'>,
-  who: { customerKey: string; partnerTenantId: string; login: string },
-) {
-  if (user)
-    return {
-      userId: user.id,
-      userCreated: false,
-      login: user.login,
-      personalTenantId: user.personal_tenant_id ?? null,
-    };
-  throw new StepConflictError(
-    who.customerKey,
-    'login',
-    who.login,
-    await loginOwner(acronis, who.partnerTenantId, who.login),
-  );
+/** `ours`: an earlier attempt of this chain made the user (its answer was lost); else it predates the chain. */
+function reused(user: User, ours: boolean) {
+  return {
+    userId: user.id,
+    userCreated: ours,
+    login: user.login,
+    personalTenantId: user.personal_tenant_id ?? null,
+  };
 }
 
 /** Names the owner when the login lives in our part of the hierarchy; the platform hides the rest. */
 async function loginOwner(
   acronis: Pick<AcronisEndpoints, 'search'>,
-  partnerTenantId: string,
-  login: string,
+  who: { partnerTenantId: string; login: string },
 ): Promise<string> {
-  const hits = await acronis.search({ tenantId: partnerTenantId, text: login, limit: 50 });
-  const hit = hits.find((h) => h.obj_type === 'user' && h.login?.toLowerCase() === login.toLowerCase());
+  const hits = await acronis.search({ tenantId: who.partnerTenantId, text: who.login, limit: 50 });
+  const hit = hits.find((h) => h.obj_type === 'user' && h.login?.toLowerCase() === who.login.toLowerCase());
   if (!hit) return 'an account outside this partner tenant (logins are unique across the whole platform)';
   const where = hit.path && hit.path.length > 0 ? hit.path.join(' / ') : `tenant ${hit.parent_id ?? '?'}`;
   return `a user of another tenant (${where})`;

@@ -1,0 +1,200 @@
+/**
+ * One measured run of the whole pipeline, as a user runs it: the simulator in its own process
+ * (latency, optionally its own rate limit), N `acronis-onboard work` processes, and the
+ * customers imported from a CSV with the real command (`acronis-onboard import FILE.csv`).
+ * The clock starts when the import command starts and stops when the batch has ended.
+ * Shared by `npm run bench:onboard` (bench/onboard.ts) and `npm run bench:pipeline`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { App } from '../src/app/app.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { generateSecretsKey } from '../src/secrets/secret-box.js';
+import { removeKeys } from '../test/helpers/redis.js';
+import { startSimProcess, type SimProcess } from './sim-process.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin/acronis-onboard.js');
+const WARM_UP = 5;
+
+export interface RunOptions {
+  customers: number;
+  /** ACRONIS_RATE_LIMIT. */
+  rateLimit: number;
+  /** The simulator's own limit (429 over it); null: none. */
+  simRateLimit: number | null;
+  workers: number;
+  concurrency: number;
+  latencyMs: number;
+  jitterMs: number;
+  /** A folder for the CSV. */
+  dir: string;
+  /** Run `work` as `node bin/acronis-onboard.js work`, with Node's default heap, instead of through its #! line. */
+  nodeDefaults?: boolean;
+}
+
+export interface SimStats {
+  total: number;
+  maxRequestsPerSecond: number;
+  tokenIssues: number;
+  byEndpoint: Record<string, Record<string, number>>;
+}
+
+export interface RunResult {
+  options: RunOptions;
+  done: number;
+  failed: number;
+  /** From the start of the import command to the end of the batch. */
+  seconds: number;
+  /** How long the import command ran (start, validation, enqueue, exit). */
+  importSeconds: number;
+  firstDoneSeconds: number;
+  /** [seconds since the import started, customers done, requests at the simulator], every 250 ms. */
+  series: [number, number, number][];
+  stats: SimStats;
+  /** VmHWM of each work process, MiB. */
+  workerPeakRssMiB: number[];
+  simVars: Record<string, string>;
+}
+
+export async function runPipeline(opts: RunOptions): Promise<RunResult> {
+  const sim = await startSimProcess(simArgs(opts));
+  const prefix = `bench-${randomUUID().slice(0, 8)}`;
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    ...sim.vars,
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    QUEUE_PREFIX: prefix,
+    SECRETS_KEY: generateSecretsKey(),
+    ACRONIS_RATE_LIMIT: String(opts.rateLimit),
+    WORKER_CONCURRENCY: String(opts.concurrency),
+    LOG_LEVEL: 'warn',
+  };
+  const app = await App.open(loadConfig(env), { logger: createLogger({ level: 'warn' }) });
+  const redis = new Redis(env.REDIS_URL as string);
+  // The command as it is installed: run through its #! line (heap flags), not `node bin/…`.
+  const [command, args] = opts.nodeDefaults ? [process.execPath, [BIN, 'work']] : [BIN, ['work']];
+  const workers = Array.from({ length: opts.workers }, () =>
+    spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] }),
+  );
+  try {
+    await waitForWorkers(app, opts.workers);
+    // A few customers first, outside the measurement: the simulator compiles its request
+    // validators and the workers their code paths on first use, which would stall the first second.
+    await importAndFollow(app, sim, env, writeCsv(opts.dir, WARM_UP, 'warm-up'));
+    const file = writeCsv(opts.dir, opts.customers);
+    await fetch(`${sim.vars.ACRONIS_BASE_URL}/__sim/stats/reset`, { method: 'POST' });
+    const measured = await importAndFollow(app, sim, env, file);
+    return {
+      options: opts,
+      ...measured,
+      workerPeakRssMiB: workers.map((w) => peakRssMiB(w)),
+      simVars: sim.vars,
+    };
+  } finally {
+    await Promise.all(workers.map((w) => stop(w)));
+    sim.stop();
+    await app.queue.obliterate({ force: true }).catch(() => undefined);
+    await app.close();
+    await removeKeys(redis, prefix);
+    redis.disconnect();
+  }
+}
+
+function simArgs(opts: RunOptions): string[] {
+  const args = ['--latency', String(opts.latencyMs), '--jitter', String(opts.jitterMs)];
+  return opts.simRateLimit === null ? args : [...args, '--rate-limit', String(opts.simRateLimit)];
+}
+
+/** Every worker has finished its start-up (token, profile check) and listens for jobs. */
+async function waitForWorkers(app: App, count: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await app.queue.getWorkersCount()) < count) {
+    if (Date.now() > deadline) throw new Error(`only ${await app.queue.getWorkersCount()} of ${count} workers started`);
+    await sleep(100);
+  }
+}
+
+/** The customers as a CSV a user would import, one row each. */
+export function writeCsv(dir: string, customers: number, tag = 'bench'): string {
+  const path = join(dir, `${tag}-${customers}.csv`);
+  const lines = ['external_id,name,email,first_name,last_name'];
+  for (let i = 1; i <= customers; i++) {
+    lines.push(`${tag}-${i},${tag} Customer ${i},admin${i}@${tag}-customer.example,Ada,Admin${i}`);
+  }
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+async function importAndFollow(app: App, sim: SimProcess, env: Record<string, string>, file: string) {
+  const started = performance.now();
+  const since = () => (performance.now() - started) / 1000;
+  const importer = spawn(BIN, ['import', file], { cwd: ROOT, env });
+  let out = '';
+  importer.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  importer.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<number>((ok) => importer.once('exit', () => ok(since())));
+  let batchId: string | undefined;
+  while (!(batchId = /^batch (\S+)/m.exec(out)?.[1])) {
+    if (importer.exitCode !== null) throw new Error(`import failed:\n${out}`);
+    await sleep(10);
+  }
+  const series: [number, number, number][] = [];
+  let firstDoneSeconds = Number.NaN;
+  let lastSample = -1;
+  for (;;) {
+    const batch = await app.store.getBatch(batchId);
+    if (!batch) throw new Error(`batch ${batchId} is gone`);
+    const t = since();
+    if (batch.done > 0 && Number.isNaN(firstDoneSeconds)) firstDoneSeconds = t;
+    if (t - lastSample >= 0.25 || batch.ended) {
+      series.push([t, batch.done, (await simStats(sim)).total]);
+      lastSample = t;
+    }
+    if (batch.ended) {
+      return {
+        done: batch.done,
+        failed: batch.failed,
+        seconds: t,
+        importSeconds: await exited,
+        firstDoneSeconds,
+        series,
+        stats: await simStats(sim),
+      };
+    }
+    await sleep(20);
+  }
+}
+
+export async function simStats(sim: { vars: Record<string, string> }): Promise<SimStats> {
+  return (await (await fetch(`${sim.vars.ACRONIS_BASE_URL}/__sim/stats`)).json()) as SimStats;
+}
+
+/** The process's peak resident set (VmHWM), read before it is stopped. */
+function peakRssMiB(child: ChildProcess): number {
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((ok) => child.once('exit', ok));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Calls per customer by endpoint (every status counted). */
+export function perCustomer(stats: SimStats, customers: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(stats.byEndpoint).map(([endpoint, byStatus]) => [
+      endpoint,
+      +(Object.values(byStatus).reduce((a, b) => a + b, 0) / customers).toFixed(3),
+    ]),
+  );
+}
