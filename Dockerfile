@@ -16,6 +16,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY bin ./bin
 COPY --from=build /app/dist ./dist
+# Profiles to point ONBOARDING_PROFILE at, and the sample CSVs (the demo's among them).
+COPY profiles ./profiles
+COPY examples ./examples
 USER node
 # Run through its #! line, which sets the heap flags (bin/acronis-onboard.js).
 ENTRYPOINT ["/app/bin/acronis-onboard.js"]
