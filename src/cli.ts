@@ -12,11 +12,12 @@ import { registerServeCommands } from './cli/serve-command.js';
 import { registerSimCommand } from './cli/sim-command.js';
 import { registerStatusCommand } from './cli/status-command.js';
 import { registerWorkCommand } from './cli/work-command.js';
-import { ConfigError } from './config.js';
+import { ConfigError, loadConfig } from './config.js';
 import { ProfileError } from './onboarding/profile.js';
 import { RedisUnavailableError } from './redis/connection.js';
 import { VERSION } from './version.js';
 import { terminalSafeLines } from './cli/terminal-text.js';
+import { explainExpected } from './cli/expected-failures.js';
 
 /**
  * The `acronis-onboard` command (README "Commands"). Exit codes: 0 done, 1 the work failed,
@@ -41,6 +42,12 @@ registerServeCommands(program);
 
 registerDemoCommand(program);
 
+// `acronis-onboard status | head -1`: the reader has gone; stop quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
@@ -49,6 +56,11 @@ try {
 
 function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  const expected = explainExpected(err, configForMessages());
+  if (expected) {
+    console.error(`acronis-onboard: ${terminalSafeLines(expected.message)}`);
+    return expected.code;
+  }
   if (err instanceof ConfigError) {
     console.error(err.message);
     return 2;
@@ -67,4 +79,13 @@ function exitCodeFor(err: unknown): number {
   }
   console.error(terminalSafeLines(err instanceof Error ? (err.stack ?? err.message) : String(err)));
   return 1;
+}
+
+/** The variables a message names, when the configuration can be read at all. */
+function configForMessages(): Parameters<typeof explainExpected>[1] {
+  try {
+    return loadConfig();
+  } catch {
+    return {};
+  }
 }

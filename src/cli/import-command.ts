@@ -51,11 +51,6 @@ export interface ImportOptions {
 const MAX_LISTED_FAILURES = 200;
 
 async function runImport(file: string, opts: ImportOptions): Promise<number> {
-  // `import --dry-run big.csv | head`: the reader has gone; stop quietly (nothing is enqueued in a dry run).
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
   try {
     await assertReadableFile(file);
   } catch (err) {

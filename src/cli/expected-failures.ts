@@ -1,0 +1,40 @@
+import { AcronisApiError } from '../acronis/errors.js';
+
+/**
+ * Failures a newcomer meets that are not bugs: each becomes one line saying what to change, never
+ * a stack trace. Returns undefined for anything else.
+ */
+export interface Explained {
+  message: string;
+  /** 2: the configuration or the input is unusable. */
+  code: number;
+}
+
+export function explainExpected(
+  err: unknown,
+  env: { PORT?: number; HOST?: string; ACRONIS_BASE_URL?: string } = {},
+): Explained | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') {
+    return {
+      code: 2,
+      message: `PORT ${env.PORT ?? ''} on ${env.HOST ?? 'HOST'} is in use by another program: set PORT to a free port (PORT=0 picks one)`,
+    };
+  }
+  if (code === 'EADDRNOTAVAIL') {
+    return {
+      code: 2,
+      message: `HOST ${env.HOST ?? ''} is not an address of this machine: set HOST (127.0.0.1, or 0.0.0.0 for every interface)`,
+    };
+  }
+  if (err instanceof AcronisApiError && err.path === '/idp/token' && (err.status === 400 || err.status === 401)) {
+    const where = env.ACRONIS_BASE_URL ?? 'the data centre';
+    return {
+      code: 2,
+      message:
+        `${where} refused the API client (${err.status}${err.code !== undefined ? ` ${err.code}` : ''}): check ACRONIS_CLIENT_ID and ` +
+        'ACRONIS_CLIENT_SECRET, and that ACRONIS_BASE_URL is the data centre the client was created in',
+    };
+  }
+  return undefined;
+}
