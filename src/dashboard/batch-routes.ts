@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { retryBatch, type RetryOutcome } from '../workers/retry.js';
+import { retryCount, retryLine } from '../workers/retry-verdict.js';
 import { workersSeen } from '../workers/heartbeat.js';
 import { batchView, customerRow, ProgressSampler, recentBatches } from './batch-view.js';
 import type { DashboardDeps } from './dashboard.js';
@@ -90,13 +91,9 @@ async function sendResults(
     .send(file.body);
 }
 
+/** The notice after a Retry: the CLI's count line, then the verdict for each customer not queued. */
 export function retryNotice(outcomes: readonly RetryOutcome[]): string {
-  const retried = outcomes.filter((o) => o.outcome === 'retried').length;
-  const gone = outcomes.filter((o) => o.outcome === 'job-gone').map((o) => o.key);
-  const parts = [retried === 1 ? '1 customer queued again' : `${retried} customers queued again`];
-  if (gone.length > 0) {
-    parts.push(`${gone.join(', ')}: the failed step's job is gone (kept 30 days); submit the customer again`);
-  }
   if (outcomes.length === 0) return 'nothing to retry: no customer of this batch is failed now';
-  return parts.join('; ');
+  const notQueued = outcomes.filter((o) => o.outcome !== 'retried').map(retryLine);
+  return [retryCount(outcomes), ...notQueued].join('; ');
 }

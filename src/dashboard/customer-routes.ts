@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { retryCustomer, type RetryOutcome } from '../workers/retry.js';
+import { retryCustomer } from '../workers/retry.js';
+import { retryLine } from '../workers/retry-verdict.js';
 import { retryNotice } from './batch-routes.js';
 import { liveState, stepTimeline } from './customer-view.js';
 import type { DashboardDeps } from './dashboard.js';
@@ -33,14 +34,8 @@ export function customerRoutes(app: FastifyInstance, deps: DashboardDeps): void 
   app.post<CustomerParams>('/customers/:key/retry', async (request, reply) => {
     const key = request.params.key;
     const outcome = await retryCustomer({ queue: deps.queue, store: deps.store }, key);
-    request.session.set('notice', outcome.outcome === 'retried' ? retryNotice([outcome]) : notRetried(outcome));
+    request.session.set('notice', outcome.outcome === 'retried' ? retryNotice([outcome]) : retryLine(outcome));
     const record = await deps.store.getCustomer(key);
     return reply.redirect(record ? `/batches/${encodeURIComponent(record.batchId)}` : '/', 303);
   });
-}
-
-function notRetried(outcome: RetryOutcome): string {
-  if (outcome.outcome === 'unknown') return `no customer "${outcome.key}"`;
-  if (outcome.outcome === 'not-failed') return `${outcome.key} is ${outcome.state}, not failed: nothing to retry`;
-  return retryNotice([outcome]);
 }

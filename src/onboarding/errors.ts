@@ -1,4 +1,4 @@
-import { ZodError } from 'zod';
+import { z, ZodError } from 'zod';
 import { AcronisApiError, isRetryable } from '../acronis/errors.js';
 import { SecretBoxError } from '../secrets/secret-box.js';
 import { OfferingPlanError } from './offering-plan.js';
@@ -19,6 +19,19 @@ export class StepConflictError extends Error {
     );
     this.name = 'StepConflictError';
   }
+}
+
+/**
+ * What a failed customer's record keeps of a conflict, so `retry` can refuse to repeat it and
+ * say what to change without reading the message text back.
+ */
+export const needsChangeSchema = z.object({ field: z.string(), value: z.string(), owner: z.string() });
+export type NeedsChange = z.infer<typeof needsChangeSchema>;
+
+/** The change a failure asks of the customer's data, when it is a conflict; otherwise none. */
+export function needsChangeOf(err: unknown): NeedsChange | undefined {
+  if (!(err instanceof StepConflictError)) return undefined;
+  return { field: err.field, value: err.value, owner: err.owner };
 }
 
 /** The request or profile cannot be carried out as given (e.g. an include entry nothing matches). */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { chainFactsSchema, type ChainFacts, type StepName } from '../onboarding/chain.js';
+import { needsChangeSchema, type NeedsChange } from '../onboarding/errors.js';
 import type { RedisKeys } from '../redis/keys.js';
 import { withScripts, type ScriptCommands } from '../redis/scripts.js';
 
@@ -25,6 +26,20 @@ const factsField = z
     return z.NEVER;
   });
 
+/** Records written before the field existed have none: they stay retryable, as they were. */
+const needsChangeField = z
+  .string()
+  .optional()
+  .transform((json) => {
+    if (json === undefined) return undefined;
+    try {
+      const parsed = needsChangeSchema.safeParse(JSON.parse(json));
+      return parsed.success ? parsed.data : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+
 export const customerRecordSchema = z.object({
   key: z.string(),
   name: z.string().default(''),
@@ -36,6 +51,8 @@ export const customerRecordSchema = z.object({
   failedStep: z.string().optional(),
   error: z.string().optional(),
   errorRetryable: z.string().optional(),
+  /** Set when the failure is a conflict only a changed name or login resolves (see `retry`). */
+  needsChange: needsChangeField,
   attempts: z.coerce.number().optional(),
   queuedAt: z.string().optional(),
   updatedAt: z.string().optional(),
@@ -172,12 +189,19 @@ export class OnboardingStore {
     await this.redis.hset(this.keys.customer(key), 'facts', JSON.stringify(chainFactsSchema.parse(facts)));
   }
 
-  markFailed(key: string, step: StepName, reason: string, retryable: boolean): Promise<Transition> {
+  markFailed(
+    key: string,
+    step: StepName,
+    reason: string,
+    retryable: boolean,
+    needsChange?: NeedsChange,
+  ): Promise<Transition> {
     return this.transition(key, 'failed', ['queued', 'running', 'failed'], {
       failedStep: step,
       step,
       error: reason,
       errorRetryable: String(retryable),
+      needsChange: needsChange ? JSON.stringify(needsChange) : undefined,
       finishedAt: new Date().toISOString(),
     });
   }
@@ -188,6 +212,7 @@ export class OnboardingStore {
       failedStep: undefined,
       error: undefined,
       errorRetryable: undefined,
+      needsChange: undefined,
       finishedAt: new Date().toISOString(),
     });
   }
@@ -197,6 +222,7 @@ export class OnboardingStore {
     return this.transition(key, 'queued', ['failed'], {
       error: undefined,
       errorRetryable: undefined,
+      needsChange: undefined,
       finishedAt: undefined,
     });
   }

@@ -4,7 +4,7 @@ import { AcronisApiError } from '../acronis/errors.js';
 import type { RequestBudget } from '../acronis/request-budget.js';
 import type { Logger } from '../logger.js';
 import { nextStep, type ChainData, type ChainFacts, type StepName } from '../onboarding/chain.js';
-import { isRetryableStepError, reasonOf } from '../onboarding/errors.js';
+import { isRetryableStepError, needsChangeOf, reasonOf } from '../onboarding/errors.js';
 import type { StepContext, StepDefinition } from '../onboarding/step.js';
 import { customerField, type SecretBox } from '../secrets/secret-box.js';
 import { nudgeCallback, type CallbackQueue } from './callback-queue.js';
@@ -175,7 +175,7 @@ async function stepFailed(
   if (!final && job.priority > 0) await job.changePriority({ priority: 0 });
   if (final) {
     await deps.store.recordFacts(key, facts);
-    await afterTransition(deps, await deps.store.markFailed(key, job.name, reason, retryable));
+    await afterTransition(deps, await deps.store.markFailed(key, job.name, reason, retryable, needsChangeOf(err)));
   }
   return retryable ? err : new UnrecoverableError(reason);
 }

@@ -1,0 +1,57 @@
+import type { NeedsChange } from '../onboarding/errors.js';
+import type { RetryOutcome, Submission } from './retry.js';
+
+/**
+ * What `retry` did, in the words both the CLI and the dashboard show, so an operator gets one
+ * verdict wherever they ask. Plain text: each caller escapes it for its medium.
+ */
+export function retryLine(o: RetryOutcome): string {
+  switch (o.outcome) {
+    case 'retried':
+      return `${o.key}: queued again at ${o.step}`;
+    case 'needs-change':
+      return `${o.key}: needs a change, not queued: ${conflictText(o.change)}; ${resubmitStep(o.change, o.submission)}`;
+    case 'not-failed':
+      return `${o.key}: not failed (${o.state}); nothing to retry`;
+    case 'unknown':
+      return `${o.key}: no such batch or customer`;
+    case 'job-gone':
+      return `${o.key}: the failed ${o.step} job is no longer kept (kept 30 days); submit the customer again`;
+  }
+}
+
+function conflictText(change: NeedsChange): string {
+  return `${change.field} "${change.value}" is already used by ${change.owner}`;
+}
+
+/** The customer is fixed where it came from and submitted again; a re-import replaces the failed record. */
+export function resubmitStep(change: NeedsChange, submission: Submission): string {
+  const field = change.field;
+  if (submission.source === 'csv' && submission.label) {
+    return `change the ${field} in its row of ${submission.label} and import it again (acronis-onboard import ${submission.label})`;
+  }
+  if (submission.source === 'webhook') {
+    return `change the ${field} in the CRM and send the customer again (webhook)`;
+  }
+  return `change the ${field} and submit the customer again`;
+}
+
+/** The closing count: how many failed customers went back to the queue, and why the rest did not. */
+export function retryCount(outcomes: readonly RetryOutcome[]): string {
+  const n = (kind: RetryOutcome['outcome']) => outcomes.filter((o) => o.outcome === kind).length;
+  const queued = `${n('retried')} ${n('retried') === 1 ? 'customer' : 'customers'} queued again`;
+  const rest = [
+    ...(n('needs-change') > 0 ? [`${n('needs-change')} ${n('needs-change') === 1 ? 'needs' : 'need'} a change`] : []),
+    ...(n('job-gone') > 0 ? [`${n('job-gone')} failed job gone`] : []),
+  ];
+  return rest.length > 0 ? `${queued}; not queued: ${rest.join(', ')}` : queued;
+}
+
+/** Said once under the lines when some customer needs a change: the way out when the conflict went away. */
+export const FORCE_HINT =
+  'if what it collides with is gone now (the other account or tenant was removed or renamed), `acronis-onboard retry KEY --force` queues it as it is';
+
+/** Whether every failed customer went back to the queue (the command's exit 0). */
+export function allQueued(outcomes: readonly RetryOutcome[]): boolean {
+  return outcomes.every((o) => o.outcome === 'retried' || o.outcome === 'not-failed');
+}
