@@ -7,9 +7,8 @@ import { expectEachOnboardedOnce, sampleCustomers, startTestPipeline } from '../
  * with `customers: 5000`, listings paged as the API pages them) cost the same API calls per
  * customer as into an empty partner, and no customer walks the partner's children.
  *
- * Waits for issue 10 ("six calls per customer"): today's create-tenant lists the partner's
- * children on every customer, which is two full pages of 5,000 tenants each here, so this test
- * fails until that lands. It is kept on purpose, neither skipped nor weakened.
+ * Before create-tenant looked a name up directly, it listed the partner's children for every
+ * customer: two full pages of 5,000 tenants each here. This test is what keeps that from coming back.
  */
 
 const CUSTOMERS = 50;
