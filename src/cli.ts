@@ -20,7 +20,7 @@ import { terminalSafeLines } from './cli/terminal-text.js';
 import { explainExpected } from './cli/expected-failures.js';
 
 /**
- * The `acronis-onboard` command (README "Commands"). Exit codes: 0 done, 1 the work failed,
+ * The `acronis-onboard` command (docs/commands.md). Exit codes: 0 done, 1 the work failed,
  * 2 the configuration or the input is unusable.
  */
 const program = new Command()

@@ -2,7 +2,7 @@ import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
 
 /**
- * The environment contract (README "Configuration"). This is the only module that reads
+ * The environment contract (docs/configuration.md). This is the only module that reads
  * process.env: everything else receives the parsed, frozen `Config`.
  */
 
@@ -111,7 +111,7 @@ export class ConfigError extends Error {
   constructor(readonly problems: readonly { variable: string; reason: string }[]) {
     super(
       `Configuration is not usable:\n${problems.map((p) => `  ${p.variable}: ${p.reason}`).join('\n')}\n` +
-        'Set these in the environment or in a .env file (see README "Configuration").',
+        'Set these in the environment or in a .env file (see docs/configuration.md).',
     );
     this.name = 'ConfigError';
   }

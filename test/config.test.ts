@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, EnvSchema, loadConfig, requireConfig, type ConfigKey } from '../src/config.js';
 import { generateSecretsKey } from '../src/secrets/secret-box.js';
 
-/** The "Configuration" table of the README: what an install gets when nothing is set. */
+/** The defaults docs/configuration.md documents: what an install gets when nothing is set. */
 const designDefaults = {
   REDIS_URL: 'redis://127.0.0.1:6379',
   QUEUE_PREFIX: 'onboard',
@@ -33,7 +33,7 @@ function configError(env: Record<string, string>): ConfigError {
 }
 
 describe('loadConfig', () => {
-  it('gives the defaults of README "Configuration" when nothing is set, frozen', () => {
+  it('gives the defaults of docs/configuration.md when nothing is set, frozen', () => {
     const config = loadConfig({});
     for (const [variable, value] of Object.entries(designDefaults))
       expect(config[variable as ConfigKey], variable).toBe(value);

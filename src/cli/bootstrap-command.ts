@@ -130,7 +130,7 @@ function envLine(key: string, value: string): string {
 }
 
 async function writeEnvFile(path: string, values: Record<string, string>): Promise<void> {
-  const text = `# written by acronis-onboard bootstrap; see README "Configuration"\n${Object.entries(values)
+  const text = `# written by acronis-onboard bootstrap; see docs/configuration.md\n${Object.entries(values)
     .map(([k, v]) => envLine(k, v))
     .join('\n')}\n`;
   const file = await open(path, 'w', 0o600);

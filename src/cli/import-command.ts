@@ -20,7 +20,7 @@ import { withApp } from './with-app.js';
 import { terminalSafe, tty } from './terminal-text.js';
 
 /**
- * `acronis-onboard import FILE.csv [--dry-run] [--wait] [--profile FILE]` (README "Commands").
+ * `acronis-onboard import FILE.csv [--dry-run] [--wait] [--profile FILE]` (docs/csv.md).
  * What happens and the report go to stdout; warnings and bad rows to stderr.
  *
  * Exit codes: 0 every row good and (with --wait) every customer onboarded; 1 some rows bad,

@@ -4,7 +4,7 @@ import { resealAll } from '../workers/reseal.js';
 import { withApp } from './with-app.js';
 
 /**
- * `acronis-onboard reseal` (README "Rotating SECRETS_KEY"): with the new key in SECRETS_KEY and
+ * `acronis-onboard reseal` (docs/security.md "Rotating SECRETS_KEY"): with the new key in SECRETS_KEY and
  * the old one in SECRETS_KEY_PREVIOUS, seals every stored secret again with the new key. Exit 0
  * when nothing is left under the old key (SECRETS_KEY_PREVIOUS may go), 1 otherwise.
  */

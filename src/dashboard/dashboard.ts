@@ -28,7 +28,7 @@ import {
 /**
  * The ops console, one fastify plugin: the onboarding overview at `/` (batches, a batch's
  * customers with Retry, a customer's timeline and live state, results downloads), bull-board
- * at /admin/queues and `GET /metrics`, all behind one sign-in (README "The dashboards").
+ * at /admin/queues and `GET /metrics`, all behind one sign-in (docs/dashboard.md).
  */
 export interface DashboardDeps {
   store: OnboardingStore;

@@ -4,7 +4,7 @@ import { MAX_REGISTRATION_TOKEN_SECONDS } from '../acronis/registration-tokens.j
 import { userRoles, type UserRole } from '../acronis/users.js';
 
 /**
- * The MSP's "standard rule" for a new customer (README "Profiles"): which edition and
+ * The MSP's "standard rule" for a new customer (docs/profiles.md): which edition and
  * items, quotas, the one storage, pricing, roles, activation and the agent token lifetime.
  * Strict: a misspelt key is an error naming it, not a silently ignored setting.
  */
@@ -198,7 +198,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * The built-in standard profile, the README example. `profiles/standard.json` is the same
+ * The built-in standard profile, the example in docs/profiles.md. `profiles/standard.json` is the same
  * content for people to copy (a test holds the two equal); keeping it here spares the
  * package a file read at import.
  */

@@ -3,7 +3,7 @@ import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 /**
- * Where a batch callback may go (README "Batch callbacks"): https, no credentials in the URL,
+ * Where a batch callback may go (docs/webhook.md "Batch callbacks"): https, no credentials in the URL,
  * and only to public unicast addresses — loopback, private, link-local (the cloud metadata
  * service), carrier-grade NAT, unspecified, multicast and reserved ranges are refused, in any
  * spelling (`0x7f000001`, `2130706433`, `[::ffff:127.0.0.1]`), unless the host is listed in

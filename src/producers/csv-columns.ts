@@ -1,7 +1,7 @@
 import { customerRequestSchema, type CustomerRequest } from '../onboarding/customer-request.js';
 
 /**
- * The header row of a customer CSV (README "The CSV import"): columns in any order, matched
+ * The header row of a customer CSV (docs/csv.md "The file"): columns in any order, matched
  * to the request's fields case- and space-insensitively. A header is trimmed, lower-cased,
  * and every run of spaces, hyphens or underscores becomes one underscore, so "EMAIL",
  * " email ", "External_ID", "External ID" and "first-name" all match. No other aliases:

@@ -8,7 +8,7 @@ import type { Profile } from '../onboarding/profile.js';
 import { callbackUrlProblem, localNameProblem, type CallbackPolicy } from './callback-target.js';
 
 /**
- * The body of `POST /webhooks/customers` (README "The webhook"): one customer object, or
+ * The body of `POST /webhooks/customers` (docs/webhook.md "The request"): one customer object, or
  * `{ "customers": [ … ] }`. Either may carry `callback_url`, which is not a customer field:
  * it is taken out before the customer is judged by `parseCustomerRequest`, the one schema
  * the CSV import uses too.

@@ -5,7 +5,7 @@ import { precheckSignature } from './webhook-signature.js';
 
 /**
  * What an unauthenticated caller may cost the webhook, checked before its body is read
- * (README "The webhook", "Limits"): a client refused too often waits (429); a body over the
+ * (docs/webhook.md "Limits"): a client refused too often waits (429); a body over the
  * limit (413), or a missing, malformed or out-of-window signature (401), is answered from the
  * headers alone; past that, a request holds one of `maxInFlight` places (else 503) and must
  * deliver its body within `bodyTimeoutMs`. Every early answer closes the connection, so an

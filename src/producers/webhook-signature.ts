@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * The webhook signature (README "The webhook"), Stripe's scheme (docs/bullmq.md §5.1):
+ * The webhook signature (docs/webhook.md "Signature"), Stripe's scheme (docs/bullmq.md §5.1):
  *
  *   X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>[,v1=<hex>…]
  *
@@ -11,7 +11,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * The same function signs our own batch callbacks.
  */
 
-/** Stripe's default tolerance: a signature older than this is refused (README "The webhook": "stale (> 5 min)"). */
+/** Stripe's default tolerance: a signature older than this is refused (docs/webhook.md "Signature"). */
 export const SIGNATURE_TOLERANCE_SEC = 300;
 /**
  * How far in the future a timestamp may be. Clocks synced by NTP differ by milliseconds; a

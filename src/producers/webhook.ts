@@ -14,7 +14,7 @@ import { WebhookReplayStore, type ClaimResult, type ReplayClaim, type ReplayOutc
 import { SIGNATURE_FUTURE_SKEW_SEC, SIGNATURE_TOLERANCE_SEC, verifySignature } from './webhook-signature.js';
 
 /**
- * `POST /webhooks/customers` (README "The webhook"), as a fastify plugin. The order of the
+ * `POST /webhooks/customers` (docs/webhook.md), as a fastify plugin. The order of the
  * checks is the contract: from the headers alone (webhook-gate.ts) a client refused too often
  * (429), size (413), a missing or out-of-window signature (401) and too much in progress (503);
  * then, body read, the signature over the raw bytes (401), content type (415), delivery id (400), JSON (400), fields (400),

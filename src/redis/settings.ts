@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { ConfigError } from '../config.js';
 
 /**
- * What the install needs of its Redis (README "Redis"): replay protection and exactly-once live
+ * What the install needs of its Redis (docs/operations.md "Redis requirements"): replay protection and exactly-once live
  * in Redis, so it must keep its data. `maxmemory-policy` other than `noeviction` lets Redis
  * drop keys — a job, a lock, a delivery id — when memory runs short (BullMQ requires
  * noeviction): refused. No persistence loses them at a restart: a clear warning. A managed Redis

@@ -35,6 +35,6 @@ function mismatch(err: SecretBoxError, stored: string, box: SecretBox, key: stri
   return (
     `is not the key this install's data in Redis is sealed with (key id ${keyIdOf(stored) ?? '?'}; ` +
     `this process has ${box.keyIds.join(' and ')}). Every process of one install (the same REDIS_URL and ` +
-    `QUEUE_PREFIX) needs the same SECRETS_KEY; to change it, see README "Rotating SECRETS_KEY". Nothing was done`
+    `QUEUE_PREFIX) needs the same SECRETS_KEY; to change it, see docs/security.md "Rotating SECRETS_KEY". Nothing was done`
   );
 }

@@ -204,7 +204,7 @@ export function validateResponseBody(operation: string, status: number, body: un
   return validate(body) ? [] : describeErrors(validate.errors);
 }
 
-/** Statuses the OAS documents for the operation, for tests and the README. */
+/** Statuses the OAS documents for the operation, for tests and docs/simulator.md. */
 export function documentedStatuses(operation: string): string[] {
   return Object.keys(subset.operations[operation]?.responses ?? {});
 }

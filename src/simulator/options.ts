@@ -12,7 +12,7 @@ const regexSource = z.string().refine(
   { error: 'must be a valid regular expression source' },
 );
 
-/** One injected fault (see README "Simulator"). */
+/** One injected fault (see docs/simulator.md "Faults"). */
 export const FaultSchema = z
   .object({
     kind: z.enum(['5xx', '429', 'hang', 'reset', 'commit-then-fail']),

@@ -8,7 +8,7 @@ import { callbackUrlPlace, type CallbackJob, type CallbackQueue } from './callba
 import type { OnboardingQueue } from './queue.js';
 
 /**
- * `acronis-onboard reseal` (README "Rotating SECRETS_KEY"): every sealed value the install keeps
+ * `acronis-onboard reseal` (docs/security.md "Rotating SECRETS_KEY"): every sealed value the install keeps
  * — customer records, step jobs, callback jobs — sealed again with the current SECRETS_KEY; a
  * cached access token sealed with another key is dropped (the next call issues one). A second
  * pass counts what is still under another key (a step running meanwhile may have written an

@@ -22,7 +22,7 @@ import { sampleCustomers } from '../helpers/pipeline.js';
  * operator signs in, finds a batch whose customer failed (a fault forced at the simulator),
  * retries it and watches it complete, downloads the results, watches a running batch refresh
  * itself, and signs out. Screenshots go to test-results/dashboard/; with
- * UPDATE_DOCS_SCREENSHOT=1 the overview is also copied to docs/images for the README.
+ * UPDATE_DOCS_SCREENSHOT=1 the overview is also copied to docs/images for README.md and docs/dashboard.md.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = resolve(import.meta.dirname, '../../test-results/dashboard');

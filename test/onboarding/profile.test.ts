@@ -43,7 +43,7 @@ describe('the built-in standard profile', () => {
     expect(await loadProfile(join(new URL('standard.json', profileFile).pathname))).toEqual(STANDARD_PROFILE);
   });
 
-  it('is the README rule: per-workload, workstations capped at 50 (+5), trial, company admin activated by e-mail, token for a week', () => {
+  it('is the rule docs/profiles.md describes: per-workload, workstations capped at 50 (+5), trial, company admin activated by e-mail, token for a week', () => {
     expect(STANDARD_PROFILE).toMatchObject({
       editions: ['pck_per_workload'],
       offering_items: {

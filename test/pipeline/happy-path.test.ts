@@ -68,7 +68,7 @@ describe('25 customers end to end', () => {
     const stats = t.sim.stats();
     expect(stats.responseViolations).toEqual([]);
     const perCustomer = callsPerCustomer(25);
-    // Also the README's figure: six calls per customer, one of each write, and nothing else.
+    // Also docs/pipeline.md's figure: six calls per customer, one of each write, and nothing else.
     expect(perCustomer).toEqual({
       'POST /tenants': 1,
       'PUT /tenants/{tenant_id}/offering_items': 1,

@@ -9,7 +9,7 @@ const body = Buffer.from('{"name":"Acme GmbH","email":"it@acme.example"}');
 const now = 1_790_000_000;
 
 describe('the webhook signature (t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">)', () => {
-  it('is what the README computes in the shell with openssl', async () => {
+  it('is what docs/webhook.md computes in the shell with openssl', async () => {
     const script = 'printf "%s.%s" "$T" "$BODY" | openssl dgst -sha256 -hmac "$SECRET" | sed "s/^.* //"';
     const { stdout } = await run('sh', ['-c', script], {
       env: { PATH: process.env.PATH ?? '', T: String(now), BODY: body.toString(), SECRET: secret },
