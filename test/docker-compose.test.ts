@@ -83,7 +83,8 @@ describe('docker-compose.yml', () => {
     expect(services.serve!.environment?.HOST).toBe('0.0.0.0');
   });
 
-  it('publishes the simulator on loopback only', () => {
+  it('publishes Redis and the simulator on loopback only', () => {
+    expect(services.redis!.ports).toEqual(['127.0.0.1:6379:6379']);
     expect(services.simulator!.ports).toEqual(['127.0.0.1:4010:4010']);
     expect(services.simulator!.command).toEqual(expect.arrayContaining(['--seed', 'compose-demo']));
   });
