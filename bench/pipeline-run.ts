@@ -65,17 +65,7 @@ export interface RunResult {
 export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const sim = await startSimProcess(simArgs(opts));
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '/tmp',
-    ...sim.vars,
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    QUEUE_PREFIX: prefix,
-    SECRETS_KEY: generateSecretsKey(),
-    ACRONIS_RATE_LIMIT: String(opts.rateLimit),
-    WORKER_CONCURRENCY: String(opts.concurrency),
-    LOG_LEVEL: 'warn',
-  };
+  const env = benchEnv(sim, { redisUrl: 'redis://127.0.0.1:6379', prefix, ...opts });
   const app = await App.open(loadConfig(env), { logger: createLogger({ level: 'warn' }) });
   const redis = new Redis(env.REDIS_URL as string);
   // The command as it is installed: run through its #! line (heap flags), not `node bin/…`.
@@ -107,13 +97,31 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   }
 }
 
+/** What every process of a bench run sees: nothing inherited but PATH and HOME. */
+export function benchEnv(
+  sim: { vars: Record<string, string> },
+  opts: { redisUrl: string; prefix: string; rateLimit: number; concurrency: number },
+): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    ...sim.vars,
+    REDIS_URL: opts.redisUrl,
+    QUEUE_PREFIX: opts.prefix,
+    SECRETS_KEY: generateSecretsKey(),
+    ACRONIS_RATE_LIMIT: String(opts.rateLimit),
+    WORKER_CONCURRENCY: String(opts.concurrency),
+    LOG_LEVEL: 'warn',
+  };
+}
+
 function simArgs(opts: RunOptions): string[] {
   const args = ['--latency', String(opts.latencyMs), '--jitter', String(opts.jitterMs)];
   return opts.simRateLimit === null ? args : [...args, '--rate-limit', String(opts.simRateLimit)];
 }
 
 /** Every worker has finished its start-up (token, profile check) and listens for jobs. */
-async function waitForWorkers(app: App, count: number): Promise<void> {
+export async function waitForWorkers(app: App, count: number): Promise<void> {
   const deadline = Date.now() + 60_000;
   while ((await app.queue.getWorkersCount()) < count) {
     if (Date.now() > deadline) throw new Error(`only ${await app.queue.getWorkersCount()} of ${count} workers started`);
@@ -121,12 +129,21 @@ async function waitForWorkers(app: App, count: number): Promise<void> {
   }
 }
 
-/** The customers as a CSV a user would import, one row each. */
-export function writeCsv(dir: string, customers: number, tag = 'bench'): string {
+/** The customers as a CSV a user would import, one row each; `columns` adds a column whose cell depends on the row's number. */
+export function writeCsv(
+  dir: string,
+  customers: number,
+  tag = 'bench',
+  columns: Record<string, (i: number) => string> = {},
+): string {
   const path = join(dir, `${tag}-${customers}.csv`);
-  const lines = ['external_id,name,email,first_name,last_name'];
+  const extra = Object.entries(columns);
+  const lines = [['external_id,name,email,first_name,last_name', ...extra.map(([name]) => name)].join(',')];
   for (let i = 1; i <= customers; i++) {
-    lines.push(`${tag}-${i},${tag} Customer ${i},admin${i}@${tag}-customer.example,Ada,Admin${i}`);
+    const cells = extra.map(([, cell]) => cell(i));
+    lines.push(
+      [`${tag}-${i},${tag} Customer ${i},admin${i}@${tag}-customer.example,Ada,Admin${i}`, ...cells].join(','),
+    );
   }
   writeFileSync(path, `${lines.join('\n')}\n`);
   return path;
@@ -177,12 +194,12 @@ export async function simStats(sim: { vars: Record<string, string> }): Promise<S
 }
 
 /** The process's peak resident set (VmHWM), read before it is stopped. */
-function peakRssMiB(child: ChildProcess): number {
+export function peakRssMiB(child: ChildProcess): number {
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]) / 1024;
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+export async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   const exited = new Promise((ok) => child.once('exit', ok));
   child.kill('SIGTERM');

@@ -65,6 +65,9 @@ export interface UserRecord {
   deletedAt: number | null;
   /** When POST /users/{id}/send-activation-email last queued a mail (the user stays not activated). */
   activationEmailSentAt: number | null;
+  /** Mails queued by send-activation-email, and passwords set through the API: a soak counts repeats. */
+  activationEmailsSent: number;
+  passwordsSet: number;
 }
 
 export interface ClientRecord {

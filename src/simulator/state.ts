@@ -31,7 +31,7 @@ export type SimulatorTenant = Body & {
   enhanced_security: boolean;
 };
 
-/** A user as GET /users/{id} shows it, plus when an activation e-mail was last queued. */
+/** A user as GET /users/{id} shows it, plus when an activation e-mail was last queued and how often mails and passwords were sent. */
 export type SimulatorUser = Body & {
   id: string;
   login: string;
@@ -41,6 +41,8 @@ export type SimulatorUser = Body & {
   personal_tenant_id: string | null;
   deleted_at: string | null;
   activation_email_sent_at: string | null;
+  activation_emails_sent: number;
+  passwords_set: number;
 };
 
 /** An offering item as GET …/offering_items shows it. */
@@ -63,7 +65,7 @@ export type SimulatorOfferingItem = Body & {
 export interface SimulatorState {
   /** Full tenant objects (lod=full) plus `legacy_id` and `enhanced_security`. */
   tenants: SimulatorTenant[];
-  /** User objects plus `activation_email_sent_at` (null until a mail was queued). */
+  /** User objects plus `activation_email_sent_at` (null until a mail was queued), `activation_emails_sent` and `passwords_set`. */
   users: SimulatorUser[];
   /** Tenant id → the items the tenant lists (all editions). */
   offeringItems: Record<string, SimulatorOfferingItem[]>;
@@ -93,6 +95,8 @@ export function snapshotState(world: World): SimulatorState {
         ({
           ...presentUser(u),
           activation_email_sent_at: u.activationEmailSentAt === null ? null : withOffset(u.activationEmailSentAt),
+          activation_emails_sent: u.activationEmailsSent,
+          passwords_set: u.passwordsSet,
         }) as SimulatorUser,
     ),
     offeringItems: Object.fromEntries(

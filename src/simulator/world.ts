@@ -279,6 +279,8 @@ export class World {
       updatedAt: now,
       deletedAt: null,
       activationEmailSentAt: null,
+      activationEmailsSent: 0,
+      passwordsSet: 0,
     };
     this.users.set(user.id, user);
     return user;

@@ -145,12 +145,17 @@ describe('activation', () => {
     expect(stored.activation_email_sent_at).not.toBeNull();
     expect(stored.activated).toBe(false);
     expect((await api.send('POST', `/users/${user.id}/send-activation-email`)).status).toBe(204);
+    expect(sim.state().users.find((u) => u.id === user.id)?.activation_emails_sent).toBe(2);
   });
 
   it('POST /users/{id}/password activates a sub-tenant user when an API client asks', async () => {
     const user = await createUser();
     expect((await api.post(`/users/${user.id}/password`, { password: 'Correct-Horse-9' })).status).toBe(204);
     expect((await api.get(`/users/${user.id}`)).body.activated).toBe(true);
+    expect(sim.state().users.find((u) => u.id === user.id)).toMatchObject({
+      passwords_set: 1,
+      activation_emails_sent: 0,
+    });
     // The new password works for Basic auth.
     const me = await api.get('/users/me', { authorization: api.basic(user.login, 'Correct-Horse-9') });
     expect(me.body).toMatchObject({ id: user.id, tenant_kind: 'customer' });

@@ -147,6 +147,7 @@ function replacePolicies({ world, caller, request, body }: HandlerInput) {
 function sendActivationEmail({ world, caller, request }: HandlerInput) {
   const user = world.visibleUser(caller, pathParam(request, 'user_id'));
   user.activationEmailSentAt = world.now();
+  user.activationEmailsSent++;
   return noContent();
 }
 
@@ -183,6 +184,7 @@ function setPassword({ world, caller, request, body }: HandlerInput) {
   const problem = passwordProblem(password, user.login);
   if (problem) throw badRequest(problem);
   user.passwordHash = hashPassword(password);
+  user.passwordsSet++;
   user.activated = true;
   user.version++;
   user.updatedAt = world.now();
