@@ -40,7 +40,9 @@ export const chainFactsSchema = z.object({
   login: z.string().optional(),
   personalTenantId: z.string().nullable().optional(),
   roles: z.array(z.string()).optional(),
-  activation: z.enum(['email-sent', 'password-set', 'already-activated', 'not-requested']).optional(),
+  activation: z
+    .enum(['email-sent', 'email-unconfirmed', 'password-set', 'already-activated', 'not-requested'])
+    .optional(),
   passwordSealed: z.string().optional(),
   /**
    * Write-ahead intents: when a step was first about to send each create (ISO time), recorded

@@ -7,6 +7,11 @@ import { defineStep } from '../step.js';
  * for the results), or not at all. A user this chain just created is not activated, so the
  * request goes straight out; a reused user, or a re-run that finds the intent, is read first
  * and left alone when activated (a second e-mail or a reset password would surprise its owner).
+ *
+ * The e-mail is sent at most once: a user stays unactivated after it until they follow the link,
+ * so a re-run after a lost answer cannot tell "sent" from "not sent" (docs/acronis-api.md §6.4).
+ * It records `email-unconfirmed` instead of sending a second one; the results and the customer's
+ * timeline say so, and an operator resends from the console if the customer got nothing.
  */
 export const activateUser = defineStep({
   name: 'activate-user',
@@ -28,6 +33,12 @@ export const activateUser = defineStep({
       return { activation: 'already-activated' as const, ...(passwordSealed ? { passwordSealed } : {}) };
     }
     if (activation === 'email') {
+      if (earlier) {
+        await ctx.log(
+          'activation e-mail may have been sent by an earlier attempt whose answer was lost; not sent again',
+        );
+        return { activation: 'email-unconfirmed' as const };
+      }
       await ctx.acronis.sendActivationEmail(facts.userId);
       await ctx.log(`activation e-mail queued for ${request.email}`);
       return { activation: 'email-sent' as const };
