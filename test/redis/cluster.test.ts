@@ -105,6 +105,9 @@ describe('a 3-master Redis Cluster as REDIS_URL', () => {
     for (const customer of all)
       expect(await t.pipeline.store.getCustomer(customer.external_id!), customer.name).toMatchObject({ state: 'done' });
     for (const run of [serve, ...workers]) expect(await stopped(run), run.output()).toBe(0);
+    // Each master's settings were checked (the test cluster keeps no data, so each is warned about).
+    for (const port of cluster.ports)
+      expect(workers[0]!.output()).toContain(`master 127.0.0.1:${port}: Redis persistence is off`);
 
     // Every part ran on the cluster: BullMQ's queue, the token cache, the budget, the store, the replay keys.
     const keys = t.pipeline.keys;
@@ -112,6 +115,9 @@ describe('a 3-master Redis Cluster as REDIS_URL', () => {
     for (const key of [tokenKeys.token, keys.requestBudget.schedule, keys.batches, keys.webhookDelivery('cluster-1')])
       expect(await t.redis.exists(key), key).toBe(1);
     expect(await countKeys(t.redis, `${t.prefix}:onboarding:*`)).toBeGreaterThan(0);
+    const budget = await t.pipeline.budget.state();
+    expect(budget.ratePerSecond).toBeGreaterThan(0);
+    expect(budget.ratePerSecond).toBeLessThanOrEqual(40);
     expect(await countKeys(t.redis, `${t.prefix}:onb:customer:*`)).toBe(all.length);
     // All in the one slot of the hash tag, so scripts and MULTIs over several keys are legal.
     expect([...(await slotsOfInstallKeys())]).toHaveLength(1);
