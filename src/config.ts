@@ -1,5 +1,6 @@
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
+import { clusterQueuePrefix, parseRedisTarget, RedisUrlError, type RedisTarget } from './redis/target.js';
 
 /**
  * The environment contract (docs/configuration.md). This is the only module that reads
@@ -25,10 +26,8 @@ const secretsKey = z
 
 export const EnvSchema = z
   .object({
-    REDIS_URL: withDefault(
-      z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
-      'redis://127.0.0.1:6379',
-    ),
+    /** One Redis (`redis://`, `rediss://`) or a Redis Cluster (`redis+cluster://host:port,…`, docs/redis-cluster.md). */
+    REDIS_URL: withDefault(z.string().superRefine(checkRedisUrl), 'redis://127.0.0.1:6379'),
     QUEUE_PREFIX: withDefault(
       z.string().regex(/^[A-Za-z0-9_.{}-]+$/, 'may hold only letters, digits and _ . - { }'),
       'onboard',
@@ -104,7 +103,21 @@ export const EnvSchema = z
         });
   });
 
+function checkRedisUrl(url: string, ctx: z.RefinementCtx): void {
+  try {
+    parseRedisTarget(url);
+  } catch (err) {
+    if (!(err instanceof RedisUrlError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+  }
+}
+
 export type Config = Readonly<z.infer<typeof EnvSchema>>;
+
+/** The Redis that REDIS_URL names (a valid Config's REDIS_URL always parses). */
+export function redisTargetOf(config: Pick<Config, 'REDIS_URL'>): RedisTarget {
+  return parseRedisTarget(config.REDIS_URL);
+}
 export type ConfigKey = keyof Config;
 
 export class ConfigError extends Error {
@@ -128,7 +141,16 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
       })),
     );
   }
-  return Object.freeze(parsed.data);
+  return Object.freeze(withClusterPrefix(parsed.data));
+}
+
+/**
+ * On a cluster every key must share one hash tag, so QUEUE_PREFIX gets one (`{onboard}`) unless
+ * it has its own; this is the prefix every module sees. A single Redis keeps the prefix as set.
+ */
+function withClusterPrefix<C extends { REDIS_URL: string; QUEUE_PREFIX: string }>(config: C): C {
+  if (parseRedisTarget(config.REDIS_URL).kind === 'single') return config;
+  return { ...config, QUEUE_PREFIX: clusterQueuePrefix(config.QUEUE_PREFIX) };
 }
 
 /** Commands state which optional variables they need; a missing one stops them with its name. */

@@ -1,5 +1,5 @@
 import { fastify, LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './redis/connection.js';
 import { dashboard, type DashboardDeps } from './dashboard/dashboard.js';
 import { readinessRoutes } from './dashboard/readiness.js';
 import type { Logger } from './logger.js';
@@ -17,7 +17,7 @@ import type { RedisKeys } from './redis/keys.js';
 export interface ServerDeps {
   producer: Producer;
   /** The fail-fast connection: a request answers 503 rather than wait for Redis. */
-  redis: Redis;
+  redis: RedisConnection;
   keys: RedisKeys;
   /** WEBHOOK_SECRET first, then WEBHOOK_SECRET_PREVIOUS when set. */
   webhookSecrets: readonly string[];
@@ -89,7 +89,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 }
 
 /** `GET /healthz`: 200 `{redis:"ok"}`, or 503 `{redis:"down"}` within a second when Redis does not answer. */
-async function healthRoutes(app: FastifyInstance, opts: { redis: Redis }): Promise<void> {
+async function healthRoutes(app: FastifyInstance, opts: { redis: RedisConnection }): Promise<void> {
   app.get('/healthz', async (_request, reply) => {
     try {
       await withRedisDeadline(opts.redis, 'ping', 1000, opts.redis.ping());

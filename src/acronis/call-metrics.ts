@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import type { MetricsKeys } from '../redis/keys.js';
@@ -30,7 +30,7 @@ const FIELD = {
 } as const;
 
 export interface CallMetricsOptions {
-  redis: Redis;
+  redis: RedisConnection;
   keys: MetricsKeys;
   flushEveryMs?: number;
   logger?: Logger;
@@ -40,7 +40,7 @@ export class CallMetrics implements CallObserver {
   private counts = new Map<string, number>();
   private sums = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
-  private readonly redis: Redis & ScriptCommands;
+  private readonly redis: RedisConnection & ScriptCommands;
   private readonly logger: Logger;
 
   constructor(private readonly opts: CallMetricsOptions) {
@@ -143,7 +143,7 @@ export interface CallMetricsSnapshot {
 }
 
 /** What every process has written so far, for a scrape. */
-export async function readCallMetrics(redis: Redis, keys: MetricsKeys): Promise<CallMetricsSnapshot> {
+export async function readCallMetrics(redis: RedisConnection, keys: MetricsKeys): Promise<CallMetricsSnapshot> {
   const raw = await redis.hgetall(keys.counters);
   const snapshot: CallMetricsSnapshot = {
     calls: [],

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import type { Logger } from '../logger.js';
 import type { TokenCacheKeys } from '../redis/keys.js';
 import type { SecretBox } from '../secrets/secret-box.js';
@@ -62,7 +62,7 @@ export interface AcronisClientOptions {
   clientId: string;
   clientSecret: string;
   /** Shared by every process: the token cache lives here. */
-  redis: Redis;
+  redis: RedisConnection;
   /** Seals the cached access token (SECRETS_KEY). */
   box: SecretBox;
   /** Where the shared token lives: RedisKeys.tokenCache(baseUrl, clientId). */

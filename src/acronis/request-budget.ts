@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import type { RequestBudgetKeys } from '../redis/keys.js';
 import { withScripts, type ScriptCommands } from '../redis/scripts.js';
 import type { Logger } from '../logger.js';
@@ -14,7 +14,7 @@ import type { RequestThrottle } from './transport.js';
  */
 
 export interface RequestBudgetOptions {
-  redis: Redis;
+  redis: RedisConnection;
   /** RedisKeys.requestBudget. */
   keys: RequestBudgetKeys;
   /** ACRONIS_RATE_LIMIT: requests per second across every process. Fractional values (0.5) mean one request per 1/perSecond s. */
@@ -104,7 +104,7 @@ export class RequestBudget implements RequestThrottle {
   private readonly climb: { fast: number; slow: number };
   private readonly cutFactor: number;
   private readonly floor: number;
-  private readonly redis: ScriptCommands & Pick<Redis, 'hmget' | 'time'>;
+  private readonly redis: ScriptCommands & Pick<RedisConnection, 'multi'>;
   private readonly logger: Logger;
   /** The newest generation any reply told this process about. */
   private knownGeneration = 0;
@@ -135,7 +135,7 @@ export class RequestBudget implements RequestThrottle {
     this.maxLateMs = opts.maxLateMs ?? margin * 500;
     this.ahead = Math.min(16, Math.max(2, Math.ceil(this.ratePerSecond * 0.05)));
     this.keys = opts.keys;
-    this.redis = withScripts(opts.redis) as ScriptCommands & Pick<Redis, 'hmget' | 'time'>;
+    this.redis = withScripts(opts.redis) as ScriptCommands & Pick<RedisConnection, 'multi'>;
     this.logger = (opts.logger ?? silentLogger).child({ component: 'request-budget' });
   }
 
@@ -190,10 +190,16 @@ export class RequestBudget implements RequestThrottle {
 
   /** The shared schedule as the last reservation or pause left it (for tests and diagnostics). */
   async state(): Promise<BudgetState> {
-    const [[seconds, micros], [rate, generation, pausedUntil]] = await Promise.all([
-      this.redis.time(),
-      this.redis.hmget(this.keys.schedule, 'rate', 'generation', 'paused_until'),
-    ]);
+    // One transaction, so on a cluster TIME is read on the master that holds the schedule (its clock set paused_until).
+    const replies = await this.redis
+      .multi()
+      .time()
+      .hmget(this.keys.schedule, 'rate', 'generation', 'paused_until')
+      .exec();
+    const failed = (replies ?? []).find(([err]) => err)?.[0];
+    if (failed || !replies) throw failed ?? new Error('Redis discarded the budget read');
+    const [seconds, micros] = replies[0]![1] as [string, string];
+    const [rate, generation, pausedUntil] = replies[1]![1] as (string | null)[];
     const now = Number(seconds) * 1e6 + Number(micros);
     return {
       ratePerSecond: rate === null ? this.ratePerSecond : Math.min(this.ratePerSecond, Number(rate)),

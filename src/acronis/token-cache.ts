@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import type { TokenCacheKeys } from '../redis/keys.js';
 import { withScripts, type ScriptCommands } from '../redis/scripts.js';
 import type { Logger } from '../logger.js';
@@ -19,7 +19,7 @@ export interface IssuedToken {
 }
 
 export interface TokenCacheOptions {
-  redis: Redis;
+  redis: RedisConnection;
   /** The token is stored only sealed. */
   box: SecretBox;
   /** From RedisKeys.tokenCache(baseUrl, clientId). */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import { CallMetrics } from '../acronis/call-metrics.js';
 import { createAcronisClient, type AcronisClient } from '../acronis/client.js';
 import { RequestBudget } from '../acronis/request-budget.js';
@@ -37,7 +37,7 @@ export class App {
   readonly store: OnboardingStore;
   readonly queue: OnboardingQueue;
   readonly callbacks: CallbackQueue;
-  private readonly connections: Redis[] = [];
+  private readonly connections: RedisConnection[] = [];
   private memo: {
     box?: SecretBox;
     budget?: RequestBudget;
@@ -52,7 +52,7 @@ export class App {
     readonly logger: Logger,
     readonly role: AppRole,
     /** The app's own connection: fail-fast or patient, by role. */
-    readonly redis: Redis,
+    readonly redis: RedisConnection,
   ) {
     this.keys = new RedisKeys(config.QUEUE_PREFIX);
     this.store = new OnboardingStore(redis, this.keys);
@@ -150,7 +150,7 @@ export class App {
   }
 
   /** A connection of its own for a BullMQ worker's blocking commands; closed with the app. */
-  workerConnection(): Redis {
+  workerConnection(): RedisConnection {
     const connection = createRedis(this.config.REDIS_URL, 'worker');
     this.connections.push(connection);
     return connection;

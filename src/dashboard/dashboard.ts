@@ -4,7 +4,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import secureSession from '@fastify/secure-session';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import type { CallMetrics } from '../acronis/call-metrics.js';
 import type { Logger } from '../logger.js';
 import type { RedisKeys } from '../redis/keys.js';
@@ -35,7 +35,7 @@ export interface DashboardDeps {
   queue: OnboardingQueue;
   callbacks: CallbackQueue;
   /** The fail-fast connection (a page answers 500 rather than hang while Redis is away). */
-  redis: Redis;
+  redis: RedisConnection;
   keys: RedisKeys;
   /** The rows of `acronis-onboard results`, secrets opened. */
   results(batchId: string): Promise<CustomerResult[]>;

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import {
   AggregatorRegistry,
   Counter,
@@ -30,7 +30,7 @@ const NS = 'acronis_onboard';
 export interface MetricsSources {
   queues: readonly Queue[];
   store: OnboardingStore;
-  redis: Redis;
+  redis: RedisConnection;
   keys: RedisKeys;
   /** This process's own counts, written before the read so they are in this scrape. */
   callMetrics: CallMetrics;

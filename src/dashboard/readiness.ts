@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import { withRedisDeadline } from '../redis/deadline.js';
 import type { RedisKeys } from '../redis/keys.js';
 import { workersSeen } from '../workers/heartbeat.js';
@@ -9,7 +9,10 @@ import { workersSeen } from '../workers/heartbeat.js';
  * the last minute (src/workers/heartbeat.ts), else 503 saying which. `/healthz` stays the
  * liveness check (Redis only): a `serve` without workers is alive, but onboards nobody.
  */
-export async function readinessRoutes(app: FastifyInstance, opts: { redis: Redis; keys: RedisKeys }): Promise<void> {
+export async function readinessRoutes(
+  app: FastifyInstance,
+  opts: { redis: RedisConnection; keys: RedisKeys },
+): Promise<void> {
   app.get('/readyz', async (_request, reply) => {
     let workers: number;
     try {

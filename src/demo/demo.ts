@@ -11,6 +11,7 @@ import { untilStopSignal } from '../cli/stop-signal.js';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { connectOrExplain, createRedis } from '../redis/connection.js';
+import { scanKeys } from '../redis/scan.js';
 import { generateSecretsKey } from '../secrets/secret-box.js';
 import type { RunningSimulator } from '../simulator/index.js';
 import { resultsCsv } from '../workers/results-csv.js';
@@ -156,12 +157,7 @@ function freeOr(preferred: number): Promise<number> {
 async function removeInstall(config: Config): Promise<void> {
   const redis = await connectOrExplain(createRedis(config.REDIS_URL, 'fail-fast'), config.REDIS_URL);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.QUEUE_PREFIX}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    for await (const keys of scanKeys(redis, `${config.QUEUE_PREFIX}:*`, 1000)) await redis.unlink(...keys);
   } finally {
     redis.disconnect();
   }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { createRedis } from '../redis/connection.js';
 import { RedisNotFoundError } from './errors.js';
 
 /** A Redis for the demo: the one at `url` when it answers, else a private `redis-server` stopped with the demo. */
@@ -32,7 +32,7 @@ export async function findOrStartRedis(url: string): Promise<DemoRedis> {
 }
 
 async function answers(url: string): Promise<boolean> {
-  const redis = new Redis(url, {
+  const redis = createRedis(url, 'fail-fast', {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     connectTimeout: 1000,

@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import got from 'got';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import type { Logger } from '../logger.js';
 import { SecretBoxError, type SecretBox } from '../secrets/secret-box.js';
 import { VERSION } from '../version.js';
@@ -56,7 +56,7 @@ export interface CustomerSummary {
 
 export interface CallbackWorkerOptions {
   /** A connection for the worker's blocking commands (maxRetriesPerRequest: null). */
-  connection: Redis;
+  connection: RedisConnection;
   prefix: string;
   store: OnboardingStore;
   /** Opens the sealed callback URLs. */
@@ -95,7 +95,7 @@ export function createCallbackWorker(opts: CallbackWorkerOptions): Worker<Callba
     if (final) logger.error({ ...fields, reason: err.message }, 'batch callback given up');
     else logger.warn({ ...fields, reason: err.message }, 'batch callback failed; will try again');
   });
-  worker.on('error', (err) => logger.warn({ reason: err.message }, 'callback worker: Redis error'));
+  worker.on('error', (err) => logger.warn({ reason: err.message }, 'callback worker: RedisConnection error'));
   return worker;
 }
 

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import type { RedisKeys } from '../redis/keys.js';
 import { withScripts, type ScriptCommands } from '../redis/scripts.js';
 
@@ -43,7 +43,7 @@ export interface ReplayClaim {
 }
 
 export interface ReplayStoreOptions {
-  redis: Redis;
+  redis: RedisConnection;
   keys: RedisKeys;
   /** How long a signed request is remembered: at least as long as its signature stays valid. */
   signedTtlSec: number;

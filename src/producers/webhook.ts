@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import type { Logger } from '../logger.js';
 import { RedisOutageError, withRedisDeadline } from '../redis/deadline.js';
 import type { RedisKeys } from '../redis/keys.js';
@@ -43,7 +43,7 @@ export interface WebhookOptions {
   /** The profile customers are onboarded with: a customer asking for an edition it does not offer is refused (400). */
   profile?: Producer['profile'];
   /** The producers' fail-fast connection. */
-  redis: Redis;
+  redis: RedisConnection;
   /** The install's Redis keys. (Not `prefix`: fastify's register() takes that as a route prefix.) */
   keys: RedisKeys;
   /** WEBHOOK_SECRET and, during a rotation, WEBHOOK_SECRET_PREVIOUS. */
@@ -175,7 +175,7 @@ async function acceptOrUnavailable(ctx: WebhookContext, delivery: CheckedDeliver
     return await accept(ctx, delivery);
   } catch (err) {
     if (!(err instanceof RedisOutageError)) throw err;
-    delivery.log.warn({ reason: err.message }, 'webhook: Redis unavailable, answered 503');
+    delivery.log.warn({ reason: err.message }, 'webhook: RedisConnection unavailable, answered 503');
     const error =
       'Redis is unavailable: the request may not have been queued. Send it again later (a delivery is never queued twice).';
     return { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SEC) }, body: { error } };

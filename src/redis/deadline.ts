@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './connection.js';
 
 /**
  * Keeps an HTTP handler from hanging on Redis. The producers' connection fails fast while it
@@ -18,9 +18,9 @@ export class RedisOutageError extends Error {
 
 /** Replies Redis gives while it cannot serve writes for a while: a retry later will do. */
 const TRANSIENT_REPLY = /^(LOADING|READONLY|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS)\b/;
-/** ioredis' own messages for a connection that is down (offline queue disabled, retries spent). */
+/** ioredis' own messages for a connection (or a cluster) that is down (offline queue disabled, retries spent). */
 const CONNECTION_DOWN =
-  /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|connect ETIMEDOUT/i;
+  /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|connect ETIMEDOUT|Cluster isn't ready|Failed to refresh slots cache|None of startup nodes is available/i;
 
 /**
  * Runs `operation` with a deadline. A missed deadline, a closed connection or a transient
@@ -29,7 +29,7 @@ const CONNECTION_DOWN =
  * outcome means.
  */
 export async function withRedisDeadline<T>(
-  redis: Redis,
+  redis: RedisConnection,
   what: string,
   timeoutMs: number,
   operation: Promise<T>,
@@ -49,7 +49,7 @@ export async function withRedisDeadline<T>(
   }
 }
 
-export function isRedisOutage(err: unknown, redis: Redis): boolean {
+export function isRedisOutage(err: unknown, redis: RedisConnection): boolean {
   if (err instanceof RedisOutageError) return true;
   if (redis.status !== 'ready') return true;
   const message = err instanceof Error ? err.message : String(err);

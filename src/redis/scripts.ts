@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from './connection.js';
 
 /** Every Lua script of the project: its file in `lua/` and how many of its arguments are keys. */
 const SCRIPTS = {
@@ -37,7 +37,7 @@ function loadSources(): Record<ScriptName, string> {
  * The project's scripts as commands on `redis` (ioredis `defineCommand`: EVALSHA, falling back
  * to EVAL on a fresh or flushed server). Registering on a client twice is harmless.
  */
-export function withScripts<R extends Redis>(redis: R): R & ScriptCommands {
+export function withScripts<R extends RedisConnection>(redis: R): R & ScriptCommands {
   const lua = loadSources();
   for (const [name, { numberOfKeys }] of Object.entries(SCRIPTS) as [ScriptName, (typeof SCRIPTS)[ScriptName]][]) {
     if (typeof (redis as unknown as Record<string, unknown>)[name] !== 'function') {

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisConnection } from './connection.js';
 import { ConfigError } from '../config.js';
 
 /**
@@ -6,9 +7,20 @@ import { ConfigError } from '../config.js';
  * in Redis, so it must keep its data. `maxmemory-policy` other than `noeviction` lets Redis
  * drop keys — a job, a lock, a delivery id — when memory runs short (BullMQ requires
  * noeviction): refused. No persistence loses them at a restart: a clear warning. A managed Redis
- * that forbids CONFIG cannot be checked: a warning says so.
+ * that forbids CONFIG cannot be checked: a warning says so. On a cluster every master holds
+ * some of the keys, so each is checked and named in what is said.
  */
-export async function checkRedisSettings(redis: Redis, redisUrl: string): Promise<string[]> {
+export async function checkRedisSettings(redis: RedisConnection, redisUrl: string): Promise<string[]> {
+  if (!(redis instanceof Cluster)) return checkServer(redis, redisUrl);
+  const warnings: string[] = [];
+  for (const master of redis.nodes('master')) {
+    const node = `${master.options.host}:${master.options.port}`;
+    warnings.push(...(await checkServer(master, `${redisUrl}, master ${node}`)).map((w) => `master ${node}: ${w}`));
+  }
+  return warnings;
+}
+
+async function checkServer(redis: RedisConnection, redisUrl: string): Promise<string[]> {
   let settings: Record<string, string>;
   try {
     settings = await readConfig(redis, ['maxmemory-policy', 'appendonly', 'save']);
@@ -42,7 +54,7 @@ export async function checkRedisSettings(redis: Redis, redisUrl: string): Promis
   return [];
 }
 
-async function readConfig(redis: Redis, names: string[]): Promise<Record<string, string>> {
+async function readConfig(redis: RedisConnection, names: string[]): Promise<Record<string, string>> {
   const values: Record<string, string> = {};
   for (const name of names) {
     const reply = (await redis.call('CONFIG', 'GET', name)) as string[];

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import { ConfigError } from '../config.js';
 import { keyIdOf, SecretBoxError, type SecretBox } from './secret-box.js';
 
@@ -10,7 +10,7 @@ import { keyIdOf, SecretBoxError, type SecretBox } from './secret-box.js';
 const CANARY_PLACE = 'secrets-key-check';
 const CANARY_TEXT = 'acronis-onboard';
 
-export async function checkSecretsKey(redis: Redis, key: string, box: SecretBox): Promise<void> {
+export async function checkSecretsKey(redis: RedisConnection, key: string, box: SecretBox): Promise<void> {
   let stored = await redis.get(key);
   if (stored === null) {
     // The first process with a key: its key becomes the install's (NX: one wins a race).
@@ -26,7 +26,7 @@ export async function checkSecretsKey(redis: Redis, key: string, box: SecretBox)
 }
 
 /** After a rotation has resealed everything: the check names the new key only. */
-export async function renewKeyCheck(redis: Redis, key: string, box: SecretBox): Promise<void> {
+export async function renewKeyCheck(redis: RedisConnection, key: string, box: SecretBox): Promise<void> {
   await redis.set(key, box.seal(CANARY_TEXT, CANARY_PLACE));
 }
 

@@ -1,5 +1,5 @@
 import { Queue, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import { QUEUE_NAMES } from '../redis/keys.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 
@@ -38,7 +38,7 @@ export function callbackRetryDelay(attemptsMade: number, firstRetryMs = CALLBACK
   return Math.min(firstRetryMs * 2 ** Math.max(0, attemptsMade - 1), CALLBACK_MAX_RETRY_MS);
 }
 
-export function createCallbackQueue(connection: Redis, prefix: string): CallbackQueue {
+export function createCallbackQueue(connection: RedisConnection, prefix: string): CallbackQueue {
   return new Queue<CallbackJob>(CALLBACK_QUEUE, {
     connection,
     prefix,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import { withRedisDeadline } from '../redis/deadline.js';
 
 /**
@@ -17,7 +17,7 @@ export class WorkerHeartbeat {
   readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly opts: { redis: Redis; key: string; everyMs?: number }) {}
+  constructor(private readonly opts: { redis: RedisConnection; key: string; everyMs?: number }) {}
 
   /** The first beat is awaited, so a worker counts as seen once it has started. */
   async start(): Promise<void> {
@@ -44,6 +44,6 @@ export class WorkerHeartbeat {
 }
 
 /** Worker processes that reported within `withinMs`. */
-export function workersSeen(redis: Redis, key: string, withinMs = WORKER_SEEN_WITHIN_MS): Promise<number> {
+export function workersSeen(redis: RedisConnection, key: string, withinMs = WORKER_SEEN_WITHIN_MS): Promise<number> {
   return redis.zcount(key, Date.now() - withinMs, '+inf');
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import { z } from 'zod';
 import type { AcronisEndpoints } from '../acronis/client.js';
 import { offeringItemSchema, type OfferingItem } from '../acronis/offering-items.js';
@@ -12,7 +12,7 @@ import type { RedisKeys } from '../redis/keys.js';
  * one in-flight fetch between its own jobs.
  */
 export interface OfferingCacheOptions {
-  redis: Redis;
+  redis: RedisConnection;
   keys: RedisKeys;
   acronis: Pick<AcronisEndpoints, 'getAvailableForChild' | 'getOfferingItems'>;
   /** How long an answer is reused; short, so a change in the partner's offer is seen soon. Default 300 s. */

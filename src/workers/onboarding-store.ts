@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import { z } from 'zod';
 import { chainFactsSchema, type ChainFacts, type StepName } from '../onboarding/chain.js';
 import { needsChangeSchema, type NeedsChange } from '../onboarding/errors.js';
@@ -105,10 +105,10 @@ export interface Transition {
 type Fields = Record<string, string | undefined>;
 
 export class OnboardingStore {
-  private readonly redis: Redis & ScriptCommands;
+  private readonly redis: RedisConnection & ScriptCommands;
 
   constructor(
-    redis: Redis,
+    redis: RedisConnection,
     private readonly keys: RedisKeys,
   ) {
     this.redis = withScripts(redis);
@@ -131,7 +131,9 @@ export class OnboardingStore {
   /** Claims customers for new chains, all in one round trip (see onboarding-claim.lua for the outcomes). */
   async claimAll(inputs: readonly ClaimInput[]): Promise<ClaimOutcome[]> {
     if (inputs.length === 0) return [];
-    const pipeline = this.redis.pipeline() as unknown as ScriptCommands & { exec(): ReturnType<Redis['exec']> };
+    const pipeline = this.redis.pipeline() as unknown as ScriptCommands & {
+      exec(): ReturnType<RedisConnection['exec']>;
+    };
     const now = new Date().toISOString();
     for (const input of inputs) void pipeline.onboardingClaim(...this.claimArgs(input, now));
     const replies = (await pipeline.exec()) ?? [];

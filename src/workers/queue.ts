@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import type { ChainData, StepName } from '../onboarding/chain.js';
 import { QUEUE_NAMES } from '../redis/keys.js';
 
@@ -51,7 +51,7 @@ export function jobIdFor(customerKey: string, step: StepName): string {
 }
 
 export function createOnboardingQueue(
-  connection: Redis,
+  connection: RedisConnection,
   prefix: string,
   policy: RetryPolicy = DEFAULT_RETRY,
 ): OnboardingQueue {

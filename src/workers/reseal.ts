@@ -1,5 +1,6 @@
 import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
+import { scanKeys } from '../redis/scan.js';
 import type { ChainData } from '../onboarding/chain.js';
 import type { RedisKeys } from '../redis/keys.js';
 import { renewKeyCheck } from '../secrets/key-check.js';
@@ -15,7 +16,7 @@ import type { OnboardingQueue } from './queue.js';
  * old value back); when nothing is, the key check is renewed so that SECRETS_KEY_PREVIOUS can go.
  */
 export interface ResealDeps {
-  redis: Redis;
+  redis: RedisConnection;
   keys: RedisKeys;
   queue: OnboardingQueue;
   callbacks: CallbackQueue;
@@ -116,13 +117,9 @@ async function dropOldTokens(deps: ResealDeps): Promise<number> {
   return dropped;
 }
 
-async function* scan(redis: Redis, pattern: string, type: string): AsyncIterable<string> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    cursor = next;
+async function* scan(redis: RedisConnection, pattern: string, type: string): AsyncIterable<string> {
+  for await (const keys of scanKeys(redis, pattern))
     for (const key of keys) if ((await redis.type(key)) === type) yield key;
-  } while (cursor !== '0');
 }
 
 /** Every job the queue keeps, in pages. */

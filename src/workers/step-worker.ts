@@ -1,5 +1,5 @@
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import type { ChainData, StepName } from '../onboarding/chain.js';
 import { reasonOf } from '../onboarding/errors.js';
 import { ONBOARDING_QUEUE } from './queue.js';
@@ -8,7 +8,7 @@ import { afterTransition, runStepJob, type StepJob, type StepRunDeps } from './s
 /** The BullMQ worker that runs step jobs (each run: step-run.ts). */
 export interface StepWorkerDeps extends Omit<StepRunDeps, 'lockDurationMs' | 'maxRateLimitPauseMs'> {
   /** A connection for the worker's blocking commands (maxRetriesPerRequest: null). */
-  connection: Redis;
+  connection: RedisConnection;
   prefix: string;
   concurrency: number;
   /** ACRONIS_RATE_LIMIT: also bounds how many step jobs start per second. */

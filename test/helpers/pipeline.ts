@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../src/redis/connection.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { customerKeyOf, type CustomerRequest } from '../../src/onboarding/customer-request.js';
@@ -9,7 +9,7 @@ import { enqueueCustomers, type EnqueueResult } from '../../src/workers/enqueue.
 import type { BatchRecord } from '../../src/workers/onboarding-store.js';
 import { App } from '../../src/app/app.js';
 import { startWorkers, type RunningWorkers } from '../../src/app/workers.js';
-import { connectRedis, removeKeys, uniquePrefix } from './redis.js';
+import { connectTestRedis, removeKeys, uniquePrefix } from './redis.js';
 import { until } from './wait.js';
 import { startTestSimulator, type RunningSimulator } from './simulator.js';
 import type { SimulatorOptions, SimulatorState, SimulatorTenant, SimulatorUser } from '../../src/simulator/index.js';
@@ -25,7 +25,7 @@ export interface TestPipeline {
   config: Config;
   /** The producers' side of the program (fail-fast Redis): store, queue, box. */
   pipeline: App;
-  redis: Redis;
+  redis: RedisConnection;
   prefix: string;
   logs: string[];
   logger: Logger;
@@ -47,10 +47,9 @@ export interface TestPipelineOptions {
 
 export async function startTestPipeline(opts: TestPipelineOptions): Promise<TestPipeline> {
   const sim = await startTestSimulator({ validateResponses: true, ...opts.sim });
-  const prefix = uniquePrefix(opts.label);
   const config = loadConfig({
     REDIS_URL: 'redis://127.0.0.1:6379',
-    QUEUE_PREFIX: prefix,
+    QUEUE_PREFIX: uniquePrefix(opts.label),
     ACRONIS_BASE_URL: sim.url,
     ACRONIS_CLIENT_ID: sim.seed.clientId,
     ACRONIS_CLIENT_SECRET: sim.seed.clientSecret,
@@ -64,6 +63,8 @@ export async function startTestPipeline(opts: TestPipelineOptions): Promise<Test
     LOG_LEVEL: 'debug',
     ...opts.env,
   });
+  // On a cluster the config wraps the prefix in a hash tag: the keys are under the wrapped one.
+  const prefix = config.QUEUE_PREFIX;
   const logs: string[] = [];
   const logger = createLogger({
     level: 'debug',
@@ -76,7 +77,7 @@ export async function startTestPipeline(opts: TestPipelineOptions): Promise<Test
   });
   const pipeline = await App.open(config, { logger });
   // The same Redis as the pipeline (a test may give a private server in REDIS_URL).
-  const redis = connectRedis(config.REDIS_URL);
+  const redis = connectTestRedis(config.REDIS_URL);
   // Its commands reject while Redis is down; the connection errors themselves (a restart test) are expected.
   redis.on('error', () => undefined);
   const workers: TestWorkers[] = [];

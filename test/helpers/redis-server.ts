@@ -37,27 +37,7 @@ export async function startPrivateRedis(extraArgs: string[] = []): Promise<Priva
   async function start(): Promise<void> {
     if (child && child.exitCode === null && child.signalCode === null)
       throw new Error(`redis-server on ${port} is already running`);
-    const args = [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dir,
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      'always',
-      '--save',
-      '',
-      '--maxmemory-policy',
-      'noeviction',
-      '--daemonize',
-      'no',
-      '--logfile',
-      '',
-      ...extraArgs,
-    ];
+    const args = redisServerArgs(port, dir, ['--appendonly', 'yes', '--appendfsync', 'always', ...extraArgs]);
     const started = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
     started.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -88,8 +68,18 @@ export async function startPrivateRedis(extraArgs: string[] = []): Promise<Priva
   };
 }
 
+/** A test server on loopback, in the foreground, logging to stdout, never evicting (as the app requires); `extra` last. */
+export function redisServerArgs(port: number, dir: string, extra: string[]): string[] {
+  const base = { port: String(port), bind: '127.0.0.1', dir, save: '', 'maxmemory-policy': 'noeviction' };
+  const defaults = Object.entries({ ...base, daemonize: 'no', logfile: '' }).flatMap(([name, value]) => [
+    `--${name}`,
+    value,
+  ]);
+  return [...defaults, ...extra];
+}
+
 /** A port the OS just handed out and released; the server binds it right after. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { createRedis, type RedisConnection } from '../../src/redis/connection.js';
 import type { RequestBudgetKeys, TokenCacheKeys } from '../../src/redis/keys.js';
+import { scanKeys } from '../../src/redis/scan.js';
 
 export const TEST_REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -13,23 +15,20 @@ export function connectRedis(url = TEST_REDIS_URL): Redis {
   return new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: false });
 }
 
+/** Any REDIS_URL, a cluster's too, as the app connects to it; commands wait out a reconnect, as connectRedis. */
+export function connectTestRedis(url: string): RedisConnection {
+  return createRedis(url, 'worker', { maxRetriesPerRequest: 1 });
+}
+
 /** Deletes every key under the prefix (SCAN, not KEYS, so a shared Redis is not blocked). */
-export async function removeKeys(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== '0');
+export async function removeKeys(redis: RedisConnection, prefix: string): Promise<void> {
+  for await (const keys of scanKeys(redis, `${prefix}:*`)) await redis.unlink(...keys);
 }
 
 /** Every key and its values under the prefix, as text, for "nothing in clear" scans. */
-export async function dumpKeys(redis: Redis, prefix: string): Promise<string> {
+export async function dumpKeys(redis: RedisConnection, prefix: string): Promise<string> {
   const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-    cursor = next;
+  for await (const keys of scanKeys(redis, `${prefix}:*`)) {
     for (const key of keys) {
       const type = await redis.type(key);
       out.push(key);
@@ -40,7 +39,7 @@ export async function dumpKeys(redis: Redis, prefix: string): Promise<string> {
       else if (type === 'zset') out.push(JSON.stringify(await redis.zrange(key, 0, -1, 'WITHSCORES')));
       else if (type === 'stream') out.push(JSON.stringify(await redis.xrange(key, '-', '+')));
     }
-  } while (cursor !== '0');
+  }
   return out.join('\n');
 }
 

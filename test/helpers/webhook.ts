@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../../src/redis/connection.js';
+import { scanKeys } from '../../src/redis/scan.js';
 import { signPayload } from '../../src/producers/webhook-signature.js';
 import { App } from '../../src/app/app.js';
 import { startServer, type RunningServer, type StartServerOptions } from '../../src/app/server.js';
@@ -111,13 +112,8 @@ export async function postWebhook(
 }
 
 /** How many keys match (SCAN, so the shared Redis is not blocked). */
-export async function countKeys(redis: Redis, pattern: string): Promise<number> {
-  let cursor = '0';
+export async function countKeys(redis: RedisConnection, pattern: string): Promise<number> {
   let count = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    count += keys.length;
-  } while (cursor !== '0');
+  for await (const keys of scanKeys(redis, pattern, 1000)) count += keys.length;
   return count;
 }
