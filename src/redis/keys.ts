@@ -55,6 +55,11 @@ export class RedisKeys {
     return { token, lock: `${token}:lock`, failure: (owner) => `${token}:failed:${owner}` };
   }
 
+  /** Matches every token cache's hash and its locks and failure marks (SCAN with TYPE hash keeps the hashes). */
+  get tokenCachePattern(): string {
+    return `${this.prefix}:acronis:token:*`;
+  }
+
   customer(key: string): string {
     return `${this.prefix}:onb:customer:${key}`;
   }

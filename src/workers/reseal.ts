@@ -110,7 +110,7 @@ function sealedFacts(facts: ChainData['facts'], customerKey: string, visit: Visi
 /** The token cache's hashes (not its locks) whose token another key sealed. */
 async function dropOldTokens(deps: ResealDeps): Promise<number> {
   let dropped = 0;
-  for await (const key of scan(deps.redis, `${deps.keys.prefix}:acronis:token:*`, 'hash')) {
+  for await (const key of scan(deps.redis, deps.keys.tokenCachePattern, 'hash')) {
     const sealed = await deps.redis.hget(key, 'sealed');
     if (sealed && deps.box.needsReseal(sealed)) dropped += await deps.redis.del(key);
   }
