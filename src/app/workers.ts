@@ -3,6 +3,7 @@ import type { ChainData, StepName } from '../onboarding/chain.js';
 import type { Profile } from '../onboarding/profile.js';
 import { buildStepCatalogue } from '../onboarding/steps/index.js';
 import { WorkerHeartbeat } from '../workers/heartbeat.js';
+import { closeWithin } from '../workers/bounded-close.js';
 import { createStepWorker } from '../workers/step-worker.js';
 import type { App } from './app.js';
 import { prepareOnboarding, type SetupOptions } from './onboarding-setup.js';
@@ -40,6 +41,7 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
     requestsPerSecond: config.ACRONIS_RATE_LIMIT,
     lockDurationMs: config.JOB_LOCK_MS,
     onRateLimited: (pauseMs) => app.callMetrics.paused(pauseMs),
+    availability: app.availability,
   });
   void worker.run();
   await worker.waitUntilReady();
@@ -56,30 +58,25 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
     profile,
     partnerTenantId,
     close: async (timeoutMs = config.SHUTDOWN_TIMEOUT_MS) => {
-      await heartbeat.stop();
+      // With Redis away the heartbeat cannot be removed; it ages out of the "seen" window instead.
+      if (!app.availability.isDown) await heartbeat.stop();
+      else heartbeat.forget();
       return closeWorker(worker, timeoutMs, app);
     },
   };
 }
 
-/** worker.close() waits for active jobs with no time limit (docs/bullmq.md §1.7): bounded here. */
+/** Bounded (closeWithin); the warning says why steps may run again. */
 async function closeWorker(
   worker: RunningWorkers['worker'],
   timeoutMs: number,
   app: App,
 ): Promise<{ forced: boolean }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs);
-  });
-  const outcome = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
-  clearTimeout(timer);
-  if (outcome === 'timeout') {
+  const outcome = await closeWithin(worker, timeoutMs);
+  if (outcome.forced)
     app.logger.warn(
       { timeoutMs },
       'in-flight steps did not finish in time; stopping them (they will run again elsewhere)',
     );
-    await worker.close(true);
-  }
-  return { forced: outcome === 'timeout' };
+  return outcome;
 }

@@ -1,4 +1,6 @@
 import { AcronisApiError } from '../acronis/errors.js';
+import { RedisUnavailableError } from '../redis/connection.js';
+import { exitCodeForSignal, StoppedError } from './stop-signal.js';
 
 /**
  * Failures a newcomer meets that are not bugs: each becomes one line saying what to change, never
@@ -14,6 +16,10 @@ export function explainExpected(
   err: unknown,
   env: { PORT?: number; HOST?: string; ACRONIS_BASE_URL?: string } = {},
 ): Explained | undefined {
+  // Nothing to say: the person stopped it (Ctrl-C while a command waited for Redis or the API).
+  if (err instanceof StoppedError) return { code: exitCodeForSignal(err.signal), message: '' };
+  // REDIS_URL names a Redis that does not answer: the configuration, not the work, is at fault.
+  if (err instanceof RedisUnavailableError) return { code: 2, message: err.message };
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EADDRINUSE') {
     return {
