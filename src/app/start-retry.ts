@@ -23,7 +23,8 @@ export async function retryAtStart<T>(what: string, attempt: () => Promise<T>, o
   let warned = false;
   for (;;) {
     try {
-      const value = await attempt();
+      // A call that hangs (a data centre half up) must not hold a stop signal either.
+      const value = await Promise.race([attempt(), stopped(opts.stop)]);
       if (warned) opts.logger.info(`${what}: answered after ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return value;
     } catch (err) {
@@ -36,4 +37,11 @@ export async function retryAtStart<T>(what: string, attempt: () => Promise<T>, o
     });
     delayMs = Math.min(delayMs * 2, opts.maxDelayMs ?? 30_000);
   }
+}
+
+function stopped(stop: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (stop.aborted) reject(stop.reason as Error);
+    else stop.addEventListener('abort', () => reject(stop.reason as Error), { once: true });
+  });
 }
