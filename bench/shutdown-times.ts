@@ -78,7 +78,7 @@ async function launch(b: Bench, command: CommandName): Promise<RunningCli> {
   return cli;
 }
 
-async function bringAbout(b: Bench, state: State, cli: RunningCli, command: CommandName): Promise<void> {
+async function bringAbout(b: Bench, state: State, cli: RunningCli): Promise<void> {
   if (state === 'down') {
     const from = cli.output().length;
     await b.redis.kill();
@@ -101,7 +101,7 @@ async function measure(b: Bench, command: CommandName, state: State): Promise<st
   // Neither makes an API call once started: nothing of theirs can hang.
   if (state === 'hung' && (command === 'serve' || command === 'import --wait')) return 'n/a';
   const cli = await launch(b, command);
-  await bringAbout(b, state, cli, command);
+  await bringAbout(b, state, cli);
   const t0 = performance.now();
   cli.child.kill('SIGTERM');
   const { code, signal } = await cli.exited;

@@ -24,6 +24,7 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
   // The client is built first, so missing ACRONIS_* variables stop the start before anything else.
   const acronis = app.acronis;
   const { profile, partnerTenantId } = await prepareOnboarding(app, opts);
+  const inFlight = { count: 0 };
   const worker = createStepWorker({
     connection: app.workerConnection(),
     prefix: config.QUEUE_PREFIX,
@@ -42,6 +43,7 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
     lockDurationMs: config.JOB_LOCK_MS,
     onRateLimited: (pauseMs) => app.callMetrics.paused(pauseMs),
     availability: app.availability,
+    inFlight,
   });
   void worker.run();
   await worker.waitUntilReady();
@@ -61,7 +63,8 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
       // With Redis away the heartbeat cannot be removed; it ages out of the "seen" window instead.
       if (!app.availability.isDown) await heartbeat.stop();
       else heartbeat.forget();
-      return closeWorker(worker, timeoutMs, app);
+      // With Redis away and no step running, BullMQ's close would only wait for its connection.
+      return closeWorker(worker, timeoutMs, app, () => app.availability.isDown && inFlight.count === 0);
     },
   };
 }
@@ -71,8 +74,9 @@ async function closeWorker(
   worker: RunningWorkers['worker'],
   timeoutMs: number,
   app: App,
+  idle: () => boolean,
 ): Promise<{ forced: boolean }> {
-  const outcome = await closeWithin(worker, timeoutMs);
+  const outcome = await closeWithin(worker, timeoutMs, idle);
   if (outcome.forced)
     app.logger.warn(
       { timeoutMs },

@@ -6,22 +6,32 @@
  * its lock only until the lock expires, and runs again as stalled on another worker (every
  * step is idempotent).
  */
-export async function closeWithin(worker: ClosableWorker, timeoutMs: number): Promise<{ forced: boolean }> {
+export async function closeWithin(
+  worker: ClosableWorker,
+  timeoutMs: number,
+  /** True when nothing is left to wait for (Redis away and no step running): the close is cut at once. */
+  nothingToWaitFor: () => boolean = () => false,
+): Promise<{ forced: boolean }> {
   let timer: NodeJS.Timeout | undefined;
+  let poll: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
-  const outcome = await Promise.race([
-    worker.close().then(
-      () => 'closed' as const,
-      () => 'closed' as const,
-    ),
-    timedOut,
-  ]);
+  const idle = new Promise<'idle'>((resolve) => {
+    poll = setInterval(() => nothingToWaitFor() && resolve('idle'), IDLE_CHECK_MS);
+  });
+  const closed = worker.close().then(
+    () => 'closed' as const,
+    () => 'closed' as const,
+  );
+  const outcome = await Promise.race([closed, timedOut, idle]);
   clearTimeout(timer);
-  if (outcome === 'timeout') cutBlockingConnection(worker);
+  clearInterval(poll);
+  if (outcome !== 'closed') cutBlockingConnection(worker);
   return { forced: outcome === 'timeout' };
 }
+
+const IDLE_CHECK_MS = 100;
 
 /** A BullMQ Worker of any job type. */
 interface ClosableWorker {

@@ -20,6 +20,8 @@ export interface StepWorkerDeps extends Omit<StepRunDeps, 'lockDurationMs' | 'ma
   lockDurationMs?: number;
   /** Absorbs connection errors (one outage, two lines: src/redis/availability.ts); others are logged. */
   availability?: Pick<RedisAvailability, 'observe'>;
+  /** Steps running now, for a shutdown that need not wait when there are none. */
+  inFlight?: { count: number };
 }
 
 export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknown, StepName> {
@@ -31,7 +33,14 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
   };
   const worker = new Worker<ChainData, unknown, StepName>(
     ONBOARDING_QUEUE,
-    (job, token) => runStepJob(runDeps, job, token),
+    async (job, token) => {
+      if (deps.inFlight) deps.inFlight.count += 1;
+      try {
+        return await runStepJob(runDeps, job, token);
+      } finally {
+        if (deps.inFlight) deps.inFlight.count -= 1;
+      }
+    },
     {
       connection: deps.connection,
       prefix: deps.prefix,

@@ -142,15 +142,25 @@ describe('work and import --wait across Redis outages', () => {
     expect(text, 'a log line per retry').not.toMatch(/"level":(40|50)/);
   });
 
-  it('SIGTERM to work with Redis down exits (SHUTDOWN_TIMEOUT_MS 1000): no hang', async () => {
-    await work.waitFor(/workers started/, 'the workers to start');
-    const from = work.output().length;
+  /** Redis killed under a running command, then SIGTERM: it must exit 0 after stopping its workers, not hang. */
+  async function sigtermWithRedisDown(cli: RunningCli, ready: RegExp): Promise<void> {
+    await cli.waitFor(ready, 'the command to start');
+    const from = cli.output().length;
     await redis.kill();
-    await work.waitFor(UNREACHABLE, 'the outage warning', from);
-    work.child.kill('SIGTERM');
-    expect(await work.exited).toEqual({ code: 0, signal: null });
-    expect(work.output().slice(from)).toMatch(/workers stopped/);
+    await cli.waitFor(UNREACHABLE, 'the outage warning', from);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    expect(cli.output().slice(from)).toMatch(/workers stopped/);
     await restartRedis();
+  }
+
+  it('SIGTERM to work with Redis down exits (SHUTDOWN_TIMEOUT_MS 1000): no hang', async () => {
+    await sigtermWithRedisDown(work, /workers started/);
+  });
+
+  it('SIGTERM to start (server and workers) with Redis down exits 0', async () => {
+    const both = start(['start'], { WEBHOOK_SECRET: 'a-webhook-secret-of-24-chars', PORT: '0' });
+    await sigtermWithRedisDown(both, /listening on http/);
   });
 
   it('a second SIGINT exits at once while the first is still letting a hung step finish', async () => {
