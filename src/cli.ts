@@ -21,7 +21,8 @@ import { exitIfStopped } from './cli/stop-signal.js';
 
 /**
  * The `acronis-onboard` command (README "Commands"). Exit codes: 0 done, 1 the work failed,
- * 2 the configuration or the input is unusable.
+ * 2 the configuration or the input is unusable (Redis not answering at REDIS_URL included),
+ * 130/143 stopped by SIGINT/SIGTERM (docs/resilience.md).
  */
 const program = new Command()
   .name('acronis-onboard')

@@ -7,8 +7,9 @@ import { exitCodeForSignal, StoppedError } from './stop-signal.js';
  * a stack trace. Returns undefined for anything else.
  */
 export interface Explained {
+  /** One line for the terminal; empty when there is nothing to say (a stop the person asked for). */
   message: string;
-  /** 2: the configuration or the input is unusable. */
+  /** 2: the configuration or the input is unusable; 130/143: stopped by SIGINT/SIGTERM. */
   code: number;
 }
 

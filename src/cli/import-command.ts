@@ -27,7 +27,8 @@ import { terminalSafe, tty } from './terminal-text.js';
  *
  * Exit codes: 0 every row good and (with --wait) every customer onboarded; 1 some rows bad,
  * or (with --wait) some customers failed; 2 the file or the configuration is unusable
- * (nothing was enqueued); 130 --wait interrupted (the batch goes on).
+ * (nothing was enqueued); 130 (SIGINT) or 143 (SIGTERM) --wait interrupted (the batch goes on).
+ * --wait follows the batch through a Redis restart (docs/resilience.md).
  */
 export function registerImportCommand(program: Command): void {
   program
