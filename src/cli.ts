@@ -14,14 +14,15 @@ import { registerStatusCommand } from './cli/status-command.js';
 import { registerWorkCommand } from './cli/work-command.js';
 import { ConfigError, loadConfig } from './config.js';
 import { ProfileError } from './onboarding/profile.js';
-import { RedisUnavailableError } from './redis/connection.js';
 import { VERSION } from './version.js';
 import { terminalSafeLines } from './cli/terminal-text.js';
 import { explainExpected } from './cli/expected-failures.js';
+import { exitIfStopped } from './cli/stop-signal.js';
 
 /**
  * The `acronis-onboard` command (docs/commands.md). Exit codes: 0 done, 1 the work failed,
- * 2 the configuration or the input is unusable.
+ * 2 the configuration or the input is unusable (Redis not answering at REDIS_URL included),
+ * 130/143 stopped by SIGINT/SIGTERM (docs/resilience.md).
  */
 const program = new Command()
   .name('acronis-onboard')
@@ -53,12 +54,15 @@ try {
 } catch (err) {
   process.exitCode = exitCodeFor(err);
 }
+// A stopped command has done its shutdown: what may still hold the event loop (a connection
+// that reconnects, an API call that never answers) must not hold the exit.
+exitIfStopped();
 
 function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
   const expected = explainExpected(err, configForMessages());
   if (expected) {
-    console.error(`acronis-onboard: ${terminalSafeLines(expected.message)}`);
+    if (expected.message) console.error(`acronis-onboard: ${terminalSafeLines(expected.message)}`);
     return expected.code;
   }
   if (err instanceof ConfigError) {
@@ -73,7 +77,7 @@ function exitCodeFor(err: unknown): number {
     console.error(`acronis-onboard demo: ${terminalSafeLines(err.message)}`);
     return 2;
   }
-  if (err instanceof RedisUnavailableError || err instanceof AcronisApiError) {
+  if (err instanceof AcronisApiError) {
     console.error(`acronis-onboard: ${terminalSafeLines(err.message)}`);
     return 1;
   }

@@ -76,9 +76,10 @@ describe('acronis-onboard CLI configuration', () => {
     expect(result.stdout).not.toContain(sim.seed.clientSecret);
   });
 
-  it('check explains a Redis that does not answer (exit 1)', async () => {
+  it('check explains a Redis that does not answer in one line naming REDIS_URL (exit 2: the configuration)', async () => {
     const result = await cli(['check'], { ...good, REDIS_URL: 'redis://127.0.0.1:1' });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain('Redis does not answer');
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringContaining('REDIS_URL')]);
   });
 });

@@ -5,6 +5,7 @@ import type { MetricsKeys } from '../redis/keys.js';
 import { withScripts, type ScriptCommands } from '../redis/scripts.js';
 import { endpointName } from './endpoint-name.js';
 import type { CallObserver, RequestThrottle } from './transport.js';
+import { isConnectionError } from '../redis/availability.js';
 
 /**
  * The install's Acronis API counters, kept in Redis because the calls are made by every `work`
@@ -77,7 +78,7 @@ export class CallMetrics implements CallObserver {
     try {
       await this.redis.metricsAddPause(counters, pausedUntil, ms, FIELD.pausedSeconds);
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'time paused not counted');
+      this.logger[quietLevel(err)]({ err: (err as Error).message }, 'time paused not counted');
     }
   }
 
@@ -100,7 +101,7 @@ export class CallMetrics implements CallObserver {
       // a metric tolerates better than losing a minute of calls to a Redis restart.
       for (const [field, n] of counts) this.add(this.counts, field, n);
       for (const [field, n] of sums) this.add(this.sums, field, n);
-      this.logger.warn({ err: (err as Error).message }, 'metrics not written to Redis; trying again');
+      this.logger[quietLevel(err)]({ err: (err as Error).message }, 'metrics not written to Redis; trying again');
       this.schedule();
     }
   }
@@ -169,4 +170,9 @@ export async function readCallMetrics(redis: RedisConnection, keys: MetricsKeys)
   }
   snapshot.latency = [...latency.values()];
   return snapshot;
+}
+
+/** While Redis is away the outage is told once (src/redis/availability.ts), not once a second here. */
+function quietLevel(err: unknown): 'debug' | 'warn' {
+  return isConnectionError(err) ? 'debug' : 'warn';
 }

@@ -4,6 +4,7 @@ import { createAcronisClient, type AcronisClient } from '../acronis/client.js';
 import { RequestBudget } from '../acronis/request-budget.js';
 import { requireConfig, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { loggerReport, RedisAvailability } from '../redis/availability.js';
 import { connectOrExplain, createRedis, redactUrl } from '../redis/connection.js';
 import { withRedisDeadline } from '../redis/deadline.js';
 import { checkRedisSettings } from '../redis/settings.js';
@@ -30,6 +31,10 @@ export type AppRole = 'client' | 'worker';
 export interface OpenAppOptions {
   logger: Logger;
   role?: AppRole;
+  /** The process's outage tracker, shared by its apps so an outage is told once (default: one of its own). */
+  availability?: RedisAvailability;
+  /** Long-running commands wait for Redis to appear instead of failing; aborting stops the wait at once. */
+  waitForRedis?: AbortSignal;
 }
 
 export class App {
@@ -53,6 +58,7 @@ export class App {
     readonly role: AppRole,
     /** The app's own connection: fail-fast or patient, by role. */
     readonly redis: RedisConnection,
+    readonly availability: RedisAvailability,
   ) {
     this.keys = new RedisKeys(config.QUEUE_PREFIX);
     this.store = new OnboardingStore(redis, this.keys);
@@ -65,9 +71,16 @@ export class App {
 
   static async open(config: Config, opts: OpenAppOptions): Promise<App> {
     const role = opts.role ?? 'client';
+    const availability = opts.availability ?? new RedisAvailability(config.REDIS_URL, loggerReport(opts.logger));
     const redis = createRedis(config.REDIS_URL, role === 'worker' ? 'worker' : 'fail-fast', { lazyConnect: true });
-    await connectOrExplain(redis, config.REDIS_URL);
-    const app = new App(config, opts.logger, role, redis);
+    availability.watch(redis);
+    if (opts.waitForRedis)
+      await availability.waitUntilReady(redis, opts.waitForRedis).catch((err: unknown) => {
+        redis.disconnect();
+        throw opts.waitForRedis?.reason ?? err;
+      });
+    else await connectOrExplain(redis, config.REDIS_URL);
+    const app = new App(config, opts.logger, role, redis, availability);
     // Before any work: a process with another SECRETS_KEY than its install stops here (exit 2).
     if (config.SECRETS_KEY)
       await checkSecretsKey(redis, app.keys.secretsKeyCheck, app.box).catch(async (err: unknown) => {
@@ -151,16 +164,23 @@ export class App {
 
   /** A connection of its own for a BullMQ worker's blocking commands; closed with the app. */
   workerConnection(): RedisConnection {
-    const connection = createRedis(this.config.REDIS_URL, 'worker');
+    const connection = this.availability.watch(createRedis(this.config.REDIS_URL, 'worker'));
     this.connections.push(connection);
     return connection;
   }
 
   async close(): Promise<void> {
-    // The last second of counts; bounded, so a Redis that is away does not hold the exit.
-    const metrics = this.memo.callMetrics?.close() ?? Promise.resolve();
-    await withRedisDeadline(this.redis, 'metrics', 2000, metrics).catch(() => undefined);
-    await Promise.all([this.queue.close(), this.callbacks.close()]);
+    // Redis away: nothing more can be written, and waiting for it would only hold the exit.
+    const away = this.availability.isDown;
+    this.availability.mute();
+    if (!away) {
+      // The last second of counts; bounded, so a Redis that goes away now does not hold the exit.
+      const metrics = this.memo.callMetrics?.close() ?? Promise.resolve();
+      await withRedisDeadline(this.redis, 'metrics', 2000, metrics).catch(() => undefined);
+    }
+    // BullMQ's close waits for its connection, which with Redis away may be never: bounded too.
+    const queues = Promise.all([this.queue.close(), this.callbacks.close()]);
+    await withRedisDeadline(this.redis, 'close queues', away ? 100 : 1000, queues).catch(() => undefined);
     for (const connection of this.connections) connection.disconnect();
     this.redis.disconnect();
   }

@@ -3,6 +3,7 @@ import { checkProfileAgainstOffer } from '../onboarding/offering-plan.js';
 import { loadProfile, ProfileError, type Profile } from '../onboarding/profile.js';
 import type { OfferingCache } from '../workers/offering-cache.js';
 import type { App } from './app.js';
+import { retryAtStart, type StartRetryOptions } from './start-retry.js';
 
 /** What producers and workers agree on before any customer moves: the profile and the partner tenant. */
 export interface OnboardingSetup {
@@ -18,6 +19,8 @@ export interface SetupOptions {
   profilePath?: string;
   /** Check the profile against the partner's offer (one API call per edition, cached); default true. */
   checkProfile?: boolean;
+  /** Long-running commands: ask the API again while it is not up yet, until this stop signal. */
+  retryUntil?: AbortSignal;
 }
 
 /** Loads the profile (a bad file is reported before Redis or the API is touched), resolves the partner, checks the offer. */
@@ -25,8 +28,14 @@ export async function prepareOnboarding(app: App, opts: SetupOptions = {}): Prom
   const path = opts.profilePath ?? app.config.ONBOARDING_PROFILE;
   const profileSource = opts.profile ? 'given' : (path ?? 'built-in standard');
   const profile = opts.profile ?? (await loadProfile(path));
-  const partnerTenantId = await app.partnerTenantId();
-  if (opts.checkProfile !== false) await checkProfileOffer(profile, profileSource, partnerTenantId, app.offers);
+  const resolve = async () => {
+    const partnerTenantId = await app.partnerTenantId();
+    if (opts.checkProfile !== false) await checkProfileOffer(profile, profileSource, partnerTenantId, app.offers);
+    return partnerTenantId;
+  };
+  const retry: StartRetryOptions | undefined = opts.retryUntil && { logger: app.logger, stop: opts.retryUntil };
+  const what = `the Acronis API at ${app.config.ACRONIS_BASE_URL ?? 'ACRONIS_BASE_URL'}`;
+  const partnerTenantId = await (retry ? retryAtStart(what, resolve, retry) : resolve());
   return { profile, profileSource, partnerTenantId };
 }
 

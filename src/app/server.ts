@@ -6,6 +6,7 @@ import type { CallbackPolicy } from '../producers/callback-target.js';
 import { createCallbackWorker } from '../producers/batch-callbacks.js';
 import type { Producer } from '../producers/producer.js';
 import { buildServer, type ServerLimits } from '../server.js';
+import { closeWithin } from '../workers/bounded-close.js';
 import { scheduleCallback, type CallbackJob } from '../workers/callback-queue.js';
 import type { App } from './app.js';
 import { dashboardCredentials, dashboardDeps } from './dashboard.js';
@@ -18,8 +19,8 @@ export interface RunningServer {
   producer: Producer;
   /** Absent without CALLBACK_SECRET. */
   callbackWorker: Worker<CallbackJob> | undefined;
-  /** Stops taking requests (in-flight ones finish), then the callback worker. */
-  close(): Promise<void>;
+  /** Stops taking requests (in-flight ones get `timeoutMs`, default SHUTDOWN_TIMEOUT_MS), then the callback worker. */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 export interface StartServerOptions {
@@ -27,6 +28,8 @@ export interface StartServerOptions {
   callbacks?: { recheckMs?: number; firstRetryMs?: number };
   /** Connection and webhook limits (tests lower them); see ServerLimits. */
   limits?: Partial<ServerLimits>;
+  /** `serve`: ask the API again at start while it is not up yet, until this stop signal. */
+  retryUntil?: AbortSignal;
 }
 
 /** What `serve` runs: the producer, the server on HOST:PORT, and the worker that delivers batch callbacks. */
@@ -39,7 +42,7 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
   ];
   dashboardCredentials(config);
   await app.checkRedisSettings();
-  const producer = await openProducer(app);
+  const producer = await openProducer(app, opts.retryUntil ? { retryUntil: opts.retryUntil } : {});
   const callbacks = callbackSettings(config);
   const server = await buildServer({
     producer,
@@ -68,6 +71,7 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
         policy: callbacks.policy,
         secrets: callbacks.secrets,
         logger,
+        availability: app.availability,
         ...opts.callbacks,
       })
     : undefined;
@@ -79,11 +83,25 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     url: `http://${host}:${address.port}`,
     producer,
     callbackWorker,
-    async close() {
-      await server.close();
-      await callbackWorker?.close();
+    async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
+      await closeServerWithin(server, timeoutMs);
+      // With Redis away a delivery cannot be recorded: it is made again after the next start.
+      if (callbackWorker) await closeWithin(callbackWorker, timeoutMs, () => app.availability.isDown);
     },
   };
+}
+
+/** Fastify's close waits for every in-flight request; at the deadline the sockets are cut. */
+async function closeServerWithin(server: FastifyInstance, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      server.server.closeAllConnections();
+      resolve();
+    }, timeoutMs);
+  });
+  await Promise.race([server.close(), deadline]);
+  clearTimeout(timer);
 }
 
 function callbackSettings(config: Config): { policy: CallbackPolicy; secrets: string[] } | undefined {

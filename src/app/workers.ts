@@ -3,6 +3,7 @@ import type { ChainData, StepName } from '../onboarding/chain.js';
 import type { Profile } from '../onboarding/profile.js';
 import { buildStepCatalogue } from '../onboarding/steps/index.js';
 import { WorkerHeartbeat } from '../workers/heartbeat.js';
+import { closeWithin } from '../workers/bounded-close.js';
 import { createStepWorker } from '../workers/step-worker.js';
 import type { App } from './app.js';
 import { prepareOnboarding, type SetupOptions } from './onboarding-setup.js';
@@ -23,6 +24,7 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
   // The client is built first, so missing ACRONIS_* variables stop the start before anything else.
   const acronis = app.acronis;
   const { profile, partnerTenantId } = await prepareOnboarding(app, opts);
+  const inFlight = { count: 0 };
   const worker = createStepWorker({
     connection: app.workerConnection(),
     prefix: config.QUEUE_PREFIX,
@@ -40,6 +42,8 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
     requestsPerSecond: config.ACRONIS_RATE_LIMIT,
     lockDurationMs: config.JOB_LOCK_MS,
     onRateLimited: (pauseMs) => app.callMetrics.paused(pauseMs),
+    availability: app.availability,
+    inFlight,
   });
   void worker.run();
   await worker.waitUntilReady();
@@ -56,30 +60,27 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
     profile,
     partnerTenantId,
     close: async (timeoutMs = config.SHUTDOWN_TIMEOUT_MS) => {
-      await heartbeat.stop();
-      return closeWorker(worker, timeoutMs, app);
+      // With Redis away the heartbeat cannot be removed; it ages out of the "seen" window instead.
+      if (!app.availability.isDown) await heartbeat.stop();
+      else heartbeat.forget();
+      // With Redis away and no step running, BullMQ's close would only wait for its connection.
+      return closeWorker(worker, timeoutMs, app, () => app.availability.isDown && inFlight.count === 0);
     },
   };
 }
 
-/** worker.close() waits for active jobs with no time limit (docs/bullmq.md §1.7): bounded here. */
+/** Bounded (closeWithin); the warning says why steps may run again. */
 async function closeWorker(
   worker: RunningWorkers['worker'],
   timeoutMs: number,
   app: App,
+  idle: () => boolean,
 ): Promise<{ forced: boolean }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs);
-  });
-  const outcome = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
-  clearTimeout(timer);
-  if (outcome === 'timeout') {
+  const outcome = await closeWithin(worker, timeoutMs, idle);
+  if (outcome.forced)
     app.logger.warn(
       { timeoutMs },
       'in-flight steps did not finish in time; stopping them (they will run again elsewhere)',
     );
-    await worker.close(true);
-  }
-  return { forced: outcome === 'timeout' };
+  return outcome;
 }

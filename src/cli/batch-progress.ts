@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SingleBar } from 'cli-progress';
+import { isConnectionError } from '../redis/availability.js';
+import { RedisOutageError } from '../redis/deadline.js';
 import type { BatchRecord, CustomerState, OnboardingStore } from '../workers/onboarding-store.js';
 
 /**
@@ -21,6 +23,8 @@ export interface FollowBatchOptions {
   plainEveryMs?: number;
   /** Stops following (Ctrl-C): the batch goes on; the result says `interrupted`. */
   signal?: AbortSignal;
+  /** True while Redis is away (the bar says so; the reads in between are skipped, not fatal). */
+  redisAway?: () => boolean;
 }
 
 export interface FollowResult {
@@ -44,7 +48,7 @@ export async function followBatch(opts: FollowBatchOptions): Promise<FollowResul
     const elapsedS = Math.max((Date.now() - started) / 1000, 0.001);
     const rate = (batch.done + batch.failed - workedAtStart) / elapsedS;
     const pendingOthers = others.filter((o) => o.state === 'queued' || o.state === 'running' || o.state === undefined);
-    view.update(batch, rate, batch.ended ? pendingOthers.length : 0);
+    view.update(batch, rate, batch.ended ? pendingOthers.length : 0, opts.redisAway?.() ?? false);
     if (batch.ended && pendingOthers.length === 0) break;
     if (opts.signal?.aborted) {
       interrupted = true;
@@ -56,14 +60,34 @@ export async function followBatch(opts: FollowBatchOptions): Promise<FollowResul
       interrupted = true;
       break;
     }
-    batch = await mustGetBatch(opts);
-    if (batch.ended && others.length > 0) {
-      const records = await Promise.all(others.map((o) => opts.store.getCustomer(o.key)));
-      others = others.map((o, i) => ({ key: o.key, state: records[i]?.state }));
-    }
+    const next = await whileRedisAway(() => poll(opts, others));
+    if (next) ({ batch, others } = next);
   }
   view.stop(batch);
   return { batch, others, interrupted };
+}
+
+async function poll(
+  opts: FollowBatchOptions,
+  others: FollowResult['others'],
+): Promise<Omit<FollowResult, 'interrupted'>> {
+  const batch = await mustGetBatch(opts);
+  if (!batch.ended || others.length === 0) return { batch, others };
+  const records = await Promise.all(others.map((o) => opts.store.getCustomer(o.key)));
+  return { batch, others: others.map((o, i) => ({ key: o.key, state: records[i]?.state })) };
+}
+
+/**
+ * The workers go on while Redis restarts, and so does the following: a read that fails for
+ * want of a connection is skipped (the outage itself is told once, by src/redis/availability.ts).
+ */
+async function whileRedisAway<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if (isConnectionError(err) || err instanceof RedisOutageError) return undefined;
+    throw err;
+  }
 }
 
 async function mustGetBatch(opts: FollowBatchOptions): Promise<BatchRecord> {
@@ -73,7 +97,7 @@ async function mustGetBatch(opts: FollowBatchOptions): Promise<BatchRecord> {
 }
 
 interface ProgressView {
-  update(batch: BatchRecord, ratePerS: number, waitingForOthers: number): void;
+  update(batch: BatchRecord, ratePerS: number, waitingForOthers: number, redisAway: boolean): void;
   stop(batch: BatchRecord): void;
 }
 
@@ -103,18 +127,18 @@ function barView(out: FollowBatchOptions['out'], first: BatchRecord): ProgressVi
     barsize: 30,
     fps: 4,
   });
-  bar.start(first.total, settledOf(first), payload(first, 0, 0));
+  bar.start(first.total, settledOf(first), payload(first, 0, 0, false));
   return {
-    update(b, rate, waiting) {
+    update(b, rate, waiting, away) {
       bar.setTotal(b.total);
-      bar.update(settledOf(b), payload(b, rate, waiting));
+      bar.update(settledOf(b), payload(b, rate, waiting, away));
     },
     stop() {
       bar.stop();
     },
   };
 
-  function payload(b: BatchRecord, rate: number, waiting: number) {
+  function payload(b: BatchRecord, rate: number, waiting: number, away: boolean) {
     return {
       done: b.done,
       failed: b.failed,
@@ -122,7 +146,9 @@ function barView(out: FollowBatchOptions['out'], first: BatchRecord): ProgressVi
       queued: b.queued,
       rate: rate.toFixed(1),
       etaText: etaText(b, rate),
-      others: waiting > 0 ? ` | waiting for ${waiting} customer(s) another batch is onboarding` : '',
+      others:
+        (waiting > 0 ? ` | waiting for ${waiting} customer(s) another batch is onboarding` : '') +
+        (away ? ' | Redis unreachable, waiting for it' : ''),
     };
   }
 }

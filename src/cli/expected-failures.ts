@@ -1,12 +1,15 @@
 import { AcronisApiError } from '../acronis/errors.js';
+import { RedisUnavailableError } from '../redis/connection.js';
+import { exitCodeForSignal, StoppedError } from './stop-signal.js';
 
 /**
  * Failures a newcomer meets that are not bugs: each becomes one line saying what to change, never
  * a stack trace. Returns undefined for anything else.
  */
 export interface Explained {
+  /** One line for the terminal; empty when there is nothing to say (a stop the person asked for). */
   message: string;
-  /** 2: the configuration or the input is unusable. */
+  /** 2: the configuration or the input is unusable; 130/143: stopped by SIGINT/SIGTERM. */
   code: number;
 }
 
@@ -14,6 +17,10 @@ export function explainExpected(
   err: unknown,
   env: { PORT?: number; HOST?: string; ACRONIS_BASE_URL?: string } = {},
 ): Explained | undefined {
+  // Nothing to say: the person stopped it (Ctrl-C while a command waited for Redis or the API).
+  if (err instanceof StoppedError) return { code: exitCodeForSignal(err.signal), message: '' };
+  // REDIS_URL names a Redis that does not answer: the configuration, not the work, is at fault.
+  if (err instanceof RedisUnavailableError) return { code: 2, message: err.message };
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EADDRINUSE') {
     return {

@@ -17,6 +17,8 @@ import type { BatchRecord } from '../workers/onboarding-store.js';
 import { followBatch, type FollowResult } from './batch-progress.js';
 import { batchLine } from './status-command.js';
 import { withApp } from './with-app.js';
+import { exitCodeForSignal, handleStopSignals, type StoppedError } from './stop-signal.js';
+import type { AvailabilityReport } from '../redis/availability.js';
 import { terminalSafe, tty } from './terminal-text.js';
 
 /**
@@ -25,7 +27,8 @@ import { terminalSafe, tty } from './terminal-text.js';
  *
  * Exit codes: 0 every row good and (with --wait) every customer onboarded; 1 some rows bad,
  * or (with --wait) some customers failed; 2 the file or the configuration is unusable
- * (nothing was enqueued); 130 --wait interrupted (the batch goes on).
+ * (nothing was enqueued); 130 (SIGINT) or 143 (SIGTERM) --wait interrupted (the batch goes on).
+ * --wait follows the batch through a Redis restart (docs/resilience.md).
  */
 export function registerImportCommand(program: Command): void {
   program
@@ -45,7 +48,18 @@ export interface ImportOptions {
   profile?: string;
   /** Print the `status`/`results` commands that follow the batch (not in the demo, whose data goes with it). */
   hints?: boolean;
+  /** --wait: stops following (the batch goes on): SIGINT/SIGTERM (src/cli/stop-signal.ts). */
+  stop?: AbortSignal;
+  /** --wait: true while Redis is away, for the progress bar. */
+  redisAway?: () => boolean;
 }
+
+/** An outage while following a batch: one line to stderr when Redis goes, one when it is back. */
+const terminalReport: AvailabilityReport = {
+  down: (message) => console.error(tty`warning: ${message}`),
+  up: (message) => console.error(tty`${message}`),
+  error: (what, err) => console.error(tty`${what}: ${err.message}`),
+};
 
 /** Failed customers listed in the summary (all are counted). */
 const MAX_LISTED_FAILURES = 200;
@@ -59,9 +73,14 @@ async function runImport(file: string, opts: ImportOptions): Promise<number> {
   // Logs go to stderr: stdout carries the report.
   const logger = (c: Config) =>
     createLogger({ level: c.LOG_LEVEL === 'info' ? 'warn' : c.LOG_LEVEL, destination: process.stderr, name: 'import' });
-  return withApp({ logger }, async (app) => {
+  return withApp({ logger, report: terminalReport }, async (app) => {
     const producer = await openProducer(app, opts.profile ? { profilePath: opts.profile } : {});
-    return importAndReport(producer, file, opts);
+    const stop = opts.wait ? handleStopSignals('import', app.config.SHUTDOWN_TIMEOUT_MS) : undefined;
+    return importAndReport(producer, file, {
+      ...opts,
+      ...(stop ? { stop } : {}),
+      redisAway: () => app.availability.isDown,
+    });
   });
 }
 
@@ -92,7 +111,7 @@ export async function importAndReport(producer: Producer, file: string, opts: Im
   }
   printEnqueued(report, report.batch, producer, opts.hints !== false);
   if (!opts.wait) return report.badRowCount > 0 ? 1 : 0;
-  return await waitForBatch(producer, report, report.batch);
+  return await waitForBatch(producer, report, report.batch, opts);
 }
 
 function fileProblem(err: unknown): number {
@@ -169,30 +188,30 @@ function printEnqueued(r: CsvImportReport, batch: BatchRecord, producer: Produce
   console.log(`results:      acronis-onboard results ${batch.id}`);
 }
 
-async function waitForBatch(producer: Producer, report: CsvImportReport, batch: BatchRecord): Promise<number> {
+async function waitForBatch(
+  producer: Producer,
+  report: CsvImportReport,
+  batch: BatchRecord,
+  opts: ImportOptions,
+): Promise<number> {
   if ((await producer.queue.getWorkersCount()) === 0 && !batch.ended) {
     console.error(
       'warning: no worker is connected to the queue; start one with `acronis-onboard work` (waiting anyway)',
     );
   }
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.once('SIGINT', onSigint);
-  let result: FollowResult;
-  try {
-    result = await followBatch({
-      store: producer.store,
-      batchId: batch.id,
-      alsoWaitFor: report.alreadyQueued,
-      out: process.stdout,
-      signal: abort.signal,
-    });
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  // Without a stop signal of the caller's, following ends only with the batch.
+  const stop = opts.stop ?? new AbortController().signal;
+  const result = await followBatch({
+    store: producer.store,
+    batchId: batch.id,
+    alsoWaitFor: report.alreadyQueued,
+    out: process.stdout,
+    signal: stop,
+    ...(opts.redisAway ? { redisAway: opts.redisAway } : {}),
+  });
   if (result.interrupted) {
     console.log(`stopped following; the batch goes on: acronis-onboard status ${batch.id}`);
-    return 130;
+    return exitCodeForSignal((stop.reason as StoppedError).signal);
   }
   return printSummary(producer, report, result);
 }

@@ -4,7 +4,8 @@ import { dashboardCredentials } from '../app/dashboard.js';
 import { startWorkers, type RunningWorkers } from '../app/workers.js';
 import { loadConfig, requireConfig } from '../config.js';
 import { createLogger } from '../logger.js';
-import { untilStopSignal } from './stop-signal.js';
+import { loggerReport, RedisAvailability } from '../redis/availability.js';
+import { handleStopSignals, untilStopSignal } from './stop-signal.js';
 
 /**
  * `acronis-onboard serve`: the HTTP server (POST /webhooks/customers, GET /healthz and /readyz,
@@ -29,26 +30,34 @@ async function run(name: 'serve' | 'start', withWorkers: boolean): Promise<void>
   requireConfig(config, ['WEBHOOK_SECRET'], 'to serve the webhook');
   dashboardCredentials(config);
   const logger = createLogger({ level: config.LOG_LEVEL, pretty: process.stdout.isTTY, name });
+  const stop = handleStopSignals(name, config.SHUTDOWN_TIMEOUT_MS);
+  // One tracker for both apps: an outage is told once per process.
+  const availability = new RedisAvailability(config.REDIS_URL, loggerReport(logger));
+  const opening = { logger, availability, waitForRedis: stop };
   // The server's connection fails fast (a 503 rather than a hanging request); the workers' waits.
-  const serveApp = await App.open(config, { logger });
-  const workApp = withWorkers ? await App.open(config, { logger, role: 'worker' }).catch(closing(serveApp)) : undefined;
+  const serveApp = await App.open(config, opening);
+  const workApp = withWorkers
+    ? await App.open(config, { ...opening, role: 'worker' }).catch(closing(serveApp))
+    : undefined;
   try {
-    const workers = workApp ? await startWorkers(workApp) : undefined;
+    const workers = workApp ? await startWorkers(workApp, { retryUntil: stop }) : undefined;
     // Loaded only here, so a `work` process does not carry the HTTP server.
     const { startServer } = await import('../app/server.js');
-    const server = await startServer(serveApp).catch(async (err: unknown) => {
+    const server = await startServer(serveApp, { retryUntil: stop }).catch(async (err: unknown) => {
       await workers?.close();
       throw err;
     });
     logger.info({ url: server.url }, 'server started');
     const routes = `POST ${server.url}/webhooks/customers, GET ${server.url}/healthz; dashboards ${server.url}/ and ${server.url}/admin/queues`;
     console.log(`acronis-onboard ${name}: listening on ${server.url} (${routes})${withWorkers ? ' with workers' : ''}`);
-    const signal = await untilStopSignal();
-    logger.info({ signal }, 'stopping: no new requests; letting in-flight ones finish');
-    // The server first, so nothing new is queued; then the workers finish their steps.
-    await server.close();
-    logger.info('server stopped');
-    if (workers) await stopWorkers(workers, logger);
+    const signal = await untilStopSignal(stop);
+    logger.info({ signal }, 'stopping: no new requests; letting in-flight ones and steps finish');
+    // Side by side, each within SHUTDOWN_TIMEOUT_MS: the server takes nothing new at once, and a
+    // request still enqueueing while the workers stop only leaves jobs in Redis for the next start.
+    await Promise.all([
+      server.close().then(() => logger.info('server stopped')),
+      workers ? stopWorkers(workers, logger) : undefined,
+    ]);
   } finally {
     await workApp?.close();
     await serveApp.close();

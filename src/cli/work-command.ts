@@ -7,7 +7,8 @@ import { withApp } from './with-app.js';
 /**
  * `acronis-onboard work`: runs step workers until SIGTERM or SIGINT, then stops taking jobs
  * and gives in-flight steps SHUTDOWN_TIMEOUT_MS to finish (a stopped step runs again on
- * another worker: every step is idempotent).
+ * another worker: every step is idempotent). It waits for Redis and the API at start, and
+ * rides out a Redis outage (docs/resilience.md).
  */
 export function registerWorkCommand(program: Command): void {
   program
@@ -18,10 +19,11 @@ export function registerWorkCommand(program: Command): void {
         {
           role: 'worker',
           logger: (c) => createLogger({ level: c.LOG_LEVEL, pretty: process.stdout.isTTY, name: 'work' }),
+          untilStopped: 'work',
         },
-        async (app) => {
-          const running = await startWorkers(app);
-          const signal = await untilStopSignal();
+        async (app, stop) => {
+          const running = await startWorkers(app, { retryUntil: stop });
+          const signal = await untilStopSignal(stop);
           app.logger.info({ signal }, 'stopping: no new jobs; letting in-flight steps finish');
           const { forced } = await running.close();
           app.logger.info({ forced }, 'workers stopped');

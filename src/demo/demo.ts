@@ -7,9 +7,10 @@ import { App } from '../app/app.js';
 import { startServer, type RunningServer } from '../app/server.js';
 import { startWorkers } from '../app/workers.js';
 import { importAndReport } from '../cli/import-command.js';
-import { untilStopSignal } from '../cli/stop-signal.js';
+import { handleStopSignals, untilStopSignal } from '../cli/stop-signal.js';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger } from '../logger.js';
+import { loggerReport, RedisAvailability } from '../redis/availability.js';
 import { connectOrExplain, createRedis } from '../redis/connection.js';
 import { scanKeys } from '../redis/scan.js';
 import { generateSecretsKey } from '../secrets/secret-box.js';
@@ -34,6 +35,8 @@ export interface DemoOptions {
 export const DEMO_CSV = resolve(import.meta.dirname, '../../examples/demo-customers.csv');
 /** The simulator starts with this many customers made by hand: the sample's row 151 reuses one's name. */
 const HAND_MADE_CUSTOMERS = 3;
+/** In-flight steps and requests get this long at the end (the demo's data goes with it anyway). */
+const DEMO_DRAIN_MS = 5000;
 
 export async function runDemo(opts: DemoOptions): Promise<number> {
   const env = loadConfig();
@@ -97,20 +100,27 @@ function stringsOf(config: Config): Record<string, string> {
 
 async function runStack(config: Config, opts: DemoOptions): Promise<number> {
   const logger = createLogger({ level: config.LOG_LEVEL, destination: process.stderr, name: 'demo' });
-  const workApp = await App.open(config, { logger, role: 'worker' });
-  const serveApp = await App.open(config, { logger });
+  // Ctrl-C ends the demo within the workers' 5 s and the margin; a second one at once.
+  const stop = handleStopSignals('demo', DEMO_DRAIN_MS);
+  const availability = new RedisAvailability(config.REDIS_URL, loggerReport(logger));
+  const workApp = await App.open(config, { logger, role: 'worker', availability });
+  const serveApp = await App.open(config, { logger, availability });
   try {
     const workers = await startWorkers(workApp);
     const server = await startServer(serveApp);
     try {
-      const code = await importAndReport(server.producer, opts.csv ?? DEMO_CSV, { wait: true, hints: false });
-      if (code === 2 || code === 130) return code;
+      const code = await importAndReport(server.producer, opts.csv ?? DEMO_CSV, {
+        wait: true,
+        hints: false,
+        stop,
+        redisAway: () => availability.isDown,
+      });
+      if (code === 2 || stop.aborted) return code;
       await printEnd(serveApp, server, config);
-      if (!opts.exit) await untilStopSignal();
+      if (!opts.exit) await untilStopSignal(stop);
       return 0;
     } finally {
-      await server.close();
-      await workers.close(5000);
+      await Promise.all([server.close(DEMO_DRAIN_MS), workers.close(DEMO_DRAIN_MS)]);
     }
   } finally {
     await workApp.close();

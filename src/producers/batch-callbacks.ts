@@ -2,6 +2,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import got from 'got';
 import type { RedisConnection } from '../redis/connection.js';
 import type { Logger } from '../logger.js';
+import type { RedisAvailability } from '../redis/availability.js';
 import { SecretBoxError, type SecretBox } from '../secrets/secret-box.js';
 import { VERSION } from '../version.js';
 import {
@@ -72,6 +73,8 @@ export interface CallbackWorkerOptions {
   firstRetryMs?: number;
   /** Per HTTP attempt. */
   requestTimeoutMs?: number;
+  /** Absorbs connection errors (one outage, two lines: src/redis/availability.ts); others are logged. */
+  availability?: Pick<RedisAvailability, 'observe'>;
 }
 
 /** A batch that has not ended after this long is given up (its callback would describe a batch nobody finishes). */
@@ -95,7 +98,10 @@ export function createCallbackWorker(opts: CallbackWorkerOptions): Worker<Callba
     if (final) logger.error({ ...fields, reason: err.message }, 'batch callback given up');
     else logger.warn({ ...fields, reason: err.message }, 'batch callback failed; will try again');
   });
-  worker.on('error', (err) => logger.warn({ reason: err.message }, 'callback worker: RedisConnection error'));
+  worker.on('error', (err) => {
+    if (opts.availability) opts.availability.observe('callback worker error', err);
+    else logger.warn({ reason: err.message }, 'callback worker: Redis error');
+  });
   return worker;
 }
 

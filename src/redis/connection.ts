@@ -53,7 +53,7 @@ export class RedisUnavailableError extends Error {
     cause: unknown,
   ) {
     super(
-      `Redis does not answer at ${redactUrl(url)}: ${(cause as Error)?.message ?? cause}. Start it (redis-server) or set REDIS_URL.`,
+      `Redis does not answer at ${redactUrl(url)} (${(cause as Error)?.message ?? cause}): start it (redis-server), or set REDIS_URL`,
       { cause },
     );
     this.name = 'RedisUnavailableError';
@@ -62,13 +62,19 @@ export class RedisUnavailableError extends Error {
 
 /** Connects a lazy fail-fast client and checks it answers, so the first command does not fail obscurely. */
 export async function connectOrExplain<R extends RedisConnection>(redis: R, url: string): Promise<R> {
+  // The refusal itself (ECONNREFUSED …) is the reason worth printing, not ioredis' "Connection is closed."
+  let refusal: unknown;
+  const remember = (err: unknown) => (refusal = err);
+  redis.on('error', remember);
   try {
     if (redis.status === 'wait') await redis.connect();
     await redis.ping();
     return redis;
   } catch (cause) {
     redis.disconnect();
-    throw new RedisUnavailableError(url, cause);
+    throw new RedisUnavailableError(url, refusal ?? cause);
+  } finally {
+    redis.off('error', remember);
   }
 }
 

@@ -18,9 +18,12 @@ export class RedisOutageError extends Error {
 
 /** Replies Redis gives while it cannot serve writes for a while: a retry later will do. */
 const TRANSIENT_REPLY = /^(LOADING|READONLY|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS)\b/;
-/** ioredis' own messages for a connection (or a cluster) that is down (offline queue disabled, retries spent). */
-const CONNECTION_DOWN =
-  /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|connect ETIMEDOUT|Cluster isn't ready|Failed to refresh slots cache|None of startup nodes is available/i;
+/**
+ * ioredis' and BullMQ's words for a connection (or a cluster) that is not there: offline queue
+ * disabled, retries spent, a refused or dropped socket, a node still loading its data.
+ */
+export const CONNECTION_DOWN =
+  /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|Socket closed unexpectedly|LOADING|Connection timeout|Cluster isn't ready|Failed to refresh slots cache|None of startup nodes is available|All nodes failed|ClusterAllFailedError/i;
 
 /**
  * Runs `operation` with a deadline. A missed deadline, a closed connection or a transient

@@ -26,6 +26,11 @@ export class WorkerHeartbeat {
     this.timer.unref();
   }
 
+  /** Stops beating without telling Redis (it is away): the member ages out of the window. */
+  forget(): void {
+    clearInterval(this.timer);
+  }
+
   /** A worker that stops cleanly is no longer seen at once. */
   async stop(): Promise<void> {
     clearInterval(this.timer);

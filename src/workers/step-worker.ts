@@ -2,6 +2,7 @@ import { Worker } from 'bullmq';
 import type { RedisConnection } from '../redis/connection.js';
 import type { ChainData, StepName } from '../onboarding/chain.js';
 import { reasonOf } from '../onboarding/errors.js';
+import type { RedisAvailability } from '../redis/availability.js';
 import { ONBOARDING_QUEUE } from './queue.js';
 import { afterTransition, runStepJob, type StepJob, type StepRunDeps } from './step-run.js';
 
@@ -17,6 +18,10 @@ export interface StepWorkerDeps extends Omit<StepRunDeps, 'lockDurationMs' | 'ma
   /** How often a job may be put back by 429s before it counts as failed. */
   maxRateLimitedStarts?: number;
   lockDurationMs?: number;
+  /** Absorbs connection errors (one outage, two lines: src/redis/availability.ts); others are logged. */
+  availability?: Pick<RedisAvailability, 'observe'>;
+  /** Steps running now, for a shutdown that need not wait when there are none. */
+  inFlight?: { count: number };
 }
 
 export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknown, StepName> {
@@ -28,7 +33,14 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
   };
   const worker = new Worker<ChainData, unknown, StepName>(
     ONBOARDING_QUEUE,
-    (job, token) => runStepJob(runDeps, job, token),
+    async (job, token) => {
+      if (deps.inFlight) deps.inFlight.count += 1;
+      try {
+        return await runStepJob(runDeps, job, token);
+      } finally {
+        if (deps.inFlight) deps.inFlight.count -= 1;
+      }
+    },
     {
       connection: deps.connection,
       prefix: deps.prefix,
@@ -48,7 +60,10 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
   worker.on('failed', (job, err) => {
     if (job) void failedForGood(runDeps, job, err);
   });
-  worker.on('error', (err) => deps.logger.error({ err: reasonOf(err) }, 'worker error'));
+  worker.on('error', (err) => {
+    if (deps.availability) deps.availability.observe('worker error', err);
+    else deps.logger.error({ err: reasonOf(err) }, 'worker error');
+  });
   return worker;
 }
 

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,12 +23,10 @@ export async function runCli(
   args: string[],
   extraEnv: Record<string, string> = {},
 ): Promise<CliRun> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: CLI_CWD };
-  for (const [key, value] of Object.entries(t.config)) if (value !== undefined) env[key] = String(value);
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
       cwd: CLI_CWD,
-      env: { ...env, LOG_LEVEL: 'warn', ...extraEnv },
+      env: cliEnv(t, extraEnv),
       timeout: 60_000,
     });
     return { code: 0, stdout, stderr };
@@ -56,4 +54,59 @@ export function spawnCli(cwd: string, args: string[], env: Record<string, string
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(stdin);
   });
+}
+
+/** The environment `runCli` gives a command: the pipeline's config, LOG_LEVEL warn, then `extraEnv`. */
+export function cliEnv(t: { config: Config }, extraEnv: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: CLI_CWD };
+  for (const [key, value] of Object.entries(t.config)) if (value !== undefined) env[key] = String(value);
+  return { ...env, LOG_LEVEL: 'warn', ...extraEnv };
+}
+
+export interface RunningCli {
+  child: ChildProcess;
+  /** stdout and stderr so far, interleaved as they came. */
+  output(): string;
+  /** Resolves once the output (from `from` on) matches `pattern`; rejects if the command exits first. */
+  waitFor(pattern: RegExp, what: string, from?: number): Promise<void>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** A long-running command (`work`, `import --wait`) as a child process the test signals and reads. */
+export function startCli(args: string[], env: Record<string, string>): RunningCli {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: CLI_CWD, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  const listeners = new Set<() => void>();
+  const append = (chunk: Buffer) => {
+    text += chunk.toString();
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => {
+      for (const listener of listeners) listener();
+      resolve({ code, signal });
+    }),
+  );
+  return {
+    child,
+    output: () => text,
+    exited,
+    waitFor(pattern, what, from = 0) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (pattern.test(text.slice(from))) {
+            listeners.delete(check);
+            resolve();
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            listeners.delete(check);
+            reject(new Error(`the command exited before ${what}:\n${text}`));
+          }
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+  };
 }

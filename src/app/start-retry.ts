@@ -1,0 +1,47 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isRetryable } from '../acronis/errors.js';
+import type { Logger } from '../logger.js';
+import { isConnectionError } from '../redis/availability.js';
+
+/**
+ * `work` and `serve` start before the data centre (or Redis) is up in a container start:
+ * what they ask the API at start (the partner tenant, a token, the offer) is asked again with
+ * backoff while the answer is transient, instead of exiting. What the API refuses for good (a
+ * wrong client secret: 400/401 at /idp/token, an edition not offered) still stops the start.
+ */
+export interface StartRetryOptions {
+  logger: Logger;
+  /** Aborted by a stop signal: the wait ends at once with the signal's reason. */
+  stop: AbortSignal;
+  firstDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export async function retryAtStart<T>(what: string, attempt: () => Promise<T>, opts: StartRetryOptions): Promise<T> {
+  const started = Date.now();
+  let delayMs = opts.firstDelayMs ?? 1000;
+  let warned = false;
+  for (;;) {
+    try {
+      // A call that hangs (a data centre half up) must not hold a stop signal either.
+      const value = await Promise.race([attempt(), stopped(opts.stop)]);
+      if (warned) opts.logger.info(`${what}: answered after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return value;
+    } catch (err) {
+      if (!isRetryable(err) && !isConnectionError(err)) throw err;
+      if (!warned) opts.logger.warn(`${what} failed (${(err as Error).message}); trying again until it answers`);
+      warned = true;
+    }
+    await sleep(delayMs, undefined, { signal: opts.stop }).catch(() => {
+      throw opts.stop.reason as Error;
+    });
+    delayMs = Math.min(delayMs * 2, opts.maxDelayMs ?? 30_000);
+  }
+}
+
+function stopped(stop: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (stop.aborted) reject(stop.reason as Error);
+    else stop.addEventListener('abort', () => reject(stop.reason as Error), { once: true });
+  });
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { isConnectionError, RedisAvailability, type AvailabilityReport } from '../../src/redis/availability.js';
+
+/** What the outage tracker absorbs (connection errors, told once by the watched connections) and what it passes on. */
+function recording(): AvailabilityReport & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    down: (m) => lines.push(`down: ${m}`),
+    up: (m) => lines.push(`up: ${m}`),
+    error: (what, err) => lines.push(`error: ${what}: ${err.message}`),
+  };
+}
+
+describe('RedisAvailability', () => {
+  it("absorbs BullMQ's connection errors and reports every other error", () => {
+    const report = recording();
+    const tracker = new RedisAvailability('redis://:pw@127.0.0.1:6379', report);
+    expect(tracker.observe('worker error', new Error('connect ECONNREFUSED 127.0.0.1:6379'))).toBe(true);
+    expect(
+      tracker.observe('worker error', new Error("Stream isn't writeable and enableOfflineQueue options is false")),
+    ).toBe(true);
+    expect(tracker.observe('worker error', new Error('Missing lock for job 12. moveToFinished'))).toBe(false);
+    expect(report.lines).toEqual(['error: worker error: Missing lock for job 12. moveToFinished']);
+  });
+
+  it('says once that Redis went, with the URL redacted, however often it is told', () => {
+    const report = recording();
+    const tracker = new RedisAvailability('redis://:pw@127.0.0.1:6379', report);
+    tracker.wentAway();
+    tracker.wentAway();
+    expect(tracker.isDown).toBe(true);
+    expect(report.lines).toEqual([
+      'down: Redis at redis://:***@127.0.0.1:6379 is unreachable; waiting for it (REDIS_URL)',
+    ]);
+  });
+
+  it('tells connection errors by message or code', () => {
+    expect(isConnectionError(Object.assign(new Error('socket'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(isConnectionError(new Error('Connection is closed.'))).toBe(true);
+    expect(isConnectionError(new Error('ERR unknown command'))).toBe(false);
+  });
+});
