@@ -89,7 +89,9 @@ class Children {
   sample(): void {
     for (const [child, role] of this.live) {
       try {
-        this.peakRssMiB[role] = Math.max(this.peakRssMiB[role] ?? 0, peakRssMiB(child));
+        // A process killed but not yet reaped has a status without VmHWM: NaN, skipped.
+        const mib = peakRssMiB(child);
+        if (Number.isFinite(mib)) this.peakRssMiB[role] = Math.max(this.peakRssMiB[role] ?? 0, mib);
       } catch {
         // exited between the check and the read
       }
