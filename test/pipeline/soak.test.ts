@@ -42,6 +42,11 @@ describe('the fault soak, 20 customers', () => {
       table,
     ).toEqual({ done: 20, failed: 0, lost: 0, stuck: 0, stalled: false });
     expect(report.duplicates, table).toEqual({ tenants: 0, users: 0, tokens: 0, activationEmails: 0, passwordsSet: 0 });
+    // import --wait followed the batch through the Redis kill and ended with its summary.
+    expect({ code: report.import.code, printedSummary: report.import.printedSummary }, table).toEqual({
+      code: 0,
+      printedSummary: true,
+    });
     // A stalled run waits stallSeconds before it reports: room for that, so a failure shows the report.
   }, 120_000);
 });
