@@ -24,12 +24,14 @@ afterAll(async () => {
 });
 
 describe('the Redis settings serve and work rely on', () => {
-  it('maxmemory-policy other than noeviction: work refuses to start (exit 2), naming the setting to change', async () => {
+  it('maxmemory-policy other than noeviction: work, serve and start refuse to start (exit 2), naming the setting to change', async () => {
     const t = await pipelineOn(['--maxmemory-policy', 'allkeys-lru']);
-    const run = await runCli(t, ['work']);
-    expect(run.code, run.stdout + run.stderr).toBe(2);
-    expect(run.stderr).toMatch(/REDIS_URL: Redis has maxmemory-policy allkeys-lru/);
-    expect(run.stderr).toContain('maxmemory-policy noeviction');
+    for (const command of ['work', 'serve', 'start']) {
+      const run = await runCli(t, [command], { PORT: '0', WEBHOOK_SECRET: 'a-webhook-secret-for-this-test' });
+      expect(run.code, `${command}: ${run.stdout}${run.stderr}`).toBe(2);
+      expect(run.stderr, command).toMatch(/REDIS_URL: Redis has maxmemory-policy allkeys-lru/);
+      expect(run.stderr, command).toContain('maxmemory-policy noeviction');
+    }
     await expect(t.startWorkers()).rejects.toThrow(/maxmemory-policy/);
   });
 
