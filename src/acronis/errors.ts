@@ -92,6 +92,21 @@ export function isRetryable(err: unknown): boolean {
   }
 }
 
+/** Errors of a request that never got to the API's logic: nothing it asked for can have happened. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * True when the request was certainly not carried out: a 429 (the API refused it before acting),
+ * or a connection that was never made. Any other failure (a 5xx, a timeout, a reset) may follow
+ * a committed change (docs/acronis-api.md §9.2, §9.3).
+ */
+export function certainlyNotApplied(err: unknown): boolean {
+  if (!(err instanceof AcronisApiError)) return false;
+  if (err.kind === 'http') return err.status === 429;
+  const code = (err.cause as NodeJS.ErrnoException | undefined)?.code;
+  return err.kind === 'network' && code !== undefined && NEVER_CONNECTED.has(code);
+}
+
 /** `Retry-After` is seconds or an HTTP date (RFC 9110 §10.2.3). */
 export function parseRetryAfter(header: string | string[] | undefined, now = Date.now()): number | undefined {
   const value = Array.isArray(header) ? header[0] : header;

@@ -38,6 +38,8 @@ export interface StepContext {
    * answer still leads to a look-up).
    */
   intend(what: Intent, facts?: Partial<ChainFacts>): Promise<Date | undefined>;
+  /** Takes an intent back when the request it announced was certainly not carried out. */
+  withdraw(what: Intent): Promise<void>;
   /** The data-centre URL the agents register with (docs/acronis-api.md §7). */
   dataCenterUrl: string;
 }

@@ -137,6 +137,10 @@ function stepContext(
       await checkpoint({ ...facts, intents: { ...job.data.facts.intents, [what]: new Date().toISOString() } });
       return undefined;
     },
+    withdraw: async (what) => {
+      const { [what]: _withdrawn, ...intents } = job.data.facts.intents ?? {};
+      await checkpoint({ intents });
+    },
     dataCenterUrl: deps.dataCenterUrl,
   };
 }

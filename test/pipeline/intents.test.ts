@@ -80,3 +80,35 @@ describe('write-ahead intents: the API committed, the answer was lost', () => {
     expect(t.sim.stats().total).toBe(6 * 6 + 3);
   });
 });
+
+describe('the activation e-mail: sent at most once, and not lost to a refusal', () => {
+  const activations = (tag: string) =>
+    Promise.all([1, 2, 3, 4, 5, 6].map((i) => t.pipeline.store.getCustomer(`${tag}-${i}`))).then((records) =>
+      records.map((r) => r?.facts.activation).sort(),
+    );
+
+  it('a lost answer to send-activation-email: no second e-mail; those customers say email-unconfirmed', async () => {
+    const onboarded = await withLostAnswers('LostMail', '^/users/\\{user_id\\}/send-activation-email$', 3);
+    for (const { user } of onboarded) expect(user.activation_emails_sent, user.login).toBe(1);
+    expect(calls('POST /users/{user_id}/send-activation-email')).toBe(6);
+    expect(await activations('LostMail')).toEqual([
+      ...Array(3).fill('email-sent'),
+      ...Array(3).fill('email-unconfirmed'),
+    ]);
+  });
+
+  it('a 429 on send-activation-email sent nothing: the retry sends it, one e-mail each', async () => {
+    const path = '^/users/\\{user_id\\}/send-activation-email$';
+    t.sim.configure({ faults: [{ kind: '429', methods: ['POST'], path, times: 3 }] });
+    t.sim.resetStats();
+    const customers = sampleCustomers(6, 'RefusedMail');
+    const { batch } = await t.enqueue(customers);
+    const ended = await t.waitForBatch(batch.id);
+    t.sim.configure({ faults: [] });
+    expect(ended).toMatchObject({ done: 6, failed: 0 });
+    expect(calls('POST /users/{user_id}/send-activation-email', '429')).toBe(3);
+    for (const { user } of expectEachOnboardedOnce(t.sim.state(), customers))
+      expect(user.activation_emails_sent, user.login).toBe(1);
+    expect(await activations('RefusedMail')).toEqual(Array(6).fill('email-sent'));
+  });
+});

@@ -1,3 +1,4 @@
+import { certainlyNotApplied } from '../../acronis/errors.js';
 import { chainDataWith } from '../chain.js';
 import { generatePassword } from '../password.js';
 import { defineStep } from '../step.js';
@@ -11,7 +12,8 @@ import { defineStep } from '../step.js';
  * The e-mail is sent at most once: a user stays unactivated after it until they follow the link,
  * so a re-run after a lost answer cannot tell "sent" from "not sent" (docs/acronis-api.md §6.4).
  * It records `email-unconfirmed` instead of sending a second one; the results and the customer's
- * timeline say so, and an operator resends from the console if the customer got nothing.
+ * timeline say so, and an operator resends if the customer got nothing. A send the API certainly
+ * did not carry out (429, no connection) takes its intent back, so the retry sends it.
  */
 export const activateUser = defineStep({
   name: 'activate-user',
@@ -39,7 +41,11 @@ export const activateUser = defineStep({
         );
         return { activation: 'email-unconfirmed' as const };
       }
-      await ctx.acronis.sendActivationEmail(facts.userId);
+      await ctx.acronis.sendActivationEmail(facts.userId).catch(async (err: unknown) => {
+        // A 429 or a refused connection sent nothing: the next attempt may send it.
+        if (certainlyNotApplied(err)) await ctx.withdraw('activation');
+        throw err;
+      });
       await ctx.log(`activation e-mail queued for ${request.email}`);
       return { activation: 'email-sent' as const };
     }
