@@ -33,12 +33,12 @@ afterAll(async () => {
 });
 
 /** `acronis-onboard <command>` in its own process on the cluster; resolves `ready` once `line` is logged. */
-function spawnCommand(command: string, line: RegExp) {
+function spawnCommand(command: string, line: RegExp, extraEnv: Record<string, string> = {}) {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: CLI_CWD };
   for (const [key, value] of Object.entries(t.config)) if (value !== undefined) env[key] = String(value);
   const child = spawn(process.execPath, [BIN, command], {
     cwd: CLI_CWD,
-    env: { ...env, LOG_LEVEL: 'info' },
+    env: { ...env, LOG_LEVEL: 'info', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -80,7 +80,8 @@ describe('a 3-master Redis Cluster as REDIS_URL', () => {
   });
 
   it('two work processes onboard a CSV import (--wait) once each; a signed webhook is queued and its replay is not', async () => {
-    const workers = [1, 2].map(() => spawnCommand('work', /workers started/));
+    // Two step jobs at a time each, so ten customers need both processes.
+    const workers = [1, 2].map(() => spawnCommand('work', /workers started/, { WORKER_CONCURRENCY: '2' }));
     await Promise.all(workers.map((w) => w.ready));
 
     const customers = sampleCustomers(10, 'Cluster');
@@ -105,6 +106,8 @@ describe('a 3-master Redis Cluster as REDIS_URL', () => {
     for (const customer of all)
       expect(await t.pipeline.store.getCustomer(customer.external_id!), customer.name).toMatchObject({ state: 'done' });
     for (const run of [serve, ...workers]) expect(await stopped(run), run.output()).toBe(0);
+    // Both work processes ran steps on the cluster.
+    for (const w of workers) expect(w.output().match(/"msg":"step done"/g)?.length ?? 0, w.output()).toBeGreaterThan(0);
     // Each master's settings were checked (the test cluster keeps no data, so each is warned about).
     for (const port of cluster.ports)
       expect(workers[0]!.output()).toContain(`master 127.0.0.1:${port}: Redis persistence is off`);
