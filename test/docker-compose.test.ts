@@ -20,6 +20,7 @@ interface Service {
   environment?: Record<string, string>;
   env_file?: unknown;
   ports?: string[];
+  stop_grace_period?: string;
   profiles?: string[];
   restart?: string;
   healthcheck?: { test: string[] };
@@ -74,7 +75,11 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of Object.entries(services).filter(([n]) => n !== 'redis')) {
       expect(commands, name).toContain(service.command![0]);
     }
-    for (const name of ['serve', 'work']) expect(services[name]!.restart, name).toBe('unless-stopped');
+    for (const name of ['serve', 'work']) {
+      expect(services[name]!.restart, name).toBe('unless-stopped');
+      // Above SHUTDOWN_TIMEOUT_MS (25 s) + the 4 s the command may take to close.
+      expect(parseInt(String(services[name]!.stop_grace_period), 10), name).toBeGreaterThan(29);
+    }
     expect(services.serve!.healthcheck?.test.join(' ')).toContain('/healthz');
     const work = services.work!;
     expect(work.ports).toBeUndefined();
