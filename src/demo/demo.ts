@@ -149,8 +149,8 @@ function describeSetup(config: Config, startedRedis: boolean, sim: RunningSimula
     ? `a redis-server of its own (${config.REDIS_URL}, stopped at the end)`
     : `${config.REDIS_URL}`;
   const api = sim
-    ? `the Acronis API simulator at ${sim.url} (it holds ${HAND_MADE_CUSTOMERS} customers made by hand; one row reuses a name of theirs and fails on purpose)`
-    : config.ACRONIS_BASE_URL;
+    ? `API simulator at ${sim.url} (it holds ${HAND_MADE_CUSTOMERS} customers made by hand; one row reuses a name of theirs and fails on purpose)`
+    : `data centre ${config.ACRONIS_BASE_URL}`;
   return `demo: Redis ${redis}, key prefix ${config.QUEUE_PREFIX} (removed at the end)\ndemo: Acronis ${api}`;
 }
 
