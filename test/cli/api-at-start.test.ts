@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { removeKeys } from '../helpers/redis.js';
 
 /**
  * `work` and `serve` start before the data centre answers (a compose start, `restart:
@@ -15,6 +16,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const cli of started) if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+  // The wrong-credentials run keeps its keys under a prefix of its own.
+  if (t) await removeKeys(t.redis, `${t.prefix}-wrong`);
   await t?.close();
 });
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, CLI_CWD, runCli } from '../helpers/cli.js';
 import { startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { removeKeys } from '../helpers/redis.js';
 
 /** The failures a newcomer meets first: one line naming what to change, the right exit code, no stack trace. */
 let t: TestPipeline;
@@ -20,6 +21,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   blocker?.close();
+  // The wrong-credentials run keeps its keys under a prefix of its own.
+  if (t) await removeKeys(t.redis, `${t.prefix}-wrong`);
   await t?.close();
 });
 
