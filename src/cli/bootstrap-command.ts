@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseDotenv } from 'dotenv';
@@ -9,6 +9,7 @@ import { USER_AGENT } from '../acronis/client.js';
 import { AcronisApiError } from '../acronis/errors.js';
 import { AcronisTransport } from '../acronis/transport.js';
 import { generateSecretsKey } from '../secrets/secret-box.js';
+import { writeOwnerOnly } from './owner-only-file.js';
 
 /**
  * `acronis-onboard bootstrap --base-url URL --login LOGIN`: the first step of Acronis' own
@@ -133,11 +134,5 @@ async function writeEnvFile(path: string, values: Record<string, string>): Promi
   const text = `# written by acronis-onboard bootstrap; see docs/configuration.md\n${Object.entries(values)
     .map(([k, v]) => envLine(k, v))
     .join('\n')}\n`;
-  const file = await open(path, 'w', 0o600);
-  try {
-    await file.chmod(0o600);
-    await file.writeFile(text);
-  } finally {
-    await file.close();
-  }
+  await writeOwnerOnly(path, text);
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { terminalSafeLines } from './terminal-text.js';
 
 /** `acronis-onboard demo [--exit] [--csv FILE]`: see src/demo/demo.ts. */
 export function registerDemoCommand(program: Command): void {
@@ -10,6 +11,10 @@ export function registerDemoCommand(program: Command): void {
     .action(async (opts: { exit?: boolean; csv?: string }) => {
       // Loaded on use: the demo brings the simulator, which no other command needs.
       const { runDemo } = await import('../demo/demo.js');
-      process.exitCode = await runDemo({ exit: opts.exit === true, ...(opts.csv ? { csv: opts.csv } : {}) });
+      process.exitCode = await runDemo({
+        exit: opts.exit === true,
+        ...(opts.csv ? { csv: opts.csv } : {}),
+        print: (line) => console.log(terminalSafeLines(line)),
+      });
     });
 }

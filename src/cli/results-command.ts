@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { writeOwnerOnly } from './owner-only-file.js';
 import type { Command } from 'commander';
 import { resultsCsv } from '../workers/results-csv.js';
 import { batchResults, type CustomerResult } from '../workers/results.js';
@@ -36,17 +36,6 @@ export function registerResultsCommand(program: Command): void {
         if (reportUnreadable(rows)) process.exitCode = 1;
       });
     });
-}
-
-/** Created 0600, and narrowed to 0600 before a byte is written when it existed already. */
-async function writeOwnerOnly(path: string, text: string): Promise<void> {
-  const file = await open(path, 'w', 0o600);
-  try {
-    await file.chmod(0o600);
-    await file.writeFile(text);
-  } finally {
-    await file.close();
-  }
 }
 
 function reportUnreadable(rows: readonly CustomerResult[]): boolean {

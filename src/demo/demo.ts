@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,11 +6,12 @@ import { App } from '../app/app.js';
 import { startServer, type RunningServer } from '../app/server.js';
 import { startWorkers } from '../app/workers.js';
 import { importAndReport } from '../cli/import-command.js';
+import { writeOwnerOnly } from '../cli/owner-only-file.js';
 import { handleStopSignals, untilStopSignal } from '../cli/stop-signal.js';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { loggerReport, RedisAvailability } from '../redis/availability.js';
-import { connectOrExplain, createRedis } from '../redis/connection.js';
+import { connectOrExplain, createRedis, redactUrl } from '../redis/connection.js';
 import { scanKeys } from '../redis/scan.js';
 import { generateSecretsKey } from '../secrets/secret-box.js';
 import type { RunningSimulator } from '../simulator/index.js';
@@ -30,6 +30,8 @@ export interface DemoOptions {
   exit: boolean;
   /** Another CSV than the sample; required against a real data centre. */
   csv?: string;
+  /** Where the demo's own lines go (what it set up, the results file, the dashboard): the command's stdout. */
+  print: (line: string) => void;
 }
 
 export const DEMO_CSV = resolve(import.meta.dirname, '../../examples/demo-customers.csv');
@@ -49,7 +51,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const sim = env.ACRONIS_BASE_URL ? undefined : await startDemoSimulator();
   try {
     const config = demoConfig(env, redis.url, sim, await freeOr(3000));
-    console.log(describeSetup(config, redis.started, sim));
+    opts.print(describeSetup(config, redis.started, sim));
     return await runStack(config, opts);
   } finally {
     await sim?.close();
@@ -107,7 +109,11 @@ async function runStack(config: Config, opts: DemoOptions): Promise<number> {
   const serveApp = await App.open(config, { logger, availability });
   try {
     const workers = await startWorkers(workApp);
-    const server = await startServer(serveApp);
+    // The workers are stopped however the rest ends, a server that could not start included.
+    const server = await startServer(serveApp).catch(async (err: unknown) => {
+      await workers.close(DEMO_DRAIN_MS);
+      throw err;
+    });
     try {
       const code = await importAndReport(server.producer, opts.csv ?? DEMO_CSV, {
         wait: true,
@@ -116,7 +122,7 @@ async function runStack(config: Config, opts: DemoOptions): Promise<number> {
         redisAway: () => availability.isDown,
       });
       if (code === 2 || stop.aborted) return code;
-      await printEnd(serveApp, server, config);
+      await printEnd(serveApp, server, config, opts.print);
       if (!opts.exit) await untilStopSignal(stop);
       return 0;
     } finally {
@@ -129,25 +135,22 @@ async function runStack(config: Config, opts: DemoOptions): Promise<number> {
   }
 }
 
-async function printEnd(app: App, server: RunningServer, config: Config): Promise<void> {
+async function printEnd(app: App, server: RunningServer, config: Config, print: DemoOptions['print']): Promise<void> {
   const [batch] = await app.store.listBatches(1);
   if (batch) {
     const file = join(tmpdir(), `acronis-onboard-demo-${batch.id}.csv`);
-    const handle = await open(file, 'w', 0o600);
-    await handle.writeFile(
-      resultsCsv(await batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batch.id)),
-    );
-    await handle.close();
-    console.log(`results (ids, logins, agent tokens, install commands): ${file}`);
+    const results = await batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batch.id);
+    await writeOwnerOnly(file, resultsCsv(results));
+    print(`results (ids, logins, agent tokens, install commands): ${file}`);
   }
-  console.log(`dashboard: ${server.url}/  (user ${config.DASHBOARD_USER}, password ${config.DASHBOARD_PASSWORD})`);
-  console.log(`queues:    ${server.url}/admin/queues`);
+  print(`dashboard: ${server.url}/  (user ${config.DASHBOARD_USER}, password ${config.DASHBOARD_PASSWORD})`);
+  print(`queues:    ${server.url}/admin/queues`);
 }
 
 function describeSetup(config: Config, startedRedis: boolean, sim: RunningSimulator | undefined): string {
   const redis = startedRedis
-    ? `a redis-server of its own (${config.REDIS_URL}, stopped at the end)`
-    : `${config.REDIS_URL}`;
+    ? `a redis-server of its own (${redactUrl(config.REDIS_URL)}, stopped at the end)`
+    : redactUrl(config.REDIS_URL);
   const api = sim
     ? `API simulator at ${sim.url} (it holds ${HAND_MADE_CUSTOMERS} customers made by hand; one row reuses a name of theirs and fails on purpose)`
     : `data centre ${config.ACRONIS_BASE_URL}`;

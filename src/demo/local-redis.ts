@@ -64,7 +64,8 @@ async function stopServer(child: ChildProcess, dir: string): Promise<void> {
   if (child.exitCode === null) {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+    // Bounded, and the timer never keeps the process (demo --exit) alive on its own.
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 3000).unref())]);
   }
   rmSync(dir, { recursive: true, force: true });
 }

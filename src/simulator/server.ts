@@ -1,7 +1,14 @@
 import formbody from '@fastify/formbody';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ZodError } from 'zod';
+import { createLogger } from '../logger.js';
 import { badRequest, httpError, SimError, TokenEndpointError } from './errors.js';
 import { pickFault } from './faults.js';
 import { contextOf, setContext, type RequestContext } from './http.js';
@@ -184,7 +191,7 @@ function handleError(error: FastifyError | Error, request: FastifyRequest, reply
   }
   const status = (error as FastifyError).statusCode;
   if (status !== undefined && status >= 400 && status < 500) return sendError(reply, httpError(status, error.message));
-  console.error(`simulator: ${request.method} ${request.url} failed`, error);
+  request.log.error({ err: error, method: request.method, url: request.url }, 'simulator: request failed');
   return sendError(reply, new SimError(500, 1000, 'Internal Server Error', error.message));
 }
 
@@ -213,7 +220,14 @@ function notFound(router: ApiRouter) {
 
 /** Builds the Fastify app: /api/2 (the simulated API) and /__sim (control, never faulted). */
 export async function buildServer(runtime: SimulatorRuntime): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1024 * 1024 });
+  // Only a request the simulator itself failed on is logged (to stderr): that is a bug in the double.
+  const loggerInstance = createLogger({ level: 'error', destination: process.stderr, name: 'simulator' });
+  const app = Fastify({
+    loggerInstance: loggerInstance as FastifyBaseLogger,
+    disableRequestLogging: true,
+    forceCloseConnections: true,
+    bodyLimit: 1024 * 1024,
+  });
   await registerBodyParsers(app);
   app.addHook('onRequest', onApiRequest(runtime));
   app.addHook('onSend', validateResponse(runtime));
