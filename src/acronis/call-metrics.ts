@@ -4,8 +4,8 @@ import { silentLogger } from '../logger.js';
 import type { MetricsKeys } from '../redis/keys.js';
 import { withScripts, type ScriptCommands } from '../redis/scripts.js';
 import { endpointName } from './endpoint-name.js';
-import type { CallObserver, RequestThrottle } from './transport.js';
-import { isConnectionError } from '../redis/availability.js';
+import type { CallObserver } from './transport.js';
+import { isRedisOutage } from '../redis/deadline.js';
 
 /**
  * The install's Acronis API counters, kept in Redis because the calls are made by every `work`
@@ -61,11 +61,18 @@ export class CallMetrics implements CallObserver {
     if (ok && endpoint === 'POST /idp/token') this.count(FIELD.tokenIssues);
   }
 
-  /** The request budget wrapped so that each slot it grants is counted. */
-  countingGrants(budget: RequestThrottle): RequestThrottle {
+  /**
+   * The request budget wrapped so that each slot it grants is counted. Every argument goes
+   * through as it came: the budget's slot request (rank, the lock check) rides on the third.
+   */
+  countingGrants<A extends unknown[]>(budget: {
+    acquire(...args: A): Promise<unknown>;
+  }): {
+    acquire(...args: A): Promise<void>;
+  } {
     return {
-      acquire: async (signal, request) => {
-        await budget.acquire(signal, request);
+      acquire: async (...args: A) => {
+        await budget.acquire(...args);
         this.count(FIELD.grants);
       },
     };
@@ -174,5 +181,5 @@ export async function readCallMetrics(redis: RedisConnection, keys: MetricsKeys)
 
 /** While Redis is away the outage is told once (src/redis/availability.ts), not once a second here. */
 function quietLevel(err: unknown): 'debug' | 'warn' {
-  return isConnectionError(err) ? 'debug' : 'warn';
+  return isRedisOutage(err) ? 'debug' : 'warn';
 }
