@@ -96,15 +96,16 @@ export function isRetryable(err: unknown): boolean {
 const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /**
- * True when the request was certainly not carried out: a 429 (the API refused it before acting),
- * or a connection that was never made. Any other failure (a 5xx, a timeout, a reset) may follow
- * a committed change (docs/acronis-api.md §9.2, §9.3).
+ * True when the request was certainly not carried out: the access token for it could not be had
+ * (it was never sent), a 429 (the API refused it before acting), or a connection never made. Any
+ * other failure (a 5xx, a timeout, a reset) may follow a committed change (docs/acronis-api.md
+ * §9.2, §9.3).
  */
 export function certainlyNotApplied(err: unknown): boolean {
   if (!(err instanceof AcronisApiError)) return false;
+  if (err.path === '/idp/token') return true;
   if (err.kind === 'http') return err.status === 429;
-  const code = (err.cause as NodeJS.ErrnoException | undefined)?.code;
-  return err.kind === 'network' && code !== undefined && NEVER_CONNECTED.has(code);
+  return err.kind === 'network' && typeof err.code === 'string' && NEVER_CONNECTED.has(err.code);
 }
 
 /** `Retry-After` is seconds or an HTTP date (RFC 9110 §10.2.3). */
