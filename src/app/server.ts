@@ -84,9 +84,12 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     producer,
     callbackWorker,
     async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
-      await closeServerWithin(server, timeoutMs);
+      // Side by side, so the two drains share the one SHUTDOWN_TIMEOUT_MS the process is given.
       // With Redis away a delivery cannot be recorded: it is made again after the next start.
-      if (callbackWorker) await closeWithin(callbackWorker, timeoutMs, () => app.availability.isDown);
+      await Promise.all([
+        closeServerWithin(server, timeoutMs),
+        callbackWorker ? closeWithin(callbackWorker, timeoutMs, () => app.availability.isDown) : undefined,
+      ]);
     },
   };
 }

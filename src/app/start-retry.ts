@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRetryable } from '../acronis/errors.js';
 import type { Logger } from '../logger.js';
-import { isConnectionError } from '../redis/availability.js';
+import { isRedisOutage } from '../redis/deadline.js';
 
 /**
  * `work` and `serve` start before the data centre (or Redis) is up in a container start:
@@ -24,11 +24,11 @@ export async function retryAtStart<T>(what: string, attempt: () => Promise<T>, o
   for (;;) {
     try {
       // A call that hangs (a data centre half up) must not hold a stop signal either.
-      const value = await Promise.race([attempt(), stopped(opts.stop)]);
+      const value = await untilStopped(attempt(), opts.stop);
       if (warned) opts.logger.info(`${what}: answered after ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return value;
     } catch (err) {
-      if (!isRetryable(err) && !isConnectionError(err)) throw err;
+      if (!isRetryable(err) && !isRedisOutage(err)) throw err;
       if (!warned) opts.logger.warn(`${what} failed (${(err as Error).message}); trying again until it answers`);
       warned = true;
     }
@@ -39,9 +39,13 @@ export async function retryAtStart<T>(what: string, attempt: () => Promise<T>, o
   }
 }
 
-function stopped(stop: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (stop.aborted) reject(stop.reason as Error);
-    else stop.addEventListener('abort', () => reject(stop.reason as Error), { once: true });
+/** `work`, or the stop signal's reason once it aborts; the listener goes with the race, so retries add none. */
+function untilStopped<T>(work: Promise<T>, stop: AbortSignal): Promise<T> {
+  if (stop.aborted) return Promise.reject(stop.reason as Error);
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(stop.reason as Error);
+    stop.addEventListener('abort', onAbort, { once: true });
   });
+  return Promise.race([work, aborted]).finally(() => stop.removeEventListener('abort', onAbort));
 }

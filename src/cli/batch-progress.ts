@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SingleBar } from 'cli-progress';
-import { isConnectionError } from '../redis/availability.js';
-import { RedisOutageError } from '../redis/deadline.js';
+import { isRedisOutage } from '../redis/deadline.js';
 import type { BatchRecord, CustomerState, OnboardingStore } from '../workers/onboarding-store.js';
 
 /**
@@ -85,7 +84,7 @@ async function whileRedisAway<T>(read: () => Promise<T>): Promise<T | undefined>
   try {
     return await read();
   } catch (err) {
-    if (isConnectionError(err) || err instanceof RedisOutageError) return undefined;
+    if (isRedisOutage(err)) return undefined;
     throw err;
   }
 }

@@ -175,7 +175,7 @@ async function acceptOrUnavailable(ctx: WebhookContext, delivery: CheckedDeliver
     return await accept(ctx, delivery);
   } catch (err) {
     if (!(err instanceof RedisOutageError)) throw err;
-    delivery.log.warn({ reason: err.message }, 'webhook: RedisConnection unavailable, answered 503');
+    delivery.log.warn({ reason: err.message }, 'webhook: Redis unavailable, answered 503');
     const error =
       'Redis is unavailable: the request may not have been queued. Send it again later (a delivery is never queued twice).';
     return { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SEC) }, body: { error } };

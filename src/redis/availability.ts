@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
 import { redactUrl, type RedisConnection } from './connection.js';
-import { CONNECTION_DOWN } from './deadline.js';
+import { isRedisOutage } from './deadline.js';
 
 /**
  * Turns a Redis outage into two lines instead of one per retry (docs/resilience.md): ioredis
@@ -14,12 +14,6 @@ export interface AvailabilityReport {
   up(message: string): void;
   /** An error that is not an outage: a bug, a refused script, a reply worth reading. */
   error(message: string, err: Error): void;
-}
-
-export function isConnectionError(err: unknown): boolean {
-  const message = err instanceof Error ? err.message : String(err);
-  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
-  return CONNECTION_DOWN.test(message) || CONNECTION_DOWN.test(code);
 }
 
 export function loggerReport(logger: Logger): AvailabilityReport {
@@ -50,7 +44,7 @@ export class RedisAvailability {
   watch<R extends RedisConnection>(redis: R): R {
     this.watched.add(redis);
     redis.on('error', (err: Error) => {
-      if (!isConnectionError(err)) this.report.error('Redis error', err);
+      if (!isRedisOutage(err)) this.report.error('Redis error', err);
     });
     // 'reconnecting' comes only when ioredis will try again: a real outage, never a close on
     // purpose. Before the first connection the caller decides: wait (work) or fail (status).
@@ -67,7 +61,7 @@ export class RedisAvailability {
    * connections report once; anything else is reported as `what`. Returns true when absorbed.
    */
   observe(what: string, err: Error): boolean {
-    if (isConnectionError(err)) return true;
+    if (isRedisOutage(err)) return true;
     if (!this.muted) this.report.error(what, err);
     return false;
   }

@@ -23,7 +23,7 @@ const TRANSIENT_REPLY = /^(LOADING|READONLY|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN
  * disabled, retries spent, a refused or dropped socket, a node still loading its data.
  */
 export const CONNECTION_DOWN =
-  /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|Socket closed unexpectedly|LOADING|Connection timeout|Cluster isn't ready|Failed to refresh slots cache|None of startup nodes is available|All nodes failed|ClusterAllFailedError/i;
+  /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|Socket closed unexpectedly|Connection timeout|Cluster isn't ready|Failed to refresh slots cache|None of startup nodes is available|All nodes failed|ClusterAllFailedError/i;
 
 /**
  * Runs `operation` with a deadline. A missed deadline, a closed connection or a transient
@@ -52,9 +52,15 @@ export async function withRedisDeadline<T>(
   }
 }
 
-export function isRedisOutage(err: unknown, redis: RedisConnection): boolean {
+/**
+ * The one test for "Redis is away, not wrong": our deadline error, a transient reply (LOADING …),
+ * or ioredis'/BullMQ's words for a missing connection. With `redis`, a connection that is not
+ * ready counts too.
+ */
+export function isRedisOutage(err: unknown, redis?: RedisConnection): boolean {
   if (err instanceof RedisOutageError) return true;
-  if (redis.status !== 'ready') return true;
+  if (redis !== undefined && redis.status !== 'ready') return true;
   const message = err instanceof Error ? err.message : String(err);
-  return TRANSIENT_REPLY.test(message) || CONNECTION_DOWN.test(message);
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
+  return TRANSIENT_REPLY.test(message) || CONNECTION_DOWN.test(message) || CONNECTION_DOWN.test(code);
 }

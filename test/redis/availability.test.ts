@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isConnectionError, RedisAvailability, type AvailabilityReport } from '../../src/redis/availability.js';
+import { RedisAvailability, type AvailabilityReport } from '../../src/redis/availability.js';
+import { isRedisOutage, RedisOutageError } from '../../src/redis/deadline.js';
 
 /** What the outage tracker absorbs (connection errors, told once by the watched connections) and what it passes on. */
 function recording(): AvailabilityReport & { lines: string[] } {
@@ -35,9 +36,13 @@ describe('RedisAvailability', () => {
     ]);
   });
 
-  it('tells connection errors by message or code', () => {
-    expect(isConnectionError(Object.assign(new Error('socket'), { code: 'ECONNRESET' }))).toBe(true);
-    expect(isConnectionError(new Error('Connection is closed.'))).toBe(true);
-    expect(isConnectionError(new Error('ERR unknown command'))).toBe(false);
+  it('tells an outage by message, code, transient reply or our deadline error', () => {
+    expect(isRedisOutage(Object.assign(new Error('socket'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(isRedisOutage(new Error('Connection is closed.'))).toBe(true);
+    expect(isRedisOutage(new Error('LOADING Redis is loading the dataset in memory'))).toBe(true);
+    expect(isRedisOutage(new RedisOutageError('store: no answer within 2000 ms'))).toBe(true);
+    expect(isRedisOutage(new Error('ERR unknown command'))).toBe(false);
+    // Only the reply that starts with LOADING: a message that merely mentions it is an error to report.
+    expect(isRedisOutage(new Error('ERR Error running script: loading profile failed'))).toBe(false);
   });
 });
