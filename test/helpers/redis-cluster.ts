@@ -4,7 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort, redisServerArgs } from './redis-server.js';
+import { freePort, redisServerArgs, untilReady } from './redis-server.js';
+import { until } from './wait.js';
 
 const run = promisify(execFile);
 
@@ -33,6 +34,7 @@ export async function startPrivateCluster(masters = 3): Promise<PrivateRedisClus
   };
   try {
     const ports: number[] = [];
+    const ready: Promise<void>[] = [];
     for (let i = 0; i < masters; i++) {
       const port = await freePort();
       ports.push(port);
@@ -40,22 +42,19 @@ export async function startPrivateCluster(masters = 3): Promise<PrivateRedisClus
       children.push(child);
       child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
       child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      // Listening from the spawn on, so the ready line is not missed while the next port is found.
+      ready.push(untilReady(port, child, () => text));
+      ready.at(-1)!.catch(() => undefined);
     }
-    for (const port of ports)
-      await untilCli(
-        port,
-        ['ping'],
-        (out) => out.trim() === 'PONG',
-        () => text,
-      );
+    await Promise.all(ready);
     const nodes = ports.map((p) => `127.0.0.1:${p}`);
     await run('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes']);
+    // The masters agree on the slots in their own time: there is no event for it, only the state.
     for (const port of ports)
-      await untilCli(
-        port,
-        ['cluster', 'info'],
-        (out) => out.includes('cluster_state:ok'),
-        () => text,
+      await until(
+        async () => (await cliOutput(port, ['cluster', 'info'])).includes('cluster_state:ok'),
+        `cluster_state:ok on 127.0.0.1:${port}`,
+        20_000,
       );
     return { ports, url: `redis+cluster://${nodes.join(',')}`, output: () => text, destroy };
   } catch (err) {
@@ -71,25 +70,11 @@ function serverArgs(port: number, dir: string): string[] {
   ]);
 }
 
-/** Polls `redis-cli -p port …` until its output passes `ok` (the server is up, the cluster agreed). */
-async function untilCli(
-  port: number,
-  args: string[],
-  ok: (out: string) => boolean,
-  output: () => string,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const out = await run('redis-cli', ['-p', String(port), ...args]).then(
-      (r) => r.stdout,
-      () => '',
-    );
-    if (ok(out)) return;
-    if (Date.now() > deadline)
-      throw new Error(`redis-cli -p ${port} ${args.join(' ')} never answered as expected:\n${out}\n${output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+function cliOutput(port: number, args: string[]): Promise<string> {
+  return run('redis-cli', ['-p', String(port), ...args]).then(
+    (r) => r.stdout,
+    () => '',
+  );
 }
 
 async function killServer(child: ChildProcess): Promise<void> {

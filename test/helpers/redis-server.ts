@@ -4,7 +4,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 
 /**
  * A private `redis-server` for tests that restart Redis: its own port and data directory,
@@ -19,7 +18,7 @@ export interface PrivateRedisServer {
   dir: string;
   /** SIGKILL, as a crash or an OOM kill would: no shutdown save, no goodbye to clients. */
   kill(): Promise<void>;
-  /** Starts again on the same port and directory; resolves once it answers PING (AOF loaded). */
+  /** Starts again on the same port and directory; resolves once it accepts connections (AOF loaded). */
   start(): Promise<void>;
   /** Kills the server and removes its directory. */
   destroy(): Promise<void>;
@@ -42,7 +41,7 @@ export async function startPrivateRedis(extraArgs: string[] = []): Promise<Priva
     child = started;
     started.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
     started.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    await waitUntilAnswers(port, started, () => text);
+    await untilReady(port, started, () => text);
   }
 
   async function kill(): Promise<void> {
@@ -90,34 +89,31 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** PING answers only once the AOF is loaded (before that Redis replies LOADING). */
-async function waitUntilAnswers(
-  port: number,
-  child: ChildProcess,
-  output: () => string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`redis-server on ${port} exited at start:\n${output()}`);
-    const probe = new Redis(port, '127.0.0.1', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-      enableOfflineQueue: false,
-    });
-    probe.on('error', () => undefined); // the refusal is the answer; connect() rejects with it
-    try {
-      await probe.connect();
-      if ((await probe.ping()) === 'PONG') return;
-    } catch {
-      // not listening yet, or still loading the AOF
-    } finally {
-      probe.disconnect();
-    }
-    if (Date.now() > deadline)
-      throw new Error(`redis-server on ${port} did not answer within ${timeoutMs} ms:\n${output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+/**
+ * Resolves when the server logs that it accepts connections, which Redis does only once its data
+ * (the AOF) is loaded; rejects when it exits first or stays silent for `timeoutMs`.
+ */
+export function untilReady(port: number, child: ChildProcess, output: () => string, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve();
+    };
+    // This server's own lines: `output` may hold several servers' (a cluster's).
+    let own = '';
+    const onData = (chunk: Buffer) => {
+      own += chunk.toString();
+      if (/Ready to accept connections/.test(own)) done();
+    };
+    const onExit = () => done(new Error(`redis-server on ${port} exited at start:\n${output()}`));
+    const timer = setTimeout(
+      () => done(new Error(`redis-server on ${port} was not ready within ${timeoutMs} ms:\n${output()}`)),
+      timeoutMs,
+    );
+    child.stdout?.on('data', onData);
+    child.once('exit', onExit);
+  });
 }
