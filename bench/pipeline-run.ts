@@ -200,7 +200,7 @@ export function peakRssMiB(child: ChildProcess): number {
 }
 
 export async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((ok) => child.once('exit', ok));
   child.kill('SIGTERM');
   await exited;

@@ -156,17 +156,27 @@ async function warmUp(s: Soak): Promise<number> {
   const file = writeCsv(s.o.dir, WARM_UP, 'warm-up', activationColumn(s.o.activation));
   const importer = s.children.spawn('import', ['import', file, '--wait'], 'pipe');
   const out = collect(importer);
-  const code = await new Promise<number | null>((ok) => importer.once('exit', ok));
+  await out.closed;
+  const code = importer.exitCode;
   if (code !== 0) throw new Error(`the fault-free warm-up failed (import exited ${code}):\n${out.text()}`);
   return customerCalls(await simStats(s.sim)) / WARM_UP;
 }
 
-function collect(child: ChildProcess): { text(): string; stdout(): string; stderr(): string } {
+interface Collected {
+  text(): string;
+  stdout(): string;
+  stderr(): string;
+  /** 'close', not 'exit': the process has ended and its output has been read to the end. */
+  closed: Promise<void>;
+}
+
+function collect(child: ChildProcess): Collected {
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return { text: () => stdout + stderr, stdout: () => stdout, stderr: () => stderr };
+  const closed = new Promise<void>((ok) => child.once('close', () => ok()));
+  return { text: () => stdout + stderr, stdout: () => stdout, stderr: () => stderr, closed };
 }
 
 async function perform(s: Soak, target: Target): Promise<void> {
@@ -208,14 +218,11 @@ async function follow(s: Soak, batchId: string): Promise<boolean> {
   }
 }
 
-async function importOutcome(s: Soak, importer: ChildProcess, out: ReturnType<typeof collect>): Promise<ImportOutcome> {
-  const exited = new Promise<void>((ok) => importer.once('exit', () => ok()));
-  if (importer.exitCode === null && importer.signalCode === null) {
-    const timedOut = await Promise.race([exited.then(() => false), sleep(s.o.importGraceMs).then(() => true)]);
-    if (timedOut) {
-      await s.children.kill(importer, 'SIGTERM');
-      return { code: null, printedSummary: false, error: 'did not end after the batch had ended' };
-    }
+async function importOutcome(s: Soak, importer: ChildProcess, out: Collected): Promise<ImportOutcome> {
+  const timedOut = await Promise.race([out.closed.then(() => false), sleep(s.o.importGraceMs).then(() => true)]);
+  if (timedOut) {
+    await s.children.kill(importer, 'SIGTERM');
+    return { code: null, printedSummary: false, error: 'did not end after the batch had ended' };
   }
   return {
     code: importer.exitCode,
