@@ -13,7 +13,8 @@ const optional = <T extends z.ZodType>(schema: T) =>
 const withDefault = <T extends z.ZodType>(schema: T, fallback: z.input<T>) =>
   z.preprocess((v) => (v === undefined || (typeof v === 'string' && v.trim() === '') ? fallback : v), schema);
 
-const httpUrl = z
+/** A data centre's URL, as ACRONIS_BASE_URL and `bootstrap --base-url` take it. */
+export const dataCenterUrlSchema = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://eu2-cloud.acronis.com' })
   // The contract names the data-centre URL; people often paste the API base instead.
   .transform((u) => u.replace(/\/+$/, '').replace(/\/api\/2$/, ''));
@@ -32,7 +33,7 @@ export const EnvSchema = z
       z.string().regex(/^[A-Za-z0-9_.{}-]+$/, 'may hold only letters, digits and _ . - { }'),
       'onboard',
     ),
-    ACRONIS_BASE_URL: optional(httpUrl),
+    ACRONIS_BASE_URL: optional(dataCenterUrlSchema),
     ACRONIS_CLIENT_ID: optional(z.string().min(1)),
     ACRONIS_CLIENT_SECRET: optional(z.string().min(1)),
     ACRONIS_PARENT_TENANT_ID: optional(z.guid({ error: 'must be a tenant UUID' })),

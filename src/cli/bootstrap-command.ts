@@ -9,7 +9,9 @@ import { USER_AGENT } from '../acronis/client.js';
 import { AcronisApiError } from '../acronis/errors.js';
 import { AcronisTransport } from '../acronis/transport.js';
 import { generateSecretsKey } from '../secrets/secret-box.js';
+import { dataCenterUrlSchema } from '../config.js';
 import { writeOwnerOnly } from './owner-only-file.js';
+import { terminalSafe, tty } from './terminal-text.js';
 
 /**
  * `acronis-onboard bootstrap --base-url URL --login LOGIN`: the first step of Acronis' own
@@ -45,9 +47,9 @@ export function registerBootstrapCommand(program: Command): void {
 }
 
 async function bootstrap(opts: BootstrapOptions): Promise<number> {
-  const baseUrl = opts.baseUrl.replace(/\/+$/, '').replace(/\/api\/2$/, '');
-  if (!/^https?:\/\/[^/]+/.test(baseUrl))
-    return refuse(`--base-url must be an http(s) URL such as https://eu2-cloud.acronis.com`);
+  const url = dataCenterUrlSchema.safeParse(opts.baseUrl);
+  if (!url.success) return refuse(`--base-url ${url.error.issues[0]?.message ?? 'is not a URL'}`);
+  const baseUrl = url.data;
   const path = resolve(opts.envFile);
   const existing = await readExisting(path);
   if (existing && !opts.force)
@@ -78,7 +80,7 @@ async function bootstrap(opts: BootstrapOptions): Promise<number> {
   const kept = KEPT_SECRETS.filter((k) => existing?.[k]);
   await writeEnvFile(path, { ...existing, ...fresh, ...pick(existing, kept), ...values });
   console.log(
-    `wrote ${opts.envFile} (mode 0600): API client ${values.ACRONIS_CLIENT_ID} in tenant ${values.ACRONIS_PARENT_TENANT_ID}`,
+    tty`wrote ${opts.envFile} (mode 0600): API client ${values.ACRONIS_CLIENT_ID} in tenant ${values.ACRONIS_PARENT_TENANT_ID}`,
   );
   const made = KEPT_SECRETS.filter((k) => !kept.includes(k));
   console.log(
@@ -112,7 +114,8 @@ function explain(err: AcronisApiError, login: string, baseUrl: string): string {
 }
 
 function refuse(message: string): number {
-  console.error(`acronis-onboard bootstrap: ${message}`);
+  // The message may hold the API's own words.
+  console.error(`acronis-onboard bootstrap: ${terminalSafe(message)}`);
   return 2;
 }
 
