@@ -22,17 +22,26 @@ export async function startSimProcess(args: string[] = []): Promise<SimProcess> 
   return { child, vars, stop: () => child.kill('SIGTERM') };
 }
 
+/** The last bytes of stderr are kept so that a child dying before its line says why. */
+const STDERR_KEPT = 4096;
+
 export function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
   let out = '';
+  let err = '';
   return new Promise((ok, fail) => {
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       if (pattern.test(out)) {
         child.stdout?.off('data', onData);
+        child.stderr?.off('data', onErr);
         ok(out);
       }
     };
+    const onErr = (chunk: Buffer) => {
+      err = (err + chunk.toString()).slice(-STDERR_KEPT);
+    };
     child.stdout?.on('data', onData);
-    child.once('exit', (code) => fail(new Error(`exited ${code}: ${out}`)));
+    child.stderr?.on('data', onErr);
+    child.once('exit', (code, signal) => fail(new Error(`exited ${code ?? signal}\nstdout: ${out}\nstderr: ${err}`)));
   });
 }

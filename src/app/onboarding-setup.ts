@@ -21,6 +21,8 @@ export interface SetupOptions {
   checkProfile?: boolean;
   /** Long-running commands: ask the API again while it is not up yet, until this stop signal. */
   retryUntil?: AbortSignal;
+  /** One-shot commands: ask again while the answer is transient, for at most this long. */
+  retryForMs?: number;
 }
 
 /** Loads the profile (a bad file is reported before Redis or the API is touched), resolves the partner, checks the offer. */
@@ -33,10 +35,18 @@ export async function prepareOnboarding(app: App, opts: SetupOptions = {}): Prom
     if (opts.checkProfile !== false) await checkProfileOffer(profile, profileSource, partnerTenantId, app.offers);
     return partnerTenantId;
   };
-  const retry: StartRetryOptions | undefined = opts.retryUntil && { logger: app.logger, stop: opts.retryUntil };
+  const retry = startRetry(app, opts);
   const what = `the Acronis API at ${app.config.ACRONIS_BASE_URL ?? 'ACRONIS_BASE_URL'}`;
   const partnerTenantId = await (retry ? retryAtStart(what, resolve, retry) : resolve());
   return { profile, profileSource, partnerTenantId };
+}
+
+function startRetry(app: App, opts: SetupOptions): StartRetryOptions | undefined {
+  if (opts.retryUntil) return { logger: app.logger, stop: opts.retryUntil };
+  // No stop signal of its own: a one-shot command keeps Node's default, Ctrl-C ends it at once.
+  if (opts.retryForMs !== undefined)
+    return { logger: app.logger, stop: new AbortController().signal, giveUpAfterMs: opts.retryForMs };
+  return undefined;
 }
 
 /** An unusable profile stops the start with the field named, before any customer runs into it. */

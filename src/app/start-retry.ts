@@ -15,6 +15,11 @@ export interface StartRetryOptions {
   stop: AbortSignal;
   firstDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * One-shot commands (`import`): a blip is asked again, but a person waits at the terminal, so
+   * after this long the last transient error is thrown. Unset: ask until the stop signal.
+   */
+  giveUpAfterMs?: number;
 }
 
 export async function retryAtStart<T>(what: string, attempt: () => Promise<T>, opts: StartRetryOptions): Promise<T> {
@@ -29,7 +34,8 @@ export async function retryAtStart<T>(what: string, attempt: () => Promise<T>, o
       return value;
     } catch (err) {
       if (!isRetryable(err) && !isRedisOutage(err)) throw err;
-      if (!warned) opts.logger.warn(`${what} failed (${(err as Error).message}); trying again until it answers`);
+      if (opts.giveUpAfterMs !== undefined && Date.now() - started + delayMs > opts.giveUpAfterMs) throw err;
+      if (!warned) opts.logger.warn(`${what} failed (${(err as Error).message}); ${untilWhen(opts.giveUpAfterMs)}`);
       warned = true;
     }
     await sleep(delayMs, undefined, { signal: opts.stop }).catch(() => {
@@ -38,6 +44,11 @@ export async function retryAtStart<T>(what: string, attempt: () => Promise<T>, o
     delayMs = Math.min(delayMs * 2, opts.maxDelayMs ?? 30_000);
   }
 }
+
+const untilWhen = (giveUpAfterMs: number | undefined) =>
+  giveUpAfterMs === undefined
+    ? 'trying again until it answers'
+    : `trying again for up to ${Math.round(giveUpAfterMs / 1000)} s`;
 
 /** `work`, or the stop signal's reason once it aborts; the listener goes with the race, so retries add none. */
 function untilStopped<T>(work: Promise<T>, stop: AbortSignal): Promise<T> {

@@ -61,6 +61,12 @@ const terminalReport: AvailabilityReport = {
   error: (what, err) => console.error(tty`${what}: ${err.message}`),
 };
 
+/**
+ * What import asks the API before it enqueues (the partner, the offer) is asked again this long
+ * while the answer is transient (a 5xx, a 429, a timeout): a blip does not cost a re-run.
+ */
+const API_RETRY_MS = 30_000;
+
 /** Failed customers listed in the summary (all are counted). */
 const MAX_LISTED_FAILURES = 200;
 
@@ -74,7 +80,10 @@ async function runImport(file: string, opts: ImportOptions): Promise<number> {
   const logger = (c: Config) =>
     createLogger({ level: c.LOG_LEVEL === 'info' ? 'warn' : c.LOG_LEVEL, destination: process.stderr, name: 'import' });
   return withApp({ logger, report: terminalReport }, async (app) => {
-    const producer = await openProducer(app, opts.profile ? { profilePath: opts.profile } : {});
+    const producer = await openProducer(app, {
+      retryForMs: API_RETRY_MS,
+      ...(opts.profile ? { profilePath: opts.profile } : {}),
+    });
     const stop = opts.wait ? handleStopSignals('import', app.config.SHUTDOWN_TIMEOUT_MS) : undefined;
     return importAndReport(producer, file, {
       ...opts,

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { tempCsv } from '../helpers/csv.js';
 import { startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { removeKeys } from '../helpers/redis.js';
 
 /**
  * `work` and `serve` start before the data centre answers (a compose start, `restart:
  * unless-stopped`): they ask again with backoff instead of exiting; refused credentials still
- * stop them with one line and exit 2.
+ * stop them with one line and exit 2. `import` asks again for a bounded time (a person waits).
  */
 let t: TestPipeline;
 const started: RunningCli[] = [];
@@ -36,13 +37,23 @@ async function startsAfterFailures(args: string[], ready: RegExp): Promise<void>
   expect(text).toMatch(/the Acronis API at \S+: answered after [\d.]+ s/);
 }
 
-describe('the API is not up yet when a long-running command starts', () => {
+describe('the API is not up yet when a command starts', () => {
   it('work asks again until it answers, with one warning, then runs', async () => {
     await startsAfterFailures(['work'], /workers started/);
   });
 
   it('serve too', async () => {
     await startsAfterFailures(['serve'], /listening on http/);
+  });
+
+  it('import asks again for a blip of the API before it enqueues: one warning, then the batch', async () => {
+    t.sim.configure({ faults: [{ kind: '5xx', status: 503, path: '^/clients/', times: 2 }] });
+    const file = tempCsv('api-blip.csv', 'external_id,name,email\nblip-1,Blip Ltd,it@blip.example\n');
+    const run = await runCli(t, ['import', file], { LOG_LEVEL: 'info' });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/the Acronis API at \S+ failed \([^)]*503[^)]*\); trying again for up to 30 s/);
+    expect(run.stdout).toMatch(/^batch \S+/m);
+    expect(run.stdout).toMatch(/^queued 1 /m);
   });
 
   it('refused credentials still stop work: one line naming the variables, exit 2', async () => {
