@@ -1,4 +1,5 @@
 import type { BatchRecord, CustomerRecord, EnqueueOutcome, OnboardingStore } from '../workers/onboarding-store.js';
+import { maskText } from './mask.js';
 
 /**
  * What the overview and the batch page show of a batch: its counts as a progress bar, and
@@ -169,7 +170,7 @@ export function customerRow(
     name: record?.name ?? '',
     state: record?.state ?? 'unknown',
     step: (failed ? record?.failedStep : record?.step) ?? '',
-    reason: failed ? (record?.error ?? '') : '',
+    reason: failed ? maskText(record?.error ?? '') : '',
     tenantId: record?.facts.tenantId ?? '',
     userId: record?.facts.userId ?? '',
     ...(record && !here ? { otherBatchId: record.batchId } : {}),

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { retryCustomer } from '../workers/retry.js';
 import { retryLine } from '../workers/retry-verdict.js';
 import { retryNotice } from './batch-routes.js';
-import { liveState, stepTimeline } from './customer-view.js';
+import { liveState, shownRecord, stepTimeline } from './customer-view.js';
 import type { DashboardDeps } from './dashboard.js';
 import { notFound, renderFragment, renderPage } from './pages.js';
 
@@ -14,14 +14,18 @@ export function customerRoutes(app: FastifyInstance, deps: DashboardDeps): void 
     const record = await deps.store.getCustomer(request.params.key);
     if (!record) return notFound(request, reply, deps, `customer ${request.params.key}`);
     const timeline = await stepTimeline(deps.queue, record);
-    return renderPage(request, reply, deps, 'customer', { title: `Customer ${record.key}`, record, timeline });
+    return renderPage(request, reply, deps, 'customer', {
+      title: `Customer ${record.key}`,
+      record: shownRecord(record),
+      timeline,
+    });
   });
 
   app.get<CustomerParams>('/customers/:key/fragment', async (request, reply) => {
     const record = await deps.store.getCustomer(request.params.key);
     if (!record) return reply.status(404).send({ error: `no customer ${request.params.key}` });
     const timeline = await stepTimeline(deps.queue, record);
-    return renderFragment(request, reply, deps, 'partials/timeline', { record, timeline });
+    return renderFragment(request, reply, deps, 'partials/timeline', { record: shownRecord(record), timeline });
   });
 
   app.get<CustomerParams>('/customers/:key/live', async (request, reply) => {

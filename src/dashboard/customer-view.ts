@@ -33,6 +33,11 @@ const JOB_STATE_TEXT: Record<string, string> = {
 
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : undefined);
 
+/** The record as the customer page shows it: its failure reason masked like the steps' reasons. */
+export function shownRecord(record: CustomerRecord): CustomerRecord {
+  return record.error === undefined ? record : { ...record, error: maskText(record.error) };
+}
+
 export async function stepTimeline(queue: OnboardingQueue, record: CustomerRecord): Promise<TimelineStep[]> {
   const planned = (record.steps?.split(',').filter(Boolean) as StepName[] | undefined) ?? [...STEP_NAMES];
   return Promise.all(

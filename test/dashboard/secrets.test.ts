@@ -128,4 +128,20 @@ describe('no secret reaches a page, bull-board or the metrics', () => {
     expect(JSON.parse(revealed.text)).toEqual(results);
     expect(t.logs.join('')).toMatch(/"user":"ops".*results downloaded with passwords and tokens/);
   });
+
+  it('holds for a failure reason that quotes a secret: the batch and customer pages show it masked', async () => {
+    const key = results[0]!.customer;
+    const token = await t.workers[0]!.app.acronis.tokens.get();
+    const reason = `POST /users → 502: upstream said "Authorization: Bearer ${token}" via https://ops:${DASHBOARD_PASSWORD}@proxy.example/`;
+    await t.pipeline.store.transition(key, 'failed', '*', { failedStep: 'create-user', error: reason });
+    const paths = [`/batches/${batchId}`, `/batches/${batchId}/fragment`];
+    paths.push(`/customers/${encodeURIComponent(key)}`, `/customers/${encodeURIComponent(key)}/fragment`);
+    for (const path of paths) {
+      const text = await read(path);
+      expectNoSecret(path, text);
+      // The reason is shown, with its secrets hidden.
+      expect(text, path).toContain('upstream said');
+      expect(text, path).toContain('[hidden]');
+    }
+  });
 });
