@@ -15,6 +15,7 @@ const SCRIPTS = {
   webhookReplayFinish: { file: 'webhook-replay-finish', numberOfKeys: 2 },
   webhookReplayRelease: { file: 'webhook-replay-release', numberOfKeys: 2 },
   metricsAddPause: { file: 'metrics-add-pause', numberOfKeys: 2 },
+  setFieldIfUnchanged: { file: 'set-field-if-unchanged', numberOfKeys: 1 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -3,6 +3,7 @@ import type { RedisConnection } from '../redis/connection.js';
 import { scanKeys } from '../redis/scan.js';
 import type { ChainData } from '../onboarding/chain.js';
 import type { RedisKeys } from '../redis/keys.js';
+import { withScripts } from '../redis/scripts.js';
 import { renewKeyCheck } from '../secrets/key-check.js';
 import { customerField, keyIdOf, SecretBoxError, type SecretBox } from '../secrets/secret-box.js';
 import { callbackUrlPlace, type CallbackJob, type CallbackQueue } from './callback-queue.js';
@@ -21,6 +22,8 @@ export interface ResealDeps {
   queue: OnboardingQueue;
   callbacks: CallbackQueue;
   box: SecretBox;
+  /** Called between reading a stored value and writing it back: tests write there as a running step would. */
+  beforeWrite?: (hashKey: string) => Promise<void>;
 }
 
 export interface ResealReport {
@@ -36,27 +39,32 @@ export interface ResealReport {
   keyCheckRenewed: boolean;
 }
 
-/** One sealed value and where it belongs; `fix` reseals it, or only counts it. */
-type Visit = (sealed: string | undefined, place: string) => string | undefined;
+type Tally = Pick<ResealReport, 'resealed' | 'unreadable' | 'left'>;
+
+/** One sealed value and where it belongs: resealed, or only counted, into `tally`. */
+type Visit = (sealed: string | undefined, place: string, tally: Tally) => string | undefined;
+
+/**
+ * A value a step rewrote between our read and our write is read again, this many times; one
+ * that keeps changing is left as the step wrote it (the counting pass reports it if it is old).
+ */
+const REWRITE_ATTEMPTS = 5;
 
 export async function resealAll(deps: ResealDeps): Promise<ResealReport> {
   const report: ResealReport = { resealed: 0, tokensDropped: 0, unreadable: 0, left: 0, keyCheckRenewed: false };
-  await walk(
-    deps,
-    (sealed, place) => {
-      if (!sealed || !deps.box.needsReseal(sealed)) return sealed;
-      try {
-        const fresh = deps.box.reseal(sealed, place);
-        report.resealed++;
-        return fresh;
-      } catch (err) {
-        if (!(err instanceof SecretBoxError)) throw err;
-        report.unreadable++;
-        return sealed;
-      }
-    },
-    true,
-  );
+  const reseal: Visit = (sealed, place, tally) => {
+    if (!sealed || !deps.box.needsReseal(sealed)) return sealed;
+    try {
+      const fresh = deps.box.reseal(sealed, place);
+      tally.resealed++;
+      return fresh;
+    } catch (err) {
+      if (!(err instanceof SecretBoxError)) throw err;
+      tally.unreadable++;
+      return sealed;
+    }
+  };
+  await walk(deps, reseal, report, true);
   report.tokensDropped = await dropOldTokens(deps);
   // Left: what the previous key still opens (an altered value is unreadable, not left).
   const left = (sealed: string, place: string) => {
@@ -67,7 +75,8 @@ export async function resealAll(deps: ResealDeps): Promise<ResealReport> {
       return false;
     }
   };
-  await walk(deps, (sealed, place) => ((report.left += sealed && left(sealed, place) ? 1 : 0), sealed), false);
+  const count: Visit = (sealed, place, tally) => ((tally.left += sealed && left(sealed, place) ? 1 : 0), sealed);
+  await walk(deps, count, report, false);
   if (report.left === 0) {
     await renewKeyCheck(deps.redis, deps.keys.secretsKeyCheck, deps.box);
     report.keyCheckRenewed = true;
@@ -75,33 +84,88 @@ export async function resealAll(deps: ResealDeps): Promise<ResealReport> {
   return report;
 }
 
-async function walk(deps: ResealDeps, visit: Visit, write: boolean): Promise<void> {
+/** Every stored place a sealed value sits in: customer records, step jobs, callback jobs. */
+async function walk(deps: ResealDeps, visit: Visit, report: Tally, write: boolean): Promise<void> {
+  const rewrite = (hashKey: string, field: string, change: (raw: string, tally: Tally) => string) =>
+    rewriteField(deps, { hashKey, field, write, report }, change);
   for await (const key of scan(deps.redis, `${deps.keys.customer('')}*`, 'hash')) {
     const customerKey = key.slice(deps.keys.customer('').length);
-    const raw = await deps.redis.hget(key, 'facts');
-    if (!raw) continue;
-    const facts = JSON.parse(raw) as ChainData['facts'];
-    const next = sealedFacts(facts, customerKey, visit);
-    if (write && JSON.stringify(next) !== raw) await deps.redis.hset(key, 'facts', JSON.stringify(next));
+    await rewrite(key, 'facts', (raw, tally) => {
+      const facts = JSON.parse(raw) as ChainData['facts'];
+      return JSON.stringify(sealedFacts(facts, customerKey, (sealed, place) => visit(sealed, place, tally)));
+    });
   }
   for await (const job of jobsOf(deps.queue)) {
-    const data = job.data;
-    const password = visit(data.request.password_sealed, customerField(data.customerKey, 'password'));
-    const next: ChainData = {
-      ...data,
-      request: { ...data.request, ...(password ? { password_sealed: password } : {}) },
-      facts: sealedFacts(data.facts, data.customerKey, visit),
-    };
-    if (write && JSON.stringify(next) !== JSON.stringify(data)) await job.updateData(next).catch(() => undefined);
+    await rewrite(deps.queue.toKey(job.id ?? ''), 'data', (raw, tally) => {
+      const data = JSON.parse(raw) as ChainData;
+      const on = (sealed: string | undefined, place: string) => visit(sealed, place, tally);
+      const password = on(data.request.password_sealed, customerField(data.customerKey, 'password'));
+      const next: ChainData = {
+        ...data,
+        request: { ...data.request, ...(password ? { password_sealed: password } : {}) },
+        facts: sealedFacts(data.facts, data.customerKey, on),
+      };
+      return JSON.stringify(next);
+    });
   }
   for await (const job of jobsOf(deps.callbacks) as AsyncIterable<Job<CallbackJob>>) {
-    const urlSealed = visit(job.data.urlSealed, callbackUrlPlace(job.data.batchId)) ?? job.data.urlSealed;
-    if (write && urlSealed !== job.data.urlSealed)
-      await job.updateData({ ...job.data, urlSealed }).catch(() => undefined);
+    await rewrite(deps.callbacks.toKey(job.id ?? ''), 'data', (raw, tally) => {
+      const data = JSON.parse(raw) as CallbackJob;
+      const urlSealed = visit(data.urlSealed, callbackUrlPlace(data.batchId), tally) ?? data.urlSealed;
+      return JSON.stringify({ ...data, urlSealed });
+    });
   }
 }
 
-function sealedFacts(facts: ChainData['facts'], customerKey: string, visit: Visit): ChainData['facts'] {
+interface Rewrite {
+  hashKey: string;
+  field: string;
+  write: boolean;
+  report: Tally;
+}
+
+/**
+ * Reads one stored JSON value, lets `change` reseal (or count) what it holds and writes it back
+ * only if no one wrote it meanwhile (a step records facts and checkpoints its job while reseal
+ * runs): a compare-and-set, read again on a change, so reseal never undoes a step's write.
+ */
+async function rewriteField(
+  deps: ResealDeps,
+  r: Rewrite,
+  change: (raw: string, tally: Tally) => string,
+): Promise<void> {
+  const redis = withScripts(deps.redis);
+  for (let attempt = 1; attempt <= REWRITE_ATTEMPTS; attempt++) {
+    const raw = await redis.hget(r.hashKey, r.field);
+    if (!raw) return;
+    const tally: Tally = { resealed: 0, unreadable: 0, left: 0 };
+    const next = change(raw, tally);
+    const written = !r.write || tally.resealed === 0 || (await writeIfUnchanged(deps, redis, r, raw, next));
+    if (written) {
+      r.report.resealed += tally.resealed;
+      r.report.unreadable += tally.unreadable;
+      r.report.left += tally.left;
+      return;
+    }
+  }
+}
+
+async function writeIfUnchanged(
+  deps: ResealDeps,
+  redis: ReturnType<typeof withScripts<RedisConnection>>,
+  r: Rewrite,
+  raw: string,
+  next: string,
+): Promise<boolean> {
+  await deps.beforeWrite?.(r.hashKey);
+  return (await redis.setFieldIfUnchanged(r.hashKey, r.field, raw, next)) === 1;
+}
+
+function sealedFacts(
+  facts: ChainData['facts'],
+  customerKey: string,
+  visit: (sealed: string | undefined, place: string) => string | undefined,
+): ChainData['facts'] {
   const passwordSealed = visit(facts.passwordSealed, customerField(customerKey, 'password'));
   const tokenSealed = visit(facts.tokenSealed, customerField(customerKey, 'registration_token'));
   return { ...facts, ...(passwordSealed ? { passwordSealed } : {}), ...(tokenSealed ? { tokenSealed } : {}) };
