@@ -12,7 +12,6 @@ import { TokenCache } from './token-cache.js';
 import { AcronisTransport, type CallObserver, type RequestThrottle } from './transport.js';
 import { getTenantUsages } from './usages.js';
 import {
-  checkLogin,
   createUser,
   getUser,
   listTenantUserIds,
@@ -34,7 +33,6 @@ const endpoints = {
   putOfferingItems,
   getPricing,
   setPricing,
-  checkLogin,
   createUser,
   getUser,
   listTenantUserIds,

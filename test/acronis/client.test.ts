@@ -279,11 +279,17 @@ describe('offering items and pricing', () => {
   });
 });
 
+/** GET /users/check_login, as Acronis' own examples ask it (the pipeline does not: it posts and reads a 409). */
+async function loginStatus(login: string): Promise<number> {
+  const request = { method: 'GET' as const, path: '/users/check_login', searchParams: { username: login } };
+  return (await client.transport.send(request, [409])).status;
+}
+
 describe('users, roles, activation and agent tokens', () => {
   it('creates an admin user, gives it a role, activates it and makes an agent registration token', async () => {
     const customer = await newCustomer('Users');
     const login = `admin.${prefix}.${counter}`;
-    expect(await client.checkLogin(login)).toBe('available');
+    expect(await loginStatus(login)).toBe(204);
     const user = await client.createUser({
       tenant_id: customer.id,
       login,
@@ -291,7 +297,7 @@ describe('users, roles, activation and agent tokens', () => {
     });
     expect(user).toMatchObject({ login, tenant_id: customer.id, activated: false });
     expect(user.personal_tenant_id).toBeTruthy();
-    expect(await client.checkLogin(login)).toBe('taken');
+    expect(await loginStatus(login)).toBe(409);
     expect(await client.listTenantUserIds(customer.id)).toContain(user.id);
 
     const dup = await rejection(
@@ -343,7 +349,7 @@ describe('users, roles, activation and agent tokens', () => {
   });
 
   it('answers a malformed login with 406, not retryable', async () => {
-    const err = await rejection(client.checkLogin('a'));
+    const err = await rejection(loginStatus('a'));
     expect(err.status).toBe(406);
     expect(isRetryable(err)).toBe(false);
   });
