@@ -8,9 +8,10 @@ import { startWorkers } from '../app/workers.js';
 import { importAndReport } from '../cli/import-command.js';
 import { writeOwnerOnly } from '../cli/owner-only-file.js';
 import { handleStopSignals, untilStopSignal } from '../cli/stop-signal.js';
+import { tty } from '../cli/terminal-text.js';
 import { loadConfig, type Config } from '../config.js';
-import { createLogger } from '../logger.js';
-import { loggerReport, RedisAvailability } from '../redis/availability.js';
+import { createLogger, type Logger } from '../logger.js';
+import { loggerReport, RedisAvailability, type AvailabilityReport } from '../redis/availability.js';
 import { connectOrExplain, createRedis, redactUrl } from '../redis/connection.js';
 import { scanKeys } from '../redis/scan.js';
 import { generateSecretsKey } from '../secrets/secret-box.js';
@@ -104,7 +105,7 @@ async function runStack(config: Config, opts: DemoOptions): Promise<number> {
   const logger = createLogger({ level: config.LOG_LEVEL, destination: process.stderr, name: 'demo' });
   // Ctrl-C ends the demo within the workers' 5 s and the margin; a second one at once.
   const stop = handleStopSignals('demo', DEMO_DRAIN_MS);
-  const availability = new RedisAvailability(config.REDIS_URL, loggerReport(logger));
+  const availability = new RedisAvailability(config.REDIS_URL, outageReport(logger));
   const workApp = await App.open(config, { logger, role: 'worker', availability });
   const serveApp = await App.open(config, { logger, availability });
   try {
@@ -133,6 +134,18 @@ async function runStack(config: Config, opts: DemoOptions): Promise<number> {
     await serveApp.close();
     await removeInstall(config);
   }
+}
+
+/**
+ * A Redis outage is told on stderr, once each way, as `import --wait` tells it: at the default
+ * LOG_LEVEL the demo's logger is silent, and through it the outage would go unsaid (docs/resilience.md).
+ */
+function outageReport(logger: Logger): AvailabilityReport {
+  return {
+    ...loggerReport(logger),
+    down: (message) => console.error(tty`warning: ${message}`),
+    up: (message) => console.error(tty`${message}`),
+  };
 }
 
 async function printEnd(app: App, server: RunningServer, config: Config, print: DemoOptions['print']): Promise<void> {

@@ -1,57 +1,30 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { runCli, type RunningCli } from '../helpers/cli.js';
 import { csvOf, tempCsv } from '../helpers/csv.js';
-import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
-import { startPrivateRedis, type PrivateRedisServer } from '../helpers/redis-server.js';
+import { sampleCustomers, type TestPipeline } from '../helpers/pipeline.js';
+import type { PrivateRedisServer } from '../helpers/redis-server.js';
 import { until } from '../helpers/wait.js';
+import { BACK, count, startOutageRig, UNREACHABLE, type OutageRig } from '../helpers/outage.js';
 
 /**
  * The real CLI across Redis outages (docs/resilience.md): a private redis-server with AOF is
  * killed and started again on the same port and directory, never the shared 6379.
  */
+let rig: OutageRig;
 let redis: PrivateRedisServer;
 let t: TestPipeline;
-const started: RunningCli[] = [];
 
 beforeAll(async () => {
-  redis = await startPrivateRedis();
-  t = await startTestPipeline({
+  rig = await startOutageRig({
     label: 'redis-outage',
-    env: { REDIS_URL: redis.url, SHUTDOWN_TIMEOUT_MS: '1000', ACRONIS_RATE_LIMIT: '40' },
+    env: { SHUTDOWN_TIMEOUT_MS: '1000', ACRONIS_RATE_LIMIT: '40' },
     sim: { latencyMs: 20 },
   });
+  ({ redis, t } = rig);
 });
-afterAll(async () => {
-  for (const cli of started) if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
-  await redis?.start().catch(() => undefined);
-  await t?.close();
-  await redis?.destroy();
-});
-
-function start(args: string[], env: Record<string, string> = {}): RunningCli {
-  const cli = startCli(args, cliEnv(t, { LOG_LEVEL: 'info', ...env }));
-  started.push(cli);
-  return cli;
-}
-
-const count = (text: string, pattern: RegExp) => (text.match(new RegExp(pattern, 'g')) ?? []).length;
-const UNREACHABLE = /Redis at redis:\/\/127\.0\.0\.1:\d+\/? is unreachable; waiting for it \(REDIS_URL\)/;
-const BACK = /Redis is back after [\d.]+ s/;
-
-/** The test's own connection fails fast: it reconnects on its own, a little after the server is back. */
-async function restartRedis(): Promise<void> {
-  await redis.start();
-  await until(async () => (await t.pipeline.redis.ping().catch(() => undefined)) === 'PONG', 'the test to reconnect');
-}
-
-async function batchDone(batchId: string): Promise<void> {
-  await until(async () => {
-    const batch = await t.pipeline.store.getBatch(batchId).catch(() => undefined);
-    return batch?.ended === true && batch.done === batch.total;
-  }, `batch ${batchId} onboarded`);
-}
+afterAll(() => rig?.close());
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
@@ -78,7 +51,7 @@ describe('a short command with nothing on the Redis port', () => {
 describe('work waits for Redis at start', () => {
   it('Ctrl-C while it waits exits at once (130)', async () => {
     const port = await freePort();
-    const work = start(['work'], { REDIS_URL: `redis://127.0.0.1:${port}` });
+    const work = rig.start(['work'], { REDIS_URL: `redis://127.0.0.1:${port}` });
     await work.waitFor(/is unreachable; waiting for it \(REDIS_URL\)/, 'the start-up warning');
     work.child.kill('SIGINT');
     expect(await work.exited).toEqual({ code: 130, signal: null });
@@ -90,13 +63,13 @@ describe('work and import --wait across Redis outages', () => {
 
   it('work started before Redis is there connects when it appears and onboards a batch', async () => {
     await redis.kill();
-    work = start(['work']);
+    work = rig.start(['work']);
     await work.waitFor(UNREACHABLE, 'the start-up warning');
-    await restartRedis();
+    await rig.restartRedis();
     await work.waitFor(/connected to Redis after [\d.]+ s/, 'the connected line');
     await work.waitFor(/workers started/, 'the workers to start');
     const { batch } = await t.enqueue(sampleCustomers(2, 'Late'));
-    await batchDone(batch.id);
+    await rig.batchDone(batch.id);
     expect(count(work.output(), UNREACHABLE)).toBe(1);
   });
 
@@ -105,11 +78,11 @@ describe('work and import --wait across Redis outages', () => {
     const before = await t.enqueue(sampleCustomers(6, 'Before'));
     await redis.kill();
     await work.waitFor(UNREACHABLE, 'the outage warning', from);
-    await restartRedis();
+    await rig.restartRedis();
     await work.waitFor(BACK, 'the back line', from);
     const after = await t.enqueue(sampleCustomers(3, 'After'));
-    await batchDone(before.batch.id);
-    await batchDone(after.batch.id);
+    await rig.batchDone(before.batch.id);
+    await rig.batchDone(after.batch.id);
     const logged = work.output().slice(from);
     expect(count(logged, UNREACHABLE), logged).toBe(1);
     expect(count(logged, BACK), logged).toBe(1);
@@ -125,14 +98,14 @@ describe('work and import --wait across Redis outages', () => {
 
   it('import --wait across a restart prints its summary and exits 0; the outage told once each way', async () => {
     const customers = sampleCustomers(4, 'Waiting');
-    const importing = start(['import', '--wait', tempCsv('outage.csv', csvOf(customers))]);
+    const importing = rig.start(['import', '--wait', tempCsv('outage.csv', csvOf(customers))]);
     // No worker yet: the batch cannot end before Redis goes.
     await importing.waitFor(/no worker is connected/, 'the import to wait');
     await redis.kill();
     await importing.waitFor(UNREACHABLE, 'the outage warning');
-    await restartRedis();
+    await rig.restartRedis();
     await importing.waitFor(BACK, 'the back line');
-    work = start(['work']);
+    work = rig.start(['work']);
     expect(await importing.exited).toEqual({ code: 0, signal: null });
     const text = importing.output();
     expect(text).toContain('all 4 customers onboarded');
@@ -151,7 +124,7 @@ describe('work and import --wait across Redis outages', () => {
     cli.child.kill('SIGTERM');
     expect(await cli.exited).toEqual({ code: 0, signal: null });
     expect(cli.output().slice(from)).toMatch(/workers stopped/);
-    await restartRedis();
+    await rig.restartRedis();
   }
 
   it('SIGTERM to work with Redis down exits (SHUTDOWN_TIMEOUT_MS 1000): no hang', async () => {
@@ -159,14 +132,14 @@ describe('work and import --wait across Redis outages', () => {
   });
 
   it('SIGTERM to start (server and workers) with Redis down exits 0', async () => {
-    const both = start(['start'], { WEBHOOK_SECRET: 'a-webhook-secret-of-24-chars', PORT: '0' });
+    const both = rig.start(['start'], { WEBHOOK_SECRET: 'a-webhook-secret-of-24-chars', PORT: '0' });
     await sigtermWithRedisDown(both, /listening on http/);
   });
 
   it('a second SIGINT exits at once while the first is still letting a hung step finish', async () => {
     t.sim.configure({ faults: [{ kind: 'hang', path: '^/tenants$', methods: ['POST'], hangMs: 120_000 }] });
     try {
-      work = start(['work'], { SHUTDOWN_TIMEOUT_MS: '60000', ACRONIS_TIMEOUT_MS: '120000' });
+      work = rig.start(['work'], { SHUTDOWN_TIMEOUT_MS: '60000', ACRONIS_TIMEOUT_MS: '120000' });
       await work.waitFor(/workers started/, 'the workers to start');
       const [customer] = sampleCustomers(1, 'Hung');
       await t.enqueue([customer!]);
