@@ -20,6 +20,7 @@ import { resultsCsv } from '../workers/results-csv.js';
 import { batchResults } from '../workers/results.js';
 import { DemoRefusedError } from './errors.js';
 import { findOrStartRedis } from './local-redis.js';
+import { RedisKeys } from '../redis/keys.js';
 
 /**
  * `acronis-onboard demo`: the whole product in one process on a fresh machine — Redis (the one at
@@ -183,7 +184,8 @@ function freeOr(preferred: number): Promise<number> {
 async function removeInstall(config: Config): Promise<void> {
   const redis = await connectOrExplain(createRedis(config.REDIS_URL, 'fail-fast'), config.REDIS_URL);
   try {
-    for await (const keys of scanKeys(redis, `${config.QUEUE_PREFIX}:*`, 1000)) await redis.unlink(...keys);
+    const pattern = new RedisKeys(config.QUEUE_PREFIX).installPattern;
+    for await (const keys of scanKeys(redis, pattern, 1000)) await redis.unlink(...keys);
   } finally {
     redis.disconnect();
   }

@@ -55,6 +55,11 @@ export class RedisKeys {
     return { token, lock: `${token}:lock`, failure: (owner) => `${token}:failed:${owner}` };
   }
 
+  /** Matches every key of the install, BullMQ's included (its queues share the prefix): what the demo removes. */
+  get installPattern(): string {
+    return `${this.prefix}:*`;
+  }
+
   /** Matches every token cache's hash and its locks and failure marks (SCAN with TYPE hash keeps the hashes). */
   get tokenCachePattern(): string {
     return `${this.prefix}:acronis:token:*`;
