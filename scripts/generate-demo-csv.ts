@@ -3,16 +3,24 @@
  * made-up customers from 12 countries, the same on every run (a fixed seed). Among them, on
  * purpose, 4 bad rows the import reports by line and field, and one customer whose name a
  * customer created by hand already has (the demo's simulator seeds 3 such), which fails at
- * create-tenant with the reason. Run it again only to change the sample:
+ * create-tenant with the reason. Another row count (any from 1) puts each of them at the same
+ * share of the file; one that finds its row taken (a small file) is left out, with a warning.
+ * Run it again only to change the sample:
  *   npx tsx scripts/generate-demo-csv.ts [rows=350] [file=examples/demo-customers.csv]
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 
-const [rowsArg, fileArg] = process.argv.slice(2);
-const ROWS = Number(rowsArg ?? 350);
-const FILE = resolve(import.meta.dirname, '..', fileArg ?? 'examples/demo-customers.csv');
+/** The committed sample's length: the rows below that name a line are lines of a file this long. */
+const SAMPLE_ROWS = 350;
+
+class RowCountError extends Error {
+  constructor(given: string, most: number) {
+    super(`rows must be a whole number from 1 to ${most} (the distinct names there are), not "${given}"`);
+    this.name = 'RowCountError';
+  }
+}
 
 /** mulberry32: small, seeded, good enough to pick words. */
 function random(seed: number): () => number {
@@ -203,6 +211,15 @@ const slug = (text: string) =>
     .replace(/^-|-$/g, '');
 const ascii = (text: string) => slug(text).replace(/-/g, '');
 
+/** Each name is a place, a trade and a legal form, all different: past that many, none is left to pick. */
+const MOST_ROWS = PLACES.length * TRADES.length * new Set(COUNTRIES.flatMap((c) => c.forms)).size;
+
+function rowCount(given: string | undefined): number {
+  const rows = Number(given ?? SAMPLE_ROWS);
+  if (!Number.isInteger(rows) || rows < 1 || rows > MOST_ROWS) throw new RowCountError(String(given), MOST_ROWS);
+  return rows;
+}
+
 function customer(n: number, names: Set<string>): Record<string, string> {
   const country = pick(COUNTRIES);
   let name: string;
@@ -229,18 +246,55 @@ function customer(n: number, names: Set<string>): Record<string, string> {
   };
 }
 
-const names = new Set<string>();
-const rows = Array.from({ length: ROWS }, (_, i) => customer(i + 1, names));
+type Row = Record<string, string>;
+
+/** A change made on purpose, at its row of the 350-row sample. */
+interface Deliberate {
+  at: number;
+  what: string;
+  change?: Partial<Row>;
+  /** The sample's row whose external_id this one repeats; that row is kept as generated. */
+  repeats?: number;
+}
+
 // The deliberate problems, spread through the file so they show with their own line numbers.
-const bad: [number, Partial<Record<string, string>>][] = [
-  [41, { email: 'accounts(at)example' }],
-  [97, { name: '' }],
-  [180, { edition: 'pck_per_seat' }],
-  [263, { external_id: 'crm-20005' }],
+const DELIBERATE: Deliberate[] = [
+  { at: 41, what: 'a bad email', change: { email: 'accounts(at)example' } },
+  { at: 97, what: 'an empty name', change: { name: '' } },
+  // Fails on purpose: the demo's simulator holds a customer of this name made by hand (no customer_id).
+  { at: 150, what: 'a name taken by hand', change: { name: 'Existing Customer 2' } },
+  { at: 180, what: 'an edition not offered', change: { edition: 'pck_per_seat' } },
+  { at: 263, what: 'a repeated external_id', repeats: 5 },
 ];
-for (const [at, change] of bad) Object.assign(rows[at - 1] as Record<string, string>, change);
-// Fails on purpose: the demo's simulator holds a customer of this name made by hand (no customer_id).
-Object.assign(rows[150 - 1] as Record<string, string>, { name: 'Existing Customer 2' });
+
+/**
+ * Makes each change at the same share of a file of `rows.length` rows as in the sample (so at its
+ * own row there); one that needs a row another has taken is left out. Returns those left out.
+ */
+function applyDeliberate(rows: Row[]): string[] {
+  const taken = new Set<number>();
+  const slot = (at: number) => Math.max(1, Math.round((at * rows.length) / SAMPLE_ROWS));
+  const left: string[] = [];
+  for (const d of DELIBERATE) {
+    const [row, original] = [slot(d.at), d.repeats === undefined ? undefined : slot(d.repeats)];
+    const needs = original === undefined ? [row] : [row, original];
+    if (original === row || needs.some((r) => taken.has(r))) {
+      left.push(d.what);
+      continue;
+    }
+    for (const r of needs) taken.add(r);
+    const repeat = original === undefined ? undefined : { external_id: rows[original - 1]!.external_id! };
+    Object.assign(rows[row - 1]!, repeat ?? d.change);
+  }
+  return left;
+}
+
+const [rowsArg, fileArg] = process.argv.slice(2);
+const FILE = resolve(import.meta.dirname, '..', fileArg ?? 'examples/demo-customers.csv');
+const names = new Set<string>();
+const rows = Array.from({ length: rowCount(rowsArg) }, (_, i) => customer(i + 1, names));
+const left = applyDeliberate(rows);
+if (left.length > 0) console.warn(`left out, no room for them in ${rows.length} rows: ${left.join(', ')}`);
 
 const columns = [
   'external_id',

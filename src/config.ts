@@ -1,6 +1,6 @@
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
-import { clusterQueuePrefix, parseRedisTarget, RedisUrlError, type RedisTarget } from './redis/target.js';
+import { clusterQueuePrefix, parseRedisTarget, RedisUrlError } from './redis/target.js';
 
 /**
  * The environment contract (docs/configuration.md). This is the only module that reads
@@ -114,11 +114,6 @@ function checkRedisUrl(url: string, ctx: z.RefinementCtx): void {
 }
 
 export type Config = Readonly<z.infer<typeof EnvSchema>>;
-
-/** The Redis that REDIS_URL names (a valid Config's REDIS_URL always parses). */
-export function redisTargetOf(config: Pick<Config, 'REDIS_URL'>): RedisTarget {
-  return parseRedisTarget(config.REDIS_URL);
-}
 export type ConfigKey = keyof Config;
 
 export class ConfigError extends Error {

@@ -25,11 +25,10 @@ export function dashboardCredentials(config: Config): SignInCredentials | undefi
   ]);
 }
 
-/** What the dashboard plugin needs of the app. */
-export function dashboardDeps(app: App): DashboardDeps {
+/** What the dashboard plugin needs of the app; `credentials` from dashboardCredentials. */
+export function dashboardDeps(app: App, credentials: SignInCredentials | undefined): DashboardDeps {
   const { config } = app;
   const c = requireConfig(config, ['SECRETS_KEY'], 'to keep the dashboard sessions sealed');
-  const credentials = dashboardCredentials(config);
   return {
     store: app.store,
     queue: app.queue,

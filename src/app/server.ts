@@ -5,6 +5,7 @@ import { requireConfig, type Config } from '../config.js';
 import type { CallbackPolicy } from '../producers/callback-target.js';
 import { createCallbackWorker } from '../producers/batch-callbacks.js';
 import type { Producer } from '../producers/producer.js';
+import type { SignInCredentials } from '../dashboard/sign-in.js';
 import { buildServer, type ServerLimits } from '../server.js';
 import { closeWithin } from '../workers/bounded-close.js';
 import { scheduleCallback, type CallbackJob } from '../workers/callback-queue.js';
@@ -30,6 +31,8 @@ export interface StartServerOptions {
   limits?: Partial<ServerLimits>;
   /** `serve`: ask the API again at start while it is not up yet, until this stop signal. */
   retryUntil?: AbortSignal;
+  /** The dashboards' sign-in as dashboardCredentials gave it, when the caller checked it before opening anything. */
+  signIn?: { credentials: SignInCredentials | undefined };
 }
 
 /** What `serve` runs: the producer, the server on HOST:PORT, and the worker that delivers batch callbacks. */
@@ -40,7 +43,7 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     c.WEBHOOK_SECRET,
     ...(config.WEBHOOK_SECRET_PREVIOUS ? [config.WEBHOOK_SECRET_PREVIOUS] : []),
   ];
-  dashboardCredentials(config);
+  const { credentials } = opts.signIn ?? { credentials: dashboardCredentials(config) };
   await app.checkRedisSettings();
   const producer = await openProducer(app, opts.retryUntil ? { retryUntil: opts.retryUntil } : {});
   const callbacks = callbackSettings(config);
@@ -52,7 +55,7 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     scheduleCallback: (batchId, url) => scheduleCallback(app.callbacks, app.box, batchId, url),
     ...(callbacks ? { callbacks: callbacks.policy } : {}),
     logger,
-    dashboard: dashboardDeps(app),
+    dashboard: dashboardDeps(app, credentials),
     ...(opts.limits ? { limits: opts.limits } : {}),
   });
   try {

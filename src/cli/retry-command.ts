@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { retryBatch, retryCustomer, type RetryOutcome } from '../workers/retry.js';
-import { allQueued, FORCE_HINT, retryCount, retryLine } from '../workers/retry-verdict.js';
+import { allQueued, FORCE_HINT, noneFailed, retryCount, retryLine } from '../workers/retry-verdict.js';
 import { withApp } from './with-app.js';
 import { tty } from './terminal-text.js';
 
@@ -31,7 +31,7 @@ export function registerRetryCommand(program: Command): void {
 
 function report(target: string, outcomes: readonly RetryOutcome[]): void {
   for (const o of outcomes) console.log(tty`${retryLine(o)}`);
-  if (outcomes.length === 0) console.log(tty`batch ${target} has no failed customers`);
+  if (outcomes.length === 0) console.log(tty`${noneFailed(target)}`);
   if (outcomes.some((o) => o.outcome === 'unknown')) return;
   console.log(retryCount(outcomes));
   if (outcomes.some((o) => o.outcome === 'needs-change')) console.log(FORCE_HINT);

@@ -28,7 +28,7 @@ async function run(name: 'serve' | 'start', withWorkers: boolean): Promise<void>
   const config = loadConfig();
   // Checked before anything opens, so a missing secret is the first and only complaint.
   requireConfig(config, ['WEBHOOK_SECRET'], 'to serve the webhook');
-  dashboardCredentials(config);
+  const signIn = { credentials: dashboardCredentials(config) };
   const logger = createLogger({ level: config.LOG_LEVEL, pretty: process.stdout.isTTY, name });
   const stop = handleStopSignals(name, config.SHUTDOWN_TIMEOUT_MS);
   // One tracker for both apps: an outage is told once per process.
@@ -43,7 +43,7 @@ async function run(name: 'serve' | 'start', withWorkers: boolean): Promise<void>
     const workers = workApp ? await startWorkers(workApp, { retryUntil: stop }) : undefined;
     // Loaded only here, so a `work` process does not carry the HTTP server.
     const { startServer } = await import('../app/server.js');
-    const server = await startServer(serveApp, { retryUntil: stop }).catch(async (err: unknown) => {
+    const server = await startServer(serveApp, { retryUntil: stop, signIn }).catch(async (err: unknown) => {
       await workers?.close();
       throw err;
     });

@@ -1,6 +1,13 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import type { RunningSimulator } from '../simulator/index.js';
+import type { RunningSimulator, SimulatorOptions } from '../simulator/index.js';
 import { FaultSchema, MAX_SEEDED_CUSTOMERS, MAX_STORAGES, type Fault } from '../simulator/options.js';
+import { handleStopSignals, untilStopSignal } from './stop-signal.js';
+
+/**
+ * Nothing to drain: the simulator's close cuts the (fake) answers still in flight, those held by
+ * --latency included. The stop deadline (SHUTDOWN_MARGIN_MS past this) only cuts a close that hangs.
+ */
+const SIM_DRAIN_MS = 0;
 
 function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -105,31 +112,29 @@ export function registerSimCommand(program: Command): void {
       integer('--customers', 0, MAX_SEEDED_CUSTOMERS),
     )
     .action(async (options: SimCommandOptions) => {
+      // The project's stop handling (docs/resilience.md): a stop exits 0, a second signal at once (130/143).
+      const stop = handleStopSignals('sim', SIM_DRAIN_MS);
       // Loaded only here: every other command (a `work` process) would otherwise carry the simulator.
       const { startSimulator } = await import('../simulator/index.js');
-      const sim = await startSimulator({
-        port: options.port,
-        host: options.host,
-        ...(options.latency !== undefined ? { latencyMs: options.latency } : {}),
-        ...(options.jitter !== undefined ? { jitterMs: options.jitter } : {}),
-        ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
-        ...(options.tokenTtl !== undefined ? { tokenTtlSeconds: options.tokenTtl } : {}),
-        ...(options.fault.length > 0 ? { faults: options.fault } : {}),
-        ...(options.validateResponses ? { validateResponses: true } : {}),
-        ...(options.seed !== undefined ? { seed: options.seed } : {}),
-        ...(options.storages !== undefined ? { storages: options.storages } : {}),
-        ...(options.customers !== undefined ? { customers: options.customers } : {}),
-      });
+      const sim = await startSimulator(simulatorOptions(options));
       printSeed(sim);
-
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void sim.close().then(resolve);
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilStopSignal(stop);
+      await sim.close();
     });
+}
+
+function simulatorOptions(options: SimCommandOptions): Partial<SimulatorOptions> & { port: number; host: string } {
+  return {
+    port: options.port,
+    host: options.host,
+    ...(options.latency !== undefined ? { latencyMs: options.latency } : {}),
+    ...(options.jitter !== undefined ? { jitterMs: options.jitter } : {}),
+    ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
+    ...(options.tokenTtl !== undefined ? { tokenTtlSeconds: options.tokenTtl } : {}),
+    ...(options.fault.length > 0 ? { faults: options.fault } : {}),
+    ...(options.validateResponses ? { validateResponses: true } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.storages !== undefined ? { storages: options.storages } : {}),
+    ...(options.customers !== undefined ? { customers: options.customers } : {}),
+  };
 }

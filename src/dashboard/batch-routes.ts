@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { retryBatch, type RetryOutcome } from '../workers/retry.js';
-import { retryCount, retryLine } from '../workers/retry-verdict.js';
+import { retryBatch } from '../workers/retry.js';
+import { retryNotice } from '../workers/retry-verdict.js';
 import { workersSeen } from '../workers/heartbeat.js';
 import { batchView, customerRow, ProgressSampler, recentBatches } from './batch-view.js';
 import type { DashboardDeps } from './dashboard.js';
@@ -40,7 +40,7 @@ export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
 
   app.post<BatchParams>('/batches/:id/retry', async (request, reply) => {
     const outcomes = await retryBatch({ queue: deps.queue, store: deps.store }, request.params.id);
-    request.session.set('notice', retryNotice(outcomes));
+    request.session.set('notice', retryNotice(request.params.id, outcomes));
     return reply.redirect(`/batches/${encodeURIComponent(request.params.id)}`, 303);
   });
 
@@ -89,11 +89,4 @@ async function sendResults(
     .header('content-disposition', `attachment; filename="${file.filename}"`)
     .header('cache-control', 'no-store')
     .send(file.body);
-}
-
-/** The notice after a Retry: the CLI's count line, then the verdict for each customer not queued. */
-export function retryNotice(outcomes: readonly RetryOutcome[]): string {
-  if (outcomes.length === 0) return 'nothing to retry: no customer of this batch is failed now';
-  const notQueued = outcomes.filter((o) => o.outcome !== 'retried').map(retryLine);
-  return [retryCount(outcomes), ...notQueued].join('; ');
 }

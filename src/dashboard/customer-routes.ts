@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { retryCustomer } from '../workers/retry.js';
-import { retryLine } from '../workers/retry-verdict.js';
-import { retryNotice } from './batch-routes.js';
+import { customerRetryNotice } from '../workers/retry-verdict.js';
 import { liveState, shownRecord, stepTimeline } from './customer-view.js';
 import type { DashboardDeps } from './dashboard.js';
 import { notFound, renderFragment, renderPage } from './pages.js';
@@ -38,7 +37,7 @@ export function customerRoutes(app: FastifyInstance, deps: DashboardDeps): void 
   app.post<CustomerParams>('/customers/:key/retry', async (request, reply) => {
     const key = request.params.key;
     const outcome = await retryCustomer({ queue: deps.queue, store: deps.store }, key);
-    request.session.set('notice', outcome.outcome === 'retried' ? retryNotice([outcome]) : retryLine(outcome));
+    request.session.set('notice', customerRetryNotice(outcome));
     const record = await deps.store.getCustomer(key);
     return reply.redirect(record ? `/batches/${encodeURIComponent(record.batchId)}` : '/', 303);
   });

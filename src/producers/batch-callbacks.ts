@@ -9,9 +9,12 @@ import {
   CALLBACK_BACKOFF,
   CALLBACK_QUEUE,
   callbackJobId,
+  callbackOrigin,
   callbackRetryDelay,
   callbackUrlPlace,
+  storedInClear,
   type CallbackJob,
+  type ClearUrlCallbackJob,
 } from '../workers/callback-queue.js';
 import type { BatchRecord, EnqueueOutcome, OnboardingStore } from '../workers/onboarding-store.js';
 import { callbackLookup, callbackUrlProblem, type CallbackPolicy } from './callback-target.js';
@@ -94,7 +97,7 @@ export function createCallbackWorker(opts: CallbackWorkerOptions): Worker<Callba
   worker.on('failed', (job, err) => {
     if (!job) return;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err instanceof UnrecoverableError;
-    const fields = { batchId: job.data.batchId, target: job.data.origin, attempts: job.attemptsMade };
+    const fields = { batchId: job.data.batchId, target: callbackOrigin(job.data), attempts: job.attemptsMade };
     if (final) logger.error({ ...fields, reason: err.message }, 'batch callback given up');
     else logger.warn({ ...fields, reason: err.message }, 'batch callback failed; will try again');
   });
@@ -105,7 +108,31 @@ export function createCallbackWorker(opts: CallbackWorkerOptions): Worker<Callba
   return worker;
 }
 
+/**
+ * A job an older version queued with the URL in clear: it would fail every attempt for ~15 h
+ * (there is nothing to open), so it is given up on its first, and the clear URL is wiped from
+ * Redis. Only the sender has the URL now: it must send the batch again.
+ */
+class ClearCallbackUrlError extends UnrecoverableError {
+  constructor(origin: string) {
+    super(
+      `the callback URL (to ${origin}) was stored in clear by an older version and is not sent: ` +
+        'ask the sender to send the batch again with its callback_url, or re-trigger the callback there',
+    );
+  }
+}
+
+async function giveUpClearUrl(job: Job<CallbackJob>): Promise<ClearCallbackUrlError> {
+  const { batchId, registeredAt } = job.data;
+  const origin = callbackOrigin(job.data);
+  const wiped: ClearUrlCallbackJob = { batchId, registeredAt, origin };
+  // Still no urlSealed: the failed job stays what it is, a callback that cannot be sent.
+  await job.updateData(wiped as unknown as CallbackJob);
+  return new ClearCallbackUrlError(origin);
+}
+
 async function deliverWhenSettled(opts: CallbackWorkerOptions, job: Job<CallbackJob>, token?: string): Promise<string> {
+  if (storedInClear(job.data)) throw await giveUpClearUrl(job);
   const { batchId, registeredAt, origin } = job.data;
   const summary = await settledSummary(opts.store, batchId);
   if (summary === 'gone') {

@@ -74,7 +74,7 @@ export function clusterQueuePrefix(prefix: string): string {
   return hasHashTag(prefix) ? prefix : `{${prefix}}`;
 }
 
-export function hasHashTag(prefix: string): boolean {
+function hasHashTag(prefix: string): boolean {
   const open = prefix.indexOf('{');
   if (open < 0) return false;
   const close = prefix.indexOf('}', open + 1);

@@ -19,6 +19,29 @@ export interface CallbackJob {
   registeredAt: string;
 }
 
+/**
+ * A callback job of a version before the URL was sealed: `url` in clear (its path or query may
+ * hold a token), no `urlSealed` nor `origin`. The callback worker gives it up, keeping the origin
+ * and wiping the URL.
+ */
+export interface ClearUrlCallbackJob {
+  batchId: string;
+  url?: string;
+  origin?: string;
+  registeredAt: string;
+}
+
+export function storedInClear(data: CallbackJob | ClearUrlCallbackJob): data is ClearUrlCallbackJob {
+  return typeof (data as Partial<CallbackJob>).urlSealed !== 'string';
+}
+
+/** Scheme, host and port of a job's target, the only part of it ever logged. */
+export function callbackOrigin(data: CallbackJob | ClearUrlCallbackJob): string {
+  if (data.origin) return data.origin;
+  const { url } = data as ClearUrlCallbackJob;
+  return url !== undefined && URL.canParse(url) ? new URL(url).origin : '(no readable URL)';
+}
+
 export type CallbackQueue = Queue<CallbackJob>;
 
 export const CALLBACK_QUEUE = QUEUE_NAMES.callbacks;

@@ -51,6 +51,26 @@ export function retryCount(outcomes: readonly RetryOutcome[]): string {
 export const FORCE_HINT =
   'if what it collides with is gone now (the other account or tenant was removed or renamed), `acronis-onboard retry KEY --force` queues it as it is';
 
+/** Said of a batch none of whose customers is failed now. */
+export function noneFailed(batchId: string): string {
+  return `batch ${batchId} has no failed customers`;
+}
+
+/**
+ * The dashboard's notice after Retry all failed: the CLI's closing count, then the CLI's line of
+ * each customer not queued (those queued are told by the count), so both say the same words.
+ */
+export function retryNotice(batchId: string, outcomes: readonly RetryOutcome[]): string {
+  if (outcomes.length === 0) return noneFailed(batchId);
+  const notQueued = outcomes.filter((o) => o.outcome !== 'retried').map(retryLine);
+  return [retryCount(outcomes), ...notQueued].join('; ');
+}
+
+/** The notice after a customer's own Retry: its line when not queued, else the count. */
+export function customerRetryNotice(outcome: RetryOutcome): string {
+  return outcome.outcome === 'retried' ? retryCount([outcome]) : retryLine(outcome);
+}
+
 /** Whether every failed customer went back to the queue (the command's exit 0). */
 export function allQueued(outcomes: readonly RetryOutcome[]): boolean {
   return outcomes.every((o) => o.outcome === 'retried' || o.outcome === 'not-failed');

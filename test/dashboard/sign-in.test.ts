@@ -153,6 +153,16 @@ describe('a dashboard without DASHBOARD_USER', () => {
     expect(() => dashboardCredentials(loadConfig({ HOST: '0.0.0.0', DASHBOARD_USER: 'ops' }))).toThrow(
       /DASHBOARD_PASSWORD/,
     );
+    // startServer checks it too when its caller did not (the demo, the tests), before it listens.
+    const noSignIn = { ...t.config, HOST: '0.0.0.0', DASHBOARD_USER: undefined, DASHBOARD_PASSWORD: undefined };
+    const wideApp = await App.open(noSignIn, { logger: t.logger });
+    try {
+      await expect(startServer(wideApp)).rejects.toThrow(
+        /DASHBOARD_USER: and DASHBOARD_PASSWORD are required when HOST/,
+      );
+    } finally {
+      await wideApp.close();
+    }
     const run = await runCli(t, ['serve'], { HOST: '0.0.0.0', PORT: '0', DASHBOARD_USER: '', DASHBOARD_PASSWORD: '' });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('DASHBOARD_USER');

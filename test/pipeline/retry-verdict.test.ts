@@ -151,27 +151,47 @@ describe('retry tells a conflict that needs a change from a failure that may pas
       _csrf: await client.csrfToken(`/batches/${batchId}`),
     });
     expect(posted.status).toBe(303);
-    const page = await client.get(`/batches/${batchId}`);
-    const notice = /<div class="notice" role="status">([^<]*)<\/div>/.exec(page.text)?.[1];
-    const unescaped = notice
-      ?.replace(/&quot;/g, '"')
-      .replace(/&#39;/g, "'")
-      .replace(/&amp;/g, '&');
-    expect(unescaped).toBe(`0 customers queued again; not queued: 1 needs a change; ${conflictLine}`);
+    const notice = await noticeOn(client, `/batches/${batchId}`);
+    expect(notice).toBe(`0 customers queued again; not queued: 1 needs a change; ${conflictLine}`);
+    // The CLI asked about the same state: its count line and its customer's line, word for word.
+    const same = await cli(['retry', batchId]);
+    const [cliLine, cliCount] = same.stdout.split('\n');
+    expect(cliLine).toBe(conflictLine);
+    expect(notice).toBe(`${cliCount}; ${cliLine}`);
 
     // And its Retry on the customer alone.
     const one = await client.post('/customers/crm-4001/retry', {
       _csrf: await client.csrfToken(`/batches/${batchId}`),
     });
     expect(one.status).toBe(303);
-    const after = await client.get(`/batches/${batchId}`);
-    const single = /<div class="notice" role="status">([^<]*)<\/div>/.exec(after.text)?.[1];
-    expect(
-      single
-        ?.replace(/&quot;/g, '"')
-        .replace(/&#39;/g, "'")
-        .replace(/&amp;/g, '&'),
-    ).toBe(conflictLine);
+    expect(await noticeOn(client, `/batches/${batchId}`)).toBe(conflictLine);
     expect(await t.pipeline.store.getCustomer('crm-4001')).toMatchObject({ state: 'failed' });
   });
+
+  it('a batch with nothing failed: the dashboard says what the CLI says', async () => {
+    const row = { external_id: 'crm-5001', name: 'Nothing Failed Ltd', email: 'it@none.example', login: 'none.admin' };
+    const batchId = await importCsv('none-failed.csv', [row]);
+    const retry = await cli(['retry', batchId]);
+    expect(retry.code).toBe(0);
+    const [cliLine] = retry.stdout.split('\n');
+    expect(cliLine).toBe(`batch ${batchId} has no failed customers`);
+
+    const client = t.client();
+    await client.signIn();
+    const posted = await client.post(`/batches/${batchId}/retry`, {
+      _csrf: await client.csrfToken(`/batches/${batchId}`),
+    });
+    expect(posted.status).toBe(303);
+    expect(await noticeOn(client, `/batches/${batchId}`)).toBe(cliLine);
+  });
 });
+
+/** The dashboard's notice on `path`, as plain text (the page escapes it for HTML). */
+async function noticeOn(client: ReturnType<DashboardPipeline['client']>, path: string): Promise<string | undefined> {
+  const page = await client.get(path);
+  return /<div class="notice" role="status">([^<]*)<\/div>/
+    .exec(page.text)?.[1]
+    ?.replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
+}

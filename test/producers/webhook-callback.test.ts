@@ -6,7 +6,13 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchSummary } from '../../src/producers/batch-callbacks.js';
 import { verifySignature } from '../../src/producers/webhook-signature.js';
-import { callbackJobId, pendingCallbacks, scheduleCallback } from '../../src/workers/callback-queue.js';
+import {
+  CALLBACK_ATTEMPTS,
+  callbackJobId,
+  pendingCallbacks,
+  scheduleCallback,
+  type CallbackJob,
+} from '../../src/workers/callback-queue.js';
 import { batchResults } from '../../src/workers/results.js';
 import { expectEachOnboardedOnce, sampleCustomers } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
@@ -148,6 +154,43 @@ describe('callback_url: the batch summary, signed, once the batch has ended', ()
     expect((await dumpKeys(h.t.redis, h.t.prefix)).includes(secretPart), 'callback_url is in Redis in clear').toBe(
       false,
     );
+  });
+
+  it('a job an older version queued with the URL in clear is given up on its first attempt, saying why; the URL is neither logged nor kept', async () => {
+    const { batch } = await h.t.enqueue(sampleCustomers(1, 'CbClear'));
+    await h.t.waitForBatch(batch.id);
+    const secretPart = randomUUID();
+    const path = `/clear/${secretPart}?token=tok-${secretPart}`;
+    // What a version before sealing added: `url`, no `urlSealed` nor `origin`; the queue's 24 attempts.
+    const clear = { batchId: batch.id, url: `${receiver.url}${path}`, registeredAt: new Date().toISOString() };
+    await h.t.pipeline.callbacks.add('batch-callback', clear as unknown as CallbackJob, {
+      jobId: callbackJobId(batch.id),
+    });
+    const job = async () => h.t.pipeline.callbacks.getJob(callbackJobId(batch.id));
+    await until(
+      async () => (await (await job())?.isFailed()) === true,
+      'the clear-URL callback to be given up',
+      20_000,
+    );
+    const failed = await job();
+    expect(failed!.opts.attempts).toBe(CALLBACK_ATTEMPTS);
+    expect(failed!.attemptsMade).toBe(1);
+    expect(failed!.failedReason).toBe(
+      `the callback URL (to ${receiver.url}) was stored in clear by an older version and is not sent: ` +
+        'ask the sender to send the batch again with its callback_url, or re-trigger the callback there',
+    );
+    expect(callsFor(path)).toHaveLength(0);
+    const lines = h.t.logs
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes(batch.id));
+    expect(lines.filter((l) => l.includes('batch callback given up'))).toHaveLength(1);
+    expect(lines.some((l) => l.includes('will try again'))).toBe(false);
+    expect(lines.find((l) => l.includes('batch callback given up'))).toContain(`"target":"${receiver.url}"`);
+    expect(h.t.logs.join('').includes(secretPart), 'the path or query of the clear URL is in the logs').toBe(false);
+    // The failed job keeps the origin, not the URL.
+    expect(failed!.data).toEqual({ batchId: batch.id, registeredAt: clear.registeredAt, origin: receiver.url });
+    expect((await dumpKeys(h.t.redis, h.t.prefix)).includes(secretPart), 'the clear URL is still in Redis').toBe(false);
   });
 
   it('survives a restart: a callback pending when serve stops is delivered by the next serve', async () => {

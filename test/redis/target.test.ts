@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redisTargetOf } from '../../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { redactUrl } from '../../src/redis/connection.js';
 import { clusterQueuePrefix, parseRedisTarget } from '../../src/redis/target.js';
 
@@ -44,13 +44,17 @@ describe('REDIS_URL naming a Redis Cluster', () => {
     expect(loadConfig({ REDIS_URL: cluster }).QUEUE_PREFIX).toBe('{onboard}');
     expect(loadConfig({ REDIS_URL: cluster, QUEUE_PREFIX: 'acme' }).QUEUE_PREFIX).toBe('{acme}');
     expect(loadConfig({ REDIS_URL: cluster, QUEUE_PREFIX: 'acme-{eu}' }).QUEUE_PREFIX).toBe('acme-{eu}');
-    // `{}` is no tag (Redis hashes the whole key then): wrapped.
+    // `{}` is no tag (Redis hashes the whole key then), nor is a `{` never closed: wrapped.
     expect(clusterQueuePrefix('a{}b')).toBe('{a{}b}');
+    expect(clusterQueuePrefix('a{b')).toBe('{a{b}');
+    // The tag is from the first `{` to the next `}`: a `}` before it does not count.
+    expect(clusterQueuePrefix('a}b{c}')).toBe('a}b{c}');
+    expect(clusterQueuePrefix('a}b')).toBe('{a}b}');
     expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', QUEUE_PREFIX: 'acme' }).QUEUE_PREFIX).toBe('acme');
     // Loading the wrapped config again (a spawned command's environment) changes nothing.
     const once = loadConfig({ REDIS_URL: cluster, QUEUE_PREFIX: 'acme' });
     expect(loadConfig({ REDIS_URL: once.REDIS_URL, QUEUE_PREFIX: once.QUEUE_PREFIX }).QUEUE_PREFIX).toBe('{acme}');
-    expect(redisTargetOf(once).kind).toBe('cluster');
+    expect(parseRedisTarget(once.REDIS_URL).kind).toBe('cluster');
   });
 
   it('messages show the nodes and the user, never the password', () => {

@@ -9,42 +9,40 @@ const BIN = resolve(import.meta.dirname, '../../bin/acronis-onboard.js');
 const cwd = mkdtempSync(join(tmpdir(), 'acronis-onboard-sim-'));
 const env = { PATH: process.env.PATH ?? '', HOME: cwd };
 
+/** `acronis-onboard sim ARGS` once it has printed its export lines; `exited` gives its exit code. */
+async function startSim(args: string[]) {
+  const child = spawn(process.execPath, [BIN, 'sim', '--port', '0', ...args], { cwd, env });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  await new Promise<void>((ready, fail) => {
+    const timer = setTimeout(() => fail(new Error(`no export lines in time:\n${stdout}`)), 20_000);
+    child.stdout.on('data', () => {
+      if (stdout.includes('ACRONIS_CLIENT_SECRET=')) {
+        clearTimeout(timer);
+        ready();
+      }
+    });
+  });
+  return { child, stdout, exited };
+}
+
 describe('acronis-onboard sim', () => {
   it('prints the URL, the seed and the export lines, serves the API, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        BIN,
-        'sim',
-        '--port',
-        '0',
-        '--seed',
-        'cli-test',
-        '--token-ttl',
-        '60',
-        '--fault',
-        '5xx:0',
-        '--validate-responses',
-        '--storages',
-        '2',
-        '--customers',
-        '3',
-      ],
-      { cwd, env },
-    );
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    const { child, stdout, exited } = await startSim([
+      '--seed',
+      'cli-test',
+      '--token-ttl',
+      '60',
+      '--fault',
+      '5xx:0',
+      '--validate-responses',
+      '--storages',
+      '2',
+      '--customers',
+      '3',
+    ]);
     try {
-      await new Promise<void>((ready, fail) => {
-        const timer = setTimeout(() => fail(new Error(`no export lines in time:\n${stdout}`)), 20_000);
-        child.stdout.on('data', () => {
-          if (stdout.includes('ACRONIS_CLIENT_SECRET=')) {
-            clearTimeout(timer);
-            ready();
-          }
-        });
-      });
       const value = (name: string) => new RegExp(`export ${name}=(\\S+)`).exec(stdout)?.[1] as string;
       const baseUrl = value('ACRONIS_BASE_URL');
       const clientId = value('ACRONIS_CLIENT_ID');
@@ -75,6 +73,19 @@ describe('acronis-onboard sim', () => {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
+  });
+
+  it('a stop does not wait for an answer held by --latency: SIGTERM exits 0 at once', async () => {
+    const { child, stdout, exited } = await startSim(['--latency', '30000']);
+    const baseUrl = /export ACRONIS_BASE_URL=(\S+)/.exec(stdout)?.[1];
+    const held = fetch(`${baseUrl}/api/2/idp/token`, { method: 'POST' }).catch(() => 'cut');
+    // The request is in the simulator's latency wait before the stop comes.
+    await new Promise((arrived) => setTimeout(arrived, 300));
+    const stoppedAt = Date.now();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(5000);
+    expect(await held).toBe('cut');
   });
 
   const refusal = async (...args: string[]) => {
