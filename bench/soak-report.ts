@@ -23,6 +23,8 @@ export interface SoakReport {
   customers: number;
   done: number;
   failed: number;
+  /** The failed customers (the first ten) with the step and the reason the store holds. */
+  failures: { key: string; step: string; reason: string }[];
   /** In the CSV, but unknown to the store, or "done" without a tenant, user and token at the API. */
   lost: number;
   /** Known, neither done nor failed when the run ended. */
@@ -30,6 +32,11 @@ export interface SoakReport {
   /** The run stopped because the API saw no call for a while, not because the batch ended. */
   stalled: boolean;
   duplicates: Duplicates;
+  /**
+   * The activation e-mail goes out at most once: after an ambiguous send the customer is done
+   * with `email-unconfirmed` (recorded) — and of the users, those the API sent no e-mail to.
+   */
+  unconfirmedEmails: { recorded: number; noEmailSent: number };
   /** API calls a customer needs without faults, measured on a fault-free warm-up. */
   callsPerCustomer: number;
   /** Every API call of the run (the access token's excepted). */
@@ -62,6 +69,17 @@ export function countDuplicates(state: SimulatorState): Duplicates {
   };
 }
 
+/** Customers recorded `email-unconfirmed`, and of those the ones the API really sent no e-mail to. */
+export function unconfirmedEmails(
+  state: SimulatorState,
+  records: readonly (CustomerRecord | undefined)[],
+): SoakReport['unconfirmedEmails'] {
+  const sent = new Map(state.users.map((u) => [u.id, u.activation_emails_sent]));
+  const unconfirmed = records.filter((r) => r?.facts?.activation === 'email-unconfirmed');
+  const noEmailSent = unconfirmed.filter((r) => (sent.get(r?.facts.userId ?? '') ?? 0) === 0).length;
+  return { recorded: unconfirmed.length, noEmailSent };
+}
+
 /** Customers the store calls done whose tenant, user or registration token the API does not hold. */
 export function doneButMissing(state: SimulatorState, records: readonly (CustomerRecord | undefined)[]): number {
   const tenants = new Set(state.tenants.map((t) => t.id));
@@ -80,7 +98,10 @@ export function soakProblems(r: SoakReport): string[] {
   if (r.lost > 0) problems.push(`${r.lost} customer(s) lost`);
   if (r.stuck > 0) problems.push(`${r.stuck} customer(s) stuck`);
   if (r.stalled) problems.push('the batch never ended');
-  if (r.failed > 0) problems.push(`${r.failed} customer(s) failed`);
+  if (r.failed > 0)
+    problems.push(
+      `${r.failed} customer(s) failed: ` + r.failures.map((f) => `${f.key} at ${f.step}: ${f.reason}`).join('; '),
+    );
   for (const [kind, n] of Object.entries(r.duplicates)) if (n > 0) problems.push(`${n} duplicate ${kind}`);
   if (r.import.code !== 0 || !r.import.printedSummary)
     problems.push(
@@ -103,6 +124,10 @@ export function soakTable(r: SoakReport): string {
       `${d.tenants}, ${d.users}, ${d.tokens}, ${d.activationEmails}, ${d.passwordsSet}`,
     ],
     ['lost / stuck', `${r.lost} / ${r.stuck}`],
+    [
+      'e-mails unconfirmed (sent at most once): recorded / no e-mail sent',
+      `${r.unconfirmedEmails.recorded} / ${r.unconfirmedEmails.noEmailSent}`,
+    ],
     [
       'faults asked: 5xx, 429, hung, reset, commit-then-fail',
       [rates.serverError, rates.tooMany, rates.hang, rates.reset, rates.commitThenFail].map(pct).join(', '),

@@ -19,7 +19,13 @@ import { startPrivateRedis, type PrivateRedisServer } from '../test/helpers/redi
 import { until } from '../test/helpers/wait.js';
 import { benchEnv, peakRssMiB, simStats, waitForWorkers, writeCsv, type SimStats } from './pipeline-run.js';
 import { soakFaults, type FaultRates } from './soak-faults.js';
-import { countDuplicates, doneButMissing, type ImportOutcome, type SoakReport } from './soak-report.js';
+import {
+  countDuplicates,
+  doneButMissing,
+  unconfirmedEmails,
+  type ImportOutcome,
+  type SoakReport,
+} from './soak-report.js';
 import { startSimProcess, waitForLine, type SimProcess } from './sim-process.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -244,9 +250,14 @@ async function outcome(s: Soak, batchId: string, started: number, ended: number)
   return {
     done: count('done'),
     failed: count('failed'),
+    failures: records
+      .filter((r) => r?.state === 'failed')
+      .slice(0, 10)
+      .map((r) => ({ key: r!.key, step: r!.failedStep ?? '?', reason: r!.error ?? '?' })),
     lost: s.o.customers - records.length + records.filter((r) => !r).length + doneButMissing(state, records),
     stuck: records.filter((r) => r && r.state !== 'done' && r.state !== 'failed').length,
     duplicates: countDuplicates(state),
+    unconfirmedEmails: unconfirmedEmails(state, records),
     calls: customerCalls(stats),
     faulted: { serverError: sum(is5xx), tooMany: sum((st) => st === '429'), dropped: sum((st) => st === 'reset') },
     seconds: (ended - started) / 1000,

@@ -6,6 +6,17 @@ import type { RedisAvailability } from '../redis/availability.js';
 import { ONBOARDING_QUEUE } from './queue.js';
 import { afterTransition, runStepJob, type StepJob, type StepRunDeps } from './step-run.js';
 
+/**
+ * How often a step's run may be cut off (its worker killed, its lock lost while Redis was away)
+ * before BullMQ fails the job. Every step is safe to run again, so this only stops a job that
+ * itself brings its worker down each time; a fault soak (4 worker kills and a Redis restart)
+ * cut some runs off 3 times, which the former limit of 2 turned into failed customers.
+ */
+export const MAX_STALLS = 5;
+
+/** BullMQ's reason for a job failed by the stalled check. */
+const STALLED_TOO_OFTEN = /stalled more than allowable limit/;
+
 /** The BullMQ worker that runs step jobs (each run: step-run.ts). */
 export interface StepWorkerDeps extends Omit<StepRunDeps, 'lockDurationMs' | 'maxRateLimitPauseMs'> {
   /** A connection for the worker's blocking commands (maxRetriesPerRequest: null). */
@@ -53,7 +64,7 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
       maxStartedAttempts: deps.maxRateLimitedStarts ?? 200,
       lockDuration,
       stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
-      maxStalledCount: 2,
+      maxStalledCount: MAX_STALLS,
       autorun: false,
     },
   );
@@ -76,14 +87,23 @@ async function failedForGood(deps: StepRunDeps, job: StepJob, err: Error): Promi
     if (!(await job.isFailed())) return;
     const record = await deps.store.getCustomer(job.data.customerKey);
     if (!record || record.state === 'failed' || record.state === 'done' || record.runId !== job.data.runId) return;
-    const transition = await deps.store.markFailed(
-      job.data.customerKey,
-      job.name,
-      `${job.name}: ${err.message}`,
-      false,
-    );
+    const { reason, retryable } = unfinishedReason(job.name, err);
+    const transition = await deps.store.markFailed(job.data.customerKey, job.name, reason, retryable);
     await afterTransition(deps, transition);
   } catch (cause) {
     deps.logger.error({ err: reasonOf(cause) }, 'could not record a failed step');
   }
+}
+
+/** Why a job failed without its processor deciding, in words ops can act on. */
+export function unfinishedReason(step: StepName, err: Error): { reason: string; retryable: boolean } {
+  if (STALLED_TOO_OFTEN.test(err.message)) {
+    return {
+      reason:
+        `${step}: its run was cut off more than ${MAX_STALLS} times (a worker killed or hung, or its lock lost while ` +
+        'Redis was away); the step is safe to run again: retry the customer once the workers run steadily',
+      retryable: true,
+    };
+  }
+  return { reason: `${step}: ${err.message}`, retryable: false };
 }

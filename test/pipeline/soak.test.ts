@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_RATES } from '../../bench/soak-faults.js';
-import { soakTable } from '../../bench/soak-report.js';
+import { soakProblems, soakTable } from '../../bench/soak-report.js';
 import { runSoak } from '../../bench/soak-run.js';
 
 // The soak starts its own simulator, redis-server (on a free port, killed mid-run) and
@@ -33,7 +33,7 @@ describe('the fault soak, 20 customers', () => {
       importGraceMs: 20_000,
       dir,
     });
-    const table = soakTable(report);
+    const table = `${soakTable(report)}\n${soakProblems(report).join('\n')}`;
     // The kills and the faults happened: a run without them would prove nothing.
     expect(report.kills, table).toEqual({ work: 2, redis: 1 });
     expect(report.faulted.serverError + report.faulted.tooMany + report.faulted.dropped, table).toBeGreaterThan(0);
