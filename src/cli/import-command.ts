@@ -20,6 +20,7 @@ import { withApp } from './with-app.js';
 import { exitCodeForSignal, handleStopSignals, type StoppedError } from './stop-signal.js';
 import type { AvailabilityReport } from '../redis/availability.js';
 import { terminalSafe, tty } from './terminal-text.js';
+import { unconfirmedEmailLines, unconfirmedEmails } from './unconfirmed-emails.js';
 
 /**
  * `acronis-onboard import FILE.csv [--dry-run] [--wait] [--profile FILE]` (docs/csv.md).
@@ -247,6 +248,7 @@ async function printSummary(producer: Producer, report: CsvImportReport, result:
         (record?.failedStep ? tty` at ${record.failedStep}: ${record.error ?? ''}` : ''),
     );
   }
+  for (const line of unconfirmedEmailLines(unconfirmedEmails(customers, batch.id))) console.log(line);
   if (report.badRowCount > 0) {
     const lines = report.badRows
       .slice(0, 20)

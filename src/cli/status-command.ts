@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { BatchRecord, OnboardingStore } from '../workers/onboarding-store.js';
 import { withApp } from './with-app.js';
 import { terminalJson, terminalSafe, tty } from './terminal-text.js';
+import { unconfirmedEmailLines, unconfirmedEmails } from './unconfirmed-emails.js';
 
 /** `acronis-onboard status [BATCH]`: every recent batch, or one batch with its failed customers and why. */
 export function registerStatusCommand(program: Command): void {
@@ -32,13 +33,16 @@ async function printBatch(store: OnboardingStore, batchId: string, json: boolean
   }
   const customers = await store.batchCustomers(batchId);
   const failed = customers.filter((c) => c.record?.state === 'failed' && c.record.batchId === batchId);
+  const unconfirmed = unconfirmedEmails(customers, batchId);
   if (json) {
     const list = failed.map((c) => ({ customer: c.key, step: c.record?.failedStep, error: c.record?.error }));
-    console.log(terminalJson({ batch, failed: list }));
+    const emailUnconfirmed = unconfirmed.map((c) => ({ customer: c.key, login: c.record?.facts.login }));
+    console.log(terminalJson({ batch, failed: list, emailUnconfirmed }));
     return 0;
   }
   console.log(batchLine(batch));
   for (const c of failed) console.log(tty`  failed  ${c.key} at ${c.record?.failedStep}: ${c.record?.error}`);
+  for (const line of unconfirmedEmailLines(unconfirmed)) console.log(line);
   return 0;
 }
 
