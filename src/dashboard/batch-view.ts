@@ -1,5 +1,6 @@
 import type { BatchRecord, CustomerRecord, EnqueueOutcome, OnboardingStore } from '../workers/onboarding-store.js';
 import { maskText } from './mask.js';
+import { EMAIL_UNCONFIRMED, isEmailUnconfirmed } from '../workers/unconfirmed-emails.js';
 
 /**
  * What the overview and the batch page show of a batch: its counts as a progress bar, and
@@ -150,6 +151,8 @@ export interface CustomerRow {
   step: string;
   /** The same text `status` prints for a failure. */
   reason: string;
+  /** A done customer's open point, in `status`'s words (an unconfirmed activation e-mail). */
+  note: string;
   tenantId: string;
   userId: string;
   /** Set when the customer's record belongs to another batch (resubmitted, or already queued there). */
@@ -171,6 +174,7 @@ export function customerRow(
     state: record?.state ?? 'unknown',
     step: (failed ? record?.failedStep : record?.step) ?? '',
     reason: failed ? maskText(record?.error ?? '') : '',
+    note: isEmailUnconfirmed(record, batchId) ? EMAIL_UNCONFIRMED : '',
     tenantId: record?.facts.tenantId ?? '',
     userId: record?.facts.userId ?? '',
     ...(record && !here ? { otherBatchId: record.batchId } : {}),

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { App } from '../../src/app/app.js';
 import { startServer, type RunningServer } from '../../src/app/server.js';
 import { startTestPipeline, type TestPipeline, type TestPipelineOptions } from './pipeline.js';
@@ -43,6 +44,19 @@ export async function startDashboardPipeline(opts: TestPipelineOptions): Promise
       await close();
     },
   });
+}
+
+/** A dashboard pipeline with workers running for the whole test file; read `.t` inside tests. */
+export function dashboardWithWorkers(label: string): { t: DashboardPipeline } {
+  const ref = {} as { t: DashboardPipeline };
+  beforeAll(async () => {
+    ref.t = await startDashboardPipeline({ label });
+    await ref.t.startWorkers();
+  });
+  afterAll(async () => {
+    await ref.t?.close();
+  });
+  return ref;
 }
 
 export interface Answer {
