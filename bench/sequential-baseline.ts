@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createAcronisClient } from '../src/acronis/client.js';
 import { backupAgentAdminScope } from '../src/acronis/registration-tokens.js';
+import { checkLogin } from '../src/acronis/users.js';
 import { RequestBudget } from '../src/acronis/request-budget.js';
 import { planOfferingItems } from '../src/onboarding/offering-plan.js';
 import { STANDARD_PROFILE } from '../src/onboarding/profile.js';
@@ -67,16 +68,6 @@ export async function runBaseline(opts: {
   }
 }
 
-/**
- * GET /users/check_login as the sample scripts ask it before each user: 204 free, 409 taken.
- * The pipeline does not ask (it posts and takes a 409 as the cue to look), so the call lives here.
- */
-async function loginTaken(acronis: ReturnType<typeof createAcronisClient>, login: string): Promise<boolean> {
-  const request = { method: 'GET' as const, path: '/users/check_login', searchParams: { username: login } };
-  const { status } = await acronis.transport.send(request, [409]);
-  return status === 409;
-}
-
 async function onboardOne(acronis: ReturnType<typeof createAcronisClient>, partnerId: string, i: number) {
   const profile = STANDARD_PROFILE;
   const edition = profile.editions[0] as string;
@@ -90,7 +81,7 @@ async function onboardOne(acronis: ReturnType<typeof createAcronisClient>, partn
   });
   const available = await acronis.getAvailableForChild(partnerId, { kind: 'customer', edition });
   await acronis.putOfferingItems(tenant.id, planOfferingItems({ available, profile, edition }));
-  if (await loginTaken(acronis, email)) throw new Error(`login ${email} is taken`);
+  if ((await checkLogin(acronis.transport, email)) === 'taken') throw new Error(`login ${email} is taken`);
   const user = await acronis.createUser({
     tenant_id: tenant.id,
     login: email,

@@ -42,6 +42,22 @@ export const userSchema = z.object({
 });
 export type User = z.infer<typeof userSchema>;
 
+export type LoginAvailability = 'available' | 'taken';
+
+/**
+ * GET /users/check_login: 204 free, 409 taken anywhere on the platform. A malformed login
+ * answers 406, thrown as an unrecoverable AcronisApiError (docs/acronis-api.md §6.1). Not bound
+ * into the client: the steps post and read a 409 instead; the sequential baseline of
+ * `bench:onboard` asks it, as Acronis' sample scripts do.
+ */
+export async function checkLogin(api: AcronisTransport, login: string): Promise<LoginAvailability> {
+  const { status } = await api.send(
+    { method: 'GET', path: '/users/check_login', searchParams: { username: login } },
+    [409],
+  );
+  return status === 409 ? 'taken' : 'available';
+}
+
 /** POST /users → 200 (not 201). */
 export async function createUser(api: AcronisTransport, body: UserPost): Promise<User> {
   return api.json({ method: 'POST', path: '/users', json: userPostSchema.parse(body) }, userSchema);

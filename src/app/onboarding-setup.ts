@@ -43,9 +43,8 @@ export async function prepareOnboarding(app: App, opts: SetupOptions = {}): Prom
 
 function startRetry(app: App, opts: SetupOptions): StartRetryOptions | undefined {
   if (opts.retryUntil) return { logger: app.logger, stop: opts.retryUntil };
-  // No stop signal of its own: a one-shot command keeps Node's default, Ctrl-C ends it at once.
-  if (opts.retryForMs !== undefined)
-    return { logger: app.logger, stop: new AbortController().signal, giveUpAfterMs: opts.retryForMs };
+  // No stop signal: a one-shot command keeps Node's default, Ctrl-C ends it at once.
+  if (opts.retryForMs !== undefined) return { logger: app.logger, giveUpAfterMs: opts.retryForMs };
   return undefined;
 }
 

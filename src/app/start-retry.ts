@@ -11,8 +11,8 @@ import { isRedisOutage } from '../redis/deadline.js';
  */
 export interface StartRetryOptions {
   logger: Logger;
-  /** Aborted by a stop signal: the wait ends at once with the signal's reason. */
-  stop: AbortSignal;
+  /** Aborted by a stop signal: the wait ends at once with the signal's reason. None: Node's default (Ctrl-C ends it). */
+  stop?: AbortSignal;
   firstDelayMs?: number;
   maxDelayMs?: number;
   /**
@@ -38,8 +38,8 @@ export async function retryAtStart<T>(what: string, attempt: () => Promise<T>, o
       if (!warned) opts.logger.warn(`${what} failed (${(err as Error).message}); ${untilWhen(opts.giveUpAfterMs)}`);
       warned = true;
     }
-    await sleep(delayMs, undefined, { signal: opts.stop }).catch(() => {
-      throw opts.stop.reason as Error;
+    await sleep(delayMs, undefined, opts.stop ? { signal: opts.stop } : {}).catch(() => {
+      throw opts.stop?.reason as Error;
     });
     delayMs = Math.min(delayMs * 2, opts.maxDelayMs ?? 30_000);
   }
@@ -51,7 +51,8 @@ const untilWhen = (giveUpAfterMs: number | undefined) =>
     : `trying again for up to ${Math.round(giveUpAfterMs / 1000)} s`;
 
 /** `work`, or the stop signal's reason once it aborts; the listener goes with the race, so retries add none. */
-function untilStopped<T>(work: Promise<T>, stop: AbortSignal): Promise<T> {
+function untilStopped<T>(work: Promise<T>, stop: AbortSignal | undefined): Promise<T> {
+  if (!stop) return work;
   if (stop.aborted) return Promise.reject(stop.reason as Error);
   let onAbort: () => void = () => undefined;
   const aborted = new Promise<never>((_, reject) => {

@@ -1,5 +1,9 @@
 import type { CustomerRecord } from '../workers/onboarding-store.js';
-import { EMAIL_UNCONFIRMED, isEmailUnconfirmed } from '../workers/unconfirmed-emails.js';
+import {
+  EMAIL_UNCONFIRMED_ADVICE,
+  EMAIL_UNCONFIRMED_HEADING,
+  isEmailUnconfirmed,
+} from '../workers/unconfirmed-emails.js';
 import { tty } from './terminal-text.js';
 
 type BatchEntry = { key: string; record: CustomerRecord | undefined };
@@ -12,9 +16,8 @@ export function unconfirmedEmails(customers: readonly BatchEntry[], batchId: str
 /** Listed under a batch's summary; nothing when every e-mail's send was answered. */
 export function unconfirmedEmailLines(unconfirmed: readonly BatchEntry[], max = 200): string[] {
   if (unconfirmed.length === 0) return [];
-  const [heading, rest] = EMAIL_UNCONFIRMED.split(': ');
   const lines = [
-    `${heading} (${unconfirmed.length}): ${rest} (user ids: acronis-onboard results)`,
+    `${EMAIL_UNCONFIRMED_HEADING} (${unconfirmed.length}): ${EMAIL_UNCONFIRMED_ADVICE} (user ids: acronis-onboard results)`,
     ...unconfirmed.slice(0, max).map((c) => tty`  ${c.key}  ${c.record?.facts.login ?? ''}`),
   ];
   if (unconfirmed.length > max) lines.push(`  … and ${unconfirmed.length - max} more`);

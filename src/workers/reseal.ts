@@ -1,4 +1,4 @@
-import type { Job, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { RedisConnection } from '../redis/connection.js';
 import { scanKeys } from '../redis/scan.js';
 import type { ChainData } from '../onboarding/chain.js';
@@ -95,8 +95,8 @@ async function walk(deps: ResealDeps, visit: Visit, report: Tally, write: boolea
       return JSON.stringify(sealedFacts(facts, customerKey, (sealed, place) => visit(sealed, place, tally)));
     });
   }
-  for await (const job of jobsOf(deps.queue)) {
-    await rewrite(deps.queue.toKey(job.id ?? ''), 'data', (raw, tally) => {
+  for await (const id of jobIdsOf(deps.queue)) {
+    await rewrite(deps.queue.toKey(id), 'data', (raw, tally) => {
       const data = JSON.parse(raw) as ChainData;
       const on = (sealed: string | undefined, place: string) => visit(sealed, place, tally);
       const password = on(data.request.password_sealed, customerField(data.customerKey, 'password'));
@@ -108,8 +108,8 @@ async function walk(deps: ResealDeps, visit: Visit, report: Tally, write: boolea
       return JSON.stringify(next);
     });
   }
-  for await (const job of jobsOf(deps.callbacks) as AsyncIterable<Job<CallbackJob>>) {
-    await rewrite(deps.callbacks.toKey(job.id ?? ''), 'data', (raw, tally) => {
+  for await (const id of jobIdsOf(deps.callbacks)) {
+    await rewrite(deps.callbacks.toKey(id), 'data', (raw, tally) => {
       const data = JSON.parse(raw) as CallbackJob;
       const urlSealed = visit(data.urlSealed, callbackUrlPlace(data.batchId), tally) ?? data.urlSealed;
       return JSON.stringify({ ...data, urlSealed });
@@ -186,14 +186,14 @@ async function* scan(redis: RedisConnection, pattern: string, type: string): Asy
     for (const key of keys) if ((await redis.type(key)) === type) yield key;
 }
 
-/** Every job the queue keeps, in pages. */
-async function* jobsOf<T>(queue: Queue<T, unknown, string>): AsyncIterable<Job<T, unknown, string>> {
+/** The id of every job the queue keeps, in pages; each job's data is read once, by the rewrite. */
+async function* jobIdsOf<T>(queue: Queue<T, unknown, string>): AsyncIterable<string> {
   const states = ['waiting', 'delayed', 'prioritized', 'waiting-children', 'active', 'failed', 'completed'] as const;
   for (const state of states) {
     for (let start = 0; ; start += 500) {
-      const jobs = await queue.getJobs([state], start, start + 499);
-      yield* jobs.filter((job) => job !== undefined);
-      if (jobs.length < 500) break;
+      const ids = await queue.getRanges([state], start, start + 499);
+      yield* ids;
+      if (ids.length < 500) break;
     }
   }
 }

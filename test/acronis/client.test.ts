@@ -7,6 +7,7 @@ import { RedisKeys } from '../../src/redis/keys.js';
 import { createAcronisClient, USER_AGENT, type AcronisClient } from '../../src/acronis/client.js';
 import { AcronisApiError, isRetryable } from '../../src/acronis/errors.js';
 import { backupAgentAdminScope } from '../../src/acronis/registration-tokens.js';
+import { checkLogin } from '../../src/acronis/users.js';
 import { AcronisTransport } from '../../src/acronis/transport.js';
 import { createSecretBox, generateSecretsKey } from '../../src/secrets/secret-box.js';
 import type { RunningSimulator } from '../../src/simulator/index.js';
@@ -279,17 +280,11 @@ describe('offering items and pricing', () => {
   });
 });
 
-/** GET /users/check_login, as Acronis' own examples ask it (the pipeline does not: it posts and reads a 409). */
-async function loginStatus(login: string): Promise<number> {
-  const request = { method: 'GET' as const, path: '/users/check_login', searchParams: { username: login } };
-  return (await client.transport.send(request, [409])).status;
-}
-
 describe('users, roles, activation and agent tokens', () => {
   it('creates an admin user, gives it a role, activates it and makes an agent registration token', async () => {
     const customer = await newCustomer('Users');
     const login = `admin.${prefix}.${counter}`;
-    expect(await loginStatus(login)).toBe(204);
+    expect(await checkLogin(client.transport, login)).toBe('available');
     const user = await client.createUser({
       tenant_id: customer.id,
       login,
@@ -297,7 +292,7 @@ describe('users, roles, activation and agent tokens', () => {
     });
     expect(user).toMatchObject({ login, tenant_id: customer.id, activated: false });
     expect(user.personal_tenant_id).toBeTruthy();
-    expect(await loginStatus(login)).toBe(409);
+    expect(await checkLogin(client.transport, login)).toBe('taken');
     expect(await client.listTenantUserIds(customer.id)).toContain(user.id);
 
     const dup = await rejection(
@@ -349,7 +344,7 @@ describe('users, roles, activation and agent tokens', () => {
   });
 
   it('answers a malformed login with 406, not retryable', async () => {
-    const err = await rejection(loginStatus('a'));
+    const err = await rejection(checkLogin(client.transport, 'a'));
     expect(err.status).toBe(406);
     expect(isRetryable(err)).toBe(false);
   });

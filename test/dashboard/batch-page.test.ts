@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EMAIL_UNCONFIRMED } from '../../src/workers/unconfirmed-emails.js';
+import { EMAIL_UNCONFIRMED_HEADING } from '../../src/workers/unconfirmed-emails.js';
 import { dashboardWithWorkers } from '../helpers/dashboard.js';
 import { sampleCustomers } from '../helpers/pipeline.js';
 
@@ -24,7 +24,7 @@ describe('the batch page', () => {
     const page = await client.get(`/batches/${batch.id}`);
     expect(page.status).toBe(200);
     const rows = page.text.split('<tr data-customer=').slice(1);
-    const marked = rows.filter((row) => row.includes(EMAIL_UNCONFIRMED.split(':')[0]!));
+    const marked = rows.filter((row) => row.includes(EMAIL_UNCONFIRMED_HEADING));
     expect(marked).toHaveLength(1);
     expect(marked[0]).toContain(`"${unconfirmed[0]!.key}"`);
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { until } from '../helpers/wait.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/acronis-onboard.js');
 const cwd = mkdtempSync(join(tmpdir(), 'acronis-onboard-sim-'));
@@ -79,8 +80,12 @@ describe('acronis-onboard sim', () => {
     const { child, stdout, exited } = await startSim(['--latency', '30000']);
     const baseUrl = /export ACRONIS_BASE_URL=(\S+)/.exec(stdout)?.[1];
     const held = fetch(`${baseUrl}/api/2/idp/token`, { method: 'POST' }).catch(() => 'cut');
-    // The request is in the simulator's latency wait before the stop comes.
-    await new Promise((arrived) => setTimeout(arrived, 300));
+    // The request is in the simulator's latency wait before the stop comes: its arrival is counted
+    // (maxRequestsPerSecond counts arrivals), its answer is 30 s away.
+    await until(async () => {
+      const stats = (await (await fetch(`${baseUrl}/__sim/stats`)).json()) as { maxRequestsPerSecond: number };
+      return stats.maxRequestsPerSecond >= 1;
+    }, 'the held request to reach the simulator');
     const stoppedAt = Date.now();
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
