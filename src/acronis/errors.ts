@@ -108,6 +108,16 @@ export function certainlyNotApplied(err: unknown): boolean {
   return err.kind === 'network' && typeof err.code === 'string' && NEVER_CONNECTED.has(err.code);
 }
 
+/**
+ * True when the API certainly did not carry the request out, for an operator's one-off request:
+ * {@link certainlyNotApplied}, or an answer refusing it (a 4xx). A 5xx, a timeout or a reset may
+ * still follow a change made.
+ */
+export function certainlyNotCarriedOut(err: unknown): boolean {
+  if (certainlyNotApplied(err)) return true;
+  return err instanceof AcronisApiError && err.kind === 'http' && err.status !== undefined && err.status < 500;
+}
+
 /** `Retry-After` is seconds or an HTTP date (RFC 9110 §10.2.3). */
 export function parseRetryAfter(header: string | string[] | undefined, now = Date.now()): number | undefined {
   const value = Array.isArray(header) ? header[0] : header;

@@ -17,7 +17,7 @@ export function unconfirmedEmails(customers: readonly BatchEntry[], batchId: str
 export function unconfirmedEmailLines(unconfirmed: readonly BatchEntry[], max = 200): string[] {
   if (unconfirmed.length === 0) return [];
   const lines = [
-    `${EMAIL_UNCONFIRMED_HEADING} (${unconfirmed.length}): ${EMAIL_UNCONFIRMED_ADVICE} (user ids: acronis-onboard results)`,
+    `${EMAIL_UNCONFIRMED_HEADING} (${unconfirmed.length}): ${EMAIL_UNCONFIRMED_ADVICE}`,
     ...unconfirmed.slice(0, max).map((c) => tty`  ${c.key}  ${c.record?.facts.login ?? ''}`),
   ];
   if (unconfirmed.length > max) lines.push(`  … and ${unconfirmed.length - max} more`);

@@ -191,6 +191,21 @@ export class OnboardingStore {
     await this.redis.hset(this.keys.customer(key), 'facts', JSON.stringify(chainFactsSchema.parse(facts)));
   }
 
+  /**
+   * Changes a done customer's recorded facts (an operator's resend) with a compare-and-set, so a
+   * write made meanwhile is never undone; false when the record is gone or kept changing.
+   */
+  async amendFacts(key: string, amend: (facts: ChainFacts) => Partial<ChainFacts>): Promise<boolean> {
+    const hash = this.keys.customer(key);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const raw = await this.redis.hget(hash, 'facts');
+      if (raw === null) return false;
+      const next = JSON.stringify(chainFactsSchema.parse(amend(chainFactsSchema.parse(JSON.parse(raw)))));
+      if ((await this.redis.setFieldIfUnchanged(hash, 'facts', raw, next)) === 1) return true;
+    }
+    return false;
+  }
+
   markFailed(
     key: string,
     step: StepName,

@@ -7,7 +7,7 @@ import type { CustomerRecord } from './onboarding-store.js';
  */
 export const EMAIL_UNCONFIRMED_HEADING = 'activation e-mail unconfirmed';
 export const EMAIL_UNCONFIRMED_ADVICE =
-  'the answer to the send was lost and it is not sent twice; where the admin got none, resend it from the management portal';
+  'the answer to the send was lost and it is not sent twice; where the admin got none, `acronis-onboard resend-activation` with the batch id or the customer key sends it again';
 export const EMAIL_UNCONFIRMED = `${EMAIL_UNCONFIRMED_HEADING}: ${EMAIL_UNCONFIRMED_ADVICE}`;
 
 export function isEmailUnconfirmed(record: CustomerRecord | undefined, batchId: string): boolean {

@@ -1,0 +1,90 @@
+import type { AcronisEndpoints } from '../acronis/client.js';
+import { certainlyNotCarriedOut } from '../acronis/errors.js';
+import { reasonOf } from '../onboarding/errors.js';
+import type { OnboardingStore } from './onboarding-store.js';
+import { jobIdFor, type OnboardingQueue } from './queue.js';
+import { isEmailUnconfirmed } from './unconfirmed-emails.js';
+
+/**
+ * `resend-activation`: the operator's answer to an unconfirmed activation e-mail. The pipeline
+ * sends each e-mail at most once, so a send whose answer was lost ends `email-unconfirmed`
+ * (docs/pipeline.md); whether the admin got it only they can tell. Sending again is a person's
+ * decision, made here: the user is read first (an activated one is left alone), then the e-mail
+ * goes out through the same rate-limited client the workers use, and the record says so.
+ */
+export interface ResendDeps {
+  store: OnboardingStore;
+  queue: OnboardingQueue;
+  acronis: Pick<AcronisEndpoints, 'getUser' | 'sendActivationEmail'>;
+}
+
+export type ResendOutcome =
+  | { key: string; outcome: 'sent'; login: string }
+  | { key: string; outcome: 'already-activated'; login: string }
+  /** The API certainly did not send it (refused, rate-limited, unreachable): running again is safe. */
+  | { key: string; outcome: 'not-sent'; login: string; reason: string }
+  /** The answer was lost again: it may have gone out; the record stays unconfirmed. */
+  | { key: string; outcome: 'answer-lost'; login: string; reason: string }
+  | { key: string; outcome: 'not-eligible'; state: string; activation: string }
+  | { key: string; outcome: 'unknown' };
+
+/** Activations a named customer may be resent for: unconfirmed, or sent and reported missing by the admin. */
+const RESENDABLE = new Set(['email-unconfirmed', 'email-sent']);
+
+/** One customer, named by the operator: its e-mail is unconfirmed, or was sent and never arrived. */
+export async function resendToCustomer(deps: ResendDeps, key: string): Promise<ResendOutcome> {
+  const record = await deps.store.getCustomer(key);
+  if (!record) return { key, outcome: 'unknown' };
+  const { activation = 'none', userId } = record.facts;
+  if (record.state !== 'done' || !RESENDABLE.has(activation) || !userId)
+    return { key, outcome: 'not-eligible', state: record.state, activation };
+  return resend(deps, key, userId, record.facts.login ?? '', record.runId);
+}
+
+/** Every customer of the batch whose activation e-mail is unconfirmed, one after another. */
+export async function resendToBatch(deps: ResendDeps, batchId: string): Promise<ResendOutcome[]> {
+  const outcomes: ResendOutcome[] = [];
+  for (const { key, record } of await deps.store.batchCustomers(batchId)) {
+    if (isEmailUnconfirmed(record, batchId)) outcomes.push(await resendToCustomer(deps, key));
+  }
+  return outcomes;
+}
+
+async function resend(
+  deps: ResendDeps,
+  key: string,
+  userId: string,
+  login: string,
+  runId: string | undefined,
+): Promise<ResendOutcome> {
+  try {
+    if ((await deps.acronis.getUser(userId)).activated) {
+      await record(deps, key, runId, 'already-activated', 'resend-activation: user already activated; not sent');
+      return { key, outcome: 'already-activated', login };
+    }
+    await deps.acronis.sendActivationEmail(userId);
+  } catch (err) {
+    const reason = reasonOf(err);
+    return certainlyNotCarriedOut(err)
+      ? { key, outcome: 'not-sent', login, reason }
+      : { key, outcome: 'answer-lost', login, reason };
+  }
+  await record(deps, key, runId, 'email-sent', `resend-activation: activation e-mail sent again to ${login}`);
+  return { key, outcome: 'sent', login };
+}
+
+/**
+ * The record's activation, and a line in the activate-user job's log, which the dashboard shows
+ * as the customer's timeline (when retention has not removed the job, or it belongs to another run).
+ */
+async function record(
+  deps: ResendDeps,
+  key: string,
+  runId: string | undefined,
+  activation: 'email-sent' | 'already-activated',
+  line: string,
+): Promise<void> {
+  await deps.store.amendFacts(key, (facts) => ({ ...facts, activation }));
+  const job = await deps.queue.getJob(jobIdFor(key, 'activate-user'));
+  if (job && job.data.runId === runId) await job.log(line);
+}
