@@ -25,6 +25,9 @@ export interface IssuedAccessToken {
 /** The documented lifetime when the answer states none (docs/acronis-api.md §2.2: 2 h). */
 const DEFAULT_TOKEN_TTL_MS = 2 * 60 * 60 * 1000;
 
+/** Where access tokens are issued; the one request sent with the client secret rather than a token. */
+export const TOKEN_PATH = '/idp/token';
+
 /** POST /idp/token, client_credentials grant with HTTP Basic client authentication. */
 export async function issueToken(
   api: AcronisTransport,
@@ -35,7 +38,7 @@ export async function issueToken(
   const token = await api.json(
     {
       method: 'POST',
-      path: '/idp/token',
+      path: TOKEN_PATH,
       form: { grant_type: 'client_credentials' },
       auth: { type: 'basic', username: credentials.clientId, password: credentials.clientSecret },
       signal,

@@ -38,6 +38,12 @@ export interface StepContext {
    * answer still leads to a look-up).
    */
   intend(what: Intent, facts?: Partial<ChainFacts>): Promise<Date | undefined>;
+  /**
+   * `intend` for a change that cannot be looked up afterwards: the intent is written only once
+   * the change `send` makes has its request slot and the job's lock is checked, right before it
+   * goes out, so a run cut off while it waited leaves none (src/workers/job-lock-guard.ts).
+   */
+  intendAtSend<T>(what: Intent, send: () => Promise<T>): Promise<T>;
   /** Takes an intent back when the request it announced was certainly not carried out. */
   withdraw(what: Intent): Promise<void>;
   /** The data-centre URL the agents register with (docs/acronis-api.md §7). */

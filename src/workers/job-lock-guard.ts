@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SlotRequest } from '../acronis/request-budget.js';
+import { TOKEN_PATH } from '../acronis/auth.js';
 import type { ApiRequest, RequestThrottle } from '../acronis/transport.js';
 
 /**
@@ -23,6 +24,8 @@ interface JobScope {
   assertLock(): Promise<void>;
   /** The step's rank in the request budget: steps left in its chain, so customers near their end go first. */
   rank: number;
+  /** Set by {@link announceAtSend}: written before the next change goes out, once. */
+  announcement?: { write(): Promise<void>; written: boolean };
 }
 
 const scope = new AsyncLocalStorage<JobScope>();
@@ -30,6 +33,30 @@ const scope = new AsyncLocalStorage<JobScope>();
 /** Runs a step with its job's lock check and its rank in scope of every API call it makes. */
 export function runInJobScope<T>(job: JobScope, step: () => Promise<T>): Promise<T> {
   return scope.run(job, step);
+}
+
+/**
+ * Runs `send` with `announce` (a write-ahead intent) written as late as it can be: once the
+ * change `send` makes has its request slot and the job's lock is checked, right before it goes
+ * out. A wait for the slot can be long, and a run cut off there (its lock lost in a Redis outage,
+ * its worker killed) then leaves no intent for a change it never sent, which for a send that cannot
+ * be looked up afterwards (the activation e-mail) would read as "maybe sent" and never be sent.
+ * Outside a step (no lock, no budget rank) the intent is written first.
+ */
+export function announceAtSend<T>(announce: () => Promise<void>, send: () => Promise<T>): Promise<T> {
+  const job = scope.getStore();
+  if (!job) return announce().then(send);
+  return scope.run({ ...job, announcement: { write: announce, written: false } }, send);
+}
+
+/** The lock check, then the announcement of the change about to be sent, if the step made one. */
+async function beforeChange(job: JobScope, request: Pick<ApiRequest, 'path'>): Promise<void> {
+  await job.assertLock();
+  const announcement = job.announcement;
+  // The token issue a change may need first is not the change announced.
+  if (!announcement || announcement.written || request.path === TOKEN_PATH) return;
+  announcement.written = true;
+  await announcement.write();
 }
 
 /** What the guard needs of the request budget (src/acronis/request-budget.ts). */
@@ -50,7 +77,7 @@ export class LockGuardedThrottle implements RequestThrottle {
     const mutating = request !== undefined && request.method !== 'GET';
     await this.budget.acquire(signal, request, {
       rank: job?.rank ?? 0,
-      ...(job && mutating ? { beforeWait: () => job.assertLock() } : {}),
+      ...(job && mutating ? { beforeWait: () => beforeChange(job, request) } : {}),
     });
   }
 }

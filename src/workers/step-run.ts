@@ -3,12 +3,12 @@ import type { AcronisEndpoints } from '../acronis/client.js';
 import { AcronisApiError } from '../acronis/errors.js';
 import type { RequestBudget } from '../acronis/request-budget.js';
 import type { Logger } from '../logger.js';
-import { nextStep, type ChainData, type ChainFacts, type StepName } from '../onboarding/chain.js';
+import { nextStep, type ChainData, type ChainFacts, type Intent, type StepName } from '../onboarding/chain.js';
 import { isRetryableStepError, needsChangeOf, reasonOf } from '../onboarding/errors.js';
 import type { StepContext, StepDefinition } from '../onboarding/step.js';
 import { customerField, type SecretBox } from '../secrets/secret-box.js';
 import { nudgeCallback, type CallbackQueue } from './callback-queue.js';
-import { LockLostError, runInJobScope } from './job-lock-guard.js';
+import { announceAtSend, LockLostError, runInJobScope } from './job-lock-guard.js';
 import type { OfferingCache } from './offering-cache.js';
 import type { OnboardingStore, Transition } from './onboarding-store.js';
 import { jobIdFor, type OnboardingQueue } from './queue.js';
@@ -119,6 +119,12 @@ function stepContext(
     const checkpointed = remember(facts);
     await job.updateData({ ...job.data, facts: { ...job.data.facts, ...checkpointed } });
   };
+  const intend = async (what: Intent, facts: Partial<ChainFacts> = {}) => {
+    const recorded = job.data.facts.intents?.[what];
+    if (recorded) return new Date(recorded);
+    await checkpoint({ ...facts, intents: { ...job.data.facts.intents, [what]: new Date().toISOString() } });
+    return undefined;
+  };
   return {
     acronis: deps.acronis,
     logger,
@@ -131,12 +137,8 @@ function stepContext(
     },
     offers: deps.offers,
     checkpoint,
-    intend: async (what, facts = {}) => {
-      const recorded = job.data.facts.intents?.[what];
-      if (recorded) return new Date(recorded);
-      await checkpoint({ ...facts, intents: { ...job.data.facts.intents, [what]: new Date().toISOString() } });
-      return undefined;
-    },
+    intend,
+    intendAtSend: (what, send) => announceAtSend(async () => void (await intend(what)), send),
     withdraw: async (what) => {
       const { [what]: _withdrawn, ...intents } = job.data.facts.intents ?? {};
       await checkpoint({ intents });

@@ -49,12 +49,14 @@ async function sendEmailOnce(userId: string, email: string, earlier: boolean, ct
     await ctx.log('activation e-mail may have been sent by an earlier attempt whose answer was lost; not sent again');
     return { activation: 'email-unconfirmed' as const };
   }
-  await ctx.intend('activation');
-  await ctx.acronis.sendActivationEmail(userId).catch(async (err: unknown) => {
-    // Nothing went out (no token, a 429, no connection): the next attempt may send it.
-    if (certainlyNotApplied(err)) await ctx.withdraw('activation');
-    throw err;
-  });
+  // Written once the send has its request slot: a run cut off while it waited leaves no intent, so the retry sends.
+  await ctx
+    .intendAtSend('activation', () => ctx.acronis.sendActivationEmail(userId))
+    .catch(async (err: unknown) => {
+      // Nothing went out (no token, a 429, no connection): the next attempt may send it.
+      if (certainlyNotApplied(err)) await ctx.withdraw('activation');
+      throw err;
+    });
   await ctx.log(`activation e-mail queued for ${email}`);
   return { activation: 'email-sent' as const };
 }
