@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { resendNotice, resendToBatch } from '../workers/resend-activation.js';
 import { retryBatch } from '../workers/retry.js';
 import { retryNotice } from '../workers/retry-verdict.js';
 import { workersSeen } from '../workers/heartbeat.js';
@@ -44,6 +45,20 @@ export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     return reply.redirect(`/batches/${encodeURIComponent(request.params.id)}`, 303);
   });
 
+  // Sending an e-mail a second time is a person's decision (src/workers/resend-activation.ts): logged with who made it.
+  app.post<BatchParams>('/batches/:id/resend-activation', async (request, reply) => {
+    const batchId = request.params.id;
+    if (!(await deps.store.getBatch(batchId))) return notFound(request, reply, deps, `batch ${batchId}`);
+    const outcomes = await resendToBatch({ store: deps.store, queue: deps.queue, acronis: deps.acronis() }, batchId);
+    const user = currentUser(request, deps.credentials);
+    deps.logger.info(
+      { component: 'dashboard', batchId, user, customers: outcomes.length },
+      'activation e-mails resent',
+    );
+    request.session.set('notice', resendNotice(batchId, outcomes));
+    return reply.redirect(`/batches/${encodeURIComponent(batchId)}`, 303);
+  });
+
   app.get<BatchParams & { Querystring: { format?: string } }>('/batches/:id/results', async (request, reply) =>
     sendResults(request, reply, deps, { format: request.query.format, reveal: false }),
   );
@@ -66,7 +81,12 @@ async function batchPage(deps: DashboardDeps, sampler: ProgressSampler, batchId:
     sampler,
   );
   const rows = customers.map((c) => customerRow(batchId, c));
-  return { batch: view, rows, failedHere: rows.filter((r) => r.canRetry).length };
+  return {
+    batch: view,
+    rows,
+    failedHere: rows.filter((r) => r.canRetry).length,
+    unconfirmedHere: rows.filter((r) => r.note !== '').length,
+  };
 }
 
 async function sendResults(

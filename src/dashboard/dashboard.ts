@@ -12,6 +12,7 @@ import type { CallbackQueue } from '../workers/callback-queue.js';
 import type { OnboardingStore } from '../workers/onboarding-store.js';
 import type { OnboardingQueue } from '../workers/queue.js';
 import type { CustomerResult } from '../workers/results.js';
+import type { ResendDeps } from '../workers/resend-activation.js';
 import type { LiveStateSource } from './customer-view.js';
 import { pageRoutes } from './pages.js';
 import { queueBoard } from './queue-board.js';
@@ -39,8 +40,8 @@ export interface DashboardDeps {
   keys: RedisKeys;
   /** The rows of `acronis-onboard results`, secrets opened. */
   results(batchId: string): Promise<CustomerResult[]>;
-  /** The API client for the customer page's live state, built on first use. */
-  acronis(): LiveStateSource;
+  /** The API client for the customer page's live state and the resend of e-mails, built on first use. */
+  acronis(): LiveStateSource & ResendDeps['acronis'];
   callMetrics: CallMetrics;
   /** DASHBOARD_USER and DASHBOARD_PASSWORD; absent: open on loopback only. */
   credentials?: SignInCredentials;

@@ -88,3 +88,41 @@ async function record(
   const job = await deps.queue.getJob(jobIdFor(key, 'activate-user'));
   if (job && job.data.runId === runId) await job.log(line);
 }
+
+/** Whether every customer was sent its e-mail or found activated (the command's exit 0). */
+export function allSettled(outcomes: readonly ResendOutcome[]): boolean {
+  return outcomes.every((o) => o.outcome === 'sent' || o.outcome === 'already-activated');
+}
+
+/** What was done for one customer, in the words the CLI and the dashboard both show. Plain text. */
+export function resendLine(o: ResendOutcome): string {
+  switch (o.outcome) {
+    case 'sent':
+      return `${o.key}: activation e-mail sent again to ${o.login}`;
+    case 'already-activated':
+      return `${o.key}: ${o.login} is already activated; nothing sent`;
+    case 'not-sent':
+      return `${o.key}: not sent (${o.reason}); nothing went out, so sending again is safe`;
+    case 'answer-lost':
+      return `${o.key}: the answer was lost (${o.reason}); it may have gone out, the e-mail stays unconfirmed: ask ${o.login} before sending again`;
+    case 'not-eligible':
+      return `${o.key}: not resent: the customer is ${o.state}, its activation ${o.activation} (only a done customer activated by e-mail is)`;
+    case 'unknown':
+      return `${o.key}: no such batch or customer`;
+  }
+}
+
+/** The closing count of a batch's resend. */
+export function resendCount(batchId: string, outcomes: readonly ResendOutcome[]): string {
+  if (outcomes.length === 0) return `batch ${batchId} has no customer whose activation e-mail is unconfirmed`;
+  const sent = outcomes.filter((o) => o.outcome === 'sent').length;
+  const activated = outcomes.filter((o) => o.outcome === 'already-activated').length;
+  const rest = outcomes.length - sent - activated;
+  return `${sent} sent again, ${activated} already activated, ${rest} not sent`;
+}
+
+/** The dashboard's notice: the count, then the line of each customer not settled. */
+export function resendNotice(batchId: string, outcomes: readonly ResendOutcome[]): string {
+  const unsettled = outcomes.filter((o) => !allSettled([o])).map(resendLine);
+  return [resendCount(batchId, outcomes), ...unsettled].join('; ');
+}

@@ -116,7 +116,7 @@ describe('acronis-onboard resend-activation', () => {
     t.sim.configure({ faults: [sendFault({ kind: '429', times: 1 })] });
     const refused = await runCli(t, ['resend-activation', 'rf-1']);
     expect(refused.code).toBe(1);
-    expect(refused.stdout).toMatch(/^rf-1: not sent \(.*429.*\); nothing went out, run the command again$/m);
+    expect(refused.stdout).toMatch(/^rf-1: not sent \(.*429.*\); nothing went out, so sending again is safe$/m);
     expect(await activationOf('rf-1')).toBe('email-unconfirmed');
     expect(mailsTo('admin1@rf.example')).toBe(1);
 

@@ -3,7 +3,10 @@ import { EMAIL_UNCONFIRMED_HEADING } from '../../src/workers/unconfirmed-emails.
 import { dashboardWithWorkers } from '../helpers/dashboard.js';
 import { sampleCustomers } from '../helpers/pipeline.js';
 
-/** The batch page says of a done customer what `status` says: an activation e-mail left unconfirmed. */
+/**
+ * The batch page says of a done customer what `status` says, an activation e-mail left unconfirmed,
+ * and sends those e-mails again on the operator's word, as `resend-activation BATCH` does.
+ */
 const file = dashboardWithWorkers('dash-batch-page');
 
 describe('the batch page', () => {
@@ -27,5 +30,23 @@ describe('the batch page', () => {
     const marked = rows.filter((row) => row.includes(EMAIL_UNCONFIRMED_HEADING));
     expect(marked).toHaveLength(1);
     expect(marked[0]).toContain(`"${unconfirmed[0]!.key}"`);
+
+    // Resend unconfirmed e-mails: the same as resend-activation BATCH, told in a notice.
+    expect(page.text).toContain('Resend unconfirmed e-mails (1)');
+    const login = unconfirmed[0]!.facts.login!;
+    const mails = () => t.sim.state().users.find((u) => u.login === login)?.activation_emails_sent;
+    expect(mails()).toBe(1);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
+    const forged = await client.post(`/batches/${batch.id}/resend-activation`, { _csrf: 'forged' });
+    expect(forged.status).toBe(403);
+    expect(mails()).toBe(1);
+    const resent = await client.post(`/batches/${batch.id}/resend-activation`, { _csrf: csrf });
+    expect(resent.status).toBe(303);
+    expect(mails()).toBe(2);
+    const after = await client.get(`/batches/${batch.id}`);
+    expect(after.text).toContain('1 sent again, 0 already activated, 0 not sent');
+    expect(after.text).not.toContain('Resend unconfirmed e-mails');
+    expect(after.text).not.toContain(EMAIL_UNCONFIRMED_HEADING);
+    expect(t.logs.join('\n')).toMatch(/activation e-mails resent/);
   });
 });

@@ -52,7 +52,13 @@ function dashboardRoutes(): { method: string; path: string }[] {
     ...[`/customers/${c}`, `/customers/${c}/fragment`, `/customers/${c}/live`, '/metrics', '/admin/queues'].map(
       (path) => ({ method: 'GET', path }),
     ),
-    ...['/logout', `/batches/${b}/retry`, `/customers/${c}/retry`, `/batches/${b}/results`].map((path) => ({
+    ...[
+      '/logout',
+      `/batches/${b}/retry`,
+      `/batches/${b}/resend-activation`,
+      `/customers/${c}/retry`,
+      `/batches/${b}/results`,
+    ].map((path) => ({
       method: 'POST',
       path,
     })),
