@@ -40,8 +40,8 @@ export interface StepContext {
   intend(what: Intent, facts?: Partial<ChainFacts>): Promise<Date | undefined>;
   /**
    * `intend` for a change that cannot be looked up afterwards: the intent is written only once
-   * the change `send` makes has its request slot and the job's lock is checked, right before it
-   * goes out, so a run cut off while it waited leaves none (src/workers/job-lock-guard.ts).
+   * the request slot of the change `send` makes is due, right before it goes out, so a run cut off
+   * while it waited leaves none (src/workers/job-lock-guard.ts).
    */
   intendAtSend<T>(what: Intent, send: () => Promise<T>): Promise<T>;
   /** Takes an intent back when the request it announced was certainly not carried out. */

@@ -37,10 +37,11 @@ export function runInJobScope<T>(job: JobScope, step: () => Promise<T>): Promise
 
 /**
  * Runs `send` with `announce` (a write-ahead intent) written as late as it can be: once the
- * change `send` makes has its request slot and the job's lock is checked, right before it goes
- * out. A wait for the slot can be long, and a run cut off there (its lock lost in a Redis outage,
- * its worker killed) then leaves no intent for a change it never sent, which for a send that cannot
- * be looked up afterwards (the activation e-mail) would read as "maybe sent" and never be sent.
+ * change `send` makes has passed the job's lock check and its request slot is due, right before
+ * it goes out (one Redis write between the slot and the send). A wait for the slot can be long (a
+ * 429 pauses everyone), and a run cut off there (its lock lost in a Redis outage, its worker
+ * killed) then leaves no intent for a change it never sent, which for a send that cannot be looked
+ * up afterwards (the activation e-mail) would read as "maybe sent" and never be sent.
  * Outside a step (no lock, no budget rank) the intent is written first.
  */
 export function announceAtSend<T>(announce: () => Promise<void>, send: () => Promise<T>): Promise<T> {
@@ -49,14 +50,15 @@ export function announceAtSend<T>(announce: () => Promise<void>, send: () => Pro
   return scope.run({ ...job, announcement: { write: announce, written: false } }, send);
 }
 
-/** The lock check, then the announcement of the change about to be sent, if the step made one. */
-async function beforeChange(job: JobScope, request: Pick<ApiRequest, 'path'>): Promise<void> {
-  await job.assertLock();
+/** The announcement of the change about to be sent, if the step made one, once its slot is due. */
+async function announce(job: JobScope, request: Pick<ApiRequest, 'path'>): Promise<void> {
   const announcement = job.announcement;
   // The token issue a change may need first is not the change announced.
   if (!announcement || announcement.written || request.path === TOKEN_PATH) return;
   announcement.written = true;
   await announcement.write();
+  // A write held up by a Redis outage may finish after another run took the job: never send twice.
+  await job.assertLock();
 }
 
 /** What the guard needs of the request budget (src/acronis/request-budget.ts). */
@@ -77,7 +79,10 @@ export class LockGuardedThrottle implements RequestThrottle {
     const mutating = request !== undefined && request.method !== 'GET';
     await this.budget.acquire(signal, request, {
       rank: job?.rank ?? 0,
-      ...(job && mutating ? { beforeWait: () => beforeChange(job, request) } : {}),
+      ...(job && mutating ? { beforeWait: () => job.assertLock() } : {}),
     });
+    // After the wait, not before it: a slot given back (a 429 elsewhere) or a pause can keep a
+    // change waiting for seconds, and a run cut off then must leave no intent behind.
+    if (job && mutating) await announce(job, request);
   }
 }

@@ -71,7 +71,7 @@ describe('an intent announced at the send', () => {
     expect(sent()).toBe(0);
   });
 
-  it('is written once, after the lock check and before the request reaches the API', async () => {
+  it('is written once, between lock checks, before the request reaches the API', async () => {
     t.sim.resetStats();
     const order: string[] = [];
     const held = async () => void order.push('lock checked');
@@ -82,7 +82,8 @@ describe('an intent announced at the send', () => {
       ),
     );
     await expect(send).rejects.toBeInstanceOf(AcronisApiError);
-    expect(order).toEqual(['lock checked', 'intent (API saw 0)']);
+    // Checked before the wait, and again after the intent is written (a write held up by an outage).
+    expect(order).toEqual(['lock checked', 'intent (API saw 0)', 'lock checked']);
     expect(sent()).toBe(1);
   });
 

@@ -49,7 +49,7 @@ async function sendEmailOnce(userId: string, email: string, earlier: boolean, ct
     await ctx.log('activation e-mail may have been sent by an earlier attempt whose answer was lost; not sent again');
     return { activation: 'email-unconfirmed' as const };
   }
-  // Written once the send has its request slot: a run cut off while it waited leaves no intent, so the retry sends.
+  // Written once the send's slot is due: a run cut off while it waited leaves no intent, so the retry sends.
   await ctx
     .intendAtSend('activation', () => ctx.acronis.sendActivationEmail(userId))
     .catch(async (err: unknown) => {
