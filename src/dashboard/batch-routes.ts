@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { resendNotice, resendToBatch } from '../workers/resend-activation.js';
 import { retryBatch } from '../workers/retry.js';
+import { isEmailUnconfirmed } from '../workers/unconfirmed-emails.js';
 import { retryNotice } from '../workers/retry-verdict.js';
 import { workersSeen } from '../workers/heartbeat.js';
 import { batchView, customerRow, ProgressSampler, recentBatches } from './batch-view.js';
@@ -85,7 +86,7 @@ async function batchPage(deps: DashboardDeps, sampler: ProgressSampler, batchId:
     batch: view,
     rows,
     failedHere: rows.filter((r) => r.canRetry).length,
-    unconfirmedHere: rows.filter((r) => r.note !== '').length,
+    unconfirmedHere: customers.filter((c) => isEmailUnconfirmed(c.record, batchId)).length,
   };
 }
 

@@ -70,6 +70,7 @@ export interface SlotSource {
  * The request budget, plus the lock check before every mutating request made inside a step.
  * The check runs once the budget has answered (a run that waited out a Redis outage in the
  * budget finds its lock gone) and before the wait for the slot, so it does not delay the send.
+ * Only an announced change (announceAtSend) pays a write and a second check after the wait.
  */
 export class LockGuardedThrottle implements RequestThrottle {
   constructor(private readonly budget: SlotSource) {}

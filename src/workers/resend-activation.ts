@@ -19,8 +19,9 @@ export interface ResendDeps {
 }
 
 export type ResendOutcome =
-  | { key: string; outcome: 'sent'; login: string }
-  | { key: string; outcome: 'already-activated'; login: string }
+  /** `recorded` false: the record kept changing under the write, so it still says what it said. */
+  | { key: string; outcome: 'sent'; login: string; recorded: boolean }
+  | { key: string; outcome: 'already-activated'; login: string; recorded: boolean }
   /** The API certainly did not send it (refused, rate-limited, unreachable): running again is safe. */
   | { key: string; outcome: 'not-sent'; login: string; reason: string }
   /** The answer was lost again: it may have gone out; the record stays unconfirmed. */
@@ -57,20 +58,20 @@ async function resend(
   login: string,
   runId: string | undefined,
 ): Promise<ResendOutcome> {
+  let activated: boolean;
   try {
-    if ((await deps.acronis.getUser(userId)).activated) {
-      await record(deps, key, runId, 'already-activated', 'resend-activation: user already activated; not sent');
-      return { key, outcome: 'already-activated', login };
-    }
-    await deps.acronis.sendActivationEmail(userId);
+    activated = (await deps.acronis.getUser(userId)).activated;
+    if (!activated) await deps.acronis.sendActivationEmail(userId);
   } catch (err) {
     const reason = reasonOf(err);
     return certainlyNotCarriedOut(err)
       ? { key, outcome: 'not-sent', login, reason }
       : { key, outcome: 'answer-lost', login, reason };
   }
-  await record(deps, key, runId, 'email-sent', `resend-activation: activation e-mail sent again to ${login}`);
-  return { key, outcome: 'sent', login };
+  const recorded = activated
+    ? await record(deps, key, runId, 'already-activated', 'resend-activation: user already activated; not sent')
+    : await record(deps, key, runId, 'email-sent', `resend-activation: activation e-mail sent again to ${login}`);
+  return { key, outcome: activated ? 'already-activated' : 'sent', login, recorded };
 }
 
 /**
@@ -83,24 +84,31 @@ async function record(
   runId: string | undefined,
   activation: 'email-sent' | 'already-activated',
   line: string,
-): Promise<void> {
-  await deps.store.amendFacts(key, (facts) => ({ ...facts, activation }));
+): Promise<boolean> {
+  const recorded = await deps.store.amendFacts(key, (facts) => ({ ...facts, activation }));
   const job = await deps.queue.getJob(jobIdFor(key, 'activate-user'));
   if (job && job.data.runId === runId) await job.log(line);
+  return recorded;
 }
 
 /** Whether every customer was sent its e-mail or found activated (the command's exit 0). */
 export function allSettled(outcomes: readonly ResendOutcome[]): boolean {
-  return outcomes.every((o) => o.outcome === 'sent' || o.outcome === 'already-activated');
+  return outcomes.every(settled);
 }
+
+function settled(o: ResendOutcome): boolean {
+  return o.outcome === 'sent' || o.outcome === 'already-activated';
+}
+
+const NOT_RECORDED = "; not recorded: the customer's record changed meanwhile, so status still says what it said";
 
 /** What was done for one customer, in the words the CLI and the dashboard both show. Plain text. */
 export function resendLine(o: ResendOutcome): string {
   switch (o.outcome) {
     case 'sent':
-      return `${o.key}: activation e-mail sent again to ${o.login}`;
+      return `${o.key}: activation e-mail sent again to ${o.login}${o.recorded ? '' : NOT_RECORDED}`;
     case 'already-activated':
-      return `${o.key}: ${o.login} is already activated; nothing sent`;
+      return `${o.key}: ${o.login} is already activated; nothing sent${o.recorded ? '' : NOT_RECORDED}`;
     case 'not-sent':
       return `${o.key}: not sent (${o.reason}); nothing went out, so sending again is safe`;
     case 'answer-lost':
@@ -123,6 +131,6 @@ export function resendCount(batchId: string, outcomes: readonly ResendOutcome[])
 
 /** The dashboard's notice: the count, then the line of each customer not settled. */
 export function resendNotice(batchId: string, outcomes: readonly ResendOutcome[]): string {
-  const unsettled = outcomes.filter((o) => !allSettled([o])).map(resendLine);
+  const unsettled = outcomes.filter((o) => !settled(o)).map(resendLine);
   return [resendCount(batchId, outcomes), ...unsettled].join('; ');
 }
