@@ -112,7 +112,7 @@ async function runStack(config: Config, opts: DemoOptions): Promise<number> {
   try {
     const workers = await startWorkers(workApp);
     // The workers are stopped however the rest ends, a server that could not start included.
-    const server = await startServer(serveApp).catch(async (err: unknown) => {
+    const server = await startServer(serveApp, { redisSettingsChecked: true }).catch(async (err: unknown) => {
       await workers.close(DEMO_DRAIN_MS);
       throw err;
     });

@@ -114,7 +114,11 @@ describe('a 3-master Redis Cluster as REDIS_URL', () => {
 
     // Every part ran on the cluster: BullMQ's queue, the token cache, the budget, the store, the replay keys.
     const keys = t.pipeline.keys;
-    const tokenKeys = keys.tokenCache(t.config.ACRONIS_BASE_URL!, t.config.ACRONIS_CLIENT_ID!);
+    const tokenKeys = keys.tokenCache(
+      t.config.ACRONIS_BASE_URL!,
+      t.config.ACRONIS_CLIENT_ID!,
+      t.config.ACRONIS_CLIENT_SECRET!,
+    );
     for (const key of [tokenKeys.token, keys.requestBudget.schedule, keys.batches, keys.webhookDelivery('cluster-1')])
       expect(await t.redis.exists(key), key).toBe(1);
     expect(await countKeys(t.redis, `${t.prefix}:onboarding:*`)).toBeGreaterThan(0);
