@@ -1,5 +1,8 @@
-import { writeOwnerOnly } from './owner-only-file.js';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { plural } from '../text/plural.js';
+import { trackableByGit } from './git-exposure.js';
+import { writeOwnerOnly } from './owner-only-file.js';
 import { resultsCsv } from '../workers/results-csv.js';
 import { batchResults, type CustomerResult } from '../workers/results.js';
 import { withApp } from './with-app.js';
@@ -31,11 +34,28 @@ export function registerResultsCommand(program: Command): void {
         }
         const rows = await batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batchId);
         const text = opts.format === 'json' ? `${terminalJson(rows)}\n` : resultsCsv(rows);
-        if (opts.output) await writeOwnerOnly(opts.output, text);
+        if (opts.output) await writeResults(resolve(opts.output), text, { batchId, rows, format: opts.format });
         else process.stdout.write(text);
         if (reportUnreadable(rows)) process.exitCode = 1;
       });
     });
+}
+
+/** The file, for its owner only; then what was written where, and a warning when git would take it in. */
+async function writeResults(
+  file: string,
+  text: string,
+  what: { batchId: string; rows: readonly CustomerResult[]; format: string },
+): Promise<void> {
+  await writeOwnerOnly(file, text);
+  const customers = plural(what.rows.length, 'customer');
+  console.log(
+    tty`wrote the results of ${customers} of batch ${what.batchId} to ${file} (${what.format.toUpperCase()}, mode 0600: it holds passwords and agent tokens)`,
+  );
+  if (await trackableByGit(file))
+    console.error(
+      tty`warning: ${file} is in a git work tree and not ignored: add it to .gitignore or write it elsewhere, so its secrets never reach the history`,
+    );
 }
 
 function reportUnreadable(rows: readonly CustomerResult[]): boolean {

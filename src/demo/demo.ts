@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -32,6 +33,8 @@ export interface DemoOptions {
   exit: boolean;
   /** Another CSV than the sample; required against a real data centre. */
   csv?: string;
+  /** Keep the results file (passwords, agent tokens) when the demo ends; by default it goes with the demo. */
+  keepResults?: boolean;
   /** Where the demo's own lines go (what it set up, the results file, the dashboard): the command's stdout. */
   print: (line: string) => void;
 }
@@ -116,6 +119,7 @@ async function runStack(config: Config, opts: DemoOptions): Promise<number> {
       await workers.close(DEMO_DRAIN_MS);
       throw err;
     });
+    let resultsFile: string | undefined;
     try {
       const code = await importAndReport(server.producer, opts.csv ?? DEMO_CSV, {
         wait: true,
@@ -124,11 +128,14 @@ async function runStack(config: Config, opts: DemoOptions): Promise<number> {
         redisAway: () => availability.isDown,
       });
       if (code === 2 || stop.aborted) return code;
-      await printEnd(serveApp, server, config, opts.print);
+      resultsFile = await writeResultsFile(serveApp, opts);
+      printEnd(server, config, opts.print);
       if (!opts.exit) await untilStopSignal(stop);
       return 0;
     } finally {
       await Promise.all([server.close(DEMO_DRAIN_MS), workers.close(DEMO_DRAIN_MS)]);
+      // It holds passwords and tokens: it goes with the demo unless asked to stay.
+      if (resultsFile && !opts.keepResults) await rm(resultsFile, { force: true });
     }
   } finally {
     await workApp.close();
@@ -149,14 +156,19 @@ function outageReport(logger: Logger): AvailabilityReport {
   };
 }
 
-async function printEnd(app: App, server: RunningServer, config: Config, print: DemoOptions['print']): Promise<void> {
+/** The batch's results in a file only its owner may read; its path, or undefined without a batch. */
+async function writeResultsFile(app: App, opts: DemoOptions): Promise<string | undefined> {
   const [batch] = await app.store.listBatches(1);
-  if (batch) {
-    const file = join(tmpdir(), `acronis-onboard-demo-${batch.id}.csv`);
-    const results = await batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batch.id);
-    await writeOwnerOnly(file, resultsCsv(results));
-    print(`results (ids, logins, agent tokens, install commands): ${file}`);
-  }
+  if (!batch) return undefined;
+  const file = join(tmpdir(), `acronis-onboard-demo-${batch.id}.csv`);
+  const results = await batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batch.id);
+  await writeOwnerOnly(file, resultsCsv(results));
+  const fate = opts.keepResults ? 'kept' : 'removed when the demo ends; --keep-results keeps it';
+  opts.print(`results (ids, logins, agent tokens, install commands): ${file} (${fate})`);
+  return file;
+}
+
+function printEnd(server: RunningServer, config: Config, print: DemoOptions['print']): void {
   print(`dashboard: ${server.url}/  (user ${config.DASHBOARD_USER}, password ${config.DASHBOARD_PASSWORD})`);
   print(`queues:    ${server.url}/admin/queues`);
 }
