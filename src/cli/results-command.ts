@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { plural } from '../text/plural.js';
 import { trackableByGit } from './git-exposure.js';
 import { writeOwnerOnly } from './owner-only-file.js';
@@ -18,14 +18,9 @@ export function registerResultsCommand(program: Command): void {
   program
     .command('results <batch>')
     .description('print the result of every customer of a batch (ids, login, token, install commands), CSV or JSON')
-    .option('--format <format>', 'csv or json', 'csv')
+    .addOption(new Option('--format <format>', 'csv or json').choices(['csv', 'json']).default('csv'))
     .option('--output <file>', 'write to FILE, created readable by its owner only (mode 0600), instead of stdout')
     .action(async (batchId: string, opts: { format: string; output?: string }) => {
-      if (opts.format !== 'csv' && opts.format !== 'json') {
-        console.error(tty`--format must be csv or json, not "${opts.format}"`);
-        process.exitCode = 2;
-        return;
-      }
       await withApp({}, async (app) => {
         if (!(await app.store.getBatch(batchId))) {
           console.error(tty`no batch "${batchId}" (see \`acronis-onboard status\` for the list)`);
@@ -63,7 +58,7 @@ function reportUnreadable(rows: readonly CustomerResult[]): boolean {
   for (const row of unreadable) console.error(tty`customer ${row.customer}: not shown: ${row.unreadable}`);
   if (unreadable.length > 0)
     console.error(
-      `${unreadable.length} customer(s) with secrets that do not open (their cells are empty; the rest is complete)`,
+      `${plural(unreadable.length, 'customer')} with secrets that do not open (their cells are empty; the rest is complete)`,
     );
   return unreadable.length > 0;
 }

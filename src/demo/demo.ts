@@ -22,6 +22,7 @@ import { batchResults } from '../workers/results.js';
 import { DemoRefusedError } from './errors.js';
 import { findOrStartRedis } from './local-redis.js';
 import { RedisKeys } from '../redis/keys.js';
+import { plural } from '../text/plural.js';
 
 /**
  * `acronis-onboard demo`: the whole product in one process on a fresh machine — Redis (the one at
@@ -178,7 +179,7 @@ function describeSetup(config: Config, startedRedis: boolean, sim: RunningSimula
     ? `a redis-server of its own (${redactUrl(config.REDIS_URL)}, stopped at the end)`
     : redactUrl(config.REDIS_URL);
   const api = sim
-    ? `API simulator at ${sim.url} (it holds ${HAND_MADE_CUSTOMERS} customers made by hand; one row reuses a name of theirs and fails on purpose)`
+    ? `API simulator at ${sim.url} (it holds ${plural(HAND_MADE_CUSTOMERS, 'customer')} made by hand; one row reuses a name of theirs and fails on purpose)`
     : `data centre ${config.ACRONIS_BASE_URL}`;
   return `demo: Redis ${redis}, key prefix ${config.QUEUE_PREFIX} (removed at the end)\ndemo: Acronis ${api}`;
 }
