@@ -133,7 +133,8 @@ describe('a 3-master Redis Cluster as REDIS_URL', () => {
   it('`check` reaches the cluster and names it without a password', async () => {
     const checked = await runCli(t, ['check']);
     expect(checked.code, checked.stderr).toBe(0);
-    expect(checked.stdout).toMatch(/Redis\s+ok \(redis\+cluster:\/\/127\.0\.0\.1:\d+,/);
+    // `ok`, or the verdict work gives (these test masters keep no AOF): the cluster named either way.
+    expect(checked.stdout).toMatch(/Redis\s+(ok|warning) \(redis\+cluster:\/\/127\.0\.0\.1:\d+,/);
     expect(checked.stdout).toContain(`prefix ${t.prefix}`);
   });
 });
