@@ -16,7 +16,7 @@ const client = createAcronisClient({
   clientSecret: clientSecret!,
   redis,
   box: createSecretBox(secretsKey!),
-  tokenKeys: new RedisKeys(prefix!).tokenCache(baseUrl!, clientId!),
+  tokenKeys: new RedisKeys(prefix!).tokenCache(baseUrl!, clientId!, clientSecret!),
 });
 
 const latencies: number[] = [];

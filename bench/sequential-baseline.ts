@@ -47,7 +47,7 @@ export async function runBaseline(opts: {
     clientSecret: sim.vars.ACRONIS_CLIENT_SECRET as string,
     redis,
     box: createSecretBox(generateSecretsKey()),
-    tokenKeys: keys.tokenCache(baseUrl, clientId),
+    tokenKeys: keys.tokenCache(baseUrl, clientId, sim.vars.ACRONIS_CLIENT_SECRET as string),
     throttle: new RequestBudget({ redis, keys: keys.requestBudget, perSecond: opts.rateLimit }),
   });
   try {

@@ -1,21 +1,9 @@
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { AcronisApiError } from './acronis/errors.js';
-import { registerBootstrapCommand } from './cli/bootstrap-command.js';
-import { registerCheckCommand } from './cli/check-command.js';
-import { registerDemoCommand } from './cli/demo-command.js';
+import { buildProgram } from './cli/program.js';
 import { DemoRefusedError, RedisNotFoundError } from './demo/errors.js';
-import { registerImportCommand } from './cli/import-command.js';
-import { registerResealCommand } from './cli/reseal-command.js';
-import { registerResendActivationCommand } from './cli/resend-activation-command.js';
-import { registerResultsCommand } from './cli/results-command.js';
-import { registerRetryCommand } from './cli/retry-command.js';
-import { registerServeCommands } from './cli/serve-command.js';
-import { registerSimCommand } from './cli/sim-command.js';
-import { registerStatusCommand } from './cli/status-command.js';
-import { registerWorkCommand } from './cli/work-command.js';
 import { ConfigError, loadConfig } from './config.js';
 import { ProfileError } from './onboarding/profile.js';
-import { VERSION } from './version.js';
 import { terminalSafeLines } from './cli/terminal-text.js';
 import { explainExpected } from './cli/expected-failures.js';
 import { exitIfStopped } from './cli/stop-signal.js';
@@ -25,25 +13,7 @@ import { exitIfStopped } from './cli/stop-signal.js';
  * 2 the configuration or the input is unusable (Redis not answering at REDIS_URL included),
  * 130/143 stopped by SIGINT/SIGTERM (docs/resilience.md).
  */
-const program = new Command()
-  .name('acronis-onboard')
-  .description("Onboard an MSP's customers into Acronis Cyber Cloud")
-  .version(VERSION)
-  .exitOverride();
-
-registerSimCommand(program);
-registerBootstrapCommand(program);
-registerCheckCommand(program);
-registerWorkCommand(program);
-registerStatusCommand(program);
-registerResultsCommand(program);
-registerRetryCommand(program);
-registerResendActivationCommand(program);
-registerResealCommand(program);
-registerImportCommand(program);
-registerServeCommands(program);
-
-registerDemoCommand(program);
+const program = buildProgram();
 
 // `acronis-onboard status | head -1`: the reader has gone; stop quietly.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
 import { clusterQueuePrefix, parseRedisTarget, RedisUrlError } from './redis/target.js';
@@ -120,10 +121,23 @@ export class ConfigError extends Error {
   constructor(readonly problems: readonly { variable: string; reason: string }[]) {
     super(
       `Configuration is not usable:\n${problems.map((p) => `  ${p.variable}: ${p.reason}`).join('\n')}\n` +
-        'Set these in the environment or in a .env file (see docs/configuration.md).',
+        whereToSetThem(),
     );
     this.name = 'ConfigError';
   }
+}
+
+/** The `.env` this process looked for (the working directory's) and whether it was there; unset when none was read. */
+let envFile: { path: string; found: boolean } | undefined;
+
+/** The last line of a ConfigError: where the variables go, with the `.env` looked for, and how to get one. */
+function whereToSetThem(): string {
+  if (!envFile) return 'Set these in the environment or in a .env file (see docs/configuration.md).';
+  if (envFile.found) return `Set these in the environment or in ${envFile.path} (see docs/configuration.md).`;
+  return (
+    `Set these in the environment or in a .env file: there is no ${envFile.path}. ` +
+    '`acronis-onboard bootstrap` writes one (docs/commands.md#bootstrap; every variable: docs/configuration.md).'
+  );
 }
 
 /** Parses the environment (after loading .env) into a frozen Config, or throws a ConfigError naming each bad variable. */
@@ -163,6 +177,8 @@ export function requireConfig<K extends ConfigKey>(
 }
 
 function readProcessEnv(): Record<string, string | undefined> {
-  loadDotenv({ quiet: true });
+  const path = resolve('.env');
+  const { error } = loadDotenv({ path, quiet: true });
+  envFile = { path, found: (error as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT' };
   return process.env;
 }

@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import type { TokenCacheKeys } from '../redis/keys.js';
 import type { SecretBox } from '../secrets/secret-box.js';
 import { VERSION } from '../version.js';
-import { createApiClient, getApiClient, issueToken } from './auth.js';
+import { createApiClient, getApiClient, issueToken, type IssuedAccessToken } from './auth.js';
 import { getAvailableForChild, getOfferingItems, putOfferingItems } from './offering-items.js';
 import { getPricing, setPricing } from './pricing.js';
 import { createRegistrationToken, listRegistrationTokens } from './registration-tokens.js';
@@ -52,6 +52,11 @@ export interface AcronisClient extends AcronisEndpoints {
   readonly tokens: TokenCache;
   readonly clientId: string;
   readonly baseUrl: string;
+  /**
+   * Asks the data centre for a new token with the configured credentials, past the cache: what
+   * `check` proves them with (a cached token says only that they worked when it was issued).
+   */
+  issueFreshToken(): Promise<IssuedAccessToken>;
 }
 
 export interface AcronisClientOptions {
@@ -63,7 +68,7 @@ export interface AcronisClientOptions {
   redis: RedisConnection;
   /** Seals the cached access token (SECRETS_KEY). */
   box: SecretBox;
-  /** Where the shared token lives: RedisKeys.tokenCache(baseUrl, clientId). */
+  /** Where the shared token lives: RedisKeys.tokenCache(baseUrl, clientId, clientSecret). */
   tokenKeys: TokenCacheKeys;
   timeoutMs?: number;
   throttle?: RequestThrottle;
@@ -104,5 +109,12 @@ export function createAcronisClient(opts: AcronisClientOptions): AcronisClient {
       (...args: unknown[]) => (fn as (...a: unknown[]) => unknown)(transport, ...args),
     ]),
   ) as AcronisEndpoints;
-  return { ...bound, transport, tokens, clientId: opts.clientId, baseUrl: opts.baseUrl };
+  return {
+    ...bound,
+    transport,
+    tokens,
+    clientId: opts.clientId,
+    baseUrl: opts.baseUrl,
+    issueFreshToken: () => issueToken(issuer, credentials),
+  };
 }

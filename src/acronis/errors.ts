@@ -92,8 +92,20 @@ export function isRetryable(err: unknown): boolean {
   }
 }
 
-/** Errors of a request that never got to the API's logic: nothing it asked for can have happened. */
-const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** Errors of a request that never got to the API's logic, in words: nothing it asked for can have happened. */
+const NEVER_CONNECTED: ReadonlyMap<string, string> = new Map([
+  ['ECONNREFUSED', 'connection refused'],
+  ['ENOTFOUND', 'no such host'],
+  ['EAI_AGAIN', 'the host name could not be looked up'],
+  ['EHOSTUNREACH', 'host unreachable'],
+  ['ENETUNREACH', 'network unreachable'],
+]);
+
+/** Why no connection to the data centre was made ("connection refused"), or undefined when one was. */
+export function connectionNeverMade(err: unknown): string | undefined {
+  if (!(err instanceof AcronisApiError) || err.kind !== 'network' || typeof err.code !== 'string') return undefined;
+  return NEVER_CONNECTED.get(err.code);
+}
 
 /**
  * True when the request was certainly not carried out: the access token for it could not be had
@@ -105,7 +117,7 @@ export function certainlyNotApplied(err: unknown): boolean {
   if (!(err instanceof AcronisApiError)) return false;
   if (err.path === '/idp/token') return true;
   if (err.kind === 'http') return err.status === 429;
-  return err.kind === 'network' && typeof err.code === 'string' && NEVER_CONNECTED.has(err.code);
+  return connectionNeverMade(err) !== undefined;
 }
 
 /**

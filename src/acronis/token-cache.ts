@@ -22,7 +22,7 @@ export interface TokenCacheOptions {
   redis: RedisConnection;
   /** The token is stored only sealed. */
   box: SecretBox;
-  /** From RedisKeys.tokenCache(baseUrl, clientId). */
+  /** From RedisKeys.tokenCache(baseUrl, clientId, clientSecret). */
   keys: TokenCacheKeys;
   /** Calls /idp/token; injected so the cache knows nothing of HTTP. */
   issue: () => Promise<IssuedToken>;
@@ -193,7 +193,8 @@ export class TokenCache {
         );
       }
     } catch (err) {
-      this.logger.warn({ err }, 'issuing the access token failed');
+      // The caller gets the error and says it (a step's failure, a command's one line): here only for debugging.
+      this.logger.debug({ err }, 'issuing the access token failed');
       await this.redis
         .tokenCacheFailAndRelease(
           this.keys.lock,

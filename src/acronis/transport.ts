@@ -208,7 +208,11 @@ export class AcronisTransport {
     const what = timeout
       ? `no answer within ${ms} ms`
       : `connection failed (${code ?? (cause as Error)?.message ?? 'unknown'})`;
-    this.logger.warn({ method: request.method, path: request.path, code, ms }, 'acronis call failed without an answer');
+    // The caller gets the error and says it (a step's failure, a command's one line): here only for debugging.
+    this.logger.debug(
+      { method: request.method, path: request.path, code, ms },
+      'acronis call failed without an answer',
+    );
     return new AcronisApiError(`${request.method} ${request.path}: ${what}`, {
       kind: timeout ? 'timeout' : 'network',
       method: request.method,

@@ -117,7 +117,7 @@ export class App {
       clientSecret: c.ACRONIS_CLIENT_SECRET,
       redis: this.redis,
       box: this.box,
-      tokenKeys: this.keys.tokenCache(c.ACRONIS_BASE_URL, c.ACRONIS_CLIENT_ID),
+      tokenKeys: this.keys.tokenCache(c.ACRONIS_BASE_URL, c.ACRONIS_CLIENT_ID, c.ACRONIS_CLIENT_SECRET),
       timeoutMs: c.ACRONIS_TIMEOUT_MS,
       throttle: new LockGuardedThrottle(this.callMetrics.countingGrants(this.budget)),
       observer: this.callMetrics,

@@ -31,6 +31,9 @@ export async function prepareOnboarding(app: App, opts: SetupOptions = {}): Prom
   const profileSource = opts.profile ? 'given' : (path ?? 'built-in standard');
   const profile = opts.profile ?? (await loadProfile(path));
   const resolve = async () => {
+    // A token for these very credentials (the cache is kept per secret): refused ones stop the
+    // start here, even when the partner and the offer need no call (both configured or cached).
+    await app.acronis.tokens.get();
     const partnerTenantId = await app.partnerTenantId();
     if (opts.checkProfile !== false) await checkProfileOffer(profile, profileSource, partnerTenantId, app.offers);
     return partnerTenantId;

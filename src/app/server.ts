@@ -33,6 +33,8 @@ export interface StartServerOptions {
   retryUntil?: AbortSignal;
   /** The dashboards' sign-in as dashboardCredentials gave it, when the caller checked it before opening anything. */
   signIn?: { credentials: SignInCredentials | undefined };
+  /** Workers of the same process checked the Redis settings already: their verdict is said once. */
+  redisSettingsChecked?: boolean;
 }
 
 /** What `serve` runs: the producer, the server on HOST:PORT, and the worker that delivers batch callbacks. */
@@ -44,7 +46,7 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     ...(config.WEBHOOK_SECRET_PREVIOUS ? [config.WEBHOOK_SECRET_PREVIOUS] : []),
   ];
   const { credentials } = opts.signIn ?? { credentials: dashboardCredentials(config) };
-  await app.checkRedisSettings();
+  if (!opts.redisSettingsChecked) await app.checkRedisSettings();
   const producer = await openProducer(app, opts.retryUntil ? { retryUntil: opts.retryUntil } : {});
   const callbacks = callbackSettings(config);
   const server = await buildServer({

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SingleBar } from 'cli-progress';
 import { isRedisOutage } from '../redis/deadline.js';
+import { plural } from '../text/plural.js';
 import type { BatchRecord, CustomerState, OnboardingStore } from '../workers/onboarding-store.js';
 
 /**
@@ -146,7 +147,7 @@ function barView(out: FollowBatchOptions['out'], first: BatchRecord): ProgressVi
       rate: rate.toFixed(1),
       etaText: etaText(b, rate),
       others:
-        (waiting > 0 ? ` | waiting for ${waiting} customer(s) another batch is onboarding` : '') +
+        (waiting > 0 ? ` | waiting for ${plural(waiting, 'customer')} another batch is onboarding` : '') +
         (away ? ' | Redis unreachable, waiting for it' : ''),
     };
   }
@@ -161,7 +162,7 @@ function plainView(out: FollowBatchOptions['out'], everyMs: number): ProgressVie
     return (
       `progress ${settled}/${b.total} (${percent}%)  done ${b.done}  failed ${b.failed}  running ${b.running}  queued ${b.queued}` +
       `  ${rate.toFixed(1)}/s  ETA ${etaText(b, rate)}` +
-      (waiting > 0 ? `  waiting for ${waiting} customer(s) another batch is onboarding` : '')
+      (waiting > 0 ? `  waiting for ${plural(waiting, 'customer')} another batch is onboarding` : '')
     );
   };
   return {

@@ -1,12 +1,16 @@
 import type { Command } from 'commander';
+import type { App } from '../app/app.js';
 import { redactUrl } from '../redis/connection.js';
+import { checkRedisSettings } from '../redis/settings.js';
 import { withApp } from './with-app.js';
 import { tty } from './terminal-text.js';
 
 /**
  * `acronis-onboard check`: proves the configuration works end to end before anything is
- * enqueued — Redis answers, the API client can get a token, and the partner tenant that will
- * receive the customers exists and is one we may create customers under.
+ * enqueued — Redis answers and keeps what it is given (the verdict `work` and `serve` give),
+ * the data centre issues a token for the configured credentials (a new one: a cached token
+ * only says they worked once), and the partner tenant that will receive the customers exists
+ * and is one we may create customers under.
  */
 export function registerCheckCommand(program: Command): void {
   program
@@ -15,12 +19,14 @@ export function registerCheckCommand(program: Command): void {
     .action(() =>
       withApp({}, async (app) => {
         const { config, acronis } = app;
+        const redisLine = await redisVerdict(app);
+        await acronis.issueFreshToken();
         const apiClient = await acronis.getApiClient(acronis.clientId);
         const partnerTenantId = config.ACRONIS_PARENT_TENANT_ID ?? apiClient.tenant_id;
         const partner = await acronis.getTenant(partnerTenantId);
         const own = config.ACRONIS_PARENT_TENANT_ID ? '' : " — the API client's own tenant";
-        console.log(`Redis            ok (${redactUrl(config.REDIS_URL)}, prefix ${config.QUEUE_PREFIX})`);
-        console.log(`Acronis API      ok (${acronis.baseUrl})`);
+        console.log(redisLine);
+        console.log(`Acronis API      ok (${acronis.baseUrl}: a new token issued for the API client)`);
         console.log(
           tty`API client       ${apiClient.client_id} in tenant ${apiClient.tenant_id} (${apiClient.status ?? 'status unknown'})`,
         );
@@ -33,4 +39,12 @@ export function registerCheckCommand(program: Command): void {
         }
       }),
     );
+}
+
+/** The Redis line: ok, or the same warning `work` and `serve` log (an evicting Redis stops the check, exit 2). */
+async function redisVerdict(app: App): Promise<string> {
+  const where = `${redactUrl(app.config.REDIS_URL)}, prefix ${app.config.QUEUE_PREFIX}`;
+  const warnings = await checkRedisSettings(app.redis, redactUrl(app.config.REDIS_URL));
+  if (warnings.length === 0) return `Redis            ok (${where})`;
+  return tty`Redis            warning (${where}): ${warnings.join('; ')}`;
 }

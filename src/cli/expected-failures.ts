@@ -1,5 +1,6 @@
-import { AcronisApiError } from '../acronis/errors.js';
+import { AcronisApiError, connectionNeverMade } from '../acronis/errors.js';
 import { RedisUnavailableError } from '../redis/connection.js';
+import { ListenError, listenSettings } from './listen-settings.js';
 import { exitCodeForSignal, StoppedError } from './stop-signal.js';
 
 /**
@@ -21,17 +22,19 @@ export function explainExpected(
   if (err instanceof StoppedError) return { code: exitCodeForSignal(err.signal), message: '' };
   // REDIS_URL names a Redis that does not answer: the configuration, not the work, is at fault.
   if (err instanceof RedisUnavailableError) return { code: 2, message: err.message };
+  if (err instanceof ListenError) return { code: 2, message: err.message };
+  // A listen outside `listening()`: the address came from the environment.
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'EADDRINUSE') {
-    return {
-      code: 2,
-      message: `PORT ${env.PORT ?? ''} on ${env.HOST ?? 'HOST'} is in use by another program: set PORT to a free port (PORT=0 picks one)`,
-    };
+  if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL') {
+    const settings = listenSettings({}, { PORT: env.PORT ?? 3000, HOST: env.HOST ?? '127.0.0.1' });
+    return { code: 2, message: new ListenError(code, settings).message };
   }
-  if (code === 'EADDRNOTAVAIL') {
+  const unreachable = connectionNeverMade(err);
+  if (unreachable) {
+    const where = env.ACRONIS_BASE_URL ? `ACRONIS_BASE_URL ${env.ACRONIS_BASE_URL}` : 'ACRONIS_BASE_URL';
     return {
       code: 2,
-      message: `HOST ${env.HOST ?? ''} is not an address of this machine: set HOST (127.0.0.1, or 0.0.0.0 for every interface)`,
+      message: `${where} does not answer (${unreachable}): check ACRONIS_BASE_URL, and that the data centre (or the simulator) is up and reachable from here`,
     };
   }
   if (err instanceof AcronisApiError && err.path === '/idp/token' && (err.status === 400 || err.status === 401)) {

@@ -3,6 +3,7 @@ import { openProducer } from '../app/producer.js';
 import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { plannedSteps } from '../onboarding/chain.js';
+import { plural } from '../text/plural.js';
 import { CsvFileError } from '../producers/csv-file-error.js';
 import {
   assertReadableFile,
@@ -140,7 +141,7 @@ function printWarnings(v: CsvValidation): void {
 
 function printBadRows(v: CsvValidation): void {
   if (v.badRowCount === 0) return;
-  console.error(`${v.badRowCount} bad row(s), not imported:`);
+  console.error(`${plural(v.badRowCount, 'bad row')}, not imported:`);
   for (const row of v.badRows) {
     for (const p of row.problems)
       console.error(
@@ -149,13 +150,13 @@ function printBadRows(v: CsvValidation): void {
   }
   if (v.badRowCount > v.badRows.length)
     console.error(
-      `… and ${v.badRowCount - v.badRows.length} more bad rows (the first ${MAX_REPORTED_BAD_ROWS} are listed)`,
+      `… and ${plural(v.badRowCount - v.badRows.length, 'more bad row')} (the first ${MAX_REPORTED_BAD_ROWS} are listed)`,
     );
 }
 
 function printPlanHeader(producer: Producer, v: CsvValidation): void {
   console.log(
-    tty`dry run: nothing is enqueued. ${v.rows} rows: ${v.goodRows} good, ${v.badRowCount} bad. Profile: ${producer.profileSource}`,
+    tty`dry run: nothing is enqueued. ${plural(v.rows, 'row')}: ${v.goodRows} good, ${v.badRowCount} bad. Profile: ${producer.profileSource}`,
   );
   console.log(`each new customer runs: ${plannedSteps(producer.profile).join(' → ')}`);
 }
@@ -187,7 +188,7 @@ function printDryRunSummary(r: CsvImportReport): number {
 
 function printEnqueued(r: CsvImportReport, batch: BatchRecord, producer: Producer, hints: boolean): void {
   console.log(
-    tty`batch ${batch.id}  (${r.label}: ${r.rows} rows, ${r.goodRows} good, ${r.badRowCount} bad; profile ${producer.profileSource})`,
+    tty`batch ${batch.id}  (${r.label}: ${plural(r.rows, 'row')}, ${r.goodRows} good, ${r.badRowCount} bad; profile ${producer.profileSource})`,
   );
   console.log(
     `queued ${r.outcomes.new}  retried ${r.outcomes.retry}  already onboarded ${r.outcomes['already-onboarded']}` +
@@ -261,6 +262,10 @@ async function printSummary(producer: Producer, report: CsvImportReport, result:
   const onboarded =
     batch.done + report.outcomes['already-onboarded'] + result.others.filter((o) => o.state === 'done').length;
   const ok = report.badRowCount === 0 && failed.length === 0 && othersNotDone.length === 0 && batch.moved === 0;
-  console.log(ok ? `all ${onboarded} customers onboarded` : `${onboarded} of ${report.rows} rows onboarded`);
+  console.log(ok ? allOnboarded(onboarded) : `${onboarded} of ${plural(report.rows, 'row')} onboarded`);
   return ok ? 0 : 1;
 }
+
+/** "1 customer onboarded", "all 346 customers onboarded". */
+const allOnboarded = (count: number) =>
+  count === 1 ? '1 customer onboarded' : `all ${plural(count, 'customer')} onboarded`;

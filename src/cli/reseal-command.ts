@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { requireConfig } from '../config.js';
+import { plural } from '../text/plural.js';
 import { resealAll } from '../workers/reseal.js';
 import { withApp } from './with-app.js';
 
@@ -23,18 +24,18 @@ export function registerResealCommand(program: Command): void {
           box: app.box,
         });
         console.log(
-          `resealed ${report.resealed} value(s) with SECRETS_KEY; dropped ${report.tokensDropped} cached access token(s) (the next call issues one)`,
+          `resealed ${plural(report.resealed, 'value')} with SECRETS_KEY; dropped ${plural(report.tokensDropped, 'cached access token')} (the next call issues one)`,
         );
         if (report.unreadable > 0)
           console.log(
-            `${report.unreadable} value(s) open with neither SECRETS_KEY nor SECRETS_KEY_PREVIOUS; left as they are`,
+            `${plural(report.unreadable, 'value')} open with neither SECRETS_KEY nor SECRETS_KEY_PREVIOUS; left as they are`,
           );
         if (report.keyCheckRenewed) {
           console.log('nothing is left under another key: SECRETS_KEY_PREVIOUS can be removed');
           return;
         }
         console.log(
-          `${report.left} value(s) still under SECRETS_KEY_PREVIOUS (written by steps running meanwhile): run reseal again`,
+          `${plural(report.left, 'value')} still under SECRETS_KEY_PREVIOUS (written by steps running meanwhile): run reseal again`,
         );
         process.exitCode = 1;
       }),

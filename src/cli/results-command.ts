@@ -1,5 +1,8 @@
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { plural } from '../text/plural.js';
+import { trackableByGit } from './git-exposure.js';
 import { writeOwnerOnly } from './owner-only-file.js';
-import type { Command } from 'commander';
 import { resultsCsv } from '../workers/results-csv.js';
 import { batchResults, type CustomerResult } from '../workers/results.js';
 import { withApp } from './with-app.js';
@@ -15,14 +18,9 @@ export function registerResultsCommand(program: Command): void {
   program
     .command('results <batch>')
     .description('print the result of every customer of a batch (ids, login, token, install commands), CSV or JSON')
-    .option('--format <format>', 'csv or json', 'csv')
+    .addOption(new Option('--format <format>', 'csv or json').choices(['csv', 'json']).default('csv'))
     .option('--output <file>', 'write to FILE, created readable by its owner only (mode 0600), instead of stdout')
     .action(async (batchId: string, opts: { format: string; output?: string }) => {
-      if (opts.format !== 'csv' && opts.format !== 'json') {
-        console.error(tty`--format must be csv or json, not "${opts.format}"`);
-        process.exitCode = 2;
-        return;
-      }
       await withApp({}, async (app) => {
         if (!(await app.store.getBatch(batchId))) {
           console.error(tty`no batch "${batchId}" (see \`acronis-onboard status\` for the list)`);
@@ -31,11 +29,28 @@ export function registerResultsCommand(program: Command): void {
         }
         const rows = await batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batchId);
         const text = opts.format === 'json' ? `${terminalJson(rows)}\n` : resultsCsv(rows);
-        if (opts.output) await writeOwnerOnly(opts.output, text);
+        if (opts.output) await writeResults(resolve(opts.output), text, { batchId, rows, format: opts.format });
         else process.stdout.write(text);
         if (reportUnreadable(rows)) process.exitCode = 1;
       });
     });
+}
+
+/** The file, for its owner only; then what was written where, and a warning when git would take it in. */
+async function writeResults(
+  file: string,
+  text: string,
+  what: { batchId: string; rows: readonly CustomerResult[]; format: string },
+): Promise<void> {
+  await writeOwnerOnly(file, text);
+  const customers = plural(what.rows.length, 'customer');
+  console.log(
+    tty`wrote the results of ${customers} of batch ${what.batchId} to ${file} (${what.format.toUpperCase()}, mode 0600: it holds passwords and agent tokens)`,
+  );
+  if (await trackableByGit(file))
+    console.error(
+      tty`warning: ${file} is in a git work tree and not ignored: add it to .gitignore or write it elsewhere, so its secrets never reach the history`,
+    );
 }
 
 function reportUnreadable(rows: readonly CustomerResult[]): boolean {
@@ -43,7 +58,7 @@ function reportUnreadable(rows: readonly CustomerResult[]): boolean {
   for (const row of unreadable) console.error(tty`customer ${row.customer}: not shown: ${row.unreadable}`);
   if (unreadable.length > 0)
     console.error(
-      `${unreadable.length} customer(s) with secrets that do not open (their cells are empty; the rest is complete)`,
+      `${plural(unreadable.length, 'customer')} with secrets that do not open (their cells are empty; the rest is complete)`,
     );
   return unreadable.length > 0;
 }

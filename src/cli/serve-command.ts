@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 import { App } from '../app/app.js';
 import { dashboardCredentials } from '../app/dashboard.js';
 import { startWorkers, type RunningWorkers } from '../app/workers.js';
-import { loadConfig, requireConfig } from '../config.js';
+import { loadConfig, requireConfig, type Config } from '../config.js';
 import { createLogger } from '../logger.js';
 import { loggerReport, RedisAvailability } from '../redis/availability.js';
+import { listening, listenSettings } from './listen-settings.js';
+import { port } from './option-values.js';
 import { handleStopSignals, untilStopSignal } from './stop-signal.js';
 
 /**
@@ -14,18 +16,32 @@ import { handleStopSignals, untilStopSignal } from './stop-signal.js';
  * install, or the demo).
  */
 export function registerServeCommands(program: Command): void {
-  program
-    .command('serve')
-    .description('serve the signed webhook, the dashboards and /metrics on HOST:PORT until stopped')
-    .action(() => run('serve', false));
-  program
-    .command('start')
-    .description('serve and work in one process: the webhook server plus WORKER_CONCURRENCY step workers')
-    .action(() => run('start', true));
+  const listenOptions = (command: Command) =>
+    command
+      .option('--port <port>', 'port to listen on, instead of PORT (0 = any free port)', port)
+      .option('--host <host>', 'address to listen on, instead of HOST');
+  listenOptions(
+    program
+      .command('serve')
+      .description('serve the signed webhook, the dashboards and /metrics on HOST:PORT until stopped'),
+  ).action((opts: ListenOptions) => run('serve', false, opts));
+  listenOptions(
+    program
+      .command('start')
+      .description('serve and work in one process: the webhook server plus WORKER_CONCURRENCY step workers'),
+  ).action((opts: ListenOptions) => run('start', true, opts));
 }
 
-async function run(name: 'serve' | 'start', withWorkers: boolean): Promise<void> {
-  const config = loadConfig();
+interface ListenOptions {
+  port?: number;
+  host?: string;
+}
+
+async function run(name: 'serve' | 'start', withWorkers: boolean, opts: ListenOptions): Promise<void> {
+  const env = loadConfig();
+  const at = listenSettings(opts, env);
+  // The options stand in for PORT and HOST everywhere, the sign-in's loopback rule included.
+  const config: Config = Object.freeze({ ...env, PORT: at.port.value, HOST: at.host.value });
   // Checked before anything opens, so a missing secret is the first and only complaint.
   requireConfig(config, ['WEBHOOK_SECRET'], 'to serve the webhook');
   const signIn = { credentials: dashboardCredentials(config) };
@@ -43,7 +59,8 @@ async function run(name: 'serve' | 'start', withWorkers: boolean): Promise<void>
     const workers = workApp ? await startWorkers(workApp, { retryUntil: stop }) : undefined;
     // Loaded only here, so a `work` process does not carry the HTTP server.
     const { startServer } = await import('../app/server.js');
-    const server = await startServer(serveApp, { retryUntil: stop, signIn }).catch(async (err: unknown) => {
+    const starting = () => startServer(serveApp, { retryUntil: stop, signIn, redisSettingsChecked: withWorkers });
+    const server = await listening(at, starting).catch(async (err: unknown) => {
       await workers?.close();
       throw err;
     });

@@ -1,6 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { RunningSimulator, SimulatorOptions } from '../simulator/index.js';
 import { FaultSchema, MAX_SEEDED_CUSTOMERS, MAX_STORAGES, type Fault } from '../simulator/options.js';
+import { listening } from './listen-settings.js';
+import { integer, port } from './option-values.js';
 import { handleStopSignals, untilStopSignal } from './stop-signal.js';
 
 /**
@@ -8,19 +10,6 @@ import { handleStopSignals, untilStopSignal } from './stop-signal.js';
  * --latency included. The stop deadline (SHUTDOWN_MARGIN_MS past this) only cuts a close that hangs.
  */
 const SIM_DRAIN_MS = 0;
-
-function integer(name: string, min: number, max = Number.MAX_SAFE_INTEGER) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!Number.isInteger(number) || number < min || number > max)
-      throw new InvalidArgumentError(
-        max === Number.MAX_SAFE_INTEGER
-          ? `${name} must be an integer >= ${min}`
-          : `${name} must be an integer in ${min}..${max}`,
-      );
-    return number;
-  };
-}
 
 function positiveNumber(value: string): number {
   const number = Number(value);
@@ -87,7 +76,7 @@ export function registerSimCommand(program: Command): void {
   program
     .command('sim')
     .description('run the Acronis Account Management API v2 simulator and print its credentials')
-    .option('--port <port>', 'port to listen on (0 = any free port)', integer('--port', 0), 4010)
+    .option('--port <port>', 'port to listen on (0 = any free port)', port, 4010)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--latency <ms>', 'base latency of every /api/2 answer', integer('--latency', 0))
     .option('--jitter <ms>', 'random extra latency, 0..ms', integer('--jitter', 0))
@@ -116,7 +105,8 @@ export function registerSimCommand(program: Command): void {
       const stop = handleStopSignals('sim', SIM_DRAIN_MS);
       // Loaded only here: every other command (a `work` process) would otherwise carry the simulator.
       const { startSimulator } = await import('../simulator/index.js');
-      const sim = await startSimulator(simulatorOptions(options));
+      const at = { port: { name: '--port', value: options.port }, host: { name: '--host', value: options.host } };
+      const sim = await listening(at, () => startSimulator(simulatorOptions(options)));
       printSeed(sim);
       await untilStopSignal(stop);
       await sim.close();

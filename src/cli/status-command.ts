@@ -1,19 +1,25 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { BatchRecord, OnboardingStore } from '../workers/onboarding-store.js';
 import { withApp } from './with-app.js';
 import { terminalJson, terminalSafe, tty } from './terminal-text.js';
 import { unconfirmedEmailLines, unconfirmedEmails } from './unconfirmed-emails.js';
 
-/** `acronis-onboard status [BATCH]`: every recent batch, or one batch with its failed customers and why. */
+/**
+ * `acronis-onboard status [BATCH] [--format text|json]`: every recent batch, or one batch with its
+ * failed customers and why. `--format` is spelled as `results` spells it; `--json`, documented
+ * before it, stays as its alias.
+ */
 export function registerStatusCommand(program: Command): void {
   program
     .command('status [batch]')
     .description('show recent batches, or one batch: counts, and each failed customer with its step and reason')
-    .option('--json', 'print JSON')
-    .action((batchId: string | undefined, opts: { json?: boolean }) =>
+    .addOption(new Option('--format <format>', 'text or json').choices(['text', 'json']).default('text'))
+    .option('--json', 'the same as --format json')
+    .action((batchId: string | undefined, opts: { format: string; json?: boolean }) =>
       withApp({}, async (app) => {
-        if (batchId) process.exitCode = await printBatch(app.store, batchId, opts.json === true);
-        else await printBatches(app.store, opts.json === true);
+        const json = opts.json === true || opts.format === 'json';
+        if (batchId) process.exitCode = await printBatch(app.store, batchId, json);
+        else await printBatches(app.store, json);
       }),
     );
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -21,6 +22,7 @@ import { batchResults } from '../workers/results.js';
 import { DemoRefusedError } from './errors.js';
 import { findOrStartRedis } from './local-redis.js';
 import { RedisKeys } from '../redis/keys.js';
+import { plural } from '../text/plural.js';
 
 /**
  * `acronis-onboard demo`: the whole product in one process on a fresh machine — Redis (the one at
@@ -32,6 +34,8 @@ export interface DemoOptions {
   exit: boolean;
   /** Another CSV than the sample; required against a real data centre. */
   csv?: string;
+  /** Keep the results file (passwords, agent tokens) when the demo ends; by default it goes with the demo. */
+  keepResults?: boolean;
   /** Where the demo's own lines go (what it set up, the results file, the dashboard): the command's stdout. */
   print: (line: string) => void;
 }
@@ -112,10 +116,11 @@ async function runStack(config: Config, opts: DemoOptions): Promise<number> {
   try {
     const workers = await startWorkers(workApp);
     // The workers are stopped however the rest ends, a server that could not start included.
-    const server = await startServer(serveApp).catch(async (err: unknown) => {
+    const server = await startServer(serveApp, { redisSettingsChecked: true }).catch(async (err: unknown) => {
       await workers.close(DEMO_DRAIN_MS);
       throw err;
     });
+    let resultsFile: string | undefined;
     try {
       const code = await importAndReport(server.producer, opts.csv ?? DEMO_CSV, {
         wait: true,
@@ -124,11 +129,14 @@ async function runStack(config: Config, opts: DemoOptions): Promise<number> {
         redisAway: () => availability.isDown,
       });
       if (code === 2 || stop.aborted) return code;
-      await printEnd(serveApp, server, config, opts.print);
+      resultsFile = await writeResultsFile(serveApp, opts);
+      printEnd(server, config, opts.print);
       if (!opts.exit) await untilStopSignal(stop);
       return 0;
     } finally {
       await Promise.all([server.close(DEMO_DRAIN_MS), workers.close(DEMO_DRAIN_MS)]);
+      // It holds passwords and tokens: it goes with the demo unless asked to stay.
+      if (resultsFile && !opts.keepResults) await rm(resultsFile, { force: true });
     }
   } finally {
     await workApp.close();
@@ -149,14 +157,19 @@ function outageReport(logger: Logger): AvailabilityReport {
   };
 }
 
-async function printEnd(app: App, server: RunningServer, config: Config, print: DemoOptions['print']): Promise<void> {
+/** The batch's results in a file only its owner may read; its path, or undefined without a batch. */
+async function writeResultsFile(app: App, opts: DemoOptions): Promise<string | undefined> {
   const [batch] = await app.store.listBatches(1);
-  if (batch) {
-    const file = join(tmpdir(), `acronis-onboard-demo-${batch.id}.csv`);
-    const results = await batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batch.id);
-    await writeOwnerOnly(file, resultsCsv(results));
-    print(`results (ids, logins, agent tokens, install commands): ${file}`);
-  }
+  if (!batch) return undefined;
+  const file = join(tmpdir(), `acronis-onboard-demo-${batch.id}.csv`);
+  const results = await batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batch.id);
+  await writeOwnerOnly(file, resultsCsv(results));
+  const fate = opts.keepResults ? 'kept' : 'removed when the demo ends; --keep-results keeps it';
+  opts.print(`results (ids, logins, agent tokens, install commands): ${file} (${fate})`);
+  return file;
+}
+
+function printEnd(server: RunningServer, config: Config, print: DemoOptions['print']): void {
   print(`dashboard: ${server.url}/  (user ${config.DASHBOARD_USER}, password ${config.DASHBOARD_PASSWORD})`);
   print(`queues:    ${server.url}/admin/queues`);
 }
@@ -166,7 +179,7 @@ function describeSetup(config: Config, startedRedis: boolean, sim: RunningSimula
     ? `a redis-server of its own (${redactUrl(config.REDIS_URL)}, stopped at the end)`
     : redactUrl(config.REDIS_URL);
   const api = sim
-    ? `API simulator at ${sim.url} (it holds ${HAND_MADE_CUSTOMERS} customers made by hand; one row reuses a name of theirs and fails on purpose)`
+    ? `API simulator at ${sim.url} (it holds ${plural(HAND_MADE_CUSTOMERS, 'customer')} made by hand; one row reuses a name of theirs and fails on purpose)`
     : `data centre ${config.ACRONIS_BASE_URL}`;
   return `demo: Redis ${redis}, key prefix ${config.QUEUE_PREFIX} (removed at the end)\ndemo: Acronis ${api}`;
 }

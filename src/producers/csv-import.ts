@@ -2,6 +2,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { plannedSteps, type StepName } from '../onboarding/chain.js';
+import { plural } from '../text/plural.js';
 import type { CustomerRequest, FieldProblem } from '../onboarding/customer-request.js';
 import type { BatchRecord, EnqueueOutcome } from '../workers/onboarding-store.js';
 import type { ColumnMap } from './csv-columns.js';
@@ -130,7 +131,7 @@ export async function importCsv(opts: ImportCsvOptions): Promise<CsvImportReport
     throw new CsvFileError(
       'changed',
       path,
-      `changed while it was being imported: ${validation.goodRows} good rows at first, ${enqueued} the second time`,
+      `changed while it was being imported: ${plural(validation.goodRows, 'good row')} at first, ${enqueued} the second time`,
     );
   }
   if (report.batch) report.batch = (await producer.store.getBatch(report.batch.id)) ?? report.batch;

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
  */
 export const QUEUE_NAMES = { onboarding: 'onboarding', callbacks: 'callbacks' } as const;
 
-/** The keys of the shared access-token cache of one data centre and API client. */
+/** The keys of the shared access-token cache of one data centre, API client and secret. */
 export interface TokenCacheKeys {
   token: string;
   lock: string;
@@ -48,9 +48,14 @@ export class RedisKeys {
     this.signInFailuresPrefix = `${prefix}:dashboard:signin-failures:`;
   }
 
-  /** One cache per data centre and API client; the key names neither in clear. */
-  tokenCache(baseUrl: string, clientId: string): TokenCacheKeys {
-    const id = createHash('sha256').update(`${baseUrl}\n${clientId}`).digest('hex').slice(0, 16);
+  /**
+   * One cache per data centre, API client and secret, so a token issued for one secret never
+   * vouches for another (a wrong or a replaced one must be refused, not ride on it). The key is
+   * a hash: it names none of them in clear.
+   */
+  tokenCache(baseUrl: string, clientId: string, clientSecret: string): TokenCacheKeys {
+    const secretFingerprint = createHash('sha256').update(clientSecret).digest('hex');
+    const id = createHash('sha256').update(`${baseUrl}\n${clientId}\n${secretFingerprint}`).digest('hex').slice(0, 16);
     const token = `${this.prefix}:acronis:token:${id}`;
     return { token, lock: `${token}:lock`, failure: (owner) => `${token}:failed:${owner}` };
   }

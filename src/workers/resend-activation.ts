@@ -114,10 +114,26 @@ export function resendLine(o: ResendOutcome): string {
     case 'answer-lost':
       return `${o.key}: the answer was lost (${o.reason}); it may have gone out, the e-mail stays unconfirmed: ask ${o.login} before sending again`;
     case 'not-eligible':
-      return `${o.key}: not resent: the customer is ${o.state}, its activation ${o.activation} (only a done customer activated by e-mail is)`;
+      return `${o.key}: not resent: the customer is ${o.state} and ${activationWords(o.activation)} (only a done customer activated by e-mail is)`;
     case 'unknown':
       return `${o.key}: no such batch or customer`;
   }
+}
+
+/** A recorded activation (ChainFacts.activation, or none yet) as a person says it. */
+const ACTIVATION_WORDS: Readonly<Record<string, string>> = {
+  none: 'its admin was not activated yet',
+  'password-set': 'its admin was given a password, not an e-mail',
+  'already-activated': 'its admin was activated already',
+  'not-requested': 'its profile asks for no activation',
+  'email-sent': 'its activation e-mail was sent',
+  'email-unconfirmed': 'its activation e-mail is unconfirmed',
+};
+
+function activationWords(activation: string): string {
+  return Object.hasOwn(ACTIVATION_WORDS, activation)
+    ? ACTIVATION_WORDS[activation]!
+    : `its activation is ${activation}`;
 }
 
 /** The closing count of a batch's resend. */

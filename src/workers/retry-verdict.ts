@@ -1,4 +1,5 @@
 import type { NeedsChange } from '../onboarding/errors.js';
+import { plural } from '../text/plural.js';
 import type { RetryOutcome, Submission } from './retry.js';
 
 /**
@@ -39,10 +40,10 @@ export function resubmitStep(change: NeedsChange, submission: Submission): strin
 /** The closing count: how many failed customers went back to the queue, and why the rest did not. */
 export function retryCount(outcomes: readonly RetryOutcome[]): string {
   const n = (kind: RetryOutcome['outcome']) => outcomes.filter((o) => o.outcome === kind).length;
-  const queued = `${n('retried')} ${n('retried') === 1 ? 'customer' : 'customers'} queued again`;
+  const queued = `${plural(n('retried'), 'customer')} queued again`;
   const rest = [
-    ...(n('needs-change') > 0 ? [`${n('needs-change')} ${n('needs-change') === 1 ? 'needs' : 'need'} a change`] : []),
-    ...(n('job-gone') > 0 ? [`${n('job-gone')} failed job gone`] : []),
+    ...(n('needs-change') > 0 ? [`${plural(n('needs-change'), 'needs', 'need')} a change`] : []),
+    ...(n('job-gone') > 0 ? [`${plural(n('job-gone'), 'failed job')} gone`] : []),
   ];
   return rest.length > 0 ? `${queued}; not queued: ${rest.join(', ')}` : queued;
 }

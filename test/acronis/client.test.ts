@@ -29,7 +29,7 @@ function newClient(overrides: Partial<Parameters<typeof createAcronisClient>[0]>
     clientSecret: sim.seed.clientSecret,
     redis,
     box,
-    tokenKeys: new RedisKeys(prefix).tokenCache(sim.url, sim.seed.clientId),
+    tokenKeys: new RedisKeys(prefix).tokenCache(sim.url, sim.seed.clientId, sim.seed.clientSecret),
     timeoutMs: 5000,
     ...overrides,
   });
@@ -86,7 +86,7 @@ describe('auth and API clients', () => {
     const other = newClient({
       clientId: created.client_id,
       clientSecret: created.client_secret,
-      tokenKeys: new RedisKeys(`${prefix}:second`).tokenCache(sim.url, sim.seed.clientId),
+      tokenKeys: new RedisKeys(`${prefix}:second`).tokenCache(sim.url, sim.seed.clientId, sim.seed.clientSecret),
     });
     expect((await other.getApiClient(created.client_id)).tenant_id).toBe(sim.seed.partnerTenantId);
   });
@@ -107,7 +107,7 @@ describe('auth and API clients', () => {
   it('reports wrong client credentials as an unrecoverable 401 from /idp/token', async () => {
     const bad = newClient({
       clientSecret: 'not-the-secret',
-      tokenKeys: new RedisKeys(`${prefix}:bad`).tokenCache(sim.url, sim.seed.clientId),
+      tokenKeys: new RedisKeys(`${prefix}:bad`).tokenCache(sim.url, sim.seed.clientId, sim.seed.clientSecret),
     });
     const err = await rejection(bad.getTenant(sim.seed.partnerTenantId));
     expect(err.status).toBe(401);
@@ -137,7 +137,7 @@ describe('a short-lived token', () => {
         clientSecret: shortSim.seed.clientSecret,
         redis,
         box,
-        tokenKeys: new RedisKeys(`${prefix}:short`).tokenCache(sim.url, sim.seed.clientId),
+        tokenKeys: new RedisKeys(`${prefix}:short`).tokenCache(sim.url, sim.seed.clientId, sim.seed.clientSecret),
       });
       // Calls run back to back past the first token's expiry (6 s) but before the second token's refresh point (4.5 s + 4.5 s).
       // Waiting out the lifetime is the thing under test.
@@ -402,7 +402,11 @@ describe('errors and faults: classified once, never retried inside the client', 
   it('a token issue that fails in another process reaches this one as a retryable AcronisApiError', async () => {
     // Two clients on one cache key stand for two worker processes: one issues, the other waits on it.
     const shared = {
-      tokenKeys: new RedisKeys(`${prefix}:shared-failure`).tokenCache(sim.url, sim.seed.clientId),
+      tokenKeys: new RedisKeys(`${prefix}:shared-failure`).tokenCache(
+        sim.url,
+        sim.seed.clientId,
+        sim.seed.clientSecret,
+      ),
       timeoutMs: 400,
     };
     const [a, b] = [newClient(shared), newClient(shared)];

@@ -102,7 +102,7 @@ describe('RequestBudget against the simulator', () => {
         clientSecret: sim.seed.clientSecret,
         redis: own,
         box,
-        tokenKeys: new RedisKeys(keyPrefix).tokenCache(sim.url, sim.seed.clientId),
+        tokenKeys: new RedisKeys(keyPrefix).tokenCache(sim.url, sim.seed.clientId, sim.seed.clientSecret),
         timeoutMs: 5_000,
         throttle: new RequestBudget({ redis: own, keys: budgetKeys(key), perSecond: 10, margin }),
       });

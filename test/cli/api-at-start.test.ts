@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { tempCsv } from '../helpers/csv.js';
 import { startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
-import { removeKeys } from '../helpers/redis.js';
 
 /**
  * `work` and `serve` start before the data centre answers (a compose start, `restart:
@@ -17,8 +16,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const cli of started) if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
-  // The wrong-credentials run keeps its keys under a prefix of its own.
-  if (t) await removeKeys(t.redis, `${t.prefix}-wrong`);
   await t?.close();
 });
 
@@ -59,7 +56,6 @@ describe('the API is not up yet when a command starts', () => {
   it('refused credentials still stop work: one line naming the variables, exit 2', async () => {
     const run = await runCli(t, ['work'], {
       ACRONIS_CLIENT_SECRET: 'not-the-secret',
-      QUEUE_PREFIX: `${t.prefix}-wrong`,
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('ACRONIS_CLIENT_ID and ACRONIS_CLIENT_SECRET');

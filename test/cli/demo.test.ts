@@ -1,4 +1,4 @@
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -38,7 +38,11 @@ describe('acronis-onboard demo --exit', () => {
     expect(run.out).toMatch(/done 4\s+failed 1/);
     expect(run.out).toContain('"Existing Customer 2"  at create-tenant');
     expect(run.out).toContain('4 of 7 rows onboarded');
-    expect(run.out).toMatch(/results \(ids, logins, agent tokens, install commands\): \S+\.csv/);
+    // The results file holds passwords and tokens: it goes with the demo.
+    const results =
+      /results \(ids, logins, agent tokens, install commands\): (\S+\.csv) \(removed when the demo ends/.exec(run.out);
+    expect(results, run.out).not.toBeNull();
+    expect(existsSync(results![1]!)).toBe(false);
     expect(run.out).toMatch(/dashboard: http:\/\/127\.0\.0\.1:\d+\/ {2}\(user demo, password \S+\)/);
     // Nothing of the demo is left in Redis.
     expect((await redis.keys('demo-*')).filter((k) => !before.has(k))).toEqual([]);
@@ -47,10 +51,18 @@ describe('acronis-onboard demo --exit', () => {
   it('starts a redis-server of its own when none answers at REDIS_URL', async () => {
     const csv = join(dir, 'two.csv');
     writeFileSync(csv, `${SAMPLE.split('\n').slice(0, 3).join('\n')}\n`);
-    const run = await demo(['--csv', csv], { PATH: process.env.PATH ?? '', REDIS_URL: 'redis://127.0.0.1:1' });
+    const run = await demo(['--csv', csv, '--keep-results'], {
+      PATH: process.env.PATH ?? '',
+      REDIS_URL: 'redis://127.0.0.1:1',
+    });
     expect(run.code, run.err).toBe(0);
     expect(run.out).toMatch(/demo: Redis a redis-server of its own \(redis:\/\/127\.0\.0\.1:\d+, stopped at the end\)/);
     expect(run.out).toContain('all 2 customers onboarded');
+    // Asked to keep it: still there, for its owner only.
+    const results = /results \(ids, logins, agent tokens, install commands\): (\S+\.csv) \(kept\)/.exec(run.out);
+    expect(results, run.out).not.toBeNull();
+    expect(statSync(results![1]!).mode & 0o777).toBe(0o600);
+    rmSync(results![1]!);
   });
 
   it('without Redis and without redis-server: one line saying how to get one, exit 2', async () => {

@@ -97,7 +97,7 @@ describe('acronis-onboard resend-activation', () => {
     const password = await runCli(t, ['resend-activation', 'rn-1']);
     expect(password.code).toBe(1);
     expect(password.stdout.trim()).toBe(
-      'rn-1: not resent: the customer is done, its activation password-set (only a done customer activated by e-mail is)',
+      'rn-1: not resent: the customer is done and its admin was given a password, not an e-mail (only a done customer activated by e-mail is)',
     );
 
     const unknown = await runCli(t, ['resend-activation', 'no-such-customer']);

@@ -89,7 +89,11 @@ describe('an intent announced at the send', () => {
 
   it('is not spent on the token issue the send needs first', async () => {
     // A process with no token yet, and none in Redis: its first change issues one before it goes out.
-    const { token } = t.pipeline.keys.tokenCache(t.config.ACRONIS_BASE_URL!, t.config.ACRONIS_CLIENT_ID!);
+    const { token } = t.pipeline.keys.tokenCache(
+      t.config.ACRONIS_BASE_URL!,
+      t.config.ACRONIS_CLIENT_ID!,
+      t.config.ACRONIS_CLIENT_SECRET!,
+    );
     await t.pipeline.redis.del(token);
     const fresh = await App.open(t.config, { logger: t.logger });
     try {

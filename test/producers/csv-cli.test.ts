@@ -73,7 +73,7 @@ describe('acronis-onboard import', () => {
     );
     const run = await runCli(t, ['import', path, '--wait']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('1 bad row(s), not imported:');
+    expect(run.stderr).toContain('1 bad row, not imported:');
     expect(run.stderr).toContain('line 3, email: is not an e-mail address');
     expect(run.stdout).toContain('queued 2  retried 0  already onboarded 0  already queued 0  bad rows 1');
     expect(run.stdout).toMatch(

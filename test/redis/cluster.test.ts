@@ -114,7 +114,11 @@ describe('a 3-master Redis Cluster as REDIS_URL', () => {
 
     // Every part ran on the cluster: BullMQ's queue, the token cache, the budget, the store, the replay keys.
     const keys = t.pipeline.keys;
-    const tokenKeys = keys.tokenCache(t.config.ACRONIS_BASE_URL!, t.config.ACRONIS_CLIENT_ID!);
+    const tokenKeys = keys.tokenCache(
+      t.config.ACRONIS_BASE_URL!,
+      t.config.ACRONIS_CLIENT_ID!,
+      t.config.ACRONIS_CLIENT_SECRET!,
+    );
     for (const key of [tokenKeys.token, keys.requestBudget.schedule, keys.batches, keys.webhookDelivery('cluster-1')])
       expect(await t.redis.exists(key), key).toBe(1);
     expect(await countKeys(t.redis, `${t.prefix}:onboarding:*`)).toBeGreaterThan(0);
@@ -129,7 +133,8 @@ describe('a 3-master Redis Cluster as REDIS_URL', () => {
   it('`check` reaches the cluster and names it without a password', async () => {
     const checked = await runCli(t, ['check']);
     expect(checked.code, checked.stderr).toBe(0);
-    expect(checked.stdout).toMatch(/Redis\s+ok \(redis\+cluster:\/\/127\.0\.0\.1:\d+,/);
+    // `ok`, or the verdict work gives (these test masters keep no AOF): the cluster named either way.
+    expect(checked.stdout).toMatch(/Redis\s+(ok|warning) \(redis\+cluster:\/\/127\.0\.0\.1:\d+,/);
     expect(checked.stdout).toContain(`prefix ${t.prefix}`);
   });
 });

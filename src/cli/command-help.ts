@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import type { ConfigKey } from '../config.js';
+
+/**
+ * The end of each command's `--help`: the environment variables it reads (docs/configuration.md
+ * says what each means) and the page that tells the command. One table, so a command added
+ * without its line stops every `--help` test rather than going out undocumented.
+ */
+interface CommandHelp {
+  reads: readonly ConfigKey[];
+  docs: string;
+}
+
+const REDIS: readonly ConfigKey[] = ['REDIS_URL', 'QUEUE_PREFIX'];
+const API: readonly ConfigKey[] = [
+  'ACRONIS_BASE_URL',
+  'ACRONIS_CLIENT_ID',
+  'ACRONIS_CLIENT_SECRET',
+  'ACRONIS_PARENT_TENANT_ID',
+  'ACRONIS_RATE_LIMIT',
+  'ACRONIS_TIMEOUT_MS',
+];
+const SECRETS: readonly ConfigKey[] = ['SECRETS_KEY', 'SECRETS_KEY_PREVIOUS'];
+const ENQUEUE: readonly ConfigKey[] = ['STEP_ATTEMPTS', 'STEP_BACKOFF_MS', 'ONBOARDING_PROFILE'];
+const WORKERS: readonly ConfigKey[] = ['WORKER_CONCURRENCY', 'JOB_LOCK_MS', 'SHUTDOWN_TIMEOUT_MS'];
+const SERVER: readonly ConfigKey[] = [
+  'HOST',
+  'PORT',
+  'WEBHOOK_SECRET',
+  'WEBHOOK_SECRET_PREVIOUS',
+  'CALLBACK_SECRET',
+  'CALLBACK_SECRET_PREVIOUS',
+  'CALLBACK_ALLOWED_HOSTS',
+  'CALLBACK_ALLOW_HTTP',
+  'DASHBOARD_USER',
+  'DASHBOARD_PASSWORD',
+  'METRICS_TOKEN',
+  'SHUTDOWN_TIMEOUT_MS',
+];
+const LOGS: readonly ConfigKey[] = ['LOG_LEVEL'];
+
+const HELP: Readonly<Record<string, CommandHelp>> = {
+  demo: {
+    reads: ['REDIS_URL', ...API, 'SECRETS_KEY', 'WEBHOOK_SECRET', 'CALLBACK_SECRET', ...LOGS],
+    docs: 'docs/commands.md#demo',
+  },
+  sim: { reads: [], docs: 'docs/simulator.md#acronis-onboard-sim' },
+  bootstrap: { reads: [], docs: 'docs/commands.md#bootstrap' },
+  check: { reads: [...REDIS, ...API, ...SECRETS, ...LOGS], docs: 'docs/commands.md#the-commands' },
+  work: { reads: [...REDIS, ...API, ...SECRETS, ...ENQUEUE, ...WORKERS, ...LOGS], docs: 'docs/pipeline.md' },
+  import: { reads: [...REDIS, ...API, ...SECRETS, ...ENQUEUE, 'SHUTDOWN_TIMEOUT_MS', ...LOGS], docs: 'docs/csv.md' },
+  status: { reads: [...REDIS, ...SECRETS, ...LOGS], docs: 'docs/commands.md#the-commands' },
+  results: { reads: [...REDIS, 'ACRONIS_BASE_URL', ...SECRETS, ...LOGS], docs: 'docs/commands.md#results' },
+  retry: {
+    reads: [...REDIS, 'STEP_ATTEMPTS', 'STEP_BACKOFF_MS', ...SECRETS, ...LOGS],
+    docs: 'docs/troubleshooting.md#retrying-failed-customers',
+  },
+  'resend-activation': {
+    reads: [...REDIS, ...API, ...SECRETS, ...LOGS],
+    docs: 'docs/pipeline.md#at-least-once-made-safe',
+  },
+  serve: {
+    reads: [...REDIS, ...API, ...SECRETS, ...ENQUEUE, ...SERVER, ...LOGS],
+    docs: 'docs/dashboard.md, docs/webhook.md',
+  },
+  start: {
+    reads: [...REDIS, ...API, ...SECRETS, ...ENQUEUE, ...WORKERS, ...SERVER, ...LOGS],
+    docs: 'docs/commands.md#the-commands, docs/dashboard.md',
+  },
+  reseal: { reads: [...REDIS, ...SECRETS, ...LOGS], docs: 'docs/security.md#rotating-secrets_key' },
+};
+
+/** Adds each command's footer; a command without a line in the table is a programming error. */
+export function describeCommands(program: Command): void {
+  for (const command of program.commands) {
+    const help = HELP[command.name()];
+    if (!help) throw new Error(`command ${command.name()} has no help footer in src/cli/command-help.ts`);
+    const reads =
+      help.reads.length > 0
+        ? `${[...new Set(help.reads)].join(', ')} (from the environment or .env; each one: docs/configuration.md)`
+        : 'none';
+    command.addHelpText('after', `\n${wrapped(`Environment: ${reads}`)}\nDocs: ${help.docs}`);
+  }
+  program.addHelpText(
+    'after',
+    '\nEach command: acronis-onboard <command> --help. Start with README.md; every command: docs/commands.md',
+  );
+}
+
+/** Words on lines of at most `width`, the later lines indented, as commander lays out its own help. */
+function wrapped(text: string, width = 100): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = `  ${word}`;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  return [...lines, line].join('\n');
+}
