@@ -39,12 +39,16 @@ export interface StepContext {
    */
   intend(what: Intent, facts?: Partial<ChainFacts>): Promise<Date | undefined>;
   /**
-   * `intend` for a change that cannot be looked up afterwards: the intent is written only once
-   * the request slot of the change `send` makes is due, right before it goes out, so a run cut off
-   * while it waited leaves none (src/workers/job-lock-guard.ts).
+   * `intend` for a change that cannot be looked up afterwards, whose intent must mean "a request
+   * may have left": written only once the request slot of the change `send` makes is due, right
+   * before it goes out, and only while the job is still this run's (one Redis call with the lock
+   * check), so a run cut off before its send leaves none (src/workers/send-intent.ts).
    */
   intendAtSend<T>(what: Intent, send: () => Promise<T>): Promise<T>;
-  /** Takes an intent back when the request it announced was certainly not carried out. */
+  /**
+   * Takes back the intent `intendAtSend` wrote when the request it announced was certainly not
+   * carried out; only while the job's data is still what this run wrote.
+   */
   withdraw(what: Intent): Promise<void>;
   /** The data-centre URL the agents register with (docs/acronis-api.md §7). */
   dataCenterUrl: string;

@@ -16,6 +16,7 @@ const SCRIPTS = {
   webhookReplayRelease: { file: 'webhook-replay-release', numberOfKeys: 2 },
   metricsAddPause: { file: 'metrics-add-pause', numberOfKeys: 2 },
   setFieldIfUnchanged: { file: 'set-field-if-unchanged', numberOfKeys: 1 },
+  jobDataSetIfLocked: { file: 'job-data-set-if-locked', numberOfKeys: 3 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

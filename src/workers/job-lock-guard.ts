@@ -42,6 +42,9 @@ export function runInJobScope<T>(job: JobScope, step: () => Promise<T>): Promise
  * 429 pauses everyone), and a run cut off there (its lock lost in a Redis outage, its worker
  * killed) then leaves no intent for a change it never sent, which for a send that cannot be looked
  * up afterwards (the activation e-mail) would read as "maybe sent" and never be sent.
+ * `announce` checks the lock itself, in the same Redis call as the write, and throws
+ * LockLostError when the job is no longer this run's (src/workers/send-intent.ts): a check of
+ * its own after the write would leave an intent behind whenever it failed.
  * Outside a step (no lock, no budget rank) the intent is written first.
  */
 export function announceAtSend<T>(announce: () => Promise<void>, send: () => Promise<T>): Promise<T> {
@@ -57,8 +60,6 @@ async function announce(job: JobScope, request: Pick<ApiRequest, 'path'>): Promi
   if (!announcement || announcement.written || request.path === TOKEN_PATH) return;
   announcement.written = true;
   await announcement.write();
-  // A write held up by a Redis outage may finish after another run took the job: never send twice.
-  await job.assertLock();
 }
 
 /** What the guard needs of the request budget (src/acronis/request-budget.ts). */
@@ -70,7 +71,7 @@ export interface SlotSource {
  * The request budget, plus the lock check before every mutating request made inside a step.
  * The check runs once the budget has answered (a run that waited out a Redis outage in the
  * budget finds its lock gone) and before the wait for the slot, so it does not delay the send.
- * Only an announced change (announceAtSend) pays a write and a second check after the wait.
+ * Only an announced change (announceAtSend) pays a write, lock-checked with it, after the wait.
  */
 export class LockGuardedThrottle implements RequestThrottle {
   constructor(private readonly budget: SlotSource) {}

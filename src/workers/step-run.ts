@@ -8,10 +8,11 @@ import { isRetryableStepError, needsChangeOf, reasonOf } from '../onboarding/err
 import type { StepContext, StepDefinition } from '../onboarding/step.js';
 import { customerField, type SecretBox } from '../secrets/secret-box.js';
 import { nudgeCallback, type CallbackQueue } from './callback-queue.js';
-import { announceAtSend, LockLostError, runInJobScope } from './job-lock-guard.js';
+import { LockLostError, runInJobScope } from './job-lock-guard.js';
 import type { OfferingCache } from './offering-cache.js';
 import type { OnboardingStore, Transition } from './onboarding-store.js';
 import { jobIdFor, type OnboardingQueue } from './queue.js';
+import { sendIntents, type SendIntentStore } from './send-intent.js';
 
 /**
  * Runs one step job. Chaining: a step that succeeds adds the next step's job (deterministic id,
@@ -32,6 +33,8 @@ export interface StepRunDeps {
   /** Promoted when a customer's end also ends its batch; absent where nobody sends callbacks. */
   callbacks?: CallbackQueue;
   lockDurationMs: number;
+  /** Where the intent of a send that cannot be looked up is written, under the job's lock. */
+  sendIntents: SendIntentStore;
   /** Ceiling of one 429 pause. */
   maxRateLimitPauseMs: number;
   /** Told of each 429 pause (the metrics' time paused); never throws. */
@@ -52,7 +55,8 @@ export async function runStepJob(deps: StepRunDeps, job: StepJob, token: string 
   if (await handedOverAlready(deps, job, data, logger)) return { handedOver: true };
 
   let checkpointed: Partial<ChainFacts> = {};
-  const ctx = stepContext(deps, job, logger, (facts) => (checkpointed = { ...checkpointed, ...facts }));
+  const remember = (facts: Partial<ChainFacts>) => (checkpointed = { ...checkpointed, ...facts });
+  const ctx = stepContext(deps, job, token, logger, remember);
   let output: Partial<ChainFacts>;
   try {
     const rank = data.steps.length - data.steps.indexOf(job.name);
@@ -112,6 +116,7 @@ async function handedOverAlready(deps: StepRunDeps, job: StepJob, data: ChainDat
 function stepContext(
   deps: StepRunDeps,
   job: StepJob,
+  token: string | undefined,
   logger: Logger,
   remember: (facts: Partial<ChainFacts>) => Partial<ChainFacts>,
 ): StepContext {
@@ -138,11 +143,7 @@ function stepContext(
     offers: deps.offers,
     checkpoint,
     intend,
-    intendAtSend: (what, send) => announceAtSend(async () => void (await intend(what)), send),
-    withdraw: async (what) => {
-      const { [what]: _withdrawn, ...intents } = job.data.facts.intents ?? {};
-      await checkpoint({ intents });
-    },
+    ...sendIntents({ store: deps.sendIntents, job, jobId: jobIdOf(job), token, logger, remember }),
     dataCenterUrl: deps.dataCenterUrl,
   };
 }
@@ -151,9 +152,13 @@ function stepContext(
 function lockCheck(deps: StepRunDeps, job: StepJob, token: string | undefined): () => Promise<void> {
   return async () => {
     if (token === undefined) return;
-    if ((await job.extendLock(token, deps.lockDurationMs)) !== 1)
-      throw new LockLostError(job.id ?? job.data.customerKey);
+    if ((await job.extendLock(token, deps.lockDurationMs)) !== 1) throw new LockLostError(jobIdOf(job));
   };
+}
+
+/** A job a worker runs has its id; the one it was added with, by construction. */
+function jobIdOf(job: StepJob): string {
+  return job.id ?? jobIdFor(job.data.customerKey, job.name);
 }
 
 /** Decides what a failed attempt means and returns the error for BullMQ to act on. */

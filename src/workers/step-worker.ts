@@ -4,6 +4,7 @@ import type { ChainData, StepName } from '../onboarding/chain.js';
 import { reasonOf } from '../onboarding/errors.js';
 import type { RedisAvailability } from '../redis/availability.js';
 import { ONBOARDING_QUEUE } from './queue.js';
+import { SendIntentStore } from './send-intent.js';
 import { afterTransition, runStepJob, type StepJob, type StepRunDeps } from './step-run.js';
 
 /**
@@ -18,7 +19,7 @@ export const MAX_STALLS = 5;
 const STALLED_TOO_OFTEN = /stalled more than allowable limit/;
 
 /** The BullMQ worker that runs step jobs (each run: step-run.ts). */
-export interface StepWorkerDeps extends Omit<StepRunDeps, 'lockDurationMs' | 'maxRateLimitPauseMs'> {
+export interface StepWorkerDeps extends Omit<StepRunDeps, 'lockDurationMs' | 'maxRateLimitPauseMs' | 'sendIntents'> {
   /** A connection for the worker's blocking commands (maxRetriesPerRequest: null). */
   connection: RedisConnection;
   prefix: string;
@@ -40,6 +41,7 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
   const runDeps: StepRunDeps = {
     ...deps,
     lockDurationMs: lockDuration,
+    sendIntents: new SendIntentStore(deps.connection, deps.queue, lockDuration),
     maxRateLimitPauseMs: deps.maxRateLimitPauseMs ?? 60_000,
   };
   const worker = new Worker<ChainData, unknown, StepName>(

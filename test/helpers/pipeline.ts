@@ -30,7 +30,8 @@ export interface TestPipeline {
   logs: string[];
   logger: Logger;
   workers: TestWorkers[];
-  startWorkers(opts?: { profile?: Profile; concurrency?: number }): Promise<TestWorkers>;
+  /** `redisUrl`: the workers' own way to Redis (a link the test can freeze), the same Redis as the rest. */
+  startWorkers(opts?: { profile?: Profile; concurrency?: number; redisUrl?: string }): Promise<TestWorkers>;
   enqueue(customers: CustomerRequest[], opts?: { profile?: Profile; label?: string }): Promise<EnqueueResult>;
   waitForBatch(batchId: string, timeoutMs?: number): Promise<BatchRecord>;
   close(): Promise<void>;
@@ -92,7 +93,11 @@ export async function startTestPipeline(opts: TestPipelineOptions): Promise<Test
     logger,
     workers,
     async startWorkers(o = {}) {
-      const cfg = o.concurrency ? { ...config, WORKER_CONCURRENCY: o.concurrency } : config;
+      const cfg = {
+        ...config,
+        ...(o.concurrency ? { WORKER_CONCURRENCY: o.concurrency } : {}),
+        ...(o.redisUrl ? { REDIS_URL: o.redisUrl } : {}),
+      };
       const app = await App.open(cfg, { logger, role: 'worker' });
       const started = await startWorkers(app, o.profile ? { profile: o.profile } : {}).catch(async (err: unknown) => {
         await app.close();

@@ -49,7 +49,8 @@ async function sendEmailOnce(userId: string, email: string, earlier: boolean, ct
     await ctx.log('activation e-mail may have been sent by an earlier attempt whose answer was lost; not sent again');
     return { activation: 'email-unconfirmed' as const };
   }
-  // Written once the send's slot is due: a run cut off while it waited leaves no intent, so the retry sends.
+  // Written once the send's slot is due, and only while the job is still this run's: a run cut off
+  // before the send leaves no intent, so the re-run sends.
   await ctx
     .intendAtSend('activation', () => ctx.acronis.sendActivationEmail(userId))
     .catch(async (err: unknown) => {
