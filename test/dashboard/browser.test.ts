@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -14,17 +14,18 @@ import {
   startDashboardPipeline,
   type DashboardPipeline,
 } from '../helpers/dashboard.js';
+import { findChromium } from '../helpers/chromium.js';
 import { sampleCustomers } from '../helpers/pipeline.js';
 
 /**
- * The ops console in a real browser: Debian's chromium, headless, driven by playwright-core
- * (.ci/run installs chromium when it is missing; the machine has no outside network). An
+ * The ops console in a real browser: Chromium, headless, driven by playwright-core: CHROMIUM_PATH,
+ * Debian's chromium when installed, else the one @sparticuz/chromium ships in its npm package
+ * (test/helpers/chromium.ts; the machine has no outside network). An
  * operator signs in, finds a batch whose customer failed (a fault forced at the simulator),
  * retries it and watches it complete, downloads the results, watches a running batch refresh
  * itself, and signs out. Screenshots go to test-results/dashboard/; with
  * UPDATE_DOCS_SCREENSHOT=1 the overview is also copied to docs/images for README.md and docs/dashboard.md.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = resolve(import.meta.dirname, '../../test-results/dashboard');
 const DOCS_IMAGE = resolve(import.meta.dirname, '../../docs/images/dashboard-overview.png');
 const ASSIGN_ROLES = '^/users/\\{user_id\\}/access_policies$';
@@ -47,7 +48,7 @@ async function submit(source: string, label: string, customers: CustomerRequest[
 }
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`).toBe(true);
+  const browser = await findChromium();
   t = await startDashboardPipeline({ label: 'dash-browser', env: { STEP_ATTEMPTS: '2', WORKER_CONCURRENCY: '4' } });
   await t.startWorkers();
   batches.csv = await submit('csv', 'customers-2026-11.csv', sampleCustomers(6, 'Contoso'));
@@ -69,7 +70,8 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   profileDir = mkdtempSync(join(tmpdir(), 'acronis-onboard-chromium-'));
   context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
+    executablePath: browser.executablePath,
+    env: browser.env,
     headless: true,
     viewport: { width: 1280, height: 760 },
     acceptDownloads: true,
