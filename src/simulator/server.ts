@@ -1,5 +1,6 @@
 import formbody from '@fastify/formbody';
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
@@ -224,7 +225,7 @@ export async function buildServer(runtime: SimulatorRuntime): Promise<FastifyIns
   const loggerInstance = createLogger({ level: 'error', destination: process.stderr, name: 'simulator' });
   const app = Fastify({
     loggerInstance: loggerInstance as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: true,
     bodyLimit: 1024 * 1024,
   });
