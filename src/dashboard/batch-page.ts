@@ -17,7 +17,8 @@ export interface BatchPageModel {
   pager: Pager;
   /** Failed customers Retry all would queue (those needing a change are left out). */
   failedHere: number;
-  needsChangeHere: number;
+  /** "1 failed customer needs a change …", when some do. */
+  needsChangeText?: string;
   unconfirmedHere: number;
   failedFirst: boolean;
   /** The URL the live part polls, with the same filter, search and page. */
@@ -84,11 +85,16 @@ export async function batchPageModel(
     rows: listing.entries.map((entry) => customerRow(batch, entry)),
     pager: pager(batchId, shown, listing),
     failedHere: counts.failed - counts['needs-change'],
-    needsChangeHere: counts['needs-change'],
+    ...(counts['needs-change'] > 0 ? { needsChangeText: needsChangeText(counts['needs-change']) } : {}),
     unconfirmedHere: counts.unconfirmed,
     failedFirst,
     fragmentHref: batchPageHref(batchId, shown, {}, '/fragment'),
   };
+}
+
+function needsChangeText(count: number): string {
+  const one = count === 1;
+  return `${plural(count, 'failed customer')} ${one ? 'needs' : 'need'} a change before a retry can help: see the reason in ${one ? 'its row' : 'their rows'}`;
 }
 
 /** Every filter that has customers, and the one chosen; each keeps the search and starts at page 1. */
