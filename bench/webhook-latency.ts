@@ -10,34 +10,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
-import { Redis } from 'ioredis';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
 import { signPayload } from '../src/producers/webhook-signature.js';
-import { generateSecretsKey } from '../src/secrets/secret-box.js';
-import { App } from '../src/app/app.js';
-import { startServer } from '../src/app/server.js';
-import { startSimulator } from '../src/simulator/index.js';
-import { removeKeys } from '../test/helpers/redis.js';
+import { startServeInProcess } from './serve-in-process.js';
 
 const [requests = 500, concurrency = 20, bigRequests = 5] = process.argv.slice(2).map(Number);
 const secret = randomUUID();
-const prefix = `bench-webhook-${randomUUID().slice(0, 8)}`;
-
-const sim = await startSimulator({ port: 0, host: '127.0.0.1' });
-const config = loadConfig({
-  REDIS_URL: 'redis://127.0.0.1:6379',
-  QUEUE_PREFIX: prefix,
-  ACRONIS_BASE_URL: sim.url,
-  ACRONIS_CLIENT_ID: sim.seed.clientId,
-  ACRONIS_CLIENT_SECRET: sim.seed.clientSecret,
-  SECRETS_KEY: generateSecretsKey(),
-  WEBHOOK_SECRET: secret,
-  PORT: '0',
-});
-const app = await App.open(config, { logger: createLogger({ level: 'warn' }) });
-const server = await startServer(app);
-const redis = new Redis(config.REDIS_URL);
+const serve = await startServeInProcess('webhook', { WEBHOOK_SECRET: secret });
+const { server } = serve;
 
 async function send(body: string): Promise<{ ms: number; status: number }> {
   const started = performance.now();
@@ -115,9 +94,5 @@ try {
     );
   }
 } finally {
-  await server.close();
-  await app.close();
-  await sim.close();
-  await removeKeys(redis, prefix);
-  redis.disconnect();
+  await serve.close();
 }

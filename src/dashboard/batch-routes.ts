@@ -1,12 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { resendNotice, resendToBatch } from '../workers/resend-activation.js';
 import { retryBatch } from '../workers/retry.js';
-import { isEmailUnconfirmed } from '../workers/unconfirmed-emails.js';
+import { BatchIndex } from '../workers/batch-index.js';
+import { MAX_STORED_BAD_ROWS } from '../workers/onboarding-store.js';
 import { retryNotice } from '../workers/retry-verdict.js';
 import { workersSeen } from '../workers/heartbeat.js';
-import { batchView, customerRow, ProgressSampler, recentBatches } from './batch-view.js';
+import { badRowLines, batchPageModel, type BatchPageDeps } from './batch-page.js';
+import { parseBatchQuery } from './batch-query.js';
+import { ProgressSampler, recentBatches } from './batch-view.js';
 import type { DashboardDeps } from './dashboard.js';
-import { notFound, renderFragment, renderPage } from './pages.js';
+import { badRequest, notFound, renderFragment, renderPage } from './pages.js';
 import { resultsFile, withoutSecrets, type ResultsFormat } from './results-download.js';
 import { currentUser } from './sign-in.js';
 
@@ -15,27 +18,36 @@ type BatchParams = { Params: { id: string } };
 /** The overview (`/`), a batch's page, Retry all failed, and the results downloads. */
 export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   const sampler = new ProgressSampler();
+  const index = new BatchIndex(deps.redis, deps.keys, deps.store);
+  const pageDeps: BatchPageDeps = { store: deps.store, index, sampler };
   app.get('/', async (request, reply) => {
     const [batches, workers] = await Promise.all([
-      recentBatches(deps.store, sampler),
+      recentBatches(deps.store, index, sampler),
       workersSeen(deps.redis, deps.keys.workersSeen),
     ]);
     return renderPage(request, reply, deps, 'overview', { title: 'Batches', batches, workers });
   });
 
   app.get('/fragments/batches', async (request, reply) => {
-    const batches = await recentBatches(deps.store, sampler);
+    const batches = await recentBatches(deps.store, index, sampler);
     return renderFragment(request, reply, deps, 'partials/batches', { batches });
   });
 
   app.get<BatchParams>('/batches/:id', async (request, reply) => {
-    const page = await batchPage(deps, sampler, request.params.id);
-    if (!page) return notFound(request, reply, deps, `batch ${request.params.id}`);
-    return renderPage(request, reply, deps, 'batch', { title: `Batch ${page.batch.id}`, ...page });
+    const batchId = request.params.id;
+    const parsed = parseBatchQuery(request.query);
+    if (!parsed.ok) return badRequest(request, reply, deps, parsed.problem, `/batches/${encodeURIComponent(batchId)}`);
+    const page = await batchPageModel(pageDeps, batchId, parsed.query);
+    if (!page) return notFound(request, reply, deps, `batch ${batchId}`);
+    const badRows = page.batch.csvBadRows ? await badRowLines(deps.store, batchId) : [];
+    const title = `Batch ${page.batch.id}`;
+    return renderPage(request, reply, deps, 'batch', { title, ...page, badRows, badRowsKept: MAX_STORED_BAD_ROWS });
   });
 
   app.get<BatchParams>('/batches/:id/fragment', async (request, reply) => {
-    const page = await batchPage(deps, sampler, request.params.id);
+    const parsed = parseBatchQuery(request.query);
+    if (!parsed.ok) return reply.status(400).send({ error: parsed.problem });
+    const page = await batchPageModel(pageDeps, request.params.id, parsed.query);
     if (!page) return reply.status(404).send({ error: `no batch ${request.params.id}` });
     return renderFragment(request, reply, deps, 'partials/batch-live', { ...page });
   });
@@ -69,25 +81,6 @@ export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     async (request, reply) =>
       sendResults(request, reply, deps, { format: request.body?.format, reveal: request.body?.reveal === 'yes' }),
   );
-}
-
-async function batchPage(deps: DashboardDeps, sampler: ProgressSampler, batchId: string) {
-  const batch = await deps.store.getBatch(batchId);
-  if (!batch) return undefined;
-  const customers = await deps.store.batchCustomers(batchId);
-  const view = batchView(
-    batch,
-    customers.map((c) => c.record),
-    Date.now(),
-    sampler,
-  );
-  const rows = customers.map((c) => customerRow(batchId, c));
-  return {
-    batch: view,
-    rows,
-    failedHere: rows.filter((r) => r.canRetry).length,
-    unconfirmedHere: customers.filter((c) => isEmailUnconfirmed(c.record, batchId)).length,
-  };
 }
 
 async function sendResults(

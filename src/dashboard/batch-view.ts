@@ -1,5 +1,9 @@
+import { plural } from '../text/plural.js';
+import type { BatchIndex } from '../workers/batch-index.js';
 import type { BatchRecord, CustomerRecord, EnqueueOutcome, OnboardingStore } from '../workers/onboarding-store.js';
+import { resubmitStep } from '../workers/retry-verdict.js';
 import { maskText } from './mask.js';
+import { shortTime } from './time-text.js';
 import { EMAIL_UNCONFIRMED, isEmailUnconfirmed } from '../workers/unconfirmed-emails.js';
 
 /**
@@ -25,34 +29,41 @@ export interface ProgressSegment {
 export interface BatchView extends BatchRecord {
   sourceText: string;
   stateText: string;
+  /** What was submitted: "346 of 350 rows (4 bad)" for a CSV file, "2 customers submitted" otherwise. */
+  submittedText: string;
   segments: ProgressSegment[];
   /** Of the steps its customers have to run, how many are done (while it runs). */
   stepsPercent?: number;
   /** Customers' worth of steps done per minute, once two samples apart show progress. */
   ratePerMinute?: number;
   etaText?: string;
+  /** An ended batch: from its creation to its last customer's end, and customers ended per minute over it. */
+  tookText?: string;
+  paceText?: string;
 }
+
+/** A webhook delivery without an id is labelled `signed <ISO time>` by the receiver. */
+const SIGNED_LABEL = /^signed (\d{4}-\d\d-\d\dT[\d:.]+Z)$/;
 
 export function sourceText(batch: Pick<BatchRecord, 'source' | 'label'>): string {
   if (batch.source === 'csv') return `CSV ${batch.label}`;
-  if (batch.source === 'webhook') return `webhook ${batch.label}`;
+  if (batch.source === 'webhook') {
+    const signed = SIGNED_LABEL.exec(batch.label);
+    return signed ? `webhook, no delivery id, signed ${shortTime(signed[1])}` : `webhook ${batch.label}`;
+  }
   return `${batch.source} ${batch.label}`;
 }
 
-/** Steps done and planned over the customers whose record belongs to the batch. */
-export function stepProgress(batchId: string, records: readonly (CustomerRecord | undefined)[]) {
-  let done = 0;
-  let planned = 0;
-  let customers = 0;
-  for (const record of records) {
-    if (record?.batchId !== batchId) continue;
-    const steps = record.steps?.split(',') ?? [];
-    const at = Math.max(0, steps.indexOf(record.step ?? ''));
-    customers++;
-    planned += steps.length;
-    done += record.state === 'done' || record.state === 'failed' ? steps.length : at;
-  }
-  return { done, planned, customers };
+export function submittedText(batch: BatchRecord): string {
+  if (batch.csvRows === undefined) return `${plural(batch.total, 'customer')} submitted`;
+  const bad = batch.csvBadRows ?? 0;
+  return `${(batch.csvRows - bad).toLocaleString('en-US')} of ${plural(batch.csvRows, 'row')}${bad > 0 ? ` (${bad.toLocaleString('en-US')} bad)` : ''}`;
+}
+
+/** Steps done and planned over the customers whose record belongs to the batch, as its scripts sum them. */
+export function stepProgress(batch: BatchRecord) {
+  const customers = batch.queued + batch.running + batch.done + batch.failed;
+  return { done: batch.stepsDone, planned: batch.stepsPlanned, customers };
 }
 
 /** Each running batch's completed steps over time, in this process. */
@@ -76,19 +87,20 @@ export class ProgressSampler {
   }
 }
 
-export function batchView(
-  batch: BatchRecord,
-  records: readonly (CustomerRecord | undefined)[],
-  now: number,
-  sampler: ProgressSampler,
-): BatchView {
+export function batchView(batch: BatchRecord, now: number, sampler: ProgressSampler): BatchView {
   const stateText = batch.ended ? (batch.failed > 0 ? 'ended with failures' : 'ended') : 'running';
-  const view: BatchView = { ...batch, sourceText: sourceText(batch), stateText, segments: segmentsOf(batch) };
+  const view: BatchView = {
+    ...batch,
+    sourceText: sourceText(batch),
+    stateText,
+    submittedText: submittedText(batch),
+    segments: segmentsOf(batch),
+  };
   if (batch.ended) {
     sampler.forget(batch.id);
-    return view;
+    return { ...view, ...endedPace(batch) };
   }
-  const progress = stepProgress(batch.id, records);
+  const progress = stepProgress(batch);
   if (progress.planned === 0) return view;
   const stepsPercent = Math.floor((progress.done / progress.planned) * 100);
   const stepsPerMinute = sampler.observe(batch.id, progress.done, now);
@@ -96,6 +108,23 @@ export function batchView(
   const ratePerMinute = stepsPerMinute / (progress.planned / progress.customers);
   const etaText = durationText(((progress.planned - progress.done) / stepsPerMinute) * 60_000);
   return { ...view, stepsPercent, ratePerMinute, etaText };
+}
+
+/** How long an ended batch took and its pace over that time; nothing when its end was not recorded. */
+function endedPace(batch: BatchRecord): Pick<BatchView, 'tookText' | 'paceText'> {
+  const took = batch.endedAt ? Date.parse(batch.endedAt) - Date.parse(batch.createdAt) : NaN;
+  if (!(took >= 0)) return {};
+  const ended = batch.done + batch.failed;
+  const perMinute = took > 0 ? (ended / took) * 60_000 : undefined;
+  return {
+    tookText: `took ${durationText(took)}`,
+    ...(perMinute !== undefined && ended > 0 ? { paceText: `${paceNumber(perMinute)} customers / min` } : {}),
+  };
+}
+
+/** One decimal while it says something (12.5), whole numbers with separators above 100 (50,125). */
+function paceNumber(perMinute: number): string {
+  return perMinute < 100 ? perMinute.toFixed(1) : Math.round(perMinute).toLocaleString('en-US');
 }
 
 function segmentsOf(batch: BatchRecord): ProgressSegment[] {
@@ -127,20 +156,23 @@ export function durationText(ms: number): string {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-/** Newest first, each with its progress; the running ones with rate and ETA. */
+/**
+ * Newest first, each with its progress; the running ones with rate and ETA, the ended ones with
+ * what they took. A batch made before the index existed is indexed first (its step sums).
+ */
 export async function recentBatches(
-  store: OnboardingStore,
+  store: Pick<OnboardingStore, 'listBatches' | 'getBatch'>,
+  index: Pick<BatchIndex, 'ensure'>,
   sampler: ProgressSampler,
   limit = 30,
 ): Promise<BatchView[]> {
   const now = Date.now();
-  const batches = await store.listBatches(limit);
-  return Promise.all(
-    batches.map(async (batch) => {
-      const records = batch.ended ? [] : (await store.batchCustomers(batch.id)).map((c) => c.record);
-      return batchView(batch, records, now, sampler);
-    }),
+  const batches = await Promise.all(
+    (await store.listBatches(limit)).map(async (batch) =>
+      (await index.ensure(batch)) ? ((await store.getBatch(batch.id)) ?? batch) : batch,
+    ),
   );
+  return batches.map((batch) => batchView(batch, now, sampler));
 }
 
 export interface CustomerRow {
@@ -159,15 +191,19 @@ export interface CustomerRow {
   otherBatchId?: string;
   outcome: EnqueueOutcome;
   canRetry: boolean;
+  /** A failure only a change resolves: what to change and resubmit, instead of Retry. */
+  changeText?: string;
 }
 
 export function customerRow(
-  batchId: string,
+  batch: Pick<BatchRecord, 'id' | 'source' | 'label'>,
   entry: { key: string; outcome: EnqueueOutcome; record: CustomerRecord | undefined },
 ): CustomerRow {
   const { key, outcome, record } = entry;
+  const batchId = batch.id;
   const here = record?.batchId === batchId;
   const failed = record?.state === 'failed';
+  const change = failed && here ? record?.needsChange : undefined;
   return {
     key,
     name: record?.name ?? '',
@@ -179,6 +215,7 @@ export function customerRow(
     userId: record?.facts.userId ?? '',
     ...(record && !here ? { otherBatchId: record.batchId } : {}),
     outcome,
-    canRetry: failed && here,
+    canRetry: failed && here && !change,
+    ...(change ? { changeText: resubmitStep(change, batch) } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { retryCustomer } from '../workers/retry.js';
 import { customerRetryNotice } from '../workers/retry-verdict.js';
-import { liveState, shownRecord, stepTimeline } from './customer-view.js';
+import { changeAdvice, liveState, shownRecord, stepTimeline } from './customer-view.js';
 import type { DashboardDeps } from './dashboard.js';
 import { notFound, renderFragment, renderPage } from './pages.js';
 
@@ -12,19 +12,21 @@ export function customerRoutes(app: FastifyInstance, deps: DashboardDeps): void 
   app.get<CustomerParams>('/customers/:key', async (request, reply) => {
     const record = await deps.store.getCustomer(request.params.key);
     if (!record) return notFound(request, reply, deps, `customer ${request.params.key}`);
-    const timeline = await stepTimeline(deps.queue, record);
+    const [timeline, change] = await Promise.all([stepTimeline(deps.queue, record), changeAdvice(deps.store, record)]);
     return renderPage(request, reply, deps, 'customer', {
       title: `Customer ${record.key}`,
       record: shownRecord(record),
       timeline,
+      change,
     });
   });
 
   app.get<CustomerParams>('/customers/:key/fragment', async (request, reply) => {
     const record = await deps.store.getCustomer(request.params.key);
     if (!record) return reply.status(404).send({ error: `no customer ${request.params.key}` });
-    const timeline = await stepTimeline(deps.queue, record);
-    return renderFragment(request, reply, deps, 'partials/timeline', { record: shownRecord(record), timeline });
+    const [timeline, change] = await Promise.all([stepTimeline(deps.queue, record), changeAdvice(deps.store, record)]);
+    const data = { record: shownRecord(record), timeline, change };
+    return renderFragment(request, reply, deps, 'partials/timeline', data);
   });
 
   app.get<CustomerParams>('/customers/:key/live', async (request, reply) => {

@@ -1,6 +1,7 @@
 import type { AcronisEndpoints } from '../acronis/client.js';
 import { STEP_NAMES, type StepName } from '../onboarding/chain.js';
-import type { CustomerRecord } from '../workers/onboarding-store.js';
+import type { CustomerRecord, OnboardingStore } from '../workers/onboarding-store.js';
+import { resubmitStep } from '../workers/retry-verdict.js';
 import { jobIdFor, type OnboardingQueue } from '../workers/queue.js';
 import { maskText } from './mask.js';
 
@@ -40,7 +41,7 @@ export function shownRecord(record: CustomerRecord): CustomerRecord {
 
 export async function stepTimeline(queue: OnboardingQueue, record: CustomerRecord): Promise<TimelineStep[]> {
   const planned = (record.steps?.split(',').filter(Boolean) as StepName[] | undefined) ?? [...STEP_NAMES];
-  return Promise.all(
+  const steps = await Promise.all(
     planned.map(async (step): Promise<TimelineStep> => {
       const id = jobIdFor(record.key, step);
       const job = await queue.getJob(id);
@@ -59,6 +60,30 @@ export async function stepTimeline(queue: OnboardingQueue, record: CustomerRecor
       };
     }),
   );
+  return steps.map((step) => withoutRepeatedReason(step, record));
+}
+
+/**
+ * The page states a failure's reason once, above the timeline: the failed step's row keeps its
+ * attempts' log lines ("will retry: …", "failed: …") but points to it instead of repeating it.
+ */
+function withoutRepeatedReason(step: TimelineStep, record: CustomerRecord): TimelineStep {
+  if (record.state !== 'failed' || step.step !== record.failedStep || !record.error) return step;
+  if (step.state === 'from an earlier run') return step;
+  const shown = maskText(record.error);
+  const { reason, ...rest } = step;
+  const log = step.log.map((line) => (line.endsWith(shown) ? `${line.slice(0, -shown.length)}the reason above` : line));
+  return { ...rest, log, ...(reason && !shown.endsWith(reason) ? { reason } : {}) };
+}
+
+/** What to change and resubmit, for a failure a retry cannot resolve (the words `retry` prints). */
+export async function changeAdvice(
+  store: Pick<OnboardingStore, 'getBatch'>,
+  record: CustomerRecord,
+): Promise<string | undefined> {
+  if (record.state !== 'failed' || !record.needsChange) return undefined;
+  const batch = await store.getBatch(record.batchId);
+  return resubmitStep(record.needsChange, { source: batch?.source ?? 'unknown', label: batch?.label ?? '' });
 }
 
 /** Usage names of the workloads an agent protects (docs/acronis-api.md §8). */

@@ -10,6 +10,7 @@ import { batchRoutes } from './batch-routes.js';
 import { customerRoutes } from './customer-routes.js';
 import { metricsRoute } from './metrics-route.js';
 import { currentUser } from './sign-in.js';
+import { shortTime } from './time-text.js';
 import { signInRoutes } from './sign-in-routes.js';
 
 /**
@@ -80,7 +81,13 @@ export function notFound(request: FastifyRequest, reply: FastifyReply, deps: Das
   return renderPage(request, reply.status(404), deps, 'not-found', { title: 'Not found', what });
 }
 
-/** `2026-12-01 10:22:31 UTC` from an ISO time; empty for none. */
-export function shortTime(iso: string | undefined): string {
-  return iso ? `${iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, '')} UTC` : '';
+/** A page asked for with a query it cannot answer: what is wrong, and the way back. */
+export function badRequest(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: DashboardDeps,
+  problem: string,
+  back: string,
+) {
+  return renderPage(request, reply.status(400), deps, 'bad-request', { title: 'Bad request', problem, back });
 }

@@ -27,7 +27,7 @@ export async function queueBoard(app: FastifyInstance, opts: { queues: readonly 
     serverAdapter,
     options: {
       uiConfig: {
-        boardTitle: 'acronis-onboard queues',
+        boardTitle: 'acronis-onboard',
         miscLinks: [{ text: 'Onboarding overview', url: '/' }],
         hideDocsLink: true,
       },

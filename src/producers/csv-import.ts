@@ -112,7 +112,10 @@ export async function importCsv(opts: ImportCsvOptions): Promise<CsvImportReport
   let enqueued = 0;
   const flush = async () => {
     if (chunk.length === 0) return;
+    const created = report.batch === null;
     const entries = opts.dryRun ? await planChunk(producer, chunk) : await enqueueChunk(producer, report, chunk);
+    // The batch page shows the file's rows and its bad ones from the moment the batch exists.
+    if (created && report.batch) await producer.store.recordCsvRows(report.batch.id, validation);
     for (const entry of entries) {
       report.outcomes[entry.outcome]++;
       if (entry.outcome === 'already-queued' && !opts.dryRun) report.alreadyQueued.push(entry.key);

@@ -38,11 +38,18 @@ export class RedisKeys {
   readonly batches: string;
   /** Batch hashes are this followed by the batch id (Lua scripts build the key of a batch they read from a customer). */
   readonly batchPrefix: string;
+  /** Customer hashes are this followed by the customer key (the index script builds them from a batch's list). */
+  readonly customerPrefix: string;
+  /** After a batch's key: its customers zset (Lua builds it for a batch read from a customer). */
+  readonly batchCustomersSuffix = ':customers';
+  /** After a batch's key, then a view name: its index zsets (src/redis/lua/onboarding-index.lua). */
+  readonly batchIndexSuffix = ':in:';
 
   constructor(readonly prefix: string) {
     this.requestBudget = { schedule: `${prefix}:acronis:budget` };
     this.batches = `${prefix}:onb:batches`;
     this.batchPrefix = `${prefix}:onb:batch:`;
+    this.customerPrefix = `${prefix}:onb:customer:`;
     this.metrics = { counters: `${prefix}:metrics:acronis`, pausedUntil: `${prefix}:metrics:acronis:paused-until` };
     this.workersSeen = `${prefix}:workers:seen`;
     this.signInFailuresPrefix = `${prefix}:dashboard:signin-failures:`;
@@ -71,7 +78,7 @@ export class RedisKeys {
   }
 
   customer(key: string): string {
-    return `${this.prefix}:onb:customer:${key}`;
+    return `${this.customerPrefix}${key}`;
   }
 
   batch(id: string): string {
@@ -79,11 +86,26 @@ export class RedisKeys {
   }
 
   batchCustomers(id: string): string {
-    return `${this.batch(id)}:customers`;
+    return `${this.batch(id)}${this.batchCustomersSuffix}`;
   }
 
   batchOutcomes(id: string): string {
     return `${this.batch(id)}:outcomes`;
+  }
+
+  /** The batch's customers in one view (a state, `unconfirmed`, `needs-change`, `elsewhere`), by position. */
+  batchIndex(id: string, view: string): string {
+    return `${this.batch(id)}${this.batchIndexSuffix}${view}`;
+  }
+
+  /** What the batch page's search looks in: each customer's key and name as submitted, lower-cased. */
+  batchSearchText(id: string): string {
+    return `${this.batch(id)}:search`;
+  }
+
+  /** The first bad rows of the batch's CSV file (line, field, reason), as JSON. */
+  batchBadRows(id: string): string {
+    return `${this.batch(id)}:bad-rows`;
   }
 
   offeringCache(name: string): { value: string; lock: string } {

@@ -78,8 +78,31 @@ export const batchRecordSchema = z.object({
   skipped: count,
   /** Failed here, then resubmitted in a later batch that took the customer over. */
   moved: count,
+  /** The steps its customers have run and have to run (src/redis/lua/onboarding-index.lua). */
+  stepsDone: count,
+  stepsPlanned: count,
+  /** When the last move left nothing queued or running (a retry moves it on). */
+  endedAt: z.string().optional(),
+  /** Set when the batch's index exists; a batch made before it is indexed when first paged. */
+  indexVersion: z.coerce.number().optional(),
+  /** A CSV batch's data rows and bad rows (blank rows not counted). */
+  csvRows: z.coerce.number().optional(),
+  csvBadRows: z.coerce.number().optional(),
 });
 export type BatchRecord = z.infer<typeof batchRecordSchema> & { ended: boolean };
+
+/** The index's layout; a batch with another (or none) is indexed again when first paged. */
+export const BATCH_INDEX_VERSION = 1;
+
+/** A CSV row that was not imported, as the batch page lists it. */
+export const badRowSchema = z.object({
+  line: z.number(),
+  problems: z.array(z.object({ field: z.string(), reason: z.string() })),
+});
+export type StoredBadRow = z.infer<typeof badRowSchema>;
+/** Bad rows kept per batch (all are counted), and the length a reason is cut to. */
+export const MAX_STORED_BAD_ROWS = 200;
+const MAX_STORED_REASON = 300;
 
 export type EnqueueOutcome = 'queued' | 'replaced' | 'already-onboarded' | 'already-queued';
 /** What a claim without a job may also answer: the customer needs a chain after all (see onboarding-claim.lua). */
@@ -120,9 +143,10 @@ export class OnboardingStore {
     const id = `b-${now.getTime().toString(36)}-${randomBytes(3).toString('hex')}`;
     const record = { id, source: input.source, label: input.label, createdAt: now.toISOString() };
     const counts = { total: 0, queued: 0, running: 0, done: 0, failed: 0, skipped: 0, moved: 0 };
+    const index = { stepsDone: 0, stepsPlanned: 0, indexVersion: BATCH_INDEX_VERSION };
     await this.redis
       .multi()
-      .hset(this.keys.batch(id), { ...record, ...counts })
+      .hset(this.keys.batch(id), { ...record, ...counts, ...index })
       .zadd(this.keys.batches, now.getTime(), id)
       .exec();
     return { ...batchRecordSchema.parse(record), ended: true };
@@ -153,10 +177,16 @@ export class OnboardingStore {
     const { batchId, key } = input;
     return [
       ...[this.keys.customer(key), this.keys.batch(batchId), this.keys.batchCustomers(batchId)],
-      this.keys.batchOutcomes(batchId),
-      ...[this.keys.batchPrefix, batchId, key, input.position, now, input.runId, input.hasJob ? '1' : '0'],
+      ...[this.keys.batchOutcomes(batchId), this.keys.batchSearchText(batchId)],
+      ...this.indexArgs(),
+      ...[batchId, key, searchText(key, input.fields.name), input.position, now, input.runId, input.hasJob ? '1' : '0'],
       ...fields,
     ];
+  }
+
+  /** Where the scripts find a batch's keys from its id (src/redis/lua/onboarding-index.lua). */
+  private indexArgs(): string[] {
+    return [this.keys.batchPrefix, this.keys.batchCustomersSuffix, this.keys.batchIndexSuffix];
   }
 
   /** Moves the customer if its state is in `from`; says what it was, whether it moved, and whether that ended its batch. */
@@ -170,7 +200,8 @@ export class OnboardingStore {
     const allowed = from === '*' ? '*' : from.join(',');
     const reply = (await this.redis.onboardingTransition(
       this.keys.customer(key),
-      this.keys.batchPrefix,
+      ...this.indexArgs(),
+      new Date().toISOString(),
       to,
       allowed,
       ...args,
@@ -188,7 +219,8 @@ export class OnboardingStore {
 
   /** The chain's facts so far, so a failed customer still shows its tenant. */
   async recordFacts(key: string, facts: Partial<ChainFacts>): Promise<void> {
-    await this.redis.hset(this.keys.customer(key), 'facts', JSON.stringify(chainFactsSchema.parse(facts)));
+    const json = JSON.stringify(chainFactsSchema.parse(facts));
+    await this.redis.onboardingSetFacts(this.keys.customer(key), ...this.indexArgs(), json, '0', '');
   }
 
   /**
@@ -201,7 +233,7 @@ export class OnboardingStore {
       const raw = await this.redis.hget(hash, 'facts');
       if (raw === null) return false;
       const next = JSON.stringify(chainFactsSchema.parse(amend(chainFactsSchema.parse(JSON.parse(raw)))));
-      if ((await this.redis.setFieldIfUnchanged(hash, 'facts', raw, next)) === 1) return true;
+      if ((await this.redis.onboardingSetFacts(hash, ...this.indexArgs(), next, '1', raw)) === 1) return true;
     }
     return false;
   }
@@ -292,6 +324,28 @@ export class OnboardingStore {
     return totals;
   }
 
+  /**
+   * A CSV batch's rows: how many, how many bad, and the first MAX_STORED_BAD_ROWS of them (line,
+   * field, reason: the reasons name the rule broken, never the cell's value).
+   */
+  async recordCsvRows(id: string, rows: { rows: number; badRowCount: number; badRows: readonly StoredBadRow[] }) {
+    const kept = rows.badRows.slice(0, MAX_STORED_BAD_ROWS).map((row) => ({
+      line: row.line,
+      problems: row.problems.map((p) => ({ field: p.field, reason: p.reason.slice(0, MAX_STORED_REASON) })),
+    }));
+    await this.redis
+      .multi()
+      .hset(this.keys.batch(id), { csvRows: rows.rows, csvBadRows: rows.badRowCount })
+      .set(this.keys.batchBadRows(id), JSON.stringify(kept))
+      .exec();
+  }
+
+  async csvBadRows(id: string): Promise<StoredBadRow[]> {
+    const raw = await this.redis.get(this.keys.batchBadRows(id));
+    const parsed = z.array(badRowSchema).safeParse(raw === null ? [] : JSON.parse(raw));
+    return parsed.success ? parsed.data : [];
+  }
+
   /** The customers submitted in a batch, in submission order, with what enqueueing did and their current record. */
   async batchCustomers(
     id: string,
@@ -303,6 +357,11 @@ export class OnboardingStore {
     const records = await this.getCustomers(keys);
     return keys.map((key, i) => ({ key, outcome: (outcomes[key] ?? 'queued') as EnqueueOutcome, record: records[i] }));
   }
+}
+
+/** What the batch page's search matches a customer by: its key (the external id) and name, lower-cased once here. */
+export function searchText(key: string, name: string | undefined): string {
+  return `${key}\n${name ?? ''}`.toLowerCase();
 }
 
 function parseCustomer(raw: Record<string, string>): CustomerRecord | undefined {

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -14,17 +14,20 @@ import {
   startDashboardPipeline,
   type DashboardPipeline,
 } from '../helpers/dashboard.js';
+import { findChromium } from '../helpers/chromium.js';
 import { sampleCustomers } from '../helpers/pipeline.js';
+import { seedBatch, seededKey } from '../helpers/batch-seed.js';
 
 /**
- * The ops console in a real browser: Debian's chromium, headless, driven by playwright-core
- * (.ci/run installs chromium when it is missing; the machine has no outside network). An
+ * The ops console in a real browser: Chromium, headless, driven by playwright-core: CHROMIUM_PATH,
+ * Debian's chromium when installed, else the one @sparticuz/chromium ships in its npm package
+ * (test/helpers/chromium.ts; the machine has no outside network). An
  * operator signs in, finds a batch whose customer failed (a fault forced at the simulator),
  * retries it and watches it complete, downloads the results, watches a running batch refresh
- * itself, and signs out. Screenshots go to test-results/dashboard/; with
+ * itself, and signs out; then pages through a batch of 1,000 customers by filter, search and
+ * page. Screenshots go to test-results/dashboard/; with
  * UPDATE_DOCS_SCREENSHOT=1 the overview is also copied to docs/images for README.md and docs/dashboard.md.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = resolve(import.meta.dirname, '../../test-results/dashboard');
 const DOCS_IMAGE = resolve(import.meta.dirname, '../../docs/images/dashboard-overview.png');
 const ASSIGN_ROLES = '^/users/\\{user_id\\}/access_policies$';
@@ -47,7 +50,7 @@ async function submit(source: string, label: string, customers: CustomerRequest[
 }
 
 beforeAll(async () => {
-  expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`).toBe(true);
+  const browser = await findChromium();
   t = await startDashboardPipeline({ label: 'dash-browser', env: { STEP_ATTEMPTS: '2', WORKER_CONCURRENCY: '4' } });
   await t.startWorkers();
   batches.csv = await submit('csv', 'customers-2026-11.csv', sampleCustomers(6, 'Contoso'));
@@ -69,7 +72,8 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   profileDir = mkdtempSync(join(tmpdir(), 'acronis-onboard-chromium-'));
   context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
+    executablePath: browser.executablePath,
+    env: browser.env,
     headless: true,
     viewport: { width: 1280, height: 760 },
     acceptDownloads: true,
@@ -148,6 +152,13 @@ describe('the ops console in chromium', () => {
     await expect.poll(() => page.locator('#live-activated').textContent()).toBe('activated');
     await shot('customer');
 
+    // bull-board: its title fits beside its logo, not cut short with an ellipsis.
+    await page.goto(`${t.url}/admin/queues`);
+    const boardTitle = page.locator('header a span[title]');
+    await boardTitle.waitFor();
+    expect(await boardTitle.textContent()).toContain('acronis-onboard');
+    expect(await boardTitle.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+
     // A batch running now: its row shows rate and ETA and updates without a reload.
     t.sim.configure({ latencyMs: 150 });
     const running = await submit('csv', 'customers-2026-12.csv', sampleCustomers(30, 'Adventure'));
@@ -174,4 +185,83 @@ describe('the ops console in chromium', () => {
     await page.goto(`${t.url}/batches/${batches.failed}`);
     expect(new URL(page.url()).pathname).toBe('/login');
   }, 150_000);
+
+  it('a batch of 1,000 customers: failed first, filters with counts, search by name or external id, pages', async () => {
+    // Ended with 30 failures (one needing a change); 4 bad rows in its CSV file.
+    const batchId = await seedBatch(
+      t.pipeline.store,
+      { source: 'csv', label: 'customers-1000.csv' },
+      { customers: 1000, prefix: 'big', name: 'Big Customer', stateOf: (i) => (i % 100 < 3 ? 'failed' : 'done') },
+    );
+    const badRows = [3, 40, 41, 150].map((line) => ({
+      line,
+      problems: [{ field: 'email', reason: 'is not an e-mail address' }],
+    }));
+    await t.pipeline.store.recordCsvRows(batchId, { rows: 1004, badRowCount: 4, badRows });
+    await page.goto(`${t.url}/batches/${batchId}`);
+    if (new URL(page.url()).pathname === '/login') {
+      await page.fill('#user', DASHBOARD_USER);
+      await page.fill('#password', DASHBOARD_PASSWORD);
+      await page.click('button[type=submit]');
+      await page.waitForURL(`${t.url}/batches/${batchId}`);
+    }
+    const rows = page.locator('table.customers tbody tr');
+    const status = () => page.locator('#page-status').textContent();
+    const filter = (name: string) => page.locator(`a[data-filter="${name}"]`);
+
+    // The default view of a batch that ended with failures: the failed customers first, 50 a page.
+    expect(await page.locator('#submitted').textContent()).toBe('1,000 of 1,004 rows (4 bad)');
+    expect(await rows.count()).toBe(50);
+    expect(await status()).toBe('1–50 of 1,000 customers · page 1 of 20');
+    expect(await rows.nth(0).locator('.badge').textContent()).toBe('failed');
+    expect(await rows.nth(29).locator('.badge').textContent()).toBe('failed');
+    expect(await rows.nth(30).locator('.badge').textContent()).toBe('done');
+    expect(await page.locator('#bad-rows tbody tr').allTextContents()).toContain('150emailis not an e-mail address');
+    expect(await filter('failed').textContent()).toBe('Failed 30');
+    expect(await filter('done').textContent()).toBe('Done 970');
+    await shot('batch-1000-default');
+
+    // Failed: 30 rows; the one that needs a change says what to change instead of offering Retry.
+    await filter('failed').click();
+    await page.waitForURL(`${t.url}/batches/${batchId}?state=failed`);
+    expect(await rows.count()).toBe(30);
+    expect(new Set(await page.locator('table.customers tbody .badge').allTextContents())).toEqual(new Set(['failed']));
+    const conflict = page.locator(`tr[data-customer="${seededKey('big', 0)}"]`);
+    expect(await conflict.locator('button.retry').count()).toBe(0);
+    expect(await conflict.locator('.change').textContent()).toContain(
+      'change the login in its row of customers-1000.csv and import it again',
+    );
+    expect(await page.locator(`tr[data-customer="${seededKey('big', 1)}"] button.retry`).count()).toBe(1);
+    expect(await page.locator('#retry-all').textContent()).toBe('Retry all failed (29)');
+    await shot('batch-1000-failed');
+
+    // Done, page 2 and back.
+    await filter('done').click();
+    expect(await status()).toBe('1–50 of 970 customers · page 1 of 20');
+    await page.click('#page-next');
+    await page.waitForURL(`${t.url}/batches/${batchId}?state=done&page=2`);
+    expect(await status()).toBe('51–100 of 970 customers · page 2 of 20');
+    expect(await rows.nth(0).getAttribute('data-customer')).toBe(seededKey('big', 53));
+    await page.click('#page-previous');
+    expect(await status()).toBe('1–50 of 970 customers · page 1 of 20');
+
+    // Search by name, within the filter chosen, then by external id among all.
+    await page.fill('#customer-search', 'big customer 42');
+    await page.press('#customer-search', 'Enter');
+    await page.waitForURL(/q=big\+customer\+42/);
+    expect(new URL(page.url()).searchParams.get('state')).toBe('done');
+    expect(await rows.count()).toBe(11);
+    expect(await status()).toBe('1–11 of 11 customers');
+    await filter('all').click();
+    await page.fill('#customer-search', seededKey('big', 421).toUpperCase());
+    await page.press('#customer-search', 'Enter');
+    await page.waitForURL(/q=BIG-000421/);
+    expect(await rows.count()).toBe(1);
+    expect(await rows.nth(0).getAttribute('data-customer')).toBe(seededKey('big', 421));
+    await shot('batch-1000-search');
+
+    // A page past the end shows the last one.
+    await page.goto(`${t.url}/batches/${batchId}?state=failed&page=9`);
+    expect(await status()).toBe('1–30 of 30 customers');
+  }, 120_000);
 });

@@ -47,10 +47,10 @@ export async function startDashboardPipeline(opts: TestPipelineOptions): Promise
 }
 
 /** A dashboard pipeline with workers running for the whole test file; read `.t` inside tests. */
-export function dashboardWithWorkers(label: string): { t: DashboardPipeline } {
+export function dashboardWithWorkers(label: string, env: Record<string, string> = {}): { t: DashboardPipeline } {
   const ref = {} as { t: DashboardPipeline };
   beforeAll(async () => {
-    ref.t = await startDashboardPipeline({ label });
+    ref.t = await startDashboardPipeline({ label, env });
     await ref.t.startWorkers();
   });
   afterAll(async () => {

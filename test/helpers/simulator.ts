@@ -88,6 +88,19 @@ export function simulatorApi(sim: Pick<RunningSimulator, 'url' | 'seed'>) {
 
 export type SimulatorApi = ReturnType<typeof simulatorApi>;
 
+/** Someone else's customer tenant with an admin holding `login`: a customer asking for that login conflicts. */
+export async function loginTakenElsewhere(
+  sim: Pick<RunningSimulator, 'url' | 'seed'>,
+  login: string,
+  tenantName: string,
+): Promise<void> {
+  const api = simulatorApi(sim);
+  const other = await api.post('/tenants', { name: tenantName, parent_id: sim.seed.partnerTenantId, kind: 'customer' });
+  const user = await api.post('/users', { tenant_id: other.body.id, login, contact: { email: 'x@else.example' } });
+  if (other.status !== 201 || user.status !== 200)
+    throw new Error(`could not take ${login}: ${other.status}, ${user.status}`);
+}
+
 /**
  * Follows a listing's cursors to its last page, sending only the (URL-encoded) `after` that
  * `next` puts in a path; `between` runs after each page but the last. Every item, and the pages.

@@ -14,7 +14,9 @@ const env = { PATH: process.env.PATH ?? '', HOME: cwd };
 async function startSim(args: string[]) {
   const child = spawn(process.execPath, [BIN, 'sim', '--port', '0', ...args], { cwd, env });
   let stdout = '';
+  let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
   await new Promise<void>((ready, fail) => {
     const timer = setTimeout(() => fail(new Error(`no export lines in time:\n${stdout}`)), 20_000);
@@ -25,12 +27,12 @@ async function startSim(args: string[]) {
       }
     });
   });
-  return { child, stdout, exited };
+  return { child, stdout, stderr: () => stderr, exited };
 }
 
 describe('acronis-onboard sim', () => {
   it('prints the URL, the seed and the export lines, serves the API, and stops cleanly on SIGTERM', async () => {
-    const { child, stdout, exited } = await startSim([
+    const { child, stdout, stderr, exited } = await startSim([
       '--seed',
       'cli-test',
       '--token-ttl',
@@ -74,6 +76,8 @@ describe('acronis-onboard sim', () => {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
+    // No library deprecation notice (fastify's FSTDEP023 once came with every start).
+    expect(stderr()).not.toMatch(/FSTDEP|DeprecationWarning|FastifyDeprecation/);
   });
 
   it('a stop does not wait for an answer held by --latency: SIGTERM exits 0 at once', async () => {
