@@ -1,5 +1,7 @@
 import { AcronisApiError } from '../acronis/errors.js';
 import { RedisUnavailableError } from '../redis/connection.js';
+import { BatchGoneError } from './batch-progress.js';
+import { RedisLostError } from './redis-lost.js';
 import { exitCodeForSignal, StoppedError } from './stop-signal.js';
 
 /**
@@ -21,6 +23,8 @@ export function explainExpected(
   if (err instanceof StoppedError) return { code: exitCodeForSignal(err.signal), message: '' };
   // REDIS_URL names a Redis that does not answer: the configuration, not the work, is at fault.
   if (err instanceof RedisUnavailableError) return { code: 2, message: err.message };
+  // Redis went under a command that does not wait for it, or came back without the batch followed.
+  if (err instanceof RedisLostError || err instanceof BatchGoneError) return { code: 1, message: err.message };
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EADDRINUSE') {
     return {

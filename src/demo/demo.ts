@@ -7,6 +7,7 @@ import { startServer, type RunningServer } from '../app/server.js';
 import { startWorkers } from '../app/workers.js';
 import { importAndReport } from '../cli/import-command.js';
 import { writeOwnerOnly } from '../cli/owner-only-file.js';
+import { redisLostOr } from '../cli/redis-lost.js';
 import { handleStopSignals, untilStopSignal } from '../cli/stop-signal.js';
 import { tty } from '../cli/terminal-text.js';
 import { loadConfig, type Config } from '../config.js';
@@ -14,6 +15,7 @@ import { createLogger, type Logger } from '../logger.js';
 import { loggerReport, RedisAvailability, type AvailabilityReport } from '../redis/availability.js';
 import { connectOrExplain, createRedis, redactUrl } from '../redis/connection.js';
 import { scanKeys } from '../redis/scan.js';
+import { untilRedisAnswers } from '../redis/while-away.js';
 import { generateSecretsKey } from '../secrets/secret-box.js';
 import type { RunningSimulator } from '../simulator/index.js';
 import { resultsCsv } from '../workers/results-csv.js';
@@ -124,12 +126,14 @@ async function runStack(config: Config, opts: DemoOptions): Promise<number> {
         redisAway: () => availability.isDown,
       });
       if (code === 2 || stop.aborted) return code;
-      await printEnd(serveApp, server, config, opts.print);
+      await printEnd(serveApp, server, config, opts.print, stop);
       if (!opts.exit) await untilStopSignal(stop);
       return 0;
     } finally {
       await Promise.all([server.close(DEMO_DRAIN_MS), workers.close(DEMO_DRAIN_MS)]);
     }
+  } catch (err) {
+    throw redisLostOr(err, config.REDIS_URL);
   } finally {
     await workApp.close();
     await serveApp.close();
@@ -149,16 +153,29 @@ function outageReport(logger: Logger): AvailabilityReport {
   };
 }
 
-async function printEnd(app: App, server: RunningServer, config: Config, print: DemoOptions['print']): Promise<void> {
-  const [batch] = await app.store.listBatches(1);
-  if (batch) {
-    const file = join(tmpdir(), `acronis-onboard-demo-${batch.id}.csv`);
-    const results = await batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batch.id);
-    await writeOwnerOnly(file, resultsCsv(results));
+async function printEnd(
+  app: App,
+  server: RunningServer,
+  config: Config,
+  print: DemoOptions['print'],
+  stop: AbortSignal,
+): Promise<void> {
+  // Read as the import's summary is: across an outage that came just as the batch ended.
+  const results = await untilRedisAnswers(() => lastBatchResults(app), { signal: stop });
+  if (stop.aborted) return;
+  if (results) {
+    const file = join(tmpdir(), `acronis-onboard-demo-${results.batch.id}.csv`);
+    await writeOwnerOnly(file, resultsCsv(results.rows));
     print(`results (ids, logins, agent tokens, install commands): ${file}`);
   }
   print(`dashboard: ${server.url}/  (user ${config.DASHBOARD_USER}, password ${config.DASHBOARD_PASSWORD})`);
   print(`queues:    ${server.url}/admin/queues`);
+}
+
+async function lastBatchResults(app: App) {
+  const [batch] = await app.store.listBatches(1);
+  const deps = { store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl };
+  return batch ? { batch, rows: await batchResults(deps, batch.id) } : undefined;
 }
 
 function describeSetup(config: Config, startedRedis: boolean, sim: RunningSimulator | undefined): string {
