@@ -1,13 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SingleBar } from 'cli-progress';
-import { isRedisOutage } from '../redis/deadline.js';
+import { skippedWhileAway, untilRedisAnswers } from '../redis/while-away.js';
 import { plural } from '../text/plural.js';
 import type { BatchRecord, CustomerState, OnboardingStore } from '../workers/onboarding-store.js';
 
 /**
  * Follows a batch until it ends (`import --wait`): a redrawing bar when a person watches a
  * terminal, otherwise (CI logs, tests, a pipe) a plain line now and then, so a log stays
- * readable. Reads the batch counts the workers keep in Redis every `pollMs`.
+ * readable. Reads the batch counts the workers keep in Redis every `pollMs`; Redis may go away
+ * at any moment of it, the first read included (docs/resilience.md).
  */
 export interface FollowBatchOptions {
   store: Pick<OnboardingStore, 'getBatch' | 'getCustomer'>;
@@ -27,22 +28,27 @@ export interface FollowBatchOptions {
   redisAway?: () => boolean;
 }
 
-export interface FollowResult {
+/** The batch once it ended; `interrupted` when following stopped first (the batch goes on). */
+export type FollowResult = ({ interrupted: false } & FollowedBatch) | { interrupted: true };
+
+export interface FollowedBatch {
   batch: BatchRecord;
   /** The final state of each `alsoWaitFor` customer (undefined: its record is gone). */
   others: { key: string; state: CustomerState | undefined }[];
-  interrupted: boolean;
 }
 
 export async function followBatch(opts: FollowBatchOptions): Promise<FollowResult> {
   const pollMs = opts.pollMs ?? 500;
   const plainEveryMs = opts.plainEveryMs ?? 5000;
+  const signal = opts.signal ?? new AbortController().signal;
+  // Redis may have gone since the import wrote the batch: the first read waits for it too.
+  const first = await untilRedisAnswers(() => mustGetBatch(opts), { signal, everyMs: pollMs });
+  if (!first) return { interrupted: true };
   const started = Date.now();
-  let batch = await mustGetBatch(opts);
+  let batch = first;
   const workedAtStart = batch.done + batch.failed;
   const view = opts.out.isTTY ? barView(opts.out, batch) : plainView(opts.out, plainEveryMs);
   let others = (opts.alsoWaitFor ?? []).map((key) => ({ key, state: undefined as CustomerState | undefined }));
-  let interrupted = false;
 
   for (;;) {
     const elapsedS = Math.max((Date.now() - started) / 1000, 0.001);
@@ -50,50 +56,40 @@ export async function followBatch(opts: FollowBatchOptions): Promise<FollowResul
     const pendingOthers = others.filter((o) => o.state === 'queued' || o.state === 'running' || o.state === undefined);
     view.update(batch, rate, batch.ended ? pendingOthers.length : 0, opts.redisAway?.() ?? false);
     if (batch.ended && pendingOthers.length === 0) break;
-    if (opts.signal?.aborted) {
-      interrupted = true;
-      break;
+    const slept = await sleep(pollMs, true, { signal }).catch(() => false);
+    if (!slept) {
+      view.stop(batch);
+      return { interrupted: true };
     }
-    try {
-      await sleep(pollMs, undefined, opts.signal ? { signal: opts.signal } : {});
-    } catch {
-      interrupted = true;
-      break;
-    }
-    const next = await whileRedisAway(() => poll(opts, others));
+    // The workers go on while Redis restarts, and so does the following: a refused read is skipped.
+    const next = await skippedWhileAway(() => poll(opts, others));
     if (next) ({ batch, others } = next);
   }
   view.stop(batch);
-  return { batch, others, interrupted };
+  return { interrupted: false, batch, others };
 }
 
-async function poll(
-  opts: FollowBatchOptions,
-  others: FollowResult['others'],
-): Promise<Omit<FollowResult, 'interrupted'>> {
+async function poll(opts: FollowBatchOptions, others: FollowedBatch['others']): Promise<FollowedBatch> {
   const batch = await mustGetBatch(opts);
   if (!batch.ended || others.length === 0) return { batch, others };
   const records = await Promise.all(others.map((o) => opts.store.getCustomer(o.key)));
   return { batch, others: others.map((o, i) => ({ key: o.key, state: records[i]?.state })) };
 }
 
-/**
- * The workers go on while Redis restarts, and so does the following: a read that fails for
- * want of a connection is skipped (the outage itself is told once, by src/redis/availability.ts).
- */
-async function whileRedisAway<T>(read: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await read();
-  } catch (err) {
-    if (isRedisOutage(err)) return undefined;
-    throw err;
-  }
-}
-
 async function mustGetBatch(opts: FollowBatchOptions): Promise<BatchRecord> {
   const batch = await opts.store.getBatch(opts.batchId);
-  if (!batch) throw new Error(`batch ${opts.batchId} is gone from Redis`);
+  if (!batch) throw new BatchGoneError(opts.batchId);
   return batch;
+}
+
+/** The batch's record vanished while it was followed: Redis came back without its data (no AOF), or it was deleted. */
+export class BatchGoneError extends Error {
+  constructor(readonly batchId: string) {
+    super(
+      `batch ${batchId} is gone from Redis while it was followed: Redis lost its data (run it with appendonly yes, docs/resilience.md) or the batch was removed`,
+    );
+    this.name = 'BatchGoneError';
+  }
 }
 
 interface ProgressView {

@@ -1,6 +1,8 @@
 import { AcronisApiError, connectionNeverMade } from '../acronis/errors.js';
 import { RedisUnavailableError } from '../redis/connection.js';
 import { ListenError, listenSettings } from './listen-settings.js';
+import { BatchGoneError } from './batch-progress.js';
+import { RedisLostError } from './redis-lost.js';
 import { exitCodeForSignal, StoppedError } from './stop-signal.js';
 
 /**
@@ -23,6 +25,8 @@ export function explainExpected(
   // REDIS_URL names a Redis that does not answer: the configuration, not the work, is at fault.
   if (err instanceof RedisUnavailableError) return { code: 2, message: err.message };
   if (err instanceof ListenError) return { code: 2, message: err.message };
+  // Redis went under a command that does not wait for it, or came back without the batch followed.
+  if (err instanceof RedisLostError || err instanceof BatchGoneError) return { code: 1, message: err.message };
   // A listen outside `listening()`: the address came from the environment.
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL') {

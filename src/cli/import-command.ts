@@ -14,8 +14,9 @@ import {
   type PlanEntry,
 } from '../producers/csv-import.js';
 import type { Producer } from '../producers/producer.js';
-import type { BatchRecord } from '../workers/onboarding-store.js';
-import { followBatch, type FollowResult } from './batch-progress.js';
+import type { BatchRecord, CustomerRecord, CustomerState } from '../workers/onboarding-store.js';
+import { skippedWhileAway, untilRedisAnswers } from '../redis/while-away.js';
+import { followBatch, type FollowedBatch } from './batch-progress.js';
 import { batchLine } from './status-command.js';
 import { withApp } from './with-app.js';
 import { exitCodeForSignal, handleStopSignals, type StoppedError } from './stop-signal.js';
@@ -81,7 +82,8 @@ async function runImport(file: string, opts: ImportOptions): Promise<number> {
   // Logs go to stderr: stdout carries the report.
   const logger = (c: Config) =>
     createLogger({ level: c.LOG_LEVEL === 'info' ? 'warn' : c.LOG_LEVEL, destination: process.stderr, name: 'import' });
-  return withApp({ logger, report: terminalReport }, async (app) => {
+  // Only --wait waits for Redis; without it the import is a short command.
+  return withApp({ logger, ...(opts.wait ? { report: terminalReport } : {}) }, async (app) => {
     const producer = await openProducer(app, {
       retryForMs: API_RETRY_MS,
       ...(opts.profile ? { profilePath: opts.profile } : {}),
@@ -205,7 +207,9 @@ async function waitForBatch(
   batch: BatchRecord,
   opts: ImportOptions,
 ): Promise<number> {
-  if ((await producer.queue.getWorkersCount()) === 0 && !batch.ended) {
+  // Redis may go at any moment from here on: the outage is told once, and nothing below ends for it.
+  const workers = await skippedWhileAway(() => producer.queue.getWorkersCount());
+  if (workers === 0 && !batch.ended) {
     console.error(
       'warning: no worker is connected to the queue; start one with `acronis-onboard work` (waiting anyway)',
     );
@@ -220,19 +224,44 @@ async function waitForBatch(
     signal: stop,
     ...(opts.redisAway ? { redisAway: opts.redisAway } : {}),
   });
-  if (result.interrupted) {
+  const facts = result.interrupted ? undefined : await summaryFacts(producer, result, stop);
+  if (result.interrupted || !facts) {
     console.log(`stopped following; the batch goes on: acronis-onboard status ${batch.id}`);
     return exitCodeForSignal((stop.reason as StoppedError).signal);
   }
-  return printSummary(producer, report, result);
+  return printSummary(report, result, facts);
 }
 
-async function printSummary(producer: Producer, report: CsvImportReport, result: FollowResult): Promise<number> {
-  const { batch } = result;
-  console.log(batchLine(batch));
-  const customers = await producer.store.batchCustomers(batch.id);
-  const failed = customers.filter((c) => c.record?.state === 'failed' && c.record.batchId === batch.id);
+/** What the summary lists beyond the counts. */
+interface SummaryFacts {
+  customers: Awaited<ReturnType<Producer['store']['batchCustomers']>>;
+  /** The records of the other batches' customers that were not onboarded, in `othersNotDone` order. */
+  othersNotDone: { key: string; state: CustomerState | undefined; record: CustomerRecord | undefined }[];
+}
+
+/** Read once the batch has ended, waiting out an outage like the following; undefined when stopped meanwhile. */
+async function summaryFacts(
+  producer: Producer,
+  result: FollowedBatch,
+  stop: AbortSignal,
+): Promise<SummaryFacts | undefined> {
   const othersNotDone = result.others.filter((o) => o.state !== 'done');
+  const listed = othersNotDone.slice(0, MAX_LISTED_FAILURES);
+  const read = async (): Promise<SummaryFacts> => {
+    const [customers, records] = await Promise.all([
+      producer.store.batchCustomers(result.batch.id),
+      producer.store.getCustomers(listed.map((o) => o.key)),
+    ]);
+    return { customers, othersNotDone: othersNotDone.map((o, i) => ({ ...o, record: records[i] })) };
+  };
+  return untilRedisAnswers(read, { signal: stop });
+}
+
+function printSummary(report: CsvImportReport, result: FollowedBatch, facts: SummaryFacts): number {
+  const { batch } = result;
+  const { customers, othersNotDone } = facts;
+  console.log(batchLine(batch));
+  const failed = customers.filter((c) => c.record?.state === 'failed' && c.record.batchId === batch.id);
   if (failed.length > 0 || othersNotDone.length > 0)
     console.log(`failed customers (${failed.length + othersNotDone.length}):`);
   for (const c of failed.slice(0, MAX_LISTED_FAILURES)) {
@@ -242,10 +271,9 @@ async function printSummary(producer: Producer, report: CsvImportReport, result:
   }
   if (failed.length > MAX_LISTED_FAILURES)
     console.log(`  … and ${failed.length - MAX_LISTED_FAILURES} more (acronis-onboard status ${batch.id})`);
-  for (const o of othersNotDone.slice(0, MAX_LISTED_FAILURES)) {
-    const record = await producer.store.getCustomer(o.key);
+  for (const { key, state, record } of othersNotDone.slice(0, MAX_LISTED_FAILURES)) {
     console.log(
-      tty`  ${o.key}  (queued by batch ${record?.batchId ?? '?'})  ${o.state ?? 'gone'}` +
+      tty`  ${key}  (queued by batch ${record?.batchId ?? '?'})  ${state ?? 'gone'}` +
         (record?.failedStep ? tty` at ${record.failedStep}: ${record.error ?? ''}` : ''),
     );
   }

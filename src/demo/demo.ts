@@ -8,6 +8,7 @@ import { startServer, type RunningServer } from '../app/server.js';
 import { startWorkers } from '../app/workers.js';
 import { importAndReport } from '../cli/import-command.js';
 import { writeOwnerOnly } from '../cli/owner-only-file.js';
+import { redisLostOr } from '../cli/redis-lost.js';
 import { handleStopSignals, untilStopSignal } from '../cli/stop-signal.js';
 import { tty } from '../cli/terminal-text.js';
 import { loadConfig, type Config } from '../config.js';
@@ -15,6 +16,7 @@ import { createLogger, type Logger } from '../logger.js';
 import { loggerReport, RedisAvailability, type AvailabilityReport } from '../redis/availability.js';
 import { connectOrExplain, createRedis, redactUrl } from '../redis/connection.js';
 import { scanKeys } from '../redis/scan.js';
+import { untilRedisAnswers } from '../redis/while-away.js';
 import { generateSecretsKey } from '../secrets/secret-box.js';
 import type { RunningSimulator } from '../simulator/index.js';
 import { resultsCsv } from '../workers/results-csv.js';
@@ -129,7 +131,8 @@ async function runStack(config: Config, opts: DemoOptions): Promise<number> {
         redisAway: () => availability.isDown,
       });
       if (code === 2 || stop.aborted) return code;
-      resultsFile = await writeResultsFile(serveApp, opts);
+      resultsFile = await writeResultsFile(serveApp, opts, stop);
+      if (stop.aborted) return 0;
       printEnd(server, config, opts.print);
       if (!opts.exit) await untilStopSignal(stop);
       return 0;
@@ -138,6 +141,8 @@ async function runStack(config: Config, opts: DemoOptions): Promise<number> {
       // It holds passwords and tokens: it goes with the demo unless asked to stay.
       if (resultsFile && !opts.keepResults) await rm(resultsFile, { force: true });
     }
+  } catch (err) {
+    throw redisLostOr(err, config.REDIS_URL);
   } finally {
     await workApp.close();
     await serveApp.close();
@@ -157,13 +162,15 @@ function outageReport(logger: Logger): AvailabilityReport {
   };
 }
 
-/** The batch's results in a file only its owner may read; its path, or undefined without a batch. */
-async function writeResultsFile(app: App, opts: DemoOptions): Promise<string | undefined> {
-  const [batch] = await app.store.listBatches(1);
-  if (!batch) return undefined;
-  const file = join(tmpdir(), `acronis-onboard-demo-${batch.id}.csv`);
-  const results = await batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batch.id);
-  await writeOwnerOnly(file, resultsCsv(results));
+/**
+ * The batch's results in a file only its owner may read; its path, or undefined without a batch.
+ * Read as the import's summary is: across an outage that came just as the batch ended.
+ */
+async function writeResultsFile(app: App, opts: DemoOptions, stop: AbortSignal): Promise<string | undefined> {
+  const results = await untilRedisAnswers(() => lastBatchResults(app), { signal: stop });
+  if (!results || stop.aborted) return undefined;
+  const file = join(tmpdir(), `acronis-onboard-demo-${results.batch.id}.csv`);
+  await writeOwnerOnly(file, resultsCsv(results.rows));
   const fate = opts.keepResults ? 'kept' : 'removed when the demo ends; --keep-results keeps it';
   opts.print(`results (ids, logins, agent tokens, install commands): ${file} (${fate})`);
   return file;
@@ -172,6 +179,12 @@ async function writeResultsFile(app: App, opts: DemoOptions): Promise<string | u
 function printEnd(server: RunningServer, config: Config, print: DemoOptions['print']): void {
   print(`dashboard: ${server.url}/  (user ${config.DASHBOARD_USER}, password ${config.DASHBOARD_PASSWORD})`);
   print(`queues:    ${server.url}/admin/queues`);
+}
+
+async function lastBatchResults(app: App) {
+  const [batch] = await app.store.listBatches(1);
+  const deps = { store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl };
+  return batch ? { batch, rows: await batchResults(deps, batch.id) } : undefined;
 }
 
 function describeSetup(config: Config, startedRedis: boolean, sim: RunningSimulator | undefined): string {

@@ -9,6 +9,7 @@ import type { ColumnMap } from './csv-columns.js';
 import { CsvFileError } from './csv-file-error.js';
 import { readCustomerCsv, type ReadCustomerCsvOptions } from './csv-rows.js';
 import type { Producer } from './producer.js';
+import { skippedWhileAway } from '../redis/while-away.js';
 
 /**
  * `acronis-onboard import FILE.csv`: the whole file is read twice, never held in memory.
@@ -137,7 +138,11 @@ export async function importCsv(opts: ImportCsvOptions): Promise<CsvImportReport
       `changed while it was being imported: ${plural(validation.goodRows, 'good row')} at first, ${enqueued} the second time`,
     );
   }
-  if (report.batch) report.batch = (await producer.store.getBatch(report.batch.id)) ?? report.batch;
+  // The counts after the last chunk; with Redis gone since, the last enqueue's are what is known.
+  if (report.batch) {
+    const id = report.batch.id;
+    report.batch = (await skippedWhileAway(() => producer.store.getBatch(id))) ?? report.batch;
+  }
   return report;
 }
 

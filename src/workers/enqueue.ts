@@ -5,6 +5,7 @@ import { customerKeyOf, type CustomerRequest } from '../onboarding/customer-requ
 import type { Profile } from '../onboarding/profile.js';
 import type { BatchRecord, EnqueueOutcome, OnboardingStore } from './onboarding-store.js';
 import { FIRST_STEP_PRIORITY, jobIdFor, type OnboardingQueue } from './queue.js';
+import { skippedWhileAway } from '../redis/while-away.js';
 
 /**
  * The one way customers enter the pipeline; the CSV import and the webhook both end here.
@@ -82,7 +83,8 @@ export async function enqueueCustomers(
     const started = outcome === 'queued' || outcome === 'replaced';
     return { key, name: request.name, outcome, ...(started ? { jobId: jobIdFor(key, firstStep) } : {}) };
   });
-  return { batch: (await deps.store.getBatch(record.id)) ?? record, customers };
+  // Every write is made: Redis going now costs the fresh counts, not the enqueue (the caller reads them again).
+  return { batch: (await skippedWhileAway(() => deps.store.getBatch(record.id))) ?? record, customers };
 }
 
 /**

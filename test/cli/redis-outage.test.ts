@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli, type RunningCli } from '../helpers/cli.js';
 import { csvOf, tempCsv } from '../helpers/csv.js';
+import { batchRead, startFreezableLink } from '../helpers/frozen-link.js';
 import { sampleCustomers, type TestPipeline } from '../helpers/pipeline.js';
 import type { PrivateRedisServer } from '../helpers/redis-server.js';
 import { until } from '../helpers/wait.js';
@@ -35,7 +36,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe('a short command with nothing on the Redis port', () => {
+describe('short commands: they do not wait for Redis', () => {
   it('status: one line naming REDIS_URL, exit 2, no ioredis noise', async () => {
     const port = await freePort();
     const run = await runCli(t, ['status'], { REDIS_URL: `redis://:s3cret@127.0.0.1:${port}` });
@@ -45,6 +46,26 @@ describe('a short command with nothing on the Redis port', () => {
     expect(run.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(new RegExp(`127\\.0\\.0\\.1:${port}.*REDIS_URL`)),
     ]);
+  });
+
+  it('status whose Redis dies under it: one line naming REDIS_URL, exit 1, no stack', async () => {
+    // The command's one read held by a link, which then refuses the connection: Redis died mid-command.
+    const link = await startFreezableLink({ host: '127.0.0.1', port: redis.port });
+    link.freezeOn(batchRead(t.config.QUEUE_PREFIX));
+    try {
+      const status = rig.start(['status', 'b-any'], { REDIS_URL: link.url });
+      await link.untilFrozen();
+      await link.cut();
+      const exit = await status.exit('status to end');
+      const text = status.output();
+      expect(exit, text).toEqual({ code: 1, signal: null });
+      expect(text).toMatch(
+        /^acronis-onboard: Redis at redis:\/\/127\.0\.0\.1:\d+ went away while the command ran: run it again once Redis answers \(REDIS_URL\)$/m,
+      );
+      expect(text).not.toMatch(/\n\s+at \S+/);
+    } finally {
+      await link.close();
+    }
   });
 });
 
@@ -58,8 +79,16 @@ describe('work waits for Redis at start', () => {
   });
 });
 
-describe('work and import --wait across Redis outages', () => {
-  let work: RunningCli;
+describe('work across Redis outages', () => {
+  let work: RunningCli | undefined;
+  beforeEach(() => rig.ensureRedis());
+
+  /** The process the first test started: the next two follow it, and say so when it is not there. */
+  function sameWork(): RunningCli {
+    if (!work || work.child.exitCode !== null || work.child.signalCode !== null)
+      throw new Error('the work process of "work started before Redis" is not running: see that test');
+    return work;
+  }
 
   it('work started before Redis is there connects when it appears and onboards a batch', async () => {
     await redis.kill();
@@ -74,6 +103,7 @@ describe('work and import --wait across Redis outages', () => {
   });
 
   it('work across an outage: one warning, one back line, jobs queued before and after are onboarded', async () => {
+    const work = sameWork();
     const from = work.output().length;
     const before = await t.enqueue(sampleCustomers(6, 'Before'));
     await redis.kill();
@@ -91,29 +121,119 @@ describe('work and import --wait across Redis outages', () => {
   });
 
   it('SIGTERM with Redis up: a graceful stop, exit 0', async () => {
+    const work = sameWork();
     work.child.kill('SIGTERM');
-    expect(await work.exited).toEqual({ code: 0, signal: null });
+    expect(await work.exit('exit after SIGTERM')).toEqual({ code: 0, signal: null });
     expect(work.output()).toMatch(/workers stopped/);
   });
+});
 
-  it('import --wait across a restart prints its summary and exits 0; the outage told once each way', async () => {
-    const customers = sampleCustomers(4, 'Waiting');
-    const importing = rig.start(['import', '--wait', tempCsv('outage.csv', csvOf(customers))]);
-    // No worker yet: the batch cannot end before Redis goes.
-    await importing.waitFor(/no worker is connected/, 'the import to wait');
-    await redis.kill();
-    await importing.waitFor(UNREACHABLE, 'the outage warning');
-    await rig.restartRedis();
-    await importing.waitFor(BACK, 'the back line');
-    work = rig.start(['work']);
-    expect(await importing.exited).toEqual({ code: 0, signal: null });
-    const text = importing.output();
-    expect(text).toContain('all 4 customers onboarded');
-    expect(count(text, UNREACHABLE), text).toBe(1);
-    expect(count(text, BACK), text).toBe(1);
-    expect(text).not.toContain('Stream isn');
-    expect(text, 'a log line per retry').not.toMatch(/"level":(40|50)/);
+/** How a test takes Redis away from the import, and gives it back. */
+interface Outage {
+  /** Returns once the import's Redis is gone. */
+  begin(importing: RunningCli): Promise<void>;
+  end(): Promise<void>;
+}
+
+/**
+ * `import --wait` rides out a Redis restart wherever it falls: from the enqueue's last read to
+ * the summary, every read after the batch is written waits for Redis instead of ending the
+ * command (docs/resilience.md). The test waits for the warning, gives Redis back (and a worker,
+ * if there is none yet) and reads the outcome.
+ */
+async function importAcrossOutage(label: string, outage: Outage, env: Record<string, string> = {}): Promise<void> {
+  const customers = sampleCustomers(4, label);
+  const importing = rig.start(['import', '--wait', tempCsv(`${label}.csv`, csvOf(customers))], env);
+  await outage.begin(importing);
+  await importing.waitFor(UNREACHABLE, 'the outage warning');
+  await outage.end();
+  await importing.waitFor(BACK, 'the back line');
+  const exit = await importing.exit('the summary');
+  const text = importing.output();
+  expect(exit, text).toEqual({ code: 0, signal: null });
+  expect(text).toContain('all 4 customers onboarded');
+  expectToldOnceEachWay(text);
+}
+
+/** SIGTERM, and its exit awaited, for a command a test started and may have left running. */
+async function stopped(cli: RunningCli | undefined): Promise<void> {
+  if (!cli || cli.child.exitCode !== null || cli.child.signalCode !== null) return;
+  cli.child.kill('SIGTERM');
+  await cli.exit('the exit after SIGTERM');
+}
+
+function expectToldOnceEachWay(text: string): void {
+  expect(count(text, UNREACHABLE), text).toBe(1);
+  expect(count(text, BACK), text).toBe(1);
+  expect(text, 'a refused command reached the user').not.toMatch(/Stream isn|MaxRetriesPerRequest| {4}at /);
+  expect(text, 'a log line per retry').not.toMatch(/"level":(40|50)/);
+}
+
+describe('import --wait across a Redis restart', () => {
+  beforeEach(() => rig.ensureRedis());
+
+  it('killed while it waits for a worker: prints its summary and exits 0; the outage told once each way', async () => {
+    let work: RunningCli | undefined;
+    try {
+      // No worker yet: the batch cannot end before Redis goes.
+      await importAcrossOutage('Waiting', {
+        async begin(importing) {
+          await importing.waitFor(/no worker is connected/, 'the import to wait');
+          await redis.kill();
+        },
+        async end() {
+          await rig.restartRedis();
+          work = rig.start(['work']);
+        },
+      });
+    } finally {
+      await stopped(work);
+    }
   });
+
+  /**
+   * The import reads its batch back after writing it (the enqueue's last read, then the
+   * report's). A link between the import and Redis holds the chosen read, then drops the
+   * connection and refuses new ones, as a dead Redis does, whatever the machine's load: ioredis
+   * fails the read in flight with MaxRetriesPerRequestError once its first reconnect is refused
+   * (were it let through, the read would be sent again and the race not met). The import prints
+   * its batch only after that read, so the link stays cut until it does. The worker reaches
+   * Redis directly. The following's own first read: test/cli/batch-progress.test.ts.
+   */
+  describe('Redis gone with a read of the batch in flight', () => {
+    let work: RunningCli | undefined;
+    beforeAll(async () => {
+      await rig.ensureRedis();
+      work = rig.start(['work']);
+      await work.waitFor(/workers started/, 'the workers to start');
+    });
+    afterAll(() => stopped(work));
+
+    it.each([
+      [1, "the enqueue's last read"],
+      [2, "the report's read"],
+    ])('read %i (%s): it waits, then prints its summary', async (nth) => {
+      const link = await startFreezableLink({ host: '127.0.0.1', port: redis.port });
+      link.freezeOn(batchRead(t.config.QUEUE_PREFIX), nth);
+      try {
+        const outage = {
+          async begin(importing: RunningCli) {
+            await link.untilFrozen();
+            await link.cut();
+            await importing.waitFor(/^batch \S+/m, 'the import to go on without Redis');
+          },
+          end: () => link.restore(),
+        };
+        await importAcrossOutage(`Read${nth}`, outage, { REDIS_URL: link.url });
+      } finally {
+        await link.close();
+      }
+    });
+  });
+});
+
+describe('stopping with Redis down', () => {
+  beforeEach(() => rig.ensureRedis());
 
   /** Redis killed under a running command, then SIGTERM: it must exit 0 after stopping its workers, not hang. */
   async function sigtermWithRedisDown(cli: RunningCli, ready: RegExp): Promise<void> {
@@ -122,13 +242,12 @@ describe('work and import --wait across Redis outages', () => {
     await redis.kill();
     await cli.waitFor(UNREACHABLE, 'the outage warning', from);
     cli.child.kill('SIGTERM');
-    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    expect(await cli.exit('exit after SIGTERM')).toEqual({ code: 0, signal: null });
     expect(cli.output().slice(from)).toMatch(/workers stopped/);
-    await rig.restartRedis();
   }
 
   it('SIGTERM to work with Redis down exits (SHUTDOWN_TIMEOUT_MS 1000): no hang', async () => {
-    await sigtermWithRedisDown(work, /workers started/);
+    await sigtermWithRedisDown(rig.start(['work']), /workers started/);
   });
 
   it('SIGTERM to start (server and workers) with Redis down exits 0', async () => {
@@ -139,7 +258,7 @@ describe('work and import --wait across Redis outages', () => {
   it('a second SIGINT exits at once while the first is still letting a hung step finish', async () => {
     t.sim.configure({ faults: [{ kind: 'hang', path: '^/tenants$', methods: ['POST'], hangMs: 120_000 }] });
     try {
-      work = rig.start(['work'], { SHUTDOWN_TIMEOUT_MS: '60000', ACRONIS_TIMEOUT_MS: '120000' });
+      const work = rig.start(['work'], { SHUTDOWN_TIMEOUT_MS: '60000', ACRONIS_TIMEOUT_MS: '120000' });
       await work.waitFor(/workers started/, 'the workers to start');
       const [customer] = sampleCustomers(1, 'Hung');
       await t.enqueue([customer!]);
@@ -150,7 +269,7 @@ describe('work and import --wait across Redis outages', () => {
       work.child.kill('SIGINT');
       await work.waitFor(/stopping: no new jobs/, 'the first SIGINT to start the drain');
       work.child.kill('SIGINT');
-      expect(await work.exited).toEqual({ code: 130, signal: null });
+      expect(await work.exit('exit after the second SIGINT')).toEqual({ code: 130, signal: null });
       expect(work.output()).toContain('SIGINT again; exiting now');
     } finally {
       t.sim.configure({ faults: [] });

@@ -67,10 +67,26 @@ export interface RunningCli {
   child: ChildProcess;
   /** stdout and stderr so far, interleaved as they came. */
   output(): string;
-  /** Resolves once the output (from `from` on) matches `pattern`; rejects if the command exits first. */
-  waitFor(pattern: RegExp, what: string, from?: number): Promise<void>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /**
+   * Resolves once the output (from `from` on) matches `pattern`; rejects, naming `what` and with
+   * the output so far, if the command exits first or nothing matches within `timeoutMs`.
+   */
+  waitFor(pattern: RegExp, what: string, from?: number, timeoutMs?: number): Promise<void>;
+  exited: Promise<CliExit>;
+  /** `exited`, or a rejection naming `what` and with the output so far after `timeoutMs`. */
+  exit(what: string, timeoutMs?: number): Promise<CliExit>;
 }
+
+export interface CliExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * Below vitest's 60 s test timeout: a command stuck on the way (waiting for a Redis an earlier
+ * test left down, say) fails its test with what it printed, not with a bare timeout.
+ */
+const CLI_WAIT_MS = 40_000;
 
 /** A long-running command (`work`, `import --wait`) as a child process the test signals and reads. */
 export function startCli(args: string[], env: Record<string, string>): RunningCli {
@@ -83,27 +99,39 @@ export function startCli(args: string[], env: Record<string, string>): RunningCl
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+  const exited = new Promise<CliExit>((resolve) =>
     child.on('close', (code, signal) => {
       for (const listener of listeners) listener();
       resolve({ code, signal });
     }),
   );
+  const stuck = (what: string, timeoutMs: number) =>
+    new Error(`no ${what} within ${timeoutMs / 1000} s; the command printed:\n${text}`);
   return {
     child,
     output: () => text,
     exited,
-    waitFor(pattern, what, from = 0) {
+    exit(what, timeoutMs = CLI_WAIT_MS) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(stuck(what, timeoutMs)), timeoutMs);
+      });
+      return Promise.race([exited, late]).finally(() => clearTimeout(timer));
+    },
+    waitFor(pattern, what, from = 0, timeoutMs = CLI_WAIT_MS) {
       return new Promise((resolve, reject) => {
-        const check = () => {
-          if (pattern.test(text.slice(from))) {
-            listeners.delete(check);
-            resolve();
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            listeners.delete(check);
-            reject(new Error(`the command exited before ${what}:\n${text}`));
-          }
+        const done = (err?: Error) => {
+          listeners.delete(check);
+          clearTimeout(timer);
+          if (err) reject(err);
+          else resolve();
         };
+        const check = () => {
+          if (pattern.test(text.slice(from))) done();
+          else if (child.exitCode !== null || child.signalCode !== null)
+            done(new Error(`the command exited before ${what}:\n${text}`));
+        };
+        const timer = setTimeout(() => done(stuck(what, timeoutMs)), timeoutMs);
         listeners.add(check);
         check();
       });

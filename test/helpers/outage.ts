@@ -21,6 +21,8 @@ export interface OutageRig {
   start(args: string[], env?: Record<string, string>): RunningCli;
   /** Starts the server again after a kill; resolves once the test's own connection answers again. */
   restartRedis(): Promise<void>;
+  /** Redis up for the next test, whatever the last one left (a test that failed mid-outage). */
+  ensureRedis(): Promise<void>;
   /** Resolves once every customer of the batch is onboarded. */
   batchDone(batchId: string): Promise<void>;
   /** SIGKILLs what still runs (a test that failed midway), then removes the keys and the server. */
@@ -31,6 +33,11 @@ export async function startOutageRig(opts: TestPipelineOptions): Promise<OutageR
   const redis = await startPrivateRedis();
   const t = await startTestPipeline({ ...opts, env: { ...opts.env, REDIS_URL: redis.url } });
   const started: RunningCli[] = [];
+  const restartRedis = async () => {
+    await redis.start();
+    // The test's connection fails fast: it reconnects on its own, a little after the server is back.
+    await until(async () => (await t.pipeline.redis.ping().catch(() => undefined)) === 'PONG', 'the test to reconnect');
+  };
   return {
     redis,
     t,
@@ -39,13 +46,9 @@ export async function startOutageRig(opts: TestPipelineOptions): Promise<OutageR
       started.push(cli);
       return cli;
     },
-    async restartRedis() {
-      await redis.start();
-      // The test's connection fails fast: it reconnects on its own, a little after the server is back.
-      await until(
-        async () => (await t.pipeline.redis.ping().catch(() => undefined)) === 'PONG',
-        'the test to reconnect',
-      );
+    restartRedis,
+    async ensureRedis() {
+      if (!redis.running()) await restartRedis();
     },
     async batchDone(batchId) {
       await until(async () => {

@@ -20,6 +20,8 @@ export interface PrivateRedisServer {
   kill(): Promise<void>;
   /** Starts again on the same port and directory; resolves once it accepts connections (AOF loaded). */
   start(): Promise<void>;
+  /** True from a start until a kill (or a crash). */
+  running(): boolean;
   /** Kills the server and removes its directory. */
   destroy(): Promise<void>;
   /** What the server printed, for failure messages. */
@@ -34,8 +36,7 @@ export async function startPrivateRedis(extraArgs: string[] = []): Promise<Priva
   let text = '';
 
   async function start(): Promise<void> {
-    if (child && child.exitCode === null && child.signalCode === null)
-      throw new Error(`redis-server on ${port} is already running`);
+    if (running()) throw new Error(`redis-server on ${port} is already running`);
     const args = redisServerArgs(port, dir, ['--appendonly', 'yes', '--appendfsync', 'always', ...extraArgs]);
     const started = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
@@ -44,11 +45,13 @@ export async function startPrivateRedis(extraArgs: string[] = []): Promise<Priva
     await untilReady(port, started, () => text);
   }
 
+  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+
   async function kill(): Promise<void> {
-    const running = child;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = once(running, 'exit');
-    running.kill('SIGKILL');
+    const server = child;
+    if (!server || !running()) return;
+    const exited = once(server, 'exit');
+    server.kill('SIGKILL');
     await exited;
   }
 
@@ -59,6 +62,7 @@ export async function startPrivateRedis(extraArgs: string[] = []): Promise<Priva
     dir,
     kill,
     start,
+    running,
     async destroy() {
       await kill();
       await rm(dir, { recursive: true, force: true });

@@ -21,7 +21,7 @@ beforeAll(async () => {
   await t.startWorkers({ redisUrl: link.url });
 });
 afterAll(async () => {
-  link?.restore();
+  await link?.restore();
   await t?.close();
   await link?.close();
 });
@@ -34,10 +34,10 @@ const activationJobKey = (customer: CustomerRequest) =>
 
 /** Redis away for the workers until the activation job's lock has expired, then back. */
 async function outageOutlastingTheLock(customer: CustomerRequest): Promise<void> {
-  link.cut();
+  await link.cut();
   const lock = `${activationJobKey(customer)}:lock`;
   await until(async () => (await t.redis.exists(lock)) === 0, "the activation job's lock to expire", 30_000);
-  link.restore();
+  await link.restore();
 }
 
 async function onboarded(customer: CustomerRequest, batchId: string) {
