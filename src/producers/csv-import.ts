@@ -113,10 +113,9 @@ export async function importCsv(opts: ImportCsvOptions): Promise<CsvImportReport
   let enqueued = 0;
   const flush = async () => {
     if (chunk.length === 0) return;
-    const created = report.batch === null;
-    const entries = opts.dryRun ? await planChunk(producer, chunk) : await enqueueChunk(producer, report, chunk);
-    // The batch page shows the file's rows and its bad ones from the moment the batch exists.
-    if (created && report.batch) await producer.store.recordCsvRows(report.batch.id, validation);
+    const entries = opts.dryRun
+      ? await planChunk(producer, chunk)
+      : await enqueueChunk(producer, report, validation, chunk);
     for (const entry of entries) {
       report.outcomes[entry.outcome]++;
       if (entry.outcome === 'already-queued' && !opts.dryRun) report.alreadyQueued.push(entry.key);
@@ -186,10 +185,12 @@ export async function validateCsv(path: string, opts: ReadCustomerCsvOptions = {
 async function enqueueChunk(
   producer: Pick<Producer, 'enqueue'>,
   report: CsvImportReport,
+  validation: CsvValidation,
   chunk: readonly { line: number; key: string; request: CustomerRequest }[],
 ): Promise<PlanEntry[]> {
   const result = await producer.enqueue(
-    report.batch ? { id: report.batch.id } : { source: 'csv', label: report.label },
+    // The batch page shows the file's rows and its bad ones from the moment the batch exists.
+    report.batch ? { id: report.batch.id } : { source: 'csv', label: report.label, csv: validation },
     chunk.map((c) => c.request),
   );
   report.batch = result.batch;

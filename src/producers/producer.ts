@@ -1,7 +1,7 @@
 import type { CustomerRequest } from '../onboarding/customer-request.js';
 import type { Profile } from '../onboarding/profile.js';
 import type { EnqueueResult } from '../workers/enqueue.js';
-import type { OnboardingStore } from '../workers/onboarding-store.js';
+import type { NewBatch, OnboardingStore } from '../workers/onboarding-store.js';
 import type { OnboardingQueue } from '../workers/queue.js';
 
 /**
@@ -17,7 +17,7 @@ export interface Producer {
   store: OnboardingStore;
   queue: OnboardingQueue;
   enqueue(
-    batch: { source: string; label: string } | { id: string },
+    batch: NewBatch | { id: string },
     requests: readonly CustomerRequest[],
   ): Promise<EnqueueResult>;
 }

@@ -3,7 +3,7 @@ import { customerField, type SecretBox } from '../secrets/secret-box.js';
 import { chainDataSchema, plannedSteps, STEP_NAMES, type ChainData, type StepName } from '../onboarding/chain.js';
 import { customerKeyOf, type CustomerRequest } from '../onboarding/customer-request.js';
 import type { Profile } from '../onboarding/profile.js';
-import type { BatchRecord, EnqueueOutcome, OnboardingStore } from './onboarding-store.js';
+import type { BatchRecord, EnqueueOutcome, NewBatch, OnboardingStore } from './onboarding-store.js';
 import { FIRST_STEP_PRIORITY, jobIdFor, type OnboardingQueue } from './queue.js';
 import { skippedWhileAway } from '../redis/while-away.js';
 
@@ -47,7 +47,7 @@ const MAX_CLAIM_ROUNDS = 3;
 
 export async function enqueueCustomers(
   deps: EnqueueDeps,
-  batch: { source: string; label: string } | { id: string },
+  batch: NewBatch | { id: string },
   requests: readonly CustomerRequest[],
 ): Promise<EnqueueResult> {
   const keys = requests.map(customerKeyOf);

@@ -100,6 +100,20 @@ export const badRowSchema = z.object({
   problems: z.array(z.object({ field: z.string(), reason: z.string() })),
 });
 export type StoredBadRow = z.infer<typeof badRowSchema>;
+
+/** A CSV file's rows and bad rows, as the batch page shows them. */
+export interface CsvRowsSummary {
+  rows: number;
+  badRowCount: number;
+  badRows: readonly StoredBadRow[];
+}
+
+/** What a producer names a new batch by; a CSV import adds its rows. */
+export interface NewBatch {
+  source: string;
+  label: string;
+  csv?: CsvRowsSummary;
+}
 /** Bad rows kept per batch (all are counted), and the length a reason is cut to. */
 export const MAX_STORED_BAD_ROWS = 200;
 const MAX_STORED_REASON = 300;
@@ -137,18 +151,23 @@ export class OnboardingStore {
     this.redis = withScripts(redis);
   }
 
-  /** A new batch (one CSV import, one webhook call); ids sort by creation time. */
-  async createBatch(input: { source: string; label: string }): Promise<BatchRecord> {
+  /**
+   * A new batch (one CSV import, one webhook call); ids sort by creation time. A CSV batch's rows
+   * and bad rows are written with it: the batch page shows them from the moment the batch exists,
+   * and no write of the import's is left after its enqueue (a Redis gone then cannot lose them).
+   */
+  async createBatch(input: NewBatch): Promise<BatchRecord> {
     const now = new Date();
     const id = `b-${now.getTime().toString(36)}-${randomBytes(3).toString('hex')}`;
     const record = { id, source: input.source, label: input.label, createdAt: now.toISOString() };
     const counts = { total: 0, queued: 0, running: 0, done: 0, failed: 0, skipped: 0, moved: 0 };
     const index = { stepsDone: 0, stepsPlanned: 0, indexVersion: BATCH_INDEX_VERSION };
-    await this.redis
+    const multi = this.redis
       .multi()
       .hset(this.keys.batch(id), { ...record, ...counts, ...index })
-      .zadd(this.keys.batches, now.getTime(), id)
-      .exec();
+      .zadd(this.keys.batches, now.getTime(), id);
+    if (input.csv) this.addCsvRows(multi, id, input.csv);
+    await multi.exec();
     return { ...batchRecordSchema.parse(record), ended: true };
   }
 
@@ -328,16 +347,21 @@ export class OnboardingStore {
    * A CSV batch's rows: how many, how many bad, and the first MAX_STORED_BAD_ROWS of them (line,
    * field, reason: the reasons name the rule broken, never the cell's value).
    */
-  async recordCsvRows(id: string, rows: { rows: number; badRowCount: number; badRows: readonly StoredBadRow[] }) {
+  /** The rows of a batch's CSV file and its bad ones (first MAX_STORED_BAD_ROWS), as createBatch keeps them. */
+  async recordCsvRows(id: string, rows: CsvRowsSummary): Promise<void> {
+    const multi = this.redis.multi();
+    this.addCsvRows(multi, id, rows);
+    await multi.exec();
+  }
+
+  private addCsvRows(multi: ReturnType<RedisConnection['multi']>, id: string, rows: CsvRowsSummary): void {
     const kept = rows.badRows.slice(0, MAX_STORED_BAD_ROWS).map((row) => ({
       line: row.line,
       problems: row.problems.map((p) => ({ field: p.field, reason: p.reason.slice(0, MAX_STORED_REASON) })),
     }));
-    await this.redis
-      .multi()
+    multi
       .hset(this.keys.batch(id), { csvRows: rows.rows, csvBadRows: rows.badRowCount })
-      .set(this.keys.batchBadRows(id), JSON.stringify(kept))
-      .exec();
+      .set(this.keys.batchBadRows(id), JSON.stringify(kept));
   }
 
   async csvBadRows(id: string): Promise<StoredBadRow[]> {
