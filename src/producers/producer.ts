@@ -16,8 +16,5 @@ export interface Producer {
   partnerTenantId: string;
   store: OnboardingStore;
   queue: OnboardingQueue;
-  enqueue(
-    batch: NewBatch | { id: string },
-    requests: readonly CustomerRequest[],
-  ): Promise<EnqueueResult>;
+  enqueue(batch: NewBatch | { id: string }, requests: readonly CustomerRequest[]): Promise<EnqueueResult>;
 }
