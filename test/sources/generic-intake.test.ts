@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signStandardWebhook, verifyStandardWebhook } from '../../src/sources/generic/standard-webhooks.js';
 import { eventHashOf, SourceIntakeStore, type StoredEvent } from '../../src/sources/intake-store.js';
@@ -73,6 +73,15 @@ function sourceFiles(callbackUrl: string): string {
   writeFileSync(
     join(dir, 'helpdesk.json'),
     JSON.stringify({ kind: 'generic', settings: { auth: { scheme: 'bearer', token_env: env('TOKEN') } } }),
+  );
+  // A source with a profile of its own (per gigabyte, production pricing, password activation).
+  writeFileSync(
+    join(dir, 'gb.json'),
+    JSON.stringify({
+      kind: 'generic',
+      profile: resolve(import.meta.dirname, '../../profiles/per-gigabyte.json'),
+      settings: { auth: { scheme: 'bearer', token_env: env('TOKEN') } },
+    }),
   );
   writeFileSync(
     join(dir, 'legacy.json'),
@@ -307,6 +316,19 @@ describe('generic sources authenticated by a header', () => {
 
     const wrong = await post('helpdesk', JSON.stringify(customer), { ...auth, authorization: 'Bearer nope' });
     expect(wrong.status).toBe(401);
+  });
+
+  it('a source with a profile of its own onboards with it, whatever the server’s profile', async () => {
+    const auth = { 'content-type': 'application/json', authorization: `Bearer ${secrets.token}` };
+    const customer = { name: `Gigabyte ${tag}`, email: `it@gb-${tag.toLowerCase()}.example`, external_id: `gb-${tag}` };
+    const response = await post('gb', JSON.stringify(customer), auth);
+    const event = await settled('gb', (response.body.events as { event_id: string }[])[0]!.event_id);
+    await h.t.waitForBatch(event.batchId as string);
+    const { tenant } = expectEachOnboardedOnce(h.t.sim.state(), [customer])[0]!;
+    const enabled = h.t.sim.state().offeringItems[tenant.id]!.filter((i) => i.status === 1);
+    expect(enabled.map((i) => i.edition).filter((e) => e !== null)).toContain('pck_per_gigabyte');
+    expect(enabled.some((i) => i.edition === 'pck_per_workload')).toBe(false);
+    expect(h.t.sim.state().pricing[tenant.id]).toMatchObject({ mode: 'production' });
   });
 
   it('HTTP Basic: the right user and password are accepted, a wrong password refused', async () => {
