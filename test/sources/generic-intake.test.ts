@@ -242,6 +242,14 @@ describe('a generic source signed with Standard Webhooks', () => {
     const big = 'x'.repeat(1024 * 1024 + 10);
     const oversized = await post('shop', big, signed(big));
     expect(oversized.status).toBe(413);
+    // Without a Content-Length (chunked), the body is cut at 1 MiB.
+    const chunked = await fetch(`${h.url}/webhooks/sources/shop`, {
+      method: 'POST',
+      headers: signed(big),
+      body: new Blob([big]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
     expect(await store.outcomeCounts('shop')).toEqual(before);
   });
 
