@@ -11,7 +11,7 @@ import {
 } from '../../src/simulator/connectwise/index.js';
 
 /** Fresh credentials per simulator, so two test files never share a signing key or a login. */
-export function testCredentials() {
+export function testCredentials(): { companyId: string; publicKey: string; privateKey: string; clientId: string } {
   return {
     companyId: `cw${randomUUID().slice(0, 6)}`,
     publicKey: randomUUID(),

@@ -95,7 +95,8 @@ export interface SimNote {
 
 export interface SimCallbackEntry {
   id: number;
-  description: string;
+  /** Absent unless given, as ConnectWise answers. */
+  description?: string;
   url: string;
   objectId: number;
   type: string;
@@ -109,6 +110,7 @@ export interface SimCallbackEntry {
   /** The key behind this registration's key URL; never sent anywhere but the key URL. */
   signingKey: string;
   keyId: string;
+  _info: { lastUpdated: string; updatedBy: string };
 }
 
 /** A write our client made, as the simulator received it: what tests read to prove a write-back. */
@@ -269,7 +271,7 @@ export class ConnectWiseWorld {
   }): SimCallbackEntry {
     const entry: SimCallbackEntry = {
       id: this.id(),
-      description: input.description ?? '',
+      ...(input.description === undefined ? {} : { description: input.description }),
       url: input.url,
       objectId: input.objectId,
       type: input.type.toLowerCase(),
@@ -282,6 +284,7 @@ export class ConnectWiseWorld {
       connectWiseID: randomUUID(),
       signingKey: randomBytes(24).toString('base64url'),
       keyId: randomUUID(),
+      _info: { lastUpdated: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), updatedBy: this.companyName },
     };
     this.callbacks.push(entry);
     return entry;

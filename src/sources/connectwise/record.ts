@@ -74,7 +74,7 @@ function companyFields(company: Company): Record<string, unknown> {
   };
 }
 
-function contactFields(contact: Contact | null): Record<string, unknown> {
+export function contactFields(contact: Contact | null): Record<string, unknown> {
   const items = contact?.communicationItems ?? [];
   const pick = (kind: string) => {
     const ofKind = items.filter((i) => i.communicationType === kind);

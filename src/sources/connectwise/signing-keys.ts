@@ -91,14 +91,19 @@ export class SigningKeyCache {
 
   private async fetchKey(href: string, headers: Record<string, string>): Promise<string> {
     const request = this.http.get(href, { headers: { ...headers, accept: 'application/json' } });
+    let oversize = false;
     request.on('downloadProgress', (progress: { transferred: number }) => {
-      if (progress.transferred > this.limits.maxBytes) request.cancel('signing key answer over the size cap');
+      if (progress.transferred <= this.limits.maxBytes) return;
+      oversize = true;
+      request.cancel();
     });
     let response;
     try {
       response = await request;
     } catch (error) {
-      throw new SigningKeyError(`signing key fetch failed: ${reasonOf(error)}`);
+      throw new SigningKeyError(
+        oversize ? 'signing key answer over the size cap' : `signing key fetch failed: ${reasonOf(error)}`,
+      );
     }
     if (response.statusCode !== 200) throw new SigningKeyError(`signing key fetch answered ${response.statusCode}`);
     if (Buffer.byteLength(response.body) > this.limits.maxBytes)
