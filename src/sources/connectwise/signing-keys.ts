@@ -122,6 +122,8 @@ export class SigningKeyCache {
 
 function reasonOf(error: unknown): string {
   if (error instanceof SigningKeyError) return error.message;
+  // got wraps what our DNS guard threw; its reason is the one a person needs.
+  if (error instanceof Error && error.cause instanceof SigningKeyError) return error.cause.message;
   if (error instanceof Error && 'code' in error && typeof error.code === 'string') return error.code;
   return error instanceof Error ? error.name : 'unknown error';
 }

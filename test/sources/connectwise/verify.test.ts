@@ -1,4 +1,7 @@
+import { lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPublicAddress } from '../../../src/sources/connectwise/key-url.js';
 import { connectwiseKind } from '../../../src/sources/connectwise/kind.js';
 import { connectwiseSettingsSchema } from '../../../src/sources/connectwise/settings.js';
 import type { Delivery } from '../../../src/sources/kind.js';
@@ -140,6 +143,33 @@ describe('ConnectWise callback verification over real HTTP', () => {
 
     expect(foreign.received).toHaveLength(0);
     expect(sim.stats.keyFetches).toBe(fetchesBefore);
+  });
+
+  it('refuses a configured name that resolves to a non-public address, before connecting', async () => {
+    // The machine's own name resolves to loopback or a private address on a test host; say so if not.
+    const name = hostname();
+    const addresses = await lookup(name, { all: true });
+    expect(
+      addresses.some((a) => !isPublicAddress(a.address)),
+      `${name} should resolve to a non-public address`,
+    ).toBe(true);
+    const target = await startRecorder();
+    try {
+      const port = new URL(target.url).port;
+      const strict = contextFor(
+        sim,
+        simulatorSettings(sim, { allow_insecure_test_host: false, callback_key_host: `${name}:${port}` }),
+      );
+      const good = await signedCallback();
+      const verdict = await connectwiseKind.verify(
+        deliveryOf(withKeyUrl(good, `https://${name}:${port}/key?id=1`)),
+        strict,
+      );
+      expect(verdict).toEqual({ ok: false, reason: expect.stringContaining('non-public address') });
+      expect(target.received).toHaveLength(0);
+    } finally {
+      await target.close();
+    }
   });
 
   it('does not follow a redirect from the configured host', async () => {
