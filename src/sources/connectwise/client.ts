@@ -31,11 +31,12 @@ export interface ConnectWiseCredentials {
 export function credentialsOf(
   settings: ConnectWiseSettings,
   secrets: Readonly<Record<string, string>>,
+  source = 'connectwise',
 ): ConnectWiseCredentials {
   const read = (name: string): string => {
     const value = secrets[name];
     if (value === undefined || value === '')
-      throw new SourceApiError('connectwise', 'credentials', undefined, false, `${name} is not set`);
+      throw new SourceApiError(source, 'credentials', undefined, false, `${name} is not set`);
     return value;
   };
   return {
@@ -60,7 +61,7 @@ export class ConnectWiseClient {
   private readonly http: Got;
 
   constructor(private readonly ctx: KindContext<ConnectWiseSettings>) {
-    const credentials = credentialsOf(ctx.settings, ctx.secrets);
+    const credentials = credentialsOf(ctx.settings, ctx.secrets, ctx.source);
     this.http = got.extend({
       prefixUrl: ctx.settings.api.base_url.replace(/\/+$/, ''),
       headers: { ...authHeaders(credentials), accept: 'application/json' },

@@ -53,7 +53,10 @@ async function verifyDelivery(
   if (!keyUrl.ok) return { ok: false, reason: `key_url refused, nothing fetched: ${keyUrl.reason}` };
   let signingKey: string;
   try {
-    signingKey = await keyCacheFor(ctx).get(keyUrl.url, authHeaders(credentialsOf(ctx.settings, ctx.secrets)));
+    signingKey = await keyCacheFor(ctx).get(
+      keyUrl.url,
+      authHeaders(credentialsOf(ctx.settings, ctx.secrets, ctx.source)),
+    );
   } catch (error) {
     return { ok: false, reason: error instanceof Error ? error.message : 'signing key unavailable' };
   }
