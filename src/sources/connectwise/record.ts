@@ -1,4 +1,5 @@
 import type { SourceEvent, SourceRecord } from '../kind.js';
+import { flattenFields } from '../record-fields.js';
 import type { Addition, Agreement, Company, Contact, Opportunity } from './api-schemas.js';
 import type { ConnectWiseClient } from './client.js';
 
@@ -29,12 +30,16 @@ export async function readRecord(event: SourceEvent, client: ConnectWiseClient):
       const opportunity = await client.getOpportunity(id);
       const company = await client.getCompany(opportunity.company.id);
       const contact = await contactFor(client, company, opportunity.contact?.id);
-      return recordOf(company, contact, { ...callbackFields, ...opportunityFields(opportunity), additions: [] });
+      return recordOf(company, contact, {
+        ...callbackFields,
+        ...opportunityFields(opportunity),
+        ...additionFields([]),
+      });
     }
     case 'company': {
       const company = await client.getCompany(id);
       const contact = await contactFor(client, company, undefined);
-      return recordOf(company, contact, { ...callbackFields, additions: [] });
+      return recordOf(company, contact, { ...callbackFields, ...additionFields([]) });
     }
     default:
       return { fields: callbackFields };
@@ -98,14 +103,20 @@ function agreementFields(agreement: Agreement, additions: Addition[]): Record<st
     'agreement.status': agreement.agreementStatus ?? null,
     'agreement.cancelled': agreement.cancelledFlag ?? false,
     'agreement.startDate': agreement.startDate ?? null,
-    // Cancelled additions are no longer sold: they give no quota.
-    additions: additions
-      .filter((a) => !a.cancelledDate)
-      .map((a) => ({
-        product: a.product.identifier ?? a.product.name ?? String(a.product.id),
-        quantity: a.quantity ?? 0,
-      })),
+    ...additionFields(additions),
   };
+}
+
+/** `additions` and its columns `additions[].product`, `additions[].quantity` (what line_item_quotas names). */
+function additionFields(additions: Addition[]): Record<string, unknown> {
+  // Cancelled additions are no longer sold: they give no quota.
+  const sold = additions
+    .filter((a) => !a.cancelledDate)
+    .map((a) => ({
+      product: a.product.identifier ?? a.product.name ?? String(a.product.id),
+      quantity: a.quantity ?? 0,
+    }));
+  return flattenFields(sold, 'additions');
 }
 
 function opportunityFields(opportunity: Opportunity): Record<string, unknown> {
