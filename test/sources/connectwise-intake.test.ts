@@ -7,6 +7,7 @@ import type { CallbackDelivery } from '../../src/simulator/connectwise/callbacks
 import { eventHashOf, SourceIntakeStore, type StoredEvent } from '../../src/sources/intake-store.js';
 import { startRecorder, startTestConnectWise } from '../helpers/connectwise.js';
 import { expectEachOnboardedOnce } from '../helpers/pipeline.js';
+import { dumpKeys } from '../helpers/redis.js';
 import { until } from '../helpers/wait.js';
 import { startWebhookHarness, type WebhookHarness } from '../helpers/webhook.js';
 
@@ -211,5 +212,19 @@ describe('ConnectWise PSA through the intake', () => {
     expect(foreign.received).toHaveLength(0);
     expect(cw.stats.keyFetches).toBe(fetchesBefore);
     expect(await store.outcomeCounts('connectwise')).toEqual(before);
+  });
+
+  it('keeps no credential and no signing key in Redis', async () => {
+    const dump = await dumpKeys(h.t.redis, h.t.prefix);
+    expect(dump).toContain('connectwise');
+    const signingKeys = cw.world.callbacks.map((c) => c.signingKey);
+    for (const secret of [
+      cw.credentials.privateKey,
+      cw.credentials.publicKey,
+      cw.credentials.clientId,
+      ...signingKeys,
+    ]) {
+      expect(dump).not.toContain(secret);
+    }
   });
 });
