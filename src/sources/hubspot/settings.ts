@@ -1,0 +1,51 @@
+import { z } from 'zod';
+
+/** The HubSpot part of a source file (docs/sources.md "HubSpot", source file). */
+
+const EnvName = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'an environment variable name, e.g. HUBSPOT_CLIENT_SECRET (the value never goes in the file)');
+
+/** HubSpot internal property names: lower case, digits and underscores. */
+const PropertyName = z.string().regex(/^[a-z][a-z0-9_]{0,99}$/, 'a HubSpot internal property name, e.g. acronis_tenant_id');
+
+export const DEFAULT_DEAL_PROPERTIES = ['dealname', 'dealstage', 'pipeline', 'amount', 'closedate'];
+export const DEFAULT_COMPANY_PROPERTIES = ['name', 'domain', 'country', 'city', 'phone', 'address', 'zip'];
+export const DEFAULT_CONTACT_PROPERTIES = ['email', 'firstname', 'lastname', 'phone', 'jobtitle', 'hs_language'];
+
+export const HubSpotSettings = z.strictObject({
+  /** The app's client secret, which signs every request HubSpot sends (v1, v2 and v3). */
+  clientSecretEnv: EnvName,
+  /** The private app's access token, for reading records back and writing results. */
+  accessTokenEnv: EnvName,
+  apiBaseUrl: z.url({ protocol: /^https?$/ }).default('https://api.hubapi.com'),
+  /** The signature schemes this source accepts; v1 has no URL and no timestamp, so drop it when you can. */
+  signatureVersions: z
+    .array(z.enum(['v1', 'v2', 'v3']))
+    .min(1)
+    .default(['v3', 'v2', 'v1']),
+  /** Which object a workflow's "Send a webhook" enrolls, when its body (v3 JSON) does not say. */
+  workflowObjectType: z.enum(['deal', 'company', 'contact']).default('deal'),
+  read: z
+    .strictObject({
+      dealProperties: z.array(PropertyName).max(100).default(DEFAULT_DEAL_PROPERTIES),
+      companyProperties: z.array(PropertyName).max(100).default(DEFAULT_COMPANY_PROPERTIES),
+      contactProperties: z.array(PropertyName).max(100).default(DEFAULT_CONTACT_PROPERTIES),
+      /** Read the deal's line items (quantity, SKU, name): on when the mapping sets quotas from them. */
+      lineItems: z.boolean().default(false),
+    })
+    .prefault({}),
+  /** The company properties the result is written to; create them in HubSpot first (docs/sources.md). */
+  writeBack: z
+    .strictObject({
+      tenantIdProperty: PropertyName.default('acronis_tenant_id'),
+      adminLoginProperty: PropertyName.default('acronis_admin_login'),
+      stateProperty: PropertyName.default('acronis_state'),
+      reasonProperty: PropertyName.optional(),
+    })
+    .prefault({}),
+  /** Per call to HubSpot's API. */
+  timeoutMs: z.number().int().min(1000).max(60_000).default(15_000),
+});
+
+export type HubSpotSettings = z.output<typeof HubSpotSettings>;
