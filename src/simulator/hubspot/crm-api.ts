@@ -62,11 +62,20 @@ const CsvList = z
   .optional()
   .transform((value) => (value ? value.split(',').filter(Boolean) : []));
 const GetQuery = z.object({ properties: CsvList, associations: CsvList }).loose();
-const BatchBody = z.object({ properties: z.array(z.string()).default([]), inputs: z.array(z.object({ id: z.string() })).max(100) });
+const BatchBody = z.object({
+  properties: z.array(z.string()).default([]),
+  inputs: z.array(z.object({ id: z.string() })).max(100),
+});
 const PatchBody = z.object({ properties: z.record(z.string(), z.union([z.string(), z.number(), z.null()])) });
 
 /** HubSpot returns the properties asked for (those the record has) and three it always adds. */
-function present(store: HubSpotStore, type: ObjectType, object: StoredObject, properties: string[], associations: string[]) {
+function present(
+  store: HubSpotStore,
+  type: ObjectType,
+  object: StoredObject,
+  properties: string[],
+  associations: string[],
+) {
   const names = new Set(['hs_object_id', 'createdate', 'hs_lastmodifieddate', ...properties]);
   const shown: Record<string, string | null> = {};
   for (const name of names) if (name in object.properties) shown[name] = object.properties[name] ?? null;
@@ -94,7 +103,9 @@ function present(store: HubSpotStore, type: ObjectType, object: StoredObject, pr
 }
 
 function notFound(reply: FastifyReply, type: string, id: string) {
-  return reply.code(404).send(errorBody(`Object not found. objectId are usually numeric. ${type} ${id}`, 'OBJECT_NOT_FOUND'));
+  return reply
+    .code(404)
+    .send(errorBody(`Object not found. objectId are usually numeric. ${type} ${id}`, 'OBJECT_NOT_FOUND'));
 }
 
 function badRequest(reply: FastifyReply, message: string) {
@@ -147,10 +158,17 @@ export function registerCrmApi(app: FastifyInstance, options: CrmApiOptions): vo
     if (!store.get(type, id)) return notFound(reply, type, id);
     const missing = unknownProperties(store, type, Object.keys(body.data.properties));
     if (missing.length > 0) {
-      const details = missing.map((name) => ({ isValid: false, message: `Property "${name}" does not exist`, error: 'PROPERTY_DOESNT_EXIST', name }));
+      const details = missing.map((name) => ({
+        isValid: false,
+        message: `Property "${name}" does not exist`,
+        error: 'PROPERTY_DOESNT_EXIST',
+        name,
+      }));
       return badRequest(reply, `Property values were not valid: ${JSON.stringify(details)}`);
     }
-    const properties = Object.fromEntries(Object.entries(body.data.properties).map(([k, v]) => [k, v === null ? '' : String(v)]));
+    const properties = Object.fromEntries(
+      Object.entries(body.data.properties).map(([k, v]) => [k, v === null ? '' : String(v)]),
+    );
     const object = store.update(type, id, properties)!;
     if (type === 'companies') store.writeBacks.push({ companyId: id, properties, at: Date.now() });
     return present(store, type, object, Object.keys(properties), []);

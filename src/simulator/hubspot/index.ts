@@ -45,9 +45,100 @@ function legacyProperties(properties: Record<string, string | null>, at: number)
   return Object.fromEntries(
     Object.entries(properties).map(([name, value]) => [
       name,
-      { value, timestamp: at, source: 'CRM_UI', sourceId: null, versions: [{ name, value, timestamp: at, source: 'CRM_UI', sourceVid: [] }] },
+      {
+        value,
+        timestamp: at,
+        source: 'CRM_UI',
+        sourceId: null,
+        versions: [{ name, value, timestamp: at, source: 'CRM_UI', sourceVid: [] }],
+      },
     ]),
   );
+}
+
+/** A company, its contact and a deal associated with both, and line items with their products. */
+function seedDeal(store: HubSpotStore, seed: DealSeed): SeededDeal {
+  const companyId = store.create('companies', {
+    name: 'Example Co',
+    country: 'Germany',
+    domain: 'example.com',
+    ...seed.company,
+  });
+  const contactId = store.create('contacts', {
+    email: 'admin@example.com',
+    firstname: 'Ada',
+    lastname: 'Admin',
+    ...seed.contact,
+  });
+  const dealId = store.create('deals', {
+    dealname: 'Backup 100',
+    dealstage: 'appointmentscheduled',
+    pipeline: 'default',
+    amount: '1000',
+    ...seed.deal,
+  });
+  store.associate('deals', dealId, 'companies', companyId);
+  store.associate('deals', dealId, 'contacts', contactId);
+  store.associate('contacts', contactId, 'companies', companyId);
+  const lineItemIds = (seed.lineItems ?? []).map((item) => {
+    const productId = store.create('products', { name: item.name, hs_sku: item.sku });
+    const lineItemId = store.create('line_items', {
+      name: item.name,
+      quantity: item.quantity,
+      hs_product_id: productId,
+    });
+    store.associate('deals', dealId, 'line_items', lineItemId);
+    return lineItemId;
+  });
+  return { dealId, companyId, contactId, lineItemIds };
+}
+
+/** The deal's JSON as a deal workflow's "Send a webhook" posts it (legacy object JSON). */
+function workflowBody(
+  store: HubSpotStore,
+  portalId: number,
+  dealId: string,
+  properties: Record<string, string | null>,
+) {
+  return {
+    portalId,
+    dealId: Number(dealId),
+    isDeleted: false,
+    associations: {
+      associatedVids: store.associated('deals', dealId, 'contacts').map(Number),
+      associatedCompanyIds: store.associated('deals', dealId, 'companies').map(Number),
+      associatedDealIds: [],
+    },
+    properties: legacyProperties(properties, Date.now()),
+    imports: [],
+    stateChanges: [],
+  };
+}
+
+function moveDealStage(
+  store: HubSpotStore,
+  sender: WebhookSender | null,
+  dealId: string,
+  stage: string,
+  workflowStage: string,
+): void {
+  const deal = store.update('deals', dealId, { dealstage: stage });
+  if (!deal) throw new Error(`no deal ${dealId}`);
+  if (!sender) return;
+  if (sender.options.mode === 'workflow') {
+    if (stage === workflowStage) sender.sendWorkflowBody(workflowBody(store, sender.portalId, dealId, deal.properties));
+    return;
+  }
+  const event = {
+    occurredAt: Date.now(),
+    subscriptionType: 'deal.propertyChange',
+    objectId: Number(dealId),
+    propertyName: 'dealstage',
+    propertyValue: stage,
+    changeSource: 'CRM',
+    sourceId: 'userId:1234567',
+  };
+  sender.queueEvent(event, 1);
 }
 
 export async function startHubSpotSimulator(options: HubSpotSimulatorOptions = {}) {
@@ -63,57 +154,6 @@ export async function startHubSpotSimulator(options: HubSpotSimulatorOptions = {
   registerCrmApi(app, { store, accessToken, window, faults, calls });
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
 
-  function seedDeal(seed: DealSeed = {}): SeededDeal {
-    const companyId = store.create('companies', { name: 'Example Co', country: 'Germany', domain: 'example.com', ...seed.company });
-    const contactId = store.create('contacts', { email: 'admin@example.com', firstname: 'Ada', lastname: 'Admin', ...seed.contact });
-    const dealId = store.create('deals', { dealname: 'Backup 100', dealstage: 'appointmentscheduled', pipeline: 'default', amount: '1000', ...seed.deal });
-    store.associate('deals', dealId, 'companies', companyId);
-    store.associate('deals', dealId, 'contacts', contactId);
-    store.associate('contacts', contactId, 'companies', companyId);
-    const lineItemIds = (seed.lineItems ?? []).map((item) => {
-      const productId = store.create('products', { name: item.name, hs_sku: item.sku });
-      const lineItemId = store.create('line_items', { name: item.name, quantity: item.quantity, hs_product_id: productId });
-      store.associate('deals', dealId, 'line_items', lineItemId);
-      return lineItemId;
-    });
-    return { dealId, companyId, contactId, lineItemIds };
-  }
-
-  /** Moves the deal to `stage` and posts what HubSpot would: the stage change event, or the workflow's webhook at the won stage. */
-  function moveDealStage(dealId: string, stage: string): void {
-    const deal = store.update('deals', dealId, { dealstage: stage });
-    if (!deal) throw new Error(`no deal ${dealId}`);
-    if (!sender) return;
-    if (sender.options.mode === 'app') {
-      sender.queueEvent(
-        {
-          occurredAt: Date.now(),
-          subscriptionType: 'deal.propertyChange',
-          objectId: Number(dealId),
-          propertyName: 'dealstage',
-          propertyValue: stage,
-          changeSource: 'CRM',
-          sourceId: 'userId:1234567',
-        },
-        1,
-      );
-    } else if (stage === (options.workflowStage ?? 'closedwon')) {
-      sender.sendWorkflowBody({
-        portalId: sender.portalId,
-        dealId: Number(dealId),
-        isDeleted: false,
-        associations: {
-          associatedVids: store.associated('deals', dealId, 'contacts').map(Number),
-          associatedCompanyIds: store.associated('deals', dealId, 'companies').map(Number),
-          associatedDealIds: [],
-        },
-        properties: legacyProperties(deal.properties, Date.now()),
-        imports: [],
-        stateChanges: [],
-      });
-    }
-  }
-
   return {
     url: address,
     accessToken,
@@ -122,8 +162,10 @@ export async function startHubSpotSimulator(options: HubSpotSimulatorOptions = {
     window,
     /** Requests per `METHOD /route template`. */
     calls,
-    seedDeal,
-    moveDealStage,
+    seedDeal: (seed: DealSeed = {}) => seedDeal(store, seed),
+    /** Moves the deal to `stage` and posts what HubSpot would: the stage change event, or the workflow's webhook at the won stage. */
+    moveDealStage: (dealId: string, stage: string) =>
+      moveDealStage(store, sender, dealId, stage, options.workflowStage ?? 'closedwon'),
     /** The next requests to the API answer these statuses instead (e.g. [503]). */
     failNext: (...statuses: number[]) => void faults.push(...statuses),
     defineCompanyProperties: (...names: string[]) => names.forEach((name) => store.companyProperties.add(name)),

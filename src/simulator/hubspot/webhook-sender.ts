@@ -43,25 +43,36 @@ export interface DeliveryAttempt {
 
 const NOT_RETRIED_APP = new Set([400, 401, 403, 404, 405]);
 
-const V3_DECODE: Record<string, string> = { '%3A': ':', '%2F': '/', '%3F': '?', '%40': '@', '%21': '!', '%24': '$', '%27': "'", '%28': '(', '%29': ')', '%2A': '*', '%2C': ',', '%3B': ';' };
-
 function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** The headers HubSpot adds to an app webhook: v3 with its timestamp, and v1 for older receivers. */
-export function appSignatureHeaders(secret: string, url: string, body: string, now = Date.now()): Record<string, string> {
+export function appSignatureHeaders(
+  secret: string,
+  url: string,
+  body: string,
+  now = Date.now(),
+): Record<string, string> {
   const timestamp = String(now);
-  const uri = url.replace(/%[0-9A-Fa-f]{2}/g, (escape) => V3_DECODE[escape.toUpperCase()] ?? escape);
+  // HubSpot signs the URI with these reserved characters unescaped (its v3 instructions list them).
+  const uri = url.replace(/%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi, (escape) => decodeURIComponent(escape));
   return {
-    'x-hubspot-signature-v3': createHmac('sha256', secret).update(`POST${uri}${body}${timestamp}`, 'utf8').digest('base64'),
+    'x-hubspot-signature-v3': createHmac('sha256', secret)
+      .update(`POST${uri}${body}${timestamp}`, 'utf8')
+      .digest('base64'),
     'x-hubspot-request-timestamp': timestamp,
     'x-hubspot-signature': sha256Hex(secret + body),
     'x-hubspot-signature-version': 'v1',
   };
 }
 
-export function workflowSignatureHeaders(secret: string, url: string, body: string, version: 'v1' | 'v2'): Record<string, string> {
+export function workflowSignatureHeaders(
+  secret: string,
+  url: string,
+  body: string,
+  version: 'v1' | 'v2',
+): Record<string, string> {
   const signed = version === 'v2' ? `${secret}POST${url}${body}` : secret + body;
   return { 'x-hubspot-signature': sha256Hex(signed), 'x-hubspot-signature-version': version };
 }
@@ -95,7 +106,10 @@ export class WebhookSender {
   }
 
   /** Queues an app webhook event; it goes out with the others of its batch window. */
-  queueEvent(event: Omit<AppEvent, 'eventId' | 'subscriptionId' | 'portalId' | 'appId' | 'attemptNumber'>, subscriptionId: number): void {
+  queueEvent(
+    event: Omit<AppEvent, 'eventId' | 'subscriptionId' | 'portalId' | 'appId' | 'attemptNumber'>,
+    subscriptionId: number,
+  ): void {
     this.pending.push({
       eventId: this.nextEventId++,
       subscriptionId,
@@ -143,7 +157,10 @@ export class WebhookSender {
     const maxRetries = this.options.maxRetries ?? 10;
     for (let attempt = 0; ; attempt += 1) {
       // App webhooks: each retry's events carry the attempt number, so the bytes (and signature) change.
-      const body = events && attempt > 0 ? JSON.stringify(events.map((e) => ({ ...e, attemptNumber: e.attemptNumber + attempt }))) : bodyOf();
+      const body =
+        events && attempt > 0
+          ? JSON.stringify(events.map((e) => ({ ...e, attemptNumber: e.attemptNumber + attempt })))
+          : bodyOf();
       const { status, retryAfterMs } = await this.post(body, mode, attempt);
       if (!this.shouldRetry(status, mode) || attempt >= maxRetries) return;
       const delays = this.options.retryDelaysMs ?? [60_000];
@@ -158,7 +175,11 @@ export class WebhookSender {
     return status === 429 || status >= 500;
   }
 
-  private async post(body: string, mode: WebhookMode, attempt: number): Promise<{ status: DeliveryAttempt['status']; retryAfterMs?: number }> {
+  private async post(
+    body: string,
+    mode: WebhookMode,
+    attempt: number,
+  ): Promise<{ status: DeliveryAttempt['status']; retryAfterMs?: number }> {
     const { targetUrl, clientSecret } = this.options;
     const headers = {
       'content-type': 'application/json',
@@ -167,7 +188,8 @@ export class WebhookSender {
         ? appSignatureHeaders(clientSecret, targetUrl, body)
         : workflowSignatureHeaders(clientSecret, targetUrl, body, this.options.workflowSignature ?? 'v2')),
     };
-    const record = (status: DeliveryAttempt['status']) => this.attempts.push({ attempt, status, body, headers, at: Date.now() });
+    const record = (status: DeliveryAttempt['status']) =>
+      this.attempts.push({ attempt, status, body, headers, at: Date.now() });
     try {
       const response = await got.post(targetUrl, {
         body,
@@ -179,7 +201,10 @@ export class WebhookSender {
       });
       record(response.statusCode);
       const retryAfter = Number(response.headers['retry-after']);
-      return { status: response.statusCode, retryAfterMs: response.statusCode === 429 && retryAfter >= 0 ? retryAfter : undefined };
+      return {
+        status: response.statusCode,
+        retryAfterMs: response.statusCode === 429 && retryAfter >= 0 ? retryAfter : undefined,
+      };
     } catch (error) {
       const status = (error as { name?: string }).name === 'TimeoutError' ? 'timeout' : 'network';
       record(status);

@@ -40,7 +40,8 @@ function retryAfterSec(headers: HubSpotAnswer['headers']): number | undefined {
 
 function reasonFor(status: number, body: ReturnType<typeof errorBody>, tokenEnv: string): string {
   const said = body.message ? `: ${body.message.slice(0, 300)}` : '';
-  if (status === 401) return `HubSpot refused the private app token in ${tokenEnv} (401); create a new token and set it${said}`;
+  if (status === 401)
+    return `HubSpot refused the private app token in ${tokenEnv} (401); create a new token and set it${said}`;
   if (status === 403) {
     return `HubSpot says the private app lacks a scope (403); give it crm.objects.deals.read, crm.objects.companies.read/write, crm.objects.contacts.read, crm.objects.line_items.read, crm.objects.products.read${said}`;
   }
@@ -51,19 +52,38 @@ function reasonFor(status: number, body: ReturnType<typeof errorBody>, tokenEnv:
   return `HubSpot refused the request (${status}${body.category ? ` ${body.category}` : ''})${said}`;
 }
 
-export function classifyAnswer(source: string, endpoint: string, answer: HubSpotAnswer, tokenEnv: string): SourceApiError {
+export function classifyAnswer(
+  source: string,
+  endpoint: string,
+  answer: HubSpotAnswer,
+  tokenEnv: string,
+): SourceApiError {
   const { status } = answer;
   const retryable = status === 429 || status === 477 || status >= 500;
   const wait = retryable ? retryAfterSec(answer.headers) : undefined;
-  return new SourceApiError(source, endpoint, status, retryable, reasonFor(status, errorBody(answer.body), tokenEnv), wait);
+  return new SourceApiError(
+    source,
+    endpoint,
+    status,
+    retryable,
+    reasonFor(status, errorBody(answer.body), tokenEnv),
+    wait,
+  );
 }
 
 /** No answer at all: a timeout or a connection that failed. */
 export function classifyFailure(source: string, endpoint: string, cause: unknown): SourceApiError {
   if (cause instanceof SourceApiError) return cause;
-  if (cause instanceof TimeoutError) return new SourceApiError(source, endpoint, undefined, true, 'HubSpot did not answer in time');
+  if (cause instanceof TimeoutError)
+    return new SourceApiError(source, endpoint, undefined, true, 'HubSpot did not answer in time');
   const code = cause instanceof RequestError ? cause.code : undefined;
-  return new SourceApiError(source, endpoint, undefined, true, `HubSpot could not be reached (${code ?? 'network error'})`);
+  return new SourceApiError(
+    source,
+    endpoint,
+    undefined,
+    true,
+    `HubSpot could not be reached (${code ?? 'network error'})`,
+  );
 }
 
 /** A 2xx whose body is not what HubSpot documents: another try would read the same. */

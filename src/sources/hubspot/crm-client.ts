@@ -131,7 +131,12 @@ export class HubSpotCrmClient {
   /** GET /crm/v3/objects/companies?limit=1: the cheapest read that proves the token and its scope. */
   async firstCompany(): Promise<void> {
     await this.call(
-      { method: 'GET', endpoint: '/crm/v3/objects/companies', path: '/crm/v3/objects/companies', searchParams: { limit: '1' } },
+      {
+        method: 'GET',
+        endpoint: '/crm/v3/objects/companies',
+        path: '/crm/v3/objects/companies',
+        searchParams: { limit: '1' },
+      },
       Page,
     );
   }

@@ -37,7 +37,9 @@ const AppEvent = z
     propertyValue: z.string().max(65_536).nullable().optional(),
     changeSource: z.string().max(100).optional(),
   })
-  .refine((event) => event.subscriptionType ?? event.eventType, { message: 'has neither subscriptionType nor eventType' });
+  .refine((event) => event.subscriptionType ?? event.eventType, {
+    message: 'has neither subscriptionType nor eventType',
+  });
 
 type AppEvent = z.output<typeof AppEvent>;
 
@@ -148,7 +150,10 @@ export function parseHubSpotBody(rawBody: Buffer): ParsedBody {
   }
   const object = WorkflowObject.safeParse(json);
   if (!object.success || json === null || typeof json !== 'object') {
-    return { ok: false, reason: `not a HubSpot workflow body: ${object.success ? 'not an object' : issueText(object.error)}` };
+    return {
+      ok: false,
+      reason: `not a HubSpot workflow body: ${object.success ? 'not an object' : issueText(object.error)}`,
+    };
   }
   return fromWorkflowObject(object.data, rawBody);
 }

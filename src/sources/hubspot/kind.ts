@@ -49,7 +49,13 @@ export const hubspotKind: SourceKind<HubSpotSettings> = {
 
   writeBack: async (target, result, ctx) => {
     if (target.objectType !== 'company') {
-      throw new SourceApiError(ctx.source, 'PATCH /crm/v3/objects/companies/{id}', undefined, false, `cannot write a result to a ${target.objectType}`);
+      throw new SourceApiError(
+        ctx.source,
+        'PATCH /crm/v3/objects/companies/{id}',
+        undefined,
+        false,
+        `cannot write a result to a ${target.objectType}`,
+      );
     }
     const outcome = await writeCompanyResult(new HubSpotCrmClient(ctx), ctx.settings, target.objectId, result);
     ctx.logger.debug({ company: target.objectId, outcome }, 'hubspot write-back');

@@ -30,7 +30,11 @@ function associated(object: CrmObject, type: string): string[] {
 }
 
 function eventFields(event: SourceEvent): Fields {
-  const fields: Fields = { 'event.type': event.type, 'event.objectType': event.objectType, 'event.objectId': event.objectId };
+  const fields: Fields = {
+    'event.type': event.type,
+    'event.objectType': event.objectType,
+    'event.objectId': event.objectId,
+  };
   for (const name of ['propertyName', 'propertyValue', 'changeSource', 'portalId', 'attemptNumber', 'occurredAt']) {
     if (event.payload[name] !== undefined) fields[`event.${name}`] = event.payload[name];
   }
@@ -47,7 +51,9 @@ function quantity(value: string | null | undefined): number | null {
 async function readLineItems(client: HubSpotCrmClient, ids: string[]): Promise<LineItem[]> {
   const items = await client.batchRead('line_items', ids, ['name', 'quantity', 'hs_sku', 'hs_product_id']);
   const productIds = [
-    ...new Set(items.filter((i) => !i.properties.hs_sku && i.properties.hs_product_id).map((i) => i.properties.hs_product_id!)),
+    ...new Set(
+      items.filter((i) => !i.properties.hs_sku && i.properties.hs_product_id).map((i) => i.properties.hs_product_id!),
+    ),
   ];
   const products = new Map((await client.batchRead('products', productIds, ['name', 'hs_sku'])).map((p) => [p.id, p]));
   return items.map((item) => {

@@ -4,10 +4,15 @@ import { z } from 'zod';
 
 const EnvName = z
   .string()
-  .regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'an environment variable name, e.g. HUBSPOT_CLIENT_SECRET (the value never goes in the file)');
+  .regex(
+    /^[A-Z][A-Z0-9_]{0,63}$/,
+    'an environment variable name, e.g. HUBSPOT_CLIENT_SECRET (the value never goes in the file)',
+  );
 
 /** HubSpot internal property names: lower case, digits and underscores. */
-const PropertyName = z.string().regex(/^[a-z][a-z0-9_]{0,99}$/, 'a HubSpot internal property name, e.g. acronis_tenant_id');
+const PropertyName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,99}$/, 'a HubSpot internal property name, e.g. acronis_tenant_id');
 
 export const DEFAULT_DEAL_PROPERTIES = ['dealname', 'dealstage', 'pipeline', 'amount', 'closedate'];
 export const DEFAULT_COMPANY_PROPERTIES = ['name', 'domain', 'country', 'city', 'phone', 'address', 'zip'];

@@ -41,7 +41,10 @@ const V3_DECODED: Readonly<Record<string, string>> = {
 
 /** The URI as v3 signs it: the listed percent-escapes decoded (either case of hex digit). */
 export function v3SignedUri(uri: string): string {
-  return uri.replace(/%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi, (escape) => V3_DECODED[escape.toUpperCase()] ?? escape);
+  return uri.replace(
+    /%(3A|2F|3F|40|21|24|27|28|29|2A|2C|3B)/gi,
+    (escape) => V3_DECODED[escape.toUpperCase()] ?? escape,
+  );
 }
 
 export interface SignInput {
@@ -55,7 +58,13 @@ export interface SignInput {
 
 export function signV3(input: SignInput): string {
   return createHmac('sha256', input.clientSecret)
-    .update(Buffer.concat([Buffer.from(input.method + v3SignedUri(input.uri)), input.body, Buffer.from(input.timestamp ?? '')]))
+    .update(
+      Buffer.concat([
+        Buffer.from(input.method + v3SignedUri(input.uri)),
+        input.body,
+        Buffer.from(input.timestamp ?? ''),
+      ]),
+    )
     .digest('base64');
 }
 
@@ -96,7 +105,8 @@ export function checkSignatureHeaders(
   now: number,
 ): Verdict {
   const version = claimedVersion(headers);
-  if (!version) return { ok: false, reason: 'no HubSpot signature header (X-HubSpot-Signature-v3 or X-HubSpot-Signature)' };
+  if (!version)
+    return { ok: false, reason: 'no HubSpot signature header (X-HubSpot-Signature-v3 or X-HubSpot-Signature)' };
   if (!accepted.includes(version)) return { ok: false, reason: `signature ${version} is not accepted by this source` };
   if (version !== 'v3') return { ok: true };
   const timestamp = header(headers, TIMESTAMP_HEADER);
@@ -133,7 +143,12 @@ export function verifySignature(input: VerifyInput): Verdict {
   const fromHeaders = checkSignatureHeaders(input.headers, input.accepted, input.now);
   if (!fromHeaders.ok) return fromHeaders;
   const version = claimedVersion(input.headers) as SignatureVersion;
-  const sign = { clientSecret: input.clientSecret, method: input.method.toUpperCase(), uri: input.uri, body: input.body };
+  const sign = {
+    clientSecret: input.clientSecret,
+    method: input.method.toUpperCase(),
+    uri: input.uri,
+    body: input.body,
+  };
   const ok =
     version === 'v3'
       ? sameDigest(
