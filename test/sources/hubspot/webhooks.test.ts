@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hubspotKind } from '../../../src/sources/hubspot/kind.js';
 import type { Verdict } from '../../../src/sources/kind.js';
 import { startHubSpotSimulator, type HubSpotSimulator } from '../../../src/simulator/hubspot/index.js';
+import type { AppEvent } from '../../../src/simulator/hubspot/webhook-sender.js';
 import { hubspotContext } from './context.js';
 
 /**
@@ -121,6 +122,23 @@ describe('simulated HubSpot app webhooks', () => {
       await sleep(50);
       expect(sender.attempts.map((a) => a.status)).toEqual([status]);
     }
+  });
+
+  it('a redelivery (our 200 lost on the way) carries the same event id, attemptNumber one higher, signed anew', async () => {
+    const sender = sim.setWebhook({ mode: 'app', targetUrl: receiverUrl });
+    sim.moveDealStage(sim.seedDeal().dealId, 'closedwon');
+    await sender.settled();
+    sender.redeliver(events(received[0]!) as unknown as AppEvent[]);
+    await sender.settled();
+    expect(received.map((r) => r.verdict.ok)).toEqual([true, true]);
+    const ids = received.map((r) =>
+      hubspotKind.parse({ method: 'POST', signedUrl: receiverUrl, headers: r.headers, rawBody: r.body, receivedAt: 0 }),
+    );
+    expect(ids.map((p) => p.ok && p.events[0]!.eventId)).toEqual([
+      ids[0]!.ok && ids[0]!.events[0]!.eventId,
+      ids[0]!.ok && ids[0]!.events[0]!.eventId,
+    ]);
+    expect(received.map((r) => events(r)[0]!.attemptNumber)).toEqual([0, 1]);
   });
 
   it('stops after the configured number of retries', async () => {
