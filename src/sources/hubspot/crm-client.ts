@@ -40,15 +40,15 @@ export class HubSpotCrmClient {
   private readonly http: Got;
 
   constructor(private readonly ctx: KindContext<HubSpotSettings>) {
-    const token = ctx.secrets[ctx.settings.accessTokenEnv];
-    if (!token) throw new Error(`${ctx.source}: the environment variable ${ctx.settings.accessTokenEnv} is empty`);
+    const token = ctx.secrets[ctx.settings.access_token_env];
+    if (!token) throw new Error(`${ctx.source}: the environment variable ${ctx.settings.access_token_env} is empty`);
     this.http = got.extend({
-      prefixUrl: ctx.settings.apiBaseUrl.replace(/\/+$/, ''),
+      prefixUrl: ctx.settings.api_base_url.replace(/\/+$/, ''),
       retry: { limit: 0 },
       throwHttpErrors: false,
       followRedirect: false,
       responseType: 'text',
-      timeout: { request: ctx.settings.timeoutMs },
+      timeout: { request: ctx.settings.timeout_ms },
       headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
     });
   }
@@ -69,7 +69,7 @@ export class HubSpotCrmClient {
     }
     const answer = { status: response.statusCode, headers: response.headers, body: response.body };
     if (answer.status < 200 || answer.status >= 300) {
-      throw classifyAnswer(this.ctx.source, endpoint, answer, this.ctx.settings.accessTokenEnv);
+      throw classifyAnswer(this.ctx.source, endpoint, answer, this.ctx.settings.access_token_env);
     }
     let json: unknown;
     try {

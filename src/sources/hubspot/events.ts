@@ -83,7 +83,7 @@ type WorkflowObject = z.output<typeof WorkflowObject>;
 
 /**
  * The type a v3 workflow body leaves unsaid: parse() has no settings, so the event says `deal`
- * and flags it, and readBack takes the source's `workflowObjectType` instead.
+ * and flags it, and readBack takes the source's `workflow_object_type` instead.
  */
 export const TYPE_FROM_SETTINGS = 'objectTypeFromSettings';
 

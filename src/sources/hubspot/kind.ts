@@ -13,16 +13,16 @@ import { writeCompanyResult } from './write-back.js';
  */
 
 function clientSecret(ctx: KindContext<HubSpotSettings>): string {
-  const secret = ctx.secrets[ctx.settings.clientSecretEnv];
+  const secret = ctx.secrets[ctx.settings.client_secret_env];
   // An empty secret would make every signature computable by anyone: refuse instead.
-  if (!secret) throw new Error(`${ctx.source}: the environment variable ${ctx.settings.clientSecretEnv} is empty`);
+  if (!secret) throw new Error(`${ctx.source}: the environment variable ${ctx.settings.client_secret_env} is empty`);
   return secret;
 }
 
 export const hubspotKind: SourceKind<HubSpotSettings> = {
   kind: 'hubspot',
   settingsSchema: HubSpotSettings,
-  secretNames: (settings) => [settings.clientSecretEnv, settings.accessTokenEnv],
+  secretNames: (settings) => [settings.client_secret_env, settings.access_token_env],
   /**
    * HubSpot retries 5xx, 429 and timeouts (app webhooks up to 10 times over a day, workflows for
    * up to three days) and never 400, 401, 403, 404 or 405: so a forged or unreadable request gets
@@ -30,7 +30,7 @@ export const hubspotKind: SourceKind<HubSpotSettings> = {
    */
   answers: { accepted: 200, unauthenticated: 401, unreadable: 400 },
 
-  checkHeaders: (headers, ctx, now) => checkSignatureHeaders(headers, ctx.settings.signatureVersions, now),
+  checkHeaders: (headers, ctx, now) => checkSignatureHeaders(headers, ctx.settings.signature_versions, now),
 
   verify: async (delivery, ctx) =>
     verifySignature({
@@ -39,7 +39,7 @@ export const hubspotKind: SourceKind<HubSpotSettings> = {
       uri: delivery.signedUrl,
       body: delivery.rawBody,
       clientSecret: clientSecret(ctx),
-      accepted: ctx.settings.signatureVersions,
+      accepted: ctx.settings.signature_versions,
       now: delivery.receivedAt,
     }),
 

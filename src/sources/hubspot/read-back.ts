@@ -66,35 +66,42 @@ async function readLineItems(client: HubSpotCrmClient, ids: string[]): Promise<L
   });
 }
 
+/** The list, and each column as an array (`line_items[].sku`), the form the mapping's line item quotas name. */
+function putLineItems(fields: Fields, items: LineItem[]): void {
+  fields.line_items = items;
+  for (const column of ['sku', 'name', 'quantity'] as const)
+    fields[`line_items[].${column}`] = items.map((item) => item[column]);
+}
+
 async function companyAndContact(
   client: HubSpotCrmClient,
   settings: HubSpotSettings,
   companyId: string | undefined,
   contactId: string | undefined,
 ): Promise<{ company?: CrmObject; contact?: CrmObject }> {
-  const { companyProperties, contactProperties } = settings.read;
+  const { company_properties, contact_properties } = settings.read;
   const [company, contact] = await Promise.all([
-    companyId ? client.getObject('companies', companyId, companyProperties) : undefined,
-    contactId ? client.getObject('contacts', contactId, contactProperties) : undefined,
+    companyId ? client.getObject('companies', companyId, company_properties) : undefined,
+    contactId ? client.getObject('contacts', contactId, contact_properties) : undefined,
   ]);
   return { company, contact };
 }
 
 async function fromDeal(client: HubSpotCrmClient, settings: HubSpotSettings, dealId: string, fields: Fields) {
-  const associations = ['companies', 'contacts', ...(settings.read.lineItems ? ['line_items'] : [])];
-  const deal = await client.getObject('deals', dealId, settings.read.dealProperties, associations);
+  const associations = ['companies', 'contacts', ...(settings.read.line_items ? ['line_items'] : [])];
+  const deal = await client.getObject('deals', dealId, settings.read.deal_properties, associations);
   put(fields, 'deal', deal);
   // The first association HubSpot lists is the one used; a deal normally has one company.
   const companyId = associated(deal, 'companies')[0];
   const { company, contact } = await companyAndContact(client, settings, companyId, associated(deal, 'contacts')[0]);
   put(fields, 'company', company);
   put(fields, 'contact', contact);
-  if (settings.read.lineItems) fields.line_items = await readLineItems(client, associated(deal, 'line_items'));
+  if (settings.read.line_items) putLineItems(fields, await readLineItems(client, associated(deal, 'line_items')));
   return companyId;
 }
 
 async function fromCompany(client: HubSpotCrmClient, settings: HubSpotSettings, companyId: string, fields: Fields) {
-  const company = await client.getObject('companies', companyId, settings.read.companyProperties, ['contacts']);
+  const company = await client.getObject('companies', companyId, settings.read.company_properties, ['contacts']);
   put(fields, 'company', company);
   const { contact } = await companyAndContact(client, settings, undefined, associated(company, 'contacts')[0]);
   put(fields, 'contact', contact);
@@ -102,7 +109,7 @@ async function fromCompany(client: HubSpotCrmClient, settings: HubSpotSettings, 
 }
 
 async function fromContact(client: HubSpotCrmClient, settings: HubSpotSettings, contactId: string, fields: Fields) {
-  const contact = await client.getObject('contacts', contactId, settings.read.contactProperties, ['companies']);
+  const contact = await client.getObject('contacts', contactId, settings.read.contact_properties, ['companies']);
   put(fields, 'contact', contact);
   const companyId = associated(contact, 'companies')[0];
   const { company } = await companyAndContact(client, settings, companyId, undefined);
@@ -119,7 +126,7 @@ export async function readRecord(
   event: SourceEvent,
 ): Promise<SourceRecord> {
   const fields = eventFields(event);
-  const objectType = event.payload[TYPE_FROM_SETTINGS] ? settings.workflowObjectType : event.objectType;
+  const objectType = event.payload[TYPE_FROM_SETTINGS] ? settings.workflow_object_type : event.objectType;
   const reader = READERS[objectType as keyof typeof READERS];
   if (!reader) return { fields };
   const companyId = await reader(client, settings, event.objectId, fields);

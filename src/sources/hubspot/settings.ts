@@ -20,37 +20,37 @@ export const DEFAULT_CONTACT_PROPERTIES = ['email', 'firstname', 'lastname', 'ph
 
 export const HubSpotSettings = z.strictObject({
   /** The app's client secret, which signs every request HubSpot sends (v1, v2 and v3). */
-  clientSecretEnv: EnvName,
+  client_secret_env: EnvName,
   /** The private app's access token, for reading records back and writing results. */
-  accessTokenEnv: EnvName,
-  apiBaseUrl: z.url({ protocol: /^https?$/ }).default('https://api.hubapi.com'),
+  access_token_env: EnvName,
+  api_base_url: z.url({ protocol: /^https?$/ }).default('https://api.hubapi.com'),
   /** The signature schemes this source accepts; v1 has no URL and no timestamp, so drop it when you can. */
-  signatureVersions: z
+  signature_versions: z
     .array(z.enum(['v1', 'v2', 'v3']))
     .min(1)
     .default(['v3', 'v2', 'v1']),
   /** Which object a workflow's "Send a webhook" enrolls, when its body (v3 JSON) does not say. */
-  workflowObjectType: z.enum(['deal', 'company', 'contact']).default('deal'),
+  workflow_object_type: z.enum(['deal', 'company', 'contact']).default('deal'),
   read: z
     .strictObject({
-      dealProperties: z.array(PropertyName).max(100).default(DEFAULT_DEAL_PROPERTIES),
-      companyProperties: z.array(PropertyName).max(100).default(DEFAULT_COMPANY_PROPERTIES),
-      contactProperties: z.array(PropertyName).max(100).default(DEFAULT_CONTACT_PROPERTIES),
+      deal_properties: z.array(PropertyName).max(100).default(DEFAULT_DEAL_PROPERTIES),
+      company_properties: z.array(PropertyName).max(100).default(DEFAULT_COMPANY_PROPERTIES),
+      contact_properties: z.array(PropertyName).max(100).default(DEFAULT_CONTACT_PROPERTIES),
       /** Read the deal's line items (quantity, SKU, name): on when the mapping sets quotas from them. */
-      lineItems: z.boolean().default(false),
+      line_items: z.boolean().default(false),
     })
     .prefault({}),
   /** The company properties the result is written to; create them in HubSpot first (docs/sources.md). */
-  writeBack: z
+  write_back: z
     .strictObject({
-      tenantIdProperty: PropertyName.default('acronis_tenant_id'),
-      adminLoginProperty: PropertyName.default('acronis_admin_login'),
-      stateProperty: PropertyName.default('acronis_state'),
-      reasonProperty: PropertyName.optional(),
+      tenant_id_property: PropertyName.default('acronis_tenant_id'),
+      admin_login_property: PropertyName.default('acronis_admin_login'),
+      state_property: PropertyName.default('acronis_state'),
+      reason_property: PropertyName.optional(),
     })
     .prefault({}),
   /** Per call to HubSpot's API. */
-  timeoutMs: z.number().int().min(1000).max(60_000).default(15_000),
+  timeout_ms: z.number().int().min(1000).max(60_000).default(15_000),
 });
 
 export type HubSpotSettings = z.output<typeof HubSpotSettings>;

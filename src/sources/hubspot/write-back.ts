@@ -7,11 +7,11 @@ const MAX_REASON = 1000;
 
 /** The company properties a result sets (docs/sources.md "HubSpot", write-back). */
 export function writeBackProperties(settings: HubSpotSettings, result: WriteBack): Record<string, string> {
-  const names = settings.writeBack;
-  const properties: Record<string, string> = { [names.stateProperty]: result.state };
-  if (result.tenantId) properties[names.tenantIdProperty] = result.tenantId;
-  if (result.adminLogin) properties[names.adminLoginProperty] = result.adminLogin;
-  if (names.reasonProperty) properties[names.reasonProperty] = (result.reason ?? '').slice(0, MAX_REASON);
+  const names = settings.write_back;
+  const properties: Record<string, string> = { [names.state_property]: result.state };
+  if (result.tenantId) properties[names.tenant_id_property] = result.tenantId;
+  if (result.adminLogin) properties[names.admin_login_property] = result.adminLogin;
+  if (names.reason_property) properties[names.reason_property] = (result.reason ?? '').slice(0, MAX_REASON);
   return properties;
 }
 

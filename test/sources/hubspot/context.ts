@@ -11,8 +11,8 @@ export function hubspotContext(
   } = {},
 ): KindContext<HubSpotSettings> {
   const settings = HubSpotSettings.parse({
-    clientSecretEnv: 'HUBSPOT_CLIENT_SECRET',
-    accessTokenEnv: 'HUBSPOT_TOKEN',
+    client_secret_env: 'HUBSPOT_CLIENT_SECRET',
+    access_token_env: 'HUBSPOT_TOKEN',
     ...options.settings,
   });
   return {

@@ -14,7 +14,7 @@ afterAll(async () => sim.close());
 
 function ctxFor(target: HubSpotSimulator, settings: Record<string, unknown> = {}, token = target.accessToken) {
   return hubspotContext({
-    settings: { apiBaseUrl: target.url, ...settings },
+    settings: { api_base_url: target.url, ...settings },
     secrets: { HUBSPOT_CLIENT_SECRET: target.clientSecret, HUBSPOT_TOKEN: token },
   });
 }
@@ -47,7 +47,7 @@ describe('HubSpot read-back over HTTP (simulated HubSpot)', () => {
         { sku: 'ACR-BKP-SRV', name: 'Server backup', quantity: 3 },
       ],
     });
-    const record = await hubspotKind.readBack(dealEvent(seeded.dealId), ctxFor(sim, { read: { lineItems: true } }));
+    const record = await hubspotKind.readBack(dealEvent(seeded.dealId), ctxFor(sim, { read: { line_items: true } }));
     expect(record.writeBackTarget).toEqual({ objectType: 'company', objectId: seeded.companyId });
     expect(record.fields).toMatchObject({
       'event.propertyValue': 'closedwon',
@@ -63,6 +63,8 @@ describe('HubSpot read-back over HTTP (simulated HubSpot)', () => {
       { sku: 'ACR-BKP-WS', name: 'Workstation backup', quantity: 25 },
       { sku: 'ACR-BKP-SRV', name: 'Server backup', quantity: 3 },
     ]);
+    expect(record.fields['line_items[].sku']).toEqual(['ACR-BKP-WS', 'ACR-BKP-SRV']);
+    expect(record.fields['line_items[].quantity']).toEqual([25, 3]);
   });
 
   it('a deal with no company gives its fields and no write-back target (the mapping rejects it with a reason)', async () => {
@@ -154,7 +156,7 @@ describe('HubSpot write-back to company properties', () => {
 
   it('a property not created in HubSpot is a 400 that names it, not retried', async () => {
     const { companyId } = sim.seedDeal();
-    const ctx = ctxFor(sim, { writeBack: { reasonProperty: 'acronis_reason' } });
+    const ctx = ctxFor(sim, { write_back: { reason_property: 'acronis_reason' } });
     const error = await refusal(
       hubspotKind.writeBack(
         { objectType: 'company', objectId: companyId },

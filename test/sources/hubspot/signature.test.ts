@@ -109,7 +109,7 @@ describe('HubSpot v3 signature', () => {
 
   it('no signature header at all, or a scheme the source does not accept, is refused from the headers', () => {
     expect(hubspotKind.checkHeaders({}, ctx, Date.now()).ok).toBe(false);
-    const v3Only = hubspotContext({ settings: { signatureVersions: ['v3'] } });
+    const v3Only = hubspotContext({ settings: { signature_versions: ['v3'] } });
     const v1 = { 'x-hubspot-signature': signV1({ clientSecret: SECRET, body }), 'x-hubspot-signature-version': 'v1' };
     expect(hubspotKind.checkHeaders(v1, v3Only, Date.now())).toEqual({
       ok: false,
