@@ -85,14 +85,25 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Which scheme a request claims: v3 when its headers are there (HubSpot sends v3 beside the older one). */
-export function claimedVersion(headers: IncomingHttpHeaders): SignatureVersion | undefined {
-  if (header(headers, V3_HEADER) !== undefined) return 'v3';
+/** The version `X-HubSpot-Signature` is in; HubSpot's v1 page: a request without the version header is v1. */
+function olderVersion(headers: IncomingHttpHeaders): SignatureVersion | undefined {
   if (header(headers, SIGNATURE_HEADER) === undefined) return undefined;
   const version = header(headers, VERSION_HEADER)?.trim().toLowerCase();
-  // HubSpot's v1 page: a request without the version header is v1.
   if (version === undefined || version === 'v1') return 'v1';
   return version === 'v2' ? 'v2' : undefined;
+}
+
+/**
+ * The scheme to check: v3 when its header is there and the source accepts it (HubSpot sends the
+ * older signature beside v3), else the older one; a version the source does not accept is named.
+ */
+export function claimedVersion(
+  headers: IncomingHttpHeaders,
+  accepted: readonly SignatureVersion[],
+): SignatureVersion | undefined {
+  const hasV3 = header(headers, V3_HEADER) !== undefined;
+  if (hasV3 && accepted.includes('v3')) return 'v3';
+  return olderVersion(headers) ?? (hasV3 ? 'v3' : undefined);
 }
 
 /**
@@ -104,7 +115,7 @@ export function checkSignatureHeaders(
   accepted: readonly SignatureVersion[],
   now: number,
 ): Verdict {
-  const version = claimedVersion(headers);
+  const version = claimedVersion(headers, accepted);
   if (!version)
     return { ok: false, reason: 'no HubSpot signature header (X-HubSpot-Signature-v3 or X-HubSpot-Signature)' };
   if (!accepted.includes(version)) return { ok: false, reason: `signature ${version} is not accepted by this source` };
@@ -142,7 +153,7 @@ export interface VerifyInput {
 export function verifySignature(input: VerifyInput): Verdict {
   const fromHeaders = checkSignatureHeaders(input.headers, input.accepted, input.now);
   if (!fromHeaders.ok) return fromHeaders;
-  const version = claimedVersion(input.headers) as SignatureVersion;
+  const version = claimedVersion(input.headers, input.accepted) as SignatureVersion;
   const sign = {
     clientSecret: input.clientSecret,
     method: input.method.toUpperCase(),

@@ -118,6 +118,25 @@ describe('HubSpot v3 signature', () => {
   });
 });
 
+describe('HubSpot signature versions a source accepts', () => {
+  const body = Buffer.from('[]');
+
+  it('a request carrying v3 and v1 (as app webhooks do) is checked as v1 by a source that accepts only v1', async () => {
+    const now = Date.now();
+    const headers = {
+      ...v3Headers(body, now, URL_SIGNED, 'not-the-secret'),
+      'x-hubspot-signature': signV1({ clientSecret: SECRET, body }),
+      'x-hubspot-signature-version': 'v1',
+    };
+    const v1Only = hubspotContext({ settings: { signature_versions: ['v1'] }, secrets: ctx.secrets });
+    expect(await hubspotKind.verify(delivery(headers, body, now), v1Only)).toEqual({ ok: true });
+    expect(await hubspotKind.verify(delivery(headers, body, now), ctx)).toEqual({
+      ok: false,
+      reason: 'the v3 signature does not match',
+    });
+  });
+});
+
 describe('HubSpot v2 signature', () => {
   const body = Buffer.from('{"dealId":9,"portalId":62515}');
 
