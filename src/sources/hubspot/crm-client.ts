@@ -1,6 +1,6 @@
 import got, { type Got } from 'got';
 import { z } from 'zod';
-import type { KindContext } from '../kind.js';
+import { SourceApiError, type KindContext } from '../kind.js';
 import { classifyAnswer, classifyFailure, unexpectedBody } from './api-errors.js';
 import type { HubSpotSettings } from './settings.js';
 
@@ -41,7 +41,10 @@ export class HubSpotCrmClient {
 
   constructor(private readonly ctx: KindContext<HubSpotSettings>) {
     const token = ctx.secrets[ctx.settings.access_token_env];
-    if (!token) throw new Error(`${ctx.source}: the environment variable ${ctx.settings.access_token_env} is empty`);
+    if (!token) {
+      const reason = `the environment variable ${ctx.settings.access_token_env} (the private app token) is empty`;
+      throw new SourceApiError(ctx.source, 'HubSpot API', undefined, false, reason);
+    }
     this.http = got.extend({
       prefixUrl: ctx.settings.api_base_url.replace(/\/+$/, ''),
       retry: { limit: 0 },

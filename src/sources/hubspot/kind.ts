@@ -12,13 +12,6 @@ import { writeCompanyResult } from './write-back.js';
  * through the CRM v3 API with a private app token; results written to company properties.
  */
 
-function clientSecret(ctx: KindContext<HubSpotSettings>): string {
-  const secret = ctx.secrets[ctx.settings.client_secret_env];
-  // An empty secret would make every signature computable by anyone: refuse instead.
-  if (!secret) throw new Error(`${ctx.source}: the environment variable ${ctx.settings.client_secret_env} is empty`);
-  return secret;
-}
-
 export const hubspotKind: SourceKind<HubSpotSettings> = {
   kind: 'hubspot',
   settingsSchema: HubSpotSettings,
@@ -32,16 +25,20 @@ export const hubspotKind: SourceKind<HubSpotSettings> = {
 
   checkHeaders: (headers, ctx, now) => checkSignatureHeaders(headers, ctx.settings.signature_versions, now),
 
-  verify: async (delivery, ctx) =>
-    verifySignature({
+  verify: async (delivery, ctx) => {
+    const clientSecret = ctx.secrets[ctx.settings.client_secret_env];
+    // An empty secret would make every signature computable by anyone.
+    if (!clientSecret) return { ok: false, reason: `${ctx.settings.client_secret_env} is empty` };
+    return verifySignature({
       headers: delivery.headers,
       method: delivery.method,
       uri: delivery.signedUrl,
       body: delivery.rawBody,
-      clientSecret: clientSecret(ctx),
+      clientSecret,
       accepted: ctx.settings.signature_versions,
       now: delivery.receivedAt,
-    }),
+    });
+  },
 
   parse: (delivery) => parseHubSpotBody(delivery.rawBody),
 

@@ -137,6 +137,18 @@ describe('HubSpot signature versions a source accepts', () => {
   });
 });
 
+describe('HubSpot signature with no secret', () => {
+  it('an empty client secret refuses every request rather than accept one signed with ""', async () => {
+    const body = Buffer.from('[]');
+    const headers = { 'x-hubspot-signature': signV1({ clientSecret: '', body }), 'x-hubspot-signature-version': 'v1' };
+    const empty = hubspotContext({ secrets: { HUBSPOT_CLIENT_SECRET: '', HUBSPOT_TOKEN: 'x' } });
+    expect(await hubspotKind.verify(delivery(headers, body), empty)).toEqual({
+      ok: false,
+      reason: 'HUBSPOT_CLIENT_SECRET is empty',
+    });
+  });
+});
+
 describe('HubSpot v2 signature', () => {
   const body = Buffer.from('{"dealId":9,"portalId":62515}');
 
