@@ -1,4 +1,4 @@
-import { SourceApiError, type KindContext, type SourceKind } from '../kind.js';
+import { SourceApiError, type SourceKind } from '../kind.js';
 import { HubSpotCrmClient } from './crm-client.js';
 import { parseHubSpotBody } from './events.js';
 import { readRecord } from './read-back.js';
