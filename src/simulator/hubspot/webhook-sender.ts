@@ -36,6 +36,8 @@ export interface WebhookOptions {
 export interface DeliveryAttempt {
   attempt: number;
   status: number | 'timeout' | 'network';
+  /** The receiver's answer body (its first 2,000 characters). */
+  answer?: string;
   body: string;
   headers: Record<string, string>;
   at: number;
@@ -188,8 +190,15 @@ export class WebhookSender {
         ? appSignatureHeaders(clientSecret, targetUrl, body)
         : workflowSignatureHeaders(clientSecret, targetUrl, body, this.options.workflowSignature ?? 'v2')),
     };
-    const record = (status: DeliveryAttempt['status']) =>
-      this.attempts.push({ attempt, status, body, headers, at: Date.now() });
+    const record = (status: DeliveryAttempt['status'], answer?: string) =>
+      this.attempts.push({
+        attempt,
+        status,
+        body,
+        headers,
+        at: Date.now(),
+        ...(answer === undefined ? {} : { answer }),
+      });
     try {
       const response = await got.post(targetUrl, {
         body,
@@ -199,7 +208,7 @@ export class WebhookSender {
         retry: { limit: 0 },
         timeout: { request: this.options.timeoutMs ?? (mode === 'app' ? 5000 : 30_000) },
       });
-      record(response.statusCode);
+      record(response.statusCode, response.body.slice(0, 2000));
       const retryAfter = Number(response.headers['retry-after']);
       return {
         status: response.statusCode,

@@ -81,20 +81,14 @@ const WorkflowObject = z.looseObject({
 
 type WorkflowObject = z.output<typeof WorkflowObject>;
 
-/**
- * The type a v3 workflow body leaves unsaid: parse() has no settings, so the event says `deal`
- * and flags it, and readBack takes the source's `workflow_object_type` instead.
- */
-export const TYPE_FROM_SETTINGS = 'objectTypeFromSettings';
-
-function workflowTarget(body: WorkflowObject): { objectType: string; objectId: string; guessed?: true } | null {
+/** Legacy JSON says its type by its id field; v3 JSON does not, so the source file says which object its workflow enrolls. */
+function workflowTarget(body: WorkflowObject, defaultType: string): { objectType: string; objectId: string } | null {
   if (body.dealId) return { objectType: 'deal', objectId: body.dealId };
   if (body.companyId) return { objectType: 'company', objectId: body.companyId };
   const vid = body['canonical-vid'] ?? body.vid;
   if (vid) return { objectType: 'contact', objectId: vid };
-  // v3 JSON does not say its type: the source file says which object its workflow enrolls.
   const id = body.id ?? body.hs_object_id ?? (body.properties?.hs_object_id as string | undefined);
-  return id && /^\d{1,20}$/.test(String(id)) ? { objectType: 'deal', objectId: String(id), guessed: true } : null;
+  return id && /^\d{1,20}$/.test(String(id)) ? { objectType: defaultType, objectId: String(id) } : null;
 }
 
 function flatProperties(body: WorkflowObject): Record<string, unknown> {
@@ -107,8 +101,8 @@ function flatProperties(body: WorkflowObject): Record<string, unknown> {
   return flat;
 }
 
-function fromWorkflowObject(body: WorkflowObject, rawBody: Buffer): ParsedBody {
-  const target = workflowTarget(body);
+function fromWorkflowObject(body: WorkflowObject, rawBody: Buffer, defaultType: string): ParsedBody {
+  const target = workflowTarget(body, defaultType);
   if (!target) return { ok: false, reason: 'the workflow body names no object id (dealId, companyId, vid, id)' };
   return {
     ok: true,
@@ -119,11 +113,7 @@ function fromWorkflowObject(body: WorkflowObject, rawBody: Buffer): ParsedBody {
         type: 'workflow',
         objectType: target.objectType,
         objectId: target.objectId,
-        payload: {
-          portalId: body.portalId,
-          properties: flatProperties(body),
-          ...(target.guessed ? { [TYPE_FROM_SETTINGS]: true } : {}),
-        },
+        payload: { portalId: body.portalId, properties: flatProperties(body) },
       },
     ],
   };
@@ -136,7 +126,7 @@ function issueText(error: z.ZodError): string {
 }
 
 /** The body's events, or why it is not a HubSpot body; never throws. */
-export function parseHubSpotBody(rawBody: Buffer): ParsedBody {
+export function parseHubSpotBody(rawBody: Buffer, workflowObjectType = 'deal'): ParsedBody {
   let json: unknown;
   try {
     json = JSON.parse(rawBody.toString('utf8'));
@@ -155,5 +145,5 @@ export function parseHubSpotBody(rawBody: Buffer): ParsedBody {
       reason: `not a HubSpot workflow body: ${object.success ? 'not an object' : issueText(object.error)}`,
     };
   }
-  return fromWorkflowObject(object.data, rawBody);
+  return fromWorkflowObject(object.data, rawBody, workflowObjectType);
 }

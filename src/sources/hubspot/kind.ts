@@ -40,7 +40,7 @@ export const hubspotKind: SourceKind<HubSpotSettings> = {
     });
   },
 
-  parse: (delivery) => parseHubSpotBody(delivery.rawBody),
+  parse: (delivery, ctx) => parseHubSpotBody(delivery.rawBody, ctx.settings.workflow_object_type),
 
   readBack: (event, ctx) => readRecord(new HubSpotCrmClient(ctx), ctx.settings, event),
 

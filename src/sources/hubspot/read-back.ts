@@ -1,6 +1,5 @@
 import type { SourceEvent, SourceRecord } from '../kind.js';
 import type { CrmObject, HubSpotCrmClient } from './crm-client.js';
-import { TYPE_FROM_SETTINGS } from './events.js';
 import type { HubSpotSettings } from './settings.js';
 
 /**
@@ -126,8 +125,7 @@ export async function readRecord(
   event: SourceEvent,
 ): Promise<SourceRecord> {
   const fields = eventFields(event);
-  const objectType = event.payload[TYPE_FROM_SETTINGS] ? settings.workflow_object_type : event.objectType;
-  const reader = READERS[objectType as keyof typeof READERS];
+  const reader = READERS[event.objectType as keyof typeof READERS];
   if (!reader) return { fields };
   const companyId = await reader(client, settings, event.objectId, fields);
   return companyId ? { fields, writeBackTarget: { objectType: 'company', objectId: companyId } } : { fields };

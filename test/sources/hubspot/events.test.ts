@@ -112,11 +112,9 @@ describe('HubSpot bodies: what else arrives', () => {
     expect(parsed.ok && again.ok && parsed.events[0]!.eventId === again.events[0]!.eventId).toBe(true);
   });
 
-  it('a v3-shaped workflow body is read, its type left to the source settings', () => {
-    const parsed = parseHubSpotBody(body({ id: '9876', properties: { dealstage: 'closedwon', hs_object_id: '9876' } }));
-    expect(parsed.ok && parsed.events[0]).toMatchObject({
-      objectId: '9876',
-      payload: { objectTypeFromSettings: true },
-    });
+  it('a v3-shaped workflow body is read, its type from the source settings', () => {
+    const v3 = body({ id: '9876', properties: { dealstage: 'closedwon', hs_object_id: '9876' } });
+    expect(parseHubSpotBody(v3)).toMatchObject({ ok: true, events: [{ objectType: 'deal', objectId: '9876' }] });
+    expect(parseHubSpotBody(v3, 'company')).toMatchObject({ ok: true, events: [{ objectType: 'company' }] });
   });
 });

@@ -82,13 +82,16 @@ describe('simulated HubSpot app webhooks', () => {
         attemptNumber: 0,
       }),
     ]);
-    const parsed = hubspotKind.parse({
-      method: 'POST',
-      signedUrl: receiverUrl,
-      headers: received[0]!.headers,
-      rawBody: received[0]!.body,
-      receivedAt: Date.now(),
-    });
+    const parsed = hubspotKind.parse(
+      {
+        method: 'POST',
+        signedUrl: receiverUrl,
+        headers: received[0]!.headers,
+        rawBody: received[0]!.body,
+        receivedAt: Date.now(),
+      },
+      hubspotContext(),
+    );
     expect(parsed.ok && parsed.events[0]).toMatchObject({ objectType: 'deal', objectId: dealId });
   });
 
@@ -132,7 +135,10 @@ describe('simulated HubSpot app webhooks', () => {
     await sender.settled();
     expect(received.map((r) => r.verdict.ok)).toEqual([true, true]);
     const ids = received.map((r) =>
-      hubspotKind.parse({ method: 'POST', signedUrl: receiverUrl, headers: r.headers, rawBody: r.body, receivedAt: 0 }),
+      hubspotKind.parse(
+        { method: 'POST', signedUrl: receiverUrl, headers: r.headers, rawBody: r.body, receivedAt: 0 },
+        hubspotContext(),
+      ),
     );
     expect(ids.map((p) => p.ok && p.events[0]!.eventId)).toEqual([
       ids[0]!.ok && ids[0]!.events[0]!.eventId,
