@@ -1,13 +1,7 @@
 import { z } from 'zod';
+import { envNameSchema as EnvName } from '../source-env.js';
 
 /** The HubSpot part of a source file (docs/sources.md "HubSpot", source file). */
-
-const EnvName = z
-  .string()
-  .regex(
-    /^[A-Z][A-Z0-9_]{0,63}$/,
-    'an environment variable name, e.g. HUBSPOT_CLIENT_SECRET (the value never goes in the file)',
-  );
 
 /** HubSpot internal property names: lower case, digits and underscores. */
 const PropertyName = z
