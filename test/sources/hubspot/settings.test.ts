@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSources, SourceFileError } from '../../../src/sources/source-file.js';
+import { loadSources } from '../../../src/sources/source-file.js';
 
 /** The HubSpot part of a source file, through the intake's loader: the example loads, a mistake names its field. */
 
@@ -16,15 +16,6 @@ function dirWith(content: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'i20-hubspot-settings-'));
   writeFileSync(join(dir, 'hubspot.json'), JSON.stringify(content));
   return dir;
-}
-
-async function problem(settings: Record<string, unknown>): Promise<SourceFileError> {
-  const err = await loadSources(dirWith({ ...example, settings })).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (err instanceof SourceFileError) return err;
-  throw new Error(`expected a SourceFileError, got ${String(err)}`);
 }
 
 describe('HubSpot source settings', () => {
@@ -63,8 +54,10 @@ describe('HubSpot source settings', () => {
       'internal property name',
     ],
   ])('%s names the field', async (_what, settings, field, reason) => {
-    const err = await problem(settings);
-    expect(err.field).toBe(field);
-    expect(err.reason).toContain(reason);
+    await expect(loadSources(dirWith({ ...example, settings }))).rejects.toMatchObject({
+      name: 'SourceFileError',
+      field,
+      reason: expect.stringContaining(reason) as string,
+    });
   });
 });
