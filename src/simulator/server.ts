@@ -21,6 +21,7 @@ import { registerInspectRoutes } from './routes/inspect.js';
 import { registerOfferingItemRoutes } from './routes/offering-items.js';
 import { registerPricingRoutes } from './routes/pricing.js';
 import { registerRegistrationTokenRoutes } from './routes/registration-tokens.js';
+import { registerTenantLifecycleRoutes } from './routes/tenant-lifecycle.js';
 import { registerTenantRoutes } from './routes/tenants.js';
 import { registerUserRoutes } from './routes/users.js';
 import type { SimulatorRuntime } from './runtime.js';
@@ -200,6 +201,7 @@ function registerApiRoutes(app: FastifyInstance, runtime: SimulatorRuntime): Api
   const router = new ApiRouter(app, runtime);
   registerAuthRoutes(router);
   registerTenantRoutes(router);
+  registerTenantLifecycleRoutes(router);
   registerApplicationRoutes(router);
   registerOfferingItemRoutes(router);
   registerPricingRoutes(router);
