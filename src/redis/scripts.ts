@@ -32,6 +32,8 @@ const SCRIPTS = {
   metricsAddPause: { file: 'metrics-add-pause', numberOfKeys: 2 },
   setFieldIfUnchanged: { file: 'set-field-if-unchanged', numberOfKeys: 1 },
   jobDataSetIfLocked: { file: 'job-data-set-if-locked', numberOfKeys: 3 },
+  actionTurn: { file: 'action-turn', numberOfKeys: 2 },
+  actionTransition: { file: 'action-transition', numberOfKeys: 1 },
 } as const satisfies Record<string, ScriptSpec>;
 
 export type ScriptName = keyof typeof SCRIPTS;

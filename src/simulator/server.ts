@@ -136,7 +136,22 @@ function injectFault(
     case 'commit-then-fail':
       context.commitThenFail = fault;
       return undefined;
+    case 'concurrent-write':
+      concurrentWrite(runtime, request.url);
+      return undefined;
   }
+}
+
+/**
+ * Another client changed the tenant the request is about just before it arrived (its version
+ * grows by one), so a write carrying the version read before meets a version mismatch.
+ */
+function concurrentWrite(runtime: SimulatorRuntime, url: string): void {
+  const id = /\/tenants\/([0-9a-f-]{36})/.exec(url)?.[1];
+  const tenant = id ? runtime.world.tenants.get(id) : undefined;
+  if (!tenant) return;
+  tenant.version += 1;
+  tenant.updatedAt = runtime.world.now();
 }
 
 /** onRequest, /api/2 only: context, then rate limit (429), latency, and an injected fault. */
