@@ -107,7 +107,11 @@ export async function checkActions(
   return { accepted, problems };
 }
 
-/** By key first (the external id), then by the name normalised as the onboarding keyed it. */
+/**
+ * By key first (the external id), then by the name normalised as the onboarding keys a customer
+ * without one, then by the name it was submitted under (one customer only: two of that name are
+ * named by key).
+ */
 async function findCustomer(
   store: OnboardingStore,
   given: string,
@@ -116,7 +120,10 @@ async function findCustomer(
     const record = await store.getCustomer(key);
     if (record) return { key, record };
   }
-  return undefined;
+  const keys = await store.keysByName(given);
+  if (keys.length !== 1) return undefined;
+  const record = await store.getCustomer(keys[0] as string);
+  return record ? { key: keys[0] as string, record } : undefined;
 }
 
 /** A change's profile and edition against what the partner offers: the edition, the items, the one storage. */
