@@ -16,6 +16,7 @@ import {
   type ActionProblem,
   type ActionRequest,
   type CheckedAction,
+  type QueuedActions,
 } from '../workers/enqueue-action.js';
 import { withApp } from './with-app.js';
 import { terminalJson, terminalSafe, tty } from './terminal-text.js';
@@ -117,33 +118,9 @@ async function runLifecycle(
     console.error(tty`${(err as Error).message}`);
     return 2;
   }
-  let requests: ActionRequest[];
-  let bad: BadActionRow[] = [];
-  if (fromFile) {
-    try {
-      const csv = await readActionCsv(targets[0] as string, action);
-      bad = csv.bad;
-      requests = csv.rows.map((row) => ({
-        customer: row.customer,
-        action: row.action,
-        line: row.line,
-        requester: { ...requester, label: `${requester.label} line ${row.line}` },
-        params: {
-          ...(row.action === 'offboard' ? { graceMs: params.graceMs } : {}),
-          ...(row.action === 'change' ? { profile: params.profile, edition: row.edition ?? params.edition } : {}),
-          ...(row.contact ? { contact: row.contact } : {}),
-        },
-      }));
-    } catch (err) {
-      if (err instanceof CsvFileError) {
-        console.error(tty`${err.message}`);
-        return 2;
-      }
-      throw err;
-    }
-  } else {
-    requests = targets.map((customer) => ({ customer, action: action as ActionName, params, requester }));
-  }
+  const read = await requestsOf(action, targets, params, requester, fromFile);
+  if (typeof read === 'number') return read;
+  const { requests, bad } = read;
   for (const row of bad) for (const p of row.problems) console.error(tty`line ${row.line}: ${p.field}: ${p.reason}`);
   const { accepted, problems } = await checkActions(deps, requests);
   for (const problem of problems) console.error(problemLine(problem));
@@ -163,21 +140,58 @@ async function runLifecycle(
     return 2;
   }
   const kind = action ?? (accepted[0] as CheckedAction).action;
-  const queued = await enqueueActions(
-    deps,
-    { action: kind, source, label: fromFile ? (targets[0] as string) : kind },
-    accepted,
-  );
+  const label = fromFile ? (targets[0] as string) : kind;
+  const queued = await enqueueActions(deps, { action: kind, source, label }, accepted);
+  const failed = await reportQueued(app, queued, refused, opts.wait === true);
+  return failed > 0 || refused > 0 ? 1 : 0;
+}
+
+/** What was queued, and with --wait each outcome; the number of actions that failed. */
+async function reportQueued(app: App, queued: QueuedActions, refused: number, wait: boolean): Promise<number> {
   for (const a of queued.actions) console.log(tty`queued ${a.action} of ${a.name} (${a.key}) as action ${a.id}`);
   console.log(tty`batch ${queued.batchId}: ${plural(queued.actions.length, 'action')} queued, ${refused} refused`);
   console.log(
     tty`follow it: acronis-onboard status ${queued.batchId}; results: acronis-onboard results ${queued.batchId}`,
   );
-  if (!opts.wait) return refused > 0 ? 1 : 0;
+  if (!wait) return 0;
   const ended = await waitForBatch(app, queued.batchId);
   for (const a of ended) console.log(actionLine(a));
-  const failed = ended.filter((a) => a.state === 'failed').length;
-  return failed > 0 || refused > 0 ? 1 : 0;
+  return ended.filter((a) => a.state === 'failed').length;
+}
+
+/** The requests of the command line's customers, or of the CSV file's rows (with its bad rows); 2 when the file cannot be read. */
+async function requestsOf(
+  action: ActionName | undefined,
+  targets: string[],
+  params: ActionParams,
+  requester: Requester,
+  fromFile: boolean,
+): Promise<{ requests: ActionRequest[]; bad: BadActionRow[] } | number> {
+  if (!fromFile) {
+    return {
+      requests: targets.map((customer) => ({ customer, action: action as ActionName, params, requester })),
+      bad: [],
+    };
+  }
+  try {
+    const csv = await readActionCsv(targets[0] as string, action);
+    const requests = csv.rows.map((row) => ({
+      customer: row.customer,
+      action: row.action,
+      line: row.line,
+      requester: { ...requester, label: `${requester.label} line ${row.line}` },
+      params: {
+        ...(row.action === 'offboard' ? { graceMs: params.graceMs } : {}),
+        ...(row.action === 'change' ? { profile: params.profile, edition: row.edition ?? params.edition } : {}),
+        ...(row.contact ? { contact: row.contact } : {}),
+      },
+    }));
+    return { requests, bad: csv.bad };
+  } catch (err) {
+    if (!(err instanceof CsvFileError)) throw err;
+    console.error(tty`${err.message}`);
+    return 2;
+  }
 }
 
 async function paramsOf(app: App, action: ActionName | undefined, opts: LifecycleOptions): Promise<ActionParams> {
