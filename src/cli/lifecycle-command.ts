@@ -108,6 +108,7 @@ async function runLifecycle(
     actions: app.actions,
     partnerTenantId: await app.partnerTenantId(),
     offers: app.offers,
+    acronis: app.acronis,
   };
   if (opts.cancel) return cancel(deps, targets, requester);
 

@@ -1,3 +1,4 @@
+import type { AcronisEndpoints } from '../acronis/client.js';
 import type { OfferingItem } from '../acronis/offering-items.js';
 import {
   actionJobId,
@@ -37,6 +38,8 @@ export interface ActionEnqueueDeps {
   partnerTenantId: string;
   /** What the partner offers customers of an edition (to check a change's profile). */
   offers?: { availableForChild(partnerTenantId: string, edition: string): Promise<OfferingItem[]> };
+  /** A customer's enabled items (to check that a change keeps its one storage). */
+  acronis?: Pick<AcronisEndpoints, 'getOfferingItems'>;
 }
 
 export interface ActionProblem {
@@ -92,7 +95,7 @@ export async function checkActions(
       continue;
     }
     if (request.action === 'change') {
-      const reason = await changeProblem(deps, request, offerCache);
+      const reason = (await changeProblem(deps, request, offerCache)) ?? (await storageProblem(deps, request, record));
       if (reason) {
         problem(reason.field, reason.reason);
         continue;
@@ -151,6 +154,27 @@ async function changeProblem(
   const narrowed = edition ? { ...profile, editions: [edition] as typeof profile.editions } : profile;
   const [problem] = checkProfileAgainstOffer(narrowed, byEdition);
   return problem ? { field: `profile ${problem.field}`, reason: problem.reason } : undefined;
+}
+
+/**
+ * A customer has one storage, where its backups are (docs/acronis-api.md §4.4): a change whose
+ * profile names another storage would turn that one off. Refused; moving storage is no change.
+ */
+async function storageProblem(
+  deps: ActionEnqueueDeps,
+  request: ActionRequest,
+  record: CustomerRecord,
+): Promise<{ field: string; reason: string } | undefined> {
+  const wanted = request.params.profile?.storage.infra_id;
+  const tenantId = record.facts.tenantId;
+  if (!wanted || !tenantId || !deps.acronis) return undefined;
+  const items = await deps.acronis.getOfferingItems(tenantId, { edition: '*', status: 1, type: 'infra' });
+  const current = items.find((i) => i.infra_id !== undefined && i.infra_id !== wanted);
+  if (!current) return undefined;
+  return {
+    field: 'profile storage.infra_id',
+    reason: `would turn off the customer's only storage (${current.name} on infra ${current.infra_id}, where its backups are) for infra ${wanted}`,
+  };
 }
 
 export interface QueuedActions {
