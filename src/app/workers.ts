@@ -32,6 +32,7 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
     store: app.store,
     actions: app.actions,
     callbacks: app.callbacks,
+    writeBacks: app.writeBacks,
     catalogue,
     acronis,
     budget: app.budget,
