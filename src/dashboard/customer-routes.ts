@@ -12,12 +12,18 @@ export function customerRoutes(app: FastifyInstance, deps: DashboardDeps): void 
   app.get<CustomerParams>('/customers/:key', async (request, reply) => {
     const record = await deps.store.getCustomer(request.params.key);
     if (!record) return notFound(request, reply, deps, `customer ${request.params.key}`);
-    const [timeline, change] = await Promise.all([stepTimeline(deps.queue, record), changeAdvice(deps.store, record)]);
+    const [timeline, change, actions] = await Promise.all([
+      stepTimeline(deps.queue, record),
+      changeAdvice(deps.store, record),
+      deps.actions.customerActions(record.key),
+    ]);
     return renderPage(request, reply, deps, 'customer', {
       title: `Customer ${record.key}`,
       record: shownRecord(record),
       timeline,
       change,
+      actions,
+      graceDays: deps.offboardGraceMs / 86_400_000,
     });
   });
 

@@ -1,5 +1,7 @@
 import formbody from '@fastify/formbody';
 import csrfProtection from '@fastify/csrf-protection';
+import type { ActionStore } from '../workers/action-store.js';
+import type { ActionEnqueueDeps } from '../workers/enqueue-action.js';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import secureSession from '@fastify/secure-session';
@@ -43,6 +45,10 @@ export interface DashboardDeps {
   /** The API client for the customer page's live state and the resend of e-mails, built on first use. */
   acronis(): LiveStateSource & ResendDeps['acronis'];
   callMetrics: CallMetrics;
+  /** Lifecycle actions (docs/lifecycle.md): their records, what asking for one needs, the offboard grace. */
+  actions: ActionStore;
+  lifecycle(): Promise<ActionEnqueueDeps>;
+  offboardGraceMs: number;
   /** DASHBOARD_USER and DASHBOARD_PASSWORD; absent: open on loopback only. */
   credentials?: SignInCredentials;
   sessionKey: Buffer;
