@@ -12,10 +12,11 @@ export function customerRoutes(app: FastifyInstance, deps: DashboardDeps): void 
   app.get<CustomerParams>('/customers/:key', async (request, reply) => {
     const record = await deps.store.getCustomer(request.params.key);
     if (!record) return notFound(request, reply, deps, `customer ${request.params.key}`);
-    const [timeline, change, writeBack] = await Promise.all([
+    const [timeline, change, writeBack, actions] = await Promise.all([
       stepTimeline(deps.queue, record),
       changeAdvice(deps.store, record),
       deps.writeBack(record.key),
+      deps.actions.customerActions(record.key),
     ]);
     return renderPage(request, reply, deps, 'customer', {
       title: `Customer ${record.key}`,
@@ -23,6 +24,8 @@ export function customerRoutes(app: FastifyInstance, deps: DashboardDeps): void 
       timeline,
       change,
       writeBack,
+      actions,
+      graceDays: deps.offboardGraceMs / 86_400_000,
     });
   });
 

@@ -1,5 +1,7 @@
 import formbody from '@fastify/formbody';
 import csrfProtection from '@fastify/csrf-protection';
+import type { ActionStore } from '../workers/action-store.js';
+import type { ActionEnqueueDeps } from '../workers/enqueue-action.js';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import secureSession from '@fastify/secure-session';
@@ -46,6 +48,10 @@ export interface DashboardDeps {
   callMetrics: CallMetrics;
   /** A source customer's write-back (docs/sources.md "Write-back"); undefined for other customers. */
   writeBack(customerKey: string): Promise<WriteBackRecord | undefined>;
+  /** Lifecycle actions (docs/lifecycle.md): their records, what asking for one needs, the offboard grace. */
+  actions: ActionStore;
+  lifecycle(): Promise<ActionEnqueueDeps>;
+  offboardGraceMs: number;
   /** DASHBOARD_USER and DASHBOARD_PASSWORD; absent: open on loopback only. */
   credentials?: SignInCredentials;
   sessionKey: Buffer;
