@@ -118,6 +118,15 @@ async function handle(
   const delivery = deliveryOf(source, request);
   const kindCtx = source.context(log);
   const verdict = await kind.verify(delivery, kindCtx);
+  if (!verdict.ok && verdict.unavailable) {
+    // Not the caller's fault, so not counted toward its refusals: the sender is asked to come back.
+    log.warn({ reason: verdict.reason }, 'source request: could not be authenticated now, answered 503');
+    return {
+      status: 503,
+      headers: { 'retry-after': String(RETRY_AFTER_SEC) },
+      body: { error: 'cannot authenticate the request now; send it again later' },
+    };
+  }
   if (!verdict.ok) {
     log.warn({ reason: verdict.reason, ip: request.ip }, 'source request refused: not authenticated');
     await authFailed();

@@ -23,8 +23,13 @@ export interface Delivery {
   receivedAt: number;
 }
 
-/** 401: not authenticated (forged, unsigned, stale); the reason is for our log, never the answer. */
-export type Verdict = { ok: true } | { ok: false; reason: string };
+/**
+ * 401: not authenticated (forged, unsigned, stale); the reason is for our log, never the answer.
+ * `unavailable`: the kind could not decide because something it needs answered "try later" (the
+ * ConnectWise signing key's host timed out or answered 5xx/429): 503 with Retry-After, so the
+ * vendor sends it again instead of the event being refused for good.
+ */
+export type Verdict = { ok: true } | { ok: false; reason: string; unavailable?: boolean };
 
 /** One thing the sender says happened, as the kind reads it from the body. */
 export interface SourceEvent {

@@ -6,7 +6,7 @@ import { checkKeyUrl } from './key-url.js';
 import { readRecord } from './record.js';
 import { connectwiseSettingsSchema, trustedKeyHost, type ConnectWiseSettings } from './settings.js';
 import { SIGNATURE_PATTERN, signatureMatches } from './signature.js';
-import { SigningKeyCache } from './signing-keys.js';
+import { SigningKeyCache, SigningKeyError } from './signing-keys.js';
 import { writeResult } from './write-back.js';
 
 /**
@@ -58,7 +58,11 @@ async function verifyDelivery(
       authHeaders(credentialsOf(ctx.settings, ctx.secrets, ctx.source)),
     );
   } catch (error) {
-    return { ok: false, reason: error instanceof Error ? error.message : 'signing key unavailable' };
+    return {
+      ok: false,
+      reason: error instanceof Error ? error.message : 'signing key unavailable',
+      ...(error instanceof SigningKeyError && error.transient ? { unavailable: true } : {}),
+    };
   }
   return signatureMatches(signingKey, rawBody, signature)
     ? { ok: true }

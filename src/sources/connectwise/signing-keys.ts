@@ -21,7 +21,11 @@ export interface SigningKeyLimits {
 
 /** Why a key could not be had; its message names the reason, never the key or our credentials. */
 export class SigningKeyError extends Error {
-  constructor(reason: string) {
+  constructor(
+    reason: string,
+    /** The key's host timed out, could not be reached or answered 5xx/429: worth asking again later. */
+    readonly transient = false,
+  ) {
     super(reason);
     this.name = 'SigningKeyError';
   }
@@ -101,11 +105,16 @@ export class SigningKeyCache {
     try {
       response = await request;
     } catch (error) {
-      throw new SigningKeyError(
-        oversize ? 'signing key answer over the size cap' : `signing key fetch failed: ${reasonOf(error)}`,
-      );
+      if (oversize) throw new SigningKeyError('signing key answer over the size cap');
+      // A refusal of our own rules (the DNS guard) is final; a network failure or timeout is not.
+      const refused = error instanceof Error && error.cause instanceof SigningKeyError;
+      throw new SigningKeyError(`signing key fetch failed: ${reasonOf(error)}`, !refused);
     }
-    if (response.statusCode !== 200) throw new SigningKeyError(`signing key fetch answered ${response.statusCode}`);
+    if (response.statusCode !== 200)
+      throw new SigningKeyError(
+        `signing key fetch answered ${response.statusCode}`,
+        response.statusCode === 429 || response.statusCode >= 500,
+      );
     if (Buffer.byteLength(response.body) > this.limits.maxBytes)
       throw new SigningKeyError('signing key answer over the size cap');
     let body: unknown;

@@ -78,6 +78,24 @@ describe('ConnectWise callback verification over real HTTP', () => {
     expect(sim.stats.keyFetches).toBe(1);
   });
 
+  it('says "try later" (not "forged") when the key host answers 503, and verifies once it answers', async () => {
+    const ctx = contextFor(sim, simulatorSettings(sim));
+    const callback = await signedCallback();
+    sim.failNext(1, 503);
+    const verdict = await connectwiseKind.verify(deliveryOf(callback), ctx);
+    expect(verdict).toMatchObject({ ok: false, unavailable: true });
+    expect(await connectwiseKind.verify(deliveryOf(callback), ctx)).toEqual({ ok: true });
+  });
+
+  it('a key host refusing our credentials is final: not authenticated, not "try later"', async () => {
+    const settings = simulatorSettings(sim);
+    const ctx = contextFor(sim, settings);
+    const wrong = { ...ctx, secrets: Object.fromEntries(Object.keys(ctx.secrets).map((k) => [k, 'wrong'])) };
+    const verdict = await connectwiseKind.verify(deliveryOf(await signedCallback()), wrong);
+    expect(verdict.ok).toBe(false);
+    expect(verdict).not.toHaveProperty('unavailable');
+  });
+
   it('refuses a forged signature, a tampered body and a missing header', async () => {
     const ctx = contextFor(sim, simulatorSettings(sim));
     const good = await signedCallback();
