@@ -11,6 +11,7 @@ import { registerResultsCommand } from './results-command.js';
 import { registerRetryCommand } from './retry-command.js';
 import { registerServeCommands } from './serve-command.js';
 import { registerSimCommand } from './sim-command.js';
+import { registerSourcesCommand } from './sources-command.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerWorkCommand } from './work-command.js';
 
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerRetryCommand(program);
   registerResendActivationCommand(program);
   registerServeCommands(program);
+  registerSourcesCommand(program);
   registerResealCommand(program);
   describeCommands(program);
   return program;
