@@ -1,4 +1,5 @@
 import type { SourceKind } from './kind.js';
+import { connectwiseKind } from './connectwise/kind.js';
 import { genericKind } from './generic/index.js';
 
 /**
@@ -13,6 +14,7 @@ function entry<Settings>(kind: SourceKind<Settings>): SourceKind<unknown> {
 
 export const SOURCE_KINDS = {
   generic: entry(genericKind),
+  connectwise: entry(connectwiseKind),
 } as const;
 
 export type KindName = keyof typeof SOURCE_KINDS;
