@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { simulatorSettings, startTestConnectWise } from '../helpers/connectwise.js';
 import { startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 
 /**
@@ -12,6 +13,7 @@ import { startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
  * when any is wrong; `--format json` the same as a list.
  */
 let t: TestPipeline;
+let cw: Awaited<ReturnType<typeof startTestConnectWise>>;
 const tag = randomUUID().slice(0, 8).toUpperCase();
 const SECRET_ENV = `I20S_SHOP_${tag}`;
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -27,8 +29,10 @@ const shop = { kind: 'generic', settings: { auth: { scheme: 'standard-webhooks',
 
 beforeAll(async () => {
   t = await startTestPipeline({ label: 'sources-cli' });
+  cw = await startTestConnectWise();
 });
 afterAll(async () => {
+  await cw?.close();
   await t?.close();
 });
 
@@ -76,6 +80,31 @@ describe('acronis-onboard sources', () => {
       ['unset', false],
       ['weak', false],
     ]);
+  });
+
+  it("reaches the simulated ConnectWise with the source's credentials, and names a refusal", async () => {
+    const settings = simulatorSettings(cw);
+    const dir = sourcesDir({ 'psa.json': { kind: 'connectwise', settings } });
+    const c = cw.credentials;
+    const env = {
+      SOURCES_DIR: dir,
+      CW_COMPANY_ID: c.companyId,
+      CW_PUBLIC_KEY: c.publicKey,
+      CW_PRIVATE_KEY: c.privateKey,
+      CW_CLIENT_ID: c.clientId,
+    };
+    const ok = await runCli(t, ['sources'], env);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout.trim()).toMatch(/^psa\s+connectwise\s+ok/);
+
+    const wrongKey = `wrong-${randomUUID()}`;
+    const refused = await runCli(t, ['sources', '--format', 'json'], { ...env, CW_PRIVATE_KEY: wrongKey });
+    expect(refused.code).toBe(2);
+    const [verdict] = JSON.parse(refused.stdout) as { source: string; ok: boolean; detail: string }[];
+    expect(verdict).toMatchObject({ source: 'psa', ok: false });
+    expect(verdict!.detail).toMatch(/^psa: .*401/);
+    expect(refused.stdout).not.toContain(wrongKey);
+    expect(refused.stdout).not.toContain(c.privateKey);
   });
 
   it('without SOURCES_DIR says so, naming it, exit 2', async () => {
