@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { simulatorSettings, startTestConnectWise } from '../helpers/connectwise.js';
+import { startHubSpotSimulator, type HubSpotSimulator } from '../../src/simulator/hubspot/index.js';
 import { startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 
 /**
@@ -14,6 +15,8 @@ import { startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
  */
 let t: TestPipeline;
 let cw: Awaited<ReturnType<typeof startTestConnectWise>>;
+let hubspot: HubSpotSimulator;
+const HUBSPOT_TOKEN = `pat-na1-${randomBytes(12).toString('hex')}`;
 const tag = randomUUID().slice(0, 8).toUpperCase();
 const SECRET_ENV = `I20S_SHOP_${tag}`;
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -30,8 +33,10 @@ const shop = { kind: 'generic', settings: { auth: { scheme: 'standard-webhooks',
 beforeAll(async () => {
   t = await startTestPipeline({ label: 'sources-cli' });
   cw = await startTestConnectWise();
+  hubspot = await startHubSpotSimulator({ clientSecret: randomBytes(16).toString('hex'), accessToken: HUBSPOT_TOKEN });
 });
 afterAll(async () => {
+  await hubspot?.close();
   await cw?.close();
   await t?.close();
 });
@@ -105,6 +110,24 @@ describe('acronis-onboard sources', () => {
     expect(verdict!.detail).toMatch(/^psa: .*401/);
     expect(refused.stdout).not.toContain(wrongKey);
     expect(refused.stdout).not.toContain(c.privateKey);
+  });
+
+  it("reaches the simulated HubSpot with the source's token, and names a refusal", async () => {
+    const settings = {
+      client_secret_env: `I20S_HS_SECRET_${tag}`,
+      access_token_env: `I20S_HS_TOKEN_${tag}`,
+      api_base_url: hubspot.url,
+    };
+    const dir = sourcesDir({ 'crm.json': { kind: 'hubspot', settings } });
+    const env = { SOURCES_DIR: dir, [`I20S_HS_SECRET_${tag}`]: randomBytes(16).toString('hex') };
+    const ok = await runCli(t, ['sources'], { ...env, [`I20S_HS_TOKEN_${tag}`]: HUBSPOT_TOKEN });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout.trim()).toMatch(/^crm\s+hubspot\s+ok/);
+    const wrongToken = `pat-na1-${randomBytes(12).toString('hex')}`;
+    const refused = await runCli(t, ['sources'], { ...env, [`I20S_HS_TOKEN_${tag}`]: wrongToken });
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toMatch(/^crm\s+hubspot\s+error: crm: .*401/);
+    expect(refused.stdout).not.toContain(wrongToken);
   });
 
   it('without SOURCES_DIR says so, naming it, exit 2', async () => {
