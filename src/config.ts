@@ -51,6 +51,8 @@ export const EnvSchema = z
     /** Extension: how long `work` lets in-flight steps finish after SIGTERM/SIGINT before it stops them. */
     SHUTDOWN_TIMEOUT_MS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(0), 25_000),
     ONBOARDING_PROFILE: optional(z.string().min(1)),
+    /** Extension: days between an offboard's disable and its delete (docs/lifecycle.md); fractions allowed. */
+    OFFBOARD_GRACE_DAYS: withDefault(z.coerce.number({ error: 'must be a number' }).min(0, 'must be ≥ 0'), 30),
     WEBHOOK_SECRET: optional(z.string().min(16, 'must be at least 16 characters')),
     /**
      * Extension: the secret being retired during a rotation. The webhook accepts signatures made

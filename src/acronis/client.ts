@@ -7,6 +7,7 @@ import { createApiClient, getApiClient, issueToken, type IssuedAccessToken } fro
 import { getAvailableForChild, getOfferingItems, putOfferingItems } from './offering-items.js';
 import { getPricing, setPricing } from './pricing.js';
 import { createRegistrationToken, listRegistrationTokens } from './registration-tokens.js';
+import { deleteTenant, getTenantMfa, setTenantMfa, switchEdition, updateTenant } from './tenant-lifecycle.js';
 import { createTenant, getTenant, listChildTenants, search } from './tenants.js';
 import { TokenCache } from './token-cache.js';
 import { AcronisTransport, type CallObserver, type RequestThrottle } from './transport.js';
@@ -42,6 +43,11 @@ const endpoints = {
   createRegistrationToken,
   listRegistrationTokens,
   getTenantUsages,
+  updateTenant,
+  deleteTenant,
+  switchEdition,
+  getTenantMfa,
+  setTenantMfa,
 };
 
 type Bound<F> = F extends (api: AcronisTransport, ...args: infer A) => infer R ? (...args: A) => R : never;

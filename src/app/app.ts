@@ -14,6 +14,7 @@ import { createSecretBox, type SecretBox } from '../secrets/secret-box.js';
 import { createCallbackQueue, type CallbackQueue } from '../workers/callback-queue.js';
 import { LockGuardedThrottle } from '../workers/job-lock-guard.js';
 import { OfferingCache } from '../workers/offering-cache.js';
+import { ActionStore } from '../workers/action-store.js';
 import { OnboardingStore } from '../workers/onboarding-store.js';
 import { createOnboardingQueue, type OnboardingQueue } from '../workers/queue.js';
 import {
@@ -46,6 +47,8 @@ export interface OpenAppOptions {
 export class App {
   readonly keys: RedisKeys;
   readonly store: OnboardingStore;
+  /** Lifecycle actions (docs/lifecycle.md). */
+  readonly actions: ActionStore;
   readonly queue: OnboardingQueue;
   readonly callbacks: CallbackQueue;
   /** The sources' queues (docs/sources.md): events to work, and results to write back. */
@@ -71,6 +74,7 @@ export class App {
   ) {
     this.keys = new RedisKeys(config.QUEUE_PREFIX);
     this.store = new OnboardingStore(redis, this.keys);
+    this.actions = new ActionStore(redis, this.keys);
     const retry = { attempts: config.STEP_ATTEMPTS, backoffMs: config.STEP_BACKOFF_MS };
     this.queue = createOnboardingQueue(redis, config.QUEUE_PREFIX, retry);
     this.callbacks = createCallbackQueue(redis, config.QUEUE_PREFIX);

@@ -30,6 +30,7 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
     prefix: config.QUEUE_PREFIX,
     queue: app.queue,
     store: app.store,
+    actions: app.actions,
     callbacks: app.callbacks,
     writeBacks: app.writeBacks,
     catalogue,

@@ -55,6 +55,19 @@ const HELP: Readonly<Record<string, CommandHelp>> = {
     reads: [...REDIS, 'STEP_ATTEMPTS', 'STEP_BACKOFF_MS', ...SECRETS, ...LOGS],
     docs: 'docs/troubleshooting.md#retrying-failed-customers',
   },
+  suspend: {
+    reads: [...REDIS, ...API, ...SECRETS, 'STEP_ATTEMPTS', 'STEP_BACKOFF_MS', ...LOGS],
+    docs: 'docs/lifecycle.md',
+  },
+  resume: {
+    reads: [...REDIS, ...API, ...SECRETS, 'STEP_ATTEMPTS', 'STEP_BACKOFF_MS', ...LOGS],
+    docs: 'docs/lifecycle.md',
+  },
+  offboard: {
+    reads: [...REDIS, ...API, ...SECRETS, 'STEP_ATTEMPTS', 'STEP_BACKOFF_MS', 'OFFBOARD_GRACE_DAYS', ...LOGS],
+    docs: 'docs/lifecycle.md',
+  },
+  change: { reads: [...REDIS, ...API, ...SECRETS, ...ENQUEUE, ...LOGS], docs: 'docs/lifecycle.md' },
   'resend-activation': {
     reads: [...REDIS, ...API, ...SECRETS, ...LOGS],
     docs: 'docs/pipeline.md#at-least-once-made-safe',

@@ -1,4 +1,7 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { ACTION_NAMES, type ActionName } from '../lifecycle/action.js';
+import { hasActionColumn } from '../producers/action-csv.js';
+import { runActionImport } from './lifecycle-command.js';
 import { openProducer } from '../app/producer.js';
 import type { Config } from '../config.js';
 import { createLogger } from '../logger.js';
@@ -40,7 +43,18 @@ export function registerImportCommand(program: Command): void {
     .option('--dry-run', 'validate and show what would happen to each customer; enqueue nothing')
     .option('--wait', 'show progress until the batch ends, then a summary with the failures')
     .option('--profile <file>', 'onboarding profile JSON for this import (overrides ONBOARDING_PROFILE)')
-    .action(async (file: string, opts: ImportOptions) => {
+    .addOption(
+      new Option('--action <action>', 'the file holds customers to act on, not to onboard (docs/lifecycle.md)').choices(
+        ACTION_NAMES,
+      ),
+    )
+    .option('--yes-delete <count>', 'with offboard rows: the number of customers to delete, typed')
+    .action(async (file: string, opts: ImportOptions & { action?: ActionName; yesDelete?: string }) => {
+      // A file of lifecycle actions (an action column, or --action) goes to the lifecycle (docs/lifecycle.md).
+      if (opts.action || (await hasActionColumn(file).catch(() => false))) {
+        process.exitCode = await runActionImport(file, opts.action, opts);
+        return;
+      }
       process.exitCode = await runImport(file, opts);
     });
 }

@@ -5,6 +5,7 @@ import { registerCheckCommand } from './check-command.js';
 import { describeCommands } from './command-help.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerImportCommand } from './import-command.js';
+import { registerLifecycleCommands } from './lifecycle-command.js';
 import { registerResealCommand } from './reseal-command.js';
 import { registerResendActivationCommand } from './resend-activation-command.js';
 import { registerResultsCommand } from './results-command.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerResultsCommand(program);
   registerRetryCommand(program);
   registerResendActivationCommand(program);
+  registerLifecycleCommands(program);
   registerServeCommands(program);
   registerSourcesCommand(program);
   registerResealCommand(program);

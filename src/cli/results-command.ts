@@ -5,6 +5,9 @@ import { trackableByGit } from './git-exposure.js';
 import { writeOwnerOnly } from './owner-only-file.js';
 import { resultsCsv } from '../workers/results-csv.js';
 import { batchResults, type CustomerResult } from '../workers/results.js';
+import type { App } from '../app/app.js';
+import { isActionBatchId } from '../workers/action-store.js';
+import { actionResult, actionResultsCsv } from '../workers/action-results.js';
 import { withApp } from './with-app.js';
 import { terminalJson, tty } from './terminal-text.js';
 
@@ -22,6 +25,10 @@ export function registerResultsCommand(program: Command): void {
     .option('--output <file>', 'write to FILE, created readable by its owner only (mode 0600), instead of stdout')
     .action(async (batchId: string, opts: { format: string; output?: string }) => {
       await withApp({}, async (app) => {
+        if (isActionBatchId(batchId)) {
+          process.exitCode = await printActionResults(app, batchId, opts.format);
+          return;
+        }
         if (!(await app.store.getBatch(batchId))) {
           console.error(tty`no batch "${batchId}" (see \`acronis-onboard status\` for the list)`);
           process.exitCode = 2;
@@ -61,4 +68,15 @@ function reportUnreadable(rows: readonly CustomerResult[]): boolean {
       `${plural(unreadable.length, 'customer')} with secrets that do not open (their cells are empty; the rest is complete)`,
     );
   return unreadable.length > 0;
+}
+
+/** A batch of lifecycle actions: each customer, the action, its outcome; an offboard's disable and delete dates. */
+async function printActionResults(app: App, batchId: string, format: string): Promise<number> {
+  if (!(await app.actions.getBatch(batchId))) {
+    console.error(tty`no batch "${batchId}" (see \`acronis-onboard status\` for the list)`);
+    return 2;
+  }
+  const rows = (await app.actions.batchActions(batchId)).map(actionResult);
+  process.stdout.write(format === 'json' ? `${terminalJson(rows)}\n` : actionResultsCsv(rows));
+  return 0;
 }

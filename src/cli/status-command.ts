@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { BatchRecord, OnboardingStore } from '../workers/onboarding-store.js';
+import { isActionBatchId } from '../workers/action-store.js';
+import { printActionBatch } from './lifecycle-command.js';
 import { withApp } from './with-app.js';
 import { terminalJson, terminalSafe, tty } from './terminal-text.js';
 import { unconfirmedEmailLines, unconfirmedEmails } from './unconfirmed-emails.js';
@@ -18,7 +20,8 @@ export function registerStatusCommand(program: Command): void {
     .action((batchId: string | undefined, opts: { format: string; json?: boolean }) =>
       withApp({}, async (app) => {
         const json = opts.json === true || opts.format === 'json';
-        if (batchId) process.exitCode = await printBatch(app.store, batchId, json);
+        if (batchId && isActionBatchId(batchId)) process.exitCode = await printActionBatch(app, batchId, json);
+        else if (batchId) process.exitCode = await printBatch(app.store, batchId, json);
         else await printBatches(app.store, json);
       }),
     );

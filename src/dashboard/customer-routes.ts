@@ -4,7 +4,6 @@ import { customerRetryNotice } from '../workers/retry-verdict.js';
 import { changeAdvice, liveState, shownRecord, stepTimeline } from './customer-view.js';
 import type { DashboardDeps } from './dashboard.js';
 import { notFound, renderFragment, renderPage } from './pages.js';
-import { writeBackText } from './source-view.js';
 
 type CustomerParams = { Params: { key: string } };
 
@@ -13,17 +12,20 @@ export function customerRoutes(app: FastifyInstance, deps: DashboardDeps): void 
   app.get<CustomerParams>('/customers/:key', async (request, reply) => {
     const record = await deps.store.getCustomer(request.params.key);
     if (!record) return notFound(request, reply, deps, `customer ${request.params.key}`);
-    const [timeline, change, writeBack] = await Promise.all([
+    const [timeline, change, writeBack, actions] = await Promise.all([
       stepTimeline(deps.queue, record),
       changeAdvice(deps.store, record),
-      deps.sources?.store.writeBack(record.key),
+      deps.writeBack(record.key),
+      deps.actions.customerActions(record.key),
     ]);
     return renderPage(request, reply, deps, 'customer', {
       title: `Customer ${record.key}`,
       record: shownRecord(record),
       timeline,
       change,
-      writeBack: writeBack ? { state: writeBack.state, text: writeBackText(writeBack) } : undefined,
+      writeBack,
+      actions,
+      graceDays: deps.offboardGraceMs / 86_400_000,
     });
   });
 

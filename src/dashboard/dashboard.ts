@@ -1,8 +1,11 @@
 import formbody from '@fastify/formbody';
 import csrfProtection from '@fastify/csrf-protection';
+import type { ActionStore } from '../workers/action-store.js';
+import type { ActionEnqueueDeps } from '../workers/enqueue-action.js';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import secureSession from '@fastify/secure-session';
+import type { WriteBackRecord } from '../sources/intake-store.js';
 import type { FastifyInstance } from 'fastify';
 import type { RedisConnection } from '../redis/connection.js';
 import type { CallMetrics } from '../acronis/call-metrics.js';
@@ -45,6 +48,12 @@ export interface DashboardDeps {
   /** The API client for the customer page's live state and the resend of e-mails, built on first use. */
   acronis(): LiveStateSource & ResendDeps['acronis'];
   callMetrics: CallMetrics;
+  /** A source customer's write-back (docs/sources.md "Write-back"); undefined for other customers. */
+  writeBack(customerKey: string): Promise<WriteBackRecord | undefined>;
+  /** Lifecycle actions (docs/lifecycle.md): their records, what asking for one needs, the offboard grace. */
+  actions: ActionStore;
+  lifecycle(): Promise<ActionEnqueueDeps>;
+  offboardGraceMs: number;
   /** DASHBOARD_USER and DASHBOARD_PASSWORD; absent: open on loopback only. */
   credentials?: SignInCredentials;
   sessionKey: Buffer;

@@ -7,6 +7,7 @@ import { Eta } from 'eta';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DashboardDeps } from './dashboard.js';
 import { batchRoutes } from './batch-routes.js';
+import { lifecycleRoutes } from './lifecycle-routes.js';
 import { customerRoutes } from './customer-routes.js';
 import { metricsRoute } from './metrics-route.js';
 import { currentUser } from './sign-in.js';
@@ -37,6 +38,7 @@ export async function pageRoutes(app: FastifyInstance, deps: DashboardDeps): Pro
   batchRoutes(app, deps);
   customerRoutes(app, deps);
   sourceRoutes(app, deps);
+  lifecycleRoutes(app, deps);
   metricsRoute(app, deps);
 }
 

@@ -1,4 +1,4 @@
-import { EVENT_OUTCOMES, type StoredEvent, type WriteBackRecord } from '../sources/intake-store.js';
+import { EVENT_OUTCOMES, type StoredEvent } from '../sources/intake-store.js';
 import type { DashboardDeps } from './dashboard.js';
 
 /** What the Sources page shows of each source (docs/dashboard.md "Sources"). */
@@ -59,15 +59,4 @@ function whyText(event: StoredEvent): string {
   if (event.outcome === 'onboarding') return event.enqueued ? `enqueued: ${event.enqueued}` : '';
   if (event.outcome === 'received') return 'waiting for its intake job';
   return [event.reason, problems].filter(Boolean).join(': ');
-}
-
-/** The customer page's line about the write-back to its source. */
-export function writeBackText(record: WriteBackRecord): string {
-  const target = `${record.source} ${record.objectType} ${record.objectId}`;
-  const tries = `${record.attempts} attempt${record.attempts === 1 ? '' : 's'}`;
-  if (record.state === 'written') return `written back to ${target} (${record.result ?? 'result'}, ${tries})`;
-  if (record.state === 'failed') return `writing back to ${target} failed after ${tries}: ${record.error ?? ''}`;
-  return record.error
-    ? `writing back to ${target}: will try again (${tries}, last: ${record.error})`
-    : `to be written back to ${target} once the customer is done or failed`;
 }

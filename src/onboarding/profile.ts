@@ -112,6 +112,8 @@ export const profileSchema = z
       .refine(unique, 'lists a role twice')
       .default((): UserRole[] => ['company_admin']),
     activation: z.enum(['email', 'password', 'none'], { error: 'must be email, password or none' }).default('email'),
+    /** The tenant's two-factor setting (PUT /tenants/{id}/mfa/status): applied by `change`; left as it is when absent. */
+    mfa: z.boolean({ error: 'must be true or false' }).optional(),
     agent_token: z
       .strictObject({
         expires_in: z

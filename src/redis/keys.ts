@@ -100,6 +100,44 @@ export class RedisKeys {
     return `${this.prefix}:acronis:token:*`;
   }
 
+  /** A lifecycle action's record (docs/lifecycle.md); the turn script builds it from this and an id. */
+  get actionPrefix(): string {
+    return `${this.prefix}:act:`;
+  }
+
+  action(id: string): string {
+    return `${this.actionPrefix}${id}`;
+  }
+
+  /** A customer's actions waiting or running, in the order asked: the head has the turn. */
+  actionTurns(customerKey: string): string {
+    return `${this.prefix}:act-customer:${customerKey}:turns`;
+  }
+
+  /** Every action of a customer, by when asked (its timeline). */
+  actionHistory(customerKey: string): string {
+    return `${this.prefix}:act-customer:${customerKey}:history`;
+  }
+
+  /** A batch of actions (one CSV, one command) and its action ids in order. */
+  actionBatch(id: string): string {
+    return `${this.prefix}:act-batch:${id}`;
+  }
+
+  actionBatchActions(id: string): string {
+    return `${this.prefix}:act-batch:${id}:actions`;
+  }
+
+  /** Action batch ids by creation time. */
+  get actionBatches(): string {
+    return `${this.prefix}:act-batches`;
+  }
+
+  /** Offboard action ids by when their tenant is to be deleted. */
+  get pendingDeletions(): string {
+    return `${this.prefix}:act-pending-deletions`;
+  }
+
   customer(key: string): string {
     return `${this.customerPrefix}${key}`;
   }

@@ -87,6 +87,7 @@ export const PlatformCode = {
   parentDisabled: 1003,
   tenantNameConflict: 1004,
   tenantNotFound: 1005,
+  deleteEnabled: 1006,
   infraConflict: 1015,
   offeringItemNotAvailable: 1021,
   offeringItemsDependency: 1023,

@@ -3,7 +3,7 @@ import type { Fault } from './options.js';
 const MUTATING = new Set(['POST', 'PUT', 'DELETE']);
 
 function matches(fault: Fault, method: string, route: string): boolean {
-  if (fault.kind === 'commit-then-fail' && !MUTATING.has(method)) return false;
+  if ((fault.kind === 'commit-then-fail' || fault.kind === 'concurrent-write') && !MUTATING.has(method)) return false;
   if (fault.methods && !fault.methods.includes(method)) return false;
   if (fault.path !== undefined && !new RegExp(fault.path).test(route)) return false;
   return true;

@@ -84,8 +84,16 @@ const REQUEST_OVERRIDES: { [operation: string]: () => Json } = {
     (schema.properties as JsonObject).production_start_date = read.production_start_date as Json;
     return schema;
   },
-  // No override for PUT …/offering_items: its item schema already accepts the extra keys of
-  // a GET object PUT back (§4.3), and its strict top level rejects `items`.
+  // §4.3: its item schema already accepts the extra keys of a GET object PUT back, and its
+  // strict top level rejects `items`. Acronis' own examples PUT the GET answer back with
+  // `items` renamed, so its read-only `timestamp` comes along: tolerated (and ignored), as the
+  // pricing PUT tolerates `production_start_date`. Anything else at the top level is refused.
+  'PUT /tenants/{tenant_id}/offering_items': () => {
+    const schema = component('tenantOfferingItemsPut');
+    const read = component('offeringItemList').properties as JsonObject;
+    (schema.properties as JsonObject).timestamp = read.timestamp as Json;
+    return schema;
+  },
 };
 
 const RESPONSE_OVERRIDES: { [operationAndStatus: string]: () => Json } = {

@@ -15,7 +15,7 @@ const regexSource = z.string().refine(
 /** One injected fault (see docs/simulator.md "Faults"). */
 export const FaultSchema = z
   .object({
-    kind: z.enum(['5xx', '429', 'hang', 'reset', 'commit-then-fail']),
+    kind: z.enum(['5xx', '429', 'hang', 'reset', 'commit-then-fail', 'concurrent-write']),
     /** Chance that a matching request gets the fault; default 1. */
     probability: z.number().min(0).max(1).optional(),
     /** Apply to the next N matching requests only; then the fault is used up and removed. */

@@ -21,6 +21,7 @@ import { registerInspectRoutes } from './routes/inspect.js';
 import { registerOfferingItemRoutes } from './routes/offering-items.js';
 import { registerPricingRoutes } from './routes/pricing.js';
 import { registerRegistrationTokenRoutes } from './routes/registration-tokens.js';
+import { registerTenantLifecycleRoutes } from './routes/tenant-lifecycle.js';
 import { registerTenantRoutes } from './routes/tenants.js';
 import { registerUserRoutes } from './routes/users.js';
 import type { SimulatorRuntime } from './runtime.js';
@@ -135,7 +136,22 @@ function injectFault(
     case 'commit-then-fail':
       context.commitThenFail = fault;
       return undefined;
+    case 'concurrent-write':
+      concurrentWrite(runtime, request.url);
+      return undefined;
   }
+}
+
+/**
+ * Another client changed the tenant the request is about just before it arrived (its version
+ * grows by one), so a write carrying the version read before meets a version mismatch.
+ */
+function concurrentWrite(runtime: SimulatorRuntime, url: string): void {
+  const id = /\/tenants\/([0-9a-f-]{36})/.exec(url)?.[1];
+  const tenant = id ? runtime.world.tenants.get(id) : undefined;
+  if (!tenant) return;
+  tenant.version += 1;
+  tenant.updatedAt = runtime.world.now();
 }
 
 /** onRequest, /api/2 only: context, then rate limit (429), latency, and an injected fault. */
@@ -200,6 +216,7 @@ function registerApiRoutes(app: FastifyInstance, runtime: SimulatorRuntime): Api
   const router = new ApiRouter(app, runtime);
   registerAuthRoutes(router);
   registerTenantRoutes(router);
+  registerTenantLifecycleRoutes(router);
   registerApplicationRoutes(router);
   registerOfferingItemRoutes(router);
   registerPricingRoutes(router);

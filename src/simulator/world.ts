@@ -63,6 +63,8 @@ export class World {
   readonly registrationTokens: RegistrationTokenRecord[] = [];
   /** Explicit application bindings (POST …/bindings/tenants/{id}). */
   readonly appBindings = new Map<string, Set<string>>();
+  /** Tenant id → item key → usage the tenant has of it (set through /__sim/usage; nothing here backs anything up). */
+  readonly usage = new Map<string, Map<string, number>>();
   readonly infras: InfraRecord[];
   readonly catalogue: CatalogueItem[];
   readonly rootTenantId: string;
@@ -456,6 +458,34 @@ export class World {
       });
     }
     return out;
+  }
+
+  /** What the tenant uses of an item (0 unless /__sim/usage set it). */
+  usageOf(tenantId: string, key: string): number {
+    return this.usage.get(tenantId)?.get(key) ?? 0;
+  }
+
+  setUsage(tenantId: string, key: string, value: number): void {
+    let usage = this.usage.get(tenantId);
+    if (!usage) {
+      usage = new Map();
+      this.usage.set(tenantId, usage);
+    }
+    usage.set(key, value);
+  }
+
+  /**
+   * Deletes the tenant and everything under it (sub-tenants, their users), as the API does:
+   * "sub-tenants, users and backups go with it" (docs/acronis-api.md §3.4).
+   */
+  deleteTenant(tenantId: string, now: number): void {
+    for (const { tenant } of this.subtree(tenantId)) {
+      tenant.deletedAt = now;
+      tenant.updatedAt = now;
+      tenant.version += 1;
+      for (const user of this.users.values())
+        if (user.tenantId === tenant.id && user.deletedAt === null) user.deletedAt = now;
+    }
   }
 
   catalogueItem(applicationId: string, name: string, infraId: string | undefined): CatalogueItem | undefined {

@@ -311,6 +311,21 @@ export class OnboardingStore {
     });
   }
 
+  /**
+   * The keys of customers submitted under this name (case-insensitive), newest batch first: an
+   * operator names a customer by its name where its key is an external id. Reads every batch's
+   * search texts, so it is for a command, not a page.
+   */
+  async keysByName(name: string): Promise<string[]> {
+    const wanted = name.trim().toLowerCase();
+    const found = new Set<string>();
+    for (const id of await this.redis.zrevrange(this.keys.batches, 0, -1)) {
+      const texts = await this.redis.hgetall(this.keys.batchSearchText(id));
+      for (const [key, text] of Object.entries(texts)) if (text.split('\n')[1] === wanted) found.add(key);
+    }
+    return [...found];
+  }
+
   async getBatch(id: string): Promise<BatchRecord | undefined> {
     const raw = await this.redis.hgetall(this.keys.batch(id));
     if (Object.keys(raw).length === 0) return undefined;

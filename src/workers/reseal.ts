@@ -98,6 +98,8 @@ async function walk(deps: ResealDeps, visit: Visit, report: Tally, write: boolea
   for await (const id of jobIdsOf(deps.queue)) {
     await rewrite(deps.queue.toKey(id), 'data', (raw, tally) => {
       const data = JSON.parse(raw) as ChainData;
+      // A lifecycle action's job (docs/lifecycle.md) carries no secret.
+      if (!('request' in data)) return raw;
       const on = (sealed: string | undefined, place: string) => visit(sealed, place, tally);
       const password = on(data.request.password_sealed, customerField(data.customerKey, 'password'));
       const next: ChainData = {

@@ -152,7 +152,7 @@ function stepContext(
 }
 
 /** Checked before every change the step sends: a run whose job stalled and runs elsewhere stops. */
-function lockCheck(deps: StepRunDeps, job: StepJob, token: string | undefined): () => Promise<void> {
+export function lockCheck(deps: StepRunDeps, job: StepJob, token: string | undefined): () => Promise<void> {
   return async () => {
     if (token === undefined) return;
     if ((await job.extendLock(token, deps.lockDurationMs)) !== 1) throw new LockLostError(jobIdOf(job));
@@ -199,7 +199,12 @@ async function stepFailed(
  * One API budget for everyone: a 429 pauses every worker's requests and the queue itself, and
  * puts this job back without spending an attempt (docs/bullmq.md §1.3).
  */
-async function rateLimited(deps: StepRunDeps, job: StepJob, err: AcronisApiError, logger: Logger): Promise<Error> {
+export async function rateLimited(
+  deps: StepRunDeps,
+  job: StepJob,
+  err: AcronisApiError,
+  logger: Logger,
+): Promise<Error> {
   const pauseMs = await deps.budget.pause(Math.min(err.retryAfterMs ?? 1000, deps.maxRateLimitPauseMs));
   await deps.queue.rateLimit(pauseMs);
   await deps.onRateLimited?.(pauseMs);

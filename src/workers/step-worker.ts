@@ -5,6 +5,9 @@ import { reasonOf } from '../onboarding/errors.js';
 import type { RedisAvailability } from '../redis/availability.js';
 import { ONBOARDING_QUEUE } from './queue.js';
 import { SendIntentStore } from './send-intent.js';
+import { isActionStep } from '../lifecycle/action.js';
+import type { ActionStore } from './action-store.js';
+import { runActionJob, type ActionStepJob } from './action-run.js';
 import { afterTransition, runStepJob, type StepJob, type StepRunDeps } from './step-run.js';
 
 /**
@@ -34,11 +37,15 @@ export interface StepWorkerDeps extends Omit<StepRunDeps, 'lockDurationMs' | 'ma
   availability?: Pick<RedisAvailability, 'observe'>;
   /** Steps running now, for a shutdown that need not wait when there are none. */
   inFlight?: { count: number };
+  /** Lifecycle actions' records (docs/lifecycle.md): their step jobs share this queue and worker. */
+  actions: ActionStore;
+  /** How long an action waiting for its customer's turn sleeps before it looks again. */
+  turnWaitMs?: number;
 }
 
 export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknown, StepName> {
   const lockDuration = deps.lockDurationMs ?? 30_000;
-  const runDeps: StepRunDeps = {
+  const runDeps: StepRunDeps & Pick<StepWorkerDeps, 'actions' | 'turnWaitMs'> = {
     ...deps,
     lockDurationMs: lockDuration,
     sendIntents: new SendIntentStore(deps.connection, deps.queue, lockDuration),
@@ -49,6 +56,8 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
     async (job, token) => {
       if (deps.inFlight) deps.inFlight.count += 1;
       try {
+        // Lifecycle actions run on the same queue: one API budget, one limiter (docs/lifecycle.md).
+        if (isActionStep(job.name)) return await runActionJob(runDeps, job as unknown as ActionStepJob, token);
         return await runStepJob(runDeps, job, token);
       } finally {
         if (deps.inFlight) deps.inFlight.count -= 1;
@@ -84,8 +93,19 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
  * Backstop: a job can fail for good without its processor deciding (stalled too often, the
  * started-attempts cap); the customer must not stay "running" then.
  */
-async function failedForGood(deps: StepRunDeps, job: StepJob, err: Error): Promise<void> {
+async function failedForGood(
+  deps: StepRunDeps & Pick<StepWorkerDeps, 'actions'>,
+  job: StepJob,
+  err: Error,
+): Promise<void> {
   try {
+    if (isActionStep(job.name)) {
+      if (!(await job.isFailed())) return;
+      const data = (job as unknown as ActionStepJob).data;
+      const { reason } = unfinishedReason(job.name as never, err);
+      await deps.actions.finish({ id: data.actionId, customerKey: data.customerKey }, 'failed', { error: reason });
+      return;
+    }
     if (!(await job.isFailed())) return;
     const record = await deps.store.getCustomer(job.data.customerKey);
     if (!record || record.state === 'failed' || record.state === 'done' || record.runId !== job.data.runId) return;

@@ -148,6 +148,8 @@ describe('the sources in the console', () => {
     const page = await client.get('/customers/shop%3AW-1');
     expect(page.status).toBe(200);
     expect(page.text).toContain('id="write-back"');
-    expect(page.text).toMatch(/written back to shop customer W-1 \(done, 2 attempts\)/);
+    const card = page.text.replace(/\s+/g, ' ');
+    expect(card).toContain('Written back to <a href="/sources">shop</a>');
+    expect(card).toMatch(/customer W-1<\/span>: <strong>written<\/strong> \(customer done\), 2 attempt\(s\)/);
   });
 });

@@ -66,8 +66,8 @@ function listTenantInfra({ world, caller, request }: HandlerInput) {
 }
 
 /**
- * GET /tenants/{id}/usages: one entry per enabled item, all zero — the simulator runs no
- * workloads (docs/acronis-api.md §8).
+ * GET /tenants/{id}/usages: one entry per enabled item — the simulator runs no workloads, so
+ * zero unless /__sim/usage set a usage (docs/acronis-api.md §8, docs/simulator.md).
  */
 function listUsages({ world, caller, request }: HandlerInput) {
   const query = new Query(request);
@@ -95,8 +95,8 @@ function listUsages({ world, caller, request }: HandlerInput) {
       tenant_uuid: tenant.id,
       tenant_id: tenant.legacyId,
       range_start: rangeStart,
-      absolute_value: 0,
-      value: 0,
+      absolute_value: world.usageOf(tenant.id, itemKey(item.name, item.infraId)),
+      value: world.usageOf(tenant.id, itemKey(item.name, item.infraId)),
       offering_item: { status, ...(quota ? { quota: { ...quota } } : {}) },
     }));
   return ok({ items });

@@ -7,6 +7,7 @@ import { presentItem } from '../present.js';
 import type { ApiRouter, HandlerInput } from '../router.js';
 import { zuluMillis } from '../timestamps.js';
 import type { EffectiveItem, ItemState, Quota, TenantKind, TenantRecord, World } from '../world.js';
+import { assertNoUsage } from './tenant-lifecycle.js';
 import { assertKindAllowed } from './tenants.js';
 
 /**
@@ -186,7 +187,10 @@ function checkDependencies(result: EffectiveItem[]): void {
  */
 function setItems({ world, caller, request, body }: HandlerInput) {
   const tenant = world.visibleTenant(caller, pathParam(request, 'tenant_id'));
-  const entries = (body as { offering_items: ItemPut[] }).offering_items;
+  const { offering_items: entries, check_usage: checkUsage } = body as {
+    offering_items: ItemPut[];
+    check_usage?: boolean;
+  };
   const now = world.now();
   const changes = new Map<string, { item: CatalogueItem; state: ItemState }>();
   for (const entry of entries) {
@@ -214,6 +218,8 @@ function setItems({ world, caller, request, body }: HandlerInput) {
         },
       );
     }
+    // Turning off an item in use loses what it holds: refused unless the caller says not to check (§4.4).
+    if (status === 0 && currentStatus === 1 && checkUsage !== false) assertNoUsage(world, tenant, item);
     let quota: Quota | null = null;
     if (status === 1) {
       const currentQuota = own?.quota ?? null;

@@ -1,0 +1,224 @@
+import type { AcronisEndpoints } from '../acronis/client.js';
+import { AcronisApiError } from '../acronis/errors.js';
+import { toOfferingItemChange, type OfferingItem, type OfferingItemChange } from '../acronis/offering-items.js';
+import type { Logger } from '../logger.js';
+import { StepInputError } from '../onboarding/errors.js';
+import { planOfferingItems } from '../onboarding/offering-plan.js';
+import { profileEditionFor, type Profile } from '../onboarding/profile.js';
+import type { ActionFacts, ActionJob, ActionStepName } from './action.js';
+import { deleteDisabledTenant, setTenantEnabled } from './tenant-state.js';
+
+/** What an action step is handed: the API client, the logger, a line in the job's log, the shared offering lookups. */
+export interface ActionStepContext {
+  acronis: AcronisEndpoints;
+  logger: Logger;
+  log(line: string): Promise<void>;
+  offers: { availableForChild(partnerTenantId: string, edition: string): Promise<OfferingItem[]> };
+  /** The admin user the onboarding made, for `change`'s roles. */
+  adminUserId(): Promise<string | undefined>;
+}
+
+export interface ActionStepResult {
+  facts: ActionFacts;
+  /** An offboard's disable: the delete waits until then. */
+  pendingUntil?: Date;
+  /** The action ends here, with this outcome (an offboard's delete, or one that must not go on). */
+  end?: { state: 'deleted' | 'failed' | 'done'; outcome: string };
+}
+
+type StepInput = ActionJob & { facts: ActionFacts & { tenantId: string } };
+type ActionStep = (input: StepInput, ctx: ActionStepContext) => Promise<ActionStepResult>;
+
+const noted = (facts: ActionFacts, note: string): ActionFacts => ({ ...facts, notes: [...(facts.notes ?? []), note] });
+
+/** suspend / resume: the tenant's `enabled`, 1 read + 1 write, nothing sent when it is so already. */
+const setEnabled: ActionStep = async ({ action, facts }, ctx) => {
+  const wanted = action === 'resume';
+  const { changed } = await setTenantEnabled(ctx.acronis, facts.tenantId, wanted);
+  const note = changed
+    ? wanted
+      ? 'enabled'
+      : 'disabled'
+    : `was ${wanted ? 'enabled' : 'disabled'} already: nothing sent`;
+  await ctx.log(`tenant ${facts.tenantId}: ${note}`);
+  return { facts: noted({ ...facts, changed }, note) };
+};
+
+/** offboard, first step: disabled at once; the delete waits for the grace period. */
+const offboardDisable: ActionStep = async ({ params, facts }, ctx) => {
+  const { changed } = await setTenantEnabled(ctx.acronis, facts.tenantId, false);
+  const deleteAt = new Date(Date.now() + (params.graceMs ?? 0));
+  const note = `${changed ? 'disabled' : 'was disabled already'}; to be deleted at ${deleteAt.toISOString()} unless cancelled (offboard --cancel)`;
+  await ctx.log(`tenant ${facts.tenantId}: ${note}`);
+  return { facts: noted({ ...facts, changed, deleteAt: deleteAt.toISOString() }, note), pendingUntil: deleteAt };
+};
+
+/** offboard, after the grace period: the tenant deleted (irreversible), unless someone enabled it again. */
+const offboardDelete: ActionStep = async ({ facts }, ctx) => {
+  const result = await deleteDisabledTenant(ctx.acronis, facts.tenantId);
+  if (result === 'enabled-again') {
+    const outcome = `tenant ${facts.tenantId} is enabled again (resumed outside acronis-onboard?): not deleted`;
+    await ctx.log(outcome);
+    return { facts, end: { state: 'failed', outcome } };
+  }
+  const outcome = result === 'deleted' ? `deleted at ${new Date().toISOString()}` : 'was deleted already: nothing sent';
+  await ctx.log(`tenant ${facts.tenantId}: ${outcome}`);
+  return { facts: noted(facts, outcome), end: { state: 'deleted', outcome } };
+};
+
+function changeProfile(input: StepInput): Profile {
+  if (!input.params.profile) throw new StepInputError(input.customerKey, 'profile', 'a change needs a profile');
+  return input.params.profile;
+}
+
+/** The tenant's current Cyber Protection edition: the edition of its enabled items that have one. */
+function editionOf(items: readonly OfferingItem[]): string | null {
+  return items.find((i) => i.status === 1 && i.edition !== null)?.edition ?? null;
+}
+
+/** change, first: the edition switch through the API's edition endpoint, when the edition changes. */
+const changeEdition: ActionStep = async (input, ctx) => {
+  const profile = changeProfile(input);
+  const target = profileEditionFor(profile, input.params.edition);
+  const items = await ctx.acronis.getOfferingItems(input.facts.tenantId, { edition: '*', status: 1 });
+  const current = editionOf(items);
+  if (current === target || current === null) {
+    const note = current === null ? `edition ${target} (the tenant had none)` : `edition ${target} kept`;
+    return { facts: noted({ ...input.facts, editionFrom: current, editionTo: target }, note) };
+  }
+  const backup = items.find((i) => i.edition === current);
+  await ctx.acronis.switchEdition(input.facts.tenantId, {
+    application_id: (backup as OfferingItem).application_id,
+    target_edition: target,
+  });
+  const note = `edition ${current} → ${target}`;
+  await ctx.log(note);
+  return { facts: noted({ ...input.facts, editionFrom: current, editionTo: target }, note) };
+};
+
+/** The item's key as the API tells items apart: name and storage. */
+const keyOf = (item: { name: string; infra_id?: string | undefined }) => `${item.name}@${item.infra_id ?? ''}`;
+
+/**
+ * The PUT that reconciles the tenant's items with the profile as a whole: what the profile wants
+ * on (with its quotas, each with the current quota's version), what it knows of the partner's
+ * offer but does not want off, and items it does not know left alone (as Acronis' own module does).
+ */
+export function reconcileItems(
+  current: readonly OfferingItem[],
+  wanted: readonly OfferingItemChange[],
+  known: readonly OfferingItem[],
+): OfferingItemChange[] {
+  const currentByKey = new Map(current.map((i) => [keyOf(i), i]));
+  const wantedKeys = new Set(wanted.map(keyOf));
+  const on = wanted.map((change) => {
+    const now = currentByKey.get(keyOf(change));
+    if (!change.quota || !now?.quota) return change;
+    return { ...change, quota: { ...change.quota, version: now.quota.version } };
+  });
+  const knownKeys = new Set(known.map(keyOf));
+  const off = current
+    .filter((i) => i.status === 1 && knownKeys.has(keyOf(i)) && !wantedKeys.has(keyOf(i)))
+    .map((i) => toOfferingItemChange(i, { status: 0 }));
+  return [...on, ...off];
+}
+
+/** The usage refusal names its item in `error.context` (docs/acronis-api.md §4.4, §12). */
+function itemInUse(err: unknown): string | undefined {
+  if (!(err instanceof AcronisApiError) || err.status !== 400) return undefined;
+  const name = err.context.name;
+  return typeof name === 'string' && /usage/i.test(`${err.info ?? ''} ${err.message}`) ? name : undefined;
+}
+
+/** change: the offering items reconciled as a whole in one PUT (all or nothing on the API's side). */
+const changeOfferingItems: ActionStep = async (input, ctx) => {
+  const profile = changeProfile(input);
+  const edition = input.facts.editionTo ?? profileEditionFor(profile, input.params.edition);
+  const available = await ctx.offers.availableForChild(input.partnerTenantId, edition);
+  const wanted = planOfferingItems({ available, profile, edition });
+  const current = await ctx.acronis.getOfferingItems(input.facts.tenantId, { edition: '*' });
+  const changes = reconcileItems(current, wanted, available);
+  try {
+    await ctx.acronis.putOfferingItems(input.facts.tenantId, changes, { checkUsage: true });
+  } catch (err) {
+    const item = itemInUse(err);
+    if (!item) throw err;
+    const before = (input.facts.notes ?? []).join('; ') || 'nothing';
+    const outcome = `offering item ${item} has usage and cannot be disabled: no item changed (the PUT is all or nothing); applied before it: ${before}`;
+    await ctx.log(outcome);
+    return { facts: input.facts, end: { state: 'failed', outcome } };
+  }
+  const off = changes.filter((c) => c.status === 0).length;
+  const note = `${changes.length - off} items on, ${off} off`;
+  await ctx.log(note);
+  return { facts: noted({ ...input.facts, itemsChanged: changes.length }, note) };
+};
+
+/** change: production pricing when the profile says so; the switch is one-way (docs/acronis-api.md §5). */
+const changePricing: ActionStep = async (input, ctx) => {
+  const profile = changeProfile(input);
+  if (profile.pricing_mode !== 'production') return { facts: input.facts };
+  const current = await ctx.acronis.getPricing(input.facts.tenantId);
+  if (current.mode === 'production') return { facts: { ...input.facts, pricingMode: current.mode } };
+  const updated = await ctx.acronis.setPricing(input.facts.tenantId, { mode: 'production', version: current.version });
+  return { facts: noted({ ...input.facts, pricingMode: updated.mode }, `pricing ${current.mode} → ${updated.mode}`) };
+};
+
+/** change: the admin's roles as the profile says (the PUT replaces the set, so repeating it is harmless). */
+const changeRoles: ActionStep = async (input, ctx) => {
+  const profile = changeProfile(input);
+  const userId = await ctx.adminUserId();
+  if (!userId) return { facts: noted(input.facts, 'no admin user recorded: roles left as they are') };
+  const policies = await ctx.acronis.setAccessPolicies(
+    userId,
+    profile.roles.map((roleId) => ({ roleId, tenantId: input.facts.tenantId })),
+  );
+  return {
+    facts: noted({ ...input.facts, roles: policies.map((p) => p.role_id) }, `roles ${profile.roles.join(', ')}`),
+  };
+};
+
+/** change: the tenant's two-factor setting, when the profile has one. */
+const changeMfa: ActionStep = async (input, ctx) => {
+  const wanted = changeProfile(input).mfa;
+  if (wanted === undefined) return { facts: input.facts };
+  const current = await ctx.acronis.getTenantMfa(input.facts.tenantId);
+  if ((current.mfa_status === 'enabled') === wanted) return { facts: { ...input.facts, mfa: wanted } };
+  await ctx.acronis.setTenantMfa(input.facts.tenantId, wanted);
+  return { facts: noted({ ...input.facts, mfa: wanted }, `two-factor ${wanted ? 'on' : 'off'}`) };
+};
+
+/** contact: the tenant's contact (GET for its version, then PUT; a stale version reads again). */
+const changeContact: ActionStep = async (input, ctx) => {
+  const contact = input.params.contact;
+  if (!contact) throw new StepInputError(input.customerKey, 'contact', 'a contact change needs a contact');
+  const body = {
+    ...(contact.email ? { email: contact.email } : {}),
+    ...(contact.first_name ? { firstname: contact.first_name } : {}),
+    ...(contact.last_name ? { lastname: contact.last_name } : {}),
+    ...(contact.phone ? { phone: contact.phone } : {}),
+  };
+  for (let round = 0; round < 4; round++) {
+    const tenant = await ctx.acronis.getTenant(input.facts.tenantId);
+    try {
+      await ctx.acronis.updateTenant(input.facts.tenantId, { contact: body, version: tenant.version });
+      return { facts: noted(input.facts, `tenant contact ${Object.keys(body).join(', ')} changed`) };
+    } catch (err) {
+      if (!(err instanceof AcronisApiError && err.status === 409)) throw err;
+    }
+  }
+  throw new Error(`tenant ${input.facts.tenantId} kept changing under us`);
+};
+
+/** Every action step's handler. */
+export const ACTION_STEPS: Record<ActionStepName, ActionStep> = {
+  'set-enabled': setEnabled,
+  'offboard-disable': offboardDisable,
+  'offboard-delete': offboardDelete,
+  'change-edition': changeEdition,
+  'change-offering-items': changeOfferingItems,
+  'change-pricing': changePricing,
+  'change-roles': changeRoles,
+  'change-mfa': changeMfa,
+  'change-contact': changeContact,
+};

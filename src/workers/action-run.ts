@@ -1,0 +1,202 @@
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import {
+  actionJobId,
+  actionJobSchema,
+  FINAL_ACTION_STATES,
+  type ActionFacts,
+  type ActionJob,
+  type ActionStepName,
+} from '../lifecycle/action.js';
+import { ACTION_STEPS, type ActionStepResult } from '../lifecycle/action-steps.js';
+import type { Logger } from '../logger.js';
+import { isRetryableStepError, reasonOf } from '../onboarding/errors.js';
+import { AcronisApiError } from '../acronis/errors.js';
+import type { ActionStore } from './action-store.js';
+import { LockLostError, runInJobScope } from './job-lock-guard.js';
+import { lockCheck, rateLimited, type StepRunDeps } from './step-run.js';
+
+/**
+ * Runs one step job of a lifecycle action (docs/lifecycle.md "How an action runs"), on the same
+ * worker, queue, request budget and lock checks as the onboarding steps. The first step waits for
+ * the customer's turn; each step hands over to the next by adding its job (deterministic id),
+ * the last one records the outcome and gives the turn to the customer's next action.
+ */
+export interface ActionRunDeps extends StepRunDeps {
+  actions: ActionStore;
+  /** How long a step waiting for its turn sleeps (in BullMQ's delayed set) before it looks again. */
+  turnWaitMs?: number;
+}
+
+export type ActionStepJob = Job<ActionJob, unknown, ActionStepName>;
+
+const DEFAULT_TURN_WAIT_MS = 1000;
+
+export async function runActionJob(
+  deps: ActionRunDeps,
+  job: ActionStepJob,
+  token: string | undefined,
+): Promise<unknown> {
+  const parsed = actionJobSchema.safeParse(job.data);
+  if (!parsed.success)
+    throw new UnrecoverableError(`job data unusable for ${job.name}: ${parsed.error.issues[0]?.message}`);
+  const data = parsed.data;
+  const logger = deps.logger.child({ action: data.actionId, customer: data.customerKey, step: job.name });
+  await deps.actions.ensureRecord(data.batchId, {
+    id: data.actionId,
+    customerKey: data.customerKey,
+    customerName: data.customerName,
+    action: data.action,
+    requester: data.requester,
+  });
+  const record = await deps.actions.get(data.actionId);
+  if (!record || FINAL_ACTION_STATES.includes(record.state)) {
+    await deps.actions.release({ id: data.actionId, customerKey: data.customerKey });
+    await job.log(`the action has ended already (${record?.state ?? 'no record'}); nothing to do`);
+    return { ended: true };
+  }
+  if (job.name === data.steps[0] && !(await takeTurn(deps, job, token, data))) return { ended: true };
+  if (await handedOverAlready(deps, job, data)) return { handedOver: true };
+  const started = await deps.actions.transition(
+    data.actionId,
+    ['queued', 'waiting', 'running', 'pending-deletion'],
+    'running',
+    {
+      step: job.name,
+      startedAt: record.startedAt ?? new Date().toISOString(),
+      outcome: undefined,
+    },
+  );
+  if (!started.applied) return { ended: true };
+
+  let result: ActionStepResult;
+  try {
+    const tenantId = data.facts.tenantId ?? (await tenantOf(deps, data));
+    const facts = { ...data.facts, tenantId };
+    const step = ACTION_STEPS[job.name];
+    const ctx = {
+      acronis: deps.acronis,
+      logger,
+      offers: deps.offers,
+      log: async (line: string) => void (await job.log(line)),
+      adminUserId: async () => (await deps.store.getCustomer(data.customerKey))?.facts.userId,
+    };
+    result = await runInJobScope({ assertLock: lockCheck(deps, job as never, token), rank: 1 }, () =>
+      step({ ...data, facts }, ctx),
+    );
+    result = { ...result, facts: { ...facts, ...result.facts } };
+  } catch (err) {
+    throw await actionFailed(deps, job, data, err, logger);
+  }
+  await handOver(deps, data, job.name, result);
+  return result.facts;
+}
+
+/**
+ * The customer's turn (src/redis/lua/action-turn.lua): while its onboarding runs or another action
+ * is ahead, the job sleeps in BullMQ's delayed set and looks again; an attempt is not spent.
+ */
+async function takeTurn(
+  deps: ActionRunDeps,
+  job: ActionStepJob,
+  token: string | undefined,
+  data: ActionJob,
+): Promise<boolean> {
+  const { verdict, ahead } = await deps.actions.turn(data.customerKey, data.actionId);
+  if (verdict === 'go') return true;
+  if (verdict === 'not-onboarded' || verdict === 'onboarding-failed') {
+    const reason =
+      verdict === 'not-onboarded'
+        ? `customer "${data.customerKey}" has no onboarding record in this install`
+        : `the onboarding of customer "${data.customerKey}" failed: retry or fix it first, then ask again`;
+    await deps.actions.finish({ id: data.actionId, customerKey: data.customerKey }, 'failed', { error: reason });
+    await job.log(`failed: ${reason}`);
+    return false;
+  }
+  const waitingFor =
+    verdict === 'onboarding' ? 'its onboarding to finish' : `action ${ahead ?? ''} on the same customer`;
+  await deps.actions.transition(data.actionId, ['queued', 'waiting'], 'waiting', {
+    outcome: `waits for ${waitingFor}`,
+  });
+  if (token === undefined) throw new Error('a waiting action needs its job lock token to sleep');
+  await job.moveToDelayed(Date.now() + (deps.turnWaitMs ?? DEFAULT_TURN_WAIT_MS), token);
+  throw new DelayedError();
+}
+
+/** The next step's job exists: this step ran to its end already (a re-run after a crash) and is not repeated. */
+async function handedOverAlready(deps: ActionRunDeps, job: ActionStepJob, data: ActionJob): Promise<boolean> {
+  const next = data.steps[data.steps.indexOf(job.name) + 1];
+  if (!next) return false;
+  const handedOver = await deps.queue.getJob(actionJobId(data.actionId, next));
+  if (!handedOver) return false;
+  await job.log(`already done: ${next} was queued by an earlier run of this step`);
+  return true;
+}
+
+async function tenantOf(deps: ActionRunDeps, data: ActionJob): Promise<string> {
+  const record = await deps.store.getCustomer(data.customerKey);
+  const tenantId = record?.facts.tenantId;
+  if (!tenantId)
+    throw new UnrecoverableError(`customer "${data.customerKey}" has no tenant recorded by its onboarding`);
+  return tenantId;
+}
+
+/** Records what the step learned, then queues the next step (an offboard's delete after its grace) or ends the action. */
+async function handOver(deps: ActionRunDeps, data: ActionJob, current: ActionStepName, result: ActionStepResult) {
+  const facts: ActionFacts = result.facts;
+  await deps.actions.recordFacts(data.actionId, facts);
+  const next = data.steps[data.steps.indexOf(current) + 1];
+  const action = { id: data.actionId, customerKey: data.customerKey };
+  if (result.end) {
+    await deps.actions.finish(action, result.end.state, {
+      outcome: result.end.outcome,
+      ...(result.end.state === 'failed' ? { error: result.end.outcome } : {}),
+      step: current,
+    });
+    return;
+  }
+  if (!next) {
+    await deps.actions.finish(action, 'done', { outcome: (facts.notes ?? []).join('; ') || 'done', step: current });
+    return;
+  }
+  const delay = result.pendingUntil ? Math.max(0, result.pendingUntil.getTime() - Date.now()) : 0;
+  if (result.pendingUntil) {
+    await deps.actions.transition(data.actionId, ['running'], 'pending-deletion', {
+      deleteAt: result.pendingUntil.toISOString(),
+      outcome: (facts.notes ?? []).join('; '),
+    });
+    await deps.actions.schedulePendingDeletion(data.actionId, result.pendingUntil);
+  }
+  const queue = deps.queue as unknown as { add(name: string, data: ActionJob, opts: object): Promise<unknown> };
+  await queue.add(
+    next,
+    { ...data, facts },
+    { jobId: actionJobId(data.actionId, next), ...(delay > 0 ? { delay } : {}) },
+  );
+}
+
+/** What a failed attempt means: as for onboarding steps, with the action's record in place of the customer's. */
+async function actionFailed(
+  deps: ActionRunDeps,
+  job: ActionStepJob,
+  data: ActionJob,
+  err: unknown,
+  logger: Logger,
+): Promise<unknown> {
+  if (err instanceof LockLostError) {
+    logger.warn({ jobId: job.id }, err.message);
+    return err;
+  }
+  if (err instanceof AcronisApiError && err.status === 429) return rateLimited(deps, job as never, err, logger);
+  const retryable = !(err instanceof UnrecoverableError) && isRetryableStepError(err);
+  const reason = `${job.name}: ${reasonOf(err)}`;
+  const final = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  logger[final ? 'error' : 'warn']({ err: reasonOf(err), retryable, final }, 'action step failed');
+  await job.log(`${final ? 'failed' : 'will retry'}: ${reason}`);
+  if (final) {
+    await deps.actions.finish({ id: data.actionId, customerKey: data.customerKey }, 'failed', {
+      error: reason,
+      step: job.name,
+    });
+  }
+  return retryable ? err : new UnrecoverableError(reason);
+}

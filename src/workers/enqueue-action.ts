@@ -1,0 +1,264 @@
+import type { AcronisEndpoints } from '../acronis/client.js';
+import type { OfferingItem } from '../acronis/offering-items.js';
+import {
+  actionJobId,
+  actionJobSchema,
+  actionSteps,
+  type ActionName,
+  type ActionParams,
+  type ActionStepName,
+  type Requester,
+} from '../lifecycle/action.js';
+import { customerKeyOf } from '../onboarding/customer-request.js';
+import { checkProfileAgainstOffer } from '../onboarding/offering-plan.js';
+import type { ActionRecord, ActionStore } from './action-store.js';
+import type { CustomerRecord, OnboardingStore } from './onboarding-store.js';
+import { FIRST_STEP_PRIORITY, type OnboardingQueue } from './queue.js';
+
+/**
+ * The one way lifecycle actions enter the pipeline (docs/lifecycle.md "Asking for an action"):
+ * every request is checked first, and a refusal names the customer and the field, before anything
+ * is queued. Then the first step job of each action is added (jobs before records: a crash in
+ * between leaves a job that writes its record itself), then the records and each customer's line.
+ */
+export interface ActionRequest {
+  /** The customer as the operator names it: its key (external id) or its name. */
+  customer: string;
+  action: ActionName;
+  params: ActionParams;
+  requester: Requester;
+  /** The CSV line, for messages. */
+  line?: number;
+}
+
+export interface ActionEnqueueDeps {
+  queue: OnboardingQueue;
+  store: OnboardingStore;
+  actions: ActionStore;
+  partnerTenantId: string;
+  /** What the partner offers customers of an edition (to check a change's profile). */
+  offers?: { availableForChild(partnerTenantId: string, edition: string): Promise<OfferingItem[]> };
+  /** A customer's enabled items (to check that a change keeps its one storage). */
+  acronis?: Pick<AcronisEndpoints, 'getOfferingItems'>;
+}
+
+export interface ActionProblem {
+  customer: string;
+  line?: number;
+  field: string;
+  reason: string;
+}
+
+export interface CheckedAction extends ActionRequest {
+  key: string;
+  name: string;
+  record: CustomerRecord;
+}
+
+/** How a customer not onboarded here can be brought under acronis-onboard. */
+export const ADOPT_HINT =
+  'acronis-onboard acts only on customers it onboarded; to adopt a tenant made elsewhere, set its customer_id in Acronis to an external id and import it with that external_id (the onboarding finds the tenant and adopts it)';
+
+/** Checks every request; nothing is queued by this. */
+export async function checkActions(
+  deps: ActionEnqueueDeps,
+  requests: readonly ActionRequest[],
+): Promise<{ accepted: CheckedAction[]; problems: ActionProblem[] }> {
+  const accepted: CheckedAction[] = [];
+  const problems: ActionProblem[] = [];
+  const offerCache = new Map<string, Promise<OfferingItem[]>>();
+  for (const request of requests) {
+    const problem = (field: string, reason: string) =>
+      problems.push({ customer: request.customer, ...(request.line ? { line: request.line } : {}), field, reason });
+    const found = await findCustomer(deps.store, request.customer);
+    if (!found) {
+      problem('customer', `unknown customer: not onboarded by this install. ${ADOPT_HINT}`);
+      continue;
+    }
+    const { key, record } = found;
+    if (record.state === 'failed') {
+      problem(
+        'customer',
+        `its onboarding failed at ${record.failedStep ?? 'a step'}: retry it (acronis-onboard retry) first`,
+      );
+      continue;
+    }
+    const open = await deps.actions.openActions(key);
+    const pending = open.find((a) => a.state === 'pending-deletion');
+    if (pending) {
+      problem('action', `it is to be deleted at ${pending.deleteAt ?? '?'}: run offboard --cancel first`);
+      continue;
+    }
+    const deleted = (await deps.actions.customerActions(key, 5)).find((a) => a.state === 'deleted');
+    if (deleted) {
+      problem('customer', `its tenant was deleted (${deleted.finishedAt ?? ''}) by offboard ${deleted.id}`);
+      continue;
+    }
+    if (request.action === 'change') {
+      const reason = (await changeProblem(deps, request, offerCache)) ?? (await storageProblem(deps, request, record));
+      if (reason) {
+        problem(reason.field, reason.reason);
+        continue;
+      }
+    }
+    if (request.action === 'contact' && !request.params.contact) {
+      problem('contact', 'a contact change needs at least one of email, first_name, last_name, phone');
+      continue;
+    }
+    accepted.push({ ...request, key, name: record.name || request.customer, record });
+  }
+  return { accepted, problems };
+}
+
+/**
+ * By key first (the external id), then by the name normalised as the onboarding keys a customer
+ * without one, then by the name it was submitted under (one customer only: two of that name are
+ * named by key).
+ */
+async function findCustomer(
+  store: OnboardingStore,
+  given: string,
+): Promise<{ key: string; record: CustomerRecord } | undefined> {
+  for (const key of [given, customerKeyOf({ name: given })]) {
+    const record = await store.getCustomer(key);
+    if (record) return { key, record };
+  }
+  const keys = await store.keysByName(given);
+  if (keys.length !== 1) return undefined;
+  const record = await store.getCustomer(keys[0] as string);
+  return record ? { key: keys[0] as string, record } : undefined;
+}
+
+/** A change's profile and edition against what the partner offers: the edition, the items, the one storage. */
+async function changeProblem(
+  deps: ActionEnqueueDeps,
+  request: ActionRequest,
+  cache: Map<string, Promise<OfferingItem[]>>,
+): Promise<{ field: string; reason: string } | undefined> {
+  const profile = request.params.profile;
+  if (!profile) return { field: 'profile', reason: 'a change needs a profile' };
+  const edition = request.params.edition;
+  if (edition && !profile.editions.includes(edition as never))
+    return {
+      field: 'edition',
+      reason: `${edition} is not among the profile's editions (${profile.editions.join(', ')})`,
+    };
+  if (!deps.offers) return undefined;
+  const offers = deps.offers;
+  const byEdition: Record<string, OfferingItem[]> = {};
+  for (const e of edition ? [edition] : profile.editions) {
+    const lookup = cache.get(e) ?? offers.availableForChild(deps.partnerTenantId, e);
+    cache.set(e, lookup);
+    byEdition[e] = await lookup;
+  }
+  const narrowed = edition ? { ...profile, editions: [edition] as typeof profile.editions } : profile;
+  const [problem] = checkProfileAgainstOffer(narrowed, byEdition);
+  return problem ? { field: `profile ${problem.field}`, reason: problem.reason } : undefined;
+}
+
+/**
+ * A customer has one storage, where its backups are (docs/acronis-api.md §4.4): a change whose
+ * profile names another storage would turn that one off. Refused; moving storage is no change.
+ */
+async function storageProblem(
+  deps: ActionEnqueueDeps,
+  request: ActionRequest,
+  record: CustomerRecord,
+): Promise<{ field: string; reason: string } | undefined> {
+  const wanted = request.params.profile?.storage.infra_id;
+  const tenantId = record.facts.tenantId;
+  if (!wanted || !tenantId || !deps.acronis) return undefined;
+  const items = await deps.acronis.getOfferingItems(tenantId, { edition: '*', status: 1, type: 'infra' });
+  const current = items.find((i) => i.infra_id !== undefined && i.infra_id !== wanted);
+  if (!current) return undefined;
+  return {
+    field: 'profile storage.infra_id',
+    reason: `would turn off the customer's only storage (${current.name} on infra ${current.infra_id}, where its backups are) for infra ${wanted}`,
+  };
+}
+
+export interface QueuedActions {
+  batchId: string;
+  actions: { id: string; key: string; name: string; action: ActionName }[];
+}
+
+/** Queues checked actions as one batch (a CSV, one command). */
+export async function enqueueActions(
+  deps: ActionEnqueueDeps,
+  batch: { action: ActionName; source: string; label: string },
+  checked: readonly CheckedAction[],
+): Promise<QueuedActions> {
+  const { batchId, actionIds } = deps.actions.newIds(checked.length);
+  const jobs = checked.map((c, i) => {
+    const steps = actionSteps(c.action, c.params);
+    const data = actionJobSchema.parse({
+      actionId: actionIds[i],
+      batchId,
+      customerKey: c.key,
+      customerName: c.name,
+      requester: c.requester,
+      action: c.action,
+      partnerTenantId: deps.partnerTenantId,
+      steps,
+      params: c.params,
+      facts: c.record.facts.tenantId ? { tenantId: c.record.facts.tenantId } : {},
+    });
+    const first = steps[0] as ActionStepName;
+    // Like a chain's first step: prioritized, so customers already under way go first (docs/bullmq.md §1.12).
+    return { name: first, data, opts: { jobId: actionJobId(data.actionId, first), priority: FIRST_STEP_PRIORITY } };
+  });
+  const queue = deps.queue as unknown as { addBulk(jobs: unknown[]): Promise<unknown> };
+  await queue.addBulk(jobs);
+  await deps.actions.createBatch(
+    { id: batchId, ...batch },
+    checked.map((c, i) => ({
+      id: actionIds[i] as string,
+      customerKey: c.key,
+      customerName: c.name,
+      action: c.action,
+      requester: c.requester,
+    })),
+  );
+  return {
+    batchId,
+    actions: checked.map((c, i) => ({ id: actionIds[i] as string, key: c.key, name: c.name, action: c.action })),
+  };
+}
+
+export type CancelOutcome =
+  | { outcome: 'cancelled'; offboard: ActionRecord; resume: QueuedActions }
+  | { outcome: 'unknown' | 'nothing-pending' | 'too-late'; reason: string };
+
+/**
+ * `offboard --cancel`: within the grace period, the pending delete is called off (a compare-and-set
+ * against the delete step taking it) and a resume action queued, which enables the tenant again.
+ */
+export async function cancelOffboard(
+  deps: ActionEnqueueDeps,
+  customer: string,
+  requester: Requester,
+): Promise<CancelOutcome> {
+  const found = await findCustomer(deps.store, customer);
+  if (!found) return { outcome: 'unknown', reason: `unknown customer "${customer}": ${ADOPT_HINT}` };
+  const open = await deps.actions.openActions(found.key);
+  const offboard = open.find((a) => a.action === 'offboard');
+  if (!offboard) return { outcome: 'nothing-pending', reason: `customer "${customer}" has no offboard pending` };
+  const cancelled = await deps.actions.finish(
+    { id: offboard.id, customerKey: found.key },
+    'cancelled',
+    { outcome: `cancelled by ${requester.label}; the tenant is resumed` },
+    ['queued', 'waiting', 'pending-deletion'],
+  );
+  if (!cancelled)
+    return {
+      outcome: 'too-late',
+      reason: `the offboard of "${customer}" is running now (its disable or its delete): not cancelled`,
+    };
+  // The delete's job is no longer needed; one that starts anyway finds its action ended and does nothing.
+  await deps.queue.remove(actionJobId(offboard.id, 'offboard-delete')).catch(() => undefined);
+  await deps.queue.remove(actionJobId(offboard.id, 'offboard-disable')).catch(() => undefined);
+  const resume = await enqueueActions(deps, { action: 'resume', source: 'offboard --cancel', label: customer }, [
+    { ...found, customer, name: found.record.name, action: 'resume', params: {}, requester },
+  ]);
+  return { outcome: 'cancelled', offboard, resume };
+}

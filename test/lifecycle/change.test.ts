@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { customerKeyOf } from '../../src/onboarding/customer-request.js';
+import { parseProfile, STANDARD_PROFILE } from '../../src/onboarding/profile.js';
+import { checkActions } from '../../src/workers/enqueue-action.js';
+import { askFor, calls, OPERATOR, waitForActions } from '../helpers/lifecycle.js';
+import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
+
+let t: TestPipeline;
+const customers = sampleCustomers(3, 'Change');
+const keys = customers.map(customerKeyOf);
+
+beforeAll(async () => {
+  t = await startTestPipeline({ label: 'change' });
+  await t.startWorkers();
+  const { batch } = await t.enqueue(customers);
+  expect(await t.waitForBatch(batch.id)).toMatchObject({ done: 3 });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const tenantOf = (key: string) => t.sim.state().tenants.find((x) => x.customer_id === key)!;
+const enabledItems = (key: string) =>
+  t.sim
+    .state()
+    .offeringItems[tenantOf(key).id]!.filter((i) => i.status === 1)
+    .map((i) => i.name)
+    .sort();
+
+const perGigabyte = parseProfile(
+  {
+    name: 'per-gigabyte',
+    editions: ['pck_per_gigabyte', 'pck_per_workload'],
+    offering_items: { include: ['workstations', 'storage'], quotas: { workstations: { value: 20, overage: 0 } } },
+    pricing_mode: 'production',
+    mfa: true,
+  },
+  'test',
+);
+
+describe('change', () => {
+  it('switches the edition through the edition endpoint, reconciles the items as a whole, pricing, roles and two-factor', async () => {
+    const key = keys[0]!;
+    expect(enabledItems(key)).toEqual(['pw_base_servers', 'pw_base_storage', 'pw_base_workstations']);
+    t.sim.resetStats();
+    const queued = await askFor(t, 'change', [key], { profile: perGigabyte });
+    const [action] = await waitForActions(t, queued.batchId);
+    expect(action, action?.error).toMatchObject({ state: 'done' });
+    expect(action!.outcome).toMatch(
+      /edition pck_per_workload → pck_per_gigabyte; 2 items on, 1 off; pricing trial → production/,
+    );
+    expect(action!.outcome).toMatch(/two-factor on/);
+    expect(enabledItems(key)).toEqual(['pg_base_storage', 'pg_base_workstations']);
+    const workstations = t.sim.state().offeringItems[tenantOf(key).id]!.find((i) => i.name === 'pg_base_workstations');
+    expect(workstations?.quota?.value).toBe(20);
+    expect(tenantOf(key)).toMatchObject({ pricing_mode: 'production', mfa_status: 'enabled' });
+    expect(calls(t, 'PUT /tenants/{tenant_id}/edition')).toBe(1);
+    expect(calls(t, 'PUT /tenants/{tenant_id}/offering_items')).toBe(1);
+  });
+
+  it('an item with usage that the profile would turn off: the outcome names it and what was applied before it', async () => {
+    const key = keys[1]!;
+    const usage = await fetch(`${t.sim.url}/__sim/usage`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ tenant_id: tenantOf(key).id, name: 'pw_base_servers', value: 3 }),
+    });
+    expect(usage.status).toBe(204);
+    const keepEdition = parseProfile({ ...perGigabyte, editions: ['pck_per_workload'], mfa: true }, 'test');
+    const queued = await askFor(t, 'change', [key], { profile: keepEdition });
+    const [action] = await waitForActions(t, queued.batchId);
+    expect(action).toMatchObject({ state: 'failed' });
+    expect(action!.error).toMatch(/offering item pw_base_servers has usage and cannot be disabled: no item changed/);
+    expect(action!.error).toMatch(/applied before it: edition pck_per_workload kept/);
+    // Nothing after the refusal ran: two-factor and pricing as they were.
+    expect(enabledItems(key)).toEqual(['pw_base_servers', 'pw_base_storage', 'pw_base_workstations']);
+    expect(tenantOf(key)).toMatchObject({ mfa_status: 'disabled', pricing_mode: 'trial' });
+  });
+
+  it('refuses before anything is queued an edition the profile does not have and one the partner does not offer', async () => {
+    const deps = {
+      queue: t.pipeline.queue,
+      store: t.pipeline.store,
+      actions: t.pipeline.actions,
+      partnerTenantId: t.sim.seed.partnerTenantId,
+      offers: t.pipeline.offers,
+      acronis: t.pipeline.acronis,
+    };
+    // A profile naming another storage (the disaster-recovery one) would turn the customer's one storage off.
+    const dr = t.sim.seed.infras.find((i) => i.capabilities.includes('disaster_recovery'))!;
+    const noStorage = parseProfile(
+      { ...STANDARD_PROFILE, name: 'other-storage', storage: { infra_id: dr.id } },
+      'test',
+    );
+    const { accepted, problems } = await checkActions(deps, [
+      {
+        customer: keys[2]!,
+        action: 'change',
+        params: { profile: perGigabyte, edition: 'per_gigabyte' },
+        requester: OPERATOR,
+      },
+      { customer: keys[2]!, action: 'change', params: { profile: noStorage }, requester: OPERATOR },
+    ]);
+    expect(accepted).toEqual([]);
+    expect(problems[0]).toMatchObject({ customer: keys[2], field: 'edition' });
+    expect(problems[1]).toMatchObject({ customer: keys[2] });
+    expect(problems[1]!.field).toMatch(/^profile /);
+    expect(problems[1]!.reason).toMatch(/storage/);
+  });
+});
