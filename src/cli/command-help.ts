@@ -80,6 +80,10 @@ const HELP: Readonly<Record<string, CommandHelp>> = {
     reads: [...REDIS, ...API, ...SECRETS, ...ENQUEUE, ...WORKERS, ...SERVER, ...LOGS],
     docs: 'docs/commands.md#the-commands, docs/dashboard.md',
   },
+  sources: {
+    reads: [...REDIS, 'SOURCES_DIR', 'ONBOARDING_PROFILE', ...SECRETS, ...LOGS],
+    docs: 'docs/sources.md, docs/commands.md#sources',
+  },
   reseal: { reads: [...REDIS, ...SECRETS, ...LOGS], docs: 'docs/security.md#rotating-secrets_key' },
 };
 

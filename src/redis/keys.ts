@@ -43,6 +43,8 @@ export interface MetricsKeys {
   counters: string;
   /** Until when the time paused is already counted, so overlapping pauses count once. */
   pausedUntil: string;
+  /** Hash: calls to the sources' APIs (read-backs, write-backs) by `<source>|<call>|<result>`. */
+  sourceCalls: string;
 }
 
 export class RedisKeys {
@@ -67,7 +69,11 @@ export class RedisKeys {
     this.batches = `${prefix}:onb:batches`;
     this.batchPrefix = `${prefix}:onb:batch:`;
     this.customerPrefix = `${prefix}:onb:customer:`;
-    this.metrics = { counters: `${prefix}:metrics:acronis`, pausedUntil: `${prefix}:metrics:acronis:paused-until` };
+    this.metrics = {
+      counters: `${prefix}:metrics:acronis`,
+      pausedUntil: `${prefix}:metrics:acronis:paused-until`,
+      sourceCalls: `${prefix}:metrics:sources`,
+    };
     this.workersSeen = `${prefix}:workers:seen`;
     this.signInFailuresPrefix = `${prefix}:dashboard:signin-failures:`;
   }
