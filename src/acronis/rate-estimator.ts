@@ -109,7 +109,9 @@ export function judge(plan: RatePlan, settings: EstimatorSettings, seen: Observa
   const { now } = seen;
   if (now < plan.settledAt) return { kind: 'noise', why: 'an answer to a request sent before the last decision' };
   const rate = rateAt(plan, settings, now);
-  const probing = plan.found > 0 && now > plan.climbFrom;
+  // Probing: climbing slowly just above the limit found, where one 429 says it is still there.
+  // Past that part the limit has moved, and a lone 429 is noise again.
+  const probing = plan.found > 0 && now > plan.climbFrom && rate < plan.probeTop;
   const fresh = seen.refusals.filter((t) => t >= plan.settledAt);
   const cluster = (CLUSTER.withinGrants / rate) * 1e6;
   const clustered = inRange(fresh, now - cluster, now) >= (probing ? 1 : CLUSTER.refusals);

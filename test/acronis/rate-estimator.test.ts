@@ -159,6 +159,23 @@ describe('rate estimator: climbing to a higher limit', () => {
     expect(refusedBetween(run, 5, 120)).toBeLessThanOrEqual(probes.length);
   });
 
+  it('once past the slow part of a probe, a lone 429 is noise again: the limit has moved', () => {
+    const plan: RatePlan = {
+      ...initialPlan(SETTINGS, 0),
+      rate: 47.5,
+      found: 50,
+      probeTop: 55,
+      probeSlope: 5,
+      climbFrom: 1e6,
+    };
+    const grants = (now: number) => Array.from({ length: 60 }, (_, i) => now - i * 10_000);
+    // 1 s into the climb: 52.5/s, probing just above the limit found; one 429 means it is still there.
+    expect(judge(plan, SETTINGS, { now: 2e6, grants: grants(2e6), refusals: [2e6] }).kind).toBe('limit');
+    // 10 s in: far past it, at the ceiling.
+    expect(rateAt(plan, SETTINGS, 11e6)).toBe(95);
+    expect(judge(plan, SETTINGS, { now: 11e6, grants: grants(11e6), refusals: [11e6] }).kind).toBe('noise');
+  });
+
   it('climbs no higher than the ceiling, and from a configured rate below it toward it', () => {
     const settings = { ...SETTINGS, start: 9.5, ceiling: 190, fastSlope: 38 };
     const run = drive({ seconds: 40, limitAt: () => 60, settings });
