@@ -4,6 +4,7 @@ import { buildProgram } from './cli/program.js';
 import { DemoRefusedError, RedisNotFoundError } from './demo/errors.js';
 import { ConfigError, loadConfig } from './config.js';
 import { ProfileError } from './onboarding/profile.js';
+import { SourceFileError } from './sources/source-file.js';
 import { terminalSafeLines } from './cli/terminal-text.js';
 import { explainExpected } from './cli/expected-failures.js';
 import { exitIfStopped } from './cli/stop-signal.js';
@@ -41,7 +42,7 @@ function exitCodeFor(err: unknown): number {
     console.error(err.message);
     return 2;
   }
-  if (err instanceof ProfileError) {
+  if (err instanceof ProfileError || err instanceof SourceFileError) {
     console.error(`acronis-onboard: ${terminalSafeLines(err.message)}`);
     return 2;
   }

@@ -85,6 +85,8 @@ export const EnvSchema = z
     CALLBACK_ALLOW_HTTP: withDefault(z.enum(['true', 'false'], { error: 'must be true or false' }), 'false').transform(
       (v) => v === 'true',
     ),
+    /** Extension: a directory of source files, `<name>.json` each (docs/sources.md); unset: no sources. */
+    SOURCES_DIR: optional(z.string().min(1)),
     DASHBOARD_USER: optional(z.string().min(1)),
     DASHBOARD_PASSWORD: optional(z.string().min(8, 'must be at least 8 characters')),
     /** Extension: lets a scraper read GET /metrics with `Authorization: Bearer <token>` instead of signing in. */
@@ -176,6 +178,17 @@ export function requireConfig<K extends ConfigKey>(
     throw new ConfigError(missing.map((k) => ({ variable: k, reason: `is required ${purpose}` })));
   }
   return config as Config & { readonly [P in K]-?: NonNullable<Config[P]> };
+}
+
+/**
+ * The environment variables source files name for their secrets (docs/sources.md): read here, the
+ * one module that reads the environment, by the names the files give; missing ones are left out.
+ */
+export function readSourceSecrets(
+  names: readonly string[],
+  env: Record<string, string | undefined> = process.env,
+): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
 }
 
 function readProcessEnv(): Record<string, string | undefined> {

@@ -6,7 +6,8 @@ import type { Logger } from './logger.js';
 import type { CallbackPolicy } from './producers/callback-target.js';
 import type { Producer } from './producers/producer.js';
 import { webhookRoutes } from './producers/webhook.js';
-import { DEFAULT_WEBHOOK_LIMITS, type WebhookLimits } from './producers/webhook-gate.js';
+import { createRefusalCounter, DEFAULT_WEBHOOK_LIMITS, type WebhookLimits } from './producers/webhook-gate.js';
+import { sourceRoutes, type SourceRoutesOptions } from './sources/intake-route.js';
 import { withRedisDeadline } from './redis/deadline.js';
 import type { RedisKeys } from './redis/keys.js';
 
@@ -31,6 +32,8 @@ export interface ServerDeps {
   dashboard?: DashboardDeps;
   /** Connection and webhook limits (DEFAULT_SERVER_LIMITS; tests lower them). */
   limits?: Partial<ServerLimits>;
+  /** `POST /webhooks/sources/<name>`; absent or empty, the server has no such route. */
+  sources?: Pick<SourceRoutesOptions, 'sources' | 'store' | 'intake'>;
 }
 
 export interface ServerLimits extends WebhookLimits {
@@ -73,7 +76,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { redis: deps.redis });
   await app.register(readinessRoutes, { redis: deps.redis, keys: deps.keys });
   if (deps.dashboard) await app.register(dashboard, deps.dashboard);
+  // One count of refused requests per address for every route that authenticates its callers.
+  const refusals = await createRefusalCounter(app, limits);
   await app.register(webhookRoutes, {
+    refusals,
     enqueue: deps.producer.enqueue,
     profile: deps.producer.profile,
     redis: deps.redis,
@@ -85,6 +91,15 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ...(deps.redisTimeoutMs !== undefined ? { redisTimeoutMs: deps.redisTimeoutMs } : {}),
     limits,
   });
+  if (deps.sources && deps.sources.sources.size > 0)
+    await app.register(sourceRoutes, {
+      ...deps.sources,
+      redis: deps.redis,
+      logger: deps.logger,
+      refusals,
+      limits,
+      ...(deps.redisTimeoutMs !== undefined ? { redisTimeoutMs: deps.redisTimeoutMs } : {}),
+    });
   return app;
 }
 

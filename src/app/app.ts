@@ -16,6 +16,12 @@ import { LockGuardedThrottle } from '../workers/job-lock-guard.js';
 import { OfferingCache } from '../workers/offering-cache.js';
 import { OnboardingStore } from '../workers/onboarding-store.js';
 import { createOnboardingQueue, type OnboardingQueue } from '../workers/queue.js';
+import {
+  createIntakeQueue,
+  createWriteBackQueue,
+  type IntakeQueue,
+  type WriteBackQueue,
+} from '../workers/source-queues.js';
 
 /**
  * The program, put together once from the Config: Redis, the keys, the store, the queues, and
@@ -42,6 +48,9 @@ export class App {
   readonly store: OnboardingStore;
   readonly queue: OnboardingQueue;
   readonly callbacks: CallbackQueue;
+  /** The sources' queues (docs/sources.md): events to work, and results to write back. */
+  readonly intake: IntakeQueue;
+  readonly writeBacks: WriteBackQueue;
   private readonly connections: RedisConnection[] = [];
   private memo: {
     box?: SecretBox;
@@ -65,8 +74,10 @@ export class App {
     const retry = { attempts: config.STEP_ATTEMPTS, backoffMs: config.STEP_BACKOFF_MS };
     this.queue = createOnboardingQueue(redis, config.QUEUE_PREFIX, retry);
     this.callbacks = createCallbackQueue(redis, config.QUEUE_PREFIX);
+    this.intake = createIntakeQueue(redis, config.QUEUE_PREFIX);
+    this.writeBacks = createWriteBackQueue(redis, config.QUEUE_PREFIX);
     // Errors reach the callers of each command; the emitter's copy would only be noise.
-    for (const queue of [this.queue, this.callbacks]) queue.on('error', () => undefined);
+    for (const queue of [this.queue, this.callbacks, this.intake, this.writeBacks]) queue.on('error', () => undefined);
   }
 
   static async open(config: Config, opts: OpenAppOptions): Promise<App> {
@@ -180,7 +191,12 @@ export class App {
       await withRedisDeadline(this.redis, 'metrics', 2000, metrics).catch(() => undefined);
     }
     // BullMQ's close waits for its connection, which with Redis away may be never: bounded too.
-    const queues = Promise.all([this.queue.close(), this.callbacks.close()]);
+    const queues = Promise.all([
+      this.queue.close(),
+      this.callbacks.close(),
+      this.intake.close(),
+      this.writeBacks.close(),
+    ]);
     await withRedisDeadline(this.redis, 'close queues', away ? 100 : 1000, queues).catch(() => undefined);
     for (const connection of this.connections) connection.disconnect();
     this.redis.disconnect();

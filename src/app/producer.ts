@@ -20,6 +20,7 @@ export async function openProducer(app: App, opts: SetupOptions = {}): Promise<P
     ...setup,
     store: app.store,
     queue: app.queue,
-    enqueue: (batch, requests) => enqueueCustomers(deps, batch, requests),
+    enqueue: (batch, requests, o = {}) =>
+      enqueueCustomers(o.profile ? { ...deps, profile: o.profile } : deps, batch, requests),
   };
 }

@@ -12,6 +12,7 @@ import { scheduleCallback, type CallbackJob } from '../workers/callback-queue.js
 import type { App } from './app.js';
 import { dashboardCredentials, dashboardDeps } from './dashboard.js';
 import { openProducer } from './producer.js';
+import { openAppSources, readSourceFiles, type RunningSources, type SourceWorkerOptions } from './sources.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -20,6 +21,8 @@ export interface RunningServer {
   producer: Producer;
   /** Absent without CALLBACK_SECRET. */
   callbackWorker: Worker<CallbackJob> | undefined;
+  /** The sources of SOURCES_DIR, their intake store and their workers. */
+  sources: RunningSources;
   /** Stops taking requests (in-flight ones get `timeoutMs`, default SHUTDOWN_TIMEOUT_MS), then the callback worker. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -35,6 +38,8 @@ export interface StartServerOptions {
   signIn?: { credentials: SignInCredentials | undefined };
   /** Workers of the same process checked the Redis settings already: their verdict is said once. */
   redisSettingsChecked?: boolean;
+  /** The sources' worker timings (tests shorten them). */
+  sources?: SourceWorkerOptions;
 }
 
 /** What `serve` runs: the producer, the server on HOST:PORT, and the worker that delivers batch callbacks. */
@@ -46,8 +51,11 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     ...(config.WEBHOOK_SECRET_PREVIOUS ? [config.WEBHOOK_SECRET_PREVIOUS] : []),
   ];
   const { credentials } = opts.signIn ?? { credentials: dashboardCredentials(config) };
+  // A bad source file stops the start before Redis settings or the API are looked at.
+  const sourceFiles = await readSourceFiles(app);
   if (!opts.redisSettingsChecked) await app.checkRedisSettings();
   const producer = await openProducer(app, opts.retryUntil ? { retryUntil: opts.retryUntil } : {});
+  const sources = await openAppSources(app, producer, sourceFiles, opts.sources);
   const callbacks = callbackSettings(config);
   const server = await buildServer({
     producer,
@@ -59,28 +67,16 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     logger,
     dashboard: dashboardDeps(app, credentials),
     ...(opts.limits ? { limits: opts.limits } : {}),
+    sources: { sources: sources.sources, store: sources.store, intake: app.intake },
   });
   try {
     await server.listen({ host: config.HOST, port: config.PORT });
   } catch (err) {
     await server.close();
+    await Promise.all(sources.workers.map((w) => w.close()));
     throw err;
   }
-  // Without CALLBACK_SECRET no callback is accepted, so none is sent either.
-  const callbackWorker = callbacks
-    ? createCallbackWorker({
-        connection: app.workerConnection(),
-        prefix: config.QUEUE_PREFIX,
-        store: app.store,
-        box: app.box,
-        policy: callbacks.policy,
-        secrets: callbacks.secrets,
-        logger,
-        availability: app.availability,
-        ...opts.callbacks,
-      })
-    : undefined;
-  if (!callbacks) logger.info('CALLBACK_SECRET is not set: callback_url is refused and no callback is sent');
+  const callbackWorker = startCallbackWorker(app, callbacks, opts);
   const address = server.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
@@ -88,15 +84,40 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     url: `http://${host}:${address.port}`,
     producer,
     callbackWorker,
+    sources,
     async close(timeoutMs = config.SHUTDOWN_TIMEOUT_MS) {
       // Side by side, so the two drains share the one SHUTDOWN_TIMEOUT_MS the process is given.
       // With Redis away a delivery cannot be recorded: it is made again after the next start.
       await Promise.all([
         closeServerWithin(server, timeoutMs),
         callbackWorker ? closeWithin(callbackWorker, timeoutMs, () => app.availability.isDown) : undefined,
+        ...sources.workers.map((w) => closeWithin(w, timeoutMs, () => app.availability.isDown)),
       ]);
     },
   };
+}
+
+/** Without CALLBACK_SECRET no callback is accepted, so none is sent either. */
+function startCallbackWorker(
+  app: App,
+  callbacks: ReturnType<typeof callbackSettings>,
+  opts: StartServerOptions,
+): Worker<CallbackJob> | undefined {
+  if (!callbacks) {
+    app.logger.info('CALLBACK_SECRET is not set: callback_url is refused and no callback is sent');
+    return undefined;
+  }
+  return createCallbackWorker({
+    connection: app.workerConnection(),
+    prefix: app.config.QUEUE_PREFIX,
+    store: app.store,
+    box: app.box,
+    policy: callbacks.policy,
+    secrets: callbacks.secrets,
+    logger: app.logger,
+    availability: app.availability,
+    ...opts.callbacks,
+  });
 }
 
 /** Fastify's close waits for every in-flight request; at the deadline the sockets are cut. */

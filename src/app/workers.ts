@@ -31,6 +31,7 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
     queue: app.queue,
     store: app.store,
     callbacks: app.callbacks,
+    writeBacks: app.writeBacks,
     catalogue,
     acronis,
     budget: app.budget,

@@ -149,9 +149,10 @@ function barView(out: FollowBatchOptions['out'], first: BatchRecord): ProgressVi
   }
 }
 
-function plainView(out: FollowBatchOptions['out'], everyMs: number): ProgressView {
+export function plainView(out: FollowBatchOptions['out'], everyMs: number): ProgressView {
   let lastAt = 0;
   let lastLine = '';
+  let lastWritten = '';
   const line = (b: BatchRecord, rate: number, waiting: number) => {
     const settled = settledOf(b);
     const percent = b.total > 0 ? Math.floor((settled / b.total) * 100) : 100;
@@ -170,10 +171,13 @@ function plainView(out: FollowBatchOptions['out'], everyMs: number): ProgressVie
       out.write(`${text}\n`);
       lastAt = Date.now();
       lastLine = counts;
+      lastWritten = text;
     },
     stop(b) {
+      // The last line is the counts alone, also when a poll before the batch's end already wrote
+      // the same counts with a rate and an ETA (every customer settled, the end not yet stamped).
       const text = line(b, 0, 0).replace(/ {2}[\d.]+\/s {2}ETA \S+/, '');
-      if (text !== lastLine) out.write(`${text}\n`);
+      if (text !== lastWritten) out.write(`${text}\n`);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Profile } from './profile.js';
+import { itemInInclude, type Profile } from './profile.js';
 
 /**
  * One customer to onboard, as a CSV row or a webhook body gives it; every producer judges it with
@@ -55,6 +55,30 @@ export const CUSTOMER_EDITIONS = ['pck_per_workload', 'pck_per_gigabyte'] as con
 export const ACTIVATIONS = ['email', 'password', 'none'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
 
+/** An offering item's name or usage_name, as a profile's quota keys are written. */
+const ITEM_NAME = /^[a-z0-9_]{1,100}$/;
+/** A CSV cell holds text: "12" is the number 12; anything else is judged (and refused) as it is. */
+const wholeNumber = z.preprocess(
+  (v) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v),
+  z
+    .number({ error: 'must be a whole number ≥ 0' })
+    .int('must be a whole number ≥ 0')
+    .min(0, 'must be a whole number ≥ 0')
+    .max(1_000_000_000, 'must be at most 1,000,000,000'),
+);
+
+/**
+ * Per-customer quotas (docs/profiles.md "Per-customer quotas"): offering item → the quantity
+ * prepaid. Each becomes a hard quota of exactly that many (value n, overage 0: docs/acronis-api.md
+ * §4.2), over the profile's quota for the item.
+ */
+export const customerQuotasSchema = z.record(
+  z.string().trim().regex(ITEM_NAME, 'must be an offering item name such as pw_base_workstations or workstations'),
+  wholeNumber,
+  { error: 'must be an object of offering item → whole number' },
+);
+export type CustomerQuotas = z.infer<typeof customerQuotasSchema>;
+
 export const customerRequestSchema = z.strictObject({
   name: oneLine(MAX_NAME_LENGTH).pipe(z.string().min(1, 'is required')),
   email: trimmed
@@ -75,6 +99,7 @@ export const customerRequestSchema = z.strictObject({
   phone: optionalText(oneLine(50)),
   edition: optionalText(z.enum(CUSTOMER_EDITIONS, { error: `must be ${CUSTOMER_EDITIONS.join(' or ')}` })),
   activation: optionalText(z.enum(ACTIVATIONS, { error: `must be ${ACTIVATIONS.join(', ')}` })),
+  quotas: customerQuotasSchema.optional(),
   /**
    * Extension: the admin's initial password for `password` activation. Sealed before it is
    * queued (it never sits in Redis in clear); a strong one is generated when absent.
@@ -139,21 +164,31 @@ export function parseCustomerRequest(
 /**
  * What a valid request may still ask that the profile it is queued with cannot give: an
  * edition the profile does not offer (enable-offering-items would look for items the profile
- * never checked against the partner's offer). A template profile copies the template's
- * items, so it ignores the request's edition.
+ * never checked against the partner's offer), or a quota for an item the profile does not
+ * enable. A template profile copies the template's items, so it ignores the request's edition
+ * and cannot take per-customer quotas.
  */
 export function problemsWithProfile(
   request: CustomerRequest,
-  profile: Pick<Profile, 'editions' | 'template_tenant_id'>,
+  profile: Pick<Profile, 'editions' | 'template_tenant_id' | 'offering_items'>,
 ): FieldProblem[] {
+  const problems: FieldProblem[] = [];
   if (
     request.edition &&
     !profile.template_tenant_id &&
     !(profile.editions as readonly string[]).includes(request.edition)
   ) {
-    return [
-      { field: 'edition', reason: `is not offered by the profile (its editions: ${profile.editions.join(', ')})` },
-    ];
+    const reason = `is not offered by the profile (its editions: ${profile.editions.join(', ')})`;
+    problems.push({ field: 'edition', reason });
   }
-  return [];
+  for (const item of Object.keys(request.quotas ?? {})) {
+    if (profile.template_tenant_id) {
+      const reason = 'cannot be set: the profile copies a template tenant (template_tenant_id), quotas and all';
+      problems.push({ field: `quotas.${item}`, reason });
+    } else if (!itemInInclude(profile, item)) {
+      const include = profile.offering_items.include?.join(', ') ?? '';
+      problems.push({ field: `quotas.${item}`, reason: `is not an item of the profile (its items: ${include})` });
+    }
+  }
+  return problems;
 }

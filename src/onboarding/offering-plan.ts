@@ -36,8 +36,10 @@ export function planOfferingItems(input: {
   available: readonly OfferingItem[];
   profile: Profile;
   edition: string;
+  /** The customer's own quotas (its request's `quotas`): hard quotas over the profile's. */
+  customerQuotas?: Readonly<Record<string, number>>;
 }): OfferingItemChange[] {
-  const { changes, problems } = plan(input.available, input.profile, input.edition);
+  const { changes, problems } = plan(input.available, input.profile, input.edition, input.customerQuotas);
   const [problem] = problems;
   if (problem) throw new OfferingPlanError(problem.field, problem.reason);
   return changes;
@@ -47,6 +49,7 @@ function plan(
   available: readonly OfferingItem[],
   profile: Profile,
   edition: string,
+  customerQuotas: Readonly<Record<string, number>> = {},
 ): { changes: OfferingItemChange[]; problems: PlanProblem[] } {
   // Editionless items (local_storage, compute_points) go with every edition (docs/acronis-api.md §4.3).
   const candidates = available.filter((i) => i.edition === edition || i.edition === null);
@@ -60,8 +63,12 @@ function plan(
   const selected = [...new Map(candidates.filter((i) => chosen.has(itemKey(i))).map((i) => [itemKey(i), i])).values()];
   const quotas = profile.offering_items.quotas ?? {};
   problems.push(...quotaProblems(Object.keys(quotas), candidates, selected, edition));
+  problems.push(...customerQuotaProblems(Object.keys(customerQuotas), selected, edition));
   const changes = selected.map((item) => {
-    // A quota keyed by the exact name wins over one keyed by the usage_name.
+    // A quota keyed by the exact name wins over one keyed by the usage_name; the customer's over the profile's.
+    const prepaid = customerQuotas[item.name] ?? customerQuotas[item.usage_name];
+    // A prepaid quantity is a hard limit at exactly that many: overage 0 (docs/acronis-api.md §4.2).
+    if (prepaid !== undefined) return change(item, { value: prepaid, overage: 0 });
     const quota = quotas[item.name] ?? quotas[item.usage_name];
     return change(item, quota && { value: quota.value, overage: quota.overage });
   });
@@ -126,21 +133,35 @@ function includeProblems(
   return problems;
 }
 
-/** Quota keys that name no enabled item. */
+const unmatched = (keys: readonly string[], selected: readonly OfferingItem[]) =>
+  keys.filter((key) => !selected.some((i) => matches(i, key)));
+
+/** The profile's quota keys that name no enabled item. */
 function quotaProblems(
   keys: readonly string[],
   candidates: readonly OfferingItem[],
   selected: readonly OfferingItem[],
   edition: string,
 ): PlanProblem[] {
-  return keys
-    .filter((key) => !selected.some((i) => matches(i, key)))
-    .map((key) => ({
-      field: `offering_items.quotas.${key}`,
-      reason: candidates.some((i) => matches(i, key))
-        ? `names an item that is not enabled for edition ${edition}; add it to offering_items.include`
-        : `matches no offering item offered for edition ${edition}`,
-    }));
+  return unmatched(keys, selected).map((key) => ({
+    field: `offering_items.quotas.${key}`,
+    reason: candidates.some((i) => matches(i, key))
+      ? `names an item that is not enabled for edition ${edition}; add it to offering_items.include`
+      : `matches no offering item offered for edition ${edition}`,
+  }));
+}
+
+/** A customer's quota keys (its request's `quotas`) that name no item the profile enables for its edition. */
+function customerQuotaProblems(
+  keys: readonly string[],
+  selected: readonly OfferingItem[],
+  edition: string,
+): PlanProblem[] {
+  const enabled = selected.map((i) => i.name).join(', ');
+  return unmatched(keys, selected).map((key) => ({
+    field: `quotas.${key}`,
+    reason: `names no item the profile enables for edition ${edition} (enabled: ${enabled})`,
+  }));
 }
 
 /**

@@ -56,6 +56,15 @@ function withoutEditionPrefix(name: string): string {
   return prefix ? name.slice(prefix.length) : name;
 }
 
+/**
+ * Whether a quota key names an item of the profile's `include` (every item when there is no
+ * include), by name or usage_name, before any catalogue is at hand.
+ */
+export function itemInInclude(profile: Pick<Profile, 'offering_items'>, key: string): boolean {
+  const include = profile.offering_items.include;
+  return !include || include.map(withoutEditionPrefix).includes(withoutEditionPrefix(key));
+}
+
 const count = z
   .number({ error: 'must be a whole number ≥ 0 or null' })
   .int('must be a whole number')

@@ -9,8 +9,16 @@ import { customerRequestSchema, type CustomerRequest } from '../onboarding/custo
  * columns that were found.
  */
 
-export type CustomerField = keyof CustomerRequest;
-export const CUSTOMER_FIELDS = Object.keys(customerRequestSchema.shape) as CustomerField[];
+export type CustomerField = Exclude<keyof CustomerRequest, 'quotas'>;
+export const CUSTOMER_FIELDS = Object.keys(customerRequestSchema.shape).filter(
+  (f) => f !== 'quotas',
+) as CustomerField[];
+/**
+ * A per-customer quota column is `quota <item>` (docs/csv.md "Per-customer quotas"); normalised,
+ * `quota_<item>`. Its cells go to the request's `quotas`.
+ */
+const QUOTA_COLUMN = /^quota_(.+)$/;
+export type QuotaColumn = `quota:${string}`;
 export const REQUIRED_FIELDS: readonly CustomerField[] = ['name', 'email'];
 
 export function normaliseHeader(header: string): string {
@@ -21,8 +29,8 @@ export function normaliseHeader(header: string): string {
 }
 
 export interface ColumnMap {
-  /** For each column of the file, the field it fills, or null for an unknown column (ignored). */
-  fields: (CustomerField | null)[];
+  /** For each column of the file, the field it fills (`quota:<item>` for a quota), or null for an unknown column (ignored). */
+  fields: (CustomerField | QuotaColumn | null)[];
   /** Unknown columns as written in the file, with their 1-based position. */
   unknown: { column: number; header: string }[];
 }
@@ -32,10 +40,9 @@ export type HeaderMapping = { ok: true; columns: ColumnMap } | { ok: false; reas
 export function mapHeader(header: readonly string[]): HeaderMapping {
   const fields: ColumnMap['fields'] = [];
   const unknown: ColumnMap['unknown'] = [];
-  const seen = new Map<CustomerField, number>();
+  const seen = new Map<CustomerField | QuotaColumn, number>();
   for (const [index, raw] of header.entries()) {
-    const name = normaliseHeader(raw);
-    const field = (CUSTOMER_FIELDS as readonly string[]).includes(name) ? (name as CustomerField) : null;
+    const field = columnField(normaliseHeader(raw));
     if (field) {
       const earlier = seen.get(field);
       if (earlier !== undefined) {
@@ -66,4 +73,10 @@ export function mapHeader(header: readonly string[]): HeaderMapping {
     };
   }
   return { ok: true, columns: { fields, unknown } };
+}
+
+function columnField(name: string): CustomerField | QuotaColumn | null {
+  if ((CUSTOMER_FIELDS as readonly string[]).includes(name)) return name as CustomerField;
+  const quota = QUOTA_COLUMN.exec(name)?.[1];
+  return quota ? `quota:${quota}` : null;
 }

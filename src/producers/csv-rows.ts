@@ -39,7 +39,7 @@ export type CsvRowEvent =
 
 export interface ReadCustomerCsvOptions {
   /** The profile the rows will be queued with: a row asking what it cannot give is bad. */
-  profile?: Pick<Profile, 'editions' | 'template_tenant_id'>;
+  profile?: Pick<Profile, 'editions' | 'template_tenant_id' | 'offering_items'>;
   maxRows?: number;
 }
 
@@ -116,17 +116,23 @@ function judgeRecord(
   return judge(line, toFields(record, columns), profile, seen);
 }
 
-function toFields(record: readonly string[], columns: ColumnMap): Partial<Record<CustomerField, string>> {
-  const fields: Partial<Record<CustomerField, string>> = {};
+type RowFields = Partial<Record<CustomerField, string>> & { quotas?: Record<string, string> };
+
+function toFields(record: readonly string[], columns: ColumnMap): RowFields {
+  const fields: RowFields = {};
   columns.fields.forEach((field, index) => {
-    if (field) fields[field] = record[index];
+    const cell = record[index];
+    if (field?.startsWith('quota:')) {
+      // An empty quota cell means "no quota of its own" for this customer.
+      if (cell !== undefined && cell.trim() !== '') (fields.quotas ??= {})[field.slice('quota:'.length)] = cell;
+    } else if (field) fields[field as CustomerField] = cell;
   });
   return fields;
 }
 
 function judge(
   line: number,
-  fields: Partial<Record<CustomerField, string>>,
+  fields: RowFields,
   profile: ReadCustomerCsvOptions['profile'],
   seen: SeenInFile,
 ): CsvRowEvent {

@@ -16,5 +16,10 @@ export interface Producer {
   partnerTenantId: string;
   store: OnboardingStore;
   queue: OnboardingQueue;
-  enqueue(batch: NewBatch | { id: string }, requests: readonly CustomerRequest[]): Promise<EnqueueResult>;
+  /** `opts.profile`: another profile than the producer's (a source's own), checked by the caller. */
+  enqueue(
+    batch: NewBatch | { id: string },
+    requests: readonly CustomerRequest[],
+    opts?: { profile?: Profile },
+  ): Promise<EnqueueResult>;
 }

@@ -35,7 +35,7 @@ export type WebhookBodyParse = { ok: true; body: WebhookBody } | { ok: false; pr
  */
 export function parseWebhookBody(
   json: unknown,
-  profile?: Pick<Profile, 'editions' | 'template_tenant_id'>,
+  profile?: Pick<Profile, 'editions' | 'template_tenant_id' | 'offering_items'>,
   callbacks?: CallbackPolicy,
 ): WebhookBodyParse {
   const parse = (value: unknown) => parseCustomer(value, profile);
@@ -117,7 +117,10 @@ function parseCallbackUrl(
   return url.toString();
 }
 
-function parseCustomer(value: unknown, profile: Pick<Profile, 'editions' | 'template_tenant_id'> | undefined) {
+function parseCustomer(
+  value: unknown,
+  profile: Pick<Profile, 'editions' | 'template_tenant_id' | 'offering_items'> | undefined,
+) {
   const parsed = parseCustomerRequest(value);
   if (!parsed.ok || !profile) return parsed;
   const problems = problemsWithProfile(parsed.request, profile);

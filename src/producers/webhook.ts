@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { RedisConnection } from '../redis/connection.js';
 import type { Logger } from '../logger.js';
 import { RedisOutageError, withRedisDeadline } from '../redis/deadline.js';
@@ -9,7 +9,13 @@ import type { EnqueueOutcome } from '../workers/onboarding-store.js';
 import type { CallbackPolicy } from './callback-target.js';
 import type { Producer } from './producer.js';
 import { parseWebhookBody } from './webhook-body.js';
-import { createWebhookGate, DEFAULT_WEBHOOK_LIMITS, type WebhookLimits } from './webhook-gate.js';
+import {
+  acceptRawBodies,
+  createWebhookGate,
+  DEFAULT_WEBHOOK_LIMITS,
+  type RefusalCounter,
+  type WebhookLimits,
+} from './webhook-gate.js';
 import { WebhookReplayStore, type ClaimResult, type ReplayClaim, type ReplayOutcome } from './webhook-replay.js';
 import { SIGNATURE_FUTURE_SKEW_SEC, SIGNATURE_TOLERANCE_SEC, verifySignature } from './webhook-signature.js';
 
@@ -57,6 +63,8 @@ export interface WebhookOptions {
   redisTimeoutMs?: number;
   /** What an unauthenticated caller may cost (DEFAULT_WEBHOOK_LIMITS; tests lower them). */
   limits?: Partial<WebhookLimits>;
+  /** Refused requests per address, shared with the sources' routes (default: the webhook's own). */
+  refusals?: RefusalCounter;
 }
 
 interface Answer {
@@ -94,26 +102,13 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app, opt
     redisTimeoutMs: opts.redisTimeoutMs ?? 2000,
     log: opts.logger.child({ component: 'webhook' }),
   };
-  // The signature covers the bytes as sent: this plugin's routes get the raw body, whatever
-  // its type (scoped to the plugin; other routes keep fastify's parsers).
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_request, body, done) =>
-    done(null, body),
-  );
-  app.setErrorHandler((err: FastifyError, _request, reply) => {
-    if (err.statusCode === 413) {
-      const error = `the body is larger than ${MAX_BODY_BYTES} bytes (1 MiB); send at most 1,000 customers per request`;
-      return reply.status(413).send({ error });
-    }
-    if (err.statusCode !== undefined && err.statusCode < 500)
-      return reply.status(err.statusCode).send({ error: err.message });
-    ctx.log.error({ err: err.message }, 'webhook failed');
-    return reply.status(500).send({ error: 'internal error' });
-  });
+  const tooLarge = `the body is larger than ${MAX_BODY_BYTES} bytes (1 MiB); send at most 1,000 customers per request`;
+  acceptRawBodies(app, MAX_BODY_BYTES, tooLarge, ctx.log);
   const gate = await createWebhookGate(app, {
     limits: { ...DEFAULT_WEBHOOK_LIMITS, ...opts.limits },
     maxBodyBytes: MAX_BODY_BYTES,
     log: ctx.log,
+    ...(opts.refusals ? { refusals: opts.refusals } : {}),
   });
   const onRequest = (request: FastifyRequest, reply: FastifyReply) => gate.onRequest(request, reply);
   app.post(WEBHOOK_PATH, { bodyLimit: MAX_BODY_BYTES, onRequest }, async (request, reply) => {

@@ -5,7 +5,24 @@ import { createHash } from 'node:crypto';
  * queue-keys.ts does for its own). BullMQ keeps its queues under `<prefix>:<queue name>:…`.
  * docs/architecture.md "Redis keys" says what each key holds.
  */
-export const QUEUE_NAMES = { onboarding: 'onboarding', callbacks: 'callbacks' } as const;
+export const QUEUE_NAMES = {
+  onboarding: 'onboarding',
+  callbacks: 'callbacks',
+  intake: 'intake',
+  writeBacks: 'write-backs',
+} as const;
+
+/** The keys of one source's intake (docs/sources.md "What is kept"). */
+export interface SourceKeys {
+  /** Hash: one event as received and its outcome; the id is a hash of the vendor's event id. */
+  event(eventHash: string): string;
+  /** Zset: the latest events' keys by arrival (ms). */
+  events: string;
+  /** Hash: events by outcome (received, onboarding, ignored, rejected, failed). */
+  outcomes: string;
+  /** The source API's shared rate-limit schedule (a request budget of its own). */
+  budget: RequestBudgetKeys;
+}
 
 /** The keys of the shared access-token cache of one data centre, API client and secret. */
 export interface TokenCacheKeys {
@@ -124,6 +141,21 @@ export class RedisKeys {
   /** A value sealed with the install's SECRETS_KEY, opened by every command at start. */
   get secretsKeyCheck(): string {
     return `${this.prefix}:secrets:key-check`;
+  }
+
+  source(name: string): SourceKeys {
+    const base = `${this.prefix}:src:${name}`;
+    return {
+      event: (eventHash) => `${base}:event:${eventHash}`,
+      events: `${base}:events`,
+      outcomes: `${base}:outcomes`,
+      budget: { schedule: `${base}:budget` },
+    };
+  }
+
+  /** Hash: a source customer's write-back: its source and record, state, attempts, last error. */
+  writeBack(customerKey: string): string {
+    return `${this.prefix}:src:write-back:${customerKey}`;
   }
 
   webhookDelivery(deliveryId: string): string {

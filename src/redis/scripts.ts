@@ -33,6 +33,8 @@ const SCRIPTS = {
   metricsAddPause: { file: 'metrics-add-pause', numberOfKeys: 2 },
   setFieldIfUnchanged: { file: 'set-field-if-unchanged', numberOfKeys: 1 },
   jobDataSetIfLocked: { file: 'job-data-set-if-locked', numberOfKeys: 3 },
+  sourceEventRecord: { file: 'source-event-record', numberOfKeys: 3 },
+  sourceEventSettle: { file: 'source-event-settle', numberOfKeys: 2 },
 } as const satisfies Record<string, ScriptSpec>;
 
 export type ScriptName = keyof typeof SCRIPTS;

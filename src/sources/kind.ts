@@ -117,6 +117,11 @@ export interface SourceKind<Settings> {
   settingsSchema: z.ZodType<Settings>;
   /** The environment variables the settings name, e.g. the HubSpot app secret's. */
   secretNames(settings: Settings): string[];
+  /**
+   * Optional (added after the first version): a problem with the secrets' values that stops the
+   * start, naming the variable (e.g. "SHOP_SECRET must be whsec_<base64>"); undefined when usable.
+   */
+  checkSecrets?(settings: Settings, secrets: Readonly<Record<string, string>>): string | undefined;
   answers: AnswerTable;
   /**
    * From the headers alone, before the body is read: a missing or out-of-window signature header
@@ -125,8 +130,12 @@ export interface SourceKind<Settings> {
   checkHeaders(headers: IncomingHttpHeaders, ctx: KindContext<Settings>, now: number): Verdict;
   /** Over the raw bytes, constant-time (may fetch a signing key, as ConnectWise requires). */
   verify(delivery: Delivery, ctx: KindContext<Settings>): Promise<Verdict>;
-  /** A body that authenticated, parsed (JSON already, or not when `rawBody` is not JSON: the kind decides). */
-  parse(delivery: Delivery): ParsedBody;
+  /**
+   * A body that authenticated, parsed (JSON already, or not when `rawBody` is not JSON: the kind
+   * decides). `ctx` came later (the generic kind reads where the object id is from its settings):
+   * a kind that needs nothing of it may leave it out.
+   */
+  parse(delivery: Delivery, ctx: KindContext<Settings>): ParsedBody;
   /** Reads what the event lacks from the source's API; throws SourceApiError. */
   readBack(event: SourceEvent, ctx: KindContext<Settings>): Promise<SourceRecord>;
   /** Writes the customer's result to the source record; idempotent; throws SourceApiError. */

@@ -8,6 +8,7 @@ import { isRetryableStepError, needsChangeOf, reasonOf } from '../onboarding/err
 import type { StepContext, StepDefinition } from '../onboarding/step.js';
 import { customerField, type SecretBox } from '../secrets/secret-box.js';
 import { nudgeCallback, type CallbackQueue } from './callback-queue.js';
+import { nudgeWriteBack, type WriteBackQueue } from './source-queues.js';
 import { LockLostError, runInJobScope } from './job-lock-guard.js';
 import type { OfferingCache } from './offering-cache.js';
 import type { OnboardingStore, Transition } from './onboarding-store.js';
@@ -32,6 +33,8 @@ export interface StepRunDeps {
   dataCenterUrl: string;
   /** Promoted when a customer's end also ends its batch; absent where nobody sends callbacks. */
   callbacks?: CallbackQueue;
+  /** A source customer's write-back is promoted when the customer is done or failed; absent: none are. */
+  writeBacks?: WriteBackQueue;
   lockDurationMs: number;
   /** Where the intent of a send that cannot be looked up is written, under the job's lock. */
   sendIntents: SendIntentStore;
@@ -190,7 +193,8 @@ async function stepFailed(
   if (!final && job.priority > 0) await job.changePriority({ priority: 0 });
   if (final) {
     await deps.store.recordFacts(key, facts);
-    await afterTransition(deps, await deps.store.markFailed(key, job.name, reason, retryable, needsChangeOf(err)));
+    const transition = await deps.store.markFailed(key, job.name, reason, retryable, needsChangeOf(err));
+    await afterTransition(deps, transition, job.data);
   }
   return retryable ? err : new UnrecoverableError(reason);
 }
@@ -233,14 +237,23 @@ async function handOver(deps: StepRunDeps, job: StepJob, data: ChainData, facts:
   await deps.store.recordFacts(key, facts);
   const next = nextStep(data.steps, job.name);
   if (!next) {
-    await afterTransition(deps, await deps.store.markDone(key));
+    await afterTransition(deps, await deps.store.markDone(key), data);
     return;
   }
   const nextData = deps.catalogue[next].input.parse({ ...data, facts });
   await deps.queue.add(next, nextData, { jobId: jobIdFor(key, next) });
 }
 
-/** A customer that was its batch's last one lets the batch's callback go now. */
-export async function afterTransition(deps: Pick<StepRunDeps, 'callbacks'>, transition: Transition): Promise<void> {
+/**
+ * A customer that was its batch's last one lets the batch's callback go now; one a source started
+ * lets its write-back go (`chain`: the customer and the batch its chain belongs to).
+ */
+export async function afterTransition(
+  deps: Pick<StepRunDeps, 'callbacks' | 'writeBacks'>,
+  transition: Transition,
+  chain?: { customerKey: string; batchId: string },
+): Promise<void> {
   if (transition.endedBatchId && deps.callbacks) await nudgeCallback(deps.callbacks, transition.endedBatchId);
+  if (chain && transition.applied && deps.writeBacks)
+    await nudgeWriteBack(deps.writeBacks, chain.customerKey, chain.batchId);
 }

@@ -91,7 +91,7 @@ async function failedForGood(deps: StepRunDeps, job: StepJob, err: Error): Promi
     if (!record || record.state === 'failed' || record.state === 'done' || record.runId !== job.data.runId) return;
     const { reason, retryable } = unfinishedReason(job.name, err);
     const transition = await deps.store.markFailed(job.data.customerKey, job.name, reason, retryable);
-    await afterTransition(deps, transition);
+    await afterTransition(deps, transition, job.data);
   } catch (cause) {
     deps.logger.error({ err: reasonOf(cause) }, 'could not record a failed step');
   }

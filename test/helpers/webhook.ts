@@ -34,6 +34,7 @@ export async function startWebhookHarness(opts: TestPipelineOptions & StartServe
     const running = await startServer(app, {
       callbacks: { recheckMs: 200, firstRetryMs: 200, ...opts.callbacks, ...o.callbacks },
       ...((o.limits ?? opts.limits) ? { limits: { ...opts.limits, ...o.limits } } : {}),
+      ...((o.sources ?? opts.sources) ? { sources: { ...opts.sources, ...o.sources } } : {}),
     });
     const server: RunningServer = {
       ...running,

@@ -83,7 +83,11 @@ describe('an intent announced at the send', () => {
     );
     await expect(send).rejects.toBeInstanceOf(AcronisApiError);
     // Checked before the wait; the intent's write checks the lock itself (src/workers/send-intent.ts).
-    expect(order).toEqual(['lock checked', 'intent (API saw 0)']);
+    // A slot that came due late on a busy machine goes back in line and is checked again, so
+    // the check may run more than once; the intent is written once, last, before the API saw it.
+    expect(order.at(-1)).toBe('intent (API saw 0)');
+    expect(order.slice(0, -1).length).toBeGreaterThanOrEqual(1);
+    expect(new Set(order.slice(0, -1))).toEqual(new Set(['lock checked']));
     expect(sent()).toBe(1);
   });
 

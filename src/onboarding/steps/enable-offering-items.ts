@@ -25,6 +25,7 @@ export const enableOfferingItems = defineStep({
       available: await ctx.offers.availableForChild(partnerTenantId, edition),
       profile,
       edition,
+      ...(request.quotas ? { customerQuotas: request.quotas } : {}),
     });
     await enable(ctx, facts.tenantId, changes, `of ${edition}`);
     return { edition, offeringItemsEnabled: changes.length };

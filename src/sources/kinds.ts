@@ -1,0 +1,18 @@
+import type { SourceKind } from './kind.js';
+import { genericKind } from './generic/index.js';
+
+/**
+ * Every kind of source a source file may name (`"kind"`), one line each. A vendor's kind lives
+ * in its own folder (`src/sources/<kind>/`) and is added here as `<kind>: entry(<kind>Kind),`.
+ */
+
+/** A kind with its settings type forgotten: the intake hands each kind only settings its own schema parsed. */
+function entry<Settings>(kind: SourceKind<Settings>): SourceKind<unknown> {
+  return kind as unknown as SourceKind<unknown>;
+}
+
+export const SOURCE_KINDS = {
+  generic: entry(genericKind),
+} as const;
+
+export type KindName = keyof typeof SOURCE_KINDS;

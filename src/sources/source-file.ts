@@ -1,0 +1,123 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+import { mappingSchema } from './mapping.js';
+import { triggerSchema } from './trigger.js';
+import { SOURCE_KINDS, type KindName } from './kinds.js';
+
+/**
+ * A source's configuration (docs/sources.md "The source file"): one JSON file per source in
+ * SOURCES_DIR, named `<name>.json`; the name is its route `/webhooks/sources/<name>`. The common
+ * part is checked here, the kind's own part (`settings`) by its kind's schema. Strict: a misspelt
+ * key is an error naming it. Secrets are never in the file, only the names of the environment
+ * variables that hold them.
+ */
+
+export const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export const sourceFileSchema = z.strictObject({
+  kind: z.enum(Object.keys(SOURCE_KINDS) as [KindName, ...KindName[]], {
+    error: `must be one of ${Object.keys(SOURCE_KINDS).join(', ')}`,
+  }),
+  /**
+   * The URL the sender calls and signs, e.g. https://onboard.example.com/webhooks/sources/shop: a
+   * proxy in front changes what the server sees. Absent: the URL as received.
+   */
+  public_url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** The source's API, all processes together (a Redis-shared schedule, like ACRONIS_RATE_LIMIT). */
+  rate_limit: z
+    .strictObject({
+      per_second: z.number({ error: 'must be a number' }).positive('must be above 0').max(1000, 'must be ≤ 1000'),
+    })
+    .default({ per_second: 5 }),
+  /** The profile its customers onboard with; absent: ONBOARDING_PROFILE (or the built-in one). */
+  profile: z.string().trim().min(1, 'must be a profile file path').optional(),
+  trigger: triggerSchema.default({ all: [] }),
+  /** Absent: each event's own fields are the customer's (our field names), judged strictly. */
+  mapping: mappingSchema.optional(),
+  /** The kind's own settings (authentication, API, write-back), checked by the kind. */
+  settings: z.unknown().optional(),
+});
+export type SourceFile = z.infer<typeof sourceFileSchema>;
+
+/** A source ready to use: its file checked, its kind's settings parsed. */
+export interface SourceConfig extends Omit<SourceFile, 'settings'> {
+  name: string;
+  file: string;
+  settings: unknown;
+}
+
+/** A source file that cannot be used; the message names the file, the field and the reason. */
+export class SourceFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`source file ${file}: ${field}: ${reason}`);
+    this.name = 'SourceFileError';
+  }
+}
+
+function fieldOf(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(file)';
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
+}
+
+function firstProblem(error: z.ZodError, prefix: PropertyKey[] = []): { field: string; reason: string } {
+  const issue = error.issues[0];
+  if (!issue) return { field: '(file)', reason: 'is not a valid source file' };
+  if (issue.code === 'unrecognized_keys')
+    return {
+      field: fieldOf([...prefix, ...issue.path, issue.keys[0] ?? '']),
+      reason: 'is not a source setting (misspelt?)',
+    };
+  return { field: fieldOf([...prefix, ...issue.path]), reason: issue.message };
+}
+
+/** Checks one source file's content; `file` is for messages. */
+export function parseSourceFile(name: string, json: unknown, file: string): SourceConfig {
+  if (!SOURCE_NAME.test(name))
+    throw new SourceFileError(file, '(file name)', 'must be <name>.json with a name of a–z, digits and - (≤ 63)');
+  const parsed = sourceFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const { field, reason } = firstProblem(parsed.error);
+    throw new SourceFileError(file, field, reason);
+  }
+  const kind = SOURCE_KINDS[parsed.data.kind];
+  const settings = kind.settingsSchema.safeParse(parsed.data.settings ?? {});
+  if (!settings.success) {
+    const { field, reason } = firstProblem(settings.error, ['settings']);
+    throw new SourceFileError(file, field, reason);
+  }
+  return { ...parsed.data, name, file, settings: settings.data };
+}
+
+/** Every `<name>.json` of the directory, sorted by name; any bad one stops the start (exit 2). */
+export async function loadSources(dir: string | undefined): Promise<SourceConfig[]> {
+  if (dir === undefined) return [];
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (err) {
+    throw new SourceFileError(dir, '(directory)', `cannot be read: ${(err as Error).message}`);
+  }
+  const files = entries.filter((f) => f.endsWith('.json')).sort();
+  return Promise.all(files.map((f) => loadSourceFile(join(dir, f))));
+}
+
+async function loadSourceFile(file: string): Promise<SourceConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new SourceFileError(file, '(file)', `cannot be read: ${(err as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    throw new SourceFileError(file, '(file)', `is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseSourceFile(basename(file, '.json'), json, file);
+}
