@@ -149,7 +149,7 @@ export class RedisKeys {
       event: (eventHash) => `${base}:event:${eventHash}`,
       events: `${base}:events`,
       outcomes: `${base}:outcomes`,
-      budget: { schedule: `${base}:budget` },
+      budget: { schedule: `${base}:budget`, grants: `${base}:budget:grants`, refusals: `${base}:budget:refusals` },
     };
   }
 
