@@ -1,4 +1,5 @@
 import { ConfigError, requireConfig, type Config } from '../config.js';
+import { SourceIntakeStore } from '../sources/intake-store.js';
 import type { DashboardDeps } from '../dashboard/dashboard.js';
 import { isLoopbackHost, sessionKeyFrom, type SignInCredentials } from '../dashboard/sign-in.js';
 import { batchResults } from '../workers/results.js';
@@ -31,6 +32,7 @@ export function dashboardDeps(app: App, credentials: SignInCredentials | undefin
   const c = requireConfig(config, ['SECRETS_KEY'], 'to keep the dashboard sessions sealed');
   return {
     store: app.store,
+    writeBack: (key) => new SourceIntakeStore(app.redis, app.keys).writeBack(key),
     queue: app.queue,
     callbacks: app.callbacks,
     redis: app.redis,

@@ -12,12 +12,17 @@ export function customerRoutes(app: FastifyInstance, deps: DashboardDeps): void 
   app.get<CustomerParams>('/customers/:key', async (request, reply) => {
     const record = await deps.store.getCustomer(request.params.key);
     if (!record) return notFound(request, reply, deps, `customer ${request.params.key}`);
-    const [timeline, change] = await Promise.all([stepTimeline(deps.queue, record), changeAdvice(deps.store, record)]);
+    const [timeline, change, writeBack] = await Promise.all([
+      stepTimeline(deps.queue, record),
+      changeAdvice(deps.store, record),
+      deps.writeBack(record.key),
+    ]);
     return renderPage(request, reply, deps, 'customer', {
       title: `Customer ${record.key}`,
       record: shownRecord(record),
       timeline,
       change,
+      writeBack,
     });
   });
 

@@ -3,6 +3,7 @@ import csrfProtection from '@fastify/csrf-protection';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import secureSession from '@fastify/secure-session';
+import type { WriteBackRecord } from '../sources/intake-store.js';
 import type { FastifyInstance } from 'fastify';
 import type { RedisConnection } from '../redis/connection.js';
 import type { CallMetrics } from '../acronis/call-metrics.js';
@@ -43,6 +44,8 @@ export interface DashboardDeps {
   /** The API client for the customer page's live state and the resend of e-mails, built on first use. */
   acronis(): LiveStateSource & ResendDeps['acronis'];
   callMetrics: CallMetrics;
+  /** A source customer's write-back (docs/sources.md "Write-back"); undefined for other customers. */
+  writeBack(customerKey: string): Promise<WriteBackRecord | undefined>;
   /** DASHBOARD_USER and DASHBOARD_PASSWORD; absent: open on loopback only. */
   credentials?: SignInCredentials;
   sessionKey: Buffer;

@@ -33,6 +33,21 @@ type Decision =
 export async function runIntake(deps: IntakeDeps, job: Job<IntakeJob>, signal?: AbortSignal): Promise<string> {
   const { source: name, eventHash, event } = job.data;
   const log = deps.logger.child({ component: 'intake', source: name, eventId: event.eventId });
+  try {
+    return await work(deps, job, log, signal);
+  } catch (err) {
+    // Anything else that keeps failing (Redis under the enqueue, say): the last attempt settles it.
+    const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (final) {
+      const reason = `the intake failed: ${(err as Error).message}`;
+      await deps.store.settle(name, eventHash, 'failed', { reason }).catch(() => undefined);
+    }
+    throw err;
+  }
+}
+
+async function work(deps: IntakeDeps, job: Job<IntakeJob>, log: Logger, signal?: AbortSignal): Promise<string> {
+  const { source: name, eventHash, event } = job.data;
   const source = deps.sources.get(name);
   if (!source) {
     await deps.store.settle(name, eventHash, 'failed', { reason: `the source ${name} is no longer configured` });

@@ -1,5 +1,7 @@
 import type { SourceKind } from './kind.js';
+import { connectwiseKind } from './connectwise/kind.js';
 import { genericKind } from './generic/index.js';
+import { hubspotKind } from './hubspot/kind.js';
 
 /**
  * Every kind of source a source file may name (`"kind"`), one line each. A vendor's kind lives
@@ -13,6 +15,8 @@ function entry<Settings>(kind: SourceKind<Settings>): SourceKind<unknown> {
 
 export const SOURCE_KINDS = {
   generic: entry(genericKind),
+  connectwise: entry(connectwiseKind),
+  hubspot: entry(hubspotKind),
 } as const;
 
 export type KindName = keyof typeof SOURCE_KINDS;

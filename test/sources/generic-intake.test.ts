@@ -3,11 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signStandardWebhook, verifyStandardWebhook } from '../../src/sources/generic/standard-webhooks.js';
 import { eventHashOf, SourceIntakeStore, type StoredEvent } from '../../src/sources/intake-store.js';
 import { expectEachOnboardedOnce } from '../helpers/pipeline.js';
+import { dumpKeys } from '../helpers/redis.js';
 import { until } from '../helpers/wait.js';
 import { startWebhookHarness, type WebhookHarness } from '../helpers/webhook.js';
 
@@ -73,6 +74,15 @@ function sourceFiles(callbackUrl: string): string {
     join(dir, 'helpdesk.json'),
     JSON.stringify({ kind: 'generic', settings: { auth: { scheme: 'bearer', token_env: env('TOKEN') } } }),
   );
+  // A source with a profile of its own (per gigabyte, production pricing, password activation).
+  writeFileSync(
+    join(dir, 'gb.json'),
+    JSON.stringify({
+      kind: 'generic',
+      profile: resolve(import.meta.dirname, '../../profiles/per-gigabyte.json'),
+      settings: { auth: { scheme: 'bearer', token_env: env('TOKEN') } },
+    }),
+  );
   writeFileSync(
     join(dir, 'legacy.json'),
     JSON.stringify({
@@ -88,8 +98,12 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      callbacks.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(204).end();
+      const body = Buffer.concat(chunks).toString('utf8');
+      callbacks.push({ headers: req.headers, body });
+      // D-6: the receiver is down once, then takes it; D-7: it refuses it for good.
+      const seen = callbacks.filter((c) => c.body === body).length;
+      const status = body.includes('shop:D-7') ? 410 : body.includes('shop:D-6') && seen === 1 ? 503 : 204;
+      res.writeHead(status).end();
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -171,6 +185,8 @@ describe('a generic source signed with Standard Webhooks', () => {
     expect(workstations?.quota).toMatchObject({ value: 7, overage: 0 });
 
     await until(async () => (await store.writeBack('shop:D-1'))?.state === 'written', 'the write-back');
+    const page = await fetch(`${h.url}/customers/${encodeURIComponent('shop:D-1')}`).then((r) => r.text());
+    expect(page).toMatch(/Written back to shop[\s\S]*customer D-1[\s\S]*<strong>written<\/strong> \(customer done\)/);
     const call = callbacks.find((c) => c.body.includes('shop:D-1'));
     expect(call).toBeDefined();
     const verdict = verifyStandardWebhook(call!.headers, Buffer.from(call!.body), [secrets.callback], Date.now());
@@ -226,6 +242,14 @@ describe('a generic source signed with Standard Webhooks', () => {
     const big = 'x'.repeat(1024 * 1024 + 10);
     const oversized = await post('shop', big, signed(big));
     expect(oversized.status).toBe(413);
+    // Without a Content-Length (chunked), the body is cut at 1 MiB.
+    const chunked = await fetch(`${h.url}/webhooks/sources/shop`, {
+      method: 'POST',
+      headers: signed(big),
+      body: new Blob([big]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
     expect(await store.outcomeCounts('shop')).toEqual(before);
   });
 
@@ -239,6 +263,39 @@ describe('a generic source signed with Standard Webhooks', () => {
 
   it('an unknown source is 404', async () => {
     expect((await post('nope', '{}', signed('{}'))).status).toBe(404);
+  });
+});
+
+describe('writing back', () => {
+  const sendDeal = async (id: string, email?: string) => {
+    const body = JSON.stringify(deal(id, email ? { email } : {}));
+    const headers = signed(body);
+    await post('shop', body, headers);
+    const event = await settled('shop', `${headers['webhook-id']}#0`);
+    await h.t.waitForBatch(event.batchId as string);
+  };
+
+  it('a receiver that fails once is tried again; one that refuses (4xx) is given up, the reason kept', async () => {
+    await Promise.all([sendDeal('D-6'), sendDeal('D-7')]);
+    await until(async () => (await store.writeBack('shop:D-6'))?.state === 'written', 'D-6 written back');
+    expect(await store.writeBack('shop:D-6')).toMatchObject({ state: 'written', attempts: 2, result: 'done' });
+    await until(async () => (await store.writeBack('shop:D-7'))?.state === 'failed', 'D-7 given up');
+    expect(await store.writeBack('shop:D-7')).toMatchObject({
+      attempts: 1,
+      error: expect.stringContaining('the receiver answered 410') as string,
+    });
+    expect(callbacks.filter((c) => c.body.includes('shop:D-7'))).toHaveLength(1);
+  });
+
+  it('a customer that fails is written back as failed, with the reason', async () => {
+    // D-1's admin login is taken by D-1: D-8's create-user meets a conflict it cannot adopt.
+    await sendDeal('D-8', `it@d-1-${tag.toLowerCase()}.example`);
+    await until(async () => (await store.writeBack('shop:D-8'))?.state === 'written', 'D-8 written back');
+    const call = callbacks.find((c) => c.body.includes('shop:D-8'));
+    expect(JSON.parse(call!.body)).toMatchObject({
+      type: 'customer.failed',
+      data: { state: 'failed', reason: expect.stringContaining('create-user') as string },
+    });
   });
 });
 
@@ -269,6 +326,19 @@ describe('generic sources authenticated by a header', () => {
     expect(wrong.status).toBe(401);
   });
 
+  it('a source with a profile of its own onboards with it, whatever the server’s profile', async () => {
+    const auth = { 'content-type': 'application/json', authorization: `Bearer ${secrets.token}` };
+    const customer = { name: `Gigabyte ${tag}`, email: `it@gb-${tag.toLowerCase()}.example`, external_id: `gb-${tag}` };
+    const response = await post('gb', JSON.stringify(customer), auth);
+    const event = await settled('gb', (response.body.events as { event_id: string }[])[0]!.event_id);
+    await h.t.waitForBatch(event.batchId as string);
+    const { tenant } = expectEachOnboardedOnce(h.t.sim.state(), [customer])[0]!;
+    const enabled = h.t.sim.state().offeringItems[tenant.id]!.filter((i) => i.status === 1);
+    expect(enabled.map((i) => i.edition).filter((e) => e !== null)).toContain('pck_per_gigabyte');
+    expect(enabled.some((i) => i.edition === 'pck_per_workload')).toBe(false);
+    expect(h.t.sim.state().pricing[tenant.id]).toMatchObject({ mode: 'production' });
+  });
+
   it('HTTP Basic: the right user and password are accepted, a wrong password refused', async () => {
     const basic = (user: string, password: string) => ({
       'content-type': 'application/json',
@@ -288,5 +358,17 @@ describe('generic sources authenticated by a header', () => {
     expect(await send('/webhooks/customers', { 'content-type': 'application/json', 'x-signature': 't=1,v1=00' })).toBe(
       429,
     );
+  });
+});
+
+describe('secrets', () => {
+  it('no source secret, token or password reaches a log line or Redis', async () => {
+    const everything = `${h.t.logs.join('')}\n${await dumpKeys(h.t.redis, h.t.prefix)}`;
+    for (const [name, value] of Object.entries(secrets)) {
+      if (name === 'user') continue;
+      expect(everything.includes(value), name).toBe(false);
+      // The key bytes of a whsec_ secret neither.
+      if (value.startsWith('whsec_')) expect(everything.includes(value.slice(6)), `${name} body`).toBe(false);
+    }
   });
 });
