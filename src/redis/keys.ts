@@ -33,8 +33,12 @@ export interface TokenCacheKeys {
 }
 
 export interface RequestBudgetKeys {
-  /** The shared send schedule: next free send time, current rate, pause generation. */
+  /** The shared send schedule: next free send time, pause generation, the rate plan. */
   schedule: string;
+  /** Sorted set: send times of the last 2 s of grants. */
+  grants: string;
+  /** Sorted set: answer times of the last 2 s of 429s. */
+  refusals: string;
 }
 
 /** The install-wide metrics every process adds to and `serve` reads at a scrape. */
@@ -65,7 +69,11 @@ export class RedisKeys {
   readonly batchIndexSuffix = ':in:';
 
   constructor(readonly prefix: string) {
-    this.requestBudget = { schedule: `${prefix}:acronis:budget` };
+    this.requestBudget = {
+      schedule: `${prefix}:acronis:budget`,
+      grants: `${prefix}:acronis:budget:grants`,
+      refusals: `${prefix}:acronis:budget:refusals`,
+    };
     this.batches = `${prefix}:onb:batches`;
     this.batchPrefix = `${prefix}:onb:batch:`;
     this.customerPrefix = `${prefix}:onb:customer:`;
@@ -185,7 +193,7 @@ export class RedisKeys {
       event: (eventHash) => `${base}:event:${eventHash}`,
       events: `${base}:events`,
       outcomes: `${base}:outcomes`,
-      budget: { schedule: `${base}:budget` },
+      budget: { schedule: `${base}:budget`, grants: `${base}:budget:grants`, refusals: `${base}:budget:refusals` },
     };
   }
 
