@@ -60,6 +60,10 @@ export async function startDemoSources(): Promise<DemoSources> {
     credentials: cwCredentials,
     // Short retries: the demo's run is minutes, not ConnectWise's hour of redeliveries.
     callbackRetryDelaysMs: [1000, 5000],
+  }).catch(async (err: unknown) => {
+    // A listening HubSpot would keep the process up after the demo gave up.
+    await hubspot.close();
+    throw err;
   });
   Object.assign(process.env, {
     [envNames.hubspotSecret]: hubspot.clientSecret,
