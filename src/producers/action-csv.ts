@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { parse } from 'csv-parse';
 import { ACTION_NAMES, actionNameSchema, type ActionName, type ContactChange } from '../lifecycle/action.js';
 import { normaliseHeader } from './csv-columns.js';
@@ -51,9 +52,13 @@ export async function hasActionColumn(file: string): Promise<boolean> {
 }
 
 async function* records(file: string): AsyncGenerator<{ values: string[]; line: number }> {
-  const parser = createReadStream(file)
-    .pipe(utf8Guard(file))
-    .pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, trim: true }));
+  // pipeline(), not pipe(): a missing or binary file's error must reach the iteration, not crash the process.
+  const parser = pipeline(
+    createReadStream(file),
+    utf8Guard(file),
+    parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, trim: true }),
+    () => undefined,
+  );
   for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>)
     yield { values: record, line: info.lines };
 }
