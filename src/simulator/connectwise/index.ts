@@ -43,6 +43,8 @@ export interface RunningConnectWiseSimulator {
     companyId: number,
     input: Parameters<ConnectWiseWorld['addAgreement']>[1],
   ): { agreement: SimAgreement; deliveries: CallbackDelivery[] };
+  /** Cancels an agreement and sends its `agreement/updated` callbacks. */
+  cancelAgreement(id: number): { agreement: SimAgreement; deliveries: CallbackDelivery[] };
   addOpportunity(companyId: number, input: { name: string }): SimOpportunity;
   /** Marks an opportunity won and sends its `opportunity/updated` callbacks. */
   winOpportunity(id: number): { opportunity: SimOpportunity; deliveries: CallbackDelivery[] };
@@ -96,6 +98,10 @@ export async function startConnectWiseSimulator(
     addAgreement: (companyId, input) => {
       const agreement = world.addAgreement(companyId, input);
       return { agreement, deliveries: dispatcher.emit('agreement', 'added', agreement.id, agreement) };
+    },
+    cancelAgreement: (id) => {
+      const agreement = world.cancelAgreement(id);
+      return { agreement, deliveries: dispatcher.emit('agreement', 'updated', agreement.id, agreement) };
     },
     addOpportunity: (companyId, input) => world.addOpportunity(companyId, input),
     winOpportunity: (id) => {
