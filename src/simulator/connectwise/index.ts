@@ -56,6 +56,10 @@ export interface RunningConnectWiseSimulator {
   close(): Promise<void>;
 }
 
+function agreementUpdated(dispatcher: CallbackDispatcher, agreement: SimAgreement) {
+  return { agreement, deliveries: dispatcher.emit('agreement', 'updated', agreement.id, agreement) };
+}
+
 export async function startConnectWiseSimulator(
   options: ConnectWiseSimulatorOptions,
 ): Promise<RunningConnectWiseSimulator> {
@@ -99,10 +103,7 @@ export async function startConnectWiseSimulator(
       const agreement = world.addAgreement(companyId, input);
       return { agreement, deliveries: dispatcher.emit('agreement', 'added', agreement.id, agreement) };
     },
-    cancelAgreement: (id) => {
-      const agreement = world.cancelAgreement(id);
-      return { agreement, deliveries: dispatcher.emit('agreement', 'updated', agreement.id, agreement) };
-    },
+    cancelAgreement: (id) => agreementUpdated(dispatcher, world.cancelAgreement(id)),
     addOpportunity: (companyId, input) => world.addOpportunity(companyId, input),
     winOpportunity: (id) => {
       const opportunity = world.winOpportunity(id);
