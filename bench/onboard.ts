@@ -9,13 +9,16 @@
  *   shared   ACRONIS_RATE_LIMIT=100 while the API admits only 60/s (its budget shared with
  *            another integration): how the 429s' cut and climb settle below the real limit
  *   scaling  no limit anywhere, 2,000 customers, 1 and then 2 `work` processes × 16
+ *   limits   ACRONIS_RATE_LIMIT=100 against scattered 429s, a lower limit, a drop, a rise and the
+ *            right limit, through 1, 2 and 4 `work` processes (bench/onboard-limits.ts)
  *
- *   npm run bench:onboard -- [all|main|rates|shared|scaling]...
+ *   npm run bench:onboard -- [all|main|rates|shared|scaling|limits]...
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { printLimits, runLimits } from './onboard-limits.js';
 import { perCustomer, runPipeline, type RunOptions, type RunResult } from './pipeline-run.js';
 import { runBaseline } from './sequential-baseline.js';
 
@@ -113,7 +116,7 @@ function printSeries(r: RunResult): void {
   const every = Math.max(1, Math.round(r.seconds / 12));
   const points: string[] = [];
   for (let t = every; t < r.seconds + every; t += every) {
-    const sample = [...r.series].reverse().find(([s]) => s <= t) ?? [0, 0, 0];
+    const sample = [...r.series].reverse().find(([s]) => s <= t) ?? [0, 0, 0, 0];
     points.push(`${Math.min(t, Math.ceil(r.seconds))} s: ${sample[1]}`);
   }
   console.log(`\ncompletions over time (customers done): ${points.join(', ')}`);
@@ -149,6 +152,7 @@ try {
     print('no limit anywhere: 2,000 customers, 1 and 2 work processes', [one, two]);
     console.log(`\n2 processes ÷ 1: ${(one.seconds / two.seconds).toFixed(2)}× the throughput`);
   }
+  if (wants('limits')) printLimits(await runLimits((workers) => options(350, 100, workers)));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

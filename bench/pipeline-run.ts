@@ -36,11 +36,15 @@ export interface RunOptions {
   dir: string;
   /** Run `work` as `node bin/acronis-onboard.js work`, with Node's default heap, instead of through its #! line. */
   nodeDefaults?: boolean;
+  /** PUT to /__sim/config as the measurement starts (after the warm-up): faults, limit changes counted from then. */
+  simConfig?: Record<string, unknown>;
 }
 
 export interface SimStats {
   total: number;
   maxRequestsPerSecond: number;
+  /** Absent from simulators older than issue 21. */
+  maxAdmittedPerSecond?: number;
   tokenIssues: number;
   byEndpoint: Record<string, Record<string, number>>;
 }
@@ -54,8 +58,8 @@ export interface RunResult {
   /** How long the import command ran (start, validation, enqueue, exit). */
   importSeconds: number;
   firstDoneSeconds: number;
-  /** [seconds since the import started, customers done, requests at the simulator], every 250 ms. */
-  series: [number, number, number][];
+  /** [seconds since the import started, customers done, requests at the simulator, 429s among them], every 250 ms. */
+  series: [number, number, number, number][];
   stats: SimStats;
   /** VmHWM of each work process, MiB. */
   workerPeakRssMiB: number[];
@@ -79,6 +83,13 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     // validators and the workers their code paths on first use, which would stall the first second.
     await importAndFollow(app, sim, env, writeCsv(opts.dir, WARM_UP, 'warm-up'));
     const file = writeCsv(opts.dir, opts.customers);
+    if (opts.simConfig) {
+      await fetch(`${sim.vars.ACRONIS_BASE_URL}/__sim/config`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(opts.simConfig),
+      });
+    }
     await fetch(`${sim.vars.ACRONIS_BASE_URL}/__sim/stats/reset`, { method: 'POST' });
     const measured = await importAndFollow(app, sim, env, file);
     return {
@@ -162,7 +173,7 @@ async function importAndFollow(app: App, sim: SimProcess, env: Record<string, st
     if (importer.exitCode !== null) throw new Error(`import failed:\n${out}`);
     await sleep(10);
   }
-  const series: [number, number, number][] = [];
+  const series: [number, number, number, number][] = [];
   let firstDoneSeconds = Number.NaN;
   let lastSample = -1;
   for (;;) {
@@ -171,7 +182,8 @@ async function importAndFollow(app: App, sim: SimProcess, env: Record<string, st
     const t = since();
     if (batch.done > 0 && Number.isNaN(firstDoneSeconds)) firstDoneSeconds = t;
     if (t - lastSample >= 0.25 || batch.ended) {
-      series.push([t, batch.done, (await simStats(sim)).total]);
+      const stats = await simStats(sim);
+      series.push([t, batch.done, stats.total, refusedOf(stats)]);
       lastSample = t;
     }
     if (batch.ended) {
@@ -187,6 +199,11 @@ async function importAndFollow(app: App, sim: SimProcess, env: Record<string, st
     }
     await sleep(20);
   }
+}
+
+/** 429 answers of every endpoint. */
+export function refusedOf(stats: SimStats): number {
+  return Object.values(stats.byEndpoint).reduce((sum, byStatus) => sum + (byStatus['429'] ?? 0), 0);
 }
 
 export async function simStats(sim: { vars: Record<string, string> }): Promise<SimStats> {

@@ -39,6 +39,8 @@ export const EnvSchema = z
     ACRONIS_CLIENT_SECRET: optional(z.string().min(1)),
     ACRONIS_PARENT_TENANT_ID: optional(z.guid({ error: 'must be a tenant UUID' })),
     ACRONIS_RATE_LIMIT: withDefault(z.coerce.number({ error: 'must be a number' }).positive('must be above 0'), 10),
+    /** Extension: the highest rate the request budget climbs to when the API takes more than ACRONIS_RATE_LIMIT; unset: that limit. */
+    ACRONIS_RATE_CEILING: optional(z.coerce.number({ error: 'must be a number' }).positive('must be above 0')),
     /** Extension: per-request timeout of Acronis calls, so a hung connection fails the attempt. */
     ACRONIS_TIMEOUT_MS: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(100), 30_000),
     WORKER_CONCURRENCY: withDefault(z.coerce.number({ error: 'must be a number' }).int().min(1).max(1000), 16),

@@ -3,14 +3,18 @@ import type { RequestBudgetKeys } from '../redis/keys.js';
 import { withScripts, type ScriptCommands } from '../redis/scripts.js';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
+import { randomUUID } from 'node:crypto';
 import type { RequestThrottle } from './transport.js';
+import { judge, rateAt, type EstimatorSettings, type RatePlan, type Verdict } from './rate-estimator.js';
 
 /**
  * The Acronis request budget shared by every worker process on every host: one schedule in
  * Redis, on Redis' clock, from which each request reserves the next free send time in one
  * script call (GCRA, "virtual scheduling"), then waits for it. Grants are evenly spaced across
- * all processes; a 429 moves the schedule for everyone and cuts the shared rate, which climbs
- * back to the configured one (docs/architecture.md "The request budget").
+ * all processes at the rate the shared plan grants. A 429 is judged (rate-estimator.ts): noise
+ * leaves the plan alone, a limit cuts the rate to what the API accepted for everyone and, when the
+ * cut is deep, moves the schedule past the answer's Retry-After; the rate later probes back up
+ * toward the ceiling (docs/architecture.md "The request budget").
  */
 
 export interface RequestBudgetOptions {
@@ -25,14 +29,12 @@ export interface RequestBudgetOptions {
    * API's limit": 3 % let a loaded 2-core machine exceed the limit; 5 % did not).
    */
   margin?: number;
-  /** Factor the shared rate is cut by on a 429 (at most once per `cutCooldownMs`). */
-  cutFactor?: number;
-  /**
-   * Shares of `perSecond` the rate climbs back per second after a cut: `fast` up to 95 % of
-   * the rate the 429 met, `slow` from there to 105 % of it (where the real limit probably
-   * is, so the rate settles just below it), `fast` again beyond.
-   */
-  climbPerSecond?: { fast: number; slow: number };
+  /** ACRONIS_RATE_CEILING: the highest rate the budget climbs to (requests/s); default `perSecond`. */
+  ceiling?: number;
+  /** Hold after a limit is found before probing above it, and the longest hold (doubling after each probe that met it), ms. */
+  holdMs?: { first: number; max: number };
+  /** Share of the ceiling the rate climbs per second once past the limit last found. */
+  fastClimb?: number;
   /** Lowest rate a cut goes to, as a share of `perSecond`. */
   floor?: number;
   /** Longest pause one `pause()` can set, default 60 s, so a wild Retry-After cannot stall the pipeline for hours. */
@@ -47,13 +49,15 @@ export interface RequestBudgetOptions {
 }
 
 export const DEFAULT_MARGIN = 0.05;
-export const DEFAULT_CUT_FACTOR = 0.8;
-export const DEFAULT_CLIMB_PER_SECOND = { fast: 0.1, slow: 0.002 };
+/**
+ * 15 s at a found limit before the first probe above it, at most 25 s after probes that met it:
+ * few 429s spent on probing (one per probe), and a limit that rose is reached within 30 s.
+ */
+export const DEFAULT_HOLD_MS = { first: 15_000, max: 25_000 };
+export const DEFAULT_FAST_CLIMB = 0.2;
 export const DEFAULT_FLOOR = 0.1;
 export const DEFAULT_MAX_PAUSE_MS = 60_000;
-/** 429s answered to requests already on their way belong to the same cut. */
-const CUT_COOLDOWN_MS = 2_000;
-/** How long the schedule outlives its last reservation: long enough for a cut rate to climb back. */
+/** How long the schedule outlives its last reservation: long enough that a found limit is remembered between batches. */
 const IDLE_EXPIRY_MS = 120_000;
 
 /** What a caller asks of its slot. */
@@ -86,24 +90,31 @@ interface Held {
 }
 
 export interface BudgetState {
-  /** Requests per second the schedule grants (below `ratePerSecond` after a 429). */
+  /** Requests per second the schedule grants now (below `ratePerSecond` after a limit). */
   ratePerSecond: number;
   pausedForMs: number;
   /** Pauses so far: a reservation made under an older generation was voided by a 429. */
   generation: number;
+  /** The API's limit as last found (requests in any second); 0: none found. */
+  foundPerSecond: number;
+}
+
+/** What a 429 meant, once judged; `pauseMs` is the shared pause in force (0: only the refused request waits). */
+export interface RefusalOutcome {
+  kind: Verdict['kind'];
+  why: string;
+  pauseMs: number;
 }
 
 export class RequestBudget implements RequestThrottle {
   /** The rate granted when no 429 has cut it: perSecond less the margin. */
   readonly ratePerSecond: number;
+  readonly settings: EstimatorSettings;
   readonly maxPauseMs: number;
   readonly maxLateMs: number;
   readonly keys: RequestBudgetKeys;
   /** Slots given up because the caller woke too late (for benchmarks and tests). */
   lateSlots = 0;
-  private readonly climb: { fast: number; slow: number };
-  private readonly cutFactor: number;
-  private readonly floor: number;
   private readonly redis: ScriptCommands & Pick<RedisConnection, 'multi'>;
   private readonly logger: Logger;
   /** The newest generation any reply told this process about. */
@@ -127,13 +138,18 @@ export class RequestBudget implements RequestThrottle {
     const margin = opts.margin ?? DEFAULT_MARGIN;
     if (!(margin >= 0 && margin < 1)) throw new RangeError(`RequestBudget: margin must be in [0, 1), got ${margin}`);
     this.ratePerSecond = opts.perSecond * (1 - margin);
-    const climb = opts.climbPerSecond ?? DEFAULT_CLIMB_PER_SECOND;
-    this.climb = { fast: this.ratePerSecond * climb.fast, slow: this.ratePerSecond * climb.slow };
-    this.cutFactor = opts.cutFactor ?? DEFAULT_CUT_FACTOR;
-    this.floor = this.ratePerSecond * (opts.floor ?? DEFAULT_FLOOR);
+    const ceiling = Math.max(opts.perSecond, opts.ceiling ?? opts.perSecond) * (1 - margin);
+    this.settings = {
+      start: this.ratePerSecond,
+      ceiling,
+      margin,
+      floor: this.ratePerSecond * (opts.floor ?? DEFAULT_FLOOR),
+      holdMs: opts.holdMs ?? DEFAULT_HOLD_MS,
+      fastSlope: ceiling * (opts.fastClimb ?? DEFAULT_FAST_CLIMB),
+    };
     this.maxPauseMs = opts.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS;
     this.maxLateMs = opts.maxLateMs ?? margin * 500;
-    this.ahead = Math.min(16, Math.max(2, Math.ceil(this.ratePerSecond * 0.05)));
+    this.ahead = Math.min(16, Math.max(2, Math.ceil(ceiling * 0.05)));
     this.keys = opts.keys;
     this.redis = withScripts(opts.redis) as ScriptCommands & Pick<RedisConnection, 'multi'>;
     this.logger = (opts.logger ?? silentLogger).child({ component: 'request-budget' });
@@ -164,47 +180,91 @@ export class RequestBudget implements RequestThrottle {
   }
 
   /**
-   * Moves every process's schedule `ms` (capped at `maxPauseMs`) ahead, e.g. after a 429 with
-   * Retry-After, and cuts the shared rate. A later pause already set is kept. Returns the pause
-   * now in force, in ms.
+   * A 429 came back: judged with every process's recent grants and 429s. Noise changes nothing
+   * shared (the refused request waits its own Retry-After); a limit cuts the shared rate and,
+   * when the cut is deep, moves every process's schedule past `retryAfterMs` (capped at
+   * `maxPauseMs`). Returns what it was and the shared pause now in force.
    */
-  async pause(ms: number): Promise<number> {
-    const requested = Number.isNaN(ms) ? 0 : Math.max(0, Math.ceil(ms));
-    const capped = Math.min(requested, this.maxPauseMs);
-    const [effective, generation, rate] = (await this.redis.requestBudgetPause(
-      this.keys.schedule,
-      capped,
-      this.cutFactor,
-      this.floor,
-      CUT_COOLDOWN_MS,
-      this.ratePerSecond,
+  async refused(retryAfterMs?: number): Promise<RefusalOutcome> {
+    const { schedule, grants, refusals } = this.keys;
+    const [nowText, grantTimes, refusalTimes, fields] = (await this.redis.requestBudgetRefusal(
+      schedule,
+      grants,
+      refusals,
       IDLE_EXPIRY_MS,
-    )) as [number, number, string];
+      randomUUID(),
+    )) as [string, string[], string[], (string | null)[]];
+    const now = Number(nowText);
+    const retryAfter = retryAfterMs === undefined ? undefined : Math.min(Math.max(0, retryAfterMs), this.maxPauseMs);
+    const plan = planOf(fields, this.settings, now);
+    const verdict = judge(plan, this.settings, {
+      now,
+      grants: scoresOf(grantTimes),
+      refusals: scoresOf(refusalTimes),
+      ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}),
+    });
+    if (verdict.kind === 'noise') return { kind: 'noise', why: verdict.why, pauseMs: 0 };
+    const next = verdict.plan;
+    const [written, pauseMs, generation] = (await this.redis.requestBudgetDecide(
+      schedule,
+      plan.epoch,
+      next.rate.toFixed(6),
+      next.climbFrom.toFixed(0),
+      next.found.toFixed(6),
+      next.probeTop.toFixed(6),
+      next.probeSlope.toFixed(6),
+      next.holdMs,
+      next.settledAt.toFixed(0),
+      Math.ceil(verdict.pauseMs),
+      IDLE_EXPIRY_MS,
+    )) as [number, number, number];
     this.knownGeneration = Math.max(this.knownGeneration, Number(generation));
-    this.logger.warn(
-      { requestedMs: ms, effectiveMs: Number(effective), ratePerSecond: Number(rate) },
-      'acronis requests paused for every worker; the shared rate is cut and climbs back',
-    );
-    return Number(effective);
+    if (Number(written) === 1) {
+      this.logger.warn(
+        {
+          why: verdict.why,
+          acceptedPerSecond: verdict.acceptedPerSecond,
+          ratePerSecond: +next.rate.toFixed(2),
+          pauseMs: Number(pauseMs),
+        },
+        'acronis answered 429 at a limit: the shared rate is cut to what the API accepted',
+      );
+    }
+    // Another process decided on the same burst first: its decision stands.
+    return { kind: 'limit', why: verdict.why, pauseMs: Number(pauseMs) };
   }
 
-  /** The shared schedule as the last reservation or pause left it (for tests and diagnostics). */
+  /** The shared schedule as the last reservation or decision left it (for tests and diagnostics). */
   async state(): Promise<BudgetState> {
     // One transaction, so on a cluster TIME is read on the master that holds the schedule (its clock set paused_until).
     const replies = await this.redis
       .multi()
       .time()
-      .hmget(this.keys.schedule, 'rate', 'generation', 'paused_until')
+      .hmget(
+        this.keys.schedule,
+        'rate',
+        'climb_from',
+        'found',
+        'probe_top',
+        'probe_slope',
+        'hold_ms',
+        'settled_at',
+        'epoch',
+        'generation',
+        'paused_until',
+      )
       .exec();
     const failed = (replies ?? []).find(([err]) => err)?.[0];
     if (failed || !replies) throw failed ?? new Error('Redis discarded the budget read');
     const [seconds, micros] = replies[0]![1] as [string, string];
-    const [rate, generation, pausedUntil] = replies[1]![1] as (string | null)[];
+    const fields = replies[1]![1] as (string | null)[];
     const now = Number(seconds) * 1e6 + Number(micros);
+    const plan = planOf(fields.slice(0, 8), this.settings, now);
     return {
-      ratePerSecond: rate === null ? this.ratePerSecond : Math.min(this.ratePerSecond, Number(rate)),
-      pausedForMs: Math.max(0, Math.ceil((Number(pausedUntil ?? 0) - now) / 1000)),
-      generation: Number(generation ?? 0),
+      ratePerSecond: rateAt(plan, this.settings, now),
+      pausedForMs: Math.max(0, Math.ceil((Number(fields[9] ?? 0) - now) / 1000)),
+      generation: Number(fields[8] ?? 0),
+      foundPerSecond: plan.found,
     };
   }
 
@@ -302,12 +362,48 @@ export class RequestBudget implements RequestThrottle {
   private async reserve(): Promise<[number, number, number]> {
     const [waitMicros, generation, now] = (await this.redis.requestBudgetReserve(
       this.keys.schedule,
-      this.ratePerSecond,
-      this.climb.fast,
-      this.climb.slow,
+      this.keys.grants,
+      this.settings.start.toFixed(6),
+      this.settings.ceiling.toFixed(6),
+      this.settings.fastSlope.toFixed(6),
       IDLE_EXPIRY_MS,
+      this.settings.holdMs.first,
     )) as [number, number, number];
     this.knownGeneration = Math.max(this.knownGeneration, Number(generation));
     return [Number(waitMicros), Number(generation), Number(now)];
   }
+}
+
+/** The plan from its hash fields (rate, climb_from, found, probe_top, probe_slope, hold_ms, settled_at, epoch); none yet: the configured rate. */
+function planOf(fields: (string | null)[], settings: EstimatorSettings, now: number): RatePlan {
+  const [rate, climbFrom, found, probeTop, probeSlope, holdMs, settledAt, epoch] = fields;
+  if (rate == null || climbFrom == null) {
+    return {
+      rate: settings.start,
+      climbFrom: now + settings.holdMs.first * 1000,
+      found: 0,
+      probeTop: 0,
+      probeSlope: 0,
+      holdMs: settings.holdMs.first,
+      settledAt: 0,
+      epoch: Number(epoch ?? 0),
+    };
+  }
+  return {
+    rate: Number(rate),
+    climbFrom: Number(climbFrom),
+    found: Number(found ?? 0),
+    probeTop: Number(probeTop ?? 0),
+    probeSlope: Number(probeSlope ?? 0),
+    holdMs: Number(holdMs ?? settings.holdMs.first),
+    settledAt: Number(settledAt ?? 0),
+    epoch: Number(epoch ?? 0),
+  };
+}
+
+/** ZRANGEBYSCORE … WITHSCORES: [member, score, …] → the scores. */
+function scoresOf(reply: string[]): number[] {
+  const scores: number[] = [];
+  for (let i = 1; i < reply.length; i += 2) scores.push(Number(reply[i]));
+  return scores;
 }

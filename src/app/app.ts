@@ -111,12 +111,13 @@ export class App {
     return (this.memo.box ??= createSecretBox(c.SECRETS_KEY, this.config.SECRETS_KEY_PREVIOUS));
   }
 
-  /** ACRONIS_RATE_LIMIT, shared by every process of the install. */
+  /** ACRONIS_RATE_LIMIT (up to ACRONIS_RATE_CEILING), shared by every process of the install. */
   get budget(): RequestBudget {
     return (this.memo.budget ??= new RequestBudget({
       redis: this.redis,
       keys: this.keys.requestBudget,
       perSecond: this.config.ACRONIS_RATE_LIMIT,
+      ...(this.config.ACRONIS_RATE_CEILING !== undefined ? { ceiling: this.config.ACRONIS_RATE_CEILING } : {}),
       logger: this.logger,
     }));
   }

@@ -65,7 +65,7 @@ export async function startServer(app: App, opts: StartServerOptions = {}): Prom
     scheduleCallback: (batchId, url) => scheduleCallback(app.callbacks, app.box, batchId, url),
     ...(callbacks ? { callbacks: callbacks.policy } : {}),
     logger,
-    dashboard: dashboardDeps(app, credentials),
+    dashboard: { ...dashboardDeps(app, credentials), sources: { sources: sources.sources, store: sources.store } },
     ...(opts.limits ? { limits: opts.limits } : {}),
     sources: { sources: sources.sources, store: sources.store, intake: app.intake },
   });

@@ -18,6 +18,7 @@ const API: readonly ConfigKey[] = [
   'ACRONIS_CLIENT_SECRET',
   'ACRONIS_PARENT_TENANT_ID',
   'ACRONIS_RATE_LIMIT',
+  'ACRONIS_RATE_CEILING',
   'ACRONIS_TIMEOUT_MS',
 ];
 const SECRETS: readonly ConfigKey[] = ['SECRETS_KEY', 'SECRETS_KEY_PREVIOUS'];
@@ -79,6 +80,10 @@ const HELP: Readonly<Record<string, CommandHelp>> = {
   start: {
     reads: [...REDIS, ...API, ...SECRETS, ...ENQUEUE, ...WORKERS, ...SERVER, ...LOGS],
     docs: 'docs/commands.md#the-commands, docs/dashboard.md',
+  },
+  sources: {
+    reads: [...REDIS, 'SOURCES_DIR', 'ONBOARDING_PROFILE', ...SECRETS, ...LOGS],
+    docs: 'docs/sources.md, docs/commands.md#sources',
   },
   reseal: { reads: [...REDIS, ...SECRETS, ...LOGS], docs: 'docs/security.md#rotating-secrets_key' },
 };

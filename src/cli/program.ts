@@ -12,6 +12,7 @@ import { registerResultsCommand } from './results-command.js';
 import { registerRetryCommand } from './retry-command.js';
 import { registerServeCommands } from './serve-command.js';
 import { registerSimCommand } from './sim-command.js';
+import { registerSourcesCommand } from './sources-command.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerWorkCommand } from './work-command.js';
 
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerResendActivationCommand(program);
   registerLifecycleCommands(program);
   registerServeCommands(program);
+  registerSourcesCommand(program);
   registerResealCommand(program);
   describeCommands(program);
   return program;

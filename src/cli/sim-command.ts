@@ -1,6 +1,13 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { RunningSimulator, SimulatorOptions } from '../simulator/index.js';
-import { FaultSchema, MAX_SEEDED_CUSTOMERS, MAX_STORAGES, type Fault } from '../simulator/options.js';
+import {
+  FaultSchema,
+  MAX_SEEDED_CUSTOMERS,
+  MAX_STORAGES,
+  RateLimitChangeSchema,
+  type Fault,
+  type RateLimitChange,
+} from '../simulator/options.js';
 import { listening } from './listen-settings.js';
 import { integer, port } from './option-values.js';
 import { handleStopSignals, untilStopSignal } from './stop-signal.js';
@@ -32,12 +39,27 @@ function collectFault(value: string, previous: Fault[]): Fault[] {
   return [...previous, parsed.data];
 }
 
+/** `--rate-limit-at SECONDS=N`, repeatable: from SECONDS after start the limit is N (`none`: no limit). */
+function collectLimitChange(value: string, previous: RateLimitChange[]): RateLimitChange[] {
+  const [seconds, limit] = value.split('=');
+  const parsed = RateLimitChangeSchema.safeParse({
+    afterMs: Math.round(Number(seconds) * 1000),
+    rateLimit: limit === 'none' ? null : Number(limit),
+  });
+  if (!parsed.success || seconds === '' || limit === undefined || limit === '') {
+    throw new InvalidArgumentError(`"${value}" is not SECONDS=N with SECONDS ≥ 0 and N a number above 0 or none`);
+  }
+  return [...previous, parsed.data];
+}
+
 interface SimCommandOptions {
   port: number;
   host: string;
   latency?: number;
   jitter?: number;
   rateLimit?: number;
+  rateLimitAt: RateLimitChange[];
+  retryAfter: boolean;
   tokenTtl?: number;
   fault: Fault[];
   validateResponses?: boolean;
@@ -81,6 +103,13 @@ export function registerSimCommand(program: Command): void {
     .option('--latency <ms>', 'base latency of every /api/2 answer', integer('--latency', 0))
     .option('--jitter <ms>', 'random extra latency, 0..ms', integer('--jitter', 0))
     .option('--rate-limit <n>', 'requests per second over all callers; above it 429 + Retry-After', positiveNumber)
+    .option(
+      '--rate-limit-at <s=n>',
+      'from s seconds after start the rate limit is n requests per second, or none (repeatable)',
+      collectLimitChange,
+      [],
+    )
+    .option('--no-retry-after', 'answer 429s (over the rate limit, and injected ones) without Retry-After')
     .option('--token-ttl <s>', 'access token lifetime in seconds (default 7200)', integer('--token-ttl', 1))
     .option(
       '--fault <kind:prob>',
@@ -113,6 +142,11 @@ export function registerSimCommand(program: Command): void {
     });
 }
 
+/** `--no-retry-after` also takes the header off injected 429s. */
+function withRetryAfterFlag(fault: Fault, retryAfter: boolean): Fault {
+  return fault.kind === '429' && !retryAfter ? { ...fault, retryAfter: null } : fault;
+}
+
 function simulatorOptions(options: SimCommandOptions): Partial<SimulatorOptions> & { port: number; host: string } {
   return {
     port: options.port,
@@ -120,8 +154,12 @@ function simulatorOptions(options: SimCommandOptions): Partial<SimulatorOptions>
     ...(options.latency !== undefined ? { latencyMs: options.latency } : {}),
     ...(options.jitter !== undefined ? { jitterMs: options.jitter } : {}),
     ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
+    ...(options.rateLimitAt.length > 0 ? { rateLimitChanges: options.rateLimitAt } : {}),
+    ...(options.retryAfter ? {} : { retryAfter: false }),
     ...(options.tokenTtl !== undefined ? { tokenTtlSeconds: options.tokenTtl } : {}),
-    ...(options.fault.length > 0 ? { faults: options.fault } : {}),
+    ...(options.fault.length > 0
+      ? { faults: options.fault.map((f) => withRetryAfterFlag(f, options.retryAfter)) }
+      : {}),
     ...(options.validateResponses ? { validateResponses: true } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.storages !== undefined ? { storages: options.storages } : {}),

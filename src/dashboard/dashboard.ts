@@ -14,6 +14,8 @@ import type { RedisKeys } from '../redis/keys.js';
 import type { CallbackQueue } from '../workers/callback-queue.js';
 import type { OnboardingStore } from '../workers/onboarding-store.js';
 import type { OnboardingQueue } from '../workers/queue.js';
+import type { SourceIntakeStore } from '../sources/intake-store.js';
+import type { SourceSet } from '../sources/source-set.js';
 import type { CustomerResult } from '../workers/results.js';
 import type { ResendDeps } from '../workers/resend-activation.js';
 import type { LiveStateSource } from './customer-view.js';
@@ -58,6 +60,8 @@ export interface DashboardDeps {
   /** METRICS_TOKEN: a scraper sends it as a bearer token instead of signing in. */
   metricsToken?: string;
   logger: Logger;
+  /** The sources of SOURCES_DIR and what their intake keeps (the Sources page, the customer page, /metrics). */
+  sources?: { sources: SourceSet; store: SourceIntakeStore };
 }
 
 /** Pages may load only this site's own styles and scripts (no inline script, no inline style). */

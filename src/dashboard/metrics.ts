@@ -15,6 +15,7 @@ import {
   type CallMetricsSnapshot,
 } from '../acronis/call-metrics.js';
 import type { RedisKeys } from '../redis/keys.js';
+import type { SourceIntakeStore } from '../sources/intake-store.js';
 import { workersSeen } from '../workers/heartbeat.js';
 import type { OnboardingStore } from '../workers/onboarding-store.js';
 
@@ -34,6 +35,8 @@ export interface MetricsSources {
   keys: RedisKeys;
   /** This process's own counts, written before the read so they are in this scrape. */
   callMetrics: CallMetrics;
+  /** The configured sources' names and their intake store; absent or empty, no source metrics. */
+  sources?: { names: readonly string[]; store: SourceIntakeStore };
 }
 
 export async function scrapeMetrics(sources: MetricsSources): Promise<{ contentType: string; text: string }> {
@@ -53,6 +56,7 @@ export async function scrapeMetrics(sources: MetricsSources): Promise<{ contentT
   for (const [state, n] of Object.entries(customers)) byState.set({ state }, n);
   gauge(registry, 'workers_seen', 'Worker processes that reported in the last minute', []).set(workers);
   apiCounters(registry, api);
+  if (sources.sources) await sourceCounters(registry, sources.sources);
   const merged = AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), [latencyHistogram(api)]]);
   return { contentType: merged.contentType, text: await merged.metrics() };
 }
@@ -74,6 +78,31 @@ function apiCounters(registry: Registry, api: CallMetricsSnapshot): void {
     ['budget_grants_total', 'Request slots the shared request budget granted', api.grants],
   ];
   for (const [name, help, value] of single) counter(registry, name, help, []).inc(value);
+}
+
+/**
+ * Events by source and outcome (`received` counts every event), and the calls to the sources' APIs.
+ * The labels are the source's name (a file name, a–z, digits, `-`), the call and an HTTP status:
+ * nothing a source file keeps secret can reach them.
+ */
+async function sourceCounters(
+  registry: Registry,
+  { names, store }: NonNullable<MetricsSources['sources']>,
+): Promise<void> {
+  const [outcomes, calls] = await Promise.all([
+    Promise.all(names.map(async (source) => ({ source, counts: await store.outcomeCounts(source) }))),
+    store.callCounts(),
+  ]);
+  const events = counter(registry, 'source_events_total', 'Source events by source and outcome', ['source', 'outcome']);
+  for (const { source, counts } of outcomes) {
+    for (const [outcome, n] of Object.entries(counts)) events.inc({ source, outcome }, n);
+  }
+  const callCounter = counter(registry, 'source_calls_total', "Calls to the sources' APIs by source, call and result", [
+    'source',
+    'call',
+    'result',
+  ]);
+  for (const { source, call, result, count } of calls) callCounter.inc({ source, call, result }, count);
 }
 
 function latencyHistogram(api: CallMetricsSnapshot): MetricObjectWithValues<MetricValue<string>> {

@@ -13,6 +13,7 @@ import { metricsRoute } from './metrics-route.js';
 import { currentUser } from './sign-in.js';
 import { shortTime } from './time-text.js';
 import { signInRoutes } from './sign-in-routes.js';
+import { sourceRoutes } from './source-routes.js';
 
 /**
  * The overview's pages: server-rendered Eta templates (autoEscape on: `<%= %>` escapes, and no
@@ -36,6 +37,7 @@ export async function pageRoutes(app: FastifyInstance, deps: DashboardDeps): Pro
   signInRoutes(app, deps);
   batchRoutes(app, deps);
   customerRoutes(app, deps);
+  sourceRoutes(app, deps);
   lifecycleRoutes(app, deps);
   metricsRoute(app, deps);
 }

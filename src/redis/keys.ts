@@ -33,8 +33,12 @@ export interface TokenCacheKeys {
 }
 
 export interface RequestBudgetKeys {
-  /** The shared send schedule: next free send time, current rate, pause generation. */
+  /** The shared send schedule: next free send time, pause generation, the rate plan. */
   schedule: string;
+  /** Sorted set: send times of the last 2 s of grants. */
+  grants: string;
+  /** Sorted set: answer times of the last 2 s of 429s. */
+  refusals: string;
 }
 
 /** The install-wide metrics every process adds to and `serve` reads at a scrape. */
@@ -43,6 +47,8 @@ export interface MetricsKeys {
   counters: string;
   /** Until when the time paused is already counted, so overlapping pauses count once. */
   pausedUntil: string;
+  /** Hash: calls to the sources' APIs (read-backs, write-backs) by `<source>|<call>|<result>`. */
+  sourceCalls: string;
 }
 
 export class RedisKeys {
@@ -63,11 +69,19 @@ export class RedisKeys {
   readonly batchIndexSuffix = ':in:';
 
   constructor(readonly prefix: string) {
-    this.requestBudget = { schedule: `${prefix}:acronis:budget` };
+    this.requestBudget = {
+      schedule: `${prefix}:acronis:budget`,
+      grants: `${prefix}:acronis:budget:grants`,
+      refusals: `${prefix}:acronis:budget:refusals`,
+    };
     this.batches = `${prefix}:onb:batches`;
     this.batchPrefix = `${prefix}:onb:batch:`;
     this.customerPrefix = `${prefix}:onb:customer:`;
-    this.metrics = { counters: `${prefix}:metrics:acronis`, pausedUntil: `${prefix}:metrics:acronis:paused-until` };
+    this.metrics = {
+      counters: `${prefix}:metrics:acronis`,
+      pausedUntil: `${prefix}:metrics:acronis:paused-until`,
+      sourceCalls: `${prefix}:metrics:sources`,
+    };
     this.workersSeen = `${prefix}:workers:seen`;
     this.signInFailuresPrefix = `${prefix}:dashboard:signin-failures:`;
   }
@@ -179,7 +193,7 @@ export class RedisKeys {
       event: (eventHash) => `${base}:event:${eventHash}`,
       events: `${base}:events`,
       outcomes: `${base}:outcomes`,
-      budget: { schedule: `${base}:budget` },
+      budget: { schedule: `${base}:budget`, grants: `${base}:budget:grants`, refusals: `${base}:budget:refusals` },
     };
   }
 

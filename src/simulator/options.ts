@@ -37,10 +37,21 @@ export const FaultSchema = z
     drop: z.boolean().optional(),
     /** hang: how long the request hangs before its socket is destroyed; default 60000. */
     hangMs: z.number().int().nonnegative().optional(),
+    /** 429: the `Retry-After` it carries, in seconds; null: none; default 1. */
+    retryAfter: z.number().int().nonnegative().nullable().optional(),
   })
   .strict();
 export type Fault = z.infer<typeof FaultSchema>;
 export type FaultKind = Fault['kind'];
+
+/** The rate limit becomes `rateLimit` `afterMs` after the schedule was set (at start, or by PUT /__sim/config). */
+export const RateLimitChangeSchema = z
+  .object({
+    afterMs: z.number().int().nonnegative(),
+    rateLimit: z.number().positive().nullable(),
+  })
+  .strict();
+export type RateLimitChange = z.infer<typeof RateLimitChangeSchema>;
 
 /** Bounds of the seeded world, so a mistyped option cannot exhaust memory. */
 export const MAX_STORAGES = 20;
@@ -57,6 +68,10 @@ export const SimulatorOptionsPatchSchema = z
     jitterMs: z.number().int().nonnegative(),
     /** Requests per second over all callers together; null = unlimited. */
     rateLimit: z.number().positive().nullable(),
+    /** Later values of `rateLimit`, each from its time on (a limit that drops or rises mid-run). */
+    rateLimitChanges: z.array(RateLimitChangeSchema).max(100),
+    /** Whether a 429 over the rate limit carries `Retry-After` (some APIs send none). */
+    retryAfter: z.boolean(),
     tokenTtlSeconds: z.number().int().positive(),
     faults: z.array(FaultSchema),
     /** Check every /api/2 response body against the OAS and record violations in stats. */
@@ -80,6 +95,8 @@ export const DEFAULT_OPTIONS: SimulatorOptions = Object.freeze({
   latencyMs: 0,
   jitterMs: 0,
   rateLimit: null,
+  rateLimitChanges: [],
+  retryAfter: true,
   tokenTtlSeconds: 7200,
   faults: [],
   validateResponses: false,

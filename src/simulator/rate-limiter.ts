@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
+import type { RateLimitChange } from './options.js';
 
 /**
  * A sliding one-second window over all callers together. No numeric limit is published
  * (docs/acronis-api.md §9.3), so the limit is whatever the test or operator configures; the
- * answer over it is 429 with `Retry-After` in whole seconds, as other Acronis services do.
+ * answer over it is 429, with `Retry-After` in whole seconds unless turned off.
  */
 export class RateLimiter {
   private admitted: number[] = [];
@@ -24,4 +25,17 @@ export class RateLimiter {
   reset(): void {
     this.admitted = [];
   }
+}
+
+/** The limit in force `elapsedMs` after the changes were set: the latest change due, else `initial`. */
+export function limitAt(initial: number | null, changes: readonly RateLimitChange[], elapsedMs: number): number | null {
+  let limit = initial;
+  let latest = -1;
+  for (const change of changes) {
+    if (change.afterMs <= elapsedMs && change.afterMs >= latest) {
+      limit = change.rateLimit;
+      latest = change.afterMs;
+    }
+  }
+  return limit;
 }

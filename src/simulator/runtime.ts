@@ -1,6 +1,7 @@
 import { IdSource } from './ids.js';
 import { DEFAULT_OPTIONS, mergeOptions, type SimulatorOptions } from './options.js';
-import { RateLimiter } from './rate-limiter.js';
+import { performance } from 'node:perf_hooks';
+import { limitAt, RateLimiter } from './rate-limiter.js';
 import { StatsRecorder } from './stats.js';
 import { World } from './world.js';
 
@@ -14,6 +15,8 @@ export class SimulatorRuntime {
   /** Sockets held by `hang` faults, destroyed on close. */
   readonly hanging = new Set<{ timer: NodeJS.Timeout; destroy: () => void }>();
   private current: SimulatorOptions;
+  /** When `rateLimitChanges` were last set: their `afterMs` count from here. */
+  private limitChangesSetAt = performance.now();
 
   constructor(initial: Partial<SimulatorOptions> = {}) {
     this.current = mergeOptions(DEFAULT_OPTIONS, initial);
@@ -31,7 +34,15 @@ export class SimulatorRuntime {
   /** Validates and merges a patch (throws ZodError on a bad one). */
   configure(patch: unknown): SimulatorOptions {
     this.current = mergeOptions(this.current, patch);
+    if (typeof patch === 'object' && patch !== null && 'rateLimitChanges' in patch) {
+      this.limitChangesSetAt = performance.now();
+    }
     return this.current;
+  }
+
+  /** The rate limit in force now: `rateLimit`, or the latest of `rateLimitChanges` that is due. */
+  rateLimitNow(now: number = performance.now()): number | null {
+    return limitAt(this.current.rateLimit, this.current.rateLimitChanges, now - this.limitChangesSetAt);
   }
 
   replaceFaults(faults: SimulatorOptions['faults']): void {

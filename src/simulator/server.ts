@@ -72,11 +72,14 @@ function apiContext(request: FastifyRequest): RequestContext | null {
 }
 
 function enforceRateLimit(runtime: SimulatorRuntime): void {
-  const { rateLimit } = runtime.options;
+  const rateLimit = runtime.rateLimitNow();
   const retryAfter = runtime.rateLimiter.admit(rateLimit);
-  if (retryAfter === null) return;
+  if (retryAfter === null) {
+    runtime.stats.admit();
+    return;
+  }
   throw new SimError(429, 429, 'Too Many Requests', `Rate limit of ${rateLimit} requests per second exceeded`, {
-    headers: { 'retry-after': String(retryAfter) },
+    headers: runtime.options.retryAfter ? { 'retry-after': String(retryAfter) } : {},
   });
 }
 
@@ -124,7 +127,9 @@ function injectFault(
     case '5xx':
       throw new SimError(fault.status ?? 500, fault.status ?? 500, 'Internal Server Error', 'Injected fault: 5xx');
     case '429':
-      throw new SimError(429, 429, 'Too Many Requests', 'Injected fault: 429', { headers: { 'retry-after': '1' } });
+      throw new SimError(429, 429, 'Too Many Requests', 'Injected fault: 429', {
+        headers: fault.retryAfter === null ? {} : { 'retry-after': String(fault.retryAfter ?? 1) },
+      });
     case 'reset':
       abandonReply(runtime, context, reply);
       request.raw.socket.destroy();

@@ -18,14 +18,33 @@ export interface SimulatorStats {
   unauthorized: number;
   /** Highest number of /api/2 requests that arrived within any sliding one-second window. */
   maxRequestsPerSecond: number;
+  /** The same for the requests the rate limit let through (the 429s it answered left out). */
+  maxAdmittedPerSecond: number;
   responseViolations: ResponseViolation[];
+}
+
+/** Times (ms, monotonic) within the last second, and the most there ever were. */
+class SlidingSecond {
+  private times: number[] = [];
+  private start = 0;
+
+  /** Counts `now` and returns how many times fall in the window (now-1s, now]. */
+  add(now: number): number {
+    this.times.push(now);
+    while ((this.times[this.start] as number) <= now - 1000) this.start++;
+    // Compact now and then so the array does not grow without bound.
+    if (this.start > 1024) {
+      this.times = this.times.slice(this.start);
+      this.start = 0;
+    }
+    return this.times.length - this.start;
+  }
 }
 
 export class StatsRecorder {
   private stats: SimulatorStats = StatsRecorder.empty();
-  /** Arrival times (ms, monotonic) within the last second. */
-  private window: number[] = [];
-  private windowStart = 0;
+  private arrivals = new SlidingSecond();
+  private admitted = new SlidingSecond();
 
   private static empty(): SimulatorStats {
     return {
@@ -34,21 +53,19 @@ export class StatsRecorder {
       tokenIssues: 0,
       unauthorized: 0,
       maxRequestsPerSecond: 0,
+      maxAdmittedPerSecond: 0,
       responseViolations: [],
     };
   }
 
   /** Counts an arrival for maxRequestsPerSecond: every window (t-1s, t] ending at an arrival. */
   arrive(now: number = performance.now()): void {
-    this.window.push(now);
-    while ((this.window[this.windowStart] as number) <= now - 1000) this.windowStart++;
-    // Compact now and then so the array does not grow without bound.
-    if (this.windowStart > 1024) {
-      this.window = this.window.slice(this.windowStart);
-      this.windowStart = 0;
-    }
-    const inWindow = this.window.length - this.windowStart;
-    if (inWindow > this.stats.maxRequestsPerSecond) this.stats.maxRequestsPerSecond = inWindow;
+    this.stats.maxRequestsPerSecond = Math.max(this.stats.maxRequestsPerSecond, this.arrivals.add(now));
+  }
+
+  /** Counts a request the rate limit let through, for maxAdmittedPerSecond. */
+  admit(now: number = performance.now()): void {
+    this.stats.maxAdmittedPerSecond = Math.max(this.stats.maxAdmittedPerSecond, this.admitted.add(now));
   }
 
   record(endpoint: string, status: number | 'reset'): void {
@@ -73,7 +90,7 @@ export class StatsRecorder {
 
   reset(): void {
     this.stats = StatsRecorder.empty();
-    this.window = [];
-    this.windowStart = 0;
+    this.arrivals = new SlidingSecond();
+    this.admitted = new SlidingSecond();
   }
 }

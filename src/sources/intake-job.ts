@@ -86,8 +86,11 @@ async function readBack(
 ): Promise<SourceRecord | undefined> {
   const { eventHash, event } = job.data;
   try {
-    return await source.kind.readBack(event, source.context(log, signal));
+    const record = await source.kind.readBack(event, source.context(log, signal));
+    await deps.store.countCall(source.config.name, 'read_back');
+    return record;
   } catch (err) {
+    await deps.store.countCall(source.config.name, 'read_back', err);
     const final = !(err instanceof SourceApiError && err.retryable) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const reason =
       err instanceof SourceApiError ? err.message : `reading the record back failed: ${(err as Error).message}`;

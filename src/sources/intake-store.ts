@@ -4,7 +4,7 @@ import type { FieldProblem } from '../onboarding/customer-request.js';
 import type { RedisConnection } from '../redis/connection.js';
 import type { RedisKeys } from '../redis/keys.js';
 import { withScripts, type ScriptCommands } from '../redis/scripts.js';
-import type { SourceEvent } from './kind.js';
+import { SourceApiError, type SourceEvent } from './kind.js';
 
 /**
  * What the intake keeps in Redis (docs/sources.md "What is kept"), the one place the Sources page,
@@ -61,6 +61,22 @@ export const writeBackRecordSchema = z.object({
   updatedAt: z.string(),
 });
 export type WriteBackRecord = z.infer<typeof writeBackRecordSchema>;
+
+/** The two kinds of call the intake makes to a source's API, as `/metrics` labels them. */
+export type SourceCall = 'read_back' | 'write_back';
+export interface SourceCallCount {
+  source: string;
+  call: SourceCall;
+  /** `ok`, the HTTP status the source answered, or `error` when it gave none (a timeout, a reset). */
+  result: string;
+  count: number;
+}
+
+/** The result label of a call: never the error's text (it could name a URL or a value). */
+export function callResultOf(err: unknown): string {
+  if (err === undefined) return 'ok';
+  return err instanceof SourceApiError && err.status !== undefined ? String(err.status) : 'error';
+}
 
 /** An event id as a key part: fixed length, any bytes the vendor chose. */
 export function eventHashOf(eventId: string): string {
@@ -162,6 +178,26 @@ export class SourceIntakeStore {
   async outcomeCounts(source: string): Promise<Record<EventOutcome, number>> {
     const counts = await this.redis.hgetall(this.keys.source(source).outcomes);
     return Object.fromEntries(EVENT_OUTCOMES.map((o) => [o, Number(counts[o] ?? 0)])) as Record<EventOutcome, number>;
+  }
+
+  /**
+   * Counts one read-back or write-back for `/metrics`. A count that cannot be written is left out
+   * rather than failing the job it counts.
+   */
+  async countCall(source: string, call: SourceCall, err?: unknown): Promise<void> {
+    await this.redis
+      .hincrby(this.keys.metrics.sourceCalls, `${source}|${call}|${callResultOf(err)}`, 1)
+      .catch(() => undefined);
+  }
+
+  /** Every source's calls by kind of call and result, since the install began counting. */
+  async callCounts(): Promise<SourceCallCount[]> {
+    const counts = await this.redis.hgetall(this.keys.metrics.sourceCalls);
+    return Object.entries(counts).flatMap(([field, n]) => {
+      const [source, call, result] = field.split('|');
+      if (!source || (call !== 'read_back' && call !== 'write_back') || !result) return [];
+      return [{ source, call, result, count: Number(n) }];
+    });
   }
 
   async setWriteBack(customerKey: string, record: Partial<WriteBackRecord>): Promise<void> {

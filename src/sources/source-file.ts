@@ -109,7 +109,8 @@ export async function loadSources(dir: string | undefined): Promise<SourceConfig
   return Promise.all(files.map((f) => loadSourceFile(join(dir, f))));
 }
 
-async function loadSourceFile(file: string): Promise<SourceConfig> {
+/** One source file, read and checked (the `sources` command checks each on its own). */
+export async function loadSourceFile(file: string): Promise<SourceConfig> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

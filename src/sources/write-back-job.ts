@@ -45,7 +45,9 @@ export async function runWriteBack(
   const attempts = job.attemptsMade + 1;
   try {
     await source.kind.writeBack(target, result, source.context(log, signal));
+    await deps.store.countCall(name, 'write_back');
   } catch (err) {
+    await deps.store.countCall(name, 'write_back', err);
     const retryable = err instanceof SourceApiError ? err.retryable : true;
     const final = !retryable || attempts >= (job.opts.attempts ?? 1);
     const error = err instanceof SourceApiError ? err.message : `write-back failed: ${(err as Error).message}`;

@@ -85,7 +85,7 @@ export async function runActionJob(
     );
     result = { ...result, facts: { ...facts, ...result.facts } };
   } catch (err) {
-    throw await actionFailed(deps, job, data, err, logger);
+    throw await actionFailed(deps, job, token, data, err, logger);
   }
   await handOver(deps, data, job.name, result);
   return result.facts;
@@ -178,6 +178,7 @@ async function handOver(deps: ActionRunDeps, data: ActionJob, current: ActionSte
 async function actionFailed(
   deps: ActionRunDeps,
   job: ActionStepJob,
+  token: string | undefined,
   data: ActionJob,
   err: unknown,
   logger: Logger,
@@ -186,7 +187,7 @@ async function actionFailed(
     logger.warn({ jobId: job.id }, err.message);
     return err;
   }
-  if (err instanceof AcronisApiError && err.status === 429) return rateLimited(deps, job as never, err, logger);
+  if (err instanceof AcronisApiError && err.status === 429) return rateLimited(deps, job as never, token, err, logger);
   const retryable = !(err instanceof UnrecoverableError) && isRetryableStepError(err);
   const reason = `${job.name}: ${reasonOf(err)}`;
   const final = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { AcronisEndpoints } from '../acronis/client.js';
 import { AcronisApiError } from '../acronis/errors.js';
 import type { RequestBudget } from '../acronis/request-budget.js';
@@ -65,7 +65,7 @@ export async function runStepJob(deps: StepRunDeps, job: StepJob, token: string 
     const rank = data.steps.length - data.steps.indexOf(job.name);
     output = await runInJobScope({ assertLock: lockCheck(deps, job, token), rank }, () => step.run(data, ctx));
   } catch (err) {
-    throw await stepFailed(deps, job, { ...data.facts, ...checkpointed }, err, logger);
+    throw await stepFailed(deps, job, token, { ...data.facts, ...checkpointed }, err, logger);
   }
   await handOver(deps, job, data, { ...data.facts, ...checkpointed, ...output });
   logger.info({ next: nextStep(data.steps, job.name) ?? null }, 'step done');
@@ -151,6 +151,9 @@ function stepContext(
   };
 }
 
+/** A 429 without Retry-After waits this long: the length of the sliding window APIs commonly count in. */
+const DEFAULT_RETRY_AFTER_MS = 1_000;
+
 /** Checked before every change the step sends: a run whose job stalled and runs elsewhere stops. */
 export function lockCheck(deps: StepRunDeps, job: StepJob, token: string | undefined): () => Promise<void> {
   return async () => {
@@ -168,6 +171,7 @@ function jobIdOf(job: StepJob): string {
 async function stepFailed(
   deps: StepRunDeps,
   job: StepJob,
+  token: string | undefined,
   facts: Partial<ChainFacts>,
   err: unknown,
   logger: Logger,
@@ -177,7 +181,7 @@ async function stepFailed(
     logger.warn({ jobId: job.id }, err.message);
     return err;
   }
-  if (err instanceof AcronisApiError && err.status === 429) return rateLimited(deps, job, err, logger);
+  if (err instanceof AcronisApiError && err.status === 429) return rateLimited(deps, job, token, err, logger);
   const key = job.data.customerKey;
   const retryable = isRetryableStepError(err);
   const reason = `${job.name}: ${reasonOf(err)}`;
@@ -196,21 +200,35 @@ async function stepFailed(
 }
 
 /**
- * One API budget for everyone: a 429 pauses every worker's requests and the queue itself, and
- * puts this job back without spending an attempt (docs/bullmq.md §1.3).
+ * One API budget for everyone: a 429 is judged by the budget. At a limit found with a deep cut,
+ * every worker's requests and the queue itself pause and this job goes back to the queue; noise
+ * (or a probe above the limit) holds back only this job, for its answer's Retry-After. Neither
+ * spends an attempt (docs/bullmq.md §1.3, docs/resilience.md "429s: noise or a limit").
  */
 export async function rateLimited(
   deps: StepRunDeps,
   job: StepJob,
+  token: string | undefined,
   err: AcronisApiError,
   logger: Logger,
 ): Promise<Error> {
-  const pauseMs = await deps.budget.pause(Math.min(err.retryAfterMs ?? 1000, deps.maxRateLimitPauseMs));
-  await deps.queue.rateLimit(pauseMs);
-  await deps.onRateLimited?.(pauseMs);
-  logger.warn({ pauseMs }, 'acronis answered 429: pausing the whole pipeline');
-  await job.log(`429 Too Many Requests: every worker pauses ${pauseMs} ms; this step goes back to the queue`);
-  return Worker.RateLimitError();
+  const retryAfterMs = Math.min(err.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, deps.maxRateLimitPauseMs);
+  const outcome = await deps.budget.refused(err.retryAfterMs === undefined ? undefined : retryAfterMs);
+  if (outcome.pauseMs > 0) {
+    await deps.queue.rateLimit(outcome.pauseMs);
+    await deps.onRateLimited?.(outcome.pauseMs);
+    logger.warn({ pauseMs: outcome.pauseMs, why: outcome.why }, 'acronis answered 429: pausing the whole pipeline');
+    await job.log(
+      `429 Too Many Requests (${outcome.why}): every worker pauses ${outcome.pauseMs} ms; this step goes back to the queue`,
+    );
+    return Worker.RateLimitError();
+  }
+  logger.info({ retryAfterMs, why: outcome.why }, 'acronis answered 429: this step waits, the others go on');
+  await job.log(`429 Too Many Requests (${outcome.why}): this step retries in ${retryAfterMs} ms`);
+  // Without the lock's token (a run outside a worker) the job can only go back to the queue at once.
+  if (token === undefined) return Worker.RateLimitError();
+  await job.moveToDelayed(Date.now() + retryAfterMs, token);
+  return new DelayedError();
 }
 
 /** Records what the step established, then queues the next step or marks the customer onboarded. */

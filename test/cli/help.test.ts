@@ -42,7 +42,7 @@ describe('--help', () => {
   });
 
   it("each command's help names the variables it reads and its doc page", () => {
-    const commands = [...MET_IN_ORDER, 'resend-activation', 'serve', 'start', 'reseal'];
+    const commands = [...MET_IN_ORDER, 'resend-activation', 'serve', 'start', 'sources', 'reseal'];
     // In this process: a dozen more commands started at once would only test the machine's load.
     const texts = commands.map(helpOf);
     for (const [i, text] of texts.entries()) {
@@ -57,6 +57,7 @@ describe('--help', () => {
     expect(of('start')).toContain('WORKER_CONCURRENCY');
     expect(of('import')).toContain('Docs: docs/csv.md');
     expect(of('sim')).toContain('Environment: none Docs: docs/simulator.md');
+    expect(of('sources')).toMatch(/SOURCES_DIR.*Docs: docs\/sources\.md/);
   });
 });
 

@@ -64,7 +64,7 @@ describe('GET /metrics', () => {
   });
 
   it('counts every API call the simulator saw, by endpoint and status, for a small batch (429s included)', async () => {
-    // Three 429s on POST /tenants: the pipeline pauses and carries on.
+    // Three 429s on POST /tenants: scattered, so noise; the refused steps wait and carry on.
     t.sim.configure({ faults: [{ kind: '429', methods: ['POST'], path: '^/tenants$', times: 3 }] });
     const { batch } = await t.enqueue(sampleCustomers(3, 'Metrics', { activation: 'password' }));
     expect(await t.waitForBatch(batch.id)).toMatchObject({ done: 3, failed: 0 });
@@ -83,10 +83,8 @@ describe('GET /metrics', () => {
     expect(one(metrics, 'acronis_onboard_token_issues_total')).toBe(stats.tokenIssues);
     expect(one(metrics, 'acronis_onboard_rate_limited_total')).toBe(3);
     expect(one(metrics, 'acronis_onboard_budget_grants_total')).toBe(stats.total);
-    // Retry-After: 1 on each 429; overlapping pauses count once.
-    const paused = one(metrics, 'acronis_onboard_rate_limit_paused_seconds_total') ?? 0;
-    expect(paused).toBeGreaterThan(0);
-    expect(paused).toBeLessThanOrEqual(3);
+    // Scattered 429s are noise: nobody else paused (docs/resilience.md "429s: noise or a limit").
+    expect(one(metrics, 'acronis_onboard_rate_limit_paused_seconds_total') ?? 0).toBe(0);
     for (const [endpoint, byStatus] of Object.entries(stats.byEndpoint)) {
       const calls = Object.values(byStatus).reduce((a, b) => a + b, 0);
       const count = one(metrics, 'acronis_onboard_api_request_duration_seconds_count', { endpoint });

@@ -24,7 +24,32 @@ describe('the API budget', () => {
     expect(stats.maxRequestsPerSecond).toBeLessThanOrEqual(LIMIT);
   });
 
-  it('a 429 storm pauses the whole queue; nothing fails and the rate stays under the limit', async () => {
+  it('scattered 429s are noise: only the refused steps wait their Retry-After, the queue is never paused', async () => {
+    // Three refusals spread over the batch (every fifth POST /tenants… until three were answered).
+    t.sim.configure({ faults: [{ kind: '429', methods: ['POST'], path: '^/tenants$', times: 3 }] });
+    t.sim.resetStats();
+    const paused: number[] = [];
+    const watcher = setInterval(() => {
+      void t.pipeline.queue.getRateLimitTtl(Number.MAX_SAFE_INTEGER).then((ttl) => {
+        if (ttl > 0) paused.push(ttl);
+      });
+    }, 50);
+    try {
+      const { batch } = await t.enqueue(sampleCustomers(6, 'Scattered'));
+      expect(await t.waitForBatch(batch.id, 120_000)).toMatchObject({ done: 6, failed: 0 });
+    } finally {
+      clearInterval(watcher);
+      t.sim.configure({ faults: [] });
+    }
+    const refused = Object.values(t.sim.stats().byEndpoint).reduce((sum, byStatus) => sum + (byStatus['429'] ?? 0), 0);
+    expect(refused).toBe(3);
+    expect(paused).toEqual([]);
+    expect((await t.pipeline.budget.state()).pausedForMs).toBe(0);
+    expect(t.logs.join('')).toContain('acronis answered 429: this step waits, the others go on');
+    expect(t.logs.join('')).not.toContain('pausing the whole pipeline');
+  });
+
+  it('a 429 storm is a limit: it pauses the whole queue; nothing fails and the rate stays under the limit', async () => {
     // One in four requests is refused with 429 and Retry-After: 1.
     t.sim.configure({ faults: [{ kind: '429', probability: 0.25 }] });
     t.sim.resetStats();

@@ -23,7 +23,7 @@ beforeEach(() => {
   sim.resetStats();
 });
 afterEach(() => {
-  sim.configure({ faults: [], rateLimit: null, latencyMs: 0, jitterMs: 0 });
+  sim.configure({ faults: [], rateLimit: null, rateLimitChanges: [], retryAfter: true, latencyMs: 0, jitterMs: 0 });
 });
 afterAll(async () => {
   await sim.close();
@@ -50,8 +50,40 @@ describe('rate limit', () => {
     }
     const stats = sim.stats();
     expect(stats.maxRequestsPerSecond).toBe(12);
+    expect(stats.maxAdmittedPerSecond).toBe(5);
     expect(stats.byEndpoint['GET /tenants/{tenant_id}']).toEqual({ 200: 5, 429: 7 });
     expect(stats.total).toBe(12);
+  });
+
+  it('answers 429 without Retry-After when told to, over the limit and for an injected 429', async () => {
+    sim.configure({ rateLimit: 1, retryAfter: false });
+    let refused: { status: number; headers: Headers } | undefined;
+    for (let i = 0; i < 20 && !refused; i++) {
+      const answers = await Promise.all([api.get(`/tenants/${partnerId}`), api.get(`/tenants/${partnerId}`)]);
+      refused = answers.find((r) => r.status === 429);
+    }
+    expect(refused?.headers.get('retry-after')).toBeNull();
+    sim.configure({ rateLimit: null, faults: [{ kind: '429', retryAfter: null, times: 1 }] });
+    const injected = await api.get(`/tenants/${partnerId}`);
+    expect(injected.status).toBe(429);
+    expect(injected.headers.get('retry-after')).toBeNull();
+    sim.configure({ faults: [{ kind: '429', retryAfter: 3, times: 1 }] });
+    expect((await api.get(`/tenants/${partnerId}`)).headers.get('retry-after')).toBe('3');
+  });
+
+  it('changes the limit at the given times, counted from when the changes were set', async () => {
+    // No limit for now; from 300 ms on, 2 per second.
+    sim.configure({ rateLimit: null, rateLimitChanges: [{ afterMs: 300, rateLimit: 2 }] });
+    const before = await Promise.all(Array.from({ length: 5 }, () => api.get(`/tenants/${partnerId}`)));
+    expect(before.every((r) => r.status === 200)).toBe(true);
+    // Wait on the simulator's own answer, not a clock: the change is due once a request is refused.
+    let after: { status: number }[] = [];
+    for (let i = 0; i < 100 && !after.some((r) => r.status === 429); i++) {
+      await new Promise((ok) => setTimeout(ok, 100));
+      after = await Promise.all(Array.from({ length: 5 }, () => api.get(`/tenants/${partnerId}`)));
+    }
+    expect(after.filter((r) => r.status === 200).length).toBeLessThanOrEqual(2);
+    expect(sim.config().rateLimitChanges).toEqual([{ afterMs: 300, rateLimit: 2 }]);
   });
 
   it('never limits /__sim', async () => {

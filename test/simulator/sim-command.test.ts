@@ -44,6 +44,15 @@ describe('acronis-onboard sim', () => {
       '2',
       '--customers',
       '3',
+      '--fault',
+      '429:0',
+      '--rate-limit',
+      '100',
+      '--rate-limit-at',
+      '10=50',
+      '--rate-limit-at',
+      '20=none',
+      '--no-retry-after',
     ]);
     try {
       const value = (name: string) => new RegExp(`export ${name}=(\\S+)`).exec(stdout)?.[1] as string;
@@ -68,7 +77,16 @@ describe('acronis-onboard sim', () => {
       expect(config).toMatchObject({
         validateResponses: true,
         seed: 'cli-test',
-        faults: [{ kind: '5xx', probability: 0 }],
+        faults: [
+          { kind: '5xx', probability: 0 },
+          { kind: '429', probability: 0, retryAfter: null },
+        ],
+        rateLimit: 100,
+        rateLimitChanges: [
+          { afterMs: 10_000, rateLimit: 50 },
+          { afterMs: 20_000, rateLimit: null },
+        ],
+        retryAfter: false,
         storages: 2,
         customers: 3,
       });
@@ -111,6 +129,12 @@ describe('acronis-onboard sim', () => {
     const failure = await refusal('--fault', 'explode:2');
     expect(failure.code).toBe(2);
     expect(failure.stderr).toContain('KIND[:PROBABILITY]');
+  });
+
+  it('refuses a malformed --rate-limit-at with exit code 2', async () => {
+    const failure = await refusal('--rate-limit-at', '10');
+    expect(failure.code).toBe(2);
+    expect(failure.stderr).toContain('SECONDS=N');
   });
 
   it('refuses a world out of bounds with exit code 2', async () => {

@@ -1,33 +1,52 @@
--- Reserves the next free send time of the shared schedule (GCRA, "virtual scheduling").
--- KEYS: the schedule (hash: tat = next free send time in Redis µs, rate = requests/s now,
---       rate_at = when rate was last brought up to date, ceiling = the rate a 429 last met,
---       generation = pauses so far; see also request-budget-pause.lua).
--- ARGV: the configured rate (requests/s), the fast and the slow climb (requests/s per second),
---       how long the key outlives the schedule when nobody sends (ms).
+-- Reserves the next free send time of the shared schedule (GCRA, "virtual scheduling") at the
+-- rate the plan grants now, and notes the send time among the recent grants.
+-- KEYS: the schedule (hash: tat = next free send time in Redis µs, generation = pauses so far,
+--       and the rate plan of src/acronis/rate-estimator.ts: rate, climb_from, probe_top,
+--       probe_slope, found, hold_ms, settled_at, epoch), the recent grants (sorted set of send times).
+-- ARGV: the configured rate and the ceiling (requests/s, less the margin), the fast climb
+--       (requests/s per second), how long the keys outlive the schedule when nobody sends (ms),
+--       the hold before a first climb toward a higher ceiling (ms).
 -- Returns {µs to wait before sending, the schedule's generation, Redis' now in µs}.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local limit = tonumber(ARGV[1])
-local s = redis.call('HMGET', KEYS[1], 'tat', 'rate', 'rate_at', 'generation', 'ceiling')
-local tat = tonumber(s[1]) or 0
-local rate = math.min(limit, tonumber(s[2]) or limit)
-if rate < limit then
-  -- After a cut: quickly back to just below the rate the 429 met, slowly around it, quickly past it.
-  local ceiling = tonumber(s[5]) or limit
-  local seconds = math.max(0, now - (tonumber(s[3]) or now)) / 1000000
-  if rate < ceiling * 0.95 then
-    rate = math.min(ceiling * 0.95, rate + tonumber(ARGV[2]) * seconds)
-  elseif rate <= ceiling * 1.05 then
-    rate = rate + tonumber(ARGV[3]) * seconds
-  else
-    rate = rate + tonumber(ARGV[2]) * seconds
-  end
-  rate = math.min(limit, rate)
+local ceiling = tonumber(ARGV[2])
+local s = redis.call('HMGET', KEYS[1], 'tat', 'rate', 'climb_from', 'probe_top', 'probe_slope', 'generation')
+local rate = tonumber(s[2])
+local climbFrom = tonumber(s[3])
+local probeTop = tonumber(s[4]) or 0
+local probeSlope = tonumber(s[5]) or 0
+if not rate or not climbFrom then
+  -- No plan yet (or one an older version left): the configured rate, see rate-estimator.ts initialPlan.
+  rate = tonumber(ARGV[1])
+  climbFrom = now + tonumber(ARGV[5]) * 1000
+  probeTop, probeSlope = 0, 0
+  redis.call('HSET', KEYS[1], 'rate', string.format('%.6f', rate), 'climb_from', string.format('%.0f', climbFrom),
+    'probe_top', 0, 'probe_slope', 0, 'found', 0, 'hold_ms', ARGV[5], 'settled_at', 0, 'epoch', 0)
 end
-local sendAt = math.max(tat, now)
+-- The same as rateAt in rate-estimator.ts: hold, then slowly up to probe_top, then fast up to the ceiling.
+rate = math.min(rate, ceiling)
+if now > climbFrom and rate < ceiling then
+  local seconds = (now - climbFrom) / 1000000
+  if rate < probeTop and probeSlope > 0 then
+    local slow = (probeTop - rate) / probeSlope
+    if seconds <= slow then
+      rate = rate + probeSlope * seconds
+      seconds = 0
+    else
+      rate = probeTop
+      seconds = seconds - slow
+    end
+  end
+  rate = math.min(ceiling, rate + tonumber(ARGV[3]) * seconds)
+end
+local sendAt = math.max(tonumber(s[1]) or 0, now)
 local nextFree = sendAt + 1000000 / rate
 -- Lua 5.1 prints a 16-digit number in exponent form, losing µs: format it as an integer.
-redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', nextFree), 'rate', string.format('%.6f', rate),
-  'rate_at', string.format('%.0f', now))
-redis.call('PEXPIRE', KEYS[1], math.ceil((nextFree - now) / 1000) + tonumber(ARGV[4]))
-return {sendAt - now, tonumber(s[4]) or 0, now}
+redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', nextFree))
+local expiry = math.ceil((nextFree - now) / 1000) + tonumber(ARGV[4])
+redis.call('PEXPIRE', KEYS[1], expiry)
+-- The grants of the last 2 s: what a 429 is judged against (request-budget-refusal.lua).
+redis.call('ZADD', KEYS[2], sendAt, string.format('%.0f', sendAt))
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', string.format('%.0f', now - 2000000))
+redis.call('PEXPIRE', KEYS[2], expiry)
+return {sendAt - now, tonumber(s[6]) or 0, now}

@@ -1,0 +1,196 @@
+/**
+ * How fast a source's event is acknowledged (docs/sources.md "Answer fast, then work"): `serve`
+ * in this process with one source per kind in a SOURCES_DIR of its own, its intake workers
+ * running (they read back and enqueue while the events arrive; no step workers, so Acronis is
+ * not called), real Redis. Each kind gets `rate` events per second, open loop (each sent at its
+ * time whether the earlier ones were answered or not), for `seconds`, each a new deal signed as the
+ * sender signs it; the latency is from send to answer on the client.
+ *
+ *   npm run bench:sources -- [rate=200] [seconds=10] [--no-intake]
+ *
+ * The kinds measured are those with a sender in KINDS below: generic and HubSpot (v3 app webhooks);
+ * ConnectWise PSA (its callbacks are signed with a key fetched from its key URL) is not yet.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { signStandardWebhook } from '../src/sources/generic/standard-webhooks.js';
+import { SourceIntakeStore } from '../src/sources/intake-store.js';
+import { startHubSpotSimulator } from '../src/simulator/hubspot/index.js';
+import { appSignatureHeaders } from '../src/simulator/hubspot/webhook-sender.js';
+import { startServeInProcess } from './serve-in-process.js';
+
+const [rate = 200, seconds = 10] = process.argv
+  .slice(2)
+  .filter((a) => !a.startsWith('--'))
+  .map(Number);
+/** `--no-intake`: the intake queue paused, so only the request path runs (what answering costs alone). */
+const intakeRunning = !process.argv.includes('--no-intake');
+const GENERIC_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+process.env.BENCH_SOURCES_GENERIC_SECRET = GENERIC_SECRET;
+const HUBSPOT_SECRET = randomBytes(16).toString('hex');
+const HUBSPOT_TOKEN = `pat-na1-${randomBytes(12).toString('hex')}`;
+process.env.BENCH_SOURCES_HUBSPOT_SECRET = HUBSPOT_SECRET;
+process.env.BENCH_SOURCES_HUBSPOT_TOKEN = HUBSPOT_TOKEN;
+// The intake reads each deal back from it; the deals are not seeded, so those read-backs are
+// refused (404) and settle `failed`: the answer to the event, measured here, does not wait on them.
+const hubspot = await startHubSpotSimulator({ clientSecret: HUBSPOT_SECRET, accessToken: HUBSPOT_TOKEN });
+let serveUrl = '';
+
+/** One source per kind: its file, and how one signed event of it is made. */
+interface KindBench {
+  source: string;
+  file: Record<string, unknown>;
+  request(i: number): { body: string; headers: Record<string, string> };
+}
+
+const KINDS: KindBench[] = [
+  {
+    source: 'bench-generic',
+    file: {
+      kind: 'generic',
+      rate_limit: { per_second: 1000 },
+      trigger: { all: [{ field: 'deal.status', equals: ['won'] }] },
+      mapping: { name: 'company.name', email: 'contact.email' },
+      settings: {
+        auth: { scheme: 'standard-webhooks', secret_env: 'BENCH_SOURCES_GENERIC_SECRET' },
+        object_id: 'deal_id',
+      },
+    },
+    request(i) {
+      const body = JSON.stringify({
+        deal_id: `D-${i}`,
+        deal: { status: 'won' },
+        company: { name: `Bench Source ${i}` },
+        contact: { email: `admin${i}@bench-sources.example` },
+      });
+      const id = `msg_${randomUUID()}`;
+      const ts = Math.floor(Date.now() / 1000);
+      const signature = signStandardWebhook(GENERIC_SECRET, id, ts, body);
+      return {
+        body,
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': id,
+          'webhook-timestamp': String(ts),
+          'webhook-signature': signature,
+        },
+      };
+    },
+  },
+  {
+    source: 'bench-hubspot',
+    file: {
+      kind: 'hubspot',
+      rate_limit: { per_second: 10 },
+      trigger: { all: [{ field: 'deal.dealstage', equals: ['closedwon'] }] },
+      mapping: { name: 'company.name', email: 'contact.email' },
+      settings: {
+        client_secret_env: 'BENCH_SOURCES_HUBSPOT_SECRET',
+        access_token_env: 'BENCH_SOURCES_HUBSPOT_TOKEN',
+        api_base_url: hubspot.url,
+        signature_versions: ['v3'],
+      },
+    },
+    request(i) {
+      const body = JSON.stringify([
+        {
+          eventId: 1_000_000 + i,
+          subscriptionId: 1,
+          portalId: 1,
+          appId: 1,
+          occurredAt: Date.now(),
+          subscriptionType: 'deal.propertyChange',
+          attemptNumber: 0,
+          objectId: 5_000_000 + i,
+          propertyName: 'dealstage',
+          propertyValue: 'closedwon',
+          changeSource: 'CRM_UI',
+        },
+      ]);
+      const url = `${serveUrl}/webhooks/sources/bench-hubspot`;
+      return {
+        body,
+        headers: { 'content-type': 'application/json', ...appSignatureHeaders(HUBSPOT_SECRET, url, body) },
+      };
+    },
+  },
+];
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-sources-'));
+for (const k of KINDS) writeFileSync(join(dir, `${k.source}.json`), JSON.stringify(k.file));
+const serve = await startServeInProcess('sources', { SOURCES_DIR: dir });
+serveUrl = serve.server.url;
+const store = new SourceIntakeStore(serve.app.redis, serve.app.keys);
+if (!intakeRunning) await serve.app.intake.pause();
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function send(k: KindBench, i: number): Promise<{ ms: number; status: number }> {
+  const { body, headers } = k.request(i);
+  const started = performance.now();
+  const response = await fetch(`${serve.server.url}/webhooks/sources/${k.source}`, { method: 'POST', headers, body });
+  await response.arrayBuffer();
+  return { ms: performance.now() - started, status: response.status };
+}
+
+/** `rate` events a second for `seconds`, each at its own time. */
+async function openLoop(k: KindBench, offset: number) {
+  const total = rate * seconds;
+  const latencies: number[] = [];
+  const statuses = new Map<number, number>();
+  const start = performance.now();
+  const sends: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await sleep(wait);
+    sends.push(
+      send(k, offset + i).then(({ ms, status }) => {
+        latencies.push(ms);
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }),
+    );
+  }
+  await Promise.all(sends);
+  const took = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { total, took, latencies, statuses };
+}
+
+try {
+  const before = loadavg();
+  const rows = [];
+  for (const [n, k] of KINDS.entries()) {
+    for (let w = 0; w < 20; w++) await send(k, -1 - w - n * 100); // warm-up, not counted
+    const { total, took, latencies, statuses } = await openLoop(k, n * 1_000_000);
+    const counts = await store.outcomeCounts(k.source);
+    rows.push({
+      kind: k.file.kind,
+      events: total,
+      'sent/s': (total / took).toFixed(0),
+      statuses: [...statuses].map(([s, c]) => `${s}×${c}`).join(' '),
+      'p50 ms': percentile(latencies, 50).toFixed(1),
+      'p95 ms': percentile(latencies, 95).toFixed(1),
+      'p99 ms': percentile(latencies, 99).toFixed(1),
+      'max ms': latencies.at(-1)!.toFixed(1),
+      recorded: counts.received,
+    });
+  }
+  console.log(
+    `sources: event acknowledged, ${rate} events/s per kind for ${seconds} s, open loop; serve in-process ${intakeRunning ? 'with its intake workers' : 'with the intake queue paused'}, no step workers`,
+  );
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z, load average before ${before.map((l) => l.toFixed(2)).join(' ')}, after ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  console.table(rows);
+  console.log('not measured here: ConnectWise PSA, and the 1,000 HubSpot deals won in one minute');
+} finally {
+  await serve.close();
+  await hubspot.close();
+}

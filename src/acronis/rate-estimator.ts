@@ -1,0 +1,148 @@
+/**
+ * What the request budget makes of a 429: noise (a busy back end, another client, a guard on one
+ * endpoint — only the refused request waits) or a limit (the shared rate is cut to what the API
+ * accepted), and how the rate climbs back toward the ceiling afterwards. Pure: the budget keeps
+ * the plan and the recent grants and refusals in Redis and runs these decisions on them, so every
+ * process agrees (docs/resilience.md "429s: noise or a limit").
+ */
+
+/** The shared rate over time: `rate` until `climbFrom`, then up along `probeSlope` to `probeTop`, then along the fast slope. */
+export interface RatePlan {
+  /** Requests per second granted now (until `climbFrom`). */
+  rate: number;
+  /** µs on Redis' clock; the rate holds until then. */
+  climbFrom: number;
+  /** The API's limit as last found (requests in any second); 0: none found, the rate is the configured one. */
+  found: number;
+  /** Up to here (requests/s) the climb goes slowly: the limit was near. 0: no slow part. */
+  probeTop: number;
+  /** Requests/s gained per second in the slow part. */
+  probeSlope: number;
+  /** How long the rate holds after a limit before probing above it, ms; doubles when a probe meets the limit again. */
+  holdMs: number;
+  /** Answers before this (µs) belong to the decision that set it: requests already on their way. */
+  settledAt: number;
+  /** Decisions so far: a decision is written only over the plan it was made from. */
+  epoch: number;
+}
+
+export interface EstimatorSettings {
+  /** The configured rate less the margin: where the plan starts. */
+  start: number;
+  /** The highest rate granted (the ceiling less the margin). */
+  ceiling: number;
+  /** Share of a found limit left unused, as for the configured one. */
+  margin: number;
+  /** The lowest rate a cut goes to. */
+  floor: number;
+  /** Hold after the first limit found, and the longest hold. */
+  holdMs: { first: number; max: number };
+  /** Requests/s gained per second above the slow part: fast enough to reach a risen limit in seconds. */
+  fastSlope: number;
+}
+
+/**
+ * Refusals this close together (in grants' time) are a limit; scattered ones are noise. An API at
+ * its limit refuses every request until its window frees, so 4 of 5 come quickly; 3 % of answers
+ * refused at random do that about once an hour at 95/s (3 of 4: every couple of minutes).
+ */
+export const CLUSTER = { refusals: 4, withinGrants: 5 } as const;
+/** A second with this share of its grants refused (and enough grants to tell) is a limit too. */
+export const LIMIT_SHARE = { share: 0.25, minGrants: 12 } as const;
+/** A second whose grants were (nearly) all accepted at the pace the 429 met: the limit dropped below it just now. */
+const DROP = { acceptedShare: 0.9, cut: 0.5 } as const;
+/** The slow part of the climb: up to 10 % above the limit found, at 10 % of it per second. */
+const PROBE = { span: 0.1, slope: 0.1 } as const;
+/** A cut deeper than this moves the schedule by the answer's Retry-After: the API's window is still full of the old pace. */
+const PAUSE_BELOW = 0.9;
+/** How long after a decision the answers to requests sent before it keep arriving. */
+const SETTLE_MS = 250;
+const DEFAULT_RETRY_AFTER_MS = 1_000;
+
+/** The plan before any 429: the configured rate, climbing toward a higher ceiling after the first hold. */
+export function initialPlan(settings: EstimatorSettings, now: number): RatePlan {
+  return {
+    rate: settings.start,
+    climbFrom: now + settings.holdMs.first * 1000,
+    found: 0,
+    probeTop: 0,
+    probeSlope: 0,
+    holdMs: settings.holdMs.first,
+    settledAt: 0,
+    epoch: 0,
+  };
+}
+
+/** The rate the plan grants at `now` (µs). request-budget-reserve.lua evaluates the same. */
+export function rateAt(plan: RatePlan, settings: EstimatorSettings, now: number): number {
+  let rate = Math.min(plan.rate, settings.ceiling);
+  if (now <= plan.climbFrom || rate >= settings.ceiling) return rate;
+  let seconds = (now - plan.climbFrom) / 1e6;
+  if (rate < plan.probeTop && plan.probeSlope > 0) {
+    const slow = (plan.probeTop - rate) / plan.probeSlope;
+    if (seconds <= slow) return rate + plan.probeSlope * seconds;
+    rate = plan.probeTop;
+    seconds -= slow;
+  }
+  return Math.min(settings.ceiling, rate + settings.fastSlope * seconds);
+}
+
+/** What the budget saw around a 429, all on Redis' clock (µs). */
+export interface Observations {
+  now: number;
+  /** Send times of the grants of the last second or two, sorted. */
+  grants: number[];
+  /** Answer times of the 429s of the last second or two (this one included), sorted. */
+  refusals: number[];
+  /** The answer's Retry-After, if it had one. */
+  retryAfterMs?: number;
+}
+
+export type Verdict =
+  | { kind: 'noise'; why: string }
+  | { kind: 'limit'; why: string; plan: RatePlan; pauseMs: number; acceptedPerSecond: number };
+
+const inRange = (times: number[], from: number, to: number) => times.filter((t) => t > from && t <= to).length;
+
+/** Noise or a limit, and for a limit the plan that follows it. */
+export function judge(plan: RatePlan, settings: EstimatorSettings, seen: Observations): Verdict {
+  const { now } = seen;
+  if (now < plan.settledAt) return { kind: 'noise', why: 'an answer to a request sent before the last decision' };
+  const rate = rateAt(plan, settings, now);
+  // Probing: climbing slowly just above the limit found, where one 429 says it is still there.
+  // Past that part the limit has moved, and a lone 429 is noise again.
+  const probing = plan.found > 0 && now > plan.climbFrom && rate < plan.probeTop;
+  const fresh = seen.refusals.filter((t) => t >= plan.settledAt);
+  const cluster = (CLUSTER.withinGrants / rate) * 1e6;
+  const clustered = inRange(fresh, now - cluster, now) >= (probing ? 1 : CLUSTER.refusals);
+  const grantsInSecond = inRange(seen.grants, now - 1e6, now);
+  const refusedInSecond = inRange(fresh, now - 1e6, now);
+  const dense = grantsInSecond >= LIMIT_SHARE.minGrants && refusedInSecond / grantsInSecond >= LIMIT_SHARE.share;
+  if (!clustered && !dense) return { kind: 'noise', why: 'a scattered 429' };
+
+  // The API counts what it accepted in its last second: that is its limit, unless the whole second
+  // went through at our pace, when the limit has just dropped below it by an unknown amount.
+  const accepted = Math.max(0, grantsInSecond - inRange(seen.refusals, now - 1e6, now));
+  const dropped = !probing && accepted >= DROP.acceptedShare * rate;
+  const found = Math.max(settings.floor, dropped ? (rate * DROP.cut) / (1 - settings.margin) : accepted);
+  const next = Math.max(settings.floor, Math.min(settings.ceiling, found * (1 - settings.margin)));
+  const pauseMs = next < PAUSE_BELOW * rate ? (seen.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS) : 0;
+  const holdMs = probing ? Math.min(settings.holdMs.max, plan.holdMs * 2) : settings.holdMs.first;
+  const why = probing ? 'a probe above the limit met it' : dropped ? 'the limit dropped' : 'a limit below the pace';
+  return {
+    kind: 'limit',
+    why,
+    pauseMs,
+    acceptedPerSecond: accepted,
+    plan: {
+      rate: next,
+      climbFrom: now + (pauseMs + holdMs) * 1000,
+      found,
+      probeTop: found * (1 + PROBE.span),
+      probeSlope: found * PROBE.slope,
+      holdMs,
+      settledAt: now + (pauseMs + SETTLE_MS) * 1000,
+      epoch: plan.epoch + 1,
+    },
+  };
+}

@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+import { initialPlan, judge, rateAt, type EstimatorSettings, type RatePlan } from '../../src/acronis/rate-estimator.js';
+
+/** ACRONIS_RATE_LIMIT=100 with the budget's defaults (5 % margin, ceiling = the limit). */
+const SETTINGS: EstimatorSettings = {
+  start: 95,
+  ceiling: 95,
+  margin: 0.05,
+  floor: 9.5,
+  holdMs: { first: 15_000, max: 25_000 },
+  fastSlope: 19,
+};
+
+/** A seeded generator (mulberry32), so the scattered 429s are the same on every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Sent {
+  at: number;
+  refused: boolean;
+}
+
+interface Run {
+  sent: Sent[];
+  limits: { at: number; why: string }[];
+  plan: RatePlan;
+}
+
+/**
+ * The budget against an API with a sliding one-second window (as the simulator's): one request
+ * at every slot the plan grants, a 429 when the window is full (or at random, `noise`), each 429
+ * judged on the last 2 s, a pause moving the next slot. Times in µs.
+ */
+function drive(opts: {
+  seconds: number;
+  limitAt: (seconds: number) => number;
+  noise?: number;
+  settings?: EstimatorSettings;
+}): Run {
+  const settings = opts.settings ?? SETTINGS;
+  const roll = seeded(21);
+  let plan = initialPlan(settings, 0);
+  const sent: Sent[] = [];
+  const limits: Run['limits'] = [];
+  const admitted: number[] = [];
+  let t = 0;
+  while (t < opts.seconds * 1e6) {
+    while (admitted.length > 0 && admitted[0]! <= t - 1e6) admitted.shift();
+    let refused = admitted.length >= opts.limitAt(t / 1e6);
+    if (!refused) {
+      admitted.push(t);
+      refused = roll() < (opts.noise ?? 0);
+    }
+    sent.push({ at: t, refused });
+    let next = t + 1e6 / rateAt(plan, settings, t);
+    if (refused) {
+      const recent = sent.filter((s) => s.at > t - 2e6);
+      const verdict = judge(plan, settings, {
+        now: t,
+        grants: recent.map((s) => s.at),
+        refusals: recent.filter((s) => s.refused).map((s) => s.at),
+        retryAfterMs: 1_000,
+      });
+      if (verdict.kind === 'limit') {
+        plan = verdict.plan;
+        limits.push({ at: t, why: verdict.why });
+        next = Math.max(t + 1e6 / plan.rate, t + verdict.pauseMs * 1000);
+      }
+    }
+    t = next;
+  }
+  return { sent, limits, plan };
+}
+
+const refusedBetween = (run: Run, from: number, to: number) =>
+  run.sent.filter((s) => s.refused && s.at >= from * 1e6 && s.at < to * 1e6).length;
+
+/** The fewest requests the API accepted in any second that starts between `from` and `to` (s). */
+function leastAcceptedPerSecond(run: Run, from: number, to: number): number {
+  let least = Infinity;
+  for (let start = from; start + 1 <= to; start += 0.1) {
+    const accepted = run.sent.filter((s) => !s.refused && s.at >= start * 1e6 && s.at < (start + 1) * 1e6).length;
+    least = Math.min(least, accepted);
+  }
+  return least;
+}
+
+describe('rate estimator: noise or a limit', () => {
+  it('3 % of answers 429 at random, at the configured pace: all noise, the rate stays where it was told', () => {
+    const run = drive({ seconds: 120, limitAt: () => Infinity, noise: 0.03 });
+    expect(refusedBetween(run, 0, 120)).toBeGreaterThan(250);
+    expect(run.limits).toEqual([]);
+    expect(rateAt(run.plan, SETTINGS, 120e6)).toBe(95);
+  });
+
+  it('4 429s within the time of 5 grants are a limit; the rate is cut to what the API accepted in its last second', () => {
+    const plan = initialPlan(SETTINGS, 0);
+    const now = 10e6;
+    // 60 accepted in the last second, then four refused in a row.
+    const grants = Array.from({ length: 64 }, (_, i) => now - 63 * 10_526 + i * 10_526);
+    const refusals = grants.slice(-4);
+    const verdict = judge(plan, SETTINGS, { now, grants, refusals, retryAfterMs: 1_000 });
+    expect(verdict.kind).toBe('limit');
+    if (verdict.kind !== 'limit') return;
+    expect(verdict.acceptedPerSecond).toBe(60);
+    expect(verdict.plan.rate).toBeCloseTo(57, 6);
+    // A deep cut: everyone waits out the answer's Retry-After, the API's window still holds the old pace.
+    expect(verdict.pauseMs).toBe(1_000);
+    // Three of the four alone are still noise.
+    expect(judge(plan, SETTINGS, { now, grants, refusals: refusals.slice(-3) }).kind).toBe('noise');
+  });
+
+  it('a 429 answered within the settling time of a decision belongs to it: noise, no second cut', () => {
+    const plan: RatePlan = { ...initialPlan(SETTINGS, 0), rate: 57, settledAt: 5e6, epoch: 1 };
+    const grants = Array.from({ length: 10 }, (_, i) => 4.9e6 + i * 1_000);
+    expect(judge(plan, SETTINGS, { now: 4.95e6, grants, refusals: grants }).kind).toBe('noise');
+  });
+});
+
+describe('rate estimator: finding a lower limit', () => {
+  it('told 100/s by an API that allows 60/s: at most 5 429s, then ≥ 93 % of 60/s from 5 s on', () => {
+    const run = drive({ seconds: 40, limitAt: () => 60 });
+    expect(refusedBetween(run, 0, 40)).toBeLessThanOrEqual(5);
+    expect(leastAcceptedPerSecond(run, 5, 15)).toBeGreaterThanOrEqual(0.93 * 60);
+    expect(run.plan.found).toBe(60);
+  });
+
+  it('an API whose limit drops from 100/s to 50/s mid-run: at most 5 429s after the drop, ≥ 93 % of 50/s within 5 s', () => {
+    const run = drive({ seconds: 30, limitAt: (s) => (s < 10 ? 100 : 50) });
+    expect(refusedBetween(run, 0, 10)).toBe(0);
+    expect(refusedBetween(run, 10, 30)).toBeLessThanOrEqual(5);
+    expect(leastAcceptedPerSecond(run, 15, 25)).toBeGreaterThanOrEqual(0.93 * 50);
+    expect(run.limits[0]?.why).toBe('the limit dropped');
+  });
+});
+
+describe('rate estimator: climbing to a higher limit', () => {
+  it('an API whose limit rises from 50/s to 100/s: ≥ 93 % of 100/s within 30 s of the rise, whatever the moment of the rise', () => {
+    // Early in a hold, and late: the worst case is a rise just after a probe met the old limit.
+    for (const rise of [12, 18, 20, 36, 45]) {
+      const run = drive({ seconds: rise + 32, limitAt: (s) => (s < rise ? 50 : 100) });
+      expect(leastAcceptedPerSecond(run, rise + 30, rise + 32)).toBeGreaterThanOrEqual(93);
+    }
+  });
+
+  it('while the limit stays put, probes above it cost one 429 each, at most one every 15–25 s', () => {
+    const run = drive({ seconds: 120, limitAt: () => 60 });
+    const probes = run.limits.filter((l) => l.why === 'a probe above the limit met it');
+    expect(probes.length).toBeGreaterThan(0);
+    expect(probes.length).toBeLessThanOrEqual(120 / 15);
+    expect(refusedBetween(run, 5, 120)).toBeLessThanOrEqual(probes.length);
+  });
+
+  it('once past the slow part of a probe, a lone 429 is noise again: the limit has moved', () => {
+    const plan: RatePlan = {
+      ...initialPlan(SETTINGS, 0),
+      rate: 47.5,
+      found: 50,
+      probeTop: 55,
+      probeSlope: 5,
+      climbFrom: 1e6,
+    };
+    const grants = (now: number) => Array.from({ length: 60 }, (_, i) => now - i * 10_000);
+    // 1 s into the climb: 52.5/s, probing just above the limit found; one 429 means it is still there.
+    expect(judge(plan, SETTINGS, { now: 2e6, grants: grants(2e6), refusals: [2e6] }).kind).toBe('limit');
+    // 10 s in: far past it, at the ceiling.
+    expect(rateAt(plan, SETTINGS, 11e6)).toBe(95);
+    expect(judge(plan, SETTINGS, { now: 11e6, grants: grants(11e6), refusals: [11e6] }).kind).toBe('noise');
+  });
+
+  it('climbs no higher than the ceiling, and from a configured rate below it toward it', () => {
+    const settings = { ...SETTINGS, start: 9.5, ceiling: 190, fastSlope: 38 };
+    const run = drive({ seconds: 40, limitAt: () => 60, settings });
+    expect(leastAcceptedPerSecond(run, 25, 35)).toBeGreaterThanOrEqual(0.93 * 60);
+    const open = drive({ seconds: 40, limitAt: () => Infinity, settings });
+    expect(rateAt(open.plan, settings, 40e6)).toBe(190);
+  });
+});
+
+describe('rate estimator: the right limit', () => {
+  it('told exactly what the API allows: no 429, the configured rate throughout', () => {
+    const run = drive({ seconds: 30, limitAt: () => 100 });
+    expect(refusedBetween(run, 0, 30)).toBe(0);
+    expect(leastAcceptedPerSecond(run, 0, 30)).toBeGreaterThanOrEqual(94);
+  });
+});
