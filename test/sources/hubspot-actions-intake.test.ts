@@ -26,6 +26,9 @@ process.env[env('SECRET')] = clientSecret;
 process.env[env('TOKEN')] = accessToken;
 
 let hubspot: HubSpotSimulator;
+/** A second account, whose source allows offboarding. */
+let leaving: HubSpotSimulator;
+let leavingSender: WebhookSender;
 let h: WebhookHarness;
 let store: SourceIntakeStore;
 let sender: WebhookSender;
@@ -33,7 +36,7 @@ let sourceFile: string;
 
 const stage = (...stages: string[]) => ({ all: [{ field: 'deal.dealstage', equals: stages, label: 'deal stage' }] });
 
-function sourceDir(apiBaseUrl: string): string {
+function sourceDir(apiBaseUrl: string, leavingApiBaseUrl: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'i22-hubspot-'));
   const source = {
     kind: 'hubspot',
@@ -50,40 +53,54 @@ function sourceDir(apiBaseUrl: string): string {
   };
   sourceFile = join(dir, 'hubspot.json');
   writeFileSync(sourceFile, JSON.stringify(source));
+  const allowing = {
+    ...source,
+    actions: { offboard: stage('churned'), allow_offboard: true },
+    settings: { ...source.settings, api_base_url: leavingApiBaseUrl },
+  };
+  writeFileSync(join(dir, 'hubspot-leaving.json'), JSON.stringify(allowing));
   return dir;
 }
 
 beforeAll(async () => {
   hubspot = await startHubSpotSimulator({ clientSecret, accessToken });
-  h = await startWebhookHarness({ label: 'hubspot-actions', env: { SOURCES_DIR: sourceDir(hubspot.url) } });
+  leaving = await startHubSpotSimulator({ clientSecret, accessToken });
+  const dir = sourceDir(hubspot.url, leaving.url);
+  h = await startWebhookHarness({ label: 'hubspot-actions', env: { SOURCES_DIR: dir } });
   sender = hubspot.setWebhook({ mode: 'app', targetUrl: `${h.url}/webhooks/sources/hubspot`, retryDelaysMs: [200] });
+  leavingSender = leaving.setWebhook({
+    mode: 'app',
+    targetUrl: `${h.url}/webhooks/sources/hubspot-leaving`,
+    retryDelaysMs: [200],
+  });
   store = new SourceIntakeStore(h.t.redis, h.t.pipeline.keys);
   await h.t.startWorkers();
 });
 
 afterAll(async () => {
   await hubspot?.close();
+  await leaving?.close();
   await h?.close();
 });
 
-async function settled(eventId: string): Promise<StoredEvent> {
+async function settled(eventId: string, source = 'hubspot'): Promise<StoredEvent> {
   let event: StoredEvent | undefined;
   await until(async () => {
-    event = await store.event('hubspot', eventHashOf(eventId));
+    event = await store.event(source, eventHashOf(eventId));
     return event !== undefined && event.outcome !== 'received';
   }, `HubSpot event ${eventId} to be settled`);
   return event as StoredEvent;
 }
 
-const lastBatch = () => JSON.parse(sender.attempts.at(-1)!.body) as AppEvent[];
+const lastBatch = (from = sender) => JSON.parse(from.attempts.at(-1)!.body) as AppEvent[];
 const eventIdOf = (event: AppEvent) => `${event.subscriptionId}-${event.eventId}`;
 
 /** Moves the deal and answers the intake's outcome of the event HubSpot sent for it. */
-async function move(dealId: string, to: string): Promise<StoredEvent & { id: string }> {
-  hubspot.moveDealStage(dealId, to);
-  await sender.settled();
-  const id = eventIdOf(lastBatch()[0]!);
-  return { ...(await settled(id)), id };
+async function move(dealId: string, to: string, account = { hub: hubspot, sender, source: 'hubspot' }) {
+  account.hub.moveDealStage(dealId, to);
+  await account.sender.settled();
+  const id = eventIdOf(lastBatch(account.sender)[0]!);
+  return { ...(await settled(id, account.source)), id };
 }
 
 describe('HubSpot deal stages as lifecycle actions', () => {
@@ -164,5 +181,32 @@ describe('HubSpot deal stages as lifecycle actions', () => {
       outcome: 'ignored',
       reason: `the event asks to suspend customer hubspot:${other.dealId}, which this install never onboarded`,
     });
+  });
+});
+
+describe('a source that allows offboarding', () => {
+  it('offboards as the CLI does: disabled now, deleted after the grace period', async () => {
+    const account = { hub: leaving, sender: leavingSender, source: 'hubspot-leaving' };
+    const { dealId } = leaving.seedDeal({
+      company: { name: `Leaving ${tag} SA` },
+      contact: { email: `it@leaving-${tag.toLowerCase()}.example` },
+    });
+    const key = `hubspot-leaving:${dealId}`;
+    const won = await move(dealId, 'closedwon', account);
+    await h.t.waitForBatch(won.batchId as string);
+
+    const churned = await move(dealId, 'churned', account);
+    expect(churned).toMatchObject({ outcome: 'action', action: 'offboard', customer: key });
+    let actions: Awaited<ReturnType<typeof h.t.pipeline.actions.batchActions>> = [];
+    await until(async () => {
+      actions = await h.t.pipeline.actions.batchActions(churned.batchId as string);
+      return actions[0]?.state === 'pending-deletion';
+    }, 'the offboard to wait for its deletion');
+    const deleteAt = Date.parse(actions[0]!.deleteAt!);
+    // OFFBOARD_GRACE_DAYS' default, 30 days, from when the action ran (a day's slack for a slow run).
+    expect(deleteAt - Date.parse(actions[0]!.createdAt)).toBeGreaterThan(29 * 24 * 3600 * 1000);
+    expect(actions[0]).toMatchObject({ requester: `source hubspot-leaving event ${churned.id}` });
+    const tenant = h.t.sim.state().tenants.find((t) => t.customer_id === key)!;
+    expect(tenant.enabled).toBe(false);
   });
 });
