@@ -5,8 +5,13 @@ import { terminalSafeLines } from './terminal-text.js';
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run the whole thing on this machine: Redis, the simulator, workers, server, 350 sample customers')
-    .option('--exit', 'stop once the import has ended instead of serving the dashboards until Ctrl-C')
+    .description(
+      'run the whole thing on this machine: Redis, the simulators, workers, server, 350 sample customers, a HubSpot deal and a ConnectWise agreement',
+    )
+    .option(
+      '--exit',
+      'stop once the import and the two source customers have ended instead of serving the dashboards until Ctrl-C',
+    )
     .option('--csv <file>', 'import this CSV instead of the sample (required when ACRONIS_BASE_URL is set)')
     .option(
       '--keep-results',

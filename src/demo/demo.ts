@@ -21,6 +21,7 @@ import { generateSecretsKey } from '../secrets/secret-box.js';
 import type { RunningSimulator } from '../simulator/index.js';
 import { resultsCsv } from '../workers/results-csv.js';
 import { batchResults } from '../workers/results.js';
+import { startDemoSources, type DemoSources } from './demo-sources.js';
 import { DemoRefusedError } from './errors.js';
 import { findOrStartRedis } from './local-redis.js';
 import { RedisKeys } from '../redis/keys.js';
@@ -57,11 +58,14 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   }
   const redis = await findOrStartRedis(env.REDIS_URL);
   const sim = env.ACRONIS_BASE_URL ? undefined : await startDemoSimulator();
+  // Only against the simulator: a real data centre gets no made-up customers from made-up systems.
+  const sources = sim ? await startDemoSources() : undefined;
   try {
-    const config = demoConfig(env, redis.url, sim, await freeOr(3000));
-    opts.print(describeSetup(config, redis.started, sim));
-    return await runStack(config, opts);
+    const config = demoConfig(env, redis.url, sim, sources, await freeOr(3000));
+    opts.print(describeSetup(config, redis.started, sim, sources));
+    return await runStack(config, opts, sources);
   } finally {
+    await sources?.close();
     await sim?.close();
     await redis.stop();
   }
@@ -73,7 +77,13 @@ async function startDemoSimulator(): Promise<RunningSimulator> {
 }
 
 /** The demo's own install: a fresh key prefix (removed at the end), generated secrets, the simulator's credentials. */
-function demoConfig(env: Config, redisUrl: string, sim: RunningSimulator | undefined, port: number): Config {
+function demoConfig(
+  env: Config,
+  redisUrl: string,
+  sim: RunningSimulator | undefined,
+  sources: DemoSources | undefined,
+  port: number,
+): Config {
   const secret = () => randomBytes(18).toString('base64url');
   return loadConfig({
     ...stringsOf(env),
@@ -88,6 +98,7 @@ function demoConfig(env: Config, redisUrl: string, sim: RunningSimulator | undef
           ACRONIS_RATE_LIMIT: '100',
         }
       : {}),
+    ...(sources ? { SOURCES_DIR: sources.dir } : {}),
     SECRETS_KEY: env.SECRETS_KEY ?? generateSecretsKey(),
     WEBHOOK_SECRET: env.WEBHOOK_SECRET ?? secret(),
     CALLBACK_SECRET: env.CALLBACK_SECRET ?? secret(),
@@ -108,7 +119,7 @@ function stringsOf(config: Config): Record<string, string> {
   );
 }
 
-async function runStack(config: Config, opts: DemoOptions): Promise<number> {
+async function runStack(config: Config, opts: DemoOptions, sources: DemoSources | undefined): Promise<number> {
   const logger = createLogger({ level: config.LOG_LEVEL, destination: process.stderr, name: 'demo' });
   // Ctrl-C ends the demo within the workers' 5 s and the margin; a second one at once.
   const stop = handleStopSignals('demo', DEMO_DRAIN_MS);
@@ -118,12 +129,18 @@ async function runStack(config: Config, opts: DemoOptions): Promise<number> {
   try {
     const workers = await startWorkers(workApp);
     // The workers are stopped however the rest ends, a server that could not start included.
-    const server = await startServer(serveApp, { redisSettingsChecked: true }).catch(async (err: unknown) => {
+    const server = await startServer(serveApp, {
+      redisSettingsChecked: true,
+      // A write-back waiting on a customer still running looks again soon: the demo is watched.
+      sources: { writeBackRecheckMs: 1000 },
+    }).catch(async (err: unknown) => {
       await workers.close(DEMO_DRAIN_MS);
       throw err;
     });
     let resultsFile: string | undefined;
     try {
+      // While the CSV batch runs, a deal is won in HubSpot and an agreement added in ConnectWise.
+      sources?.feed(server.url);
       const code = await importAndReport(server.producer, opts.csv ?? DEMO_CSV, {
         wait: true,
         hints: false,
@@ -133,6 +150,10 @@ async function runStack(config: Config, opts: DemoOptions): Promise<number> {
       if (code === 2 || stop.aborted) return code;
       resultsFile = await writeResultsFile(serveApp, opts, stop);
       if (stop.aborted) return 0;
+      if (sources) {
+        for (const line of await sources.settle(server.sources.store, stop)) opts.print(line);
+        if (stop.aborted) return 0;
+      }
       printEnd(server, config, opts.print);
       if (!opts.exit) await untilStopSignal(stop);
       return 0;
@@ -179,22 +200,37 @@ async function writeResultsFile(app: App, opts: DemoOptions, stop: AbortSignal):
 function printEnd(server: RunningServer, config: Config, print: DemoOptions['print']): void {
   print(`dashboard: ${server.url}/  (user ${config.DASHBOARD_USER}, password ${config.DASHBOARD_PASSWORD})`);
   print(`queues:    ${server.url}/admin/queues`);
+  if (config.SOURCES_DIR) print(`sources:   ${server.url}/sources`);
 }
 
+/** The CSV's batch: the sources' customers come in batches of their own, which may be newer. */
 async function lastBatchResults(app: App) {
-  const [batch] = await app.store.listBatches(1);
+  const batch = (await app.store.listBatches(10)).find((b) => b.source === 'csv');
   const deps = { store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl };
   return batch ? { batch, rows: await batchResults(deps, batch.id) } : undefined;
 }
 
-function describeSetup(config: Config, startedRedis: boolean, sim: RunningSimulator | undefined): string {
+function describeSetup(
+  config: Config,
+  startedRedis: boolean,
+  sim: RunningSimulator | undefined,
+  sources: DemoSources | undefined,
+): string {
   const redis = startedRedis
     ? `a redis-server of its own (${redactUrl(config.REDIS_URL)}, stopped at the end)`
     : redactUrl(config.REDIS_URL);
   const api = sim
     ? `API simulator at ${sim.url} (it holds ${plural(HAND_MADE_CUSTOMERS, 'customer')} made by hand; one row reuses a name of theirs and fails on purpose)`
     : `data centre ${config.ACRONIS_BASE_URL}`;
-  return `demo: Redis ${redis}, key prefix ${config.QUEUE_PREFIX} (removed at the end)\ndemo: Acronis ${api}`;
+  const lines = [
+    `demo: Redis ${redis}, key prefix ${config.QUEUE_PREFIX} (removed at the end)`,
+    `demo: Acronis ${api}`,
+  ];
+  if (sources)
+    lines.push(
+      `demo: sources: a simulated HubSpot and ConnectWise, SOURCES_DIR ${sources.dir} (removed at the end); a deal is won and an agreement added while the CSV runs`,
+    );
+  return lines.join('\n');
 }
 
 /** `preferred` when nothing listens on it, else a port the system picks. */

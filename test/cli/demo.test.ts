@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -31,7 +31,8 @@ describe('acronis-onboard demo --exit', () => {
     const csv = join(dir, 'small.csv');
     writeFileSync(csv, `${SAMPLE}\n`);
     const before = new Set(await redis.keys('demo-*'));
-    const run = await demo(['--csv', csv], { PATH: process.env.PATH ?? '', REDIS_URL: TEST_REDIS_URL });
+    const tmp = mkdtempSync(join(dir, 'tmp-'));
+    const run = await demo(['--csv', csv], { PATH: process.env.PATH ?? '', REDIS_URL: TEST_REDIS_URL, TMPDIR: tmp });
     expect(run.code, run.err).toBe(0);
     expect(run.err).toContain('line 4, email: is not an e-mail address');
     expect(run.err).toContain('line 7, name: is required');
@@ -46,6 +47,24 @@ describe('acronis-onboard demo --exit', () => {
     expect(results, run.out).not.toBeNull();
     expect(existsSync(results![1]!)).toBe(false);
     expect(run.out).toMatch(/dashboard: http:\/\/127\.0\.0\.1:\d+\/ {2}\(user demo, password \S+\)/);
+    // A deal won in the simulated HubSpot and an agreement added in the simulated ConnectWise,
+    // during the batch: each onboarded and written back to its company (the simulator holds the write).
+    const hubspot = /HubSpot: deal (\d+) won → customer hubspot:(\d+) onboarded, written back to company \d+/.exec(
+      run.out,
+    );
+    expect(hubspot, run.out).not.toBeNull();
+    expect(hubspot![2]).toBe(hubspot![1]);
+    const cw =
+      /ConnectWise: agreement (\d+) added → customer connectwise:(\d+) onboarded, written back to company \d+/.exec(
+        run.out,
+      );
+    expect(cw, run.out).not.toBeNull();
+    expect(cw![2]).toBe(cw![1]);
+    expect(run.out).toMatch(/sources: {3}http:\/\/127\.0\.0\.1:\d+\/sources/);
+    // The sources' secrets are made per run and never shown (a HubSpot private app token starts pat-).
+    expect(run.out + run.err).not.toMatch(/pat-na1-/);
+    // The temporary SOURCES_DIR (and the results file) went with the demo.
+    expect(readdirSync(tmp)).toEqual([]);
     // Nothing of the demo is left in Redis.
     expect((await redis.keys('demo-*')).filter((k) => !before.has(k))).toEqual([]);
   });

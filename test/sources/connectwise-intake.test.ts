@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallbackDelivery } from '../../src/simulator/connectwise/callbacks.js';
+import { addedAgreementSource } from '../../src/simulator/connectwise/source-file.js';
 import { eventHashOf, SourceIntakeStore, type StoredEvent } from '../../src/sources/intake-store.js';
 import { startRecorder, startTestConnectWise } from '../helpers/connectwise.js';
 import { expectEachOnboardedOnce } from '../helpers/pipeline.js';
@@ -31,35 +32,18 @@ let store: SourceIntakeStore;
 
 function sourceDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'i20-cw-'));
+  const base = addedAgreementSource(cw.apiUrl, {
+    companyId: env('COMPANY'),
+    publicKey: env('PUBLIC'),
+    privateKey: env('PRIVATE'),
+    clientId: env('CLIENT'),
+  });
   const source = {
-    kind: 'connectwise',
+    ...base,
     rate_limit: { per_second: 50 },
-    trigger: {
-      event_types: ['agreement/added'],
-      all: [{ field: 'agreement.type', equals: ['Managed Backup'], label: 'agreement type' }],
-    },
-    mapping: {
-      name: 'company.name',
-      external_id: 'company.identifier',
-      email: 'contact.email',
-      first_name: 'contact.firstName',
-      last_name: 'contact.lastName',
-      line_item_quotas: {
-        name: 'additions[].product',
-        quantity: 'additions[].quantity',
-        items: { 'ACR-WORKSTATION': 'pw_base_workstations' },
-      },
-    },
+    mapping: { ...base.mapping, external_id: 'company.identifier' },
     settings: {
-      api: {
-        base_url: cw.apiUrl,
-        company_id_env: env('COMPANY'),
-        public_key_env: env('PUBLIC'),
-        private_key_env: env('PRIVATE'),
-        client_id_env: env('CLIENT'),
-      },
-      // The simulated ConnectWise is http on 127.0.0.1: the test-only relaxation.
-      allow_insecure_test_host: true,
+      ...base.settings,
       write_back: {
         mode: 'custom_fields',
         fields: {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHubSpotSimulator, type HubSpotSimulator } from '../../src/simulator/hubspot/index.js';
+import { wonDealSource } from '../../src/simulator/hubspot/source-file.js';
 import type { AppEvent, WebhookSender } from '../../src/simulator/hubspot/webhook-sender.js';
 import { appSignatureHeaders } from '../../src/simulator/hubspot/webhook-sender.js';
 import { eventHashOf, SourceIntakeStore, type StoredEvent } from '../../src/sources/intake-store.js';
@@ -36,27 +37,8 @@ let targetUrl: string;
 function sourceFiles(apiBaseUrl: string, workflowApiBaseUrl: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'i20-hubspot-'));
   const source = {
-    kind: 'hubspot',
+    ...wonDealSource(apiBaseUrl, { clientSecret: env('SECRET'), accessToken: env('TOKEN') }),
     rate_limit: { per_second: 20 },
-    trigger: { all: [{ field: 'deal.dealstage', equals: ['closedwon'], label: 'deal stage' }] },
-    mapping: {
-      name: 'company.name',
-      email: 'contact.email',
-      first_name: 'contact.firstname',
-      last_name: 'contact.lastname',
-      line_item_quotas: {
-        name: 'line_items[].sku',
-        quantity: 'line_items[].quantity',
-        items: { 'ACR-CP-WS': 'pw_base_workstations' },
-      },
-    },
-    settings: {
-      client_secret_env: env('SECRET'),
-      access_token_env: env('TOKEN'),
-      api_base_url: apiBaseUrl,
-      signature_versions: ['v3'],
-      read: { line_items: true },
-    },
   };
   writeFileSync(join(dir, 'hubspot.json'), JSON.stringify(source));
   const workflow = {

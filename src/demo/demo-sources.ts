@@ -1,0 +1,187 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RunningConnectWiseSimulator } from '../simulator/connectwise/index.js';
+import { addedAgreementSource } from '../simulator/connectwise/source-file.js';
+import type { HubSpotSimulator } from '../simulator/hubspot/index.js';
+import { wonDealSource } from '../simulator/hubspot/source-file.js';
+import type { SourceIntakeStore, WriteBackRecord } from '../sources/intake-store.js';
+
+/**
+ * The demo's two sales/PSA systems (docs/sources.md): a simulated HubSpot and a simulated
+ * ConnectWise in the demo's process, each behind a source file of a temporary SOURCES_DIR. Their
+ * secrets are made per run and live only in this process's environment, where the source files
+ * name them; a deal won in one and an agreement added in the other go through the intake while
+ * the CSV batch runs, and each result is written back to the system it came from.
+ */
+
+/** How long the demo waits, after the CSV batch, for the two write-backs before it says one did not come. */
+export const SOURCE_SETTLE_MS = 120_000;
+const POLL_MS = 250;
+
+interface SourceCustomer {
+  /** `HubSpot: deal 12 won` */
+  what: string;
+  customerKey: string;
+  companyId: string;
+  /** The simulator holds a write of our result to the company. */
+  writtenInSystem: () => boolean;
+}
+
+export interface DemoSources {
+  /** The SOURCES_DIR the demo's server reads. */
+  dir: string;
+  /** Points both systems at the server, then wins the deal and adds the agreement. */
+  feed(serverUrl: string): void;
+  /** One line per source customer once both are written back (or the wait ran out, or `stop` came). */
+  settle(store: SourceIntakeStore, stop: AbortSignal, timeoutMs?: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function startDemoSources(): Promise<DemoSources> {
+  const { startHubSpotSimulator } = await import('../simulator/hubspot/index.js');
+  const { startConnectWiseSimulator } = await import('../simulator/connectwise/index.js');
+  const secret = () => randomBytes(18).toString('hex');
+  const envNames = sourceEnvNames(randomBytes(4).toString('hex').toUpperCase());
+  const hubspot = await startHubSpotSimulator({
+    clientSecret: secret(),
+    accessToken: `pat-na1-${secret()}`,
+  });
+  hubspot.defineCompanyProperties('acronis_tenant_id', 'acronis_admin_login', 'acronis_state');
+  const cwCredentials = {
+    companyId: `demo${secret().slice(0, 6)}`,
+    publicKey: secret(),
+    privateKey: secret(),
+    clientId: secret(),
+  };
+  const connectwise = await startConnectWiseSimulator({
+    credentials: cwCredentials,
+    // Short retries: the demo's run is minutes, not ConnectWise's hour of redeliveries.
+    callbackRetryDelaysMs: [1000, 5000],
+  }).catch(async (err: unknown) => {
+    // A listening HubSpot would keep the process up after the demo gave up.
+    await hubspot.close();
+    throw err;
+  });
+  Object.assign(process.env, {
+    [envNames.hubspotSecret]: hubspot.clientSecret,
+    [envNames.hubspotToken]: hubspot.accessToken,
+    [envNames.cwCompany]: cwCredentials.companyId,
+    [envNames.cwPublic]: cwCredentials.publicKey,
+    [envNames.cwPrivate]: cwCredentials.privateKey,
+    [envNames.cwClient]: cwCredentials.clientId,
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'acronis-onboard-demo-sources-'));
+  const hubspotFile = wonDealSource(hubspot.url, {
+    clientSecret: envNames.hubspotSecret,
+    accessToken: envNames.hubspotToken,
+  });
+  // ConnectWise's source is allowed the simulator's plain http on loopback (allow_insecure_test_host).
+  const connectwiseFile = addedAgreementSource(connectwise.apiUrl, {
+    companyId: envNames.cwCompany,
+    publicKey: envNames.cwPublic,
+    privateKey: envNames.cwPrivate,
+    clientId: envNames.cwClient,
+  });
+  await writeFile(join(dir, 'hubspot.json'), JSON.stringify(hubspotFile, null, 2));
+  await writeFile(join(dir, 'connectwise.json'), JSON.stringify(connectwiseFile, null, 2));
+  const customers: SourceCustomer[] = [];
+  return {
+    dir,
+    feed(serverUrl) {
+      customers.push(winHubSpotDeal(hubspot, `${serverUrl}/webhooks/sources/hubspot`));
+      customers.push(addConnectWiseAgreement(connectwise, `${serverUrl}/webhooks/sources/connectwise`));
+    },
+    settle: (store, stop, timeoutMs = SOURCE_SETTLE_MS) => settle(customers, store, stop, timeoutMs),
+    async close() {
+      await Promise.allSettled([hubspot.close(), connectwise.close()]);
+      for (const name of Object.values(envNames)) delete process.env[name];
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Names of this run only, so a variable of the user's own is never overwritten. */
+function sourceEnvNames(tag: string) {
+  const name = (what: string) => `ACRONIS_ONBOARD_DEMO_${what}_${tag}`;
+  return {
+    hubspotSecret: name('HUBSPOT_CLIENT_SECRET'),
+    hubspotToken: name('HUBSPOT_TOKEN'),
+    cwCompany: name('CW_COMPANY_ID'),
+    cwPublic: name('CW_PUBLIC_KEY'),
+    cwPrivate: name('CW_PRIVATE_KEY'),
+    cwClient: name('CW_CLIENT_ID'),
+  };
+}
+
+/** HubSpot's app webhook (v3, signed over the URL it posts to: the demo server's real one). */
+function winHubSpotDeal(hubspot: HubSpotSimulator, targetUrl: string): SourceCustomer {
+  hubspot.setWebhook({ mode: 'app', targetUrl, retryDelaysMs: [1000, 5000], maxRetries: 2 });
+  const { dealId, companyId } = hubspot.seedDeal({
+    deal: { dealname: 'Cyber Protect for 15 workstations' },
+    company: { name: 'Northwind Traders (won in HubSpot)', domain: 'northwind.example', country: 'Germany' },
+    contact: { email: 'it@northwind.example', firstname: 'Nina', lastname: 'Weber' },
+    lineItems: [{ sku: 'ACR-CP-WS', name: 'Cyber Protect workstation', quantity: 15 }],
+  });
+  hubspot.moveDealStage(dealId, 'closedwon');
+  return {
+    what: `HubSpot: deal ${dealId} won`,
+    customerKey: `hubspot:${dealId}`,
+    companyId,
+    writtenInSystem: () => hubspot.store.writeBacks.some((w) => w.companyId === companyId),
+  };
+}
+
+function addConnectWiseAgreement(connectwise: RunningConnectWiseSimulator, callbackUrl: string): SourceCustomer {
+  connectwise.registerCallback(callbackUrl, ['agreement']);
+  const company = connectwise.addCompany({
+    identifier: 'ContosoDental',
+    name: 'Contoso Dental (agreement in ConnectWise)',
+    country: 'United States',
+    contact: { firstName: 'Sam', lastName: 'Rivera', email: 'it@contoso-dental.example' },
+  });
+  const { agreement } = connectwise.addAgreement(company.id, {
+    name: 'Managed Backup',
+    type: 'Managed Backup',
+    additions: [{ product: 'ACR-WORKSTATION', quantity: 8 }],
+  });
+  const companyPath = `/company/companies/${company.id}`;
+  return {
+    what: `ConnectWise: agreement ${agreement.id} added`,
+    customerKey: `connectwise:${agreement.id}`,
+    companyId: String(company.id),
+    writtenInSystem: () => connectwise.world.writes.some((w) => w.path.includes(companyPath)),
+  };
+}
+
+async function settle(
+  customers: readonly SourceCustomer[],
+  store: SourceIntakeStore,
+  stop: AbortSignal,
+  timeoutMs: number,
+): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let records: (WriteBackRecord | undefined)[] = [];
+  while (!stop.aborted) {
+    records = await Promise.all(customers.map((c) => store.writeBack(c.customerKey)));
+    const ended = records.every(
+      (r, i) => r?.state === 'failed' || (r?.state === 'written' && customers[i]!.writtenInSystem()),
+    );
+    if (ended || Date.now() >= deadline) break;
+    await sleep(POLL_MS, undefined, { signal: stop }).catch(() => undefined);
+  }
+  return customers.map((c, i) => outcomeLine(c, records[i], timeoutMs));
+}
+
+function outcomeLine(c: SourceCustomer, record: WriteBackRecord | undefined, timeoutMs: number): string {
+  const customer = `customer ${c.customerKey}`;
+  if (record?.state === 'written' && c.writtenInSystem()) {
+    const onboarded = record.result === 'done' ? 'onboarded' : `ended ${record.result ?? 'unknown'}`;
+    return `${c.what} → ${customer} ${onboarded}, written back to company ${c.companyId}`;
+  }
+  if (record?.state === 'failed')
+    return `${c.what} → ${customer}: write-back failed: ${record.error ?? 'no reason given'}`;
+  return `${c.what} → ${customer}: not written back within ${Math.round(timeoutMs / 1000)} s (${record ? `write-back ${record.state}` : 'no write-back yet'}); the Sources page tells where it stands`;
+}
