@@ -55,9 +55,14 @@ export async function openAppSources(
   });
   if (sources.size === 0) return { sources, store, workers: [] };
   const logger = app.logger;
+  const lifecycle = {
+    deps: { queue: app.queue, store: app.store, actions: app.actions, partnerTenantId: producer.partnerTenantId },
+    offboardGraceMs: Math.round(app.config.OFFBOARD_GRACE_DAYS * 24 * 3600 * 1000),
+  };
   const intake = new Worker<IntakeJob>(
     QUEUE_NAMES.intake,
-    (job, _token, signal) => runIntake({ sources, store, producer, writeBacks: app.writeBacks, logger }, job, signal),
+    (job, _token, signal) =>
+      runIntake({ sources, store, producer, writeBacks: app.writeBacks, logger, lifecycle }, job, signal),
     { connection: app.workerConnection(), prefix: app.config.QUEUE_PREFIX, concurrency: 16 },
   );
   const writeBacks = new Worker<WriteBackJob>(

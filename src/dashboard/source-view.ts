@@ -19,6 +19,8 @@ export interface EventView {
   why: string;
   customer?: string;
   batchId?: string;
+  /** The batch's page: an onboarding batch, or an action batch (outcome `action`). */
+  batchHref?: string;
 }
 
 /** The latest events shown per source. */
@@ -50,13 +52,19 @@ function eventView(event: StoredEvent): EventView {
     outcome: event.outcome,
     why: whyText(event),
     ...(event.customer ? { customer: event.customer } : {}),
-    ...(event.batchId ? { batchId: event.batchId } : {}),
+    ...(event.batchId ? { batchId: event.batchId, batchHref: batchHref(event.outcome, event.batchId) } : {}),
   };
+}
+
+function batchHref(outcome: StoredEvent['outcome'], batchId: string): string {
+  const id = encodeURIComponent(batchId);
+  return outcome === 'action' ? `/lifecycle/batches/${id}` : `/batches/${id}`;
 }
 
 function whyText(event: StoredEvent): string {
   const problems = (event.problems ?? []).map((p) => `${p.field}: ${p.reason}`).join('; ');
   if (event.outcome === 'onboarding') return event.enqueued ? `enqueued: ${event.enqueued}` : '';
+  if (event.outcome === 'action') return `asked for: ${event.action ?? '?'}`;
   if (event.outcome === 'received') return 'waiting for its intake job';
   return [event.reason, problems].filter(Boolean).join(': ');
 }

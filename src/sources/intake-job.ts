@@ -8,6 +8,9 @@ import type { SourceIntakeStore } from './intake-store.js';
 import { mapCustomer, withOrigins } from './mapping.js';
 import type { Source, SourceSet } from './source-set.js';
 import { applyTrigger } from './trigger.js';
+import { askAction } from './intake-action.js';
+import { matchAction } from './source-actions.js';
+import type { ActionEnqueueDeps } from '../workers/enqueue-action.js';
 
 /**
  * One recorded event, worked (docs/sources.md "Answer fast, then work"): read back what the event
@@ -23,6 +26,8 @@ export interface IntakeDeps {
   producer: Pick<Producer, 'enqueue'>;
   writeBacks: WriteBackQueue;
   logger: Logger;
+  /** Where the events the source file's `actions` match go; absent: this process takes none. */
+  lifecycle?: { deps: ActionEnqueueDeps; offboardGraceMs: number };
 }
 
 type Decision =
@@ -57,6 +62,11 @@ async function work(deps: IntakeDeps, job: Job<IntakeJob>, log: Logger, signal?:
   if (stored && stored.outcome !== 'received') return `already ${stored.outcome}`;
   const record = await readBack(deps, source, job, log, signal);
   if (!record) return 'failed';
+  const asked = matchAction(source.config.actions, event, record);
+  if (asked) {
+    const done = await askAction(deps, source, job, record, asked, log);
+    if (done !== undefined) return done;
+  }
   const decision = decide(source, event, record);
   if (decision.outcome !== 'onboarding') {
     await deps.store.settle(name, eventHash, decision.outcome, decision);

@@ -10,13 +10,14 @@ import { SourceApiError, type SourceEvent } from './kind.js';
  * What the intake keeps in Redis (docs/sources.md "What is kept"), the one place the Sources page,
  * the `sources` command and the customer page read it from:
  *   - each event, recorded once by its id, and its outcome: `received` until its intake job
- *     settles it as `onboarding` (batch, customer), `ignored` (why), `rejected` (field problems)
+ *     settles it as `onboarding` (batch, customer), `action` (the lifecycle action, its batch,
+ *     customer), `ignored` (why), `rejected` (field problems)
  *     or `failed` (the source's API refused or kept failing);
  *   - per source, the latest events by arrival and the count of events by outcome;
  *   - per customer from a source, its write-back: where it goes and how it went.
  */
 
-export const EVENT_OUTCOMES = ['received', 'onboarding', 'ignored', 'rejected', 'failed'] as const;
+export const EVENT_OUTCOMES = ['received', 'onboarding', 'action', 'ignored', 'rejected', 'failed'] as const;
 export type EventOutcome = (typeof EVENT_OUTCOMES)[number];
 export type SettledOutcome = Exclude<EventOutcome, 'received'>;
 
@@ -42,6 +43,8 @@ export const storedEventSchema = z.object({
   customer: z.string().optional(),
   /** What enqueueing did: queued, replaced, already-onboarded, already-queued. */
   enqueued: z.string().optional(),
+  /** The lifecycle action the event asked for (outcome `action`). */
+  action: z.string().optional(),
 });
 export type StoredEvent = z.infer<typeof storedEventSchema>;
 
@@ -135,6 +138,7 @@ export class SourceIntakeStore {
       batchId?: string;
       customer?: string;
       enqueued?: string;
+      action?: string;
     } = {},
   ): Promise<boolean> {
     const keys = this.keys.source(source);
@@ -144,6 +148,7 @@ export class SourceIntakeStore {
     if (details.batchId) fields.batchId = details.batchId;
     if (details.customer) fields.customer = details.customer;
     if (details.enqueued) fields.enqueued = details.enqueued;
+    if (details.action) fields.action = details.action;
     const settled = await this.redis.sourceEventSettle(
       keys.event(eventHash),
       keys.outcomes,

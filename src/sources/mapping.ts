@@ -49,7 +49,8 @@ export interface MappedCustomer {
   origins: Record<string, string>;
 }
 
-function read(source: FieldSource, record: SourceRecord): { value: unknown; origin: string } {
+/** A mapped field's value and the record path it came from. */
+export function read(source: FieldSource, record: SourceRecord): { value: unknown; origin: string } {
   if (typeof source === 'string') return { value: record.fields[source], origin: source };
   if ('from' in source) return { value: record.fields[source.from], origin: source.from };
   return { value: source.value, origin: 'a constant' };

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { mappingSchema } from './mapping.js';
+import { sourceActionsSchema } from './source-actions.js';
 import { triggerSchema } from './trigger.js';
 import { SOURCE_KINDS, type KindName } from './kinds.js';
 
@@ -33,6 +34,8 @@ export const sourceFileSchema = z.strictObject({
   /** The profile its customers onboard with; absent: ONBOARDING_PROFILE (or the built-in one). */
   profile: z.string().trim().min(1, 'must be a profile file path').optional(),
   trigger: triggerSchema.default({ all: [] }),
+  /** Which events ask for a lifecycle action (suspend, resume, offboard) of a customer already onboarded. */
+  actions: sourceActionsSchema.optional(),
   /** Absent: each event's own fields are the customer's (our field names), judged strictly. */
   mapping: mappingSchema.optional(),
   /** The kind's own settings (authentication, API, write-back), checked by the kind. */

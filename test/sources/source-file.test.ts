@@ -36,6 +36,13 @@ describe('source files', () => {
     const sources = await loadSources(dirWith({ 'shop.json': good, 'crm-2.json': good, 'notes.txt': 'x' }));
     expect(sources.map((s) => s.name)).toEqual(['crm-2', 'shop']);
     expect(sources[0]).toMatchObject({ kind: 'generic', rate_limit: { per_second: 5 } });
+    expect(sources[0]?.actions).toBeUndefined();
+  });
+
+  it('an actions section keeps offboarding off unless the file allows it', async () => {
+    const suspend = { all: [{ field: 'deal.status', equals: ['lost'] }] };
+    const [source] = await loadSources(dirWith({ 'shop.json': { ...good, actions: { suspend, offboard: suspend } } }));
+    expect(source?.actions).toEqual({ suspend, offboard: suspend, allow_offboard: false });
   });
 
   it.each([
@@ -55,6 +62,18 @@ describe('source files', () => {
       'never the secret itself',
     ],
     ['a bad rate limit', { ...good, rate_limit: { per_second: 0 } }, 'rate_limit.per_second', 'must be above 0'],
+    [
+      'an action that is not one a source can ask for',
+      { ...good, actions: { change: { all: [] } } },
+      'actions.change',
+      'is not a source setting (misspelt?)',
+    ],
+    [
+      'allow_offboard as text',
+      { ...good, actions: { allow_offboard: 'yes' } },
+      'actions.allow_offboard',
+      'must be true or false',
+    ],
   ])('%s names the field', async (_what, content, field, reason) => {
     const err = await problem({ 'shop.json': content });
     expect(err.file).toMatch(/shop\.json$/);

@@ -43,6 +43,8 @@ export interface RunningConnectWiseSimulator {
     companyId: number,
     input: Parameters<ConnectWiseWorld['addAgreement']>[1],
   ): { agreement: SimAgreement; deliveries: CallbackDelivery[] };
+  /** Cancels an agreement and sends its `agreement/updated` callbacks. */
+  cancelAgreement(id: number): { agreement: SimAgreement; deliveries: CallbackDelivery[] };
   addOpportunity(companyId: number, input: { name: string }): SimOpportunity;
   /** Marks an opportunity won and sends its `opportunity/updated` callbacks. */
   winOpportunity(id: number): { opportunity: SimOpportunity; deliveries: CallbackDelivery[] };
@@ -52,6 +54,10 @@ export interface RunningConnectWiseSimulator {
   callbacksSettled(): Promise<void>;
   company(id: number): SimCompany;
   close(): Promise<void>;
+}
+
+function agreementUpdated(dispatcher: CallbackDispatcher, agreement: SimAgreement) {
+  return { agreement, deliveries: dispatcher.emit('agreement', 'updated', agreement.id, agreement) };
 }
 
 export async function startConnectWiseSimulator(
@@ -97,6 +103,7 @@ export async function startConnectWiseSimulator(
       const agreement = world.addAgreement(companyId, input);
       return { agreement, deliveries: dispatcher.emit('agreement', 'added', agreement.id, agreement) };
     },
+    cancelAgreement: (id) => agreementUpdated(dispatcher, world.cancelAgreement(id)),
     addOpportunity: (companyId, input) => world.addOpportunity(companyId, input),
     winOpportunity: (id) => {
       const opportunity = world.winOpportunity(id);

@@ -254,6 +254,15 @@ export class ConnectWiseWorld {
     return opportunity;
   }
 
+  /** As ConnectWise's Cancel on an agreement: flagged cancelled, its status Cancelled. */
+  cancelAgreement(id: number): SimAgreement {
+    const agreement = this.agreements.get(id);
+    if (!agreement) throw new Error(`no agreement ${id}`);
+    agreement.cancelledFlag = true;
+    agreement.agreementStatus = 'Cancelled';
+    return agreement;
+  }
+
   winOpportunity(id: number): SimOpportunity {
     const opportunity = this.opportunities.get(id);
     if (!opportunity) throw new Error(`no opportunity ${id}`);
