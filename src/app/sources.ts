@@ -63,7 +63,9 @@ export async function openAppSources(
     QUEUE_NAMES.intake,
     (job, _token, signal) =>
       runIntake({ sources, store, producer, writeBacks: app.writeBacks, logger, lifecycle }, job, signal),
-    { connection: app.workerConnection(), prefix: app.config.QUEUE_PREFIX, concurrency: 16 },
+    // Four at a time: the intake shares serve's event loop with the answers senders wait for; at 16,
+    // a burst of enqueues stalled it and the p99 answer at 200 events/s went past 100 ms (BENCHMARKS.md).
+    { connection: app.workerConnection(), prefix: app.config.QUEUE_PREFIX, concurrency: 4 },
   );
   const writeBacks = new Worker<WriteBackJob>(
     QUEUE_NAMES.writeBacks,
