@@ -27,6 +27,11 @@ export interface RunningSources {
 export interface SourceWorkerOptions {
   /** How long a write-back waits for a customer still running before it looks again (tests shorten it). */
   writeBackRecheckMs?: number;
+  /**
+   * Where the variables a source file names are looked up; the process's environment when absent
+   * (the demo hands its simulators' made-up credentials here, never into process.env).
+   */
+  secretEnv?: Readonly<Record<string, string>>;
 }
 
 /** Reads SOURCES_DIR before anything else opens, so a bad file is the first and only complaint. */
@@ -45,7 +50,7 @@ export async function openAppSources(
     redis: app.redis,
     keys: app.keys,
     logger: app.logger,
-    secrets: (names) => readSourceSecrets(names),
+    secrets: (names) => readSourceSecrets(names, opts.secretEnv),
     profileFor: async (config) => {
       if (config.profile === undefined) return { profile: producer.profile, profileSource: producer.profileSource };
       const profile = await loadProfile(config.profile);

@@ -33,6 +33,8 @@ interface SourceCustomer {
 export interface DemoSources {
   /** The SOURCES_DIR the demo's server reads. */
   dir: string;
+  /** The simulators' made-up credentials, by the variable names the source files give (the server's `secretEnv`). */
+  secretEnv: Readonly<Record<string, string>>;
   /** Points both systems at the server, then wins the deal and adds the agreement. */
   feed(serverUrl: string): void;
   /** One line per source customer once both are written back (or the wait ran out, or `stop` came). */
@@ -65,14 +67,14 @@ export async function startDemoSources(): Promise<DemoSources> {
     await hubspot.close();
     throw err;
   });
-  Object.assign(process.env, {
+  const secretEnv = {
     [envNames.hubspotSecret]: hubspot.clientSecret,
     [envNames.hubspotToken]: hubspot.accessToken,
     [envNames.cwCompany]: cwCredentials.companyId,
     [envNames.cwPublic]: cwCredentials.publicKey,
     [envNames.cwPrivate]: cwCredentials.privateKey,
     [envNames.cwClient]: cwCredentials.clientId,
-  });
+  };
   const dir = await mkdtemp(join(tmpdir(), 'acronis-onboard-demo-sources-'));
   const hubspotFile = wonDealSource(hubspot.url, {
     clientSecret: envNames.hubspotSecret,
@@ -90,6 +92,7 @@ export async function startDemoSources(): Promise<DemoSources> {
   const customers: SourceCustomer[] = [];
   return {
     dir,
+    secretEnv,
     feed(serverUrl) {
       customers.push(winHubSpotDeal(hubspot, `${serverUrl}/webhooks/sources/hubspot`));
       customers.push(addConnectWiseAgreement(connectwise, `${serverUrl}/webhooks/sources/connectwise`));
@@ -97,7 +100,6 @@ export async function startDemoSources(): Promise<DemoSources> {
     settle: (store, stop, timeoutMs = SOURCE_SETTLE_MS) => settle(customers, store, stop, timeoutMs),
     async close() {
       await Promise.allSettled([hubspot.close(), connectwise.close()]);
-      for (const name of Object.values(envNames)) delete process.env[name];
       await rm(dir, { recursive: true, force: true });
     },
   };

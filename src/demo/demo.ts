@@ -132,7 +132,7 @@ async function runStack(config: Config, opts: DemoOptions, sources: DemoSources 
     const server = await startServer(serveApp, {
       redisSettingsChecked: true,
       // A write-back waiting on a customer still running looks again soon: the demo is watched.
-      sources: { writeBackRecheckMs: 1000 },
+      sources: { writeBackRecheckMs: 1000, ...(sources ? { secretEnv: sources.secretEnv } : {}) },
     }).catch(async (err: unknown) => {
       await workers.close(DEMO_DRAIN_MS);
       throw err;

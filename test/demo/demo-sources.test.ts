@@ -27,8 +27,10 @@ describe('the demo sources', () => {
       settings: { client_secret_env: string; access_token_env: string };
     };
     const secretEnv = hubspot.settings.access_token_env;
-    const token = process.env[secretEnv];
+    const token = sources.secretEnv[secretEnv];
     expect(token).toMatch(/^pat-na1-/);
+    // Handed to the server, not written into the process's environment.
+    expect(process.env[secretEnv]).toBeUndefined();
     for (const file of files) expect(readFileSync(join(sources.dir, file), 'utf8')).not.toContain(token);
 
     // Port 9 (discard) on loopback: nothing answers, so no event gets in and nothing is written back.
