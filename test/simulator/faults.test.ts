@@ -72,8 +72,8 @@ describe('rate limit', () => {
   });
 
   it('changes the limit at the given times, counted from when the changes were set', async () => {
-    // No limit for now; from 300 ms on, 2 per second.
-    sim.configure({ rateLimit: null, rateLimitChanges: [{ afterMs: 300, rateLimit: 2 }] });
+    // No limit for now; from 3 s on, 2 per second (3 s: the five requests before it arrive in time on a busy machine).
+    sim.configure({ rateLimit: null, rateLimitChanges: [{ afterMs: 3000, rateLimit: 2 }] });
     const before = await Promise.all(Array.from({ length: 5 }, () => api.get(`/tenants/${partnerId}`)));
     expect(before.every((r) => r.status === 200)).toBe(true);
     // Wait on the simulator's own answer, not a clock: the change is due once a request is refused.
@@ -83,7 +83,7 @@ describe('rate limit', () => {
       after = await Promise.all(Array.from({ length: 5 }, () => api.get(`/tenants/${partnerId}`)));
     }
     expect(after.filter((r) => r.status === 200).length).toBeLessThanOrEqual(2);
-    expect(sim.config().rateLimitChanges).toEqual([{ afterMs: 300, rateLimit: 2 }]);
+    expect(sim.config().rateLimitChanges).toEqual([{ afterMs: 3000, rateLimit: 2 }]);
   });
 
   it('never limits /__sim', async () => {
