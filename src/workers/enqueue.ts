@@ -104,11 +104,7 @@ async function claimRound(
   // (same runId), never a recorded customer without a job.
   await Promise.all(withJob.filter((s) => s.replacing).map((s) => removeChain(deps.queue, s.key)));
   await deps.queue.addBulk(
-    withJob.map((s) => ({
-      name: steps[0] as StepName,
-      data: chainData(deps, { batchId, key: s.key, runId: s.runId, request: s.request, steps }),
-      opts: { jobId: jobIdFor(s.key, steps[0] as StepName), priority: FIRST_STEP_PRIORITY },
-    })),
+    withJob.map((s) => firstStepJob(deps, { batchId, key: s.key, runId: s.runId, request: s.request })),
   );
   const claimed = await deps.store.claimAll(
     submissions.map((s) => ({
@@ -129,8 +125,22 @@ async function claimRound(
   return again;
 }
 
+/** The job that starts a customer's chain of run `runId` in batch `batchId`. */
+export function firstStepJob(
+  deps: Pick<EnqueueDeps, 'box' | 'profile' | 'partnerTenantId'>,
+  input: { batchId: string; key: string; runId: string; request: CustomerRequest },
+) {
+  const steps = plannedSteps(deps.profile);
+  const name = steps[0] as StepName;
+  return {
+    name,
+    data: chainData(deps, { ...input, steps }),
+    opts: { jobId: jobIdFor(input.key, name), priority: FIRST_STEP_PRIORITY },
+  };
+}
+
 function chainData(
-  deps: EnqueueDeps,
+  deps: Pick<EnqueueDeps, 'box' | 'profile' | 'partnerTenantId'>,
   input: { batchId: string; key: string; runId: string; request: CustomerRequest; steps: StepName[] },
 ): ChainData {
   const { password, ...request } = input.request;

@@ -137,6 +137,8 @@ export interface Transition {
   applied: boolean;
   /** The customer's batch, when the move left none of its customers queued or running. */
   endedBatchId?: string;
+  /** Not moved: the move was for one run and the record holds another's chain. */
+  otherRun?: true;
 }
 
 type Fields = Record<string, string | undefined>;
@@ -214,6 +216,7 @@ export class OnboardingStore {
     to: CustomerState,
     from: readonly CustomerState[] | '*',
     fields: Fields = {},
+    runId = '',
   ): Promise<Transition> {
     const args = Object.entries({ ...fields, updatedAt: new Date().toISOString() }).flatMap(([k, v]) => [k, v ?? '']);
     const allowed = from === '*' ? '*' : from.join(',');
@@ -223,17 +226,26 @@ export class OnboardingStore {
       new Date().toISOString(),
       to,
       allowed,
+      runId,
       ...args,
-    )) as [CustomerState, number, string, number] | null;
+    )) as [CustomerState, number, string, number, number?] | null;
     if (!reply) return { previous: null, applied: false };
-    const [previous, applied, batchId, remaining] = reply;
+    const [previous, applied, batchId, remaining, otherRun] = reply;
     const ended = applied === 1 && remaining === 0 && batchId !== '';
-    return { previous, applied: applied === 1, ...(ended ? { endedBatchId: batchId } : {}) };
+    return {
+      previous,
+      applied: applied === 1,
+      ...(ended ? { endedBatchId: batchId } : {}),
+      ...(otherRun === 1 ? { otherRun: true as const } : {}),
+    };
   }
 
-  /** A step starts. A customer already onboarded stays so (a stalled job re-running its last step). */
-  markRunning(key: string, step: StepName, attempt: number): Promise<Transition> {
-    return this.transition(key, 'running', ['queued', 'running', 'failed'], { step, attempts: String(attempt) });
+  /**
+   * A step of run `runId` starts. A customer already onboarded stays so (a stalled job re-running
+   * its last step); a record held by another run is left alone (`otherRun`).
+   */
+  markRunning(key: string, step: StepName, attempt: number, runId: string): Promise<Transition> {
+    return this.transition(key, 'running', ['queued', 'running', 'failed'], { step, attempts: String(attempt) }, runId);
   }
 
   /** The chain's facts so far, so a failed customer still shows its tenant. */
@@ -263,26 +275,41 @@ export class OnboardingStore {
     reason: string,
     retryable: boolean,
     needsChange?: NeedsChange,
+    /** Only if the record is this run's (a step's job); any run when absent. */
+    runId?: string,
   ): Promise<Transition> {
-    return this.transition(key, 'failed', ['queued', 'running', 'failed'], {
-      failedStep: step,
-      step,
-      error: reason,
-      errorRetryable: String(retryable),
-      needsChange: needsChange ? JSON.stringify(needsChange) : undefined,
-      finishedAt: new Date().toISOString(),
-    });
+    return this.transition(
+      key,
+      'failed',
+      ['queued', 'running', 'failed'],
+      {
+        failedStep: step,
+        step,
+        error: reason,
+        errorRetryable: String(retryable),
+        needsChange: needsChange ? JSON.stringify(needsChange) : undefined,
+        finishedAt: new Date().toISOString(),
+      },
+      runId,
+    );
   }
 
-  markDone(key: string): Promise<Transition> {
-    return this.transition(key, 'done', '*', {
-      step: 'finish',
-      failedStep: undefined,
-      error: undefined,
-      errorRetryable: undefined,
-      needsChange: undefined,
-      finishedAt: new Date().toISOString(),
-    });
+  /** The chain of run `runId` ended; any run's when absent. */
+  markDone(key: string, runId?: string): Promise<Transition> {
+    return this.transition(
+      key,
+      'done',
+      '*',
+      {
+        step: 'finish',
+        failedStep: undefined,
+        error: undefined,
+        errorRetryable: undefined,
+        needsChange: undefined,
+        finishedAt: new Date().toISOString(),
+      },
+      runId,
+    );
   }
 
   /** `retry`: a failed customer goes back to queued (its failed job is retried by the caller). */

@@ -54,7 +54,11 @@ export async function runStepJob(deps: StepRunDeps, job: StepJob, token: string 
     step: job.name,
     attempt: job.attemptsMade + 1,
   });
-  await recordStart(deps, job, data);
+  if (!(await recordStart(deps, job, data))) {
+    await job.log('superseded: the customer is now in a newer chain; this run does nothing');
+    logger.warn({ runId: data.runId }, 'step of a superseded chain; not run');
+    return { superseded: true };
+  }
   if (await handedOverAlready(deps, job, data, logger)) return { handedOver: true };
 
   let checkpointed: Partial<ChainFacts> = {};
@@ -85,12 +89,20 @@ async function parseStepJob(deps: StepRunDeps, job: StepJob): Promise<{ step: St
   throw new UnrecoverableError(reason);
 }
 
-async function recordStart(deps: StepRunDeps, job: StepJob, data: ChainData): Promise<void> {
+/**
+ * Marks the customer running in this job's chain; false when a newer chain holds it (a stale run).
+ * The record is claimed here, as its producer would, when there is none (the producer crashed
+ * between adding this chain and recording it) or it still holds the failed chain this one
+ * replaces (the job started before the producer's claim came): the producer's claim, when it
+ * comes, finds this run and changes nothing.
+ */
+async function recordStart(deps: StepRunDeps, job: StepJob, data: ChainData): Promise<boolean> {
   const key = data.customerKey;
-  const running = await deps.store.markRunning(key, job.name, job.attemptsMade + 1);
-  if (running.previous !== null) return;
-  // The producer crashed between adding this chain and recording it: record it now.
-  await deps.store.claim({
+  const attempt = job.attemptsMade + 1;
+  const running = await deps.store.markRunning(key, job.name, attempt, data.runId);
+  if (running.previous !== null && !running.otherRun) return true;
+  if (running.otherRun && running.previous !== 'failed') return false;
+  const claimed = await deps.store.claim({
     batchId: data.batchId,
     key,
     runId: data.runId,
@@ -98,7 +110,9 @@ async function recordStart(deps: StepRunDeps, job: StepJob, data: ChainData): Pr
     hasJob: true,
     fields: { name: data.request.name, steps: data.steps.join(',') },
   });
-  await deps.store.markRunning(key, job.name, job.attemptsMade + 1);
+  if (claimed !== 'queued' && claimed !== 'replaced') return false;
+  await deps.store.markRunning(key, job.name, attempt, data.runId);
+  return true;
 }
 
 /**
@@ -193,7 +207,14 @@ async function stepFailed(
   if (!final && job.priority > 0) await job.changePriority({ priority: 0 });
   if (final) {
     await deps.store.recordFacts(key, facts);
-    const transition = await deps.store.markFailed(key, job.name, reason, retryable, needsChangeOf(err));
+    const transition = await deps.store.markFailed(
+      key,
+      job.name,
+      reason,
+      retryable,
+      needsChangeOf(err),
+      job.data.runId,
+    );
     await afterTransition(deps, transition, job.data);
   }
   return retryable ? err : new UnrecoverableError(reason);
@@ -237,7 +258,7 @@ async function handOver(deps: StepRunDeps, job: StepJob, data: ChainData, facts:
   await deps.store.recordFacts(key, facts);
   const next = nextStep(data.steps, job.name);
   if (!next) {
-    await afterTransition(deps, await deps.store.markDone(key), data);
+    await afterTransition(deps, await deps.store.markDone(key, data.runId), data);
     return;
   }
   const nextData = deps.catalogue[next].input.parse({ ...data, facts });

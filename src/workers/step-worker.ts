@@ -110,7 +110,14 @@ async function failedForGood(
     const record = await deps.store.getCustomer(job.data.customerKey);
     if (!record || record.state === 'failed' || record.state === 'done' || record.runId !== job.data.runId) return;
     const { reason, retryable } = unfinishedReason(job.name, err);
-    const transition = await deps.store.markFailed(job.data.customerKey, job.name, reason, retryable);
+    const transition = await deps.store.markFailed(
+      job.data.customerKey,
+      job.name,
+      reason,
+      retryable,
+      undefined,
+      job.data.runId,
+    );
     await afterTransition(deps, transition, job.data);
   } catch (cause) {
     deps.logger.error({ err: reasonOf(cause) }, 'could not record a failed step');

@@ -64,10 +64,10 @@ export async function seedBatch(
 async function moveTo(store: OnboardingStore, key: string, i: number, opts: SeedOptions): Promise<void> {
   const state = (opts.stateOf ?? defaultStateOf)(i);
   if (state === 'queued') return;
-  await store.markRunning(key, 'create-tenant', 1);
+  await store.markRunning(key, 'create-tenant', 1, ''); // '': whichever run holds the record
   const facts = { tenantId: randomUUID(), userId: randomUUID(), login: `admin-${i}` };
   if (state === 'running') {
-    await store.markRunning(key, 'create-user', 1);
+    await store.markRunning(key, 'create-user', 1, '');
   } else if (state === 'failed') {
     const needsChange = (opts.needsChange ?? ((n) => n % 1000 === 0))(i);
     const change = needsChange ? { field: 'login', value: `admin-${i}`, owner: 'another tenant' } : undefined;

@@ -4,21 +4,27 @@
 -- with nothing queued or running stamps its end.
 -- KEYS: customer hash.
 -- ARGV: batch key prefix (the batch id is read from the customer), customers zset suffix,
---       index suffix, now (ISO), target state, allowed states (comma list, '*' = any), then
---       field/value pairs to set ('' deletes the field).
+--       index suffix, now (ISO), target state, allowed states (comma list, '*' = any), the run
+--       the move is for ('' = whichever run holds the record), then field/value pairs to set
+--       ('' deletes the field).
 -- Returns false when the customer is unknown, else {old state, 1 if moved else 0, batch id,
--- customers of that batch still queued or running (-1 when not moved)}.
+-- customers of that batch still queued or running (-1 when not moved), 1 if not moved because
+-- the record belongs to another run}. A step's job moves only its own chain's record: the job of
+-- a new chain can start before its producer claimed the record, which still holds the failed
+-- chain it replaces, in that chain's batch.
 local customerKey = KEYS[1]
 local idx = { prefix = ARGV[1], customers = ARGV[2], index = ARGV[3] }
-local now, target, allowed = ARGV[4], ARGV[5], ARGV[6]
+local now, target, allowed, runId = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local FIELDS = 8
 local old = redis.call('HGET', customerKey, 'state')
 if not old then return false end
 local batchId = redis.call('HGET', customerKey, 'batchId') or ''
+if runId ~= '' and redis.call('HGET', customerKey, 'runId') ~= runId then return {old, 0, batchId, -1, 1} end
 if allowed ~= '*' and not string.find(',' .. allowed .. ',', ',' .. old .. ',', 1, true) then
   return {old, 0, batchId, -1}
 end
 local before = snapshot(customerKey)
-for i = 7, #ARGV, 2 do
+for i = FIELDS, #ARGV, 2 do
   if ARGV[i + 1] == '' then
     redis.call('HDEL', customerKey, ARGV[i])
   else
