@@ -11,8 +11,9 @@
  *   scaling  no limit anywhere, 2,000 customers, 1 and then 2 `work` processes × 16
  *   limits   ACRONIS_RATE_LIMIT=100 against scattered 429s, a lower limit, a drop, a rise and the
  *            right limit, through 1, 2 and 4 `work` processes (bench/onboard-limits.ts)
+ *   first    60 customers at 10/s: how soon the first customer is done, and after how many requests
  *
- *   npm run bench:onboard -- [all|main|rates|shared|scaling|limits]...
+ *   npm run bench:onboard -- [all|main|rates|shared|scaling|limits|first]...
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -153,6 +154,18 @@ try {
     console.log(`\n2 processes ÷ 1: ${(one.seconds / two.seconds).toFixed(2)}× the throughput`);
   }
   if (wants('limits')) printLimits(await runLimits((workers) => options(350, 100, workers)));
+  if (wants('first')) {
+    const first = await runPipeline(options(60, 10));
+    print('first customer at 10/s: 60 customers, simulator limited to 10/s', [first]);
+    const firstRequest = first.series.find(([, , requests]) => requests > 0)?.[0] ?? Number.NaN;
+    const requestsBefore = first.series.find(([, done]) => done > 0)?.[2] ?? Number.NaN;
+    console.log(
+      `
+first request sent ${firstRequest.toFixed(2)} s after the import started (sampled every 250 ms); ` +
+        `first customer done ${first.firstDoneSeconds.toFixed(2)} s after the import started, ` +
+        `${(first.firstDoneSeconds - firstRequest).toFixed(2)} s after the first request, ${requestsBefore} requests in`,
+    );
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -79,6 +79,8 @@ interface Waiter {
   /** In line, holding a reserved slot (its `beforeWait`, then its timer), or done with it. */
   state: 'waiting' | 'holding' | 'done';
   timer?: NodeJS.Timeout;
+  /** The slot it sleeps until, once its `beforeWait` is done. */
+  held?: Held;
   settled?: boolean;
 }
 
@@ -130,6 +132,8 @@ export class RequestBudget implements RequestThrottle {
   private requested = 0;
   /** Waiters holding a reserved slot. */
   private holding = 0;
+  /** Holders past their `beforeWait`, asleep until their slot: a better-ranked caller may take a slot over. */
+  private readonly sleeping = new Set<Waiter>();
 
   constructor(opts: RequestBudgetOptions) {
     if (!(opts.perSecond > 0) || !Number.isFinite(opts.perSecond)) {
@@ -174,7 +178,7 @@ export class RequestBudget implements RequestThrottle {
         state: 'waiting',
       };
       signal?.addEventListener('abort', waiter.onAbort, { once: true });
-      this.line(waiter);
+      if (!this.takeOver(waiter)) this.line(waiter);
       this.pump();
     });
   }
@@ -296,7 +300,11 @@ export class RequestBudget implements RequestThrottle {
     const waiter = this.waiting.shift();
     if (!waiter) return this.pump();
     const [waitMicros, generation, nowMicros] = reply;
-    const held: Held = { slot: asked + waitMicros / 1000, slotMicros: nowMicros + waitMicros, generation };
+    await this.take(waiter, { slot: asked + waitMicros / 1000, slotMicros: nowMicros + waitMicros, generation });
+  }
+
+  /** The waiter holds the slot: its `beforeWait` runs, then it sleeps until the slot. */
+  private async take(waiter: Waiter, held: Held): Promise<void> {
     this.hold(waiter);
     try {
       await waiter.slot.beforeWait?.();
@@ -306,7 +314,30 @@ export class RequestBudget implements RequestThrottle {
       return this.pump();
     }
     if (waiter.state !== 'holding') return;
+    waiter.held = held;
+    this.sleeping.add(waiter);
     waiter.timer = setTimeout(() => this.slotDue(waiter, held), Math.max(0, held.slot - performance.now()));
+  }
+
+  /**
+   * A caller that outranks one asleep on a reserved slot takes the earliest such slot; the one
+   * it displaces goes back in line, keeping its place. Without this a chain's next step waits
+   * behind the slots this process reserved for first steps, and with every process reserving
+   * ahead a customer's six calls each wait several slots (the first customer of a 10/s run was
+   * done after 5.9 s instead of about 3).
+   */
+  private takeOver(waiter: Waiter): boolean {
+    let displaced: Waiter | undefined;
+    for (const holder of this.sleeping) {
+      if (holder.rank <= waiter.rank) continue;
+      if (!displaced || (holder.held as Held).slot < (displaced.held as Held).slot) displaced = holder;
+    }
+    if (!displaced) return false;
+    const held = displaced.held as Held;
+    this.release(displaced);
+    this.line(displaced);
+    void this.take(waiter, held);
+    return true;
   }
 
   private slotDue(waiter: Waiter, held: Held): void {
@@ -338,6 +369,8 @@ export class RequestBudget implements RequestThrottle {
   private release(waiter: Waiter): void {
     if (waiter.state !== 'holding') return;
     clearTimeout(waiter.timer);
+    this.sleeping.delete(waiter);
+    waiter.held = undefined;
     waiter.state = 'done';
     this.holding--;
   }

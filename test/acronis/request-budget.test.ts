@@ -192,6 +192,35 @@ describe('RequestBudget.acquire', () => {
     await expect(behind).resolves.toBeGreaterThan(0);
   });
 
+  it('a better-ranked caller takes over the earliest slot reserved for a worse-ranked one, which goes back in line', async () => {
+    const key = newKey();
+    // One request a second; the process reserves two slots ahead.
+    const throttle = budget({ key, perSecond: 1 });
+    await throttle.acquire();
+    const order: string[] = [];
+    const slots: Record<string, number> = {};
+    const asleep = [deferred(), deferred()];
+    const ask = (name: string, rank: number, beforeWait?: () => Promise<void>) =>
+      throttle.acquire(undefined, undefined, { rank, ...(beforeWait ? { beforeWait } : {}) }).then((slot) => {
+        order.push(name);
+        slots[name] = slot;
+      });
+    // Three first steps: two hold the next two slots (their beforeWait ran), the third waits in line.
+    const firstSteps = [
+      ask('first-a', 6, async () => asleep[0]!.resolve()),
+      ask('first-b', 6, async () => asleep[1]!.resolve()),
+      ask('first-c', 6),
+    ];
+    await Promise.all(asleep.map((d) => d.promise));
+    await new Promise(setImmediate);
+    // A chain's last step arrives: it sends in first-a's slot, not after the three.
+    const lastStep = ask('last', 1);
+    await Promise.all([...firstSteps, lastStep]);
+    expect(order[0]).toBe('last');
+    expect(order.slice(1)).toEqual(['first-b', 'first-a', 'first-c']);
+    expect(slots.last!).toBeLessThan(slots['first-b']!);
+  });
+
   it('with an already aborted signal rejects at once and reserves nothing', async () => {
     const key = newKey();
     const throttle = budget({ key, perSecond: 1 });
