@@ -6,6 +6,7 @@ import { StepInputError } from '../onboarding/errors.js';
 import { planOfferingItems } from '../onboarding/offering-plan.js';
 import { profileEditionFor, type Profile } from '../onboarding/profile.js';
 import type { ActionFacts, ActionJob, ActionStepName } from './action.js';
+import { contactFields, setTenantContact, setUserContact, type ContactFields } from './contact-change.js';
 import { deleteDisabledTenant, setTenantEnabled } from './tenant-state.js';
 
 /** What an action step is handed: the API client, the logger, a line in the job's log, the shared offering lookups. */
@@ -14,8 +15,10 @@ export interface ActionStepContext {
   logger: Logger;
   log(line: string): Promise<void>;
   offers: { availableForChild(partnerTenantId: string, edition: string): Promise<OfferingItem[]> };
-  /** The admin user the onboarding made, for `change`'s roles. */
+  /** The admin user the onboarding made, for `change`'s roles and `contact`. */
   adminUserId(): Promise<string | undefined>;
+  /** Writes facts into the step's job before a send, so a re-run after a crash reads them. */
+  checkpoint(facts: Partial<ActionFacts>): Promise<void>;
 }
 
 export interface ActionStepResult {
@@ -188,26 +191,39 @@ const changeMfa: ActionStep = async (input, ctx) => {
   return { facts: noted({ ...input.facts, mfa: wanted }, `two-factor ${wanted ? 'on' : 'off'}`) };
 };
 
-/** contact: the tenant's contact (GET for its version, then PUT; a stale version reads again). */
-const changeContact: ActionStep = async (input, ctx) => {
+function wantedContact(input: StepInput): ContactFields {
   const contact = input.params.contact;
   if (!contact) throw new StepInputError(input.customerKey, 'contact', 'a contact change needs a contact');
-  const body = {
-    ...(contact.email ? { email: contact.email } : {}),
-    ...(contact.first_name ? { firstname: contact.first_name } : {}),
-    ...(contact.last_name ? { lastname: contact.last_name } : {}),
-    ...(contact.phone ? { phone: contact.phone } : {}),
-  };
-  for (let round = 0; round < 4; round++) {
-    const tenant = await ctx.acronis.getTenant(input.facts.tenantId);
-    try {
-      await ctx.acronis.updateTenant(input.facts.tenantId, { contact: body, version: tenant.version });
-      return { facts: noted(input.facts, `tenant contact ${Object.keys(body).join(', ')} changed`) };
-    } catch (err) {
-      if (!(err instanceof AcronisApiError && err.status === 409)) throw err;
-    }
-  }
-  throw new Error(`tenant ${input.facts.tenantId} kept changing under us`);
+  return contactFields(contact);
+}
+
+/** contact, first: the tenant's contact, the fields that differ (nothing sent when none does). */
+const changeContact: ActionStep = async (input, ctx) => {
+  const { changed } = await setTenantContact(ctx.acronis, input.facts.tenantId, wantedContact(input));
+  const note = changed.length > 0 ? `tenant contact ${changed.join(', ')} changed` : 'tenant contact as asked already';
+  await ctx.log(note);
+  return { facts: noted(input.facts, note) };
+};
+
+/** contact, then: the admin user's contact, the same way; an activated user's new e-mail waits for its confirmation. */
+const changeUserContact: ActionStep = async (input, ctx) => {
+  const userId = await ctx.adminUserId();
+  if (!userId) return { facts: noted(input.facts, 'no admin user recorded: its contact left as it is') };
+  const { changed, emailAwaitsConfirmation } = await setUserContact(ctx.acronis, userId, wantedContact(input), {
+    at: input.facts.userContactSentAt,
+    beforeSend: (version) => ctx.checkpoint({ userContactSentAt: version }),
+  });
+  const done =
+    changed.length > 0
+      ? `admin user contact ${changed.join(', ')} changed`
+      : emailAwaitsConfirmation
+        ? 'admin user e-mail change sent already'
+        : 'admin user contact as asked already';
+  const note = emailAwaitsConfirmation
+    ? `${done}; the new e-mail applies once the link sent to the old address is opened`
+    : done;
+  await ctx.log(note);
+  return { facts: noted(input.facts, note) };
 };
 
 /** Every action step's handler. */
@@ -221,4 +237,5 @@ export const ACTION_STEPS: Record<ActionStepName, ActionStep> = {
   'change-roles': changeRoles,
   'change-mfa': changeMfa,
   'change-contact': changeContact,
+  'change-user-contact': changeUserContact,
 };
