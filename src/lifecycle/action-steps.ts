@@ -138,7 +138,12 @@ const changeOfferingItems: ActionStep = async (input, ctx) => {
   const profile = changeProfile(input);
   const edition = input.facts.editionTo ?? profileEditionFor(profile, input.params.edition);
   const available = await ctx.offers.availableForChild(input.partnerTenantId, edition);
-  const wanted = planOfferingItems({ available, profile, edition });
+  const wanted = planOfferingItems({
+    available,
+    profile,
+    edition,
+    ...(input.params.quotas ? { customerQuotas: input.params.quotas } : {}),
+  });
   const current = await ctx.acronis.getOfferingItems(input.facts.tenantId, { edition: '*' });
   const changes = reconcileItems(current, wanted, available);
   try {

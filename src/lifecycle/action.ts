@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { customerQuotasSchema } from '../onboarding/customer-request.js';
 import { profileSchema } from '../onboarding/profile.js';
 
 /**
@@ -55,6 +56,8 @@ export const actionParamsSchema = z.object({
   profile: profileSchema.optional(),
   /** change: the edition asked for (else the profile's). */
   edition: z.string().optional(),
+  /** change: the customer's own quotas over the profile's, as the onboarding's (docs/profiles.md "Per-customer quotas"). */
+  quotas: customerQuotasSchema.optional(),
   /** contact: the new contact. */
   contact: contactChangeSchema.optional(),
 });
