@@ -112,7 +112,9 @@ export function actionSteps(action: ActionName, params: ActionParams): ActionSte
     case 'contact':
       return ['change-contact', 'change-user-contact'];
     case 'change': {
-      const steps: ActionStepName[] = ['change-edition', 'change-offering-items', 'change-pricing', 'change-roles'];
+      // The edition switch is part of change-offering-items (one read of the items for both);
+      // `change-edition` stays a step name for chains queued before.
+      const steps: ActionStepName[] = ['change-offering-items', 'change-pricing', 'change-roles'];
       if (params.profile?.mfa !== undefined) steps.push('change-mfa');
       return steps;
     }

@@ -97,6 +97,11 @@ function actionStepContext(
     offers: deps.offers,
     log: async (line: string) => void (await job.log(line)),
     adminUserId: async () => (await deps.store.getCustomer(data.customerKey))?.facts.userId,
+    rolesSetLast: async () => {
+      const changes = await deps.actions.customerActions(data.customerKey);
+      const last = changes.find((a) => a.action === 'change' && a.state === 'done' && a.facts.roles);
+      return last?.facts.roles ?? (await deps.store.getCustomer(data.customerKey))?.facts.roles;
+    },
     checkpoint: async (more: Partial<ActionFacts>) => {
       await job.updateData({ ...job.data, facts: { ...job.data.facts, ...more } });
     },

@@ -60,6 +60,28 @@ describe('change', () => {
     expect(tenantOf(key)).toMatchObject({ pricing_mode: 'production', mfa_status: 'enabled' });
     expect(calls(t, 'PUT /tenants/{tenant_id}/edition')).toBe(1);
     expect(calls(t, 'PUT /tenants/{tenant_id}/offering_items')).toBe(1);
+    // The items read once for the edition and the reconcile (the switch answers the items after it).
+    expect(calls(t, 'GET /tenants/{tenant_id}/offering_items')).toBe(1);
+    // The profile keeps the roles the onboarding set: nothing sent for them.
+    expect(action!.outcome).toMatch(/roles company_admin kept/);
+    expect(calls(t, 'PUT /users/{user_id}/access_policies')).toBe(0);
+  });
+
+  it('sends the roles only when the profile asks other roles than acronis-onboard set last', async () => {
+    const key = keys[0]!;
+    const admin = t.sim.state().users.find((u) => u.tenant_id === tenantOf(key).id)!;
+    const readonly = parseProfile({ ...perGigabyte, roles: ['readonly_admin'] }, 'test');
+    t.sim.resetStats();
+    let [action] = await waitForActions(t, (await askFor(t, 'change', [key], { profile: readonly })).batchId);
+    expect(action, action?.error).toMatchObject({ state: 'done' });
+    expect(calls(t, 'PUT /users/{user_id}/access_policies')).toBe(1);
+    expect(t.sim.state().accessPolicies[admin.id]!.map((p) => p.role_id)).toEqual(['readonly_admin']);
+    // The same again: compared with the roles that change set, nothing is sent.
+    t.sim.resetStats();
+    [action] = await waitForActions(t, (await askFor(t, 'change', [key], { profile: readonly })).batchId);
+    expect(action!.outcome).toMatch(/roles readonly_admin kept/);
+    expect(calls(t, 'PUT /users/{user_id}/access_policies')).toBe(0);
+    expect(calls(t, 'GET /tenants/{tenant_id}/offering_items')).toBe(1);
   });
 
   it('an item with usage that the profile would turn off: the outcome names it and what was applied before it', async () => {
