@@ -107,6 +107,11 @@ export async function checkActions(
       problem('contact', 'a contact change needs at least one of email, first_name, last_name, phone');
       continue;
     }
+    const email = request.action === 'contact' ? request.params.contact?.email : undefined;
+    if (email !== undefined && !/^\S+@\S+$/.test(email)) {
+      problem('email', 'must be an e-mail address');
+      continue;
+    }
     accepted.push({ ...request, key, name: record.name || request.customer, record });
   }
   return { accepted, problems };
