@@ -1,16 +1,21 @@
 /**
  * `npm run bench:lifecycle`: lifecycle actions at the API's limit (BENCHMARKS.md "Lifecycle
- * actions at the API's limit"). 350 customers are onboarded first (not measured), then, each
- * phase measured on its own: their quotas changed (`change` with a profile whose quota differs),
- * all suspended, all resumed. Per phase: wall time, API calls per customer by endpoint, requests
- * per second and their share of the limit.
+ * actions at the API's limit"). Customers are onboarded first (not measured), then, each phase
+ * measured on its own: their quotas changed (`change` with a profile whose quota differs), all
+ * suspended, all resumed. Per phase: wall time, API calls per customer by endpoint, requests per
+ * second and their share of the limit, and the Redis commands per action (all processes' commands
+ * on a private redis-server, less the bench's own polling).
  *
- * One process: the simulator (80 ± 40 ms, limited to ACRONIS_RATE_LIMIT) and the workers (32).
+ *   apart     (default) as `bench:onboard` runs: the simulator in its own process (80 ± 40 ms,
+ *             limited to the rate), two `acronis-onboard work` processes × 16
+ *   together  the simulator and one set of 32 workers in this process (the first measurement)
  *
- *   npm run bench:lifecycle -- [customers] [rate]
+ *   npm run bench:lifecycle -- [customers] [rate] [apart|together]
  */
-import { execFileSync } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { App } from '../src/app/app.js';
@@ -24,74 +29,148 @@ import { startSimulator } from '../src/simulator/index.js';
 import { batchEnded } from '../src/workers/action-store.js';
 import { checkActions, enqueueActions } from '../src/workers/enqueue-action.js';
 import { enqueueCustomers } from '../src/workers/enqueue.js';
-import { removeKeys } from '../test/helpers/redis.js';
+import { startPrivateRedis } from '../test/helpers/redis-server.js';
+import { benchEnv, stop, waitForWorkers, type SimStats } from './pipeline-run.js';
+import { startSimProcess } from './sim-process.js';
 
 const customers = Number(process.argv[2] ?? 350);
 const rate = Number(process.argv[3] ?? 100);
+const mode = process.argv[4] === 'together' ? 'together' : 'apart';
 const BENCH: Requester = { kind: 'operator', label: 'bench' };
+const ROOT = resolve(import.meta.dirname, '..');
+const POLL_MS = 250;
 
-const sim = await startSimulator({ latencyMs: 80, jitterMs: 40, rateLimit: rate });
-const prefix = `bench-lifecycle-${Date.now()}`;
-const config = loadConfig({
-  REDIS_URL: 'redis://127.0.0.1:6379',
-  QUEUE_PREFIX: prefix,
-  ACRONIS_BASE_URL: sim.url,
-  ACRONIS_CLIENT_ID: sim.seed.clientId,
-  ACRONIS_CLIENT_SECRET: sim.seed.clientSecret,
-  SECRETS_KEY: generateSecretsKey(),
-  ACRONIS_RATE_LIMIT: String(rate),
-  WORKER_CONCURRENCY: '32',
-  LOG_LEVEL: 'warn',
-});
-const logger = createLogger({ level: 'warn' });
-const producer = await App.open(config, { logger });
-const workerApp = await App.open(config, { logger, role: 'worker' });
-const workers = await startWorkers(workerApp, { profile: STANDARD_PROFILE });
-const partnerTenantId = sim.seed.partnerTenantId;
-
-function machine(): string {
-  const redis = execFileSync('redis-cli', ['info', 'server'], { encoding: 'utf8' });
-  return `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, Redis ${/redis_version:(\S+)/.exec(redis)?.[1] ?? '?'}, ${new Date().toISOString().slice(0, 16)} UTC`;
+/** What a phase needs of the world it runs in, whichever the mode. */
+interface Setup {
+  producer: App;
+  partnerTenantId: string;
+  stats(): Promise<SimStats>;
+  resetStats(): Promise<void>;
+  close(): Promise<void>;
 }
 
-async function onboard(): Promise<string[]> {
+// A private Redis without persistence: its command counts are this run's alone.
+const redisServer = await startPrivateRedis(['--appendonly', 'no']);
+const redis = new Redis(redisServer.url);
+const logger = createLogger({ level: 'warn' });
+
+async function together(): Promise<Setup> {
+  const sim = await startSimulator({ latencyMs: 80, jitterMs: 40, rateLimit: rate });
+  const config = loadConfig({
+    REDIS_URL: redisServer.url,
+    QUEUE_PREFIX: `bench-lifecycle-${randomUUID().slice(0, 8)}`,
+    ACRONIS_BASE_URL: sim.url,
+    ACRONIS_CLIENT_ID: sim.seed.clientId,
+    ACRONIS_CLIENT_SECRET: sim.seed.clientSecret,
+    SECRETS_KEY: generateSecretsKey(),
+    ACRONIS_RATE_LIMIT: String(rate),
+    WORKER_CONCURRENCY: '32',
+    LOG_LEVEL: 'warn',
+  });
+  const producer = await App.open(config, { logger });
+  const workerApp = await App.open(config, { logger, role: 'worker' });
+  const workers = await startWorkers(workerApp, { profile: STANDARD_PROFILE });
+  return {
+    producer,
+    partnerTenantId: sim.seed.partnerTenantId,
+    stats: async () => sim.stats(),
+    resetStats: async () => sim.resetStats(),
+    close: async () => {
+      await workers.close(2000);
+      await workerApp.close();
+      await producer.close();
+      await sim.close();
+    },
+  };
+}
+
+async function apart(): Promise<Setup> {
+  const sim = await startSimProcess(['--latency', '80', '--jitter', '40', '--rate-limit', String(rate)]);
+  const base = sim.vars.ACRONIS_BASE_URL as string;
+  const prefix = `bench-lifecycle-${randomUUID().slice(0, 8)}`;
+  const env = benchEnv(sim, { redisUrl: redisServer.url, prefix, rateLimit: rate, concurrency: 16 });
+  const producer = await App.open(loadConfig(env), { logger });
+  const work: ChildProcess[] = [0, 1].map(() =>
+    spawn(join(ROOT, 'bin/acronis-onboard.js'), ['work'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] }),
+  );
+  await waitForWorkers(producer, work.length);
+  const seed = (await (await fetch(`${base}/__sim/seed`)).json()) as { partnerTenantId: string };
+  return {
+    producer,
+    partnerTenantId: seed.partnerTenantId,
+    stats: async () => (await (await fetch(`${base}/__sim/stats`)).json()) as SimStats,
+    resetStats: async () => void (await fetch(`${base}/__sim/stats/reset`, { method: 'POST' })),
+    close: async () => {
+      await Promise.all(work.map((w) => stop(w)));
+      await producer.close();
+      sim.stop();
+    },
+  };
+}
+
+async function redisCommands(): Promise<number> {
+  const info = await redis.info('stats');
+  return Number(/total_commands_processed:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+function machine(): string {
+  return `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 16)} UTC`;
+}
+
+async function onboard(setup: Setup): Promise<string[]> {
   const requests = Array.from({ length: customers }, (_, i) => ({
     name: `Bench Customer ${i + 1}`,
     email: `admin${i + 1}@bench-customer.example`,
     external_id: `bench-${i + 1}`,
   }));
+  const { producer } = setup;
   const deps = {
     queue: producer.queue,
     store: producer.store,
     box: producer.box,
     profile: STANDARD_PROFILE,
-    partnerTenantId,
+    partnerTenantId: setup.partnerTenantId,
   };
   const { batch } = await enqueueCustomers(deps, { source: 'bench', label: 'onboard' }, requests);
-  for (;;) {
-    const b = await producer.store.getBatch(batch.id);
-    if (b?.ended) break;
-    await sleep(250);
-  }
+  while (!(await producer.store.getBatch(batch.id))?.ended) await sleep(250);
   return requests.map((r) => r.external_id);
 }
 
-async function phase(action: ActionName, keys: string[], params: ActionParams): Promise<void> {
+/** Requests per second while 10 % to 90 % of the actions ended: the pace without the ramp at either end. */
+function sustained(series: readonly [number, number, number][], total: number): number {
+  const from = series.find(([, ended]) => ended >= total * 0.1);
+  const to = series.find(([, ended]) => ended >= total * 0.9);
+  if (!from || !to || to[0] <= from[0]) return Number.NaN;
+  return (to[2] - from[2]) / (to[0] - from[0]);
+}
+
+async function phase(setup: Setup, action: ActionName, keys: string[], params: ActionParams): Promise<void> {
+  const { producer, partnerTenantId } = setup;
   const deps = { queue: producer.queue, store: producer.store, actions: producer.actions, partnerTenantId };
   const requests = keys.map((customer) => ({ customer, action, params, requester: BENCH }));
   const { accepted, problems } = await checkActions(deps, requests);
   if (problems.length > 0) throw new Error(`refused: ${problems[0]?.reason}`);
-  sim.resetStats();
+  await setup.resetStats();
+  const commandsBefore = await redisCommands();
   const started = Date.now();
   const queued = await enqueueActions(deps, { action, source: 'bench', label: action }, accepted);
   let actions;
+  let polls = 0;
+  // [seconds, actions ended, API requests at the simulator] at each poll.
+  const series: [number, number, number][] = [];
   for (;;) {
+    polls++;
     actions = await producer.actions.batchActions(queued.batchId);
+    const ended = actions.filter((a) => ['done', 'failed'].includes(a.state)).length;
+    series.push([(Date.now() - started) / 1000, ended, (await setup.stats()).total]);
     if (batchEnded(actions)) break;
-    await sleep(100);
+    await sleep(POLL_MS);
   }
   const seconds = (Date.now() - started) / 1000;
-  const stats = sim.stats();
+  // The bench's own reads: per poll, the batch's list and one HGETALL per action; and the INFO calls.
+  // (Its polls read the simulator's stats too: in `together` mode, in the workers' process.)
+  const commands = (await redisCommands()) - commandsBefore - polls * (1 + keys.length) - 2;
+  const stats = await setup.stats();
   const api = stats.total - stats.tokenIssues;
   const perSecond = api / seconds;
   const byEndpoint = Object.entries(stats.byEndpoint)
@@ -102,25 +181,27 @@ async function phase(action: ActionName, keys: string[], params: ActionParams): 
     )
     .join(', ');
   const failed = actions.filter((a) => a.state !== 'done').length;
+  const steady = sustained(series, keys.length);
   console.log(
-    `| ${action} | ${keys.length} | ${failed} | ${seconds.toFixed(1)} s | ${(api / keys.length).toFixed(2)} | ${perSecond.toFixed(1)} (${Math.round((100 * perSecond) / rate)} %) | ${stats.maxRequestsPerSecond} | ${byEndpoint} | ${loadavg()[0]?.toFixed(1)} |`,
+    `| ${action} | ${keys.length} | ${failed} | ${seconds.toFixed(1)} s | ${(api / keys.length).toFixed(2)} | ${perSecond.toFixed(1)} (${Math.round((100 * perSecond) / rate)} %) | ${steady.toFixed(1)} (${Math.round((100 * steady) / rate)} %) | ${stats.maxRequestsPerSecond} | ${Math.round(commands / keys.length)} | ${byEndpoint} | ${loadavg()[0]?.toFixed(1)} |`,
   );
 }
 
+const setup = mode === 'apart' ? await apart() : await together();
 try {
   console.log(
-    `machine: ${machine()}; load average before: ${loadavg()
+    `mode ${mode}; machine: ${machine()}; load average before: ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')}`,
   );
-  const keys = await onboard();
+  const keys = await onboard(setup);
   console.log(
     `\n${customers} customers onboarded; ACRONIS_RATE_LIMIT=${rate}, simulator 80 ± 40 ms limited to ${rate}/s\n`,
   );
   console.log(
-    '| action | customers | not done | wall | API calls/customer | requests/s (of limit) | peak 1 s at sim | calls/customer by endpoint | load avg after |',
+    '| action | customers | not done | wall | API calls/customer | requests/s (of limit) | 10–90 % of actions (of limit) | peak 1 s at sim | Redis commands/action | calls/customer by endpoint | load avg after |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   const moreSeats = parseProfile(
     {
       ...STANDARD_PROFILE,
@@ -129,16 +210,11 @@ try {
     },
     'bench',
   );
-  await phase('change', keys, { profile: moreSeats });
-  await phase('suspend', keys, {});
-  await phase('resume', keys, {});
+  await phase(setup, 'change', keys, { profile: moreSeats });
+  await phase(setup, 'suspend', keys, {});
+  await phase(setup, 'resume', keys, {});
 } finally {
-  await workers.close(2000);
-  await workerApp.close();
-  await producer.queue.obliterate({ force: true }).catch(() => undefined);
-  await producer.close();
-  const redis = new Redis('redis://127.0.0.1:6379');
-  await removeKeys(redis, prefix);
+  await setup.close();
   redis.disconnect();
-  await sim.close();
+  await redisServer.destroy();
 }

@@ -19,6 +19,7 @@ import {
   sendActivationEmail,
   setAccessPolicies,
   setUserPassword,
+  updateUser,
 } from './users.js';
 
 /** Every endpoint function; the client binds them to one authenticated transport. */
@@ -36,6 +37,7 @@ const endpoints = {
   setPricing,
   createUser,
   getUser,
+  updateUser,
   listTenantUserIds,
   setAccessPolicies,
   sendActivationEmail,

@@ -35,6 +35,16 @@ export const contactInputSchema = z.strictObject({
 });
 export type ContactInput = z.infer<typeof contactInputSchema>;
 
+/** The contact fields a tenant or user answers that we compare before a contact change. */
+export const contactReadSchema = z
+  .object({
+    email: z.string().nullish(),
+    firstname: z.string().nullish(),
+    lastname: z.string().nullish(),
+    phone: z.string().nullish(),
+  })
+  .partial();
+
 /** OAS `tenantPost`. `customer_id` is the external id we look tenants up by (docs/acronis-api.md §3.1). */
 export const tenantPostSchema = z.strictObject({
   name: z.string().min(1),
@@ -66,10 +76,7 @@ export const tenantSchema = z.object({
   pricing_mode: z.enum(pricingModes).optional(),
   has_children: z.boolean().optional(),
   owner_id: z.string().nullish(),
-  contact: z
-    .object({ email: z.string().nullish(), firstname: z.string().nullish(), lastname: z.string().nullish() })
-    .partial()
-    .nullish(),
+  contact: contactReadSchema.nullish(),
   created_at: acronisTimestamp.nullish(),
   updated_at: acronisTimestamp.nullish(),
   deleted_at: acronisTimestamp.nullish(),

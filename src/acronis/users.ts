@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { contactInputSchema, contactReadSchema } from './tenants.js';
 import { acronisTimestamp } from './timestamps.js';
 import type { AcronisTransport } from './transport.js';
 
@@ -33,10 +34,7 @@ export const userSchema = z.object({
   /** Users of customer tenants get a personal `unit` tenant (docs/acronis-api.md §6.2). */
   personal_tenant_id: z.string().nullish(),
   external_id: z.string().nullish(),
-  contact: z
-    .object({ email: z.string().nullish(), firstname: z.string().nullish(), lastname: z.string().nullish() })
-    .partial()
-    .nullish(),
+  contact: contactReadSchema.nullish(),
   created_at: acronisTimestamp.nullish(),
   deleted_at: acronisTimestamp.nullish(),
 });
@@ -66,6 +64,28 @@ export async function createUser(api: AcronisTransport, body: UserPost): Promise
 /** GET /users/{id}. */
 export async function getUser(api: AcronisTransport, userId: string): Promise<User> {
   return api.json({ method: 'GET', path: `/users/${encodeURIComponent(userId)}` }, userSchema);
+}
+
+/**
+ * OAS `userPut` (additionalProperties:false), the part we change: `version` required, the rest a
+ * partial update. The contact is OAS `contactPut`, as for the tenant.
+ */
+export const userPutSchema = z.strictObject({
+  version: z.number().int(),
+  contact: contactInputSchema.optional(),
+});
+export type UserPut = z.input<typeof userPutSchema>;
+
+/**
+ * PUT /users/{id} → the user with its version + 1; 409 (code 1001) when `version` is stale. An
+ * activated user's new e-mail waits for the confirmation link the platform sends to the old
+ * address (https://developer.acronis.com/doc/account-management/v2/guide/users/changing-email).
+ */
+export async function updateUser(api: AcronisTransport, userId: string, body: UserPut): Promise<User> {
+  return api.json(
+    { method: 'PUT', path: `/users/${encodeURIComponent(userId)}`, json: userPutSchema.parse(body) },
+    userSchema,
+  );
 }
 
 /** GET /tenants/{id}/users → the ids of the tenant's own users. */

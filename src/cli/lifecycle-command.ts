@@ -3,8 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { App } from '../app/app.js';
 import type { ActionName, ActionParams, Requester } from '../lifecycle/action.js';
+import { customerQuotasSchema, type CustomerQuotas } from '../onboarding/customer-request.js';
 import { loadProfile, type Profile } from '../onboarding/profile.js';
-import { readActionCsv, type BadActionRow } from '../producers/action-csv.js';
+import { readActionCsv, type ActionRow, type BadActionRow } from '../producers/action-csv.js';
 import { CsvFileError } from '../producers/csv-file-error.js';
 import { plural } from '../text/plural.js';
 import { batchEnded, countByState, type ActionRecord } from '../workers/action-store.js';
@@ -39,6 +40,13 @@ export interface LifecycleOptions {
   yesDelete?: string;
   graceDays?: string;
   cancel?: boolean;
+  /** change: `item=n`, each a per-customer quota (docs/lifecycle.md "Change"). */
+  quota?: string[];
+}
+
+/** `--quota item=n`, given once per item. */
+function collectQuota(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -78,7 +86,12 @@ export function registerLifecycleCommands(program: Command): void {
         'apply another profile or edition to onboarded customers: items, edition, pricing, roles, two-factor',
       )
       .requiredOption('--profile <file>', 'the profile to apply (docs/profiles.md)')
-      .option('--edition <edition>', "the edition to switch to (one of the profile's; default its first)"),
+      .option('--edition <edition>', "the edition to switch to (one of the profile's; default its first)")
+      .option(
+        '--quota <item=n>',
+        "a per-customer quota, a hard quota of exactly n (item: an offering item's name or usage_name); once per item",
+        collectQuota,
+      ),
   ).action((targets: string[], opts: LifecycleOptions) => runCommand('change', targets, opts));
 }
 
@@ -183,7 +196,7 @@ async function requestsOf(
       requester: { ...requester, label: `${requester.label} line ${row.line}` },
       params: {
         ...(row.action === 'offboard' ? { graceMs: params.graceMs } : {}),
-        ...(row.action === 'change' ? { profile: params.profile, edition: row.edition ?? params.edition } : {}),
+        ...(row.action === 'change' ? changeParams(params, row) : {}),
         ...(row.contact ? { contact: row.contact } : {}),
       },
     }));
@@ -195,16 +208,42 @@ async function requestsOf(
   }
 }
 
+/** A CSV row's change: the command's profile, the row's edition and quotas over the command's. */
+function changeParams(params: ActionParams, row: ActionRow): ActionParams {
+  const quotas = row.quotas || params.quotas ? { ...params.quotas, ...row.quotas } : undefined;
+  return {
+    ...(params.profile ? { profile: params.profile } : {}),
+    ...((row.edition ?? params.edition) ? { edition: row.edition ?? params.edition } : {}),
+    ...(quotas ? { quotas } : {}),
+  };
+}
+
+/** `--quota item=n …` as per-customer quotas; an unreadable one names itself. */
+function quotasOf(given: readonly string[] | undefined): CustomerQuotas | undefined {
+  if (!given || given.length === 0) return undefined;
+  const entries = given.map((g) => {
+    const [item, value, ...rest] = g.split('=');
+    if (!item || value === undefined || rest.length > 0) throw new Error(`--quota ${g}: must be item=n`);
+    return [item.trim(), value] as const;
+  });
+  const parsed = customerQuotasSchema.safeParse(Object.fromEntries(entries));
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new Error(`--quota ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'unreadable'}`);
+}
+
 async function paramsOf(app: App, action: ActionName | undefined, opts: LifecycleOptions): Promise<ActionParams> {
   const graceDays = opts.graceDays === undefined ? app.config.OFFBOARD_GRACE_DAYS : Number(opts.graceDays);
   if (!Number.isFinite(graceDays) || graceDays < 0) throw new Error(`--grace-days: must be a number of days ≥ 0`);
   let profile: Profile | undefined;
   if (opts.profile) profile = await loadProfile(opts.profile);
   if (action === 'change' && !profile) throw new Error('change: --profile FILE is required');
+  const quotas = quotasOf(opts.quota);
   return {
     ...(action === 'offboard' || action === undefined ? { graceMs: Math.round(graceDays * DAY_MS) } : {}),
     ...(profile ? { profile } : {}),
     ...(opts.edition ? { edition: opts.edition } : {}),
+    ...(quotas ? { quotas } : {}),
   };
 }
 
@@ -212,8 +251,15 @@ function whatElse(a: CheckedAction): string {
   if (a.action === 'offboard')
     return `: disabled now, deleted at ${new Date(Date.now() + (a.params.graceMs ?? 0)).toISOString()}`;
   if (a.action === 'change')
-    return `: profile ${a.params.profile?.name ?? ''}${a.params.edition ? `, edition ${a.params.edition}` : ''}`;
+    return `: profile ${a.params.profile?.name ?? ''}${a.params.edition ? `, edition ${a.params.edition}` : ''}${quotaText(a.params.quotas)}`;
   return '';
+}
+
+function quotaText(quotas: CustomerQuotas | undefined): string {
+  if (!quotas) return '';
+  return `, quotas ${Object.entries(quotas)
+    .map(([item, n]) => `${item}=${n}`)
+    .join(', ')}`;
 }
 
 /**

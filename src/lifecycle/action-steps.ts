@@ -6,6 +6,7 @@ import { StepInputError } from '../onboarding/errors.js';
 import { planOfferingItems } from '../onboarding/offering-plan.js';
 import { profileEditionFor, type Profile } from '../onboarding/profile.js';
 import type { ActionFacts, ActionJob, ActionStepName } from './action.js';
+import { contactFields, setTenantContact, setUserContact, type ContactFields } from './contact-change.js';
 import { deleteDisabledTenant, setTenantEnabled } from './tenant-state.js';
 
 /** What an action step is handed: the API client, the logger, a line in the job's log, the shared offering lookups. */
@@ -14,8 +15,12 @@ export interface ActionStepContext {
   logger: Logger;
   log(line: string): Promise<void>;
   offers: { availableForChild(partnerTenantId: string, edition: string): Promise<OfferingItem[]> };
-  /** The admin user the onboarding made, for `change`'s roles. */
+  /** The admin user the onboarding made, for `change`'s roles and `contact`. */
   adminUserId(): Promise<string | undefined>;
+  /** The admin's roles as acronis-onboard last set them: the latest change's, else the onboarding's. */
+  rolesSetLast(): Promise<string[] | undefined>;
+  /** Writes facts into the step's job before a send, so a re-run after a crash reads them. */
+  checkpoint(facts: Partial<ActionFacts>): Promise<void>;
 }
 
 export interface ActionStepResult {
@@ -76,24 +81,36 @@ function editionOf(items: readonly OfferingItem[]): string | null {
   return items.find((i) => i.status === 1 && i.edition !== null)?.edition ?? null;
 }
 
-/** change, first: the edition switch through the API's edition endpoint, when the edition changes. */
-const changeEdition: ActionStep = async (input, ctx) => {
-  const profile = changeProfile(input);
-  const target = profileEditionFor(profile, input.params.edition);
-  const items = await ctx.acronis.getOfferingItems(input.facts.tenantId, { edition: '*', status: 1 });
+/**
+ * The edition switch through the API's edition endpoint, when the edition changes: the items read
+ * go in, the items after the switch come out (the switch answers the tenant's item list).
+ */
+async function switchEditionIfNeeded(
+  input: StepInput,
+  ctx: ActionStepContext,
+  items: OfferingItem[],
+): Promise<{ facts: ActionFacts; items: OfferingItem[] }> {
+  const target = profileEditionFor(changeProfile(input), input.params.edition);
   const current = editionOf(items);
+  const facts = { ...input.facts, editionFrom: current, editionTo: target };
   if (current === target || current === null) {
     const note = current === null ? `edition ${target} (the tenant had none)` : `edition ${target} kept`;
-    return { facts: noted({ ...input.facts, editionFrom: current, editionTo: target }, note) };
+    return { facts: noted(facts, note), items };
   }
-  const backup = items.find((i) => i.edition === current);
-  await ctx.acronis.switchEdition(input.facts.tenantId, {
-    application_id: (backup as OfferingItem).application_id,
+  const backup = items.find((i) => i.status === 1 && i.edition === current) as OfferingItem;
+  const switched = await ctx.acronis.switchEdition(input.facts.tenantId, {
+    application_id: backup.application_id,
     target_edition: target,
   });
   const note = `edition ${current} → ${target}`;
   await ctx.log(note);
-  return { facts: noted({ ...input.facts, editionFrom: current, editionTo: target }, note) };
+  return { facts: noted(facts, note), items: switched };
+}
+
+/** change, first in chains queued before the two were one step (its job may still be in a queue): the edition only. */
+const changeEdition: ActionStep = async (input, ctx) => {
+  const items = await ctx.acronis.getOfferingItems(input.facts.tenantId, { edition: '*' });
+  return { facts: (await switchEditionIfNeeded(input, ctx, items)).facts };
 };
 
 /** The item's key as the API tells items apart: name and storage. */
@@ -130,28 +147,40 @@ function itemInUse(err: unknown): string | undefined {
   return typeof name === 'string' && /usage/i.test(`${err.info ?? ''} ${err.message}`) ? name : undefined;
 }
 
-/** change: the offering items reconciled as a whole in one PUT (all or nothing on the API's side). */
+/**
+ * change, first: the tenant's items read once, the edition switched when it changes, then the
+ * items reconciled as a whole in one PUT (all or nothing on the API's side).
+ */
 const changeOfferingItems: ActionStep = async (input, ctx) => {
   const profile = changeProfile(input);
-  const edition = input.facts.editionTo ?? profileEditionFor(profile, input.params.edition);
+  const read = await ctx.acronis.getOfferingItems(input.facts.tenantId, { edition: '*' });
+  // A chain queued before the edition switch moved into this step has switched already.
+  const switched = input.facts.editionTo === undefined ? await switchEditionIfNeeded(input, ctx, read) : undefined;
+  const facts = switched?.facts ?? input.facts;
+  const current = switched?.items ?? read;
+  const edition = facts.editionTo ?? profileEditionFor(profile, input.params.edition);
   const available = await ctx.offers.availableForChild(input.partnerTenantId, edition);
-  const wanted = planOfferingItems({ available, profile, edition });
-  const current = await ctx.acronis.getOfferingItems(input.facts.tenantId, { edition: '*' });
+  const wanted = planOfferingItems({
+    available,
+    profile,
+    edition,
+    ...(input.params.quotas ? { customerQuotas: input.params.quotas } : {}),
+  });
   const changes = reconcileItems(current, wanted, available);
   try {
     await ctx.acronis.putOfferingItems(input.facts.tenantId, changes, { checkUsage: true });
   } catch (err) {
     const item = itemInUse(err);
     if (!item) throw err;
-    const before = (input.facts.notes ?? []).join('; ') || 'nothing';
+    const before = (facts.notes ?? []).join('; ') || 'nothing';
     const outcome = `offering item ${item} has usage and cannot be disabled: no item changed (the PUT is all or nothing); applied before it: ${before}`;
     await ctx.log(outcome);
-    return { facts: input.facts, end: { state: 'failed', outcome } };
+    return { facts, end: { state: 'failed', outcome } };
   }
   const off = changes.filter((c) => c.status === 0).length;
   const note = `${changes.length - off} items on, ${off} off`;
   await ctx.log(note);
-  return { facts: noted({ ...input.facts, itemsChanged: changes.length }, note) };
+  return { facts: noted({ ...facts, itemsChanged: changes.length }, note) };
 };
 
 /** change: production pricing when the profile says so; the switch is one-way (docs/acronis-api.md §5). */
@@ -164,11 +193,19 @@ const changePricing: ActionStep = async (input, ctx) => {
   return { facts: noted({ ...input.facts, pricingMode: updated.mode }, `pricing ${current.mode} → ${updated.mode}`) };
 };
 
-/** change: the admin's roles as the profile says (the PUT replaces the set, so repeating it is harmless). */
+/**
+ * change: the admin's roles as the profile says. The PUT replaces the whole set, so it is sent only
+ * when the profile's roles differ from those acronis-onboard set last: a change that keeps the
+ * roles sends nothing, and leaves alone roles someone added by hand in the portal.
+ */
 const changeRoles: ActionStep = async (input, ctx) => {
   const profile = changeProfile(input);
   const userId = await ctx.adminUserId();
   if (!userId) return { facts: noted(input.facts, 'no admin user recorded: roles left as they are') };
+  const last = await ctx.rolesSetLast();
+  const wanted = [...profile.roles];
+  if (last && sameSet(last, wanted))
+    return { facts: noted({ ...input.facts, roles: wanted }, `roles ${wanted.join(', ')} kept`) };
   const policies = await ctx.acronis.setAccessPolicies(
     userId,
     profile.roles.map((roleId) => ({ roleId, tenantId: input.facts.tenantId })),
@@ -177,6 +214,9 @@ const changeRoles: ActionStep = async (input, ctx) => {
     facts: noted({ ...input.facts, roles: policies.map((p) => p.role_id) }, `roles ${profile.roles.join(', ')}`),
   };
 };
+
+const sameSet = (a: readonly string[], b: readonly string[]) =>
+  new Set(a).size === new Set(b).size && a.every((x) => b.includes(x));
 
 /** change: the tenant's two-factor setting, when the profile has one. */
 const changeMfa: ActionStep = async (input, ctx) => {
@@ -188,26 +228,39 @@ const changeMfa: ActionStep = async (input, ctx) => {
   return { facts: noted({ ...input.facts, mfa: wanted }, `two-factor ${wanted ? 'on' : 'off'}`) };
 };
 
-/** contact: the tenant's contact (GET for its version, then PUT; a stale version reads again). */
-const changeContact: ActionStep = async (input, ctx) => {
+function wantedContact(input: StepInput): ContactFields {
   const contact = input.params.contact;
   if (!contact) throw new StepInputError(input.customerKey, 'contact', 'a contact change needs a contact');
-  const body = {
-    ...(contact.email ? { email: contact.email } : {}),
-    ...(contact.first_name ? { firstname: contact.first_name } : {}),
-    ...(contact.last_name ? { lastname: contact.last_name } : {}),
-    ...(contact.phone ? { phone: contact.phone } : {}),
-  };
-  for (let round = 0; round < 4; round++) {
-    const tenant = await ctx.acronis.getTenant(input.facts.tenantId);
-    try {
-      await ctx.acronis.updateTenant(input.facts.tenantId, { contact: body, version: tenant.version });
-      return { facts: noted(input.facts, `tenant contact ${Object.keys(body).join(', ')} changed`) };
-    } catch (err) {
-      if (!(err instanceof AcronisApiError && err.status === 409)) throw err;
-    }
-  }
-  throw new Error(`tenant ${input.facts.tenantId} kept changing under us`);
+  return contactFields(contact);
+}
+
+/** contact, first: the tenant's contact, the fields that differ (nothing sent when none does). */
+const changeContact: ActionStep = async (input, ctx) => {
+  const { changed } = await setTenantContact(ctx.acronis, input.facts.tenantId, wantedContact(input));
+  const note = changed.length > 0 ? `tenant contact ${changed.join(', ')} changed` : 'tenant contact as asked already';
+  await ctx.log(note);
+  return { facts: noted(input.facts, note) };
+};
+
+/** contact, then: the admin user's contact, the same way; an activated user's new e-mail waits for its confirmation. */
+const changeUserContact: ActionStep = async (input, ctx) => {
+  const userId = await ctx.adminUserId();
+  if (!userId) return { facts: noted(input.facts, 'no admin user recorded: its contact left as it is') };
+  const { changed, emailAwaitsConfirmation } = await setUserContact(ctx.acronis, userId, wantedContact(input), {
+    at: input.facts.userContactSentAt,
+    beforeSend: (version) => ctx.checkpoint({ userContactSentAt: version }),
+  });
+  const done =
+    changed.length > 0
+      ? `admin user contact ${changed.join(', ')} changed`
+      : emailAwaitsConfirmation
+        ? 'admin user e-mail change sent already'
+        : 'admin user contact as asked already';
+  const note = emailAwaitsConfirmation
+    ? `${done}; the new e-mail applies once the link sent to the old address is opened`
+    : done;
+  await ctx.log(note);
+  return { facts: noted(input.facts, note) };
 };
 
 /** Every action step's handler. */
@@ -221,4 +274,5 @@ export const ACTION_STEPS: Record<ActionStepName, ActionStep> = {
   'change-roles': changeRoles,
   'change-mfa': changeMfa,
   'change-contact': changeContact,
+  'change-user-contact': changeUserContact,
 };

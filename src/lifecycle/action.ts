@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { customerQuotasSchema } from '../onboarding/customer-request.js';
 import { profileSchema } from '../onboarding/profile.js';
 
 /**
@@ -20,6 +21,7 @@ export const ACTION_STEP_NAMES = [
   'change-roles',
   'change-mfa',
   'change-contact',
+  'change-user-contact',
 ] as const;
 export type ActionStepName = (typeof ACTION_STEP_NAMES)[number];
 export const actionStepNameSchema = z.enum(ACTION_STEP_NAMES);
@@ -54,6 +56,8 @@ export const actionParamsSchema = z.object({
   profile: profileSchema.optional(),
   /** change: the edition asked for (else the profile's). */
   edition: z.string().optional(),
+  /** change: the customer's own quotas over the profile's, as the onboarding's (docs/profiles.md "Per-customer quotas"). */
+  quotas: customerQuotasSchema.optional(),
   /** contact: the new contact. */
   contact: contactChangeSchema.optional(),
 });
@@ -72,6 +76,12 @@ export const actionFactsSchema = z.object({
   pricingMode: z.string().optional(),
   roles: z.array(z.string()).optional(),
   mfa: z.boolean().optional(),
+  /**
+   * The admin user's version when its contact PUT left: an activated user's new e-mail waits for
+   * a confirmation link and reads unchanged, so a re-run that finds the version past this one
+   * knows the PUT landed and sends no second link.
+   */
+  userContactSentAt: z.number().int().optional(),
   /** What each step did, in words, for the outcome. */
   notes: z.array(z.string()).optional(),
 });
@@ -100,9 +110,11 @@ export function actionSteps(action: ActionName, params: ActionParams): ActionSte
     case 'offboard':
       return ['offboard-disable', 'offboard-delete'];
     case 'contact':
-      return ['change-contact'];
+      return ['change-contact', 'change-user-contact'];
     case 'change': {
-      const steps: ActionStepName[] = ['change-edition', 'change-offering-items', 'change-pricing', 'change-roles'];
+      // The edition switch is part of change-offering-items (one read of the items for both);
+      // `change-edition` stays a step name for chains queued before.
+      const steps: ActionStepName[] = ['change-offering-items', 'change-pricing', 'change-roles'];
       if (params.profile?.mfa !== undefined) steps.push('change-mfa');
       return steps;
     }

@@ -5,7 +5,7 @@ import type { Tenant } from '../acronis/tenants.js';
 /** The platform's "Version mismatch" (docs/acronis-api.md §3.3): someone changed the tenant since we read it. */
 const VERSION_MISMATCH = 1001;
 /** Reads and writes against a tenant others keep changing before we give up (the step then retries later). */
-const MAX_VERSION_ROUNDS = 4;
+export const MAX_VERSION_ROUNDS = 4;
 
 type TenantCalls = Pick<AcronisEndpoints, 'getTenant' | 'updateTenant' | 'deleteTenant'>;
 
@@ -14,10 +14,9 @@ export function isVersionMismatch(err: unknown): boolean {
 }
 
 export class VersionRaceError extends Error {
-  constructor(tenantId: string) {
-    super(
-      `tenant ${tenantId} changed under us ${MAX_VERSION_ROUNDS} times in a row (version mismatch each time); will try again`,
-    );
+  /** `what`: "tenant <id>" or "user <id>". */
+  constructor(what: string) {
+    super(`${what} changed under us ${MAX_VERSION_ROUNDS} times in a row (version mismatch each time); will try again`);
     this.name = 'VersionRaceError';
   }
 }
@@ -44,7 +43,7 @@ export async function setTenantEnabled(
       if (!isVersionMismatch(err)) throw err;
     }
   }
-  throw new VersionRaceError(tenantId);
+  throw new VersionRaceError(`tenant ${tenantId}`);
 }
 
 /**
@@ -72,5 +71,5 @@ export async function deleteDisabledTenant(
       if (!isVersionMismatch(err)) throw err;
     }
   }
-  throw new VersionRaceError(tenantId);
+  throw new VersionRaceError(`tenant ${tenantId}`);
 }

@@ -169,7 +169,7 @@ export function parseCustomerRequest(
  * and cannot take per-customer quotas.
  */
 export function problemsWithProfile(
-  request: CustomerRequest,
+  request: Pick<CustomerRequest, 'edition' | 'quotas'>,
   profile: Pick<Profile, 'editions' | 'template_tenant_id' | 'offering_items'>,
 ): FieldProblem[] {
   const problems: FieldProblem[] = [];

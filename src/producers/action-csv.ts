@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream';
 import { parse } from 'csv-parse';
 import { ACTION_NAMES, actionNameSchema, type ActionName, type ContactChange } from '../lifecycle/action.js';
-import { normaliseHeader } from './csv-columns.js';
+import { customerQuotasSchema, type CustomerQuotas } from '../onboarding/customer-request.js';
+import { normaliseHeader, quotaColumnItem } from './csv-columns.js';
 import { utf8Guard } from './csv-encoding.js';
 import { CsvFileError } from './csv-file-error.js';
 import { MAX_CSV_ROWS } from './csv-rows.js';
@@ -11,8 +12,9 @@ import { MAX_CSV_ROWS } from './csv-rows.js';
  * A CSV of lifecycle actions (docs/lifecycle.md "From a CSV"): one customer a row, named by its
  * `external_id` (or `customer`, or `name`), and the action in an `action` column or given for
  * the whole file (`import --action`, or the command's own name). A contact change takes
- * `email`, `first_name`, `last_name`, `phone`; a change may name an `edition`. Headers match as
- * the onboarding CSV's do (case, spaces, hyphens).
+ * `email`, `first_name`, `last_name`, `phone`; a change may name an `edition` and per-customer
+ * quotas in `quota <item>` columns, as the onboarding CSV does. Headers match as the onboarding
+ * CSV's do (case, spaces, hyphens).
  */
 export const ACTION_CSV_COLUMNS = [
   'action',
@@ -26,6 +28,8 @@ export const ACTION_CSV_COLUMNS = [
   'phone',
 ] as const;
 type Column = (typeof ACTION_CSV_COLUMNS)[number];
+/** A `quota <item>` column: its item. */
+type QuotaColumn = { quota: string };
 
 export interface ActionRow {
   line: number;
@@ -33,6 +37,7 @@ export interface ActionRow {
   action: ActionName;
   edition?: string;
   contact?: ContactChange;
+  quotas?: CustomerQuotas;
 }
 
 export interface BadActionRow {
@@ -67,13 +72,15 @@ async function* records(file: string): AsyncGenerator<{ values: string[]; line: 
 export async function readActionCsv(file: string, wholeFile?: ActionName): Promise<ActionCsv> {
   const rows: ActionRow[] = [];
   const bad: BadActionRow[] = [];
-  let columns: (Column | null)[] | undefined;
+  let columns: (Column | QuotaColumn | null)[] | undefined;
   let count = 0;
   for await (const { values, line } of records(file)) {
     if (!columns) {
       columns = values.map((h) => {
         const name = normaliseHeader(h);
-        return (ACTION_CSV_COLUMNS as readonly string[]).includes(name) ? (name as Column) : null;
+        if ((ACTION_CSV_COLUMNS as readonly string[]).includes(name)) return name as Column;
+        const item = quotaColumnItem(name);
+        return item ? { quota: item } : null;
       });
       if (!columns.some((c) => c === 'external_id' || c === 'customer' || c === 'name'))
         throw new CsvFileError(
@@ -94,11 +101,16 @@ export async function readActionCsv(file: string, wholeFile?: ActionName): Promi
     if (++count > MAX_CSV_ROWS)
       throw new CsvFileError('too-many-rows', file, `has more than ${MAX_CSV_ROWS} rows; split it`, line);
     const cell = (name: Column) => {
-      const index = (columns as (Column | null)[]).indexOf(name);
+      const index = (columns as (Column | QuotaColumn | null)[]).indexOf(name);
       const value = index < 0 ? '' : (values[index] ?? '');
       return value === '' ? undefined : value;
     };
-    const judged = judgeRow(line, cell, wholeFile);
+    // An empty quota cell means "no quota of its own" for this customer, as in the onboarding CSV.
+    const quotaCells: Record<string, string> = {};
+    columns.forEach((c, i) => {
+      if (c !== null && typeof c === 'object' && values[i]) quotaCells[c.quota] = values[i];
+    });
+    const judged = judgeRow(line, cell, wholeFile, quotaCells);
     if ('problems' in judged) bad.push(judged);
     else rows.push(judged);
   }
@@ -109,6 +121,7 @@ function judgeRow(
   line: number,
   cell: (name: Column) => string | undefined,
   wholeFile: ActionName | undefined,
+  quotaCells: Record<string, string>,
 ): ActionRow | BadActionRow {
   const problems: { field: string; reason: string }[] = [];
   const customer = cell('external_id') ?? cell('customer') ?? cell('name');
@@ -128,6 +141,7 @@ function judgeRow(
     problems.push({ field: 'email', reason: 'must be an e-mail address' });
   if (parsed.success && parsed.data === 'contact' && Object.keys(contact).length === 0)
     problems.push({ field: 'email', reason: 'a contact change needs email, first_name, last_name or phone' });
+  const quotas = rowQuotas(quotaCells, parsed.success ? parsed.data : undefined, problems);
   if (problems.length > 0 || !parsed.success || !customer) return { line, problems };
   const edition = cell('edition');
   return {
@@ -136,5 +150,26 @@ function judgeRow(
     action: parsed.data,
     ...(edition ? { edition } : {}),
     ...(parsed.data === 'contact' ? { contact } : {}),
+    ...(quotas ? { quotas } : {}),
   };
+}
+
+/** A row's `quota <item>` cells: whole numbers, for a change only; each problem named `quotas.<item>`. */
+function rowQuotas(
+  cells: Record<string, string>,
+  action: ActionName | undefined,
+  problems: { field: string; reason: string }[],
+): CustomerQuotas | undefined {
+  const items = Object.keys(cells);
+  if (items.length === 0) return undefined;
+  if (action !== undefined && action !== 'change') {
+    for (const item of items)
+      problems.push({ field: `quotas.${item}`, reason: `applies to change only, not ${action}` });
+    return undefined;
+  }
+  const parsed = customerQuotasSchema.safeParse(cells);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues)
+    problems.push({ field: ['quotas', ...issue.path.map(String)].join('.'), reason: issue.message });
+  return undefined;
 }

@@ -77,6 +77,11 @@ export function mapHeader(header: readonly string[]): HeaderMapping {
 
 function columnField(name: string): CustomerField | QuotaColumn | null {
   if ((CUSTOMER_FIELDS as readonly string[]).includes(name)) return name as CustomerField;
-  const quota = QUOTA_COLUMN.exec(name)?.[1];
+  const quota = quotaColumnItem(name);
   return quota ? `quota:${quota}` : null;
+}
+
+/** The item of a normalised `quota_<item>` header, or undefined for another column. */
+export function quotaColumnItem(normalisedHeader: string): string | undefined {
+  return QUOTA_COLUMN.exec(normalisedHeader)?.[1];
 }

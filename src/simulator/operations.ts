@@ -31,6 +31,7 @@ export const OAS_OPERATIONS = [
   'GET /users/check_login',
   'POST /users',
   'GET /users/{user_id}',
+  'PUT /users/{user_id}',
   'GET /tenants/{tenant_id}/users',
   'PUT /users/{user_id}/access_policies',
   'POST /users/{user_id}/send-activation-email',

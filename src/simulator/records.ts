@@ -68,6 +68,10 @@ export interface UserRecord {
   /** Mails queued by send-activation-email, and passwords set through the API: a soak counts repeats. */
   activationEmailsSent: number;
   passwordsSet: number;
+  /** An activated user's new e-mail, waiting for the confirmation link sent to the old one (PUT /users/{id}). */
+  pendingEmail: string | null;
+  /** Confirmation links sent for e-mail changes: a soak counts repeats. */
+  emailChangeLinksSent: number;
 }
 
 export interface ClientRecord {

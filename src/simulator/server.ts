@@ -148,15 +148,16 @@ function injectFault(
 }
 
 /**
- * Another client changed the tenant the request is about just before it arrived (its version
- * grows by one), so a write carrying the version read before meets a version mismatch.
+ * Another client changed the tenant or user the request is about just before it arrived (its
+ * version grows by one), so a write carrying the version read before meets a version mismatch.
  */
 function concurrentWrite(runtime: SimulatorRuntime, url: string): void {
-  const id = /\/tenants\/([0-9a-f-]{36})/.exec(url)?.[1];
-  const tenant = id ? runtime.world.tenants.get(id) : undefined;
-  if (!tenant) return;
-  tenant.version += 1;
-  tenant.updatedAt = runtime.world.now();
+  const match = /\/(tenants|users)\/([0-9a-f-]{36})/.exec(url);
+  const { world } = runtime;
+  const record = match?.[1] === 'users' ? world.users.get(match[2]!) : match ? world.tenants.get(match[2]!) : undefined;
+  if (!record) return;
+  record.version += 1;
+  record.updatedAt = world.now();
 }
 
 /** onRequest, /api/2 only: context, then rate limit (429), latency, and an injected fault. */

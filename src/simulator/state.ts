@@ -43,6 +43,9 @@ export type SimulatorUser = Body & {
   activation_email_sent_at: string | null;
   activation_emails_sent: number;
   passwords_set: number;
+  /** An activated user's e-mail change waiting for its confirmation link, and how many links were sent. */
+  pending_email: string | null;
+  email_change_links_sent: number;
 };
 
 /** An offering item as GET …/offering_items shows it. */
@@ -65,7 +68,7 @@ export type SimulatorOfferingItem = Body & {
 export interface SimulatorState {
   /** Full tenant objects (lod=full) plus `legacy_id` and `enhanced_security`. */
   tenants: SimulatorTenant[];
-  /** User objects plus `activation_email_sent_at` (null until a mail was queued), `activation_emails_sent` and `passwords_set`. */
+  /** User objects plus `activation_email_sent_at` (null until a mail was queued), `activation_emails_sent`, `passwords_set`, `pending_email` and `email_change_links_sent`. */
   users: SimulatorUser[];
   /** Tenant id → the items the tenant lists (all editions). */
   offeringItems: Record<string, SimulatorOfferingItem[]>;
@@ -97,6 +100,8 @@ export function snapshotState(world: World): SimulatorState {
           activation_email_sent_at: u.activationEmailSentAt === null ? null : withOffset(u.activationEmailSentAt),
           activation_emails_sent: u.activationEmailsSent,
           passwords_set: u.passwordsSet,
+          pending_email: u.pendingEmail,
+          email_change_links_sent: u.emailChangeLinksSent,
         }) as SimulatorUser,
     ),
     offeringItems: Object.fromEntries(

@@ -283,6 +283,8 @@ export class World {
       activationEmailSentAt: null,
       activationEmailsSent: 0,
       passwordsSet: 0,
+      pendingEmail: null,
+      emailChangeLinksSent: 0,
     };
     this.users.set(user.id, user);
     return user;

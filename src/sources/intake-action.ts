@@ -6,7 +6,7 @@ import { checkActions, enqueueActions } from '../workers/enqueue-action.js';
 import type { IntakeJob } from '../workers/source-queues.js';
 import type { IntakeDeps } from './intake-job.js';
 import type { SourceRecord } from './kind.js';
-import { eventCustomerKey, type SourceAction } from './source-actions.js';
+import { eventContact, eventCustomerKey, type SourceAction } from './source-actions.js';
 import type { Source } from './source-set.js';
 import { applyTrigger } from './trigger.js';
 
@@ -49,7 +49,7 @@ export async function askAction(
   if (key === undefined || !customer) {
     if (onboards) return undefined;
     return ignore(
-      `the event asks to ${action} customer ${key ?? '(no key: the event names no object)'}, which this install never onboarded`,
+      `the event asks to ${action === 'contact' ? 'change the contact of' : action} customer ${key ?? '(no key: the event names no object)'}, which this install never onboarded`,
     );
   }
   const latest = (await lifecycle.deps.actions.customerActions(key, 1))[0];
@@ -60,7 +60,8 @@ export async function askAction(
     return ignore(`resume: customer ${key} is not suspended (its latest action is ${latest?.action ?? 'none'})`);
   }
   const requester: Requester = { kind: 'source', label: `source ${name} event ${event.eventId}`.slice(0, 300) };
-  const params = action === 'offboard' ? { graceMs: lifecycle.offboardGraceMs } : {};
+  const contact = action === 'contact' ? eventContact(source.config, event, record) : undefined;
+  const params = action === 'offboard' ? { graceMs: lifecycle.offboardGraceMs } : contact ? { contact } : {};
   const checked = await checkActions(lifecycle.deps, [{ customer: key, action, params, requester }]);
   if (checked.accepted.length === 0) {
     const problems = checked.problems.map((p) => ({ field: p.field, reason: p.reason }));
@@ -82,7 +83,8 @@ function repeated(action: SourceAction, latest: ActionRecord | undefined): strin
   if (!latest || !LIVE(latest)) return undefined;
   if (latest.action === 'offboard')
     return `customer ${latest.customerKey} is offboarded by action ${latest.id} (${latest.state})`;
-  if (latest.action === action && action !== 'resume')
+  // A contact may change again: each event's change is looked at (nothing is sent when it is so already).
+  if (latest.action === action && action !== 'resume' && action !== 'contact')
     return `customer ${latest.customerKey} already asked by action ${latest.id} (${latest.state}, ${latest.requester})`;
   return undefined;
 }

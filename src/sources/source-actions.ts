@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { ActionName } from '../lifecycle/action.js';
+import type { ActionName, ContactChange } from '../lifecycle/action.js';
 import { customerKeyOf } from '../onboarding/customer-request.js';
 import type { SourceEvent, SourceRecord } from './kind.js';
-import { read } from './mapping.js';
+import { mapCustomer, read } from './mapping.js';
 import type { SourceConfig } from './source-file.js';
 import { applyTrigger, triggerSchema } from './trigger.js';
 
@@ -15,12 +15,14 @@ export const sourceActionsSchema = z.strictObject({
   suspend: triggerSchema.optional(),
   resume: triggerSchema.optional(),
   offboard: triggerSchema.optional(),
+  /** A contact change: the mapped email, first_name, last_name, phone become the tenant's and the admin's contact. */
+  contact: triggerSchema.optional(),
   allow_offboard: z.boolean({ error: 'must be true or false' }).default(false),
 });
 export type SourceActions = z.infer<typeof sourceActionsSchema>;
 
 /** The actions a source can ask for, in the order they are tried: the first that matches wins. */
-export const SOURCE_ACTIONS = ['offboard', 'suspend', 'resume'] as const satisfies readonly ActionName[];
+export const SOURCE_ACTIONS = ['offboard', 'suspend', 'resume', 'contact'] as const satisfies readonly ActionName[];
 export type SourceAction = (typeof SOURCE_ACTIONS)[number];
 
 /** The action the event asks for, if any. */
@@ -52,4 +54,23 @@ export function eventCustomerKey(config: SourceConfig, event: SourceEvent, recor
   const key = mapping.external_id === undefined ? undefined : text(read(mapping.external_id, record).value);
   if (key) return key;
   return event.objectId === '' ? undefined : `${config.name}:${event.objectId}`;
+}
+
+const CONTACT_FIELDS = ['email', 'first_name', 'last_name', 'phone'] as const;
+
+/** The contact an event gives, read as its onboarding would read the customer (the mapping, else the payload). */
+export function eventContact(
+  config: SourceConfig,
+  event: SourceEvent,
+  record: SourceRecord,
+): ContactChange | undefined {
+  const candidate = config.mapping
+    ? mapCustomer(config.mapping, record, { source: config.name, objectId: event.objectId }).candidate
+    : event.payload;
+  const contact: ContactChange = {};
+  for (const field of CONTACT_FIELDS) {
+    const value = candidate[field];
+    if (typeof value === 'string' && value.trim() !== '') contact[field] = value.trim();
+  }
+  return Object.keys(contact).length > 0 ? contact : undefined;
 }

@@ -7,7 +7,7 @@ import {
   type ActionJob,
   type ActionStepName,
 } from '../lifecycle/action.js';
-import { ACTION_STEPS, type ActionStepResult } from '../lifecycle/action-steps.js';
+import { ACTION_STEPS, type ActionStepContext, type ActionStepResult } from '../lifecycle/action-steps.js';
 import type { Logger } from '../logger.js';
 import { isRetryableStepError, reasonOf } from '../onboarding/errors.js';
 import { AcronisApiError } from '../acronis/errors.js';
@@ -73,13 +73,7 @@ export async function runActionJob(
     const tenantId = data.facts.tenantId ?? (await tenantOf(deps, data));
     const facts = { ...data.facts, tenantId };
     const step = ACTION_STEPS[job.name];
-    const ctx = {
-      acronis: deps.acronis,
-      logger,
-      offers: deps.offers,
-      log: async (line: string) => void (await job.log(line)),
-      adminUserId: async () => (await deps.store.getCustomer(data.customerKey))?.facts.userId,
-    };
+    const ctx = actionStepContext(deps, job, data, logger);
     result = await runInJobScope({ assertLock: lockCheck(deps, job as never, token), rank: 1 }, () =>
       step({ ...data, facts }, ctx),
     );
@@ -89,6 +83,29 @@ export async function runActionJob(
   }
   await handOver(deps, data, job.name, result);
   return result.facts;
+}
+
+function actionStepContext(
+  deps: ActionRunDeps,
+  job: ActionStepJob,
+  data: ActionJob,
+  logger: Logger,
+): ActionStepContext {
+  return {
+    acronis: deps.acronis,
+    logger,
+    offers: deps.offers,
+    log: async (line: string) => void (await job.log(line)),
+    adminUserId: async () => (await deps.store.getCustomer(data.customerKey))?.facts.userId,
+    rolesSetLast: async () => {
+      const changes = await deps.actions.customerActions(data.customerKey);
+      const last = changes.find((a) => a.action === 'change' && a.state === 'done' && a.facts.roles);
+      return last?.facts.roles ?? (await deps.store.getCustomer(data.customerKey))?.facts.roles;
+    },
+    checkpoint: async (more: Partial<ActionFacts>) => {
+      await job.updateData({ ...job.data, facts: { ...job.data.facts, ...more } });
+    },
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { AcronisEndpoints } from '../acronis/client.js';
-import type { OfferingItem } from '../acronis/offering-items.js';
+import type { OfferingItem, OfferingItemChange } from '../acronis/offering-items.js';
 import {
   actionJobId,
   actionJobSchema,
@@ -9,8 +9,10 @@ import {
   type ActionStepName,
   type Requester,
 } from '../lifecycle/action.js';
-import { customerKeyOf } from '../onboarding/customer-request.js';
-import { checkProfileAgainstOffer } from '../onboarding/offering-plan.js';
+import { quotasOverPartner } from '../lifecycle/partner-quotas.js';
+import { customerKeyOf, problemsWithProfile } from '../onboarding/customer-request.js';
+import { checkProfileAgainstOffer, OfferingPlanError, planOfferingItems } from '../onboarding/offering-plan.js';
+import { profileEditionFor, type Profile } from '../onboarding/profile.js';
 import type { ActionRecord, ActionStore } from './action-store.js';
 import type { CustomerRecord, OnboardingStore } from './onboarding-store.js';
 import { FIRST_STEP_PRIORITY, type OnboardingQueue } from './queue.js';
@@ -105,6 +107,11 @@ export async function checkActions(
       problem('contact', 'a contact change needs at least one of email, first_name, last_name, phone');
       continue;
     }
+    const email = request.action === 'contact' ? request.params.contact?.email : undefined;
+    if (email !== undefined && !/^\S+@\S+$/.test(email)) {
+      problem('email', 'must be an e-mail address');
+      continue;
+    }
     accepted.push({ ...request, key, name: record.name || request.customer, record });
   }
   return { accepted, problems };
@@ -143,6 +150,8 @@ async function changeProblem(
       field: 'edition',
       reason: `${edition} is not among the profile's editions (${profile.editions.join(', ')})`,
     };
+  const [quotaOutsideProfile] = problemsWithProfile({ quotas: request.params.quotas }, profile);
+  if (quotaOutsideProfile) return quotaOutsideProfile;
   if (!deps.offers) return undefined;
   const offers = deps.offers;
   const byEdition: Record<string, OfferingItem[]> = {};
@@ -153,7 +162,37 @@ async function changeProblem(
   }
   const narrowed = edition ? { ...profile, editions: [edition] as typeof profile.editions } : profile;
   const [problem] = checkProfileAgainstOffer(narrowed, byEdition);
-  return problem ? { field: `profile ${problem.field}`, reason: problem.reason } : undefined;
+  if (problem) return { field: `profile ${problem.field}`, reason: problem.reason };
+  const target = profileEditionFor(profile, edition);
+  return quotaProblem(deps, request, target, byEdition[target] ?? [], cache);
+}
+
+/**
+ * The change's quotas, the customer's own and the profile's: none over the partner's own quota for
+ * the item (the partner's items read once per edition for the whole batch).
+ */
+async function quotaProblem(
+  deps: ActionEnqueueDeps,
+  request: ActionRequest,
+  edition: string,
+  available: OfferingItem[],
+  cache: Map<string, Promise<OfferingItem[]>>,
+): Promise<{ field: string; reason: string } | undefined> {
+  const profile = request.params.profile as Profile;
+  const quotas = request.params.quotas;
+  let plan: OfferingItemChange[];
+  try {
+    plan = planOfferingItems({ available, profile, edition, ...(quotas ? { customerQuotas: quotas } : {}) });
+  } catch (err) {
+    if (err instanceof OfferingPlanError) return { field: err.field, reason: err.reason };
+    throw err;
+  }
+  if (!deps.acronis) return undefined;
+  const acronis = deps.acronis;
+  const key = `partner:${edition}`;
+  const lookup = cache.get(key) ?? acronis.getOfferingItems(deps.partnerTenantId, { edition, status: 1 });
+  cache.set(key, lookup);
+  return quotasOverPartner(plan, await lookup, quotas)[0];
 }
 
 /**

@@ -121,3 +121,15 @@ export function untilReady(port: number, child: ChildProcess, output: () => stri
     child.once('exit', onExit);
   });
 }
+
+/**
+ * Reads through the producers' connection, which fails fast by design (a webhook answers
+ * 503 rather than hang): while Redis is down this is undefined and the caller polls again.
+ */
+export async function whileRedisMayBeDown<T>(read: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,6 +1,10 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerKeyOf } from '../../src/onboarding/customer-request.js';
 import { parseProfile, STANDARD_PROFILE } from '../../src/onboarding/profile.js';
+import { readActionCsv } from '../../src/producers/action-csv.js';
 import { checkActions } from '../../src/workers/enqueue-action.js';
 import { askFor, calls, OPERATOR, waitForActions } from '../helpers/lifecycle.js';
 import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
@@ -56,6 +60,28 @@ describe('change', () => {
     expect(tenantOf(key)).toMatchObject({ pricing_mode: 'production', mfa_status: 'enabled' });
     expect(calls(t, 'PUT /tenants/{tenant_id}/edition')).toBe(1);
     expect(calls(t, 'PUT /tenants/{tenant_id}/offering_items')).toBe(1);
+    // The items read once for the edition and the reconcile (the switch answers the items after it).
+    expect(calls(t, 'GET /tenants/{tenant_id}/offering_items')).toBe(1);
+    // The profile keeps the roles the onboarding set: nothing sent for them.
+    expect(action!.outcome).toMatch(/roles company_admin kept/);
+    expect(calls(t, 'PUT /users/{user_id}/access_policies')).toBe(0);
+  });
+
+  it('sends the roles only when the profile asks other roles than acronis-onboard set last', async () => {
+    const key = keys[0]!;
+    const admin = t.sim.state().users.find((u) => u.tenant_id === tenantOf(key).id)!;
+    const readonly = parseProfile({ ...perGigabyte, roles: ['readonly_admin'] }, 'test');
+    t.sim.resetStats();
+    let [action] = await waitForActions(t, (await askFor(t, 'change', [key], { profile: readonly })).batchId);
+    expect(action, action?.error).toMatchObject({ state: 'done' });
+    expect(calls(t, 'PUT /users/{user_id}/access_policies')).toBe(1);
+    expect(t.sim.state().accessPolicies[admin.id]!.map((p) => p.role_id)).toEqual(['readonly_admin']);
+    // The same again: compared with the roles that change set, nothing is sent.
+    t.sim.resetStats();
+    [action] = await waitForActions(t, (await askFor(t, 'change', [key], { profile: readonly })).batchId);
+    expect(action!.outcome).toMatch(/roles readonly_admin kept/);
+    expect(calls(t, 'PUT /users/{user_id}/access_policies')).toBe(0);
+    expect(calls(t, 'GET /tenants/{tenant_id}/offering_items')).toBe(1);
   });
 
   it('an item with usage that the profile would turn off: the outcome names it and what was applied before it', async () => {
@@ -106,5 +132,112 @@ describe('change', () => {
     expect(problems[1]).toMatchObject({ customer: keys[2] });
     expect(problems[1]!.field).toMatch(/^profile /);
     expect(problems[1]!.reason).toMatch(/storage/);
+  });
+});
+
+describe('change with per-customer quotas', () => {
+  const deps = () => ({
+    queue: t.pipeline.queue,
+    store: t.pipeline.store,
+    actions: t.pipeline.actions,
+    partnerTenantId: t.sim.seed.partnerTenantId,
+    offers: t.pipeline.offers,
+    acronis: t.pipeline.acronis,
+  });
+  const partnerQuota = async (name: string, value: number | null) => {
+    const res = await fetch(`${t.sim.url}/__sim/quota`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ tenant_id: t.sim.seed.partnerTenantId, name, value }),
+    });
+    expect(res.status).toBe(204);
+  };
+  const quotaOf = (key: string, name: string) =>
+    t.sim.state().offeringItems[tenantOf(key).id]!.find((i) => i.name === name)?.quota;
+
+  it("sets the customer's own quota as a hard quota of exactly that many; the other items keep the profile's", async () => {
+    const key = keys[2]!;
+    const { accepted, problems } = await checkActions(deps(), [
+      {
+        customer: key,
+        action: 'change',
+        params: { profile: STANDARD_PROFILE, quotas: { workstations: 7 } },
+        requester: OPERATOR,
+      },
+    ]);
+    expect(problems).toEqual([]);
+    expect(accepted).toHaveLength(1);
+    const queued = await askFor(t, 'change', [key], { profile: STANDARD_PROFILE, quotas: { workstations: 7 } });
+    const [action] = await waitForActions(t, queued.batchId);
+    expect(action, action?.error).toMatchObject({ state: 'done' });
+    expect(quotaOf(key, 'pw_base_workstations')).toMatchObject({ value: 7, overage: 0 });
+  });
+
+  it("refuses before anything is queued a quota over the partner's own, naming the customer and the field", async () => {
+    await partnerQuota('pw_base_workstations', 10);
+    try {
+      const { accepted, problems } = await checkActions(deps(), [
+        // The customer's own quota over the partner's 10.
+        {
+          customer: keys[2]!,
+          action: 'change',
+          params: { profile: STANDARD_PROFILE, quotas: { workstations: 12 } },
+          requester: OPERATOR,
+        },
+        // The profile's own quota (50 workstations) over it, with no quota of the customer's.
+        { customer: keys[2]!, action: 'change', params: { profile: STANDARD_PROFILE }, requester: OPERATOR },
+        // Within it: accepted.
+        {
+          customer: keys[2]!,
+          action: 'change',
+          params: { profile: STANDARD_PROFILE, quotas: { workstations: 10 } },
+          requester: OPERATOR,
+        },
+        // An item the profile does not enable.
+        {
+          customer: keys[2]!,
+          action: 'change',
+          params: { profile: STANDARD_PROFILE, quotas: { mailboxes: 3 } },
+          requester: OPERATOR,
+        },
+      ]);
+      expect(problems).toEqual([
+        {
+          customer: keys[2],
+          field: 'quotas.workstations',
+          reason: "12 is over the partner's own quota of 10 for pw_base_workstations",
+        },
+        {
+          customer: keys[2],
+          field: 'profile offering_items.quotas.pw_base_workstations',
+          reason: "50 is over the partner's own quota of 10 for pw_base_workstations",
+        },
+        expect.objectContaining({ customer: keys[2], field: 'quotas.mailboxes' }),
+      ]);
+      expect(accepted.map((a) => a.params.quotas)).toEqual([{ workstations: 10 }]);
+    } finally {
+      await partnerQuota('pw_base_workstations', null);
+    }
+  });
+
+  it("reads a CSV's quota <item> columns for change rows, and names a bad cell or a quota on another action", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'change-quotas-'));
+    const file = join(dir, 'changes.csv');
+    await writeFile(
+      file,
+      [
+        'external_id,action,Quota Workstations,quota servers',
+        'a-1,change,12,',
+        'a-2,change,many,2',
+        'a-3,suspend,4,',
+      ].join('\n'),
+    );
+    const csv = await readActionCsv(file);
+    await rm(dir, { recursive: true, force: true });
+    expect(csv.rows).toEqual([{ line: 2, customer: 'a-1', action: 'change', quotas: { workstations: 12 } }]);
+    expect(csv.bad).toEqual([
+      { line: 3, problems: [{ field: 'quotas.workstations', reason: 'must be a whole number ≥ 0' }] },
+      { line: 4, problems: [{ field: 'quotas.workstations', reason: 'applies to change only, not suspend' }] },
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerKeyOf } from '../../src/onboarding/customer-request.js';
 import { runCli, CLI_CWD } from '../helpers/cli.js';
@@ -75,6 +76,29 @@ describe('suspend and resume from the command line', () => {
     expect(actions[0]!.requester).toBe(`operator (CSV ${file}) line 2`);
     expect(tenantOf(keys[0]!).enabled).toBe(true);
     expect(tenantOf(keys[1]!).enabled).toBe(false);
+  });
+});
+
+describe('change --quota', () => {
+  const standard = fileURLToPath(new URL('../../profiles/standard.json', import.meta.url));
+  const quotaOf = (key: string, name: string) =>
+    t.sim.state().offeringItems[tenantOf(key).id]!.find((i) => i.name === name)?.quota;
+
+  it('sets a per-customer quota; a quota that is no whole number or for an item the profile lacks is refused (exit 2)', async () => {
+    const bad = await runCli(t, ['change', keys[1]!, '--profile', standard, '--quota', 'workstations=many']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--quota workstations: must be a whole number ≥ 0/);
+    const outside = await runCli(t, ['change', keys[1]!, '--profile', standard, '--quota', 'mailboxes=3']);
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toMatch(/quotas\.mailboxes: is not an item of the profile/);
+    const dry = await runCli(t, ['change', keys[1]!, '--profile', standard, '--quota', 'workstations=12', '--dry-run']);
+    expect(dry.stdout).toContain(
+      `would change LifeCli Customer 2 (${keys[1]}): profile standard, quotas workstations=12`,
+    );
+
+    const run = await runCli(t, ['change', keys[1]!, '--profile', standard, '--quota', 'workstations=12', '--wait']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(quotaOf(keys[1]!, 'pw_base_workstations')).toMatchObject({ value: 12, overage: 0 });
   });
 });
 

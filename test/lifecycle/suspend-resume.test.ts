@@ -88,20 +88,4 @@ describe('suspend and resume', () => {
     expect(t.sim.stats().byEndpoint['PUT /tenants/{tenant_id}']?.['500']).toBe(4);
     expect(calls(t, 'GET /tenants/{tenant_id}')).toBe(8);
   });
-
-  it("a contact change sets the tenant's contact with 1 read + 1 write", async () => {
-    t.sim.resetStats();
-    const queued = await askFor(t, 'contact', [keys[0]!], {
-      contact: { email: 'new-admin@suspend-customer.example', phone: '+44 20 7946 0000' },
-    });
-    const [action] = await waitForActions(t, queued.batchId);
-    expect(action).toMatchObject({ state: 'done', outcome: 'tenant contact email, phone changed' });
-    const tenant = await simulatorApi(t.sim).get(`/tenants/${tenantOf(keys[0]!).id}`);
-    expect(tenant.body.contact).toMatchObject({
-      email: 'new-admin@suspend-customer.example',
-      phone: '+44 20 7946 0000',
-    });
-    expect(calls(t, 'GET /tenants/{tenant_id}')).toBe(2);
-    expect(calls(t, 'PUT /tenants/{tenant_id}')).toBe(1);
-  });
 });

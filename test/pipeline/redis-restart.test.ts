@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectEachOnboardedOnce, sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
-import { startPrivateRedis, type PrivateRedisServer } from '../helpers/redis-server.js';
+import { startPrivateRedis, whileRedisMayBeDown, type PrivateRedisServer } from '../helpers/redis-server.js';
 
 // Redis is killed here, so this file runs on a private redis-server, never the shared 6379.
 let redis: PrivateRedisServer;
@@ -32,18 +32,6 @@ afterAll(async () => {
   await t?.close();
   await redis?.destroy();
 });
-
-/**
- * Reads through the producers' connection, which fails fast by design (a webhook answers
- * 503 rather than hang): while Redis is down this is undefined and the caller polls again.
- */
-async function whileRedisMayBeDown<T>(read: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await read();
-  } catch {
-    return undefined;
-  }
-}
 
 describe('Redis killed mid-batch and started again', () => {
   it('SIGKILL with AOF: every customer is onboarded, each tenant, user and e-mail once', async () => {

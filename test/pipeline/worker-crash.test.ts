@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectEachOnboardedOnce, sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
-
-const BIN = fileURLToPath(new URL('../../bin/acronis-onboard.js', import.meta.url));
+import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 let t: TestPipeline;
 const children: ChildProcess[] = [];
 
@@ -18,17 +16,8 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** `acronis-onboard work` in its own process, configured like the test pipeline. */
-function spawnWorker(): { child: ChildProcess; output: () => string } {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
-  for (const [key, value] of Object.entries(t.config)) if (value !== undefined) env[key] = String(value);
-  env.LOG_LEVEL = 'info';
-  const child = spawn(process.execPath, [BIN, 'work'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let text = '';
-  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  return { child, output: () => text };
+function spawnWorker(): WorkerProcess {
+  return spawnWorkerProcess(t.config, children);
 }
 
 describe('a worker process killed mid-batch', () => {

@@ -178,3 +178,57 @@ describe('activation', () => {
     expect((await api.get(`/users/${user.id}`)).body.activated).toBe(false);
   });
 });
+
+describe('PUT /users/{id}', () => {
+  it('updates with the current version (answered with version + 1); a stale version is 409 code 1001', async () => {
+    const user = await createUser();
+    const res = await api.put(`/users/${user.id}`, { version: user.version, contact: { phone: '+1 555 0100' } });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ version: user.version + 1, contact: { phone: '+1 555 0100', firstname: 'Jo' } });
+    const stale = await api.put(`/users/${user.id}`, { version: user.version, contact: { lastname: 'Roe' } });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe(1001);
+    expect((await api.get(`/users/${user.id}`)).body.contact.lastname).toBe('Doe');
+  });
+
+  it('refuses what userPut does not allow: read-only fields, a missing version, another user in the contact', async () => {
+    const user = await createUser();
+    for (const body of [
+      { version: user.version, tenant_id: partnerId },
+      { version: user.version, activated: true },
+      { contact: { firstname: 'No version' } },
+      { version: user.version, contact: { nickname: 'x' } },
+      { version: user.version, contact: { user_id: (await createUser()).id } },
+    ]) {
+      expect((await api.put(`/users/${user.id}`, body)).status, JSON.stringify(body)).toBe(400);
+    }
+    expect((await api.get(`/users/${user.id}`)).body.version).toBe(user.version);
+  });
+
+  it('a new login is checked as on POST: taken anywhere is 409', async () => {
+    const user = await createUser();
+    const taken = await api.put(`/users/${user.id}`, { version: user.version, login: sim.seed.adminLogin });
+    expect(taken.status).toBe(409);
+  });
+
+  it("changes a not-activated user's e-mail at once; an activated user's waits for the link sent to the old address", async () => {
+    const fresh = await createUser();
+    const moved = await api.put(`/users/${fresh.id}`, {
+      version: fresh.version,
+      contact: { email: 'moved@example.com' },
+    });
+    expect(moved.body.contact.email).toBe('moved@example.com');
+
+    const user = await createUser();
+    expect((await api.post(`/users/${user.id}/password`, { password: 'Correct-Horse-9' })).status).toBe(204);
+    const current = (await api.get(`/users/${user.id}`)).body;
+    const res = await api.put(`/users/${user.id}`, {
+      version: current.version,
+      contact: { email: 'later@example.com' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.contact.email).toBe(user.contact.email);
+    const state = sim.state().users.find((u) => u.id === user.id);
+    expect(state).toMatchObject({ pending_email: 'later@example.com', email_change_links_sent: 1 });
+  });
+});

@@ -11,6 +11,14 @@ const usageSchema = z.strictObject({
   value: z.number().nonnegative(),
 });
 
+const quotaSchema = z.strictObject({
+  tenant_id: z.string(),
+  name: z.string(),
+  infra_id: z.string().optional(),
+  value: z.number().int().nonnegative().nullable(),
+  overage: z.number().int().nonnegative().nullable().default(null),
+});
+
 /**
  * /__sim: inspection and control for tests and operators. No auth, no faults, no latency,
  * not counted in stats.
@@ -31,6 +39,21 @@ export function registerInspectRoutes(app: FastifyInstance, runtime: SimulatorRu
     const input = usageSchema.parse(request.body ?? {});
     if (!runtime.world.tenants.has(input.tenant_id)) return reply.code(404).send({ error: 'no such tenant' });
     runtime.world.setUsage(input.tenant_id, itemKey(input.name, input.infra_id), input.value);
+    return reply.code(204).send();
+  });
+  // A quota set from above (a distributor's on its partner): what a tenant may not give its children more of.
+  app.put('/__sim/quota', async (request, reply) => {
+    const input = quotaSchema.parse(request.body ?? {});
+    const { world } = runtime;
+    if (!world.tenants.has(input.tenant_id)) return reply.code(404).send({ error: 'no such tenant' });
+    const key = itemKey(input.name, input.infra_id);
+    const current = world.ownItemState(input.tenant_id, key);
+    if (current?.status !== 1) return reply.code(409).send({ error: 'the item is not enabled on that tenant' });
+    const version = input.value === null ? 0 : world.versionStamp();
+    world.setItemState(input.tenant_id, key, {
+      ...current,
+      quota: { value: input.value, overage: input.overage, version },
+    });
     return reply.code(204).send();
   });
   app.post('/__sim/tokens/revoke', async (_request, reply) => {

@@ -1,8 +1,9 @@
-import { badRequest, forbidden, httpError, PlatformCode, SimError } from '../errors.js';
+import { badRequest, forbidden, httpError, PlatformCode, SimError, versionMismatch } from '../errors.js';
 import { noContent, ok, pathParam, Query } from '../http.js';
 import { presentPolicy, presentUser } from '../present.js';
 import type { ApiRouter, HandlerInput } from '../router.js';
 import { zuluMillis } from '../timestamps.js';
+import type { UserRecord } from '../records.js';
 import { hashPassword, type AccessPolicyRecord } from '../world.js';
 
 /**
@@ -90,6 +91,73 @@ function listTenantUsers({ world, caller, request }: HandlerInput) {
     (u) => tenantIds.has(u.tenantId) && (allowDeleted || u.deletedAt === null),
   );
   return ok({ items: users.map((u) => u.id) });
+}
+
+/** OAS `userPut` (additionalProperties:false, checked by the router): `version` required, the rest a partial update. */
+interface UserPutBody {
+  version: number;
+  login?: string;
+  external_id?: string;
+  idp_id?: string;
+  contact?: Record<string, unknown>;
+  enabled?: boolean;
+  language?: string;
+  notifications?: string[];
+  disable_after?: string;
+}
+
+/** A new login is checked as on POST /users: its form (1033) and platform-wide uniqueness (409). */
+function assertLoginChange(world: HandlerInput['world'], user: UserRecord, login: string): void {
+  if (login.toLowerCase() === user.login.toLowerCase()) return;
+  if (!isValidLogin(login))
+    throw new SimError(400, PlatformCode.invalidLogin, 'Invalid login', `Login "${login}" is invalid`);
+  if (world.userByLogin(login)) throw loginTaken(login);
+}
+
+/**
+ * The contact's fields merged in. contactPut may name whose contact it is (`user_id`,
+ * `tenant_id`): another user's or tenant's is refused. An activated user's new e-mail is not
+ * applied: the platform sends a confirmation link to the old address and changes the e-mail when
+ * it is opened (https://developer.acronis.com/doc/account-management/v2/guide/users/changing-email).
+ */
+function applyContact(user: UserRecord, contact: Record<string, unknown>, now: number): void {
+  const { email, user_id: userId, tenant_id: tenantId, ...fields } = contact;
+  if (userId !== undefined && userId !== user.id)
+    throw badRequest(`'contact.user_id' must be the user's id ${user.id}`);
+  if (tenantId !== undefined && tenantId !== user.tenantId)
+    throw badRequest(`'contact.tenant_id' must be the user's tenant ${user.tenantId}`);
+  user.contact.fields = { ...user.contact.fields, ...fields };
+  if (typeof email === 'string' && email !== user.contact.fields.email) {
+    if (user.activated) {
+      user.pendingEmail = email;
+      user.emailChangeLinksSent++;
+    } else {
+      user.contact.fields.email = email;
+    }
+  }
+  user.contact.updatedAt = now;
+}
+
+/**
+ * PUT /users/{id} (OAS `UpdateUser`): a partial update with the user's `version`, a small
+ * integer growing by one per change; a stale one is 409/1001 (docs/acronis-api.md §6.2).
+ */
+function updateUser({ world, caller, request, body }: HandlerInput) {
+  const user = world.visibleUser(caller, pathParam(request, 'user_id'));
+  const input = body as UserPutBody;
+  if (input.version !== user.version) throw versionMismatch(user.version, input.version);
+  if (input.login !== undefined) assertLoginChange(world, user, input.login);
+  const now = world.now();
+  if (input.login !== undefined) user.login = input.login;
+  if (input.contact !== undefined) applyContact(user, input.contact, now);
+  if (input.enabled !== undefined) user.enabled = input.enabled;
+  if (input.language !== undefined) user.language = input.language;
+  if (input.notifications !== undefined) user.notifications = input.notifications;
+  if (input.external_id !== undefined) user.externalId = input.external_id;
+  if (input.idp_id !== undefined) user.idpId = input.idp_id;
+  user.version += 1;
+  user.updatedAt = now;
+  return ok(presentUser(user));
 }
 
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -195,6 +263,7 @@ export function registerUserRoutes(router: ApiRouter): void {
   router.add('GET /users/check_login', checkLogin);
   router.add('POST /users', createUser);
   router.add('GET /users/{user_id}', fetchUser);
+  router.add('PUT /users/{user_id}', updateUser);
   router.add('GET /tenants/{tenant_id}/users', listTenantUsers);
   router.add('PUT /users/{user_id}/access_policies', replacePolicies);
   router.add('POST /users/{user_id}/send-activation-email', sendActivationEmail);
