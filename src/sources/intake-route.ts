@@ -142,7 +142,12 @@ async function handle(
     if (!(err instanceof RedisOutageError)) throw err;
     log.warn({ reason: err.message }, 'source request: Redis unavailable, answered 503');
     const error = 'Redis is unavailable: the event was not recorded. Send it again later (it is recorded once).';
-    return { outcome: 'unavailable', status: 503, headers: { 'retry-after': String(RETRY_AFTER_SEC) }, body: { error } };
+    return {
+      outcome: 'unavailable',
+      status: 503,
+      headers: { 'retry-after': String(RETRY_AFTER_SEC) },
+      body: { error },
+    };
   }
 }
 
@@ -200,5 +205,9 @@ async function unreadable(
   await guard('record event', ctx.opts.store.record(name, [event], delivery.receivedAt));
   await guard('settle event', ctx.opts.store.settle(name, eventHashOf(eventId), 'rejected', { reason }));
   log.info({ reason }, 'source request unreadable');
-  return { outcome: 'unreadable', status: source.kind.answers.unreadable, body: { error: 'the body cannot be read', reason } };
+  return {
+    outcome: 'unreadable',
+    status: source.kind.answers.unreadable,
+    body: { error: 'the body cannot be read', reason },
+  };
 }

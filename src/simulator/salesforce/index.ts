@@ -74,6 +74,39 @@ function chosen(record: Record<string, FieldValue>, fields: string[]): Record<st
   return Object.fromEntries(['Id', ...fields].map((f) => [f, record[f] ?? null]));
 }
 
+type Notify = (sObjectType: string, fields: Record<string, FieldValue>) => QueuedNotification;
+
+/** What a user does in the org, and the outbound message its rule sends. */
+function recordChanges(store: SalesforceStore, notify: Notify, opportunityFields: string[], accountFields: string[]) {
+  return {
+    /**
+     * Closes the opportunity as won and queues the outbound message its workflow rule sends
+     * ("IsWon equals True"); the notification is returned as it is sent.
+     */
+    winOpportunity(opportunityId: string): QueuedNotification {
+      const record = store.update('Opportunity', opportunityId, {
+        StageName: 'Closed Won',
+        IsWon: true,
+        IsClosed: true,
+      });
+      if (!record) throw new Error(`no opportunity ${opportunityId}`);
+      return notify('Opportunity', chosen(record, opportunityFields));
+    },
+    /** Changes an opportunity's stage; its rule sends only on won, so nothing is sent unless told to. */
+    moveOpportunity(opportunityId: string, stage: string, send = false): QueuedNotification | undefined {
+      const record = store.update('Opportunity', opportunityId, { StageName: stage });
+      if (!record) throw new Error(`no opportunity ${opportunityId}`);
+      return send ? notify('Opportunity', chosen(record, opportunityFields)) : undefined;
+    },
+    /** An Account's outbound message (an Account rule, e.g. Type becomes Customer). */
+    notifyAccount(accountId: string): QueuedNotification {
+      const record = store.get('Account', accountId);
+      if (!record) throw new Error(`no account ${accountId}`);
+      return notify('Account', chosen(record, accountFields));
+    },
+  };
+}
+
 export async function startSalesforceSimulator(options: SalesforceSimulatorOptions = {}) {
   const organizationId = options.organizationId ?? `00D${randomChars(15)}`;
   const clientId = options.clientId ?? `3MVG9${randomChars(40)}`;
@@ -108,27 +141,7 @@ export async function startSalesforceSimulator(options: SalesforceSimulatorOptio
     /** Requests per `METHOD /route template`. */
     calls,
     seedOpportunity: (seed: OpportunitySeed = {}) => seedOpportunity(store, seed),
-    /**
-     * Closes the opportunity as won and queues the outbound message its workflow rule sends
-     * ("IsWon equals True"); the notification is returned as it is sent.
-     */
-    winOpportunity(opportunityId: string): QueuedNotification {
-      const record = store.update('Opportunity', opportunityId, { StageName: 'Closed Won', IsWon: true, IsClosed: true });
-      if (!record) throw new Error(`no opportunity ${opportunityId}`);
-      return notify('Opportunity', chosen(record, opportunityFields));
-    },
-    /** Changes an opportunity's stage; its rule sends only on won, so nothing is sent unless told to. */
-    moveOpportunity(opportunityId: string, stage: string, send = false): QueuedNotification | undefined {
-      const record = store.update('Opportunity', opportunityId, { StageName: stage });
-      if (!record) throw new Error(`no opportunity ${opportunityId}`);
-      return send ? notify('Opportunity', chosen(record, opportunityFields)) : undefined;
-    },
-    /** An Account's outbound message (an Account rule, e.g. Type becomes Customer). */
-    notifyAccount(accountId: string): QueuedNotification {
-      const record = store.get('Account', accountId);
-      if (!record) throw new Error(`no account ${accountId}`);
-      return notify('Account', chosen(record, accountFields));
-    },
+    ...recordChanges(store, notify, opportunityFields, accountFields),
     defineAccountFields: (...names: string[]) => names.forEach((n) => store.accountFields.add(n)),
     /** Every token issued so far answers 401 INVALID_SESSION_ID from now on (a session timeout). */
     expireTokens: () => tokens.clear(),

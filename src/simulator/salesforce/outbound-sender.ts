@@ -135,7 +135,11 @@ export class OutboundSender {
   }
 
   private async post(body: string, notifications: QueuedNotification[], attempt: number): Promise<boolean> {
-    const headers = { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', 'user-agent': 'acronis-onboard simulated Salesforce' };
+    const headers = {
+      'content-type': 'text/xml; charset=utf-8',
+      soapaction: '""',
+      'user-agent': 'acronis-onboard simulated Salesforce',
+    };
     const record = (status: OutboundAttempt['status'], acknowledged: boolean, answer?: string) =>
       this.attempts.push({
         attempt,

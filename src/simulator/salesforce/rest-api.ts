@@ -37,7 +37,8 @@ function gate(options: RestApiOptions) {
     const key = `${request.method} ${request.routeOptions.url ?? request.url}`;
     options.calls.set(key, (options.calls.get(key) ?? 0) + 1);
     const token = request.headers.authorization?.replace(/^Bearer /, '') ?? '';
-    if (!options.tokens.has(token)) return reply.code(401).send(sfError('Session expired or invalid', 'INVALID_SESSION_ID'));
+    if (!options.tokens.has(token))
+      return reply.code(401).send(sfError('Session expired or invalid', 'INVALID_SESSION_ID'));
     if (options.apiLimit.used >= options.apiLimit.max) {
       return reply.code(403).send(sfError('TotalRequests Limit exceeded.', 'REQUEST_LIMIT_EXCEEDED'));
     }
@@ -61,7 +62,9 @@ function present(type: SObjectType, record: StoredRecord, fields: string[], vers
 /** A field the record's type does not have, as Salesforce names it in INVALID_FIELD. */
 function unknownField(store: SalesforceStore, type: SObjectType, fields: string[]): string | undefined {
   if (type !== 'Account') return undefined;
-  return fields.find((f) => f !== 'Id' && !store.accountFields.has(f) && !['CreatedDate', 'LastModifiedDate'].includes(f));
+  return fields.find(
+    (f) => f !== 'Id' && !store.accountFields.has(f) && !['CreatedDate', 'LastModifiedDate'].includes(f),
+  );
 }
 
 const QUERY =
@@ -100,7 +103,8 @@ export function registerRestApi(app: FastifyInstance, options: RestApiOptions): 
 
   app.get('/services/data/:version/sobjects/:type/:id', async (request, reply) => {
     const { type, id } = request.params as { type: SObjectType; id: string };
-    if (!SOBJECT_TYPES.includes(type)) return reply.code(404).send(sfError(`The requested resource does not exist`, 'NOT_FOUND'));
+    if (!SOBJECT_TYPES.includes(type))
+      return reply.code(404).send(sfError(`The requested resource does not exist`, 'NOT_FOUND'));
     const fields = ((request.query as { fields?: string }).fields ?? '').split(',').filter(Boolean);
     const unknown = unknownField(store, type, fields);
     if (unknown) {
@@ -113,7 +117,10 @@ export function registerRestApi(app: FastifyInstance, options: RestApiOptions): 
 
   app.get('/services/data/:version/query', async (request, reply) => {
     const match = QUERY.exec((request.query as { q?: string }).q ?? '');
-    if (!match) return reply.code(400).send(sfError('unexpected token: the simulated org reads two query shapes', 'MALFORMED_QUERY'));
+    if (!match)
+      return reply
+        .code(400)
+        .send(sfError('unexpected token: the simulated org reads two query shapes', 'MALFORMED_QUERY'));
     const [, columns, type, field, value, ordered, , limit] = match;
     let records = store.where(type as SObjectType, field!, value!);
     if (ordered) records = [...records].sort((a, b) => String(a.CreatedDate).localeCompare(String(b.CreatedDate)));
@@ -141,6 +148,9 @@ export function registerRestApi(app: FastifyInstance, options: RestApiOptions): 
   });
 
   app.get('/services/data/:version/limits', async () => ({
-    DailyApiRequests: { Max: options.apiLimit.max, Remaining: Math.max(0, options.apiLimit.max - options.apiLimit.used) },
+    DailyApiRequests: {
+      Max: options.apiLimit.max,
+      Remaining: Math.max(0, options.apiLimit.max - options.apiLimit.used),
+    },
   }));
 }

@@ -32,9 +32,11 @@ export function errorOf(body: string): { code?: string; message?: string } {
 
 function reasonFor(status: number, error: ReturnType<typeof errorOf>, credentials: string): string {
   const said = `${error.code ? ` ${error.code}` : ''}${error.message ? `: ${error.message}` : ''}`;
-  if (status === 401) return `Salesforce refused the access token (401${said}); check the app's client credentials in ${credentials}`;
+  if (status === 401)
+    return `Salesforce refused the access token (401${said}); check the app's client credentials in ${credentials}`;
   if (error.code === 'REQUEST_LIMIT_EXCEEDED') return `the org's API request limit is reached (403${said})`;
-  if (status === 403) return `Salesforce refused the request (403${said}); give the app's run-as user access to the object and field`;
+  if (status === 403)
+    return `Salesforce refused the request (403${said}); give the app's run-as user access to the object and field`;
   if (status === 404) return `Salesforce has no such record (404${said}): deleted or merged`;
   if (status >= 500) return `Salesforce answered ${status}${said}`;
   return `Salesforce refused the request (${status}${said})`;
@@ -68,9 +70,21 @@ export function classifyFailure(source: string, endpoint: string, cause: unknown
   if (cause instanceof TimeoutError)
     return new SourceApiError(source, endpoint, undefined, true, 'Salesforce did not answer in time');
   const code = cause instanceof RequestError ? cause.code : undefined;
-  return new SourceApiError(source, endpoint, undefined, true, `Salesforce could not be reached (${code ?? 'network error'})`);
+  return new SourceApiError(
+    source,
+    endpoint,
+    undefined,
+    true,
+    `Salesforce could not be reached (${code ?? 'network error'})`,
+  );
 }
 
 export function unexpectedBody(source: string, endpoint: string, status: number, why: string): SourceApiError {
-  return new SourceApiError(source, endpoint, status, false, `Salesforce's answer is not in the documented shape: ${why}`);
+  return new SourceApiError(
+    source,
+    endpoint,
+    status,
+    false,
+    `Salesforce's answer is not in the documented shape: ${why}`,
+  );
 }

@@ -48,7 +48,13 @@ export const salesforceKind: SourceKind<SalesforceSettings> = {
   writeBack: async (target, result, ctx) => {
     if (target.objectType !== 'account') {
       const endpoint = 'PATCH /services/data/vXX.X/sobjects/Account/{id}';
-      throw new SourceApiError(ctx.source, endpoint, undefined, false, `cannot write a result to a ${target.objectType}`);
+      throw new SourceApiError(
+        ctx.source,
+        endpoint,
+        undefined,
+        false,
+        `cannot write a result to a ${target.objectType}`,
+      );
     }
     const outcome = await writeAccountResult(new SalesforceRestClient(ctx), ctx.settings, target.objectId, result);
     ctx.logger.debug({ account: target.objectId, outcome }, 'salesforce write-back');

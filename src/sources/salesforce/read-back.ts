@@ -59,7 +59,12 @@ function putLineItems(fields: Fields, items: LineItem[]): void {
     fields[`line_items[].${column}`] = items.map((item) => item[column]);
 }
 
-async function fromAccount(client: SalesforceRestClient, settings: SalesforceSettings, accountId: string, fields: Fields) {
+async function fromAccount(
+  client: SalesforceRestClient,
+  settings: SalesforceSettings,
+  accountId: string,
+  fields: Fields,
+) {
   const account: SObject = await client.getRecord('Account', accountId, settings.read.account_fields);
   put(fields, 'account', account);
   put(fields, 'contact', await firstContact(client, settings, accountId));
@@ -82,7 +87,8 @@ export async function readRecord(
   event: SourceEvent,
 ): Promise<SourceRecord> {
   const fields = eventFields(event);
-  const reader = event.objectType === 'opportunity' ? fromOpportunity : event.objectType === 'account' ? fromAccount : undefined;
+  const reader =
+    event.objectType === 'opportunity' ? fromOpportunity : event.objectType === 'account' ? fromAccount : undefined;
   if (!reader) return { fields };
   const accountId = await reader(client, settings, event.objectId, fields);
   return accountId ? { fields, writeBackTarget: { objectType: 'account', objectId: accountId } } : { fields };

@@ -127,7 +127,13 @@ export class SalesforceRestClient {
   /** GET /sobjects/{type}/{id}?fields=… */
   async getRecord(type: string, id: string, fields: string[]): Promise<SObject> {
     if (!SALESFORCE_ID.test(id)) {
-      throw new SourceApiError(this.ctx.source, `GET /sobjects/${type}/{id}`, undefined, false, `${id} is not a Salesforce id`);
+      throw new SourceApiError(
+        this.ctx.source,
+        `GET /sobjects/${type}/{id}`,
+        undefined,
+        false,
+        `${id} is not a Salesforce id`,
+      );
     }
     const record = await this.call(
       {

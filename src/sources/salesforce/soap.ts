@@ -118,7 +118,8 @@ function readNotification(node: unknown, index: number): OutboundNotification | 
   for (const [key, value] of Object.entries(sObject as Node)) {
     if (key.startsWith('@') || key === '#text') continue;
     const fieldText = Array.isArray(value) ? text(value[0]) : text(value);
-    if (fieldText !== null && fieldText.length > MAX_FIELD_CHARS) return `Notification ${index + 1}: a field is too long`;
+    if (fieldText !== null && fieldText.length > MAX_FIELD_CHARS)
+      return `Notification ${index + 1}: a field is too long`;
     fields[localName(key)] = fieldText;
   }
   const objectId = fields.Id;
