@@ -3,6 +3,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { outboundMessageXml, type QueuedNotification } from '../../../src/simulator/salesforce/outbound-sender.js';
 import { parseOutboundMessage } from '../../../src/sources/salesforce/events.js';
+import { salesforceKind } from '../../../src/sources/salesforce/kind.js';
 import { acknowledgement, readOutboundMessage, soapFault } from '../../../src/sources/salesforce/soap.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/sources/salesforce/${name}`, import.meta.url));
@@ -147,5 +148,18 @@ describe('Salesforce outbound messages: what else arrives', () => {
 
   it('a fault escapes its reason', () => {
     expect(soapFault('Client', 'a <b> & c')).toContain('<faultstring>a &lt;b&gt; &amp; c</faultstring>');
+  });
+});
+
+describe('Salesforce answers (salesforceKind.answerBody)', () => {
+  it('the acknowledgement when recorded, a Client fault that names nothing when refused, a Server fault when Redis is down', () => {
+    const answer = (outcome: 'accepted' | 'unauthenticated' | 'unreadable' | 'unavailable', reason: string) =>
+      salesforceKind.answerBody!(outcome, reason);
+    expect(answer('accepted', '')).toEqual({ contentType: 'text/xml; charset=utf-8', body: acknowledgement() });
+    expect(answer('unauthenticated', 'the message is from organization 00Dx, not ours').body).toContain(
+      '<faultcode>soapenv:Client</faultcode><faultstring>not authenticated</faultstring>',
+    );
+    expect(answer('unavailable', 'Redis is unavailable').body).toContain('<faultcode>soapenv:Server</faultcode>');
+    expect(salesforceKind.answers).toEqual({ accepted: 200, unauthenticated: 401, unreadable: 500 });
   });
 });
