@@ -138,10 +138,41 @@ function notificationsElement(document: unknown): { key: string; node: unknown }
   return key ? { key, node: (body as Node)[key] } : undefined;
 }
 
+const CLAIMED_ORGANIZATION = /<(?:[A-Za-z_][\w.-]*:)?OrganizationId>\s*([A-Za-z0-9.]{1,40})\s*<\//;
+const NOTIFICATION_TAG = /<(?:[A-Za-z_][\w.-]*:)?Notification[\s>]/g;
+/**
+ * Salesforce puts a few attributes on each notification (`xsi:type`, `xmlns:sf`, `xsi:nil`) and one
+ * element per field: bounds above 100 notifications of 250 fields each, and below what makes the
+ * parser slow (60,000 attributes on one element cost it over half a second).
+ */
+const MAX_ATTRIBUTES = 2_000;
+const MAX_TAGS = 60_000;
+
+function tooMuchMarkup(xml: string): string | undefined {
+  const attributes = xml.match(/=\s*["']/g)?.length ?? 0;
+  if (attributes > MAX_ATTRIBUTES) return `the body has ${attributes} attributes, no outbound message has`;
+  const tags = xml.match(/</g)?.length ?? 0;
+  return tags > MAX_TAGS ? `the body has ${tags} tags, no outbound message has` : undefined;
+}
+
+/**
+ * The organization id the body claims, found without parsing it: a body from another org (or
+ * naming none) is refused before the parser spends up to a few hundred ms on a crafted 1 MiB.
+ */
+export function claimedOrganization(rawBody: Buffer): string | undefined {
+  return CLAIMED_ORGANIZATION.exec(rawBody.toString('utf8'))?.[1];
+}
+
 /** The outbound message in the raw bytes, or why it is not one; never throws. */
 export function readOutboundMessage(rawBody: Buffer): ReadMessage {
   const xml = rawBody.toString('utf8');
   if (DECLARATION.test(xml)) return { ok: false, reason: 'the body declares a DOCTYPE or an entity' };
+  const count = xml.match(NOTIFICATION_TAG)?.length ?? 0;
+  if (count > MAX_NOTIFICATIONS) {
+    return { ok: false, reason: `the outbound message has ${count} notifications, over Salesforce's 100` };
+  }
+  const markup = tooMuchMarkup(xml);
+  if (markup) return { ok: false, reason: markup };
   let document: unknown;
   try {
     document = parser.parse(xml);

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Delivery, KindContext, Verdict } from '../kind.js';
 import { outboundMessageOf, sameOrganization } from './events.js';
 import type { SalesforceSettings } from './settings.js';
+import { claimedOrganization } from './soap.js';
 
 /**
  * What authenticates an outbound message (docs/sources.md "Salesforce", authentication):
@@ -34,6 +35,11 @@ function checkUrlToken(delivery: Delivery, ctx: KindContext<SalesforceSettings>)
 export function verifyOutboundMessage(delivery: Delivery, ctx: KindContext<SalesforceSettings>): Verdict {
   const token = checkUrlToken(delivery, ctx);
   if (!token.ok) return token;
+  const claimed = claimedOrganization(delivery.rawBody);
+  if (claimed === undefined) return { ok: false, reason: 'the body names no OrganizationId' };
+  if (!sameOrganization(claimed, ctx.settings.organization_id)) {
+    return { ok: false, reason: `the message is from organization ${claimed}, not ours` };
+  }
   const read = outboundMessageOf(delivery.rawBody);
   // A body that is not an outbound message names no organization: nothing vouches for it.
   if (!read.ok) return { ok: false, reason: read.reason };

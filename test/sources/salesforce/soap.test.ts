@@ -123,6 +123,19 @@ describe('Salesforce outbound messages: what else arrives', () => {
     }
   });
 
+  it('markup no outbound message has (60,000 attributes, 340,000 nested tags) is refused before it is parsed', () => {
+    const attributes = `<a ${Array.from({ length: 60_000 }, (_, i) => `x${i}="1"`).join(' ')}/>`;
+    expect(readOutboundMessage(Buffer.from(attributes))).toEqual({
+      ok: false,
+      reason: 'the body has 60000 attributes, no outbound message has',
+    });
+    const nested = `${'<a>'.repeat(170_000)}${'</a>'.repeat(170_000)}`;
+    expect(readOutboundMessage(Buffer.from(nested))).toEqual({
+      ok: false,
+      reason: 'the body has 340000 tags, no outbound message has',
+    });
+  });
+
   it('an entity reference without a declaration stays as written', () => {
     const xml = outboundMessageXml({ targetUrl: '', organizationId: ORG }, [notification(1)]).replace(
       '<sf:Name>Deal 1',
