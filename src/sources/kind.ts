@@ -134,7 +134,8 @@ export interface SourceKind<Settings> {
   /**
    * Optional (added for Salesforce): the answer's body and content type for each outcome, for a
    * vendor that reads the body (Salesforce resends until it gets its SOAP acknowledgement); without
-   * it the answer is the intake's JSON. `reason` is the JSON answer's `error`, never a secret.
+   * it the answer is the intake's JSON. `reason` is what that JSON would say (its `reason`, else
+   * its `error`), never a secret.
    */
   answerBody?(outcome: AnswerOutcome, reason: string): { contentType: string; body: string };
   /**
