@@ -7,6 +7,7 @@ import { startSalesforceSimulator, type SalesforceSimulator } from '../../src/si
 import { outboundMessageXml, type OutboundSender } from '../../src/simulator/salesforce/outbound-sender.js';
 import { wonOpportunitySource } from '../../src/simulator/salesforce/source-file.js';
 import { eventHashOf, SourceIntakeStore, type StoredEvent } from '../../src/sources/intake-store.js';
+import { waitForActions } from '../helpers/lifecycle.js';
 import { expectEachOnboardedOnce } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
 import { startWebhookHarness, type WebhookHarness } from '../helpers/webhook.js';
@@ -40,7 +41,12 @@ const WRITE_BACK_FIELDS = ['Acronis_Tenant_Id__c', 'Acronis_Admin_Login__c', 'Ac
 function sourceFiles(instanceUrl: string, organizationId: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'i23-salesforce-'));
   const credentials = { clientId: env('CLIENT_ID'), clientSecret: env('CLIENT_SECRET') };
-  const source = { ...wonOpportunitySource(instanceUrl, organizationId, credentials), rate_limit: { per_second: 50 } };
+  const lost = { event_types: ['Opportunity'], all: [{ field: 'opportunity.StageName', equals: ['Closed Lost'] }] };
+  const source = {
+    ...wonOpportunitySource(instanceUrl, organizationId, credentials),
+    rate_limit: { per_second: 50 },
+    actions: { suspend: lost },
+  };
   writeFileSync(join(dir, 'salesforce.json'), JSON.stringify(source));
   const tokened = wonOpportunitySource(instanceUrl, organizationId, { ...credentials, urlToken: env('URL_TOKEN') });
   writeFileSync(join(dir, 'salesforce-token.json'), JSON.stringify(tokened));
@@ -73,6 +79,12 @@ async function settled(eventId: string, source = 'salesforce'): Promise<StoredEv
     return event !== undefined && event.outcome !== 'received';
   }, `Salesforce notification ${eventId} of ${source} to be settled`);
   return event as StoredEvent;
+}
+
+/** Waits for the simulated org to have its message acknowledged, then for the notification's outcome. */
+async function settledAfter(notificationId: string): Promise<StoredEvent> {
+  await sender.settled();
+  return settled(notificationId);
 }
 
 const total = async (source = 'salesforce') =>
@@ -139,6 +151,30 @@ describe('Salesforce opportunity won, end to end', () => {
     expect(second.outcome).toBe('onboarding');
     expect(['already-onboarded', 'already-queued']).toContain(second.enqueued);
     expect(h.t.sim.state().tenants.filter((t) => t.customer_id === `salesforce:${opportunityId}`)).toHaveLength(1);
+  });
+});
+
+describe('Salesforce opportunity lost after it was won', () => {
+  it("the lost opportunity's message (a second rule) suspends the tenant, asked by the notification", async () => {
+    const { opportunityId } = salesforce.seedOpportunity({
+      account: { Name: `Lost ${tag} GmbH` },
+      contact: { Email: `it@lost-${tag.toLowerCase()}.example` },
+    });
+    const key = `salesforce:${opportunityId}`;
+    const won = await settledAfter(salesforce.winOpportunity(opportunityId).id);
+    expect(won).toMatchObject({ outcome: 'onboarding', customer: key });
+    await h.t.waitForBatch(won.batchId as string);
+
+    const lostId = salesforce.moveOpportunity(opportunityId, 'Closed Lost', true)!.id;
+    const lost = await settledAfter(lostId);
+    expect(lost).toMatchObject({ outcome: 'action', action: 'suspend', customer: key });
+    const [action] = await waitForActions(h.t, lost.batchId as string);
+    expect(action).toMatchObject({
+      action: 'suspend',
+      state: 'done',
+      requester: `source salesforce event ${lostId}`,
+    });
+    expect(h.t.sim.state().tenants.find((t) => t.customer_id === key)!.enabled).toBe(false);
   });
 });
 

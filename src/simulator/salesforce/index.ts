@@ -92,9 +92,17 @@ function recordChanges(store: SalesforceStore, notify: Notify, opportunityFields
       if (!record) throw new Error(`no opportunity ${opportunityId}`);
       return notify('Opportunity', chosen(record, opportunityFields));
     },
-    /** Changes an opportunity's stage; its rule sends only on won, so nothing is sent unless told to. */
+    /**
+     * Changes an opportunity's stage (IsWon and IsClosed follow it, as in Salesforce's default
+     * stages); a rule sends only on its criteria, so nothing is sent unless told to.
+     */
     moveOpportunity(opportunityId: string, stage: string, send = false): QueuedNotification | undefined {
-      const record = store.update('Opportunity', opportunityId, { StageName: stage });
+      const closed = stage === 'Closed Won' || stage === 'Closed Lost';
+      const record = store.update('Opportunity', opportunityId, {
+        StageName: stage,
+        IsWon: stage === 'Closed Won',
+        IsClosed: closed,
+      });
       if (!record) throw new Error(`no opportunity ${opportunityId}`);
       return send ? notify('Opportunity', chosen(record, opportunityFields)) : undefined;
     },
