@@ -11,6 +11,7 @@
  * The kinds measured are those with a sender in KINDS below: generic (Standard Webhooks), HubSpot
  * (v3 app webhooks, the simulated HubSpot's signer) and ConnectWise PSA (callbacks signed by the
  * simulated ConnectWise's signer, the key URL pointing at it: the intake fetches the key once).
+ * Salesforce: outbound messages of one notification each, as the simulated org writes them.
  * The 1,000 HubSpot deals won in one minute are bench/sources-hubspot-deals.ts.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -24,6 +25,8 @@ import { startHubSpotSimulator } from '../src/simulator/hubspot/index.js';
 import { appSignatureHeaders } from '../src/simulator/hubspot/webhook-sender.js';
 import { startConnectWiseSimulator } from '../src/simulator/connectwise/index.js';
 import { signCallback } from '../src/simulator/connectwise/signing.js';
+import { startSalesforceSimulator } from '../src/simulator/salesforce/index.js';
+import { outboundMessageXml } from '../src/simulator/salesforce/outbound-sender.js';
 import { startServeInProcess } from './serve-in-process.js';
 
 const [rate = 200, seconds = 10] = process.argv
@@ -181,6 +184,47 @@ function connectwiseCallback(i: number) {
   };
 }
 
+// ---- Salesforce: one outbound message (one Opportunity notification) per event. The org id is
+// checked, the token fetched once, the read-backs refused (404, nothing seeded) like HubSpot's.
+const salesforce = await startSalesforceSimulator({ apiLimit: 10_000_000 });
+process.env.BENCH_SOURCES_SF_CLIENT_ID = salesforce.clientId;
+process.env.BENCH_SOURCES_SF_CLIENT_SECRET = salesforce.clientSecret;
+
+function salesforceBench(): KindBench {
+  // 15–18 letters and digits; the warm-up's negative numbers get their own suffix.
+  const sfId = (prefix: string, i: number) =>
+    `${prefix}${String(Math.abs(i)).padStart(12, '0')}${i < 0 ? 'WRM' : 'AAA'}`;
+  return {
+    source: 'bench-salesforce',
+    file: {
+      kind: 'salesforce',
+      rate_limit: { per_second: 10 },
+      trigger: { all: [{ field: 'opportunity.IsWon', equals: [true] }] },
+      mapping: { name: 'account.Name', email: 'contact.Email' },
+      settings: {
+        organization_id: salesforce.organizationId,
+        instance_url: salesforce.url,
+        client_id_env: 'BENCH_SOURCES_SF_CLIENT_ID',
+        client_secret_env: 'BENCH_SOURCES_SF_CLIENT_SECRET',
+      },
+    },
+    request(i) {
+      const notification = {
+        id: sfId('04l', i),
+        sObjectType: 'Opportunity',
+        fields: { Id: sfId('006', i), IsWon: true },
+      };
+      const options = { targetUrl: '', organizationId: salesforce.organizationId, instanceUrl: salesforce.url };
+      return {
+        body: outboundMessageXml(options, [notification]),
+        headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""' },
+      };
+    },
+  };
+}
+KINDS.push(salesforceBench());
+// ---- end Salesforce
+
 const dir = mkdtempSync(join(tmpdir(), 'bench-sources-'));
 for (const k of KINDS) writeFileSync(join(dir, `${k.source}.json`), JSON.stringify(k.file));
 const serve = await startServeInProcess('sources', { SOURCES_DIR: dir });
@@ -198,8 +242,17 @@ async function send(k: KindBench, i: number): Promise<{ ms: number; status: numb
   const started = performance.now();
   const response = await fetch(`${serve.server.url}/webhooks/sources/${k.source}`, { method: 'POST', headers, body });
   const answer = await response.text();
-  const error = response.status >= 400 ? ((JSON.parse(answer) as { error?: string }).error ?? answer) : undefined;
+  const error = response.status >= 400 ? errorOf(answer) : undefined;
   return { ms: performance.now() - started, status: response.status, ...(error ? { error } : {}) };
+}
+
+/** The JSON answer's `error`, or the first 200 characters of another (a SOAP fault). */
+function errorOf(answer: string): string {
+  try {
+    return (JSON.parse(answer) as { error?: string }).error ?? answer;
+  } catch {
+    return answer.slice(0, 200);
+  }
 }
 
 /** Until every event the source recorded has an outcome (none left `received`), or 120 s. */
@@ -285,5 +338,6 @@ try {
   await serve.close();
   await hubspot.close();
   await connectwise.close();
+  await salesforce.close();
   console.log(`simulated ConnectWise: signing key fetched ${connectwise.stats.keyFetches} time(s)`);
 }

@@ -10,7 +10,7 @@ import {
 import type { RedisConnection } from '../redis/connection.js';
 import { RedisOutageError, withRedisDeadline } from '../redis/deadline.js';
 import { intakeJobId, type IntakeQueue } from '../workers/source-queues.js';
-import type { Delivery, SourceEvent } from './kind.js';
+import type { AnswerOutcome, Delivery, SourceEvent } from './kind.js';
 import { eventHashOf, type SourceIntakeStore } from './intake-store.js';
 import type { Source, SourceSet } from './source-set.js';
 
@@ -39,6 +39,7 @@ export interface SourceRoutesOptions {
 }
 
 interface Answer {
+  outcome: AnswerOutcome;
   status: number;
   body: object;
   headers?: Record<string, string>;
@@ -88,10 +89,10 @@ export const sourceRoutes: FastifyPluginAsync<SourceRoutesOptions> = async (app,
     gate.bodyRead(request);
     const source = sourceOf(opts, request) as Source;
     const answer = await handle(ctx, source, request, () => gate.authFailed(request));
-    return reply
-      .status(answer.status)
-      .headers(answer.headers ?? {})
-      .send(answer.body);
+    reply.status(answer.status).headers(answer.headers ?? {});
+    const said = answer.body as { error?: string; reason?: string };
+    const shaped = source.kind.answerBody?.(answer.outcome, said.reason ?? said.error ?? '');
+    return shaped ? reply.type(shaped.contentType).send(shaped.body) : reply.send(answer.body);
   });
 };
 
@@ -122,6 +123,7 @@ async function handle(
     // Not the caller's fault, so not counted toward its refusals: the sender is asked to come back.
     log.warn({ reason: verdict.reason }, 'source request: could not be authenticated now, answered 503');
     return {
+      outcome: 'unavailable',
       status: 503,
       headers: { 'retry-after': String(RETRY_AFTER_SEC) },
       body: { error: 'cannot authenticate the request now; send it again later' },
@@ -130,7 +132,7 @@ async function handle(
   if (!verdict.ok) {
     log.warn({ reason: verdict.reason, ip: request.ip }, 'source request refused: not authenticated');
     await authFailed();
-    return { status: kind.answers.unauthenticated, body: { error: 'not authenticated' } };
+    return { outcome: 'unauthenticated', status: kind.answers.unauthenticated, body: { error: 'not authenticated' } };
   }
   const parsed = kind.parse(delivery, kindCtx);
   try {
@@ -140,7 +142,12 @@ async function handle(
     if (!(err instanceof RedisOutageError)) throw err;
     log.warn({ reason: err.message }, 'source request: Redis unavailable, answered 503');
     const error = 'Redis is unavailable: the event was not recorded. Send it again later (it is recorded once).';
-    return { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SEC) }, body: { error } };
+    return {
+      outcome: 'unavailable',
+      status: 503,
+      headers: { 'retry-after': String(RETRY_AFTER_SEC) },
+      body: { error },
+    };
   }
 }
 
@@ -173,6 +180,7 @@ async function accept(
   const recorded = states.filter((s) => s === 'new').length;
   log.info({ events: events.length, recorded, duplicates: events.length - recorded }, 'source events accepted');
   return {
+    outcome: 'accepted',
     status: source.kind.answers.accepted,
     body: {
       accepted: recorded,
@@ -197,5 +205,9 @@ async function unreadable(
   await guard('record event', ctx.opts.store.record(name, [event], delivery.receivedAt));
   await guard('settle event', ctx.opts.store.settle(name, eventHashOf(eventId), 'rejected', { reason }));
   log.info({ reason }, 'source request unreadable');
-  return { status: source.kind.answers.unreadable, body: { error: 'the body cannot be read', reason } };
+  return {
+    outcome: 'unreadable',
+    status: source.kind.answers.unreadable,
+    body: { error: 'the body cannot be read', reason },
+  };
 }

@@ -116,6 +116,9 @@ export interface AnswerTable {
   unreadable: number;
 }
 
+/** Which answer the intake is giving, for a kind that shapes its body (`SourceKind.answerBody`). */
+export type AnswerOutcome = 'accepted' | 'unauthenticated' | 'unreadable' | 'unavailable';
+
 export interface SourceKind<Settings> {
   kind: string;
   /** The kind's part of a source file (authentication, API, write-back fields), strict. */
@@ -128,6 +131,13 @@ export interface SourceKind<Settings> {
    */
   checkSecrets?(settings: Settings, secrets: Readonly<Record<string, string>>): string | undefined;
   answers: AnswerTable;
+  /**
+   * Optional (added for Salesforce): the answer's body and content type for each outcome, for a
+   * vendor that reads the body (Salesforce resends until it gets its SOAP acknowledgement); without
+   * it the answer is the intake's JSON. `reason` is what that JSON would say (its `reason`, else
+   * its `error`), never a secret.
+   */
+  answerBody?(outcome: AnswerOutcome, reason: string): { contentType: string; body: string };
   /**
    * From the headers alone, before the body is read: a missing or out-of-window signature header
    * is refused without reading an unbounded body.

@@ -2,6 +2,7 @@ import type { SourceKind } from './kind.js';
 import { connectwiseKind } from './connectwise/kind.js';
 import { genericKind } from './generic/index.js';
 import { hubspotKind } from './hubspot/kind.js';
+import { salesforceKind } from './salesforce/kind.js';
 
 /**
  * Every kind of source a source file may name (`"kind"`), one line each. A vendor's kind lives
@@ -17,6 +18,7 @@ export const SOURCE_KINDS = {
   generic: entry(genericKind),
   connectwise: entry(connectwiseKind),
   hubspot: entry(hubspotKind),
+  salesforce: entry(salesforceKind),
 } as const;
 
 export type KindName = keyof typeof SOURCE_KINDS;
