@@ -47,7 +47,7 @@ describe('source files', () => {
 
   it.each([
     ['a misspelt key', { ...good, mapings: {} }, 'mapings', 'is not a source setting (misspelt?)'],
-    ['an unknown kind', { ...good, kind: 'salesforce' }, 'kind', 'must be one of generic'],
+    ['an unknown kind', { ...good, kind: 'zendesk' }, 'kind', 'must be one of generic'],
     ['a mapping to no customer field', { ...good, mapping: { colour: 'x' } }, 'mapping.colour', 'misspelt'],
     [
       'a condition without values',
