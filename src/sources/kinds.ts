@@ -1,7 +1,9 @@
 import type { SourceKind } from './kind.js';
+import { autotaskKind } from './autotask/kind.js';
 import { connectwiseKind } from './connectwise/kind.js';
 import { genericKind } from './generic/index.js';
 import { hubspotKind } from './hubspot/kind.js';
+import { pipedriveKind } from './pipedrive/kind.js';
 
 /**
  * Every kind of source a source file may name (`"kind"`), one line each. A vendor's kind lives
@@ -17,6 +19,8 @@ export const SOURCE_KINDS = {
   generic: entry(genericKind),
   connectwise: entry(connectwiseKind),
   hubspot: entry(hubspotKind),
+  autotask: entry(autotaskKind),
+  pipedrive: entry(pipedriveKind),
 } as const;
 
 export type KindName = keyof typeof SOURCE_KINDS;
