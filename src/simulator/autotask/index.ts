@@ -87,6 +87,37 @@ function changedFields(before: SimCompany, after: SimCompany): string[] {
   return changed;
 }
 
+function applyChange(
+  company: SimCompany,
+  change: { companyType?: number; udfs?: Record<string, string | null> },
+): void {
+  if (change.companyType !== undefined) company.companyType = change.companyType;
+  for (const [name, value] of Object.entries(change.udfs ?? {})) {
+    const udf = company.userDefinedFields.find((u) => u.name === name);
+    if (udf) udf.value = value;
+    else company.userDefinedFields.push({ name, value });
+  }
+}
+
+/** One callout per active webhook subscribed to the action (and, for an update, to a changed field). */
+function sendCallouts(
+  world: AutotaskWorld,
+  outbound: OutboundWebhooks,
+  action: 'Create' | 'Update',
+  company: SimCompany,
+  changed: string[],
+): OutboundWebhook[] {
+  return world.webhooks
+    .filter((w) => w.isActive && (action === 'Create' ? w.createEvents : w.updateEvents))
+    .filter((w) => action === 'Create' || changed.some((f) => w.subscribedFields.includes(f)))
+    .map((w) => {
+      const body = calloutBody(w, action, company, changed);
+      const headers = { 'x-hook-signature': signCallout(w.secretKey, body) };
+      // Autotask resends the same payload on each attempt.
+      return outbound.send(w.url, () => ({ body, headers }));
+    });
+}
+
 export async function startAutotaskSimulator(options: AutotaskSimulatorOptions): Promise<RunningAutotaskSimulator> {
   const world = new AutotaskWorld();
   const outbound = new OutboundWebhooks({
@@ -108,15 +139,7 @@ export async function startAutotaskSimulator(options: AutotaskSimulatorOptions):
   origin = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   const emit = (action: 'Create' | 'Update', company: SimCompany, changed: string[]) =>
-    world.webhooks
-      .filter((w) => w.isActive && (action === 'Create' ? w.createEvents : w.updateEvents))
-      .filter((w) => action === 'Create' || changed.some((f) => w.subscribedFields.includes(f)))
-      .map((w) => {
-        const body = calloutBody(w, action, company, changed);
-        const headers = { 'x-hook-signature': signCallout(w.secretKey, body) };
-        // Autotask resends the same payload on each attempt.
-        return outbound.send(w.url, () => ({ body, headers }));
-      });
+    sendCallouts(world, outbound, action, company, changed);
 
   return {
     origin,
@@ -144,12 +167,7 @@ export async function startAutotaskSimulator(options: AutotaskSimulatorOptions):
     updateCompany: (id, change) => {
       const company = world.company(id);
       const before = structuredClone(company);
-      if (change.companyType !== undefined) company.companyType = change.companyType;
-      for (const [name, value] of Object.entries(change.udfs ?? {})) {
-        const udf = company.userDefinedFields.find((u) => u.name === name);
-        if (udf) udf.value = value;
-        else company.userDefinedFields.push({ name, value });
-      }
+      applyChange(company, change);
       return { company, callouts: emit('Update', company, changedFields(before, company)) };
     },
     redeliver: (callout) => outbound.redeliver(callout),

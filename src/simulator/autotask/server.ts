@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { RollingWindow } from '../hubspot/rate-window.js';
+import type { RollingWindow } from '../hubspot/rate-window.js';
 import type { AutotaskWorld, SimContact } from './world.js';
 
 /**

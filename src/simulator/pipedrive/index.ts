@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { RollingWindow } from '../hubspot/rate-window.js';
 import { OutboundWebhooks, type OutboundWebhook } from '../outbound-webhooks.js';
 import { buildPipedriveServer, type PipedriveServerState } from './server.js';
-import { OWNER_ID, PipedriveWorld, type SimDeal, type SimWebhook } from './world.js';
+import { OWNER_ID, PipedriveWorld, type DealInput, type SimDeal, type SimWebhook } from './world.js';
 
 /**
  * A simulated Pipedrive for tests, the demo and benches (docs/simulator.md "Simulated
@@ -31,20 +31,9 @@ export interface RunningPipedriveSimulator {
   stats: PipedriveServerState['stats'];
   webhooks: OutboundWebhook[];
   failNext(count: number, status: number): void;
-  registerWebhook(input: {
-    url: string;
-    user?: string;
-    password?: string;
-    action?: SimWebhook['event_action'];
-    object?: string;
-  }): SimWebhook;
+  registerWebhook: PipedriveWorld['registerWebhook'];
   /** An organization, its person and an open deal with products (sends `create.deal`). */
-  addDeal(input: {
-    organization: string;
-    country?: string;
-    person: { firstName: string; lastName: string; email: string | null };
-    products?: Array<{ name: string; quantity: number }>;
-  }): { deal: SimDeal; webhooks: OutboundWebhook[] };
+  addDeal(input: DealInput): { deal: SimDeal; webhooks: OutboundWebhook[] };
   /** Moves a deal to won, lost or open (sends `change.deal` with `previous.status`). */
   setDealStatus(id: number, status: SimDeal['status']): { deal: SimDeal; webhooks: OutboundWebhook[] };
   redeliver(webhook: OutboundWebhook): void;
@@ -81,6 +70,55 @@ function dealData(deal: SimDeal): Record<string, unknown> {
   };
 }
 
+interface DealEvent {
+  action: 'create' | 'change';
+  deal: SimDeal;
+  previous: Record<string, unknown> | null;
+  id: string;
+  timestamp: string;
+}
+
+/** Each attempt is the same event (meta.id) with meta.attempt counting up, as Pipedrive's retries are. */
+function webhookRequest(webhook: SimWebhook, event: DealEvent, attempt: number) {
+  const headers: Record<string, string> = {};
+  if (webhook.http_auth_user !== null && webhook.http_auth_password !== null) {
+    const credentials = `${webhook.http_auth_user}:${webhook.http_auth_password}`;
+    headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
+  }
+  const meta = {
+    action: event.action,
+    company_id: COMPANY_ID,
+    correlation_id: randomUUID(),
+    entity_id: String(event.deal.id),
+    entity: 'deal',
+    id: event.id,
+    is_bulk_edit: false,
+    timestamp: event.timestamp,
+    type: 'general',
+    user_id: String(OWNER_ID),
+    version: '2.0',
+    webhook_id: String(webhook.id),
+    webhook_owner_id: String(OWNER_ID),
+    change_source: 'app',
+    attempt,
+    host: 'simulated.pipedrive.com',
+    permitted_user_ids: [String(OWNER_ID)],
+  };
+  return { headers, body: JSON.stringify({ data: dealData(event.deal), previous: event.previous, meta }) };
+}
+
+/** Moves the deal and answers what `previous` carries: the fields that changed, as they were. */
+function changeStatus(deal: SimDeal, status: SimDeal['status']): Record<string, unknown> {
+  const previous = { status: deal.status, won_time: deal.won_time, update_time: deal.update_time };
+  const now = stamp();
+  deal.status = status;
+  deal.update_time = now;
+  deal.won_time = status === 'won' ? now : null;
+  deal.first_won_time ??= deal.won_time;
+  deal.close_time = status === 'open' ? null : now;
+  return previous;
+}
+
 export async function startPipedriveSimulator(options: PipedriveSimulatorOptions): Promise<RunningPipedriveSimulator> {
   const world = new PipedriveWorld();
   const outbound = new OutboundWebhooks({
@@ -100,45 +138,10 @@ export async function startPipedriveSimulator(options: PipedriveSimulatorOptions
   const origin = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   const emit = (action: 'create' | 'change', deal: SimDeal, previous: Record<string, unknown> | null) => {
-    const data = dealData(deal);
-    const id = randomUUID();
-    const timestamp = new Date().toISOString();
+    const event = { action, deal, previous, id: randomUUID(), timestamp: new Date().toISOString() };
     return world.webhooks
       .filter((w) => (w.event_action === '*' || w.event_action === action) && ['*', 'deal'].includes(w.event_object))
-      .map((w) => {
-        const headers: Record<string, string> = {};
-        if (w.http_auth_user !== null && w.http_auth_password !== null) {
-          headers.authorization = `Basic ${Buffer.from(`${w.http_auth_user}:${w.http_auth_password}`).toString('base64')}`;
-        }
-        // Each attempt is the same event (meta.id) with meta.attempt counting up.
-        const request = (attempt: number) => ({
-          headers,
-          body: JSON.stringify({
-            data,
-            previous,
-            meta: {
-              action,
-              company_id: COMPANY_ID,
-              correlation_id: randomUUID(),
-              entity_id: String(deal.id),
-              entity: 'deal',
-              id,
-              is_bulk_edit: false,
-              timestamp,
-              type: 'general',
-              user_id: String(OWNER_ID),
-              version: '2.0',
-              webhook_id: String(w.id),
-              webhook_owner_id: String(OWNER_ID),
-              change_source: 'app',
-              attempt,
-              host: 'simulated.pipedrive.com',
-              permitted_user_ids: [String(OWNER_ID)],
-            },
-          }),
-        });
-        return outbound.send(w.subscription_url, request);
-      });
+      .map((w) => outbound.send(w.subscription_url, (attempt) => webhookRequest(w, event, attempt)));
   };
 
   return {
@@ -147,42 +150,15 @@ export async function startPipedriveSimulator(options: PipedriveSimulatorOptions
     stats: state.stats,
     webhooks: outbound.sent,
     failNext: (count, status) => state.faults.push(...Array.from({ length: count }, () => status)),
-    registerWebhook: (input) => {
-      const webhook: SimWebhook = {
-        id: 4_710_827 + world.webhooks.length,
-        subscription_url: input.url,
-        event_action: input.action ?? '*',
-        event_object: input.object ?? 'deal',
-        http_auth_user: input.user ?? null,
-        http_auth_password: input.password ?? null,
-      };
-      world.webhooks.push(webhook);
-      return webhook;
-    },
+    registerWebhook: (input) => world.registerWebhook(input),
     addDeal: (input) => {
-      const org = world.addOrganization({
-        name: input.organization,
-        ...(input.country ? { country: input.country } : {}),
-      });
-      const person = world.addPerson({ ...input.person, orgId: org.id });
-      const deal = world.addDeal({
-        title: `${input.organization} deal`,
-        orgId: org.id,
-        personId: person.id,
-        ...(input.products ? { products: input.products } : {}),
-      });
+      const deal = world.addDealWithParties(input);
       return { deal, webhooks: emit('create', deal, null) };
     },
     setDealStatus: (id, status) => {
       const deal = world.deals.get(id);
       if (!deal) throw new Error(`no simulated Pipedrive deal ${id}`);
-      const previous = { status: deal.status, won_time: deal.won_time, update_time: deal.update_time };
-      const now = stamp();
-      deal.status = status;
-      deal.update_time = now;
-      deal.won_time = status === 'won' ? now : null;
-      deal.first_won_time ??= deal.won_time;
-      deal.close_time = status === 'open' ? null : now;
+      const previous = changeStatus(deal, status);
       return { deal, webhooks: emit('change', deal, previous) };
     },
     redeliver: (webhook) => outbound.redeliver(webhook),

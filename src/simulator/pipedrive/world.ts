@@ -77,6 +77,14 @@ export const ORGANIZATION_FIELDS = {
 
 export const OWNER_ID = 12_415_231;
 
+/** An organization, its person and their open deal, with products. */
+export interface DealInput {
+  organization: string;
+  country?: string;
+  person: { firstName: string; lastName: string; email: string | null };
+  products?: Array<{ name: string; quantity: number }>;
+}
+
 export class PipedriveWorld {
   readonly organizations = new Map<number, SimOrganization>();
   readonly persons = new Map<number, SimPerson>();
@@ -156,6 +164,39 @@ export class PipedriveWorld {
     this.deals.set(deal.id, deal);
     this.dealProducts.set(deal.id, products);
     return deal;
+  }
+
+  addDealWithParties(input: DealInput): SimDeal {
+    const org = this.addOrganization({
+      name: input.organization,
+      ...(input.country ? { country: input.country } : {}),
+    });
+    const person = this.addPerson({ ...input.person, orgId: org.id });
+    return this.addDeal({
+      title: `${input.organization} deal`,
+      orgId: org.id,
+      personId: person.id,
+      ...(input.products ? { products: input.products } : {}),
+    });
+  }
+
+  registerWebhook(input: {
+    url: string;
+    user?: string;
+    password?: string;
+    action?: SimWebhook['event_action'];
+    object?: string;
+  }): SimWebhook {
+    const webhook: SimWebhook = {
+      id: 4_710_827 + this.webhooks.length,
+      subscription_url: input.url,
+      event_action: input.action ?? '*',
+      event_object: input.object ?? 'deal',
+      http_auth_user: input.user ?? null,
+      http_auth_password: input.password ?? null,
+    };
+    this.webhooks.push(webhook);
+    return webhook;
   }
 
   organization(id: number): SimOrganization {
