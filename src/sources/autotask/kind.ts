@@ -26,6 +26,13 @@ export const autotaskKind: SourceKind<AutotaskSettings> = {
    * happened and a refused or unreadable callout costs one failed event.
    */
   answers: { accepted: 200, unauthenticated: 401, unreadable: 400 },
+  // Autotask takes a SecretKey of up to 64 characters and recommends at least 10.
+  checkSecrets: (settings, secrets) => {
+    const length = (secrets[settings.secret_key_env] ?? '').length;
+    return length >= 10 && length <= 64
+      ? undefined
+      : `the environment variable ${settings.secret_key_env} must hold the webhook's SecretKey: 10 to 64 characters`;
+  },
   checkHeaders: (headers) => checkSignatureHeader(headers),
   verify: async (delivery, ctx) =>
     verifyHookSignature(delivery.headers, delivery.rawBody, ctx.secrets[ctx.settings.secret_key_env] ?? ''),

@@ -22,6 +22,11 @@ export const pipedriveKind: SourceKind<PipedriveSettings> = {
    * malformed event cannot get the webhook banned and lose the good ones after it.
    */
   answers: { accepted: 200, unauthenticated: 401, unreadable: 200 },
+  // The password is all that tells Pipedrive's requests from anyone's: a short one is refused at start.
+  checkSecrets: (settings, secrets) =>
+    (secrets[settings.webhook_password_env] ?? '').length >= 16
+      ? undefined
+      : `the environment variable ${settings.webhook_password_env} must hold the webhook's HTTP Basic password, at least 16 characters`,
   checkHeaders: (headers, ctx) => credentialsMatch(headers, ctx),
   verify: async (delivery, ctx) => credentialsMatch(delivery.headers, ctx),
   parse: (delivery) => parseWebhook(delivery.rawBody),

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCallout } from '../../../src/sources/autotask/events.js';
+import { autotaskKind } from '../../../src/sources/autotask/kind.js';
 import { parseSourceFile } from '../../../src/sources/source-file.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/sources/autotask/${name}`, import.meta.url));
@@ -71,5 +72,16 @@ describe('Autotask callouts', () => {
     const source = parseSourceFile('autotask', example, 'examples/sources/autotask.json');
     expect(source.kind).toBe('autotask');
     expect(source.settings).toMatchObject({ write_back: { mode: 'udf' }, api: { timeout_ms: 15000 } });
+  });
+
+  it('a SecretKey Autotask would not take (under 10 or over 64 characters) stops the start naming the variable', () => {
+    const example = JSON.parse(
+      readFileSync(new URL('../../../examples/sources/autotask.json', import.meta.url), 'utf8'),
+    );
+    const { settings } = parseSourceFile('autotask', example, 'examples/sources/autotask.json');
+    const check = (key: string) => autotaskKind.checkSecrets!(settings as never, { AUTOTASK_WEBHOOK_SECRET: key });
+    expect(check('short')).toContain('AUTOTASK_WEBHOOK_SECRET');
+    expect(check('x'.repeat(65))).toContain('10 to 64');
+    expect(check('a-good-secret-key')).toBeUndefined();
   });
 });
