@@ -4,6 +4,7 @@ import { silentLogger } from '../../../src/logger.js';
 import { startAutotaskSimulator, type RunningAutotaskSimulator } from '../../../src/simulator/autotask/index.js';
 import { AutotaskClient } from '../../../src/sources/autotask/client.js';
 import { AutotaskSettings } from '../../../src/sources/autotask/settings.js';
+import { writeResult } from '../../../src/sources/autotask/write-back.js';
 import { SourceApiError, type KindContext } from '../../../src/sources/kind.js';
 
 /** The Autotask client against the simulated Autotask: the zone looked up once, its answers classified once. */
@@ -71,5 +72,36 @@ describe('Autotask REST client', () => {
     expect(error).toMatchObject({ status: 401, retryable: false });
     expect(error.message).toContain('integration code');
     expect(error.message).not.toContain(secret);
+  });
+
+  it('the note write-back creates one note, leaves the same text alone and updates a changed state', async () => {
+    const { company } = at.addCompany({ companyName: 'Noted' });
+    const target = { objectType: 'company', objectId: String(company.id) };
+    const settings = { mode: 'note' as const, action_type: 3, title: 'Acronis onboarding' };
+    const failed = { state: 'failed' as const, reason: 'no admin e-mail', customer: 'C1' };
+    await writeResult(client(), settings, target, failed, 'at');
+    await writeResult(client(), settings, target, failed, 'at');
+    expect(at.world.notes.get(company.id)).toHaveLength(1);
+    const done = { state: 'done' as const, tenantId: 't-1', adminLogin: 'admin', customer: 'C1' };
+    await writeResult(client(), settings, target, done, 'at');
+    const notes = at.world.notes.get(company.id)!;
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatchObject({ actionType: 3, description: expect.stringContaining('State: onboarded') });
+    expect(at.world.writes.filter((w) => w.path.endsWith(`/Companies/${company.id}/Notes`))).toHaveLength(2);
+  });
+
+  it('a write-back UDF that does not exist fails for good, naming where to create it', async () => {
+    const { company } = at.addCompany({ companyName: 'NoUdf' });
+    const settings = { mode: 'udf' as const, fields: { tenant_id: 'Tenant', admin_login: 'Login', state: 'State' } };
+    const error = await failure(
+      writeResult(
+        client(),
+        settings,
+        { objectType: 'company', objectId: String(company.id) },
+        { state: 'done', customer: 'C2' },
+        'at',
+      ),
+    );
+    expect(error).toMatchObject({ retryable: false, message: expect.stringContaining('User-Defined Fields') });
   });
 });
