@@ -10,8 +10,9 @@
  *
  * The kinds measured are those with a sender in KINDS below: generic (Standard Webhooks), HubSpot
  * (v3 app webhooks, the simulated HubSpot's signer) and ConnectWise PSA (callbacks signed by the
- * simulated ConnectWise's signer, the key URL pointing at it: the intake fetches the key once).
- * Salesforce: outbound messages of one notification each, as the simulated org writes them.
+ * simulated ConnectWise's signer, the key URL pointing at it: the intake fetches the key once),
+ * Autotask PSA and Pipedrive (bench/sources-autotask-pipedrive.ts), and Salesforce (outbound
+ * messages of one notification each, as the simulated org writes them).
  * The 1,000 HubSpot deals won in one minute are bench/sources-hubspot-deals.ts.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -27,6 +28,7 @@ import { startConnectWiseSimulator } from '../src/simulator/connectwise/index.js
 import { signCallback } from '../src/simulator/connectwise/signing.js';
 import { startSalesforceSimulator } from '../src/simulator/salesforce/index.js';
 import { outboundMessageXml } from '../src/simulator/salesforce/outbound-sender.js';
+import { startAutotaskAndPipedrive } from './sources-autotask-pipedrive.js';
 import { startServeInProcess } from './serve-in-process.js';
 
 const [rate = 200, seconds = 10] = process.argv
@@ -57,6 +59,7 @@ process.env.BENCH_SOURCES_CW_CLIENT = CW.clientId;
 // Its callbacks are signed with a registration's key, fetched by the intake from the key URL
 // (once, then cached); its read-backs are refused (404, nothing seeded), like HubSpot's.
 const connectwise = await startConnectWiseSimulator({ credentials: CW, rateLimitPerSecond: 10 });
+const autotaskAndPipedrive = await startAutotaskAndPipedrive();
 let serveUrl = '';
 
 /** One source per kind: its file, and how one signed event of it is made. */
@@ -157,6 +160,7 @@ const KINDS: KindBench[] = [
     },
     request: connectwiseCallback,
   },
+  ...autotaskAndPipedrive.kinds,
 ];
 
 /** A callback as the simulated ConnectWise builds it (src/simulator/connectwise/callbacks.ts), for its one registration. */
@@ -339,5 +343,6 @@ try {
   await hubspot.close();
   await connectwise.close();
   await salesforce.close();
+  await autotaskAndPipedrive.close();
   console.log(`simulated ConnectWise: signing key fetched ${connectwise.stats.keyFetches} time(s)`);
 }

@@ -10,7 +10,7 @@ export function registerDemoCommand(program: Command): void {
     )
     .option(
       '--exit',
-      'stop once the import and the two source customers have ended instead of serving the dashboards until Ctrl-C',
+      'stop once the import and the source customers have ended instead of serving the dashboards until Ctrl-C',
     )
     .option('--csv <file>', 'import this CSV instead of the sample (required when ACRONIS_BASE_URL is set)')
     .option(

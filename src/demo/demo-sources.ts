@@ -8,16 +8,17 @@ import { addedAgreementSource } from '../simulator/connectwise/source-file.js';
 import type { HubSpotSimulator } from '../simulator/hubspot/index.js';
 import { wonDealSource } from '../simulator/hubspot/source-file.js';
 import type { SourceIntakeStore, WriteBackRecord } from '../sources/intake-store.js';
+import { startDemoPipedrive, type DemoPipedrive } from './demo-pipedrive.js';
 
 /**
- * The demo's two sales/PSA systems (docs/sources.md): a simulated HubSpot and a simulated
- * ConnectWise in the demo's process, each behind a source file of a temporary SOURCES_DIR. Their
- * secrets are made per run and live only in this process's environment, where the source files
- * name them; a deal won in one and an agreement added in the other go through the intake while
- * the CSV batch runs, and each result is written back to the system it came from.
+ * The demo's sales/PSA systems (docs/sources.md): a simulated HubSpot, ConnectWise and Pipedrive
+ * (demo-pipedrive.ts) in the demo's process, each behind a source file of a temporary SOURCES_DIR.
+ * Their secrets are made per run and live only in the server's `secretEnv`, where the source files
+ * name them; a deal won in HubSpot, an agreement added in ConnectWise and a deal won in Pipedrive
+ * go through the intake while the CSV batch runs, and each result is written back to its system.
  */
 
-/** How long the demo waits, after the CSV batch, for the two write-backs before it says one did not come. */
+/** How long the demo waits, after the CSV batch, for the write-backs before it says one did not come. */
 export const SOURCE_SETTLE_MS = 120_000;
 const POLL_MS = 250;
 
@@ -35,9 +36,9 @@ export interface DemoSources {
   dir: string;
   /** The simulators' made-up credentials, by the variable names the source files give (the server's `secretEnv`). */
   secretEnv: Readonly<Record<string, string>>;
-  /** Points both systems at the server, then wins the deal and adds the agreement. */
+  /** Points the systems at the server, then wins the deals and adds the agreement. */
   feed(serverUrl: string): void;
-  /** One line per source customer once both are written back (or the wait ran out, or `stop` came). */
+  /** One line per source customer once all are written back (or the wait ran out, or `stop` came). */
   settle(store: SourceIntakeStore, stop: AbortSignal, timeoutMs?: number): Promise<string[]>;
   close(): Promise<void>;
 }
@@ -67,7 +68,12 @@ export async function startDemoSources(): Promise<DemoSources> {
     await hubspot.close();
     throw err;
   });
+  const pipedrive = await startDemoPipedrive(envNames.name).catch(async (err: unknown) => {
+    await Promise.allSettled([hubspot.close(), connectwise.close()]);
+    throw err;
+  });
   const secretEnv = {
+    ...pipedrive.secretEnv,
     [envNames.hubspotSecret]: hubspot.clientSecret,
     [envNames.hubspotToken]: hubspot.accessToken,
     [envNames.cwCompany]: cwCredentials.companyId,
@@ -75,6 +81,31 @@ export async function startDemoSources(): Promise<DemoSources> {
     [envNames.cwPrivate]: cwCredentials.privateKey,
     [envNames.cwClient]: cwCredentials.clientId,
   };
+  const dir = await writeSourceDir(hubspot, connectwise, pipedrive, envNames);
+  const customers: SourceCustomer[] = [];
+  return {
+    dir,
+    secretEnv,
+    feed(serverUrl) {
+      customers.push(winHubSpotDeal(hubspot, `${serverUrl}/webhooks/sources/hubspot`));
+      customers.push(addConnectWiseAgreement(connectwise, `${serverUrl}/webhooks/sources/connectwise`));
+      customers.push(pipedrive.winDeal(serverUrl));
+    },
+    settle: (store, stop, timeoutMs = SOURCE_SETTLE_MS) => settle(customers, store, stop, timeoutMs),
+    async close() {
+      await Promise.allSettled([hubspot.close(), connectwise.close(), pipedrive.close()]);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The temporary SOURCES_DIR: one source file per simulated system, naming its secrets by variable. */
+async function writeSourceDir(
+  hubspot: HubSpotSimulator,
+  connectwise: RunningConnectWiseSimulator,
+  pipedrive: DemoPipedrive,
+  envNames: ReturnType<typeof sourceEnvNames>,
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'acronis-onboard-demo-sources-'));
   const hubspotFile = wonDealSource(hubspot.url, {
     clientSecret: envNames.hubspotSecret,
@@ -89,26 +120,15 @@ export async function startDemoSources(): Promise<DemoSources> {
   });
   await writeFile(join(dir, 'hubspot.json'), JSON.stringify(hubspotFile, null, 2));
   await writeFile(join(dir, 'connectwise.json'), JSON.stringify(connectwiseFile, null, 2));
-  const customers: SourceCustomer[] = [];
-  return {
-    dir,
-    secretEnv,
-    feed(serverUrl) {
-      customers.push(winHubSpotDeal(hubspot, `${serverUrl}/webhooks/sources/hubspot`));
-      customers.push(addConnectWiseAgreement(connectwise, `${serverUrl}/webhooks/sources/connectwise`));
-    },
-    settle: (store, stop, timeoutMs = SOURCE_SETTLE_MS) => settle(customers, store, stop, timeoutMs),
-    async close() {
-      await Promise.allSettled([hubspot.close(), connectwise.close()]);
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  await writeFile(join(dir, pipedrive.fileName), JSON.stringify(pipedrive.file, null, 2));
+  return dir;
 }
 
 /** Names of this run only, so a variable of the user's own is never overwritten. */
 function sourceEnvNames(tag: string) {
   const name = (what: string) => `ACRONIS_ONBOARD_DEMO_${what}_${tag}`;
   return {
+    name,
     hubspotSecret: name('HUBSPOT_CLIENT_SECRET'),
     hubspotToken: name('HUBSPOT_TOKEN'),
     cwCompany: name('CW_COMPANY_ID'),

@@ -1,7 +1,9 @@
 import type { SourceKind } from './kind.js';
+import { autotaskKind } from './autotask/kind.js';
 import { connectwiseKind } from './connectwise/kind.js';
 import { genericKind } from './generic/index.js';
 import { hubspotKind } from './hubspot/kind.js';
+import { pipedriveKind } from './pipedrive/kind.js';
 import { salesforceKind } from './salesforce/kind.js';
 
 /**
@@ -19,6 +21,8 @@ export const SOURCE_KINDS = {
   connectwise: entry(connectwiseKind),
   hubspot: entry(hubspotKind),
   salesforce: entry(salesforceKind),
+  autotask: entry(autotaskKind),
+  pipedrive: entry(pipedriveKind),
 } as const;
 
 export type KindName = keyof typeof SOURCE_KINDS;

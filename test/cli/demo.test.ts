@@ -60,6 +60,11 @@ describe('acronis-onboard demo --exit', () => {
       );
     expect(cw, run.out).not.toBeNull();
     expect(cw![2]).toBe(cw![1]);
+    // And a deal won in the simulated Pipedrive, its note written to the organization.
+    const pipedrive =
+      /Pipedrive: deal (\d+) won → customer pipedrive:(\d+) onboarded, written back to company \d+/.exec(run.out);
+    expect(pipedrive, run.out).not.toBeNull();
+    expect(pipedrive![2]).toBe(pipedrive![1]);
     expect(run.out).toMatch(/sources: {3}http:\/\/127\.0\.0\.1:\d+\/sources/);
     // The sources' secrets are made per run and never shown (a HubSpot private app token starts pat-).
     expect(run.out + run.err).not.toMatch(/pat-na1-/);

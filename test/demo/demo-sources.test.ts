@@ -7,7 +7,7 @@ import { SourceIntakeStore } from '../../src/sources/intake-store.js';
 import { connectTestRedis, removeKeys, uniquePrefix } from '../helpers/redis.js';
 
 /**
- * The demo's two sources on their own: what they put in SOURCES_DIR and the environment, the
+ * The demo's sources on their own: what they put in SOURCES_DIR and the environment, the
  * bounded wait's message when no write-back comes (here nothing listens where the systems post),
  * and that closing takes the directory and the secrets away. The whole flow is test/cli/demo.test.ts.
  */
@@ -22,7 +22,7 @@ describe('the demo sources', () => {
   it('names its secrets by variable only, says which write-back did not come, and leaves nothing behind', async () => {
     const sources = await startDemoSources();
     const files = readdirSync(sources.dir).sort();
-    expect(files).toEqual(['connectwise.json', 'hubspot.json']);
+    expect(files).toEqual(['connectwise.json', 'hubspot.json', 'pipedrive.json']);
     const hubspot = JSON.parse(readFileSync(join(sources.dir, 'hubspot.json'), 'utf8')) as {
       settings: { client_secret_env: string; access_token_env: string };
     };
@@ -46,6 +46,9 @@ describe('the demo sources', () => {
       ),
       expect.stringMatching(
         /^ConnectWise: agreement \d+ added → customer connectwise:\d+: not written back within 1 s \(no write-back yet\)/,
+      ),
+      expect.stringMatching(
+        /^Pipedrive: deal \d+ won → customer pipedrive:\d+: not written back within 1 s \(no write-back yet\)/,
       ),
     ]);
 

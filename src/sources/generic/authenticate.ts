@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { basicCredentialsOf, sameSecret } from '../basic-credentials.js';
 import type { Verdict } from '../kind.js';
 import type { GenericSettings } from './settings.js';
 import { checkStandardHeaders, verifyStandardWebhook } from './standard-webhooks.js';
@@ -13,13 +13,6 @@ import { checkStandardHeaders, verifyStandardWebhook } from './standard-webhooks
 type Secrets = Readonly<Record<string, string>>;
 
 const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-
-/** Equal in constant time whatever the lengths: the digests compared are always 32 bytes. */
-function sameSecret(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
 
 function secret(secrets: Secrets, name: string): string {
   const value = secrets[name];
@@ -48,12 +41,10 @@ export function checkGenericHeaders(
     if (token === undefined) return { ok: false, reason: 'Authorization: Bearer <token> is missing' };
     return sameSecret(token, secret(secrets, auth.token_env)) ? { ok: true } : { ok: false, reason: 'wrong token' };
   }
-  const encoded = /^Basic ([A-Za-z0-9+/]+={0,2})$/i.exec(authorization)?.[1];
-  if (encoded === undefined) return { ok: false, reason: 'Authorization: Basic <credentials> is missing' };
+  const given = basicCredentialsOf(authorization);
+  if (given === undefined) return { ok: false, reason: 'Authorization: Basic <credentials> is missing' };
   const expected = `${secret(secrets, auth.user_env)}:${secret(secrets, auth.password_env)}`;
-  return sameSecret(Buffer.from(encoded, 'base64').toString('utf8'), expected)
-    ? { ok: true }
-    : { ok: false, reason: 'wrong user or password' };
+  return sameSecret(given, expected) ? { ok: true } : { ok: false, reason: 'wrong user or password' };
 }
 
 export function verifyGeneric(
