@@ -1,3 +1,4 @@
+import { stateText, writeBackIdOf } from '../write-back-text.js';
 import { SourceApiError, type SourceRecord, type WriteBack } from '../kind.js';
 import type { AutotaskClient } from './client.js';
 import type { AutotaskSettings } from './settings.js';
@@ -7,12 +8,6 @@ import type { AutotaskSettings } from './settings.js';
  * per customer. Both read before they write, so a retry changes nothing twice
  * (docs/sources.md "Autotask PSA", write-back).
  */
-
-/** Autotask's text UDFs hold up to 1,024 characters; the state stays well under. */
-export function stateText(result: WriteBack): string {
-  return result.state === 'done' ? 'onboarded' : `failed: ${result.reason ?? 'see acronis-onboard'}`.slice(0, 250);
-}
-
 export async function writeResult(
   client: AutotaskClient,
   settings: AutotaskSettings['write_back'],
@@ -20,16 +15,7 @@ export async function writeResult(
   result: WriteBack,
   source: string,
 ): Promise<void> {
-  const companyId = Number(target.objectId);
-  if (target.objectType !== 'company' || !Number.isInteger(companyId)) {
-    throw new SourceApiError(
-      source,
-      'write-back',
-      undefined,
-      false,
-      `cannot write back to an Autotask ${target.objectType}`,
-    );
-  }
+  const companyId = writeBackIdOf(target, { objectType: 'company', source, vendor: 'an Autotask' });
   if (settings.mode === 'udf') return writeUdfs(client, settings.fields, companyId, result, source);
   return writeNote(client, settings, companyId, result);
 }

@@ -1,3 +1,4 @@
+import { stateText, writeBackIdOf } from '../write-back-text.js';
 import { SourceApiError, type SourceRecord, type WriteBack } from '../kind.js';
 import type { CustomFieldValue } from './api-schemas.js';
 import type { ConnectWiseClient } from './client.js';
@@ -15,23 +16,9 @@ export async function writeResult(
   result: WriteBack,
   source: string,
 ): Promise<void> {
-  const companyId = Number(target.objectId);
-  if (target.objectType !== 'company' || !Number.isInteger(companyId)) {
-    throw new SourceApiError(
-      source,
-      'write-back',
-      undefined,
-      false,
-      `cannot write back to a ConnectWise ${target.objectType}`,
-    );
-  }
+  const companyId = writeBackIdOf(target, { objectType: 'company', source, vendor: 'a ConnectWise' });
   if (settings.mode === 'custom_fields') return writeCustomFields(client, settings.fields, companyId, result, source);
   return writeNote(client, settings, companyId, result);
-}
-
-/** The state as a person reads it in ConnectWise: `onboarded`, or `failed: <reason>`. */
-export function stateText(result: WriteBack): string {
-  return result.state === 'done' ? 'onboarded' : `failed: ${result.reason ?? 'see acronis-onboard'}`.slice(0, 250);
 }
 
 async function writeCustomFields(

@@ -1,20 +1,17 @@
-import { SourceApiError, type SourceRecord, type WriteBack } from '../kind.js';
+import { stateText, writeBackIdOf } from '../write-back-text.js';
+import type { SourceRecord, WriteBack } from '../kind.js';
 import type { PipedriveClient } from './client.js';
 import type { PipedriveSettings } from './settings.js';
+
+function valueOf(raw: unknown): unknown {
+  return raw && typeof raw === 'object' && 'value' in raw ? (raw as { value: unknown }).value : raw;
+}
 
 /**
  * The customer's result on its Pipedrive organization: three organization custom fields (text), or
  * one note per customer. Both read before they write, so a retry changes nothing twice
  * (docs/sources.md "Pipedrive", write-back).
  */
-export function stateText(result: WriteBack): string {
-  return result.state === 'done' ? 'onboarded' : `failed: ${result.reason ?? 'see acronis-onboard'}`.slice(0, 250);
-}
-
-function valueOf(raw: unknown): unknown {
-  return raw && typeof raw === 'object' && 'value' in raw ? (raw as { value: unknown }).value : raw;
-}
-
 export async function writeResult(
   client: PipedriveClient,
   settings: PipedriveSettings['write_back'],
@@ -22,16 +19,7 @@ export async function writeResult(
   result: WriteBack,
   source: string,
 ): Promise<void> {
-  const orgId = Number(target.objectId);
-  if (target.objectType !== 'organization' || !Number.isInteger(orgId)) {
-    throw new SourceApiError(
-      source,
-      'write-back',
-      undefined,
-      false,
-      `cannot write back to a Pipedrive ${target.objectType}`,
-    );
-  }
+  const orgId = writeBackIdOf(target, { objectType: 'organization', source, vendor: 'a Pipedrive' });
   if (settings.mode === 'fields') {
     const wanted: Record<string, string | null> = {
       [settings.fields.tenant_id]: result.tenantId ?? null,
