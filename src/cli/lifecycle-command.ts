@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { App } from '../app/app.js';
 import type { ActionName, ActionParams, Requester } from '../lifecycle/action.js';
-import { customerQuotasSchema, type CustomerQuotas } from '../onboarding/customer-request.js';
+import { ownQuotasNote, parseQuotaCells, PROFILE_QUOTA, type NamedQuotas } from '../onboarding/own-quotas.js';
 import { loadProfile, type Profile } from '../onboarding/profile.js';
 import { readActionCsv, type ActionRow, type BadActionRow } from '../producers/action-csv.js';
 import { CsvFileError } from '../producers/csv-file-error.js';
@@ -89,7 +89,7 @@ export function registerLifecycleCommands(program: Command): void {
       .option('--edition <edition>', "the edition to switch to (one of the profile's; default its first)")
       .option(
         '--quota <item=n>',
-        "a per-customer quota, a hard quota of exactly n (item: an offering item's name or usage_name); once per item",
+        "a per-customer quota, a hard quota of exactly n (item: an offering item's name or usage_name), or item=profile for the profile's again; once per item. Quotas not named are kept",
         collectQuota,
       ),
   ).action((targets: string[], opts: LifecycleOptions) => runCommand('change', targets, opts));
@@ -208,28 +208,36 @@ async function requestsOf(
   }
 }
 
-/** A CSV row's change: the command's profile, the row's edition and quotas over the command's. */
+/** A CSV row's change: the command's profile, the row's edition and quotas (a number or `profile`) over the command's. */
 function changeParams(params: ActionParams, row: ActionRow): ActionParams {
-  const quotas = row.quotas || params.quotas ? { ...params.quotas, ...row.quotas } : undefined;
+  const rowItems = new Set([...Object.keys(row.quotas ?? {}), ...(row.resetQuotas ?? [])]);
+  const fromCommand = Object.entries(params.quotas ?? {}).filter(([item]) => !rowItems.has(item));
+  const quotas = { ...Object.fromEntries(fromCommand), ...row.quotas };
+  const resetQuotas = [...(params.resetQuotas ?? []).filter((item) => !rowItems.has(item)), ...(row.resetQuotas ?? [])];
   return {
     ...(params.profile ? { profile: params.profile } : {}),
     ...((row.edition ?? params.edition) ? { edition: row.edition ?? params.edition } : {}),
-    ...(quotas ? { quotas } : {}),
+    ...(Object.keys(quotas).length > 0 ? { quotas } : {}),
+    ...(resetQuotas.length > 0 ? { resetQuotas } : {}),
   };
 }
 
-/** `--quota item=n …` as per-customer quotas; an unreadable one names itself. */
-function quotasOf(given: readonly string[] | undefined): CustomerQuotas | undefined {
-  if (!given || given.length === 0) return undefined;
+/**
+ * `--quota item=n …` as per-customer quotas, `item=profile` as an item handed back to the profile's
+ * quota (the later of two for one item wins); an unreadable one names itself.
+ */
+function quotasOf(given: readonly string[] | undefined): NamedQuotas {
+  if (!given || given.length === 0) return {};
   const entries = given.map((g) => {
     const [item, value, ...rest] = g.split('=');
-    if (!item || value === undefined || rest.length > 0) throw new Error(`--quota ${g}: must be item=n`);
+    if (!item || value === undefined || rest.length > 0)
+      throw new Error(`--quota ${g}: must be item=n or item=profile`);
     return [item.trim(), value] as const;
   });
-  const parsed = customerQuotasSchema.safeParse(Object.fromEntries(entries));
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new Error(`--quota ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'unreadable'}`);
+  const parsed = parseQuotaCells(Object.fromEntries(entries));
+  if (parsed.ok) return parsed.named;
+  const [problem] = parsed.problems;
+  throw new Error(`--quota ${problem?.item ?? ''}: ${problem?.reason ?? 'unreadable'}`);
 }
 
 async function paramsOf(app: App, action: ActionName | undefined, opts: LifecycleOptions): Promise<ActionParams> {
@@ -238,12 +246,11 @@ async function paramsOf(app: App, action: ActionName | undefined, opts: Lifecycl
   let profile: Profile | undefined;
   if (opts.profile) profile = await loadProfile(opts.profile);
   if (action === 'change' && !profile) throw new Error('change: --profile FILE is required');
-  const quotas = quotasOf(opts.quota);
   return {
     ...(action === 'offboard' || action === undefined ? { graceMs: Math.round(graceDays * DAY_MS) } : {}),
     ...(profile ? { profile } : {}),
     ...(opts.edition ? { edition: opts.edition } : {}),
-    ...(quotas ? { quotas } : {}),
+    ...quotasOf(opts.quota),
   };
 }
 
@@ -251,15 +258,17 @@ function whatElse(a: CheckedAction): string {
   if (a.action === 'offboard')
     return `: disabled now, deleted at ${new Date(Date.now() + (a.params.graceMs ?? 0)).toISOString()}`;
   if (a.action === 'change')
-    return `: profile ${a.params.profile?.name ?? ''}${a.params.edition ? `, edition ${a.params.edition}` : ''}${quotaText(a.params.quotas)}`;
+    return `: profile ${a.params.profile?.name ?? ''}${a.params.edition ? `, edition ${a.params.edition}` : ''}${quotaText(a)}`;
   return '';
 }
 
-function quotaText(quotas: CustomerQuotas | undefined): string {
-  if (!quotas) return '';
-  return `, quotas ${Object.entries(quotas)
-    .map(([item, n]) => `${item}=${n}`)
-    .join(', ')}`;
+/** The own quotas as the check planned them (kept ones marked), else those the change names. */
+function quotaText(a: CheckedAction): string {
+  const note = a.own ? ownQuotasNote(a.own) : undefined;
+  if (note) return `, ${note}`;
+  const named = Object.entries(a.params.quotas ?? {}).map(([item, n]) => `${item}=${n}`);
+  const reset = (a.params.resetQuotas ?? []).map((item) => `${item}=${PROFILE_QUOTA}`);
+  return named.length + reset.length > 0 ? `, quotas ${[...named, ...reset].join(', ')}` : '';
 }
 
 /**

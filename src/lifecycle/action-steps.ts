@@ -3,7 +3,8 @@ import { AcronisApiError } from '../acronis/errors.js';
 import { toOfferingItemChange, type OfferingItem, type OfferingItemChange } from '../acronis/offering-items.js';
 import type { Logger } from '../logger.js';
 import { StepInputError } from '../onboarding/errors.js';
-import { planOfferingItems } from '../onboarding/offering-plan.js';
+import type { CustomerQuotas } from '../onboarding/customer-request.js';
+import { ownQuotasNote, planOwnQuotas } from '../onboarding/own-quotas.js';
 import { profileEditionFor, type Profile } from '../onboarding/profile.js';
 import type { ActionFacts, ActionJob, ActionStepName } from './action.js';
 import { contactFields, setTenantContact, setUserContact, type ContactFields } from './contact-change.js';
@@ -19,6 +20,10 @@ export interface ActionStepContext {
   adminUserId(): Promise<string | undefined>;
   /** The admin's roles as acronis-onboard last set them: the latest change's, else the onboarding's. */
   rolesSetLast(): Promise<string[] | undefined>;
+  /** The customer's own quotas as last applied (its onboarding's, then each change's); none for records made before. */
+  ownQuotas(): Promise<CustomerQuotas | undefined>;
+  /** Remembers the own quotas a change applied, for the next change to keep. */
+  rememberOwnQuotas(quotas: CustomerQuotas): Promise<void>;
   /** Writes facts into the step's job before a send, so a re-run after a crash reads them. */
   checkpoint(facts: Partial<ActionFacts>): Promise<void>;
 }
@@ -160,13 +165,15 @@ const changeOfferingItems: ActionStep = async (input, ctx) => {
   const current = switched?.items ?? read;
   const edition = facts.editionTo ?? profileEditionFor(profile, input.params.edition);
   const available = await ctx.offers.availableForChild(input.partnerTenantId, edition);
-  const wanted = planOfferingItems({
+  const { plan, ...own } = planOwnQuotas({
     available,
     profile,
     edition,
-    ...(input.params.quotas ? { customerQuotas: input.params.quotas } : {}),
+    kept: await ctx.ownQuotas(),
+    named: input.params.quotas,
+    reset: input.params.resetQuotas,
   });
-  const changes = reconcileItems(current, wanted, available);
+  const changes = reconcileItems(current, plan, available);
   try {
     await ctx.acronis.putOfferingItems(input.facts.tenantId, changes, { checkUsage: true });
   } catch (err) {
@@ -177,8 +184,10 @@ const changeOfferingItems: ActionStep = async (input, ctx) => {
     await ctx.log(outcome);
     return { facts, end: { state: 'failed', outcome } };
   }
+  // After the PUT: the tenant has them now. A re-run after a crash here computes the same quotas.
+  await ctx.rememberOwnQuotas(own.quotas);
   const off = changes.filter((c) => c.status === 0).length;
-  const note = `${changes.length - off} items on, ${off} off`;
+  const note = [`${changes.length - off} items on, ${off} off`, ownQuotasNote(own)].filter(Boolean).join('; ');
   await ctx.log(note);
   return { facts: noted({ ...facts, itemsChanged: changes.length }, note) };
 };

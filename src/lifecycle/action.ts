@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { customerQuotasSchema } from '../onboarding/customer-request.js';
+import { customerQuotasSchema, offeringItemNameSchema } from '../onboarding/customer-request.js';
 import { profileSchema } from '../onboarding/profile.js';
 
 /**
@@ -58,6 +58,8 @@ export const actionParamsSchema = z.object({
   edition: z.string().optional(),
   /** change: the customer's own quotas over the profile's, as the onboarding's (docs/profiles.md "Per-customer quotas"). */
   quotas: customerQuotasSchema.optional(),
+  /** change: items whose own quota goes, the profile's applying again (`--quota item=profile`). */
+  resetQuotas: z.array(offeringItemNameSchema).max(100).optional(),
   /** contact: the new contact. */
   contact: contactChangeSchema.optional(),
 });

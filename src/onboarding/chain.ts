@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { customerRequestSchema } from './customer-request.js';
+import { customerQuotasSchema, customerRequestSchema } from './customer-request.js';
 import { profileSchema, type Profile } from './profile.js';
 
 /**
@@ -33,6 +33,12 @@ export const chainFactsSchema = z.object({
   tenantCreated: z.boolean().optional(),
   edition: z.string().nullable().optional(),
   offeringItemsEnabled: z.number().int().optional(),
+  /**
+   * The customer's own quotas (hard quotas by usage_name) as last applied: by its onboarding, then
+   * by each change, which keeps them unless it names others (docs/lifecycle.md "Per-customer
+   * quotas"). Records made before it existed have none: their changes set the profile's.
+   */
+  ownQuotas: customerQuotasSchema.optional(),
   pricingMode: z.string().optional(),
   userId: z.string().optional(),
   /** As tenantCreated: false for a user made before this chain, who may be activated already. */

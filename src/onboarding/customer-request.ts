@@ -67,16 +67,20 @@ const wholeNumber = z.preprocess(
     .max(1_000_000_000, 'must be at most 1,000,000,000'),
 );
 
+/** An offering item as a quota names it: its name or usage_name. */
+export const offeringItemNameSchema = z
+  .string()
+  .trim()
+  .regex(ITEM_NAME, 'must be an offering item name such as pw_base_workstations or workstations');
+
 /**
  * Per-customer quotas (docs/profiles.md "Per-customer quotas"): offering item → the quantity
  * prepaid. Each becomes a hard quota of exactly that many (value n, overage 0: docs/acronis-api.md
  * §4.2), over the profile's quota for the item.
  */
-export const customerQuotasSchema = z.record(
-  z.string().trim().regex(ITEM_NAME, 'must be an offering item name such as pw_base_workstations or workstations'),
-  wholeNumber,
-  { error: 'must be an object of offering item → whole number' },
-);
+export const customerQuotasSchema = z.record(offeringItemNameSchema, wholeNumber, {
+  error: 'must be an object of offering item → whole number',
+});
 export type CustomerQuotas = z.infer<typeof customerQuotasSchema>;
 
 export const customerRequestSchema = z.strictObject({

@@ -2,7 +2,8 @@ import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream';
 import { parse } from 'csv-parse';
 import { ACTION_NAMES, actionNameSchema, type ActionName, type ContactChange } from '../lifecycle/action.js';
-import { customerQuotasSchema, type CustomerQuotas } from '../onboarding/customer-request.js';
+import type { CustomerQuotas } from '../onboarding/customer-request.js';
+import { parseQuotaCells } from '../onboarding/own-quotas.js';
 import { normaliseHeader, quotaColumnItem } from './csv-columns.js';
 import { utf8Guard } from './csv-encoding.js';
 import { CsvFileError } from './csv-file-error.js';
@@ -38,6 +39,8 @@ export interface ActionRow {
   edition?: string;
   contact?: ContactChange;
   quotas?: CustomerQuotas;
+  /** Items whose quota cell says `profile`: their own quota goes, the profile's applies. */
+  resetQuotas?: string[];
 }
 
 export interface BadActionRow {
@@ -150,26 +153,28 @@ function judgeRow(
     action: parsed.data,
     ...(edition ? { edition } : {}),
     ...(parsed.data === 'contact' ? { contact } : {}),
-    ...(quotas ? { quotas } : {}),
+    ...quotas,
   };
 }
 
-/** A row's `quota <item>` cells: whole numbers, for a change only; each problem named `quotas.<item>`. */
+/**
+ * A row's `quota <item>` cells: whole numbers, or `profile` to hand the item back to the profile's
+ * quota; for a change only; each problem named `quotas.<item>`.
+ */
 function rowQuotas(
   cells: Record<string, string>,
   action: ActionName | undefined,
   problems: { field: string; reason: string }[],
-): CustomerQuotas | undefined {
+): Pick<ActionRow, 'quotas' | 'resetQuotas'> {
   const items = Object.keys(cells);
-  if (items.length === 0) return undefined;
+  if (items.length === 0) return {};
   if (action !== undefined && action !== 'change') {
     for (const item of items)
       problems.push({ field: `quotas.${item}`, reason: `applies to change only, not ${action}` });
-    return undefined;
+    return {};
   }
-  const parsed = customerQuotasSchema.safeParse(cells);
-  if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues)
-    problems.push({ field: ['quotas', ...issue.path.map(String)].join('.'), reason: issue.message });
-  return undefined;
+  const parsed = parseQuotaCells(cells);
+  if (parsed.ok) return parsed.named;
+  for (const p of parsed.problems) problems.push({ field: `quotas.${p.item}`, reason: p.reason });
+  return {};
 }

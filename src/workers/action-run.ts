@@ -102,6 +102,11 @@ function actionStepContext(
       const last = changes.find((a) => a.action === 'change' && a.state === 'done' && a.facts.roles);
       return last?.facts.roles ?? (await deps.store.getCustomer(data.customerKey))?.facts.roles;
     },
+    ownQuotas: async () => (await deps.store.getCustomer(data.customerKey))?.facts.ownQuotas,
+    rememberOwnQuotas: async (ownQuotas) => {
+      const recorded = await deps.store.amendFacts(data.customerKey, (facts) => ({ ...facts, ownQuotas }));
+      if (!recorded) throw new Error(`could not record the own quotas of customer "${data.customerKey}"; will retry`);
+    },
     checkpoint: async (more: Partial<ActionFacts>) => {
       await job.updateData({ ...job.data, facts: { ...job.data.facts, ...more } });
     },

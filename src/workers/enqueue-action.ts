@@ -1,5 +1,5 @@
 import type { AcronisEndpoints } from '../acronis/client.js';
-import type { OfferingItem, OfferingItemChange } from '../acronis/offering-items.js';
+import type { OfferingItem } from '../acronis/offering-items.js';
 import {
   actionJobId,
   actionJobSchema,
@@ -11,7 +11,8 @@ import {
 } from '../lifecycle/action.js';
 import { quotasOverPartner } from '../lifecycle/partner-quotas.js';
 import { customerKeyOf, problemsWithProfile } from '../onboarding/customer-request.js';
-import { checkProfileAgainstOffer, OfferingPlanError, planOfferingItems } from '../onboarding/offering-plan.js';
+import { checkProfileAgainstOffer, OfferingPlanError } from '../onboarding/offering-plan.js';
+import { planOwnQuotas, type OwnQuotasPlan } from '../onboarding/own-quotas.js';
 import { profileEditionFor, type Profile } from '../onboarding/profile.js';
 import type { ActionRecord, ActionStore } from './action-store.js';
 import type { CustomerRecord, OnboardingStore } from './onboarding-store.js';
@@ -55,7 +56,14 @@ export interface CheckedAction extends ActionRequest {
   key: string;
   name: string;
   record: CustomerRecord;
+  /** A change's own quotas for the customer as the check planned them (when the partner's offer was read). */
+  own?: OwnQuotas;
 }
+
+/** What a change will do to the customer's own quotas (src/onboarding/own-quotas.ts). */
+export type OwnQuotas = Omit<OwnQuotasPlan, 'plan'>;
+
+type FieldProblem = { field: string; reason: string };
 
 /** How a customer not onboarded here can be brought under acronis-onboard. */
 export const ADOPT_HINT =
@@ -96,12 +104,15 @@ export async function checkActions(
       problem('customer', `its tenant was deleted (${deleted.finishedAt ?? ''}) by offboard ${deleted.id}`);
       continue;
     }
+    let own: OwnQuotas | undefined;
     if (request.action === 'change') {
-      const reason = (await changeProblem(deps, request, offerCache)) ?? (await storageProblem(deps, request, record));
+      const checked = await checkChange(deps, request, record, offerCache);
+      const reason = 'problem' in checked ? checked.problem : await storageProblem(deps, request, record);
       if (reason) {
         problem(reason.field, reason.reason);
         continue;
       }
+      own = 'own' in checked ? checked.own : undefined;
     }
     if (request.action === 'contact' && !request.params.contact) {
       problem('contact', 'a contact change needs at least one of email, first_name, last_name, phone');
@@ -112,7 +123,7 @@ export async function checkActions(
       problem('email', 'must be an e-mail address');
       continue;
     }
-    accepted.push({ ...request, key, name: record.name || request.customer, record });
+    accepted.push({ ...request, key, name: record.name || request.customer, record, ...(own ? { own } : {}) });
   }
   return { accepted, problems };
 }
@@ -136,23 +147,29 @@ async function findCustomer(
   return record ? { key: keys[0] as string, record } : undefined;
 }
 
-/** A change's profile and edition against what the partner offers: the edition, the items, the one storage. */
-async function changeProblem(
+/**
+ * A change's profile and edition against what the partner offers (the edition, the items, the one
+ * storage), then its quotas against the partner's own; with what it does to the customer's own quotas.
+ */
+async function checkChange(
   deps: ActionEnqueueDeps,
   request: ActionRequest,
+  record: CustomerRecord,
   cache: Map<string, Promise<OfferingItem[]>>,
-): Promise<{ field: string; reason: string } | undefined> {
+): Promise<{ problem: FieldProblem } | { own: OwnQuotas } | Record<string, never>> {
   const profile = request.params.profile;
-  if (!profile) return { field: 'profile', reason: 'a change needs a profile' };
+  if (!profile) return { problem: { field: 'profile', reason: 'a change needs a profile' } };
   const edition = request.params.edition;
   if (edition && !profile.editions.includes(edition as never))
     return {
-      field: 'edition',
-      reason: `${edition} is not among the profile's editions (${profile.editions.join(', ')})`,
+      problem: {
+        field: 'edition',
+        reason: `${edition} is not among the profile's editions (${profile.editions.join(', ')})`,
+      },
     };
-  const [quotaOutsideProfile] = problemsWithProfile({ quotas: request.params.quotas }, profile);
-  if (quotaOutsideProfile) return quotaOutsideProfile;
-  if (!deps.offers) return undefined;
+  const [quotaOutsideProfile] = problemsWithProfile({ quotas: namedItems(request.params) }, profile);
+  if (quotaOutsideProfile) return { problem: quotaOutsideProfile };
+  if (!deps.offers) return {};
   const offers = deps.offers;
   const byEdition: Record<string, OfferingItem[]> = {};
   for (const e of edition ? [edition] : profile.editions) {
@@ -162,37 +179,51 @@ async function changeProblem(
   }
   const narrowed = edition ? { ...profile, editions: [edition] as typeof profile.editions } : profile;
   const [problem] = checkProfileAgainstOffer(narrowed, byEdition);
-  if (problem) return { field: `profile ${problem.field}`, reason: problem.reason };
+  if (problem) return { problem: { field: `profile ${problem.field}`, reason: problem.reason } };
   const target = profileEditionFor(profile, edition);
-  return quotaProblem(deps, request, target, byEdition[target] ?? [], cache);
+  return checkQuotas(deps, request, record, target, byEdition[target] ?? [], cache);
+}
+
+/** Every item the change names a quota for, a number or `profile` (only the names are judged). */
+function namedItems(params: ActionRequest['params']): Record<string, number> {
+  return { ...Object.fromEntries((params.resetQuotas ?? []).map((item) => [item, 0])), ...params.quotas };
 }
 
 /**
- * The change's quotas, the customer's own and the profile's: none over the partner's own quota for
- * the item (the partner's items read once per edition for the whole batch).
+ * The change's quotas, the customer's own (named now or kept from before) and the profile's: none
+ * over the partner's own quota for the item (the partner's items read once per edition for the
+ * whole batch).
  */
-async function quotaProblem(
+async function checkQuotas(
   deps: ActionEnqueueDeps,
   request: ActionRequest,
+  record: CustomerRecord,
   edition: string,
   available: OfferingItem[],
   cache: Map<string, Promise<OfferingItem[]>>,
-): Promise<{ field: string; reason: string } | undefined> {
-  const profile = request.params.profile as Profile;
-  const quotas = request.params.quotas;
-  let plan: OfferingItemChange[];
+): Promise<{ problem: FieldProblem } | { own: OwnQuotas }> {
+  let planned: OwnQuotasPlan;
   try {
-    plan = planOfferingItems({ available, profile, edition, ...(quotas ? { customerQuotas: quotas } : {}) });
+    planned = planOwnQuotas({
+      available,
+      profile: request.params.profile as Profile,
+      edition,
+      kept: record.facts.ownQuotas,
+      named: request.params.quotas,
+      reset: request.params.resetQuotas,
+    });
   } catch (err) {
-    if (err instanceof OfferingPlanError) return { field: err.field, reason: err.reason };
+    if (err instanceof OfferingPlanError) return { problem: { field: err.field, reason: err.reason } };
     throw err;
   }
-  if (!deps.acronis) return undefined;
+  const { plan, ...own } = planned;
+  if (!deps.acronis) return { own };
   const acronis = deps.acronis;
   const key = `partner:${edition}`;
   const lookup = cache.get(key) ?? acronis.getOfferingItems(deps.partnerTenantId, { edition, status: 1 });
   cache.set(key, lookup);
-  return quotasOverPartner(plan, await lookup, quotas)[0];
+  const [problem] = quotasOverPartner(plan, await lookup, own.quotas, own.kept);
+  return problem ? { problem } : { own };
 }
 
 /**

@@ -184,8 +184,13 @@ describe('change with per-customer quotas', () => {
           params: { profile: STANDARD_PROFILE, quotas: { workstations: 12 } },
           requester: OPERATOR,
         },
-        // The profile's own quota (50 workstations) over it, with no quota of the customer's.
-        { customer: keys[2]!, action: 'change', params: { profile: STANDARD_PROFILE }, requester: OPERATOR },
+        // The profile's own quota (50 workstations) over it, the customer's own (7) handed back to the profile.
+        {
+          customer: keys[2]!,
+          action: 'change',
+          params: { profile: STANDARD_PROFILE, resetQuotas: ['workstations'] },
+          requester: OPERATOR,
+        },
         // Within it: accepted.
         {
           customer: keys[2]!,

@@ -93,7 +93,7 @@ describe('change --quota', () => {
     expect(outside.stderr).toMatch(/quotas\.mailboxes: is not an item of the profile/);
     const dry = await runCli(t, ['change', keys[1]!, '--profile', standard, '--quota', 'workstations=12', '--dry-run']);
     expect(dry.stdout).toContain(
-      `would change LifeCli Customer 2 (${keys[1]}): profile standard, quotas workstations=12`,
+      `would change LifeCli Customer 2 (${keys[1]}): profile standard, own quotas workstations=12`,
     );
 
     const run = await runCli(t, ['change', keys[1]!, '--profile', standard, '--quota', 'workstations=12', '--wait']);

@@ -69,4 +69,17 @@ describe('after day one on the dashboard', () => {
     const tenantOf = (key: string) => t.sim.state().tenants.find((x) => x.customer_id === key)!;
     await until(async () => keys.every((k) => !tenantOf(k).enabled), 'the batch suspend');
   });
+
+  it("the customer page shows the customer's own quotas, which a change keeps", async () => {
+    const { t } = ctx;
+    const [prepaid] = sampleCustomers(1, 'DashOwn', { quotas: { workstations: 9 } });
+    const { batch } = await t.enqueue([prepaid!]);
+    await t.waitForBatch(batch.id);
+    const client = t.client();
+    await client.signIn();
+    const page = await client.get(`/customers/${customerKeyOf(prepaid!)}`);
+    expect(page.text).toMatch(/<span id="own-quotas">workstations 9<\/span>/);
+    // One without quotas of its own: no such line.
+    expect((await client.get(`/customers/${keys[2]}`)).text).not.toContain('id="own-quotas"');
+  });
 });

@@ -121,6 +121,8 @@ describe('HubSpot deal won, end to end', () => {
     ])[0]!;
     const workstations = h.t.sim.state().offeringItems[tenant.id]!.find((i) => i.name === 'pw_base_workstations');
     expect(workstations?.quota).toMatchObject({ value: 12 });
+    // Remembered as the customer's own, so a later change keeps it (docs/lifecycle.md "Per-customer quotas").
+    expect((await h.t.pipeline.store.getCustomer(`hubspot:${dealId}`))?.facts.ownQuotas).toEqual({ workstations: 12 });
 
     await until(async () => (await store.writeBack(`hubspot:${dealId}`))?.state === 'written', 'the write-back');
     expect(hubspot.store.get('companies', companyId)!.properties).toMatchObject({

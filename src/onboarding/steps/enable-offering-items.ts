@@ -1,6 +1,7 @@
 import type { OfferingItemChange } from '../../acronis/offering-items.js';
 import { chainDataWith } from '../chain.js';
 import { planFromTemplate, planOfferingItems } from '../offering-plan.js';
+import { ownQuotasOf } from '../own-quotas.js';
 import { profileEditionFor } from '../profile.js';
 import { defineStep, type StepContext } from '../step.js';
 
@@ -21,14 +22,13 @@ export const enableOfferingItems = defineStep({
       return { edition: null, offeringItemsEnabled: changes.length };
     }
     const edition = profileEditionFor(profile, request.edition);
-    const changes = planOfferingItems({
-      available: await ctx.offers.availableForChild(partnerTenantId, edition),
-      profile,
-      edition,
-      ...(request.quotas ? { customerQuotas: request.quotas } : {}),
-    });
+    const available = await ctx.offers.availableForChild(partnerTenantId, edition);
+    const quotas = request.quotas;
+    const changes = planOfferingItems({ available, profile, edition, ...(quotas ? { customerQuotas: quotas } : {}) });
     await enable(ctx, facts.tenantId, changes, `of ${edition}`);
-    return { edition, offeringItemsEnabled: changes.length };
+    // Remembered so that a later change keeps them (docs/lifecycle.md "Per-customer quotas").
+    const ownQuotas = quotas && Object.keys(quotas).length > 0 ? ownQuotasOf(quotas, changes, available) : undefined;
+    return { edition, offeringItemsEnabled: changes.length, ...(ownQuotas ? { ownQuotas } : {}) };
   },
 });
 
