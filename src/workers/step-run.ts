@@ -54,7 +54,8 @@ export async function runStepJob(deps: StepRunDeps, job: StepJob, token: string 
     step: job.name,
     attempt: job.attemptsMade + 1,
   });
-  if (!(await recordStart(deps, job, data))) {
+  const start = await recordStart(deps, job, data);
+  if (start === 'superseded') {
     await job.log('superseded: the customer is now in a newer chain; this run does nothing');
     logger.warn({ runId: data.runId }, 'step of a superseded chain; not run');
     return { superseded: true };
@@ -71,7 +72,7 @@ export async function runStepJob(deps: StepRunDeps, job: StepJob, token: string 
   } catch (err) {
     throw await stepFailed(deps, job, token, { ...data.facts, ...checkpointed }, err, logger);
   }
-  await handOver(deps, job, data, { ...data.facts, ...checkpointed, ...output });
+  await handOver(deps, job, data, { ...data.facts, ...checkpointed, ...output }, start === 'ended');
   logger.info({ next: nextStep(data.steps, job.name) ?? null }, 'step done');
   return output;
 }
@@ -90,18 +91,25 @@ async function parseStepJob(deps: StepRunDeps, job: StepJob): Promise<{ step: St
 }
 
 /**
- * Marks the customer running in this job's chain; false when a newer chain holds it (a stale run).
+ * Marks the customer running in this job's chain: `ended` when its chain was onboarded already,
+ * `superseded` when a newer chain holds it (a stale run).
  * The record is claimed here, as its producer would, when there is none (the producer crashed
  * between adding this chain and recording it) or it still holds the failed chain this one
  * replaces (the job started before the producer's claim came): the producer's claim, when it
  * comes, finds this run and changes nothing.
  */
-async function recordStart(deps: StepRunDeps, job: StepJob, data: ChainData): Promise<boolean> {
+async function recordStart(
+  deps: StepRunDeps,
+  job: StepJob,
+  data: ChainData,
+): Promise<'running' | 'ended' | 'superseded'> {
   const key = data.customerKey;
   const attempt = job.attemptsMade + 1;
   const running = await deps.store.markRunning(key, job.name, attempt, data.runId);
-  if (running.previous !== null && !running.otherRun) return true;
-  if (running.otherRun && running.previous !== 'failed') return false;
+  // Onboarded already: a stalled job re-running its last step (the worker died after markDone).
+  if (running.previous === 'done' && !running.otherRun) return 'ended';
+  if (running.previous !== null && !running.otherRun) return 'running';
+  if (running.otherRun && running.previous !== 'failed') return 'superseded';
   const claimed = await deps.store.claim({
     batchId: data.batchId,
     key,
@@ -110,9 +118,9 @@ async function recordStart(deps: StepRunDeps, job: StepJob, data: ChainData): Pr
     hasJob: true,
     fields: { name: data.request.name, steps: data.steps.join(',') },
   });
-  if (claimed !== 'queued' && claimed !== 'replaced') return false;
+  if (claimed !== 'queued' && claimed !== 'replaced') return 'superseded';
   await deps.store.markRunning(key, job.name, attempt, data.runId);
-  return true;
+  return 'running';
 }
 
 /**
@@ -253,9 +261,16 @@ export async function rateLimited(
 }
 
 /** Records what the step established, then queues the next step or marks the customer onboarded. */
-async function handOver(deps: StepRunDeps, job: StepJob, data: ChainData, facts: Partial<ChainFacts>): Promise<void> {
+async function handOver(
+  deps: StepRunDeps,
+  job: StepJob,
+  data: ChainData,
+  facts: Partial<ChainFacts>,
+  /** The customer was onboarded before this run of the step: its facts may have changed since (a lifecycle change, a resend) and stay. */
+  ended: boolean,
+): Promise<void> {
   const key = data.customerKey;
-  await deps.store.recordFacts(key, facts);
+  if (!ended) await deps.store.recordFacts(key, facts);
   const next = nextStep(data.steps, job.name);
   if (!next) {
     await afterTransition(deps, await deps.store.markDone(key, data.runId), data);

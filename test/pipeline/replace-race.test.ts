@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plannedSteps } from '../../src/onboarding/chain.js';
 import { STANDARD_PROFILE } from '../../src/onboarding/profile.js';
 import { firstStepJob, removeChain } from '../../src/workers/enqueue.js';
+import { jobIdFor } from '../../src/workers/queue.js';
 import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
 
@@ -98,5 +99,35 @@ describe('a new chain whose job starts before its producer claimed the record', 
     });
     const logs = await t.pipeline.queue.getJobLogs(stale.opts.jobId);
     expect(logs.logs.join('\n')).toContain('superseded');
+  });
+});
+
+describe('the last step run again after the customer was onboarded (its worker died after recording it)', () => {
+  it('leaves the facts changed since alone (a lifecycle change, a resend) and counts nothing twice', async () => {
+    const [customer] = sampleCustomers(1, 'Rerun');
+    const key = customer!.external_id!;
+    const { batch } = await t.enqueue([customer!]);
+    const workers = await t.startWorkers();
+    try {
+      expect(await t.waitForBatch(batch.id)).toMatchObject({ done: 1 });
+      // A change recorded its own quotas after the onboarding.
+      expect(await t.pipeline.store.amendFacts(key, (facts) => ({ ...facts, ownQuotas: { workstations: 99 } }))).toBe(
+        true,
+      );
+      // The last step's job comes back, as after a stall: same run, same data.
+      const lastStep = plannedSteps(STANDARD_PROFILE).at(-1)!;
+      const jobId = jobIdFor(key, lastStep);
+      const done = (await t.pipeline.queue.getJob(jobId))!;
+      const data = done.data;
+      await done.remove();
+      await t.pipeline.queue.add(lastStep, data, { jobId });
+      await until(async () => (await t.pipeline.queue.getJob(jobId))?.isCompleted() ?? false, 'the re-run to end');
+    } finally {
+      await workers.close(2000);
+    }
+    const record = await t.pipeline.store.getCustomer(key);
+    expect(record).toMatchObject({ state: 'done' });
+    expect(record?.facts?.ownQuotas).toEqual({ workstations: 99 });
+    expect(await t.pipeline.store.getBatch(batch.id)).toMatchObject({ total: 1, done: 1, failed: 0 });
   });
 });
