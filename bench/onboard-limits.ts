@@ -139,10 +139,15 @@ export function printLimits(runs: LimitRun[]): void {
   for (const run of runs) console.log(`| ${row(run)} |`);
 }
 
-export async function runLimits(base: (workers: number) => RunOptions): Promise<LimitRun[]> {
+/** `only`: the cases whose name starts with one of these words, and these process counts (all when absent). */
+export async function runLimits(
+  base: (workers: number) => RunOptions,
+  only: { cases?: string[]; processes?: number[] } = {},
+): Promise<LimitRun[]> {
   const runs: LimitRun[] = [];
-  for (const c of LIMIT_CASES) {
-    for (const workers of PROCESSES) {
+  const cases = LIMIT_CASES.filter((c) => !only.cases || only.cases.some((word) => c.name.startsWith(word)));
+  for (const c of cases) {
+    for (const workers of only.processes ?? PROCESSES) {
       const simConfig = {
         rateLimit: c.api,
         rateLimitChanges: c.changes ?? [],

@@ -13,7 +13,8 @@
  *            right limit, through 1, 2 and 4 `work` processes (bench/onboard-limits.ts)
  *   first    60 customers at 10/s: how soon the first customer is done, and after how many requests
  *
- *   npm run bench:onboard -- [all|main|rates|shared|scaling|limits|first]...
+ *   npm run bench:onboard -- [all|main|rates|shared|scaling|limits|first]... [--cases=scattered,lower] [--processes=1,2]
+ *   (--cases and --processes narrow the limits part: cases whose name starts with a word given)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -27,7 +28,14 @@ const CALLS_PER_CUSTOMER = 6;
 const LATENCY = { latencyMs: 80, jitterMs: 40 };
 const NO_LIMIT = 100_000;
 
-const wanted = new Set(process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['all']);
+const args = process.argv.slice(2);
+const flag = (name: string) =>
+  args
+    .find((a) => a.startsWith(`--${name}=`))
+    ?.slice(name.length + 3)
+    .split(',');
+const parts = args.filter((a) => !a.startsWith('--'));
+const wanted = new Set(parts.length > 0 ? parts : ['all']);
 const wants = (part: string) => wanted.has('all') || wanted.has(part);
 const dir = mkdtempSync(join(tmpdir(), 'bench-onboard-'));
 
@@ -153,7 +161,10 @@ try {
     print('no limit anywhere: 2,000 customers, 1 and 2 work processes', [one, two]);
     console.log(`\n2 processes ÷ 1: ${(one.seconds / two.seconds).toFixed(2)}× the throughput`);
   }
-  if (wants('limits')) printLimits(await runLimits((workers) => options(350, 100, workers)));
+  if (wants('limits')) {
+    const only = { cases: flag('cases'), processes: flag('processes')?.map(Number) };
+    printLimits(await runLimits((workers) => options(350, 100, workers), only));
+  }
   if (wants('first')) {
     const first = await runPipeline(options(60, 10));
     print('first customer at 10/s: 60 customers, simulator limited to 10/s', [first]);
