@@ -8,6 +8,8 @@ import type { ConfigKey } from '../config.js';
  */
 interface CommandHelp {
   reads: readonly ConfigKey[];
+  /** A line after `Environment:` for what the command reads by other names. */
+  also?: string;
   docs: string;
 }
 
@@ -39,6 +41,9 @@ const SERVER: readonly ConfigKey[] = [
   'SHUTDOWN_TIMEOUT_MS',
 ];
 const LOGS: readonly ConfigKey[] = ['LOG_LEVEL'];
+/** The sources' secrets are in variables of the operator's naming, so no table can list them. */
+const SOURCE_SECRETS =
+  'Source secrets: the variables each source file in SOURCES_DIR names in its *_env fields (e.g. "secret_env": "SHOP_WEBHOOK_SECRET"), from the environment or .env; one not set stops the start naming it (docs/sources.md)';
 
 const HELP: Readonly<Record<string, CommandHelp>> = {
   demo: {
@@ -74,11 +79,13 @@ const HELP: Readonly<Record<string, CommandHelp>> = {
     docs: 'docs/pipeline.md#at-least-once-made-safe',
   },
   serve: {
-    reads: [...REDIS, ...API, ...SECRETS, ...ENQUEUE, ...SERVER, ...LOGS],
+    reads: [...REDIS, ...API, ...SECRETS, ...ENQUEUE, ...SERVER, 'SOURCES_DIR', ...LOGS],
+    also: SOURCE_SECRETS,
     docs: 'docs/dashboard.md, docs/webhook.md',
   },
   start: {
-    reads: [...REDIS, ...API, ...SECRETS, ...ENQUEUE, ...WORKERS, ...SERVER, ...LOGS],
+    reads: [...REDIS, ...API, ...SECRETS, ...ENQUEUE, ...WORKERS, ...SERVER, 'SOURCES_DIR', ...LOGS],
+    also: SOURCE_SECRETS,
     docs: 'docs/commands.md#the-commands, docs/dashboard.md',
   },
   sources: {
@@ -97,7 +104,8 @@ export function describeCommands(program: Command): void {
       help.reads.length > 0
         ? `${[...new Set(help.reads)].join(', ')} (from the environment or .env; each one: docs/configuration.md)`
         : 'none';
-    command.addHelpText('after', `\n${wrapped(`Environment: ${reads}`)}\nDocs: ${help.docs}`);
+    const also = help.also ? `\n${wrapped(help.also)}` : '';
+    command.addHelpText('after', `\n${wrapped(`Environment: ${reads}`)}${also}\nDocs: ${help.docs}`);
   }
   program.addHelpText(
     'after',

@@ -6,7 +6,7 @@ export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
     .description(
-      'run the whole thing on this machine: Redis, the simulators, workers, server, 350 sample customers, a HubSpot deal and a ConnectWise agreement',
+      'run the whole thing on this machine: Redis, the simulators, workers, server, 350 sample customers, and one customer each from a simulated HubSpot, ConnectWise, Pipedrive, Salesforce and Autotask PSA',
     )
     .option(
       '--exit',

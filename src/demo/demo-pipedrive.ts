@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RunningPipedriveSimulator } from '../simulator/pipedrive/index.js';
 import { wonDealSource } from '../simulator/pipedrive/source-file.js';
+import type { DemoSystem } from './demo-system.js';
 
 /**
  * The demo's Pipedrive (docs/sources.md "Pipedrive"): a simulated Pipedrive whose webhook carries
@@ -9,16 +10,7 @@ import { wonDealSource } from '../simulator/pipedrive/source-file.js';
  * organization. Kept beside demo-sources.ts, which starts it with the other systems.
  */
 
-export interface DemoPipedrive {
-  fileName: string;
-  file: Record<string, unknown>;
-  secretEnv: Record<string, string>;
-  /** Points the webhook at the server and wins the deal; what the demo's summary line needs. */
-  winDeal(serverUrl: string): { what: string; customerKey: string; companyId: string; writtenInSystem: () => boolean };
-  close(): Promise<void>;
-}
-
-export async function startDemoPipedrive(name: (what: string) => string): Promise<DemoPipedrive> {
+export async function startDemoPipedrive(name: (what: string) => string): Promise<DemoSystem> {
   const { startPipedriveSimulator } = await import('../simulator/pipedrive/index.js');
   const secret = () => randomBytes(18).toString('hex');
   const credentials = { user: 'acronis-onboard', password: secret(), token: secret() };
@@ -36,7 +28,8 @@ export async function startDemoPipedrive(name: (what: string) => string): Promis
     fileName: 'pipedrive.json',
     file: wonDealSource(pipedrive, env),
     secretEnv: { [env.user]: credentials.user, [env.password]: credentials.password, [env.token]: credentials.token },
-    winDeal(serverUrl) {
+    /** Points the webhook at the server and wins the deal. */
+    feed(serverUrl) {
       pipedrive.registerWebhook({
         url: `${serverUrl}/webhooks/sources/pipedrive`,
         user: credentials.user,

@@ -8,28 +8,24 @@ import { addedAgreementSource } from '../simulator/connectwise/source-file.js';
 import type { HubSpotSimulator } from '../simulator/hubspot/index.js';
 import { wonDealSource } from '../simulator/hubspot/source-file.js';
 import type { SourceIntakeStore, WriteBackRecord } from '../sources/intake-store.js';
-import { startDemoPipedrive, type DemoPipedrive } from './demo-pipedrive.js';
+import { startDemoAutotask } from './demo-autotask.js';
+import { startDemoPipedrive } from './demo-pipedrive.js';
+import { startDemoSalesforce } from './demo-salesforce.js';
+import type { DemoSourceCustomer, DemoSystem } from './demo-system.js';
 
 /**
- * The demo's sales/PSA systems (docs/sources.md): a simulated HubSpot, ConnectWise and Pipedrive
- * (demo-pipedrive.ts) in the demo's process, each behind a source file of a temporary SOURCES_DIR.
- * Their secrets are made per run and live only in the server's `secretEnv`, where the source files
- * name them; a deal won in HubSpot, an agreement added in ConnectWise and a deal won in Pipedrive
- * go through the intake while the CSV batch runs, and each result is written back to its system.
+ * The demo's sales/PSA systems (docs/sources.md): a simulated HubSpot, ConnectWise, Pipedrive,
+ * Salesforce and Autotask PSA (the last three in demo-<kind>.ts) in the demo's process, each
+ * behind a source file of a temporary SOURCES_DIR. Their secrets are made per run and live only in
+ * the server's `secretEnv`, where the source files name them; a deal won in HubSpot, an agreement
+ * added in ConnectWise, a deal won in Pipedrive, an opportunity won in Salesforce and a company
+ * become a Customer in Autotask go through the intake while the CSV batch runs, and each result is
+ * written back to its system.
  */
 
 /** How long the demo waits, after the CSV batch, for the write-backs before it says one did not come. */
 export const SOURCE_SETTLE_MS = 120_000;
 const POLL_MS = 250;
-
-interface SourceCustomer {
-  /** `HubSpot: deal 12 won` */
-  what: string;
-  customerKey: string;
-  companyId: string;
-  /** The simulator holds a write of our result to the company. */
-  writtenInSystem: () => boolean;
-}
 
 export interface DemoSources {
   /** The SOURCES_DIR the demo's server reads. */
@@ -68,12 +64,12 @@ export async function startDemoSources(): Promise<DemoSources> {
     await hubspot.close();
     throw err;
   });
-  const pipedrive = await startDemoPipedrive(envNames.name).catch(async (err: unknown) => {
+  const systems = await startSystems(envNames.name).catch(async (err: unknown) => {
     await Promise.allSettled([hubspot.close(), connectwise.close()]);
     throw err;
   });
   const secretEnv = {
-    ...pipedrive.secretEnv,
+    ...Object.fromEntries(systems.flatMap((s) => Object.entries(s.secretEnv))),
     [envNames.hubspotSecret]: hubspot.clientSecret,
     [envNames.hubspotToken]: hubspot.accessToken,
     [envNames.cwCompany]: cwCredentials.companyId,
@@ -81,19 +77,19 @@ export async function startDemoSources(): Promise<DemoSources> {
     [envNames.cwPrivate]: cwCredentials.privateKey,
     [envNames.cwClient]: cwCredentials.clientId,
   };
-  const dir = await writeSourceDir(hubspot, connectwise, pipedrive, envNames);
-  const customers: SourceCustomer[] = [];
+  const dir = await writeSourceDir(hubspot, connectwise, systems, envNames);
+  const customers: DemoSourceCustomer[] = [];
   return {
     dir,
     secretEnv,
     feed(serverUrl) {
       customers.push(winHubSpotDeal(hubspot, `${serverUrl}/webhooks/sources/hubspot`));
       customers.push(addConnectWiseAgreement(connectwise, `${serverUrl}/webhooks/sources/connectwise`));
-      customers.push(pipedrive.winDeal(serverUrl));
+      customers.push(...systems.map((s) => s.feed(serverUrl)));
     },
     settle: (store, stop, timeoutMs = SOURCE_SETTLE_MS) => settle(customers, store, stop, timeoutMs),
     async close() {
-      await Promise.allSettled([hubspot.close(), connectwise.close(), pipedrive.close()]);
+      await Promise.allSettled([hubspot.close(), connectwise.close(), ...systems.map((s) => s.close())]);
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -103,7 +99,7 @@ export async function startDemoSources(): Promise<DemoSources> {
 async function writeSourceDir(
   hubspot: HubSpotSimulator,
   connectwise: RunningConnectWiseSimulator,
-  pipedrive: DemoPipedrive,
+  systems: readonly DemoSystem[],
   envNames: ReturnType<typeof sourceEnvNames>,
 ): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'acronis-onboard-demo-sources-'));
@@ -120,8 +116,20 @@ async function writeSourceDir(
   });
   await writeFile(join(dir, 'hubspot.json'), JSON.stringify(hubspotFile, null, 2));
   await writeFile(join(dir, 'connectwise.json'), JSON.stringify(connectwiseFile, null, 2));
-  await writeFile(join(dir, pipedrive.fileName), JSON.stringify(pipedrive.file, null, 2));
+  for (const system of systems) await writeFile(join(dir, system.fileName), JSON.stringify(system.file, null, 2));
   return dir;
+}
+
+/** The systems with a module of their own, started one after another; those started close if one cannot start. */
+async function startSystems(name: (what: string) => string): Promise<DemoSystem[]> {
+  const systems: DemoSystem[] = [];
+  try {
+    for (const start of [startDemoPipedrive, startDemoSalesforce, startDemoAutotask]) systems.push(await start(name));
+    return systems;
+  } catch (err) {
+    await Promise.allSettled(systems.map((s) => s.close()));
+    throw err;
+  }
 }
 
 /** Names of this run only, so a variable of the user's own is never overwritten. */
@@ -139,7 +147,7 @@ function sourceEnvNames(tag: string) {
 }
 
 /** HubSpot's app webhook (v3, signed over the URL it posts to: the demo server's real one). */
-function winHubSpotDeal(hubspot: HubSpotSimulator, targetUrl: string): SourceCustomer {
+function winHubSpotDeal(hubspot: HubSpotSimulator, targetUrl: string): DemoSourceCustomer {
   hubspot.setWebhook({ mode: 'app', targetUrl, retryDelaysMs: [1000, 5000], maxRetries: 2 });
   const { dealId, companyId } = hubspot.seedDeal({
     deal: { dealname: 'Cyber Protect for 15 workstations' },
@@ -156,7 +164,7 @@ function winHubSpotDeal(hubspot: HubSpotSimulator, targetUrl: string): SourceCus
   };
 }
 
-function addConnectWiseAgreement(connectwise: RunningConnectWiseSimulator, callbackUrl: string): SourceCustomer {
+function addConnectWiseAgreement(connectwise: RunningConnectWiseSimulator, callbackUrl: string): DemoSourceCustomer {
   connectwise.registerCallback(callbackUrl, ['agreement']);
   const company = connectwise.addCompany({
     identifier: 'ContosoDental',
@@ -179,7 +187,7 @@ function addConnectWiseAgreement(connectwise: RunningConnectWiseSimulator, callb
 }
 
 async function settle(
-  customers: readonly SourceCustomer[],
+  customers: readonly DemoSourceCustomer[],
   store: SourceIntakeStore,
   stop: AbortSignal,
   timeoutMs: number,
@@ -197,7 +205,7 @@ async function settle(
   return customers.map((c, i) => outcomeLine(c, records[i], timeoutMs));
 }
 
-function outcomeLine(c: SourceCustomer, record: WriteBackRecord | undefined, timeoutMs: number): string {
+function outcomeLine(c: DemoSourceCustomer, record: WriteBackRecord | undefined, timeoutMs: number): string {
   const customer = `customer ${c.customerKey}`;
   if (record?.state === 'written' && c.writtenInSystem()) {
     const onboarded = record.result === 'done' ? 'onboarded' : `ended ${record.result ?? 'unknown'}`;

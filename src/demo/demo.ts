@@ -139,7 +139,7 @@ async function runStack(config: Config, opts: DemoOptions, sources: DemoSources 
     });
     let resultsFile: string | undefined;
     try {
-      // While the CSV batch runs, a deal is won in HubSpot and an agreement added in ConnectWise.
+      // While the CSV batch runs, each simulated sales/PSA system sends one customer (demo-sources.ts).
       sources?.feed(server.url);
       const code = await importAndReport(server.producer, opts.csv ?? DEMO_CSV, {
         wait: true,
@@ -228,7 +228,7 @@ function describeSetup(
   ];
   if (sources)
     lines.push(
-      `demo: sources: a simulated HubSpot and ConnectWise, SOURCES_DIR ${sources.dir} (removed at the end); a deal is won and an agreement added while the CSV runs`,
+      `demo: sources: a simulated HubSpot, ConnectWise, Pipedrive, Salesforce and Autotask PSA, SOURCES_DIR ${sources.dir} (removed at the end); while the CSV runs, a deal is won in HubSpot and in Pipedrive, an agreement added in ConnectWise, an opportunity won in Salesforce and a company made a Customer in Autotask`,
     );
   return lines.join('\n');
 }

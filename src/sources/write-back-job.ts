@@ -57,7 +57,25 @@ export async function runWriteBack(
   }
   await deps.store.setWriteBack(customerKey, { state: 'written', result: result.state, attempts, error: '' });
   log.info({ state: result.state }, 'written back');
+  await lookAgainIfRetried(deps, job, result.state, token);
   return `written (${result.state})`;
+}
+
+/**
+ * The operator retried the customer while its end was being written: the step worker that ended
+ * it again found this job still running, so the job itself goes round once more, at once when the
+ * customer has ended again, else at its next look or the nudge of that end.
+ */
+async function lookAgainIfRetried(
+  deps: WriteBackDeps,
+  job: Job<WriteBackJob>,
+  written: string,
+  token: string | undefined,
+): Promise<void> {
+  const now = await settledResult(deps, job.data.customerKey);
+  if (now === 'gone' || (now !== 'running' && now.state === written)) return;
+  await job.moveToDelayed(Date.now() + (now === 'running' ? (deps.recheckMs ?? 10_000) : 0), token);
+  throw new DelayedError();
 }
 
 async function settledResult(deps: WriteBackDeps, customerKey: string): Promise<WriteBack | 'running' | 'gone'> {

@@ -60,8 +60,17 @@ export function writeBackJobId(customerKey: string, batchId: string): string {
   return `wb-${idPart(customerKey)}-${batchId}`;
 }
 
-/** A step worker finished the customer: its write-back, waiting for the next look, goes now. */
+/**
+ * A step worker ended the customer's chain: its write-back, waiting for the next look, goes now.
+ * One that had already written an earlier end (the customer failed, then the operator's `retry`
+ * completed it) runs again: it reads the customer afresh, and each kind's write is idempotent.
+ * A job's own retry or promotion racing this one loses harmlessly: the job runs once either way.
+ */
 export async function nudgeWriteBack(queue: WriteBackQueue, customerKey: string, batchId: string): Promise<void> {
   const job = await queue.getJob(writeBackJobId(customerKey, batchId));
-  if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+  if (!job) return;
+  const state = await job.getState();
+  if (state === 'delayed') await job.promote().catch(() => undefined);
+  else if (state === 'completed' || state === 'failed')
+    await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true }).catch(() => undefined);
 }

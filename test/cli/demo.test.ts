@@ -65,6 +65,20 @@ describe('acronis-onboard demo --exit', () => {
       /Pipedrive: deal (\d+) won → customer pipedrive:(\d+) onboarded, written back to company \d+/.exec(run.out);
     expect(pipedrive, run.out).not.toBeNull();
     expect(pipedrive![2]).toBe(pipedrive![1]);
+    // An opportunity won in the simulated Salesforce (its outbound message), written to the Account,
+    // and a company made a Customer in the simulated Autotask (its signed callout), written to its UDFs.
+    const salesforce =
+      /Salesforce: opportunity (006\w{15}) won → customer salesforce:(006\w{15}) onboarded, written back to company 001\w{15}/.exec(
+        run.out,
+      );
+    expect(salesforce, run.out).not.toBeNull();
+    expect(salesforce![2]).toBe(salesforce![1]);
+    const autotask =
+      /Autotask PSA: company (\d+) became a Customer → customer C(\d+) onboarded, written back to company (\d+)/.exec(
+        run.out,
+      );
+    expect(autotask, run.out).not.toBeNull();
+    expect([autotask![2], autotask![3]]).toEqual([autotask![1], autotask![1]]);
     expect(run.out).toMatch(/sources: {3}http:\/\/127\.0\.0\.1:\d+\/sources/);
     // The sources' secrets are made per run and never shown (a HubSpot private app token starts pat-).
     expect(run.out + run.err).not.toMatch(/pat-na1-/);

@@ -58,6 +58,12 @@ describe('--help', () => {
     expect(of('import')).toContain('Docs: docs/csv.md');
     expect(of('sim')).toContain('Environment: none Docs: docs/simulator.md');
     expect(of('sources')).toMatch(/SOURCES_DIR.*Docs: docs\/sources\.md/);
+    // The server takes its sources from SOURCES_DIR, their secrets from variables the files name.
+    for (const name of ['serve', 'start']) {
+      expect(of(name), name).toMatch(/Environment: .*SOURCES_DIR.*\(from the environment or \.env/);
+      expect(of(name), name).toMatch(/Source secrets: the variables each source file in SOURCES_DIR names/);
+    }
+    expect(of('import')).not.toContain('SOURCES_DIR');
   });
 });
 

@@ -22,7 +22,7 @@ describe('the demo sources', () => {
   it('names its secrets by variable only, says which write-back did not come, and leaves nothing behind', async () => {
     const sources = await startDemoSources();
     const files = readdirSync(sources.dir).sort();
-    expect(files).toEqual(['connectwise.json', 'hubspot.json', 'pipedrive.json']);
+    expect(files).toEqual(['autotask.json', 'connectwise.json', 'hubspot.json', 'pipedrive.json', 'salesforce.json']);
     const hubspot = JSON.parse(readFileSync(join(sources.dir, 'hubspot.json'), 'utf8')) as {
       settings: { client_secret_env: string; access_token_env: string };
     };
@@ -31,7 +31,15 @@ describe('the demo sources', () => {
     expect(token).toMatch(/^pat-na1-/);
     // Handed to the server, not written into the process's environment.
     expect(process.env[secretEnv]).toBeUndefined();
-    for (const file of files) expect(readFileSync(join(sources.dir, file), 'utf8')).not.toContain(token);
+    // Every secret of every system: handed over by name only, none in a file or the environment.
+    const secrets = Object.entries(sources.secretEnv);
+    expect(secrets.length).toBeGreaterThanOrEqual(15);
+    const written = files.map((file) => readFileSync(join(sources.dir, file), 'utf8')).join('\n');
+    for (const [name, value] of secrets) {
+      expect(written).toContain(`"${name}"`);
+      expect(written).not.toContain(value);
+      expect(process.env[name]).toBeUndefined();
+    }
 
     // Port 9 (discard) on loopback: nothing answers, so no event gets in and nothing is written back.
     sources.feed('http://127.0.0.1:9');
@@ -50,10 +58,17 @@ describe('the demo sources', () => {
       expect.stringMatching(
         /^Pipedrive: deal \d+ won → customer pipedrive:\d+: not written back within 1 s \(no write-back yet\)/,
       ),
+      expect.stringMatching(
+        /^Salesforce: opportunity (006\w{15}) won → customer salesforce:\1: not written back within 1 s \(no write-back yet\)/,
+      ),
+      expect.stringMatching(
+        /^Autotask PSA: company (\d+) became a Customer → customer C\1: not written back within 1 s \(no write-back yet\)/,
+      ),
     ]);
 
+    // Closing does not wait out the systems' resends to an address that never answers.
     await sources.close();
     expect(existsSync(sources.dir)).toBe(false);
-    expect(process.env[secretEnv]).toBeUndefined();
+    for (const name of Object.keys(sources.secretEnv)) expect(process.env[name]).toBeUndefined();
   });
 });

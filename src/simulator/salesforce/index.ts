@@ -162,7 +162,9 @@ export async function startSalesforceSimulator(options: SalesforceSimulatorOptio
     get outbound(): OutboundSender | null {
       return sender;
     },
+    /** Resends stop (a message not yet acknowledged stays so), then the server. */
     async close() {
+      sender?.stop();
       await sender?.settled();
       await app.close();
     },

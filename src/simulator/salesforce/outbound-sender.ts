@@ -88,6 +88,7 @@ export class OutboundSender {
   private readonly inFlight = new Set<Promise<void>>();
   private pending: QueuedNotification[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
+  private readonly stopped = new AbortController();
 
   constructor(readonly options: OutboundOptions) {}
 
@@ -102,7 +103,12 @@ export class OutboundSender {
     this.track(this.deliver(notifications));
   }
 
-  /** Waits until every queued message has been acknowledged or dropped. */
+  /** No more resends (the org is going away): `settled` then waits only for the posts in flight. */
+  stop(): void {
+    this.stopped.abort();
+  }
+
+  /** Waits until every queued message has been acknowledged or dropped (or, after `stop`, its post has ended). */
   async settled(): Promise<void> {
     if (this.flushTimer) this.flush();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
@@ -129,7 +135,8 @@ export class OutboundSender {
         this.dropped.push(notifications);
         return;
       }
-      await sleep(wait);
+      const slept = await sleep(wait, true, { signal: this.stopped.signal }).catch(() => false);
+      if (!slept) return;
       wait = Math.min(wait * 2, this.options.maxRetryMs ?? 2 * 3600_000);
     }
   }
