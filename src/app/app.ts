@@ -4,6 +4,7 @@ import { createAcronisClient, type AcronisClient } from '../acronis/client.js';
 import { RequestBudget } from '../acronis/request-budget.js';
 import { requireConfig, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { ActionEnqueueDeps } from '../workers/enqueue-action.js';
 import { loggerReport, RedisAvailability } from '../redis/availability.js';
 import { connectOrExplain, createRedis, redactUrl } from '../redis/connection.js';
 import { withRedisDeadline } from '../redis/deadline.js';
@@ -167,6 +168,18 @@ export class App {
       : this.acronis.getApiClient(this.acronis.clientId).then((client) => client.tenant_id);
     this.partner.catch(() => (this.partner = undefined));
     return this.partner;
+  }
+
+  /** What queueing a lifecycle action needs (src/workers/enqueue-action.ts): the CLI, the dashboard and the demo ask alike. */
+  async actionEnqueueDeps(): Promise<ActionEnqueueDeps> {
+    return {
+      queue: this.queue,
+      store: this.store,
+      actions: this.actions,
+      partnerTenantId: await this.partnerTenantId(),
+      offers: this.offers,
+      acronis: this.acronis,
+    };
   }
 
   /**

@@ -115,14 +115,7 @@ async function runLifecycle(
   const fromFile = targets.length === 1 && /\.csv$/i.test(targets[0] as string);
   const source = fromFile ? `CSV ${targets[0]}` : 'CLI';
   const requester: Requester = { kind: fromFile ? 'batch' : 'operator', label: `operator (${source})` };
-  const deps: ActionEnqueueDeps = {
-    queue: app.queue,
-    store: app.store,
-    actions: app.actions,
-    partnerTenantId: await app.partnerTenantId(),
-    offers: app.offers,
-    acronis: app.acronis,
-  };
+  const deps = await app.actionEnqueueDeps();
   if (opts.cancel) return cancel(deps, targets, requester);
 
   let params: ActionParams;
@@ -334,7 +327,8 @@ function problemLine(p: ActionProblem): string {
 }
 
 export function actionLine(a: ActionRecord): string {
-  const when = a.deleteAt && a.state === 'pending-deletion' ? `  deleted at ${a.deleteAt}` : '';
+  const pending = a.deleteAt && a.state === 'pending-deletion' && !a.outcome?.includes(a.deleteAt);
+  const when = pending ? `  deleted at ${a.deleteAt}` : '';
   return tty`  ${a.state}  ${a.action} ${a.customerName} (${a.customerKey}): ${a.outcome ?? a.error ?? ''}${when}`;
 }
 

@@ -21,6 +21,7 @@ import { generateSecretsKey } from '../secrets/secret-box.js';
 import type { RunningSimulator } from '../simulator/index.js';
 import { resultsCsv } from '../workers/results-csv.js';
 import { batchResults } from '../workers/results.js';
+import { demoLifecycle } from './demo-lifecycle.js';
 import { startDemoSources, type DemoSources } from './demo-sources.js';
 import { DemoRefusedError } from './errors.js';
 import { findOrStartRedis } from './local-redis.js';
@@ -154,6 +155,9 @@ async function runStack(config: Config, opts: DemoOptions, sources: DemoSources 
         for (const line of await sources.settle(server.sources.store, stop)) opts.print(line);
         if (stop.aborted) return 0;
       }
+      const [suspend, offboard] = await onboardedFromCsv(serveApp, 2);
+      if (suspend && offboard) await demoLifecycle(serveApp, { suspend, offboard }, opts.print, stop);
+      if (stop.aborted) return 0;
       printEnd(server, config, opts.print);
       if (!opts.exit) await untilStopSignal(stop);
       return 0;
@@ -201,6 +205,18 @@ function printEnd(server: RunningServer, config: Config, print: DemoOptions['pri
   print(`dashboard: ${server.url}/  (user ${config.DASHBOARD_USER}, password ${config.DASHBOARD_PASSWORD})`);
   print(`queues:    ${server.url}/admin/queues`);
   if (config.SOURCES_DIR) print(`sources:   ${server.url}/sources`);
+  print(`lifecycle: ${server.url}/lifecycle  (pending deletions)`);
+}
+
+/** The keys of the first `n` customers of the CSV's batch that were onboarded. */
+async function onboardedFromCsv(app: App, n: number): Promise<string[]> {
+  const batch = (await app.store.listBatches(10)).find((b) => b.source === 'csv');
+  if (!batch) return [];
+  const customers = await app.store.batchCustomers(batch.id);
+  return customers
+    .filter((c) => c.record?.state === 'done')
+    .map((c) => c.key)
+    .slice(0, n);
 }
 
 /** The CSV's batch: the sources' customers come in batches of their own, which may be newer. */

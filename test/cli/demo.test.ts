@@ -80,6 +80,18 @@ describe('acronis-onboard demo --exit', () => {
     expect(autotask, run.out).not.toBeNull();
     expect([autotask![2], autotask![3]]).toEqual([autotask![1], autotask![1]]);
     expect(run.out).toMatch(/sources: {3}http:\/\/127\.0\.0\.1:\d+\/sources/);
+    // Then a customer's life after day one, on two of the CSV's customers, as an operator asks:
+    // one suspended and resumed, one offboarded with its deletion pending (the /lifecycle page).
+    const suspended = / {2}done {2}suspend .+ \(([\w-]+)\): disabled\n/.exec(run.out);
+    expect(suspended, run.out).not.toBeNull();
+    expect(run.out).toMatch(new RegExp(` {2}done {2}resume .+ \\(${suspended![1]}\\): enabled\\n`));
+    const offboarded =
+      / {2}pending-deletion {2}offboard .+ \(([\w-]+)\): disabled; to be deleted at (\S+) unless cancelled/.exec(
+        run.out,
+      );
+    expect(offboarded, run.out).not.toBeNull();
+    expect(offboarded![1]).not.toBe(suspended![1]);
+    expect(run.out).toMatch(/lifecycle: http:\/\/127\.0\.0\.1:\d+\/lifecycle/);
     // The sources' secrets are made per run and never shown (a HubSpot private app token starts pat-).
     expect(run.out + run.err).not.toMatch(/pat-na1-/);
     // The temporary SOURCES_DIR (and the results file) went with the demo.
