@@ -29,7 +29,7 @@ export interface SourceWorkerOptions {
   writeBackRecheckMs?: number;
   /**
    * Where the variables a source file names are looked up; the process's environment when absent
-   * (the demo hands its simulators' made-up credentials here, never into process.env).
+   * (the demo hands its simulators' made-up credentials here, never into the environment).
    */
   secretEnv?: Readonly<Record<string, string>>;
 }

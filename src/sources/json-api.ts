@@ -89,8 +89,8 @@ export async function callJson<S extends z.ZodType>(
   return parsed.data;
 }
 
-/** No answer at all: a timeout or a connection that failed, worth another try. */
-function unreachable(source: string, endpoint: string, vendor: string, cause: unknown): SourceApiError {
+/** No answer at all: a timeout or a connection that failed, worth another try. Every vendor client's reading. */
+export function unreachable(source: string, endpoint: string, vendor: string, cause: unknown): SourceApiError {
   if (cause instanceof SourceApiError) return cause;
   if (cause instanceof TimeoutError)
     return new SourceApiError(source, endpoint, undefined, true, `${vendor} did not answer in time`);

@@ -1,4 +1,4 @@
-import { RequestError, TimeoutError } from 'got';
+import { unreachable } from '../json-api.js';
 import { SourceApiError } from '../kind.js';
 
 /**
@@ -73,17 +73,7 @@ export function classifyAnswer(
 
 /** No answer at all: a timeout or a connection that failed. */
 export function classifyFailure(source: string, endpoint: string, cause: unknown): SourceApiError {
-  if (cause instanceof SourceApiError) return cause;
-  if (cause instanceof TimeoutError)
-    return new SourceApiError(source, endpoint, undefined, true, 'HubSpot did not answer in time');
-  const code = cause instanceof RequestError ? cause.code : undefined;
-  return new SourceApiError(
-    source,
-    endpoint,
-    undefined,
-    true,
-    `HubSpot could not be reached (${code ?? 'network error'})`,
-  );
+  return unreachable(source, endpoint, 'HubSpot', cause);
 }
 
 /** A 2xx whose body is not what HubSpot documents: another try would read the same. */

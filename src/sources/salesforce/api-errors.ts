@@ -1,4 +1,4 @@
-import { RequestError, TimeoutError } from 'got';
+import { unreachable } from '../json-api.js';
 import { SourceApiError } from '../kind.js';
 
 /**
@@ -66,17 +66,7 @@ export function tokenRefused(source: string, answer: SalesforceAnswer, credentia
 
 /** No answer at all: a timeout or a connection that failed. */
 export function classifyFailure(source: string, endpoint: string, cause: unknown): SourceApiError {
-  if (cause instanceof SourceApiError) return cause;
-  if (cause instanceof TimeoutError)
-    return new SourceApiError(source, endpoint, undefined, true, 'Salesforce did not answer in time');
-  const code = cause instanceof RequestError ? cause.code : undefined;
-  return new SourceApiError(
-    source,
-    endpoint,
-    undefined,
-    true,
-    `Salesforce could not be reached (${code ?? 'network error'})`,
-  );
+  return unreachable(source, endpoint, 'Salesforce', cause);
 }
 
 export function unexpectedBody(source: string, endpoint: string, status: number, why: string): SourceApiError {
