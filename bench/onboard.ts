@@ -11,7 +11,7 @@
  *   scaling  no limit anywhere, 2,000 customers, 1 and then 2 `work` processes × 16
  *   limits   ACRONIS_RATE_LIMIT=100 against scattered 429s, a lower limit, a drop, a rise and the
  *            right limit, through 1, 2 and 4 `work` processes (bench/onboard-limits.ts)
- *   first    60 customers at 10/s: how soon the first customer is done, and after how many requests
+ *   first    60 customers at 10/s (--customers=N): how soon the first customer is done, and after how many requests
  *
  *   npm run bench:onboard -- [all|main|rates|shared|scaling|limits|first]... [--cases=scattered,lower] [--processes=1,2]
  *   (--cases and --processes narrow the limits part: cases whose name starts with a word given)
@@ -166,8 +166,9 @@ try {
     printLimits(await runLimits((workers) => options(350, 100, workers), only));
   }
   if (wants('first')) {
-    const first = await runPipeline(options(60, 10));
-    print('first customer at 10/s: 60 customers, simulator limited to 10/s', [first]);
+    const customers = Number(flag('customers')?.[0] ?? 60);
+    const first = await runPipeline(options(customers, 10));
+    print(`first customer at 10/s: ${customers} customers, simulator limited to 10/s`, [first]);
     const firstRequest = first.series.find(([, , requests]) => requests > 0)?.[0] ?? Number.NaN;
     const requestsBefore = first.series.find(([, done]) => done > 0)?.[2] ?? Number.NaN;
     console.log(
