@@ -13,10 +13,10 @@ export class StepConflictError extends Error {
     readonly field: string,
     readonly value: string,
     readonly owner: string,
+    /** What to do about it; by default, change the field. */
+    advice = `change the ${field} and resubmit the customer`,
   ) {
-    super(
-      `customer "${customer}": ${field} "${value}" is already used by ${owner}; change the ${field} and resubmit the customer`,
-    );
+    super(`customer "${customer}": ${field} "${value}" is already used by ${owner}; ${advice}`);
     this.name = 'StepConflictError';
   }
 }
