@@ -134,8 +134,9 @@ function resolveTenant(children: readonly Tenant[], row: AdoptRow): Resolved {
         `no tenant ${row.tenantId} among the partner's children (unknown, deleted, or deeper in the hierarchy)`,
       );
   } else {
-    const wanted = named.trim().toLowerCase();
-    const matches = children.filter((c) => c.name.trim().toLowerCase() === wanted);
+    // Matched as an import keys a name (case, accents and runs of spaces aside): operators type names loosely.
+    const wanted = customerKeyOf({ name: named });
+    const matches = children.filter((c) => customerKeyOf({ name: c.name }) === wanted);
     if (matches.length === 0) return refuse('tenant', `no tenant of the partner is named "${named}"`);
     if (matches.length > 1)
       return refuse(
