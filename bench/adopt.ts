@@ -63,6 +63,7 @@ try {
     await sleep(250);
     batch = await producer.store.getBatch(batchId);
   }
+  await sleep(500);
   const records = (await producer.store.batchCustomers(batchId)).map((c) => c.record);
   const lastEnded = Math.max(...records.map((r) => Date.parse(r?.finishedAt ?? '') || Date.now()));
   const stats = sim.stats();
@@ -81,6 +82,8 @@ try {
   sim.resetStats();
   const againStarted = Date.now();
   const again = await adopt(deps, { allUnmanaged: true, keyFrom: 'name' }, { requester });
+  // The simulator counts an answer once it is sent (fastify's onResponse), which may be after the client read it.
+  await sleep(500);
   const againStats = sim.stats();
   console.log(
     `run again: ${again.plan.adopt.length} to adopt, ${again.queued ? 'a batch queued' : 'nothing queued'}, ${againStats.total - againStats.tokenIssues} calls, ${((Date.now() - againStarted) / 1000).toFixed(1)} s; load average after: ${load()}`,
