@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STANDARD_PROFILE } from '../../src/onboarding/profile.js';
 import { batchResults } from '../../src/workers/results.js';
+import { retryCustomer } from '../../src/workers/retry.js';
+import { retryLine } from '../../src/workers/retry-verdict.js';
 import { tempCsv } from '../helpers/csv.js';
 import { askFor, calls, waitForActions } from '../helpers/lifecycle.js';
 import { startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
@@ -203,7 +205,11 @@ describe('import meeting a tenant made elsewhere', () => {
     ]);
     expect(await t.waitForBatch(batch.id)).toMatchObject({ failed: 1 });
     const failed = await t.pipeline.store.getCustomer('crm-9');
-    expect(failed?.error).toContain(`acronis-onboard adopt --tenant ${tenant.id} --external-id crm-9`);
+    const command = `acronis-onboard adopt --tenant ${tenant.id} --external-id crm-9`;
+    expect(failed?.error).toContain(command);
+    // `retry` will not repeat the conflict; it names the adoption as the way out.
+    const retried = await retryCustomer({ queue: t.pipeline.queue, store: t.pipeline.store }, 'crm-9');
+    expect(retryLine(retried)).toContain(`if that tenant is this customer, adopt it: ${command}; else change the name`);
     const report = await runAdopt(t, { tenant: tenant.id, externalId: 'crm-9' });
     expect(report.queued!.result.customers).toMatchObject([{ key: 'crm-9', outcome: 'replaced' }]);
     expect(await t.waitForBatch(report.queued!.result.batch.id)).toMatchObject({ done: 1 });

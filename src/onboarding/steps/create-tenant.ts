@@ -116,5 +116,5 @@ function conflict(wanted: Wanted, holder: Tenant): StepConflictError {
     );
   const owner = `tenant ${holder.id}, created outside acronis-onboard (it has no customer_id)`;
   const advice = `if it is this customer, adopt it instead of creating one (docs/adopt.md): ${adoptCommandLine(holder.id, wanted.customerKey)}; else change the name and resubmit the customer`;
-  return new StepConflictError(wanted.customerKey, 'name', wanted.name, owner, advice);
+  return new StepConflictError(wanted.customerKey, 'name', wanted.name, owner, advice, holder.id);
 }
