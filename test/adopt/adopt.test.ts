@@ -74,6 +74,9 @@ describe('adopt from a CSV', () => {
     // One PUT per adopted tenant, sent with the version the plan read: no read before it.
     expect(calls(t, 'PUT /tenants/{tenant_id}')).toBe(2);
     expect(calls(t, 'GET /tenants/{tenant_id}')).toBe(0);
+    // Every answer read back (the admin's roles included) is what the OAS describes.
+    expect(t.sim.stats().responseViolations).toEqual([]);
+    expect(calls(t, 'GET /users/{user_id}/access_policies')).toBe(1);
 
     const record = await t.pipeline.store.getCustomer('crm-1');
     expect(record).toMatchObject({ state: 'done', name: 'Existing Customer 01', batchId });
