@@ -153,6 +153,20 @@ describe('exactly once', () => {
     expect(calls(t, 'GET /tenants/{tenant_id}')).toBe(1);
   });
 
+  it('a stale version (someone changed the tenant since the plan read it) reads again and stamps once', async () => {
+    const tenant = childNamed(t, 'Existing Customer 12');
+    t.sim.configure({
+      faults: [{ kind: 'concurrent-write', path: '^/tenants/\\{tenant_id\\}$', methods: ['PUT'], times: 1 }],
+    });
+    t.sim.resetStats();
+    const report = await runAdopt(t, { tenant: tenant.id, externalId: 'crm-12' });
+    expect(await t.waitForBatch(report.queued!.result.batch.id)).toMatchObject({ done: 1, failed: 0 });
+    t.sim.configure({ faults: [] });
+    expect(tenantById(t, tenant.id).customer_id).toBe('crm-12');
+    expect(t.sim.stats().byEndpoint['PUT /tenants/{tenant_id}']).toEqual({ '409': 1, '200': 1 });
+    expect(calls(t, 'GET /tenants/{tenant_id}')).toBe(1);
+  });
+
   it('a tenant stamped with the key whose record was lost is recorded again without a write', async () => {
     const tenant = childNamed(t, 'Existing Customer 07');
     const api = simulatorApi(t.sim);
