@@ -11,7 +11,7 @@ import { simulatorApi } from '../helpers/simulator.js';
 import { adminIn, childNamed, madeElsewhere, runAdopt, tenantById } from './helpers.js';
 
 /**
- * `adopt` from a CSV, with every kind of bad row beside good ones; --force; a stamp whose answer
+ * Against a partner seeded with 5,000 customers made elsewhere (each plan lists them all): `adopt` from a CSV, with every kind of bad row beside good ones; --force; a stamp whose answer
  * was lost; a tenant stamped already whose record was lost; the lifecycle on adopted customers;
  * --apply-profile; an import meeting an unstamped tenant's name, then adopting it.
  */
@@ -20,33 +20,36 @@ let admin: { id: string; login: string };
 let stampedId: string;
 
 beforeAll(async () => {
-  t = await startTestPipeline({ label: 'adopt', sim: { customers: 20 } });
+  t = await startTestPipeline({ label: 'adopt', sim: { customers: 5000 } });
   await t.startWorkers();
-  admin = await adminIn(t, childNamed(t, 'Existing Customer 01').id);
+  admin = await adminIn(t, childNamed(t, 'Existing Customer 0001').id);
   await madeElsewhere(t, 'Twin  Corp');
   await madeElsewhere(t, 'twin corp');
   stampedId = await madeElsewhere(t, 'Stamped Elsewhere', 'other-crm-9');
-}, 60_000);
+}, 120_000);
 afterAll(async () => {
   await t?.close();
 });
 
-describe('adopt from a CSV', () => {
+describe('adopt from a CSV', { timeout: 180_000 }, () => {
   it('adopts the good rows; names each bad one (row, field, reason) and does nothing for it', async () => {
-    const id = (n: string) => childNamed(t, `Existing Customer ${n}`).id;
-    const before = { c01: childNamed(t, 'Existing Customer 01').version, c03: childNamed(t, 'Existing Customer 03') };
+    const id = (n: string) => childNamed(t, `Existing Customer 00${n}`).id;
+    const before = {
+      c01: childNamed(t, 'Existing Customer 0001').version,
+      c03: childNamed(t, 'Existing Customer 0003'),
+    };
     const file = tempCsv(
       `adopt-${randomUUID()}.csv`,
       [
         'Tenant,Tenant ID,External ID',
-        'existing  customer 01,,crm-1', // by a loosely typed name
+        'existing  customer 0001,,crm-1', // by a loosely typed name
         `,${id('02')},crm-2`,
         `,${id('03')},crm-3`,
-        'Existing Customer 03,,crm-3b', // the same tenant again
+        'Existing Customer 0003,,crm-3b', // the same tenant again
         `,${randomUUID()},crm-6`, // unknown
         'Twin Corp,,crm-7', // two tenants match
         'Stamped Elsewhere,,crm-8', // someone else's stamp
-        'Existing Customer 04,,', // no external id
+        'Existing Customer 0004,,', // no external id
       ].join('\n'),
     );
     t.sim.resetStats();
@@ -66,10 +69,10 @@ describe('adopt from a CSV', () => {
     const batchId = report.queued!.result.batch.id;
     expect(await t.waitForBatch(batchId)).toMatchObject({ done: 2, failed: 0, source: 'adopt' });
 
-    const c01 = childNamed(t, 'Existing Customer 01');
+    const c01 = childNamed(t, 'Existing Customer 0001');
     expect(c01).toMatchObject({ customer_id: 'crm-1', version: before.c01 + 1 });
-    expect(childNamed(t, 'Existing Customer 02').customer_id).toBe('crm-2');
-    expect(childNamed(t, 'Existing Customer 03')).toMatchObject({ customer_id: null, version: before.c03.version });
+    expect(childNamed(t, 'Existing Customer 0002').customer_id).toBe('crm-2');
+    expect(childNamed(t, 'Existing Customer 0003')).toMatchObject({ customer_id: null, version: before.c03.version });
     expect(tenantById(t, stampedId).customer_id).toBe('other-crm-9');
     // One PUT per adopted tenant, sent with the version the plan read: no read before it.
     expect(calls(t, 'PUT /tenants/{tenant_id}')).toBe(2);
@@ -79,7 +82,7 @@ describe('adopt from a CSV', () => {
     expect(calls(t, 'GET /users/{user_id}/access_policies')).toBe(1);
 
     const record = await t.pipeline.store.getCustomer('crm-1');
-    expect(record).toMatchObject({ state: 'done', name: 'Existing Customer 01', batchId });
+    expect(record).toMatchObject({ state: 'done', name: 'Existing Customer 0001', batchId });
     expect(record!.facts).toMatchObject({
       tenantId: c01.id,
       adopted: true,
@@ -96,14 +99,14 @@ describe('adopt from a CSV', () => {
     );
     expect(results.map((r) => [r.customer, r.state, r.tenant_id, r.login])).toEqual([
       ['crm-1', 'done', c01.id, admin.login],
-      ['crm-2', 'done', childNamed(t, 'Existing Customer 02').id, ''],
+      ['crm-2', 'done', childNamed(t, 'Existing Customer 0002').id, ''],
     ]);
   });
 
   it('run again, it is a no-op: nothing queued, nothing sent', async () => {
     const file = tempCsv(
       `again-${randomUUID()}.csv`,
-      'name,external_id\nExisting Customer 01,crm-1\nExisting Customer 02,crm-2\n',
+      'name,external_id\nExisting Customer 0001,crm-1\nExisting Customer 0002,crm-2\n',
     );
     t.sim.resetStats();
     const report = await runAdopt(t, { file });
@@ -115,7 +118,7 @@ describe('adopt from a CSV', () => {
 
   it('a dry run writes nothing', async () => {
     t.sim.resetStats();
-    const report = await runAdopt(t, { tenant: 'Existing Customer 10', externalId: 'crm-10' }, { dryRun: true });
+    const report = await runAdopt(t, { tenant: 'Existing Customer 0010', externalId: 'crm-10' }, { dryRun: true });
     expect(report.plan.adopt.map((a) => a.key)).toEqual(['crm-10']);
     expect(report.queued).toBeUndefined();
     expect(await t.pipeline.store.getCustomer('crm-10')).toBeUndefined();
@@ -123,7 +126,7 @@ describe('adopt from a CSV', () => {
   });
 
   it('an external id another tenant carries, or this install gives another tenant, is refused', async () => {
-    const report = await runAdopt(t, { tenant: 'Existing Customer 11', externalId: 'crm-1' });
+    const report = await runAdopt(t, { tenant: 'Existing Customer 0011', externalId: 'crm-1' });
     expect(report.plan.refused).toEqual([
       expect.objectContaining({ field: 'external_id', reason: expect.stringMatching(/is the customer_id of tenant/) }),
     ]);
@@ -138,9 +141,9 @@ describe('adopt from a CSV', () => {
   });
 });
 
-describe('exactly once', () => {
+describe('exactly once', { timeout: 180_000 }, () => {
   it('a stamp whose answer was lost is not sent again: the re-run reads the tenant and finds it stamped', async () => {
-    const tenant = childNamed(t, 'Existing Customer 06');
+    const tenant = childNamed(t, 'Existing Customer 0006');
     t.sim.configure({
       faults: [{ kind: 'commit-then-fail', path: '^/tenants/\\{tenant_id\\}$', methods: ['PUT'], times: 1 }],
     });
@@ -154,7 +157,7 @@ describe('exactly once', () => {
   });
 
   it('a stale version (someone changed the tenant since the plan read it) reads again and stamps once', async () => {
-    const tenant = childNamed(t, 'Existing Customer 12');
+    const tenant = childNamed(t, 'Existing Customer 0012');
     t.sim.configure({
       faults: [{ kind: 'concurrent-write', path: '^/tenants/\\{tenant_id\\}$', methods: ['PUT'], times: 1 }],
     });
@@ -168,13 +171,13 @@ describe('exactly once', () => {
   });
 
   it('a tenant stamped with the key whose record was lost is recorded again without a write', async () => {
-    const tenant = childNamed(t, 'Existing Customer 07');
+    const tenant = childNamed(t, 'Existing Customer 0007');
     const api = simulatorApi(t.sim);
     expect((await api.put(`/tenants/${tenant.id}`, { customer_id: 'crm-7', version: tenant.version })).status).toBe(
       200,
     );
     t.sim.resetStats();
-    const report = await runAdopt(t, { tenant: 'Existing Customer 07', externalId: 'crm-7' });
+    const report = await runAdopt(t, { tenant: 'Existing Customer 0007', externalId: 'crm-7' });
     expect(await t.waitForBatch(report.queued!.result.batch.id)).toMatchObject({ done: 1 });
     expect(calls(t, 'PUT /tenants/{tenant_id}')).toBe(0);
     expect(tenantById(t, tenant.id).version).toBe(tenant.version + 1);
@@ -182,13 +185,13 @@ describe('exactly once', () => {
   });
 });
 
-describe('an adopted customer is a customer like any other', () => {
+describe('an adopted customer is a customer like any other', { timeout: 180_000 }, () => {
   it('suspend, resume and change act on it', async () => {
-    const tenantId = childNamed(t, 'Existing Customer 01').id;
+    const tenantId = childNamed(t, 'Existing Customer 0001').id;
     const suspended = await waitForActions(t, (await askFor(t, 'suspend', ['crm-1'])).batchId);
     expect(suspended.map((a) => a.state)).toEqual(['done']);
     expect(tenantById(t, tenantId).enabled).toBe(false);
-    const resumed = await waitForActions(t, (await askFor(t, 'resume', ['Existing Customer 01'])).batchId);
+    const resumed = await waitForActions(t, (await askFor(t, 'resume', ['Existing Customer 0001'])).batchId);
     expect(resumed.map((a) => a.state)).toEqual(['done']);
     expect(tenantById(t, tenantId).enabled).toBe(true);
     t.sim.resetStats();
@@ -204,7 +207,7 @@ describe('an adopted customer is a customer like any other', () => {
   });
 
   it('--apply-profile queues the change, which runs once the adoption is done', async () => {
-    const tenantId = childNamed(t, 'Existing Customer 08').id;
+    const tenantId = childNamed(t, 'Existing Customer 0008').id;
     const report = await runAdopt(t, { tenant: tenantId, externalId: 'crm-8b' }, { applyProfile: true });
     expect(report.queued!.changeProblems).toEqual([]);
     expect(await t.waitForBatch(report.queued!.result.batch.id)).toMatchObject({ done: 1 });
@@ -214,11 +217,11 @@ describe('an adopted customer is a customer like any other', () => {
   });
 });
 
-describe('import meeting a tenant made elsewhere', () => {
+describe('import meeting a tenant made elsewhere', { timeout: 180_000 }, () => {
   it('fails naming the adopt command for that tenant; running it takes the customer over', async () => {
-    const tenant = childNamed(t, 'Existing Customer 09');
+    const tenant = childNamed(t, 'Existing Customer 0009');
     const { batch } = await t.enqueue([
-      { name: 'Existing Customer 09', email: 'a@nine.example', external_id: 'crm-9' },
+      { name: 'Existing Customer 0009', email: 'a@nine.example', external_id: 'crm-9' },
     ]);
     expect(await t.waitForBatch(batch.id)).toMatchObject({ failed: 1 });
     const failed = await t.pipeline.store.getCustomer('crm-9');
