@@ -25,7 +25,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe('adopt --all-unmanaged', () => {
+describe('adopt --all-unmanaged', { timeout: 400_000 }, () => {
   it('stamps every unmanaged customer once, 4 calls each, and records each as onboarded', async () => {
     t.sim.resetStats();
     const report = await runAdopt(t, { allUnmanaged: true, keyFrom: 'name' });

@@ -26,7 +26,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe('a worker process killed in the middle of adoptions', () => {
+describe('a worker process killed in the middle of adoptions', { timeout: 300_000 }, () => {
   it('SIGKILL: a second worker ends every adoption; no tenant is stamped twice', async () => {
     const first = spawnWorkerProcess(t.config, children);
     const report = await runAdopt(t, { allUnmanaged: true, keyFrom: 'tenant-id' });
