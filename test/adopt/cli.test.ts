@@ -23,7 +23,7 @@ function csv(name: string, text: string): string {
   return file;
 }
 
-describe('acronis-onboard adopt', () => {
+describe('acronis-onboard adopt', { timeout: 180_000 }, () => {
   it('--dry-run says what would be adopted and refused, and writes nothing (exit 1 with a refusal)', async () => {
     const file = csv('adopt-dry.csv', 'tenant,external_id\nExisting Customer 1,crm-1\nNobody Here,crm-2\n');
     t.sim.resetStats();

@@ -17,7 +17,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe('the dashboard on adopted customers', () => {
+describe('the dashboard on adopted customers', { timeout: 120_000 }, () => {
   it('lists the adoption batch, and the customer page shows the adoption steps done', async () => {
     const report = await runAdopt(t, { tenant: 'Existing Customer 1', externalId: 'crm-1' });
     const batchId = report.queued!.result.batch.id;
