@@ -3,6 +3,7 @@ import { ADOPT_STEPS, type StepName } from '../onboarding/chain.js';
 import type { CustomerRequest } from '../onboarding/customer-request.js';
 import type { Requester } from '../lifecycle/action.js';
 import { enqueueCustomers, type EnqueueDeps, type EnqueueResult } from '../workers/enqueue.js';
+import type { CsvRowsSummary } from '../workers/onboarding-store.js';
 import {
   checkActions,
   enqueueActions,
@@ -33,7 +34,7 @@ export interface QueuedAdoptions {
 export async function queueAdoptions(
   deps: AdoptQueueDeps,
   plan: Pick<AdoptPlan, 'adopt'>,
-  batch: { label: string },
+  batch: { label: string; csv?: CsvRowsSummary },
   apply?: { profileOf(adoption: PlannedAdoption): Profile; requester: Requester },
 ): Promise<QueuedAdoptions> {
   const requests = plan.adopt.map((a) => adoptionRequest(a.tenant, a.key).data as CustomerRequest);
@@ -45,7 +46,8 @@ export async function queueAdoptions(
     ...(a.tenant.customer_id === a.key ? {} : { version: a.tenant.version }),
   }));
   const steps = [...ADOPT_STEPS] as StepName[];
-  const result = await enqueueCustomers(deps.enqueue, { source: 'adopt', label: batch.label }, requests, {
+  const newBatch = { source: 'adopt', label: batch.label, ...(batch.csv ? { csv: batch.csv } : {}) };
+  const result = await enqueueCustomers(deps.enqueue, newBatch, requests, {
     steps,
     adopt,
   });

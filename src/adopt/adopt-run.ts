@@ -4,6 +4,7 @@ import type { Requester } from '../lifecycle/action.js';
 import type { Profile } from '../onboarding/profile.js';
 import type { ActionEnqueueDeps } from '../workers/enqueue-action.js';
 import type { EnqueueDeps } from '../workers/enqueue.js';
+import type { CsvRowsSummary } from '../workers/onboarding-store.js';
 import { readAdoptCsv, type AdoptRow, type BadAdoptRow } from './adopt-csv.js';
 import { planAdoptions, unmanagedRows, type AdoptPlan, type KeyFrom } from './adopt-plan.js';
 import { queueAdoptions, type QueuedAdoptions } from './adopt-queue.js';
@@ -56,8 +57,18 @@ export async function adopt(deps: AdoptDeps, source: AdoptSource, opts: AdoptOpt
           (a.profile ? profiles.get(a.profile) : undefined) ?? opts.profile ?? deps.enqueue.profile,
       }
     : undefined;
-  report.queued = await queueAdoptions(deps, plan, { label }, apply);
+  const csv = 'file' in source ? csvSummary(read, plan) : undefined;
+  report.queued = await queueAdoptions(deps, plan, { label, ...(csv ? { csv } : {}) }, apply);
   return report;
+}
+
+/** A CSV's rows and the ones not adopted (bad or refused), as the batch page lists an import's bad rows. */
+function csvSummary(read: { rows: AdoptRow[]; bad: BadAdoptRow[] }, plan: AdoptPlan): CsvRowsSummary {
+  const refused = plan.refused.flatMap((r) =>
+    r.line === undefined ? [] : [{ line: r.line, problems: [{ field: r.field, reason: r.reason }] }],
+  );
+  const badRows = [...read.bad, ...refused].sort((a, b) => a.line - b.line);
+  return { rows: read.rows.length + read.bad.length, badRowCount: badRows.length, badRows };
 }
 
 /** Every live child of the partner, with contacts (an adopted customer's e-mail), in one listing. */

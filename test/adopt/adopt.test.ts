@@ -67,7 +67,15 @@ describe('adopt from a CSV', { timeout: 180_000 }, () => {
       [8, 'tenant', expect.stringMatching(/stamped with customer_id "other-crm-9" already .*--force/)],
     ]);
     const batchId = report.queued!.result.batch.id;
-    expect(await t.waitForBatch(batchId)).toMatchObject({ done: 2, failed: 0, source: 'adopt' });
+    expect(await t.waitForBatch(batchId)).toMatchObject({
+      done: 2,
+      failed: 0,
+      source: 'adopt',
+      csvRows: 8,
+      csvBadRows: 6,
+    });
+    // The batch page lists the rows not adopted, as it lists an import's bad rows.
+    expect((await t.pipeline.store.csvBadRows(batchId)).map((r) => r.line)).toEqual([4, 5, 6, 7, 8, 9]);
 
     const c01 = childNamed(t, 'Existing Customer 0001');
     expect(c01).toMatchObject({ customer_id: 'crm-1', version: before.c01 + 1 });
