@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { csvRecords } from '../producers/action-csv.js';
 import { normaliseHeader } from '../producers/csv-columns.js';
 import { CsvFileError } from '../producers/csv-file-error.js';
-import { MAX_CSV_ROWS } from '../producers/csv-rows.js';
+import { asFileError, MAX_CSV_ROWS } from '../producers/csv-rows.js';
 
 /**
  * A CSV of tenants to adopt (docs/adopt.md "From a CSV"): one tenant a row, named by `tenant_id`
@@ -37,11 +37,21 @@ export interface BadAdoptRow {
 }
 
 export async function readAdoptCsv(file: string): Promise<{ rows: AdoptRow[]; bad: BadAdoptRow[] }> {
-  const rows: AdoptRow[] = [];
-  const bad: BadAdoptRow[] = [];
+  const read: { rows: AdoptRow[]; bad: BadAdoptRow[]; line: number } = { rows: [], bad: [], line: 0 };
+  try {
+    await readRows(file, read);
+  } catch (err) {
+    throw asFileError(err, file, read.line);
+  }
+  return { rows: read.rows, bad: read.bad };
+}
+
+async function readRows(file: string, read: { rows: AdoptRow[]; bad: BadAdoptRow[]; line: number }): Promise<void> {
+  const { rows, bad } = read;
   let columns: (Column | null)[] | undefined;
   let count = 0;
   for await (const { values, line } of csvRecords(file)) {
+    read.line = line;
     if (!columns) {
       columns = headerOf(file, values, line);
       continue;
@@ -58,7 +68,6 @@ export async function readAdoptCsv(file: string): Promise<{ rows: AdoptRow[]; ba
     else rows.push(judged);
   }
   if (!columns) throw new CsvFileError('no-header', file, 'is empty: it needs a header line');
-  return { rows, bad };
 }
 
 function headerOf(file: string, values: string[], line: number): (Column | null)[] {

@@ -4,7 +4,7 @@ import { adopt, type AdoptReport, type AdoptSource } from '../adopt/adopt-run.js
 import type { KeyFrom } from '../adopt/adopt-plan.js';
 import type { App } from '../app/app.js';
 import { openAdopt } from '../app/adopt-deps.js';
-import { loadProfile, type Profile } from '../onboarding/profile.js';
+import { loadProfile, ProfileError, type Profile } from '../onboarding/profile.js';
 import { CsvFileError } from '../producers/csv-file-error.js';
 import { plural } from '../text/plural.js';
 import type { ActionProblem } from '../workers/enqueue-action.js';
@@ -90,7 +90,7 @@ async function runAdopt(app: App, file: string | undefined, opts: AdoptCommandOp
       requester: { kind: 'file' in source ? 'batch' : 'operator', label: `operator (adopt, ${label})` },
     });
   } catch (err) {
-    if (!(err instanceof CsvFileError) && (err as Error).name !== 'ProfileError') throw err;
+    if (!(err instanceof CsvFileError) && !(err instanceof ProfileError)) throw err;
     console.error(tty`${(err as Error).message}`);
     return 2;
   }

@@ -65,5 +65,11 @@ describe('acronis-onboard adopt', { timeout: 180_000 }, () => {
     const bad = await runCli(t, ['adopt', csv('adopt-bad.csv', 'company,crm\nA,1\n')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('the header has no tenant_id, tenant or name column');
+    const missing = await runCli(t, ['adopt', join(CLI_CWD, 'no-such-file.csv')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no-such-file\.csv: cannot be read \(ENOENT/);
+    const open = await runCli(t, ['adopt', csv('adopt-open.csv', 'tenant,external_id\n"Acme,crm-1\n')]);
+    expect(open.code).toBe(2);
+    expect(open.stderr).toContain('is never closed');
   });
 });
