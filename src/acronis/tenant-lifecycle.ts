@@ -13,6 +13,8 @@ export const tenantPutSchema = z.strictObject({
   version: z.number().int(),
   enabled: z.boolean().optional(),
   contact: contactInputSchema.optional(),
+  /** The external id (OAS: writable, nullable): `adopt` stamps it on a tenant made elsewhere. */
+  customer_id: z.string().nullable().optional(),
 });
 export type TenantPut = z.input<typeof tenantPutSchema>;
 

@@ -163,6 +163,15 @@ export async function setAccessPolicies(
   return list.items;
 }
 
+/** GET /users/{id}/access_policies → the user's roles (each a role on a tenant). */
+export async function getAccessPolicies(api: AcronisTransport, userId: string): Promise<AccessPolicy[]> {
+  const list = await api.json(
+    { method: 'GET', path: `/users/${encodeURIComponent(userId)}/access_policies` },
+    accessPolicyListSchema,
+  );
+  return list.items;
+}
+
 /** POST /users/{id}/send-activation-email with an empty JSON body, as DOC says → 204. */
 export async function sendActivationEmail(api: AcronisTransport, userId: string): Promise<void> {
   await api.empty({ method: 'POST', path: `/users/${encodeURIComponent(userId)}/send-activation-email`, json: {} });

@@ -74,6 +74,7 @@ const HELP: Readonly<Record<string, CommandHelp>> = {
     docs: 'docs/lifecycle.md',
   },
   change: { reads: [...REDIS, ...API, ...SECRETS, ...ENQUEUE, ...LOGS], docs: 'docs/lifecycle.md' },
+  adopt: { reads: [...REDIS, ...API, ...SECRETS, ...ENQUEUE, ...LOGS], docs: 'docs/adopt.md' },
   'resend-activation': {
     reads: [...REDIS, ...API, ...SECRETS, ...LOGS],
     docs: 'docs/pipeline.md#at-least-once-made-safe',

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
+import { registerAdoptCommand } from './adopt-command.js';
 import { registerBootstrapCommand } from './bootstrap-command.js';
 import { registerCheckCommand } from './check-command.js';
 import { describeCommands } from './command-help.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerRetryCommand(program);
   registerResendActivationCommand(program);
   registerLifecycleCommands(program);
+  registerAdoptCommand(program);
   registerServeCommands(program);
   registerSourcesCommand(program);
   registerResealCommand(program);

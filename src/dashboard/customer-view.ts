@@ -1,5 +1,5 @@
 import type { AcronisEndpoints } from '../acronis/client.js';
-import { STEP_NAMES, type StepName } from '../onboarding/chain.js';
+import { ADOPT_STEPS, STEP_NAMES, type StepName } from '../onboarding/chain.js';
 import type { CustomerRecord, OnboardingStore } from '../workers/onboarding-store.js';
 import { resubmitStep } from '../workers/retry-verdict.js';
 import { jobIdFor, type OnboardingQueue } from '../workers/queue.js';
@@ -40,7 +40,10 @@ export function shownRecord(record: CustomerRecord): CustomerRecord {
 }
 
 export async function stepTimeline(queue: OnboardingQueue, record: CustomerRecord): Promise<TimelineStep[]> {
-  const planned = (record.steps?.split(',').filter(Boolean) as StepName[] | undefined) ?? [...STEP_NAMES];
+  // A record from before `steps` was kept was an onboarding's: an adoption's steps are not its.
+  const planned =
+    (record.steps?.split(',').filter(Boolean) as StepName[] | undefined) ??
+    STEP_NAMES.filter((s) => !(ADOPT_STEPS as readonly string[]).includes(s));
   const steps = await Promise.all(
     planned.map(async (step): Promise<TimelineStep> => {
       const id = jobIdFor(record.key, step);

@@ -21,6 +21,7 @@ import { generateSecretsKey } from '../secrets/secret-box.js';
 import type { RunningSimulator } from '../simulator/index.js';
 import { resultsCsv } from '../workers/results-csv.js';
 import { batchResults } from '../workers/results.js';
+import { demoAdopt } from './demo-adopt.js';
 import { demoLifecycle } from './demo-lifecycle.js';
 import { startDemoSources, type DemoSources } from './demo-sources.js';
 import { DemoRefusedError } from './errors.js';
@@ -157,6 +158,8 @@ async function runStack(config: Config, opts: DemoOptions, sources: DemoSources 
       }
       const [suspend, offboard] = await onboardedFromCsv(serveApp, 2);
       if (suspend && offboard) await demoLifecycle(serveApp, { suspend, offboard }, opts.print, stop);
+      // `sources` exist only with the simulator: a real partner's tenants are not the demo's to adopt.
+      if (sources && !stop.aborted) await demoAdopt(serveApp, opts.print, stop);
       if (stop.aborted) return 0;
       printEnd(server, config, opts.print);
       if (!opts.exit) await untilStopSignal(stop);

@@ -18,9 +18,18 @@ export const STEP_NAMES = [
   'activate-user',
   'create-agent-token',
   'finish',
+  'adopt-tenant',
+  'adopt-read-back',
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 export const stepNameSchema = z.enum(STEP_NAMES);
+
+/**
+ * The chain of an adoption (docs/adopt.md): a tenant made elsewhere is stamped with the customer's
+ * key, then read back and recorded as onboarded. It runs on the same machinery as an onboarding.
+ */
+export const ADOPT_STEPS = ['adopt-tenant', 'adopt-read-back'] as const satisfies readonly StepName[];
+const ONBOARDING_STEPS = STEP_NAMES.filter((step) => !(ADOPT_STEPS as readonly string[]).includes(step));
 
 /** The creates a step records an intent for before sending them (docs/architecture.md "Write-ahead intents"). */
 export const INTENTS = ['tenant', 'user', 'activation', 'agent-token'] as const;
@@ -31,6 +40,8 @@ export const chainFactsSchema = z.object({
   tenantId: z.string().optional(),
   /** Whether this chain made the tenant (also when an attempt's answer was lost), or found one made before it. */
   tenantCreated: z.boolean().optional(),
+  /** The tenant was made elsewhere and adopted (docs/adopt.md): nothing in it is ours but the stamp. */
+  adopted: z.boolean().optional(),
   edition: z.string().nullable().optional(),
   offeringItemsEnabled: z.number().int().optional(),
   /**
@@ -78,6 +89,8 @@ export const chainDataSchema = z.object({
   /** The steps of this chain, in order (set-pricing only when the profile asks). */
   steps: z.array(stepNameSchema).min(1),
   facts: chainFactsSchema,
+  /** An adoption's tenant, its version as the plan read it, and whether another stamp may be replaced. */
+  adopt: z.object({ tenantId: z.string().min(1), version: z.number().int().optional(), force: z.boolean() }).optional(),
 });
 export type ChainData = z.infer<typeof chainDataSchema>;
 
@@ -91,7 +104,7 @@ export function chainDataWith<K extends keyof ChainFacts>(...keys: K[]) {
 
 export function plannedSteps(profile: Profile): StepName[] {
   // Production pricing cannot be undone (docs/acronis-api.md §5): the step exists only when asked for.
-  return STEP_NAMES.filter((step) => step !== 'set-pricing' || profile.pricing_mode === 'production');
+  return ONBOARDING_STEPS.filter((step) => step !== 'set-pricing' || profile.pricing_mode === 'production');
 }
 
 export function nextStep(steps: readonly StepName[], current: StepName): StepName | undefined {

@@ -13,10 +13,12 @@ export class StepConflictError extends Error {
     readonly field: string,
     readonly value: string,
     readonly owner: string,
+    /** What to do about it; by default, change the field. */
+    advice = `change the ${field} and resubmit the customer`,
+    /** The holder is a tenant made elsewhere (no customer_id), which `adopt` can take over as this customer. */
+    readonly adoptTenantId?: string,
   ) {
-    super(
-      `customer "${customer}": ${field} "${value}" is already used by ${owner}; change the ${field} and resubmit the customer`,
-    );
+    super(`customer "${customer}": ${field} "${value}" is already used by ${owner}; ${advice}`);
     this.name = 'StepConflictError';
   }
 }
@@ -25,13 +27,24 @@ export class StepConflictError extends Error {
  * What a failed customer's record keeps of a conflict, so `retry` can refuse to repeat it and
  * say what to change without reading the message text back.
  */
-export const needsChangeSchema = z.object({ field: z.string(), value: z.string(), owner: z.string() });
+export const needsChangeSchema = z.object({
+  field: z.string(),
+  value: z.string(),
+  owner: z.string(),
+  /** A tenant made elsewhere holds the name: adopting it is the other way out (docs/adopt.md). */
+  adoptTenantId: z.string().optional(),
+});
 export type NeedsChange = z.infer<typeof needsChangeSchema>;
 
 /** The change a failure asks of the customer's data, when it is a conflict; otherwise none. */
 export function needsChangeOf(err: unknown): NeedsChange | undefined {
   if (!(err instanceof StepConflictError)) return undefined;
-  return { field: err.field, value: err.value, owner: err.owner };
+  return {
+    field: err.field,
+    value: err.value,
+    owner: err.owner,
+    ...(err.adoptTenantId ? { adoptTenantId: err.adoptTenantId } : {}),
+  };
 }
 
 /** The request or profile cannot be carried out as given (e.g. an include entry nothing matches). */

@@ -55,11 +55,12 @@ export interface ActionCsv {
 
 /** Whether the file's header has an `action` column: `import` hands such a file to the lifecycle. */
 export async function hasActionColumn(file: string): Promise<boolean> {
-  for await (const record of records(file)) return record.values.some((h) => normaliseHeader(h) === 'action');
+  for await (const record of csvRecords(file)) return record.values.some((h) => normaliseHeader(h) === 'action');
   return false;
 }
 
-async function* records(file: string): AsyncGenerator<{ values: string[]; line: number }> {
+/** The rows of a CSV file (UTF-8 checked, BOM dropped, cells trimmed, blank lines skipped) with their line numbers. */
+export async function* csvRecords(file: string): AsyncGenerator<{ values: string[]; line: number }> {
   // pipeline(), not pipe(): a missing or binary file's error must reach the iteration, not crash the process.
   const parser = pipeline(
     createReadStream(file),
@@ -77,7 +78,7 @@ export async function readActionCsv(file: string, wholeFile?: ActionName): Promi
   const bad: BadActionRow[] = [];
   let columns: (Column | QuotaColumn | null)[] | undefined;
   let count = 0;
-  for await (const { values, line } of records(file)) {
+  for await (const { values, line } of csvRecords(file)) {
     if (!columns) {
       columns = values.map((h) => {
         const name = normaliseHeader(h);

@@ -196,7 +196,8 @@ function countLineBreaks(text: string): number {
   return text.match(/\r\n|\r|\n/g)?.length ?? 0;
 }
 
-function asFileError(err: unknown, file: string, linesConsumed: number): unknown {
+/** A read or parse failure as the file's problem, in words (a missing file, an unclosed quote …); anything else as it is. */
+export function asFileError(err: unknown, file: string, linesConsumed: number): unknown {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (err instanceof Error && !(err instanceof CsvError) && typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
     return new CsvFileError('unreadable', file, `cannot be read (${code}: ${err.message})`);

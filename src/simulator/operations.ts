@@ -33,6 +33,7 @@ export const OAS_OPERATIONS = [
   'GET /users/{user_id}',
   'PUT /users/{user_id}',
   'GET /tenants/{tenant_id}/users',
+  'GET /users/{user_id}/access_policies',
   'PUT /users/{user_id}/access_policies',
   'POST /users/{user_id}/send-activation-email',
   'POST /users/{user_id}/password',

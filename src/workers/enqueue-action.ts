@@ -32,6 +32,8 @@ export interface ActionRequest {
   requester: Requester;
   /** The CSV line, for messages. */
   line?: number;
+  /** The customer's tenant when its record does not hold it yet (an adoption queued with the action). */
+  tenantId?: string;
 }
 
 export interface ActionEnqueueDeps {
@@ -67,7 +69,7 @@ type FieldProblem = { field: string; reason: string };
 
 /** How a customer not onboarded here can be brought under acronis-onboard. */
 export const ADOPT_HINT =
-  'acronis-onboard acts only on customers it onboarded; to adopt a tenant made elsewhere, set its customer_id in Acronis to an external id and import it with that external_id (the onboarding finds the tenant and adopts it)';
+  'acronis-onboard acts only on customers it onboarded or adopted; to take over a tenant made elsewhere: acronis-onboard adopt --tenant <tenant id or name> --external-id <id> (docs/adopt.md)';
 
 /** Checks every request; nothing is queued by this. */
 export async function checkActions(
@@ -236,7 +238,7 @@ async function storageProblem(
   record: CustomerRecord,
 ): Promise<{ field: string; reason: string } | undefined> {
   const wanted = request.params.profile?.storage.infra_id;
-  const tenantId = record.facts.tenantId;
+  const tenantId = record.facts.tenantId ?? request.tenantId;
   if (!wanted || !tenantId || !deps.acronis) return undefined;
   const items = await deps.acronis.getOfferingItems(tenantId, { edition: '*', status: 1, type: 'infra' });
   const current = items.find((i) => i.infra_id !== undefined && i.infra_id !== wanted);

@@ -25,6 +25,15 @@ export interface EnqueueDeps {
   partnerTenantId: string;
 }
 
+/**
+ * A chain other than the onboarding's (an adoption: docs/adopt.md): its steps, and for each
+ * request, in order, the tenant it adopts.
+ */
+export interface ChainShape {
+  steps: StepName[];
+  adopt?: readonly NonNullable<ChainData['adopt']>[];
+}
+
 export interface EnqueueResult {
   batch: BatchRecord;
   customers: { key: string; name: string; outcome: EnqueueOutcome; jobId?: string }[];
@@ -40,6 +49,7 @@ interface Submission {
   needsJob: boolean;
   /** It failed: its old chain's jobs must go first. */
   replacing: boolean;
+  adopt?: NonNullable<ChainData['adopt']>;
 }
 
 /** A customer that changes state between our read and our claim is looked at again; it cannot keep changing. */
@@ -49,6 +59,7 @@ export async function enqueueCustomers(
   deps: EnqueueDeps,
   batch: NewBatch | { id: string },
   requests: readonly CustomerRequest[],
+  shape?: ChainShape,
 ): Promise<EnqueueResult> {
   const keys = requests.map(customerKeyOf);
   const repeated = keys.find((key, i) => keys.indexOf(key) !== i);
@@ -68,15 +79,16 @@ export async function enqueueCustomers(
     position: record.total + index,
     needsJob: existing[index] === undefined || existing[index].state === 'failed',
     replacing: existing[index]?.state === 'failed',
+    ...(shape?.adopt?.[index] ? { adopt: shape.adopt[index] } : {}),
   }));
   const outcomes: EnqueueOutcome[] = [];
   for (let round = 0; pending.length > 0; round++) {
     if (round === MAX_CLAIM_ROUNDS)
       throw new Error(`customers ${pending.map((p) => p.key).join(', ')} kept changing state`);
-    pending = await claimRound(deps, record.id, pending, outcomes);
+    pending = await claimRound(deps, record.id, pending, outcomes, shape);
   }
 
-  const firstStep = plannedSteps(deps.profile)[0] as StepName;
+  const firstStep = (shape?.steps ?? plannedSteps(deps.profile))[0] as StepName;
   const customers = requests.map((request, i) => {
     const key = keys[i] as string;
     const outcome = outcomes[i] as EnqueueOutcome;
@@ -96,15 +108,18 @@ async function claimRound(
   batchId: string,
   submissions: readonly Submission[],
   outcomes: EnqueueOutcome[],
+  shape?: ChainShape,
 ): Promise<Submission[]> {
   const withJob = submissions.filter((s) => s.needsJob);
-  const steps = plannedSteps(deps.profile);
+  const steps = shape?.steps ?? plannedSteps(deps.profile);
   // The old chain's step jobs go first, so the new chain's ids are free. Jobs are added before
   // the claim: a crash in between leaves a job that records its customer itself when it starts
   // (same runId), never a recorded customer without a job.
   await Promise.all(withJob.filter((s) => s.replacing).map((s) => removeChain(deps.queue, s.key)));
   await deps.queue.addBulk(
-    withJob.map((s) => firstStepJob(deps, { batchId, key: s.key, runId: s.runId, request: s.request })),
+    withJob.map((s) =>
+      firstStepJob(deps, { batchId, key: s.key, runId: s.runId, request: s.request, adopt: s.adopt }, steps),
+    ),
   );
   const claimed = await deps.store.claimAll(
     submissions.map((s) => ({
@@ -128,9 +143,9 @@ async function claimRound(
 /** The job that starts a customer's chain of run `runId` in batch `batchId`. */
 export function firstStepJob(
   deps: Pick<EnqueueDeps, 'box' | 'profile' | 'partnerTenantId'>,
-  input: { batchId: string; key: string; runId: string; request: CustomerRequest },
+  input: { batchId: string; key: string; runId: string; request: CustomerRequest; adopt?: ChainData['adopt'] },
+  steps: StepName[] = plannedSteps(deps.profile),
 ) {
-  const steps = plannedSteps(deps.profile);
   const name = steps[0] as StepName;
   return {
     name,
@@ -141,7 +156,14 @@ export function firstStepJob(
 
 function chainData(
   deps: Pick<EnqueueDeps, 'box' | 'profile' | 'partnerTenantId'>,
-  input: { batchId: string; key: string; runId: string; request: CustomerRequest; steps: StepName[] },
+  input: {
+    batchId: string;
+    key: string;
+    runId: string;
+    request: CustomerRequest;
+    steps: StepName[];
+    adopt?: ChainData['adopt'];
+  },
 ): ChainData {
   const { password, ...request } = input.request;
   return chainDataSchema.parse({
@@ -157,6 +179,7 @@ function chainData(
     profile: deps.profile,
     steps: input.steps,
     facts: {},
+    ...(input.adopt ? { adopt: input.adopt } : {}),
   });
 }
 

@@ -1,3 +1,4 @@
+import { adoptCommandLine } from '../onboarding/adopt-command-line.js';
 import type { NeedsChange } from '../onboarding/errors.js';
 import { plural } from '../text/plural.js';
 import type { RetryOutcome, Submission } from './retry.js';
@@ -11,7 +12,7 @@ export function retryLine(o: RetryOutcome): string {
     case 'retried':
       return `${o.key}: queued again at ${o.step}`;
     case 'needs-change':
-      return `${o.key}: needs a change, not queued: ${conflictText(o.change)}; ${resubmitStep(o.change, o.submission)}`;
+      return `${o.key}: needs a change, not queued: ${conflictText(o.change)}; ${adoptOr(o.key, o.change)}${resubmitStep(o.change, o.submission)}`;
     case 'not-failed':
       return `${o.key}: not failed (${o.state}); nothing to retry`;
     case 'unknown':
@@ -19,6 +20,12 @@ export function retryLine(o: RetryOutcome): string {
     case 'job-gone':
       return `${o.key}: the failed ${o.step} job is no longer kept (kept 30 days); submit the customer again`;
   }
+}
+
+/** A tenant made elsewhere holds the name: if it is this customer, adopting it is the way out (docs/adopt.md). */
+function adoptOr(key: string, change: NeedsChange): string {
+  if (!change.adoptTenantId) return '';
+  return `if that tenant is this customer, adopt it: ${adoptCommandLine(change.adoptTenantId, key)}; else `;
 }
 
 function conflictText(change: NeedsChange): string {

@@ -47,6 +47,14 @@ describe('acronis-onboard demo --exit', () => {
     expect(results, run.out).not.toBeNull();
     expect(existsSync(results![1]!)).toBe(false);
     expect(run.out).toMatch(/dashboard: http:\/\/127\.0\.0\.1:\d+\/ {2}\(user demo, password \S+\)/);
+    // The hand-made customer the import failed on is adopted under its key, then the other two (docs/adopt.md).
+    expect(run.out).toMatch(
+      /adopt --tenant "Existing Customer 2" --external-id demo-4 .*: batch b-\S+, 1 customer adopted, 0 failed/,
+    );
+    expect(run.out).toMatch(
+      / {4}Existing Customer 2 \(demo-4\): done, tenant \S+, no admin user yet, pricing production/,
+    );
+    expect(run.out).toMatch(/adopt --all-unmanaged: batch b-\S+, 2 customers adopted, 0 failed/);
     // A deal won in the simulated HubSpot and an agreement added in the simulated ConnectWise,
     // during the batch: each onboarded and written back to its company (the simulator holds the write).
     const hubspot = /HubSpot: deal (\d+) won → customer hubspot:(\d+) onboarded, written back to company \d+/.exec(

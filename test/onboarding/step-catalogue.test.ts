@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STEP_NAMES, plannedSteps } from '../../src/onboarding/chain.js';
+import { ADOPT_STEPS, STEP_NAMES, plannedSteps } from '../../src/onboarding/chain.js';
 import { STANDARD_PROFILE } from '../../src/onboarding/profile.js';
 import { buildStepCatalogue, STEP_HANDLERS, StepCatalogueError } from '../../src/onboarding/steps/index.js';
 
@@ -20,6 +20,12 @@ describe('the step catalogue', () => {
 
   it('plans set-pricing only when the profile asks for production', () => {
     expect(plannedSteps(STANDARD_PROFILE)).not.toContain('set-pricing');
-    expect(plannedSteps({ ...STANDARD_PROFILE, pricing_mode: 'production' })).toEqual([...STEP_NAMES]);
+    const onboarding = STEP_NAMES.filter((s) => !(ADOPT_STEPS as readonly string[]).includes(s));
+    expect(plannedSteps({ ...STANDARD_PROFILE, pricing_mode: 'production' })).toEqual(onboarding);
+  });
+
+  it("never plans an adoption's steps for an onboarding (docs/adopt.md)", () => {
+    expect(plannedSteps({ ...STANDARD_PROFILE, pricing_mode: 'production' })).not.toContain('adopt-tenant');
+    expect(plannedSteps(STANDARD_PROFILE)).not.toContain('adopt-read-back');
   });
 });

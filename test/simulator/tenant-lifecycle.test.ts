@@ -58,6 +58,17 @@ describe('PUT /tenants/{id}', () => {
     expect((await api.put(`/tenants/${tenant.id}`, { enabled: false, version: 1, mfa: true })).status).toBe(400);
   });
 
+  it('sets customer_id (tenantPut: a nullable string), clears it with null, refuses another type', async () => {
+    const tenant = await customer();
+    const set = await api.put(`/tenants/${tenant.id}`, { customer_id: 'crm-77', version: tenant.version });
+    expect(set.status, set.text).toBe(200);
+    expect(set.body).toMatchObject({ customer_id: 'crm-77', version: tenant.version + 1 });
+    expect((await api.put(`/tenants/${tenant.id}`, { customer_id: 77, version: tenant.version + 1 })).status).toBe(400);
+    const cleared = await api.put(`/tenants/${tenant.id}`, { customer_id: null, version: tenant.version + 1 });
+    expect(cleared.status, cleared.text).toBe(200);
+    expect((await api.get(`/tenants/${tenant.id}`)).body.customer_id).toBeNull();
+  });
+
   it('changes the contact as a partial update', async () => {
     const tenant = await customer();
     const res = await api.put(`/tenants/${tenant.id}`, {

@@ -118,6 +118,16 @@ describe('access policies', () => {
     expect(sim.state().accessPolicies[user.id]).toEqual([]);
   });
 
+  it('GET answers the roles the PUT set, in the OAS list shape (adopt reads an admin back so)', async () => {
+    const user = await createUser();
+    expect((await api.get(`/users/${user.id}/access_policies`)).body.items).toEqual([]);
+    await api.put(`/users/${user.id}/access_policies`, { items: [policy(user)] });
+    const res = await api.get(`/users/${user.id}/access_policies`);
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.items).toMatchObject([{ role_id: 'company_admin', tenant_id: customerId, trustee_id: user.id }]);
+    expect((await api.get(`/users/${randomUUID()}/access_policies`)).status).toBe(404);
+  });
+
   it('enforces the documented values of each item', async () => {
     const user = await createUser();
     const cases: Record<string, unknown>[] = [

@@ -2,6 +2,7 @@ import type { AcronisEndpoints } from '../../acronis/client.js';
 import { AcronisApiError } from '../../acronis/errors.js';
 import type { Tenant } from '../../acronis/tenants.js';
 import { chainDataSchema } from '../chain.js';
+import { adoptCommandLine } from '../adopt-command-line.js';
 import { StepConflictError } from '../errors.js';
 import { defineStep, type StepContext } from '../step.js';
 import { contactOf } from './contact.js';
@@ -104,9 +105,16 @@ async function nameHolder(acronis: Lookups, wanted: Wanted): Promise<Tenant> {
   );
 }
 
+/** A tenant made elsewhere (no customer_id) can be taken over as this customer: the reason says how. */
 function conflict(wanted: Wanted, holder: Tenant): StepConflictError {
-  const owner = holder.customer_id
-    ? `tenant ${holder.id} of customer "${holder.customer_id}"`
-    : `tenant ${holder.id}, created outside acronis-onboard (it has no customer_id)`;
-  return new StepConflictError(wanted.customerKey, 'name', wanted.name, owner);
+  if (holder.customer_id)
+    return new StepConflictError(
+      wanted.customerKey,
+      'name',
+      wanted.name,
+      `tenant ${holder.id} of customer "${holder.customer_id}"`,
+    );
+  const owner = `tenant ${holder.id}, created outside acronis-onboard (it has no customer_id)`;
+  const advice = `if it is this customer, adopt it instead of creating one (docs/adopt.md): ${adoptCommandLine(holder.id, wanted.customerKey)}; else change the name and resubmit the customer`;
+  return new StepConflictError(wanted.customerKey, 'name', wanted.name, owner, advice, holder.id);
 }

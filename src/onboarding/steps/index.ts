@@ -1,6 +1,8 @@
 import { STEP_NAMES, type StepName } from '../chain.js';
 import type { StepDefinition } from '../step.js';
 import { activateUser } from './activate-user.js';
+import { adoptReadBack } from './adopt-read-back.js';
+import { adoptTenant } from './adopt-tenant.js';
 import { assignRoles } from './assign-roles.js';
 import { createAgentToken } from './create-agent-token.js';
 import { createTenant } from './create-tenant.js';
@@ -19,6 +21,8 @@ export const STEP_HANDLERS = [
   activateUser,
   createAgentToken,
   finish,
+  adoptTenant,
+  adoptReadBack,
 ] as unknown as StepDefinition[];
 
 export class StepCatalogueError extends Error {

@@ -211,6 +211,13 @@ function replacePolicies({ world, caller, request, body }: HandlerInput) {
   return ok({ timestamp: zuluMillis(now), items: policies.map(presentPolicy) });
 }
 
+/** GET /users/{id}/access_policies: the user's roles, as the PUT answers them. */
+function fetchPolicies({ world, caller, request }: HandlerInput) {
+  const user = world.visibleUser(caller, pathParam(request, 'user_id'));
+  const policies = world.accessPolicies.get(user.id) ?? [];
+  return ok({ timestamp: zuluMillis(world.now()), items: policies.map(presentPolicy) });
+}
+
 /** 204 "Email was successfully queued"; the user stays not activated (docs/acronis-api.md §6.4). */
 function sendActivationEmail({ world, caller, request }: HandlerInput) {
   const user = world.visibleUser(caller, pathParam(request, 'user_id'));
@@ -265,6 +272,7 @@ export function registerUserRoutes(router: ApiRouter): void {
   router.add('GET /users/{user_id}', fetchUser);
   router.add('PUT /users/{user_id}', updateUser);
   router.add('GET /tenants/{tenant_id}/users', listTenantUsers);
+  router.add('GET /users/{user_id}/access_policies', fetchPolicies);
   router.add('PUT /users/{user_id}/access_policies', replacePolicies);
   router.add('POST /users/{user_id}/send-activation-email', sendActivationEmail);
   router.add('POST /users/{user_id}/password', setPassword);
