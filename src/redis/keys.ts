@@ -10,6 +10,7 @@ export const QUEUE_NAMES = {
   callbacks: 'callbacks',
   intake: 'intake',
   writeBacks: 'write-backs',
+  reconcile: 'reconcile',
 } as const;
 
 /** The keys of one source's intake (docs/sources.md "What is kept"). */
@@ -49,6 +50,8 @@ export interface MetricsKeys {
   pausedUntil: string;
   /** Hash: calls to the sources' APIs (read-backs, write-backs) by `<source>|<call>|<result>`. */
   sourceCalls: string;
+  /** Hash: sweeps by outcome (`ran`, `skipped`, `failed`), for `/metrics`. */
+  sweeps: string;
 }
 
 export class RedisKeys {
@@ -81,6 +84,7 @@ export class RedisKeys {
       counters: `${prefix}:metrics:acronis`,
       pausedUntil: `${prefix}:metrics:acronis:paused-until`,
       sourceCalls: `${prefix}:metrics:sources`,
+      sweeps: `${prefix}:metrics:sweeps`,
     };
     this.workersSeen = `${prefix}:workers:seen`;
     this.signInFailuresPrefix = `${prefix}:dashboard:signin-failures:`;
@@ -106,6 +110,11 @@ export class RedisKeys {
   /** Matches every token cache's hash and its locks and failure marks (SCAN with TYPE hash keeps the hashes). */
   get tokenCachePattern(): string {
     return `${this.prefix}:acronis:token:*`;
+  }
+
+  /** The one sweep running in the install (src/redis/lease.ts): who runs it, since when. */
+  get sweepLease(): string {
+    return `${this.prefix}:reconcile:sweep-lease`;
   }
 
   /** A lifecycle action's record (docs/lifecycle.md); the turn script builds it from this and an id. */
