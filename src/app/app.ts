@@ -19,6 +19,7 @@ import { ActionStore } from '../workers/action-store.js';
 import { OnboardingStore } from '../workers/onboarding-store.js';
 import { createOnboardingQueue, type OnboardingQueue } from '../workers/queue.js';
 import { Lease } from '../redis/lease.js';
+import { DriftStore } from '../reconcile/drift-store.js';
 import { runSweepPending, type RunSweep } from '../reconcile-pending.js';
 import {
   sweepExclusively,
@@ -62,6 +63,8 @@ export class App {
   readonly store: OnboardingStore;
   /** Lifecycle actions (docs/lifecycle.md). */
   readonly actions: ActionStore;
+  /** What reconcile sweeps found (docs/reconcile.md): drift, funnels, the last sweep. */
+  readonly drift: DriftStore;
   readonly queue: OnboardingQueue;
   readonly callbacks: CallbackQueue;
   /** The sources' queues (docs/sources.md): events to work, and results to write back. */
@@ -90,6 +93,7 @@ export class App {
     this.keys = new RedisKeys(config.QUEUE_PREFIX);
     this.store = new OnboardingStore(redis, this.keys);
     this.actions = new ActionStore(redis, this.keys);
+    this.drift = new DriftStore(redis, this.keys);
     const retry = { attempts: config.STEP_ATTEMPTS, backoffMs: config.STEP_BACKOFF_MS };
     this.queue = createOnboardingQueue(redis, config.QUEUE_PREFIX, retry);
     this.callbacks = createCallbackQueue(redis, config.QUEUE_PREFIX);
@@ -209,10 +213,17 @@ export class App {
       key: this.keys.sweepLease,
       ttlMs: SWEEP_LEASE_MS,
       onLost: (holder) =>
-        logger.warn({ holder: holder.owner }, 'the sweep lease was lost (Redis away, or this process stood still): another sweep may start beside this one'),
+        logger.warn(
+          { holder: holder.owner },
+          'the sweep lease was lost (Redis away, or this process stood still): another sweep may start beside this one',
+        ),
     });
     const sweep: RunSweep = (o) => runSweepPending(this, o);
-    return sweepExclusively({ lease, sweep, redis: this.redis, countsKey: this.keys.metrics.sweeps, logger }, opts, purpose);
+    return sweepExclusively(
+      { lease, sweep, redis: this.redis, countsKey: this.keys.metrics.sweeps, logger },
+      opts,
+      purpose,
+    );
   }
 
   /**

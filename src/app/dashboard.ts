@@ -3,6 +3,7 @@ import { SourceIntakeStore } from '../sources/intake-store.js';
 import type { DashboardDeps } from '../dashboard/dashboard.js';
 import { isLoopbackHost, sessionKeyFrom, type SignInCredentials } from '../dashboard/sign-in.js';
 import { batchResults } from '../workers/results.js';
+import { enqueueFixPending } from '../reconcile-pending.js';
 import type { App } from './app.js';
 
 /**
@@ -42,6 +43,9 @@ export function dashboardDeps(app: App, credentials: SignInCredentials | undefin
     callMetrics: app.callMetrics,
     actions: app.actions,
     lifecycle: () => app.actionEnqueueDeps(),
+    drift: app.drift,
+    fix: (customerId, requester) => enqueueFixPending(app, customerId, requester),
+    reconcile: app.reconcile,
     offboardGraceMs: Math.round(config.OFFBOARD_GRACE_DAYS * 24 * 3600 * 1000),
     ...(credentials ? { credentials } : {}),
     sessionKey: sessionKeyFrom(c.SECRETS_KEY),

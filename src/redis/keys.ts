@@ -114,7 +114,7 @@ export class RedisKeys {
 
   /** The one sweep running in the install (src/redis/lease.ts): who runs it, since when. */
   get sweepLease(): string {
-    return `${this.prefix}:reconcile:sweep-lease`;
+    return `${this.prefix}:drift:sweep-lease`;
   }
 
   /** A lifecycle action's record (docs/lifecycle.md); the turn script builds it from this and an id. */

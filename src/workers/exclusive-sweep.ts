@@ -1,7 +1,8 @@
 import type { Logger } from '../logger.js';
 import type { RedisConnection } from '../redis/connection.js';
 import type { Lease, LeaseHolder } from '../redis/lease.js';
-import type { RunSweep, SweepSummary } from '../reconcile-pending.js';
+import type { RunSweep } from '../reconcile-pending.js';
+import type { SweepSummary } from '../reconcile/drift.js';
 
 /**
  * One sweep at a time across every process of the install (docs/reconcile.md "Scheduled
