@@ -31,7 +31,8 @@ export interface SweepView {
   customersChecked: number;
   tenantsChanged: number;
   drifting: number;
-  healed: number;
+  /** "1 record healed", "3 records healed". */
+  healedText: string;
   byKind: { kind: string; count: number }[];
 }
 
@@ -75,7 +76,7 @@ function sweepView(s: SweepSummary): SweepView {
     customersChecked: s.customersChecked,
     tenantsChanged: s.tenantsChanged,
     drifting: s.drifting,
-    healed: s.healed,
+    healedText: `${plural(s.healed, 'record')} healed`,
     byKind: Object.entries(s.byKind)
       .filter(([, count]) => count > 0)
       .sort(([a], [b]) => a.localeCompare(b))
