@@ -5,7 +5,7 @@ import type { BatchFunnel } from '../reconcile/drift-store.js';
  * (docs/reconcile.md "Funnel"): before any sweep has checked its customers it says so, rather
  * than show zeros that would read as "nobody activated".
  */
-export const FUNNEL_NOT_CHECKED = 'not checked yet: the next sweep fills it in (or run `acronis-onboard reconcile`)';
+export const FUNNEL_NOT_CHECKED = 'not checked yet: the next sweep fills it in (or run acronis-onboard reconcile)';
 
 export interface FunnelStage {
   label: string;
