@@ -20,13 +20,10 @@ import { OnboardingStore } from '../workers/onboarding-store.js';
 import { createOnboardingQueue, type OnboardingQueue } from '../workers/queue.js';
 import { Lease } from '../redis/lease.js';
 import { DriftStore } from '../reconcile/drift-store.js';
-import { runSweepPending, type RunSweep } from '../reconcile-pending.js';
-import {
-  sweepExclusively,
-  type ExclusiveSweepOutcome,
-  type SweepOptions,
-  type SweepPurpose,
-} from '../workers/exclusive-sweep.js';
+import type { Profile } from '../onboarding/profile.js';
+import { reconcileDeps } from '../reconcile/deps.js';
+import { runSweep, type SweepOptions, type SweepReport } from '../reconcile/sweep.js';
+import { sweepExclusively, type ExclusiveSweepOutcome, type SweepPurpose } from '../workers/exclusive-sweep.js';
 import { createReconcileQueue, type ReconcileQueue } from '../workers/reconcile-queue.js';
 import {
   createIntakeQueue,
@@ -206,7 +203,11 @@ export class App {
    * One sweep (src/reconcile/sweep.ts), only while no other runs in the install: the scheduler's
    * and `reconcile`'s one way in (src/workers/exclusive-sweep.ts).
    */
-  sweepExclusively(opts: SweepOptions, purpose: SweepPurpose): Promise<ExclusiveSweepOutcome> {
+  async sweepExclusively(
+    profile: Profile,
+    opts: SweepOptions,
+    purpose: SweepPurpose,
+  ): Promise<ExclusiveSweepOutcome<SweepReport>> {
     const logger = this.logger.child({ component: 'reconcile' });
     const lease = new Lease({
       redis: this.redis,
@@ -218,12 +219,9 @@ export class App {
           'the sweep lease was lost (Redis away, or this process stood still): another sweep may start beside this one',
         ),
     });
-    const sweep: RunSweep = (o) => runSweepPending(this, o);
-    return sweepExclusively(
-      { lease, sweep, redis: this.redis, countsKey: this.keys.metrics.sweeps, logger },
-      opts,
-      purpose,
-    );
+    const deps = await reconcileDeps(this, profile);
+    const exclusive = { lease, redis: this.redis, countsKey: this.keys.metrics.sweeps, logger };
+    return sweepExclusively(exclusive, purpose, () => runSweep(deps, opts));
   }
 
   /**

@@ -5,9 +5,8 @@ import { buildStepCatalogue } from '../onboarding/steps/index.js';
 import { WorkerHeartbeat } from '../workers/heartbeat.js';
 import { closeWithin } from '../workers/bounded-close.js';
 import { createStepWorker } from '../workers/step-worker.js';
-import type { ExclusiveSweepOutcome } from '../workers/exclusive-sweep.js';
-import { scheduleSweeps, type SweepJob } from '../workers/reconcile-queue.js';
-import { createSweepWorker } from '../workers/sweep-worker.js';
+import { scheduleSweeps } from '../workers/reconcile-queue.js';
+import { createSweepWorker, type SweepWorker } from '../workers/sweep-worker.js';
 import { durationWords } from '../text/duration.js';
 import type { App } from './app.js';
 import { prepareOnboarding, type SetupOptions } from './onboarding-setup.js';
@@ -15,7 +14,7 @@ import { prepareOnboarding, type SetupOptions } from './onboarding-setup.js';
 export interface RunningWorkers {
   worker: Worker<ChainData, unknown, StepName>;
   /** Takes the scheduled sweeps (docs/reconcile.md); absent with RECONCILE_EVERY=0. */
-  sweepWorker: Worker<SweepJob, ExclusiveSweepOutcome> | undefined;
+  sweepWorker: SweepWorker | undefined;
   profile: Profile;
   partnerTenantId: string;
   /** Stops taking jobs, lets in-flight steps finish within `timeoutMs`, then stops them. */
@@ -55,7 +54,7 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
   });
   void worker.run();
   await worker.waitUntilReady();
-  const sweepWorker = await startSweepScheduler(app);
+  const sweepWorker = await startSweepScheduler(app, profile);
   const heartbeat = new WorkerHeartbeat({ redis: app.redis, key: app.keys.workersSeen });
   await heartbeat.start();
   const started = {
@@ -88,7 +87,7 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
  * The one sweep scheduler of the install, registered (or, with RECONCILE_EVERY=0, removed) by
  * every `work`, and this process's worker for its jobs (docs/reconcile.md "Scheduled sweeps").
  */
-async function startSweepScheduler(app: App): Promise<RunningWorkers['sweepWorker']> {
+async function startSweepScheduler(app: App, profile: Profile): Promise<SweepWorker | undefined> {
   const everyMs = app.config.RECONCILE_EVERY;
   await scheduleSweeps(app.reconcile, everyMs);
   if (everyMs === 0) {
@@ -98,7 +97,7 @@ async function startSweepScheduler(app: App): Promise<RunningWorkers['sweepWorke
   const sweepWorker = createSweepWorker({
     connection: app.workerConnection(),
     prefix: app.config.QUEUE_PREFIX,
-    sweep: (opts) => app.sweepExclusively(opts, 'scheduled'),
+    sweep: (opts) => app.sweepExclusively(profile, opts, 'scheduled'),
     logger: app.logger,
     availability: app.availability,
   });

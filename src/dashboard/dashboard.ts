@@ -20,7 +20,8 @@ import type { CustomerResult } from '../workers/results.js';
 import type { ResendDeps } from '../workers/resend-activation.js';
 import type { LiveStateSource } from './customer-view.js';
 import type { DriftStore } from '../reconcile/drift-store.js';
-import type { EnqueueFix } from '../reconcile-pending.js';
+import type { Requester } from '../lifecycle/action.js';
+import type { FixOutcome } from '../reconcile/fix.js';
 import type { ReconcileQueue } from '../workers/reconcile-queue.js';
 import { pageRoutes } from './pages.js';
 import { queueBoard } from './queue-board.js';
@@ -59,7 +60,8 @@ export interface DashboardDeps {
   offboardGraceMs: number;
   /** Reconcile (docs/reconcile.md): what the sweeps found, a customer's Fix, the sweep scheduler. */
   drift: DriftStore;
-  fix: EnqueueFix;
+  /** `reconcile --fix` for one customer (src/reconcile/fix.ts), built on first use. */
+  fix(customerId: string, requester: Requester): Promise<FixOutcome>;
   reconcile: ReconcileQueue;
   /** DASHBOARD_USER and DASHBOARD_PASSWORD; absent: open on loopback only. */
   credentials?: SignInCredentials;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Requester } from '../lifecycle/action.js';
 import type { DashboardDeps } from './dashboard.js';
-import { driftPageModel } from './drift-view.js';
+import { driftPageModel, fixNotice } from './drift-view.js';
 import { renderPage } from './pages.js';
 import { currentUser } from './sign-in.js';
 
@@ -24,8 +24,9 @@ export function driftRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     const user = currentUser(request, deps.credentials);
     const requester: Requester = { kind: 'operator', label: `operator (dashboard, ${user ?? 'unknown'})` };
     const fixed = await deps.fix(key, requester);
-    deps.logger.info({ component: 'dashboard', customer: key, user, outcome: fixed.outcome }, 'drift fix asked for');
-    request.session.set('notice', fixed.text);
+    const { queued, resent, refused } = fixed;
+    deps.logger.info({ component: 'dashboard', customer: key, user, queued, resent, refused }, 'drift fix asked for');
+    request.session.set('notice', fixNotice(fixed));
     return reply.redirect('/drift', 303);
   });
 }

@@ -1,4 +1,5 @@
 import type { DriftStore } from '../reconcile/drift-store.js';
+import type { FixOutcome } from '../reconcile/fix.js';
 import type { CustomerDrift, SweepSummary } from '../reconcile/drift.js';
 import { durationWords } from '../text/duration.js';
 import { plural } from '../text/plural.js';
@@ -107,4 +108,16 @@ function countText(drifting: number, shown: number): string {
   if (drifting === 0) return 'no customer differs from its profile';
   const all = `${plural(drifting, 'customer')} ${drifting === 1 ? 'differs' : 'differ'} from ${drifting === 1 ? 'its' : 'their'} profile`;
   return shown < drifting ? `${all}; the ${shown.toLocaleString('en-US')} checked most recently are shown` : all;
+}
+
+/** What Fix did for a customer, in one notice: what was queued or resent, refused, and left for a person. */
+export function fixNotice(outcome: FixOutcome): string {
+  const parts = [
+    ...(outcome.queued ? [`change queued (action ${outcome.queued.actionId})`] : []),
+    ...(outcome.resent ? [`activation e-mail: ${outcome.resent}`] : []),
+    ...outcome.refused.map((reason) => `not queued: ${reason}`),
+    ...outcome.left.map(({ kind, reason }) => `${kind}: ${reason}`),
+  ];
+  const what = parts.length > 0 ? parts.join('; ') : 'nothing to fix: the last sweep found no difference';
+  return `Fix ${outcome.customerId}: ${what}`;
 }

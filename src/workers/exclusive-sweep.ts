@@ -1,8 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { RedisConnection } from '../redis/connection.js';
 import type { Lease, LeaseHolder } from '../redis/lease.js';
-import type { RunSweep } from '../reconcile-pending.js';
-import type { SweepSummary } from '../reconcile/drift.js';
 
 /**
  * One sweep at a time across every process of the install (docs/reconcile.md "Scheduled
@@ -11,31 +9,29 @@ import type { SweepSummary } from '../reconcile/drift.js';
  * says who holds it). Each outcome is counted for `/metrics`.
  */
 export type SweepPurpose = 'scheduled' | 'manual';
-export type SweepOptions = Parameters<RunSweep>[0];
 
 /** Who holds the lease, without its token. */
 export type SweepHolder = Omit<LeaseHolder, 'token'>;
-export type ExclusiveSweepOutcome = { ran: true; summary: SweepSummary } | { ran: false; heldBy?: SweepHolder };
+export type ExclusiveSweepOutcome<R> = { ran: true; report: R } | { ran: false; heldBy?: SweepHolder };
 
 export interface ExclusiveSweepDeps {
   lease: Lease;
-  sweep: RunSweep;
   redis: RedisConnection;
   /** The hash of sweeps by outcome (RedisKeys.metrics.sweeps). */
   countsKey: string;
   logger: Logger;
 }
 
-export async function sweepExclusively(
+export async function sweepExclusively<R>(
   deps: ExclusiveSweepDeps,
-  opts: SweepOptions,
   purpose: SweepPurpose,
-): Promise<ExclusiveSweepOutcome> {
+  sweep: () => Promise<R>,
+): Promise<ExclusiveSweepOutcome<R>> {
   try {
-    const outcome = await deps.lease.run(purpose, () => deps.sweep(opts));
+    const outcome = await deps.lease.run(purpose, sweep);
     if (outcome.ran) {
       await count(deps, 'ran');
-      return { ran: true, summary: outcome.value };
+      return { ran: true, report: outcome.value };
     }
     await count(deps, 'skipped');
     const heldBy = outcome.heldBy ? withoutToken(outcome.heldBy) : undefined;

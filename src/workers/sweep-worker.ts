@@ -3,7 +3,9 @@ import type { Logger } from '../logger.js';
 import type { RedisAvailability } from '../redis/availability.js';
 import type { RedisConnection } from '../redis/connection.js';
 import { QUEUE_NAMES } from '../redis/keys.js';
-import type { ExclusiveSweepOutcome, SweepOptions } from './exclusive-sweep.js';
+import type { SweepSummary } from '../reconcile/drift.js';
+import type { SweepOptions, SweepReport } from '../reconcile/sweep.js';
+import type { ExclusiveSweepOutcome } from './exclusive-sweep.js';
 import type { SweepJob } from './reconcile-queue.js';
 
 /**
@@ -14,19 +16,25 @@ import type { SweepJob } from './reconcile-queue.js';
 export interface SweepWorkerDeps {
   connection: RedisConnection;
   prefix: string;
-  sweep(opts: SweepOptions): Promise<ExclusiveSweepOutcome>;
+  /** A sweep under the lease (App.sweepExclusively). */
+  sweep(opts: SweepOptions): Promise<ExclusiveSweepOutcome<SweepReport>>;
   logger: Logger;
   availability?: RedisAvailability;
 }
 
-export function createSweepWorker(deps: SweepWorkerDeps): Worker<SweepJob, ExclusiveSweepOutcome> {
+export type SweepWorker = Worker<SweepJob, ExclusiveSweepOutcome<SweepSummary>>;
+
+export function createSweepWorker(deps: SweepWorkerDeps): SweepWorker {
   const logger = deps.logger.child({ component: 'reconcile' });
-  const worker = new Worker<SweepJob, ExclusiveSweepOutcome>(
+  const worker: SweepWorker = new Worker(
     QUEUE_NAMES.reconcile,
     async (job) => {
       const outcome = await deps.sweep(job.data.full ? { full: true } : {});
-      if (outcome.ran) logger.info({ jobId: job.id, summary: outcome.summary }, 'scheduled sweep done');
-      return outcome;
+      if (!outcome.ran) return outcome;
+      // The job keeps the summary, not every customer's finding (those are in the drift store).
+      const { findings: _findings, fixes: _fixes, unknown: _unknown, ...summary } = outcome.report;
+      logger.info({ jobId: job.id, summary }, 'scheduled sweep done');
+      return { ran: true, report: summary };
     },
     { connection: deps.connection, prefix: deps.prefix, concurrency: 1, autorun: false },
   );

@@ -1,24 +1,19 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { createRedis, type RedisConnection } from '../../src/redis/connection.js';
 import { RedisKeys } from '../../src/redis/keys.js';
 import { Lease } from '../../src/redis/lease.js';
 import type { SweepSummary } from '../../src/reconcile/drift.js';
-import {
-  sweepExclusively,
-  type ExclusiveSweepDeps,
-  type ExclusiveSweepOutcome,
-} from '../../src/workers/exclusive-sweep.js';
+import type { SweepReport } from '../../src/reconcile/sweep.js';
+import { sweepExclusively, type ExclusiveSweepDeps } from '../../src/workers/exclusive-sweep.js';
 import {
   createReconcileQueue,
   scheduleSweeps,
   SWEEP_SCHEDULER_ID,
   type ReconcileQueue,
-  type SweepJob,
 } from '../../src/workers/reconcile-queue.js';
-import { createSweepWorker } from '../../src/workers/sweep-worker.js';
+import { createSweepWorker, type SweepWorker } from '../../src/workers/sweep-worker.js';
 import { connectTestRedis, removeKeys, TEST_REDIS_URL, uniquePrefix } from '../helpers/redis.js';
 import { until } from '../helpers/wait.js';
 
@@ -39,8 +34,9 @@ const sweeps: { process: string; start: number; end: number }[] = [];
 const connections: RedisConnection[] = [];
 const processes: {
   queue: ReconcileQueue;
-  worker: Worker<SweepJob, ExclusiveSweepOutcome>;
+  worker: SweepWorker;
   deps: ExclusiveSweepDeps;
+  sweep: () => Promise<SweepReport>;
 }[] = [];
 
 /** `blocking`: a worker's own connection, made as App.workerConnection makes it. */
@@ -61,27 +57,27 @@ async function startProcess(name: string) {
   const queue = createReconcileQueue(redis, prefix);
   const deps: ExclusiveSweepDeps = {
     lease: new Lease({ redis, key: keys.sweepLease, ttlMs: 10_000 }),
-    sweep: async () => {
-      const start = Date.now();
-      await delay(SWEEP_MS); // the sweep's own work (API calls), not a wait of the test
-      const end = Date.now();
-      sweeps.push({ process: name, start, end });
-      return summary(start, end);
-    },
     redis,
     countsKey: keys.metrics.sweeps,
     logger,
+  };
+  const sweep = async (): Promise<SweepReport> => {
+    const start = Date.now();
+    await delay(SWEEP_MS); // the sweep's own work (API calls), not a wait of the test
+    const end = Date.now();
+    sweeps.push({ process: name, start, end });
+    return { ...summary(start, end), findings: [], fixes: [], unknown: [] };
   };
   await scheduleSweeps(queue, EVERY_MS);
   const worker = createSweepWorker({
     connection: connection(true),
     prefix,
-    sweep: (opts) => sweepExclusively(deps, opts, 'scheduled'),
+    sweep: () => sweepExclusively(deps, 'scheduled', sweep),
     logger,
   });
   void worker.run();
   await worker.waitUntilReady();
-  processes.push({ queue, worker, deps });
+  processes.push({ queue, worker, deps, sweep });
 }
 
 const counts = async () => connections[0]!.hgetall(keys.metrics.sweeps);
@@ -118,9 +114,9 @@ describe('scheduled sweeps with two work processes', () => {
   });
 
   it('refuses a manual sweep while a scheduled one runs, naming it', async () => {
-    const { deps } = processes[1]!;
+    const { deps, sweep } = processes[1]!;
     await until(async () => (await deps.lease.holder())?.purpose === 'scheduled', 'a scheduled sweep to run', 60_000);
-    const manual = await sweepExclusively(deps, {}, 'manual');
+    const manual = await sweepExclusively(deps, 'manual', sweep);
     expect(manual).toMatchObject({ ran: false, heldBy: { purpose: 'scheduled' } });
   });
 
