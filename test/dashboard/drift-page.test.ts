@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { CustomerDrift, SweepSummary } from '../../src/reconcile/drift.js';
+import { STANDARD_PROFILE } from '../../src/onboarding/profile.js';
 import { runCli } from '../helpers/cli.js';
+import { waitForActions } from '../helpers/lifecycle.js';
+import { consoleEdit, customerAt, kindsOf, sweep } from '../helpers/reconcile.js';
 import { dashboardWithWorkers, type DashboardClient } from '../helpers/dashboard.js';
 import { sampleCustomers } from '../helpers/pipeline.js';
 
@@ -131,9 +134,11 @@ describe('the Drift page, the funnel and the sweep metrics', () => {
 
   it('refuses a Fix without the session’s CSRF token', async () => {
     const client = await signedIn();
+    const asked = () => file.t.logs.filter((line) => line.includes('drift fix asked for')).length;
+    const before = asked();
     const forged = await client.post('/drift/any-customer/fix', { _csrf: 'forged' });
     expect(forged.status).toBe(403);
-    expect(file.t.logs.join('\n')).not.toMatch(/drift fix asked for/);
+    expect(asked()).toBe(before);
   });
 
   it('counts customers by drift kind, the customers drifting and the last sweep’s cost on /metrics', async () => {
@@ -145,5 +150,35 @@ describe('the Drift page, the funnel and the sweep metrics', () => {
     expect(text).toContain('acronis_onboard_sweep_last_calls 17');
     expect(text).toContain('acronis_onboard_sweep_last_duration_seconds 42');
     expect(text).toMatch(/acronis_onboard_sweeps_total\{outcome="ran"\} 0/);
+  });
+  it('Fix queues the change that cures a console edit, logged with the user; the next sweep no longer finds it', async () => {
+    const { t } = file;
+    const { batch, customers } = await t.enqueue(sampleCustomers(1, 'DriftFix'));
+    expect(await t.waitForBatch(batch.id)).toMatchObject({ done: 1 });
+    const key = customers[0]!.key;
+    // Someone turns an item of the profile off in the console (servers, in the edition's own name).
+    await consoleEdit(t.sim, 'item', { tenant_id: customerAt(t, key).tenantId, name: 'pw_base_servers', status: 0 });
+    await sweep(t, STANDARD_PROFILE, { customerIds: [key] });
+    const client = await signedIn();
+    const page = (await client.get('/drift')).text;
+    expect(rowOf(page, key)).toContain('data-kind="offering-items"');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page)![1]!;
+
+    const fixed = await client.post(`/drift/${encodeURIComponent(key)}/fix`, { _csrf: csrf });
+    expect(fixed.status).toBe(303);
+    expect(fixed.headers.get('location')).toBe('/drift');
+    const notice = (await client.get('/drift')).text;
+    const actionId = new RegExp(`Fix ${key}: change queued \\(action ([^)]+)\\)`).exec(notice)?.[1];
+    expect(
+      actionId,
+      notice.slice(notice.indexOf('class="notice"'), notice.indexOf('class="notice"') + 400),
+    ).toBeDefined();
+    expect(t.logs.join('\n')).toMatch(new RegExp(`"customer":"${key}".*"user":"ops".*drift fix asked for`));
+    const action = await t.pipeline.actions.get(actionId!);
+    expect(action?.requester).toContain('dashboard, ops');
+    await waitForActions(t, action!.batchId);
+
+    const after = await sweep(t, STANDARD_PROFILE, { customerIds: [key] });
+    expect(kindsOf(after.findings)[key]).not.toContain('offering-items');
   });
 });
