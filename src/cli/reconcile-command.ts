@@ -1,8 +1,7 @@
 import { Option, type Command } from 'commander';
 import { loadProfile } from '../onboarding/profile.js';
-import { reconcileDeps } from '../reconcile/deps.js';
 import { driftCsv, driftTable, fixLines, summaryLine } from '../reconcile/report.js';
-import { runSweep } from '../reconcile/sweep.js';
+import { SweepRunningError } from '../workers/exclusive-sweep.js';
 import { terminalJson, tty } from './terminal-text.js';
 import { withApp } from './with-app.js';
 
@@ -38,11 +37,18 @@ export function registerReconcileCommand(program: Command): void {
     .action((opts: ReconcileOptions) =>
       withApp({}, async (app) => {
         const profile = await loadProfile(opts.profile ?? app.config.ONBOARDING_PROFILE);
-        const report = await runSweep(await reconcileDeps(app, profile), {
-          ...(opts.full ? { full: true } : {}),
-          ...(opts.fix ? { fix: true } : {}),
-          ...(opts.customer ? { customerIds: opts.customer } : {}),
-        });
+        // One sweep at a time in the install, scheduled ones included (docs/reconcile.md "One sweep at a time").
+        const swept = await app.sweepExclusively(
+          profile,
+          {
+            ...(opts.full ? { full: true } : {}),
+            ...(opts.fix ? { fix: true } : {}),
+            ...(opts.customer ? { customerIds: opts.customer } : {}),
+          },
+          'manual',
+        );
+        if (!swept.ran) throw new SweepRunningError(swept.heldBy);
+        const report = swept.report;
         const format = opts.json ? 'json' : opts.format;
         if (format === 'json') {
           const { findings, fixes, unknown, ...summary } = report;

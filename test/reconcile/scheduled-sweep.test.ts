@@ -4,6 +4,7 @@ import { SWEEP_SCHEDULER_ID } from '../../src/workers/reconcile-queue.js';
 import type { ExclusiveSweepOutcome } from '../../src/workers/exclusive-sweep.js';
 import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
+import { runCli } from '../helpers/cli.js';
 
 /**
  * RECONCILE_EVERY as `work` runs it: two work-like setups (each its own App and connections, as
@@ -71,5 +72,23 @@ describe('scheduled sweeps with two work processes', () => {
     expect(funnel).toMatchObject({ customers: 6, created: 6 });
     expect(funnel.checkedAt).not.toBeNull();
     expect(await t.pipeline.drift.lastSweep()).not.toBeNull();
+  });
+
+  it('refuses `reconcile` while another sweep holds the lease, naming it, without reading anything (exit 1)', async () => {
+    const key = t.pipeline.keys.sweepLease;
+    const since = Date.parse('2026-12-06T03:00:12Z');
+    const holder = JSON.stringify({ token: 'elsewhere', owner: 'host-2:4711', purpose: 'scheduled', since });
+    // As a sweep of another process holds it: taken once the scheduled sweeps here leave it free.
+    await until(async () => (await t.redis.set(key, holder, 'PX', 60_000, 'NX')) === 'OK', 'the lease to be free');
+    const listingsBefore = t.sim.stats().byEndpoint['GET /tenants'];
+    expect(listingsBefore, 'the scheduled sweeps listed the tenants').toBeDefined();
+    const run = await runCli(t, ['reconcile'], { RECONCILE_EVERY: '0' });
+    await t.redis.del(key);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      'a scheduled sweep on host-2:4711 since 03:00:12 UTC is running: one sweep runs at a time; try again once it has ended',
+    );
+    expect(run.stderr).not.toMatch(/\bat .*\.js:\d+/);
+    expect(t.sim.stats().byEndpoint['GET /tenants']).toEqual(listingsBefore);
   });
 });
