@@ -23,6 +23,7 @@ import { resultsCsv } from '../workers/results-csv.js';
 import { batchResults } from '../workers/results.js';
 import { demoLifecycle } from './demo-lifecycle.js';
 import { demoReconcile } from './demo-reconcile.js';
+import { demoScheduledSweeps } from './demo-drift.js';
 import { startDemoSources, type DemoSources } from './demo-sources.js';
 import { DemoRefusedError } from './errors.js';
 import { findOrStartRedis } from './local-redis.js';
@@ -48,8 +49,6 @@ export interface DemoOptions {
 export const DEMO_CSV = resolve(import.meta.dirname, '../../examples/demo-customers.csv');
 /** The simulator starts with this many customers made by hand: the sample's row 151 reuses one's name. */
 const HAND_MADE_CUSTOMERS = 3;
-/** The demo's RECONCILE_EVERY: soon enough to see while it serves. */
-const DEMO_SWEEP_EVERY = '1m';
 /** In-flight steps and requests get this long at the end (the demo's data goes with it anyway). */
 const DEMO_DRAIN_MS = 5000;
 
@@ -106,8 +105,6 @@ function demoConfig(
     SECRETS_KEY: env.SECRETS_KEY ?? generateSecretsKey(),
     WEBHOOK_SECRET: env.WEBHOOK_SECRET ?? secret(),
     CALLBACK_SECRET: env.CALLBACK_SECRET ?? secret(),
-    // A sweep a minute while the demo serves: the Drift page and each batch's funnel fill in (docs/reconcile.md).
-    RECONCILE_EVERY: DEMO_SWEEP_EVERY,
     DASHBOARD_USER: 'demo',
     DASHBOARD_PASSWORD: secret(),
     HOST: '127.0.0.1',
@@ -165,6 +162,7 @@ async function runStack(config: Config, opts: DemoOptions, sources: DemoSources 
       if (drifted && !stop.aborted) await demoReconcile(serveApp, drifted, opts.print, stop);
       if (stop.aborted) return 0;
       printEnd(server, config, opts.print);
+      await demoScheduledSweeps(workApp, server.url, opts.print);
       if (!opts.exit) await untilStopSignal(stop);
       return 0;
     } finally {
@@ -212,9 +210,6 @@ function printEnd(server: RunningServer, config: Config, print: DemoOptions['pri
   print(`queues:    ${server.url}/admin/queues`);
   if (config.SOURCES_DIR) print(`sources:   ${server.url}/sources`);
   print(`lifecycle: ${server.url}/lifecycle  (pending deletions)`);
-  print(
-    `drift:     ${server.url}/drift  (a sweep ${DEMO_SWEEP_EVERY} after the start and every ${DEMO_SWEEP_EVERY} on fills it, and each batch's funnel)`,
-  );
 }
 
 /** The keys of the first `n` customers of the CSV's batch that were onboarded. */
