@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
 import { clusterQueuePrefix, parseRedisTarget, RedisUrlError } from './redis/target.js';
+import { parseDuration } from './text/duration.js';
 
 /**
  * The environment contract (docs/configuration.md). This is the only module that reads
@@ -19,6 +20,16 @@ export const dataCenterUrlSchema = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://eu2-cloud.acronis.com' })
   // The contract names the data-centre URL; people often paste the API base instead.
   .transform((u) => u.replace(/\/+$/, '').replace(/\/api\/2$/, ''));
+
+/** A duration in words (`1d`, `12h`, `30m`, `90s`) or milliseconds; `0` turns the thing off. */
+const durationOrOff = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined || (ms !== 0 && ms < 1000)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a duration of at least 1s such as 30m, 12h or 1d, or 0 for off' });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 const secretsKey = z
   .string()
@@ -55,6 +66,11 @@ export const EnvSchema = z
     ONBOARDING_PROFILE: optional(z.string().min(1)),
     /** Extension: days between an offboard's disable and its delete (docs/lifecycle.md); fractions allowed. */
     OFFBOARD_GRACE_DAYS: withDefault(z.coerce.number({ error: 'must be a number' }).min(0, 'must be ≥ 0'), 30),
+    /**
+     * Extension: how often `work` sweeps every customer against its profile (docs/reconcile.md
+     * "Scheduled sweeps"), in milliseconds once parsed; 0: no scheduled sweep.
+     */
+    RECONCILE_EVERY: withDefault(durationOrOff, '1d'),
     WEBHOOK_SECRET: optional(z.string().min(16, 'must be at least 16 characters')),
     /**
      * Extension: the secret being retired during a rotation. The webhook accepts signatures made

@@ -109,6 +109,20 @@ describe('loadConfig', () => {
       expect(err.message).toContain(variable);
   });
 
+  it('RECONCILE_EVERY (extension): a duration in words or milliseconds, daily by default, 0 for off', () => {
+    expect(loadConfig({}).RECONCILE_EVERY).toBe(86_400_000);
+    expect(loadConfig({ RECONCILE_EVERY: '12h' }).RECONCILE_EVERY).toBe(43_200_000);
+    expect(loadConfig({ RECONCILE_EVERY: '30m' }).RECONCILE_EVERY).toBe(1_800_000);
+    expect(loadConfig({ RECONCILE_EVERY: '90s' }).RECONCILE_EVERY).toBe(90_000);
+    expect(loadConfig({ RECONCILE_EVERY: '0' }).RECONCILE_EVERY).toBe(0);
+    // What a parsed Config gives back when written out again (the demo does) reads the same.
+    expect(loadConfig({ RECONCILE_EVERY: '86400000' }).RECONCILE_EVERY).toBe(86_400_000);
+    for (const bad of ['soon', '500ms', '24', '-1h', '1 week'])
+      expect(configError({ RECONCILE_EVERY: bad }).problems, bad).toEqual([
+        { variable: 'RECONCILE_EVERY', reason: expect.stringContaining('30m, 12h or 1d, or 0 for off') },
+      ]);
+  });
+
   it('WEBHOOK_SECRET_PREVIOUS (extension, for a rotation) is unset by default and read when set', () => {
     expect(loadConfig({}).WEBHOOK_SECRET_PREVIOUS).toBeUndefined();
     expect(loadConfig({ WEBHOOK_SECRET_PREVIOUS: 'the-old-secret-0123456789' }).WEBHOOK_SECRET_PREVIOUS).toBe(

@@ -18,6 +18,13 @@ import { OfferingCache } from '../workers/offering-cache.js';
 import { ActionStore } from '../workers/action-store.js';
 import { OnboardingStore } from '../workers/onboarding-store.js';
 import { createOnboardingQueue, type OnboardingQueue } from '../workers/queue.js';
+import { Lease } from '../redis/lease.js';
+import { DriftStore } from '../reconcile/drift-store.js';
+import type { Profile } from '../onboarding/profile.js';
+import { reconcileDeps } from '../reconcile/deps.js';
+import { runSweep, type SweepOptions, type SweepReport } from '../reconcile/sweep.js';
+import { sweepExclusively, type ExclusiveSweepOutcome, type SweepPurpose } from '../workers/exclusive-sweep.js';
+import { createReconcileQueue, type ReconcileQueue } from '../workers/reconcile-queue.js';
 import {
   createIntakeQueue,
   createWriteBackQueue,
@@ -45,16 +52,23 @@ export interface OpenAppOptions {
   waitForRedis?: AbortSignal;
 }
 
+/** How long the sweep lease outlives a process that stopped renewing it (it renews every third of it). */
+const SWEEP_LEASE_MS = 60_000;
+
 export class App {
   readonly keys: RedisKeys;
   readonly store: OnboardingStore;
   /** Lifecycle actions (docs/lifecycle.md). */
   readonly actions: ActionStore;
+  /** What reconcile sweeps found (docs/reconcile.md): drift, funnels, the last sweep. */
+  readonly drift: DriftStore;
   readonly queue: OnboardingQueue;
   readonly callbacks: CallbackQueue;
   /** The sources' queues (docs/sources.md): events to work, and results to write back. */
   readonly intake: IntakeQueue;
   readonly writeBacks: WriteBackQueue;
+  /** The scheduled sweeps' queue (docs/reconcile.md "Scheduled sweeps"). */
+  readonly reconcile: ReconcileQueue;
   private readonly connections: RedisConnection[] = [];
   private memo: {
     box?: SecretBox;
@@ -76,13 +90,16 @@ export class App {
     this.keys = new RedisKeys(config.QUEUE_PREFIX);
     this.store = new OnboardingStore(redis, this.keys);
     this.actions = new ActionStore(redis, this.keys);
+    this.drift = new DriftStore(redis, this.keys);
     const retry = { attempts: config.STEP_ATTEMPTS, backoffMs: config.STEP_BACKOFF_MS };
     this.queue = createOnboardingQueue(redis, config.QUEUE_PREFIX, retry);
     this.callbacks = createCallbackQueue(redis, config.QUEUE_PREFIX);
     this.intake = createIntakeQueue(redis, config.QUEUE_PREFIX);
     this.writeBacks = createWriteBackQueue(redis, config.QUEUE_PREFIX);
+    this.reconcile = createReconcileQueue(redis, config.QUEUE_PREFIX);
     // Errors reach the callers of each command; the emitter's copy would only be noise.
-    for (const queue of [this.queue, this.callbacks, this.intake, this.writeBacks]) queue.on('error', () => undefined);
+    for (const queue of [this.queue, this.callbacks, this.intake, this.writeBacks, this.reconcile])
+      queue.on('error', () => undefined);
   }
 
   static async open(config: Config, opts: OpenAppOptions): Promise<App> {
@@ -183,6 +200,31 @@ export class App {
   }
 
   /**
+   * One sweep (src/reconcile/sweep.ts), only while no other runs in the install: the scheduler's
+   * and `reconcile`'s one way in (src/workers/exclusive-sweep.ts).
+   */
+  async sweepExclusively(
+    profile: Profile,
+    opts: SweepOptions,
+    purpose: SweepPurpose,
+  ): Promise<ExclusiveSweepOutcome<SweepReport>> {
+    const logger = this.logger.child({ component: 'reconcile' });
+    const lease = new Lease({
+      redis: this.redis,
+      key: this.keys.sweepLease,
+      ttlMs: SWEEP_LEASE_MS,
+      onLost: (holder) =>
+        logger.warn(
+          { holder: holder.owner },
+          'the sweep lease was lost (Redis away, or this process stood still): another sweep may start beside this one',
+        ),
+    });
+    const deps = await reconcileDeps(this, profile);
+    const exclusive = { lease, redis: this.redis, countsKey: this.keys.metrics.sweeps, logger };
+    return sweepExclusively(exclusive, purpose, () => runSweep(deps, opts));
+  }
+
+  /**
    * `serve` and `work` start only on a Redis that keeps what they rely on: an evicting Redis
    * stops them (ConfigError), one without persistence is warned about.
    */
@@ -213,6 +255,7 @@ export class App {
       this.callbacks.close(),
       this.intake.close(),
       this.writeBacks.close(),
+      this.reconcile.close(),
     ]);
     await withRedisDeadline(this.redis, 'close queues', away ? 100 : 1000, queues).catch(() => undefined);
     for (const connection of this.connections) connection.disconnect();

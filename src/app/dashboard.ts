@@ -3,6 +3,9 @@ import { SourceIntakeStore } from '../sources/intake-store.js';
 import type { DashboardDeps } from '../dashboard/dashboard.js';
 import { isLoopbackHost, sessionKeyFrom, type SignInCredentials } from '../dashboard/sign-in.js';
 import { batchResults } from '../workers/results.js';
+import { loadProfile } from '../onboarding/profile.js';
+import { reconcileDeps } from '../reconcile/deps.js';
+import { enqueueFix } from '../reconcile/fix.js';
 import type { App } from './app.js';
 
 /**
@@ -42,6 +45,14 @@ export function dashboardDeps(app: App, credentials: SignInCredentials | undefin
     callMetrics: app.callMetrics,
     actions: app.actions,
     lifecycle: () => app.actionEnqueueDeps(),
+    drift: app.drift,
+    fix: async (customerId, requester) => {
+      // The install's profile, read when asked, as `reconcile --fix` reads it.
+      const profile = await loadProfile(config.ONBOARDING_PROFILE);
+      const deps = await reconcileDeps(app, profile);
+      return enqueueFix({ ...deps.fix, profile, drifts: deps.drifts }, customerId, requester);
+    },
+    reconcile: app.reconcile,
     offboardGraceMs: Math.round(config.OFFBOARD_GRACE_DAYS * 24 * 3600 * 1000),
     ...(credentials ? { credentials } : {}),
     sessionKey: sessionKeyFrom(c.SECRETS_KEY),

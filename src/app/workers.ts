@@ -5,11 +5,16 @@ import { buildStepCatalogue } from '../onboarding/steps/index.js';
 import { WorkerHeartbeat } from '../workers/heartbeat.js';
 import { closeWithin } from '../workers/bounded-close.js';
 import { createStepWorker } from '../workers/step-worker.js';
+import { scheduleSweeps } from '../workers/reconcile-queue.js';
+import { createSweepWorker, type SweepWorker } from '../workers/sweep-worker.js';
+import { durationWords } from '../text/duration.js';
 import type { App } from './app.js';
 import { prepareOnboarding, type SetupOptions } from './onboarding-setup.js';
 
 export interface RunningWorkers {
   worker: Worker<ChainData, unknown, StepName>;
+  /** Takes the scheduled sweeps (docs/reconcile.md); absent with RECONCILE_EVERY=0. */
+  sweepWorker: SweepWorker | undefined;
   profile: Profile;
   partnerTenantId: string;
   /** Stops taking jobs, lets in-flight steps finish within `timeoutMs`, then stops them. */
@@ -49,6 +54,7 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
   });
   void worker.run();
   await worker.waitUntilReady();
+  const sweepWorker = await startSweepScheduler(app, profile);
   const heartbeat = new WorkerHeartbeat({ redis: app.redis, key: app.keys.workersSeen });
   await heartbeat.start();
   const started = {
@@ -59,6 +65,7 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
   logger.info({ ...started, partnerTenantId }, 'workers started');
   return {
     worker,
+    sweepWorker,
     profile,
     partnerTenantId,
     close: async (timeoutMs = config.SHUTDOWN_TIMEOUT_MS) => {
@@ -66,9 +73,38 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
       if (!app.availability.isDown) await heartbeat.stop();
       else heartbeat.forget();
       // With Redis away and no step running, BullMQ's close would only wait for its connection.
-      return closeWorker(worker, timeoutMs, app, () => app.availability.isDown && inFlight.count === 0);
+      const [steps] = await Promise.all([
+        closeWorker(worker, timeoutMs, app, () => app.availability.isDown && inFlight.count === 0),
+        // A sweep cut short runs again as a stalled job; the lease it held expires on its own.
+        sweepWorker ? closeWithin(sweepWorker, timeoutMs, () => app.availability.isDown) : undefined,
+      ]);
+      return steps;
     },
   };
+}
+
+/**
+ * The one sweep scheduler of the install, registered (or, with RECONCILE_EVERY=0, removed) by
+ * every `work`, and this process's worker for its jobs (docs/reconcile.md "Scheduled sweeps").
+ */
+async function startSweepScheduler(app: App, profile: Profile): Promise<SweepWorker | undefined> {
+  const everyMs = app.config.RECONCILE_EVERY;
+  await scheduleSweeps(app.reconcile, everyMs);
+  if (everyMs === 0) {
+    app.logger.info('RECONCILE_EVERY=0: no scheduled sweep');
+    return undefined;
+  }
+  const sweepWorker = createSweepWorker({
+    connection: app.workerConnection(),
+    prefix: app.config.QUEUE_PREFIX,
+    sweep: (opts) => app.sweepExclusively(profile, opts, 'scheduled'),
+    logger: app.logger,
+    availability: app.availability,
+  });
+  void sweepWorker.run();
+  await sweepWorker.waitUntilReady();
+  app.logger.info({ every: durationWords(everyMs) }, 'scheduled sweeps on');
+  return sweepWorker;
 }
 
 /** Bounded (closeWithin); the warning says why steps may run again. */

@@ -3,6 +3,7 @@ import { RedisUnavailableError } from '../redis/connection.js';
 import { ListenError, listenSettings } from './listen-settings.js';
 import { BatchGoneError } from './batch-progress.js';
 import { RedisLostError } from './redis-lost.js';
+import { SweepRunningError } from '../workers/exclusive-sweep.js';
 import { exitCodeForSignal, StoppedError } from './stop-signal.js';
 
 /**
@@ -27,6 +28,8 @@ export function explainExpected(
   if (err instanceof ListenError) return { code: 2, message: err.message };
   // Redis went under a command that does not wait for it, or came back without the batch followed.
   if (err instanceof RedisLostError || err instanceof BatchGoneError) return { code: 1, message: err.message };
+  // Another sweep holds the lease: nothing was read; the same command works once it has ended.
+  if (err instanceof SweepRunningError) return { code: 1, message: err.message };
   // A listen outside `listening()`: the address came from the environment.
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL') {

@@ -1,3 +1,5 @@
+import type { BatchFunnel } from '../reconcile/drift-store.js';
+import { FUNNEL_NOT_CHECKED, funnelStages, type FunnelStage } from '../text/funnel-words.js';
 import { plural } from '../text/plural.js';
 import type { BatchCounts, BatchFilter, BatchIndex } from '../workers/batch-index.js';
 import type { OnboardingStore, StoredBadRow } from '../workers/onboarding-store.js';
@@ -136,4 +138,22 @@ export async function badRowLines(
 ): Promise<{ line: number; field: string; reason: string }[]> {
   const rows: StoredBadRow[] = await store.csvBadRows(batchId);
   return rows.flatMap((row) => row.problems.map((p) => ({ line: row.line, ...p })));
+}
+
+/** The batch's onboarding funnel as the sweeps found it (docs/reconcile.md "Funnel"). */
+export interface FunnelView {
+  customers: number;
+  /** Empty before any sweep checked the batch: `notChecked` says so instead of zeros. */
+  stages: FunnelStage[];
+  checkedAt?: string;
+  notChecked?: string;
+}
+
+export function funnelView(funnel: BatchFunnel): FunnelView {
+  if (funnel.checkedAt === null) return { customers: funnel.customers, stages: [], notChecked: FUNNEL_NOT_CHECKED };
+  return {
+    customers: funnel.customers,
+    stages: funnelStages(funnel),
+    checkedAt: new Date(funnel.checkedAt).toISOString(),
+  };
 }

@@ -5,7 +5,7 @@ import { BatchIndex } from '../workers/batch-index.js';
 import { MAX_STORED_BAD_ROWS } from '../workers/onboarding-store.js';
 import { retryNotice } from '../workers/retry-verdict.js';
 import { workersSeen } from '../workers/heartbeat.js';
-import { badRowLines, batchPageModel, type BatchPageDeps } from './batch-page.js';
+import { badRowLines, batchPageModel, funnelView, type BatchPageDeps } from './batch-page.js';
 import { parseBatchQuery } from './batch-query.js';
 import { ProgressSampler, recentBatches } from './batch-view.js';
 import type { DashboardDeps } from './dashboard.js';
@@ -39,9 +39,8 @@ export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     if (!parsed.ok) return badRequest(request, reply, deps, parsed.problem, `/batches/${encodeURIComponent(batchId)}`);
     const page = await batchPageModel(pageDeps, batchId, parsed.query);
     if (!page) return notFound(request, reply, deps, `batch ${batchId}`);
-    const badRows = page.batch.csvBadRows ? await badRowLines(deps.store, batchId) : [];
-    const title = `Batch ${page.batch.id}`;
-    return renderPage(request, reply, deps, 'batch', { title, ...page, badRows, badRowsKept: MAX_STORED_BAD_ROWS });
+    const extras = await batchPageExtras(deps, batchId, page.batch.csvBadRows);
+    return renderPage(request, reply, deps, 'batch', { title: `Batch ${page.batch.id}`, ...page, ...extras });
   });
 
   app.get<BatchParams>('/batches/:id/fragment', async (request, reply) => {
@@ -81,6 +80,15 @@ export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     async (request, reply) =>
       sendResults(request, reply, deps, { format: request.body?.format, reveal: request.body?.reveal === 'yes' }),
   );
+}
+
+/** What the whole page shows beyond its live part: the CSV's bad rows and the onboarding funnel. */
+async function batchPageExtras(deps: DashboardDeps, batchId: string, csvBadRows: number | undefined) {
+  const [badRows, funnel] = await Promise.all([
+    csvBadRows ? badRowLines(deps.store, batchId) : [],
+    deps.drift.funnel(batchId).then(funnelView),
+  ]);
+  return { badRows, badRowsKept: MAX_STORED_BAD_ROWS, funnel };
 }
 
 async function sendResults(

@@ -19,6 +19,10 @@ import type { SourceSet } from '../sources/source-set.js';
 import type { CustomerResult } from '../workers/results.js';
 import type { ResendDeps } from '../workers/resend-activation.js';
 import type { LiveStateSource } from './customer-view.js';
+import type { DriftStore } from '../reconcile/drift-store.js';
+import type { Requester } from '../lifecycle/action.js';
+import type { FixOutcome } from '../reconcile/fix.js';
+import type { ReconcileQueue } from '../workers/reconcile-queue.js';
 import { pageRoutes } from './pages.js';
 import { queueBoard } from './queue-board.js';
 import {
@@ -54,6 +58,11 @@ export interface DashboardDeps {
   actions: ActionStore;
   lifecycle(): Promise<ActionEnqueueDeps>;
   offboardGraceMs: number;
+  /** Reconcile (docs/reconcile.md): what the sweeps found, a customer's Fix, the sweep scheduler. */
+  drift: DriftStore;
+  /** `reconcile --fix` for one customer (src/reconcile/fix.ts), built on first use. */
+  fix(customerId: string, requester: Requester): Promise<FixOutcome>;
+  reconcile: ReconcileQueue;
   /** DASHBOARD_USER and DASHBOARD_PASSWORD; absent: open on loopback only. */
   credentials?: SignInCredentials;
   sessionKey: Buffer;
@@ -106,6 +115,6 @@ export async function dashboard(app: FastifyInstance, deps: DashboardDeps): Prom
       const helmetConfig = { contentSecurityPolicy: { useDefaults: false, directives: { ...PAGE_CSP, styleSrc } } };
       route.config = Object.assign(route.config ?? {}, { helmet: helmetConfig });
     });
-    await queueBoard(board, { queues: [deps.queue, deps.callbacks] });
+    await queueBoard(board, { queues: [deps.queue, deps.callbacks, deps.reconcile] });
   });
 }

@@ -15,6 +15,7 @@ export function metricsRoute(app: FastifyInstance, deps: DashboardDeps): void {
       redis: deps.redis,
       keys: deps.keys,
       callMetrics: deps.callMetrics,
+      drift: deps.drift,
       ...(deps.sources ? { sources: { names: [...deps.sources.sources.keys()], store: deps.sources.store } } : {}),
     });
     return reply.header('content-type', contentType).header('cache-control', 'no-store').send(text);

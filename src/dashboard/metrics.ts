@@ -15,6 +15,7 @@ import {
   type CallMetricsSnapshot,
 } from '../acronis/call-metrics.js';
 import type { RedisKeys } from '../redis/keys.js';
+import type { DriftStore } from '../reconcile/drift-store.js';
 import type { SourceIntakeStore } from '../sources/intake-store.js';
 import { workersSeen } from '../workers/heartbeat.js';
 import type { OnboardingStore } from '../workers/onboarding-store.js';
@@ -35,6 +36,8 @@ export interface MetricsSources {
   keys: RedisKeys;
   /** This process's own counts, written before the read so they are in this scrape. */
   callMetrics: CallMetrics;
+  /** What reconcile sweeps found (docs/reconcile.md "Metrics"). */
+  drift: Pick<DriftStore, 'lastSweep' | 'driftingCount'>;
   /** The configured sources' names and their intake store; absent or empty, no source metrics. */
   sources?: { names: readonly string[]; store: SourceIntakeStore };
 }
@@ -57,6 +60,7 @@ export async function scrapeMetrics(sources: MetricsSources): Promise<{ contentT
   gauge(registry, 'workers_seen', 'Worker processes that reported in the last minute', []).set(workers);
   apiCounters(registry, api);
   if (sources.sources) await sourceCounters(registry, sources.sources);
+  await sweepMetrics(registry, sources);
   const merged = AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), [latencyHistogram(api)]]);
   return { contentType: merged.contentType, text: await merged.metrics() };
 }
@@ -103,6 +107,42 @@ async function sourceCounters(
     'result',
   ]);
   for (const { source, call, result, count } of calls) callCounter.inc({ source, call, result }, count);
+}
+
+/**
+ * Customers by drift kind as the last sweep counted them, the customers drifting now, the last
+ * sweep's cost, and sweeps by outcome (`ran`, `skipped` while another held the lease, `failed`).
+ */
+async function sweepMetrics(registry: Registry, sources: MetricsSources): Promise<void> {
+  const [last, drifting, outcomes] = await Promise.all([
+    sources.drift.lastSweep(),
+    sources.drift.driftingCount(),
+    sources.redis.hgetall(sources.keys.metrics.sweeps),
+  ]);
+  const sweeps = counter(registry, 'sweeps_total', 'Reconcile sweeps by outcome (ran, skipped, failed)', ['outcome']);
+  for (const outcome of ['ran', 'skipped', 'failed']) sweeps.inc({ outcome }, Number(outcomes[outcome] ?? 0));
+  gauge(registry, 'drift_customers_drifting', 'Customers whose last finding differs from their profile', []).set(
+    drifting,
+  );
+  if (!last) return;
+  const byKind = gauge(registry, 'drift_customers', 'Customers by drift kind, as the last sweep counted them', [
+    'kind',
+  ]);
+  for (const [kind, n] of Object.entries(last.byKind)) byKind.set({ kind }, n);
+  const single: [string, string, number][] = [
+    ['sweep_last_duration_seconds', 'How long the last sweep took', (last.finishedAt - last.startedAt) / 1000],
+    ['sweep_last_calls', 'Acronis API calls the last sweep made, listing pages included', last.calls],
+    ['sweep_last_listing_pages', 'Pages of the tenants listing the last sweep read', last.listingPages],
+    ['sweep_last_healed', 'Records the last sweep rebuilt from the API', last.healed],
+    ['sweep_last_end_timestamp_seconds', 'When the last sweep ended (Unix time)', last.finishedAt / 1000],
+  ];
+  for (const [name, help, value] of single) gauge(registry, name, help, []).set(value);
+  gauge(
+    registry,
+    'sweep_last_full',
+    'Whether the last sweep read every customer (1) or only the changed ones (0)',
+    [],
+  ).set(last.mode === 'full' ? 1 : 0);
 }
 
 function latencyHistogram(api: CallMetricsSnapshot): MetricObjectWithValues<MetricValue<string>> {

@@ -9,6 +9,7 @@ import type { DashboardDeps } from './dashboard.js';
 import { batchRoutes } from './batch-routes.js';
 import { lifecycleRoutes } from './lifecycle-routes.js';
 import { customerRoutes } from './customer-routes.js';
+import { driftRoutes } from './drift-routes.js';
 import { metricsRoute } from './metrics-route.js';
 import { currentUser } from './sign-in.js';
 import { shortTime } from './time-text.js';
@@ -39,6 +40,7 @@ export async function pageRoutes(app: FastifyInstance, deps: DashboardDeps): Pro
   customerRoutes(app, deps);
   sourceRoutes(app, deps);
   lifecycleRoutes(app, deps);
+  driftRoutes(app, deps);
   metricsRoute(app, deps);
 }
 

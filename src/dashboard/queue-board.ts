@@ -37,8 +37,11 @@ export async function queueBoard(app: FastifyInstance, opts: { queues: readonly 
   await app.register(serverAdapter.registerPlugin(), { prefix: QUEUE_BOARD_PATH });
 }
 
+const DESCRIPTIONS: Record<string, string> = {
+  callbacks: 'batch callbacks to the webhook callback_url',
+  reconcile: 'scheduled sweeps (RECONCILE_EVERY): one job per interval, its scheduler under Schedulers',
+};
+
 function describe(queueName: string): string {
-  return queueName === 'callbacks'
-    ? 'batch callbacks to the webhook callback_url'
-    : 'onboarding steps, one job per customer and step';
+  return DESCRIPTIONS[queueName] ?? 'onboarding steps, one job per customer and step';
 }

@@ -10,6 +10,7 @@ export const QUEUE_NAMES = {
   callbacks: 'callbacks',
   intake: 'intake',
   writeBacks: 'write-backs',
+  reconcile: 'reconcile',
 } as const;
 
 /** The keys of one source's intake (docs/sources.md "What is kept"). */
@@ -49,6 +50,8 @@ export interface MetricsKeys {
   pausedUntil: string;
   /** Hash: calls to the sources' APIs (read-backs, write-backs) by `<source>|<call>|<result>`. */
   sourceCalls: string;
+  /** Hash: sweeps by outcome (`ran`, `skipped`, `failed`), for `/metrics`. */
+  sweeps: string;
 }
 
 export class RedisKeys {
@@ -81,6 +84,7 @@ export class RedisKeys {
       counters: `${prefix}:metrics:acronis`,
       pausedUntil: `${prefix}:metrics:acronis:paused-until`,
       sourceCalls: `${prefix}:metrics:sources`,
+      sweeps: `${prefix}:metrics:sweeps`,
     };
     this.workersSeen = `${prefix}:workers:seen`;
     this.signInFailuresPrefix = `${prefix}:dashboard:signin-failures:`;
@@ -106,6 +110,11 @@ export class RedisKeys {
   /** Matches every token cache's hash and its locks and failure marks (SCAN with TYPE hash keeps the hashes). */
   get tokenCachePattern(): string {
     return `${this.prefix}:acronis:token:*`;
+  }
+
+  /** The one sweep running in the install (src/redis/lease.ts): who runs it, since when. */
+  get sweepLease(): string {
+    return `${this.prefix}:drift:sweep-lease`;
   }
 
   /** A lifecycle action's record (docs/lifecycle.md); the turn script builds it from this and an id. */
@@ -200,6 +209,31 @@ export class RedisKeys {
   /** Hash: a source customer's write-back: its source and record, state, attempts, last error. */
   writeBack(customerKey: string): string {
     return `${this.prefix}:src:write-back:${customerKey}`;
+  }
+
+  /** Hash: each customer's last finding by a reconcile sweep (JSON), by customer key (docs/reconcile.md). */
+  get driftCustomers(): string {
+    return `${this.prefix}:drift:customers`;
+  }
+
+  /** Zset: the customers whose last finding has a difference, by when checked (ms). */
+  get driftDrifting(): string {
+    return `${this.prefix}:drift:drifting`;
+  }
+
+  /** Hash: a batch's customers' funnel facts (created, activated, agent registered as `1`/`0` flags). */
+  driftBatchFunnel(batchId: string): string {
+    return `${this.prefix}:drift:funnel:${batchId}`;
+  }
+
+  /** String: the last sweep's summary (JSON). */
+  get driftLastSweep(): string {
+    return `${this.prefix}:drift:last-sweep`;
+  }
+
+  /** String: the tenants listing's `updated_since` for the next incremental sweep (ms). */
+  get driftCursor(): string {
+    return `${this.prefix}:drift:cursor`;
   }
 
   webhookDelivery(deliveryId: string): string {

@@ -37,6 +37,8 @@ const SCRIPTS = {
   actionTransition: { file: 'action-transition', numberOfKeys: 1 },
   sourceEventRecord: { file: 'source-event-record', numberOfKeys: 3 },
   sourceEventSettle: { file: 'source-event-settle', numberOfKeys: 2 },
+  leaseRenew: { file: 'lease-renew', numberOfKeys: 1 },
+  leaseRelease: { file: 'lease-release', numberOfKeys: 1 },
 } as const satisfies Record<string, ScriptSpec>;
 
 export type ScriptName = keyof typeof SCRIPTS;
