@@ -1,8 +1,9 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { parseRedisTarget, redactRedisUrl, type RedisTarget } from './target.js';
+import { parseRedisTarget, redactRedisUrl, type RedisTarget, type SentinelTarget } from './target.js';
 
 /**
- * A connection to the install's Redis: one server or a Redis Cluster (REDIS_URL,
+ * A connection to the install's Redis: one server, a primary found through Sentinel (an ioredis
+ * `Redis` too; docs/operations.md "Redis Sentinel") or a Redis Cluster (REDIS_URL,
  * docs/redis-cluster.md). Every module takes this type; only this module constructs one.
  */
 export type RedisConnection = Redis | Cluster;
@@ -21,7 +22,35 @@ export function createRedis(url: string, role: RedisRole, extra: RedisOptions = 
       : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, lazyConnect: true };
   const target = parseRedisTarget(url);
   if (target.kind === 'single') return new Redis(url, { ...options, ...extra });
+  if (target.kind === 'sentinel') return new Redis(sentinelOptions(target, role, { ...options, ...extra }));
   return createCluster(target, { ...options, ...extra });
+}
+
+/**
+ * ioredis asks the Sentinels for the primary at every (re)connection and checks the server it
+ * reached says `role:master` (github.com/redis/ioredis#sentinel). Three things are added:
+ * - a fail-fast connection does not go round the Sentinels for ever when none answers
+ *   (`sentinelRetryStrategy`), so a command still says "Redis does not answer";
+ * - `failoverDetector` drops a connection as soon as a Sentinel announces `+switch-master`,
+ *   instead of when the old primary's socket dies: a primary cut off but still running (a
+ *   partition, a frozen host) cannot go on taking this process's writes;
+ * - a READONLY reply (a primary demoted under a connection) reconnects through the Sentinels
+ *   and sends the refused command again: it was not carried out.
+ */
+function sentinelOptions(target: SentinelTarget, role: RedisRole, options: RedisOptions): RedisOptions {
+  return {
+    ...options,
+    sentinels: target.sentinels,
+    name: target.name,
+    db: target.db,
+    ...(target.username ? { username: target.username } : {}),
+    ...(target.password ? { password: target.password } : {}),
+    ...(target.sentinelUsername ? { sentinelUsername: target.sentinelUsername } : {}),
+    ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
+    ...(role === 'fail-fast' ? { sentinelRetryStrategy: () => null } : {}),
+    failoverDetector: true,
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+  };
 }
 
 /**
@@ -81,4 +110,21 @@ export async function connectOrExplain<R extends RedisConnection>(redis: R, url:
 /** A Redis URL without its password, for messages. */
 export function redactUrl(url: string): string {
   return redactRedisUrl(url);
+}
+
+/**
+ * A short-lived connection to one Sentinel itself (not to the primary it names), for `check`:
+ * one try, no retry, so a Sentinel that does not answer is named and the next one asked.
+ */
+export function connectSentinel(target: SentinelTarget, node: { host: string; port: number }): Redis {
+  return new Redis({
+    ...node,
+    ...(target.sentinelUsername ? { username: target.sentinelUsername } : {}),
+    ...(target.sentinelPassword ? { password: target.sentinelPassword } : {}),
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2000,
+    retryStrategy: () => null,
+  });
 }
