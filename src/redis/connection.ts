@@ -22,23 +22,24 @@ export function createRedis(url: string, role: RedisRole, extra: RedisOptions = 
       : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, lazyConnect: true };
   const target = parseRedisTarget(url);
   if (target.kind === 'single') return new Redis(url, { ...options, ...extra });
-  if (target.kind === 'sentinel') return new Redis(sentinelOptions(target, role, { ...options, ...extra }));
+  if (target.kind === 'sentinel') return createSentinelClient(target, role, { ...options, ...extra });
   return createCluster(target, { ...options, ...extra });
 }
 
 /**
  * ioredis asks the Sentinels for the primary at every (re)connection and checks the server it
- * reached says `role:master` (github.com/redis/ioredis#sentinel). Three things are added:
- * - a fail-fast connection does not go round the Sentinels for ever when none answers
- *   (`sentinelRetryStrategy`), so a command still says "Redis does not answer";
- * - `failoverDetector` drops a connection as soon as a Sentinel announces `+switch-master`,
- *   instead of when the old primary's socket dies: a primary cut off but still running (a
- *   partition, a frozen host) cannot go on taking this process's writes;
+ * reached says `role:master` (github.com/redis/ioredis#sentinel). Two things are added:
+ * - a fail-fast connection that never reached a primary does not go round the Sentinels for
+ *   ever when none answers, so a command still says "Redis does not answer"; once connected it
+ *   keeps asking them, as a worker's does: giving up then would close it for good;
  * - a READONLY reply (a primary demoted under a connection) reconnects through the Sentinels
  *   and sends the refused command again: it was not carried out.
+ * ioredis' `failoverDetector` is left off: its `+switch-master` disconnect, landing while a
+ * reconnection asks the Sentinels, ends the connection for good (seen in the failover test).
  */
-function sentinelOptions(target: SentinelTarget, role: RedisRole, options: RedisOptions): RedisOptions {
-  return {
+function createSentinelClient(target: SentinelTarget, role: RedisRole, options: RedisOptions): Redis {
+  let everReady = role === 'worker';
+  const redis = new Redis({
     ...options,
     sentinels: target.sentinels,
     name: target.name,
@@ -47,10 +48,11 @@ function sentinelOptions(target: SentinelTarget, role: RedisRole, options: Redis
     ...(target.password ? { password: target.password } : {}),
     ...(target.sentinelUsername ? { sentinelUsername: target.sentinelUsername } : {}),
     ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
-    ...(role === 'fail-fast' ? { sentinelRetryStrategy: () => null } : {}),
-    failoverDetector: true,
+    sentinelRetryStrategy: (times) => (everReady ? Math.min(times * 10, 1000) : null),
     reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
-  };
+  });
+  redis.once('ready', () => (everReady = true));
+  return redis;
 }
 
 /**

@@ -129,10 +129,9 @@ describe('REDIS_URL naming Redis Sentinel', () => {
       db: 1,
       password: 'data-pw',
       sentinelPassword: 'sentinel-pw',
-      failoverDetector: true,
       lazyConnect: true,
     });
-    // A fail-fast command does not go round the Sentinels for ever; a worker's connection does.
+    // A fail-fast command that never connected does not go round the Sentinels for ever; a worker's connection does.
     expect(redis.options.sentinelRetryStrategy?.(1)).toBeNull();
     const worker = createRedis(url, 'worker', { lazyConnect: true }) as Redis;
     expect(worker.options.sentinelRetryStrategy?.(1)).toEqual(expect.any(Number));

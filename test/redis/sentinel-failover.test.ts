@@ -1,0 +1,121 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { expectEachOnboardedOnce, sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { startPrivateSentinelGroup, type PrivateSentinelGroup } from '../helpers/redis-sentinel.js';
+import { whileRedisMayBeDown } from '../helpers/redis-server.js';
+import { until } from '../helpers/wait.js';
+import { customerKeyOf, type CustomerRequest } from '../../src/onboarding/customer-request.js';
+import { OnboardingStore, type CustomerRecord } from '../../src/workers/onboarding-store.js';
+
+// A primary, a replica and a Sentinel of its own on free ports: the shared 6379 is never touched.
+let group: PrivateSentinelGroup;
+let t: TestPipeline;
+/** A plain connection to the replica itself, to read what it holds before it is promoted. */
+let replica: Redis | undefined;
+
+beforeAll(async () => {
+  group = await startPrivateSentinelGroup();
+  t = await startTestPipeline({
+    label: 'sentinel',
+    env: {
+      REDIS_URL: group.url,
+      // 40/s and 20 ms per call: the batch takes seconds, room to cut replication mid-way.
+      ACRONIS_RATE_LIMIT: '40',
+      // Locks held on the old primary expire on the new one: the steps running then run again soon.
+      JOB_LOCK_MS: '4000',
+    },
+    sim: { latencyMs: 20 },
+  });
+  await t.startWorkers();
+});
+afterAll(async () => {
+  replica?.disconnect();
+  // The servers go whatever the pipeline's close met, so no redis-server outlives the file.
+  try {
+    await t?.close();
+  } finally {
+    await group?.destroy();
+  }
+});
+
+const keysOf = (customers: readonly CustomerRequest[]) => customers.map(customerKeyOf);
+const states = (records: (CustomerRecord | undefined)[]) => records.map((r) => r?.state ?? 'missing');
+
+describe('the primary dies mid-batch and a replica that missed the last writes takes over (Sentinel)', () => {
+  it('the workers follow the Sentinel to the new primary; what was lost is found; no customer is made twice', async () => {
+    // 30 customers imported while the replica keeps up; 10 more arrive once it has fallen behind.
+    const first = sampleCustomers(30, 'Failover');
+    const late = sampleCustomers(10, 'FailoverLate');
+    const all = [...first, ...late];
+    const { batch } = await t.enqueue(first);
+    await group.replicaCaughtUp();
+    const batchNow = () => whileRedisMayBeDown(() => t.pipeline.store.getBatch(batch.id));
+    await until(async () => ((await batchNow())?.done ?? 0) >= 5, 'a few customers done', 30_000);
+    expect(await batchNow(), 'the batch ended before replication could be cut mid-way').toMatchObject({
+      ended: false,
+    });
+
+    // From here the primary acknowledges writes the replica never gets: progress and a whole batch.
+    await group.cutReplication();
+    const { batch: lateBatch } = await t.enqueue(late);
+    await t.waitForBatch(lateBatch.id, 40_000);
+    const onPrimary = await t.pipeline.store.getCustomers(keysOf(all));
+    replica = new Redis(group.replicaPort, '127.0.0.1', { maxRetriesPerRequest: 1 });
+    const onReplica = await new OnboardingStore(replica, t.pipeline.keys).getCustomers(keysOf(all));
+    expect(states(onPrimary.slice(30)), 'the late customers on the primary').toEqual(late.map(() => 'done'));
+    // The loss, before the failover: the late batch is nowhere on the replica, and customers the
+    // primary finished are still queued or half-way there.
+    expect(states(onReplica.slice(30)), 'the late customers on the replica').toEqual(late.map(() => 'missing'));
+    const stale = first.filter((_, i) => onPrimary[i]?.state === 'done' && onReplica[i]?.state !== 'done');
+    expect(stale.length, `customers done on the primary only (${states(onReplica).join(',')})`).toBeGreaterThan(0);
+    const primaryOffset = Number((await group.replication(group.primaryPort)).master_repl_offset);
+    const replicaOffset = Number((await group.replication(group.replicaPort)).slave_repl_offset);
+    expect(replicaOffset, 'replication offsets').toBeLessThan(primaryOffset);
+
+    await group.killPrimary();
+    await group.promoted();
+    expect(await group.primaryAddress()).toBe(`127.0.0.1:${group.replicaPort}`);
+
+    // The workers reconnect through the Sentinel and carry the first batch to its end on the new
+    // primary: the steps whose completion was lost run again, find what they made and go on.
+    await until(async () => (await batchNow())?.ended === true, 'the first batch to end on the new primary', 40_000);
+    const counts = () => t.pipeline.queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized', 'failed');
+    await until(async () => Object.values(await counts()).every((n) => n === 0), 'the queue to drain', 20_000);
+    expect(await t.pipeline.store.getBatch(batch.id), group.output().slice(-4000)).toMatchObject({
+      total: 30,
+      done: 30,
+      failed: 0,
+    });
+    expect(states(await t.pipeline.store.getCustomers(keysOf(first)))).toEqual(first.map(() => 'done'));
+    // The late batch's records stay lost until reconcile rebuilds them from the API.
+    expect(await t.pipeline.store.getBatch(lateBatch.id)).toBeUndefined();
+    expect(states(await t.pipeline.store.getCustomers(keysOf(late)))).toEqual(late.map(() => 'missing'));
+
+    // In Acronis every customer exists once: one tenant with its customer_id, one user.
+    const state = t.sim.state();
+    const onboarded = expectEachOnboardedOnce(state, all);
+    // What a re-run without its lost intent may repeat: an activation e-mail and an agent token,
+    // and only for a customer whose progress was lost.
+    const staleKeys = new Set(keysOf(stale));
+    for (const [i, customer] of all.entries()) {
+      const { tenant, user } = onboarded[i]!;
+      // The token is made in the admin's personal tenant, under the customer's.
+      const scopes = [tenant.id, user.personal_tenant_id];
+      const tokens = state.registrationTokens.filter((r) => scopes.includes(r.tenant_uuid as string)).length;
+      const most = staleKeys.has(customerKeyOf(customer)) ? 2 : 1;
+      expect(user.activation_emails_sent, `${customer.name}: activation e-mails`).toBeLessThanOrEqual(most);
+      expect(tokens, `${customer.name}: agent tokens`).toBeLessThanOrEqual(most);
+      expect(tokens, `${customer.name}: agent tokens`).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it('`check` names the primary the Sentinel gives now, and no password', async () => {
+    const checked = await runCli(t, ['check']);
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(checked.stdout).toContain(`Redis            `);
+    expect(checked.stdout).toMatch(
+      new RegExp(`Redis Sentinel\\s+\\S+ \\(primary "onboard-primary" at 127\\.0\\.0\\.1:${group.replicaPort} `),
+    );
+  });
+});
