@@ -83,10 +83,11 @@ export class RedisUnavailableError extends Error {
     readonly url: string,
     cause: unknown,
   ) {
-    super(
-      `Redis does not answer at ${redactUrl(url)} (${(cause as Error)?.message ?? cause}): start it (redis-server), or set REDIS_URL`,
-      { cause },
-    );
+    const sentinel = /^rediss?\+sentinel:/i.test(url);
+    const fix = sentinel
+      ? 'check that a Sentinel it names answers and monitors that primary name'
+      : 'start it (redis-server), or set REDIS_URL';
+    super(`Redis does not answer at ${redactUrl(url)} (${(cause as Error)?.message ?? cause}): ${fix}`, { cause });
     this.name = 'RedisUnavailableError';
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import type { Redis } from 'ioredis';
-import { createRedis, redactUrl, RedisUnavailableError } from '../../src/redis/connection.js';
+import { connectOrExplain, createRedis, redactUrl, RedisUnavailableError } from '../../src/redis/connection.js';
 import { clusterQueuePrefix, parseRedisTarget } from '../../src/redis/target.js';
 
 describe('REDIS_URL naming a Redis Cluster', () => {
@@ -135,5 +135,16 @@ describe('REDIS_URL naming Redis Sentinel', () => {
     expect(redis.options.sentinelRetryStrategy?.(1)).toBeNull();
     const worker = createRedis(url, 'worker', { lazyConnect: true }) as Redis;
     expect(worker.options.sentinelRetryStrategy?.(1)).toEqual(expect.any(Number));
+  });
+
+  it('with no Sentinel answering, a command fails at once, naming the URL without its passwords', async () => {
+    const url = 'redis+sentinel://:hunter22@127.0.0.1:1/onboard?sentinel_password=hunter33';
+    const failure = await connectOrExplain(createRedis(url, 'fail-fast'), url).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(RedisUnavailableError);
+    expect((failure as Error).message).toMatch(
+      /^Redis does not answer at redis\+sentinel:\/\/:\*\*\*@127\.0\.0\.1:1\/onboard/,
+    );
+    expect((failure as Error).message).toMatch(/All sentinels are unreachable.*check that a Sentinel it names answers/);
+    expect((failure as Error).message).not.toMatch(/hunter2[23]/);
   });
 });
