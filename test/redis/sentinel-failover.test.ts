@@ -43,6 +43,17 @@ const keysOf = (customers: readonly CustomerRequest[]) => customers.map(customer
 const states = (records: (CustomerRecord | undefined)[]) => records.map((r) => r?.state ?? 'missing');
 
 describe('the primary dies mid-batch and a replica that missed the last writes takes over (Sentinel)', () => {
+  it('`check` says which primary the Sentinel gives and that a failover could happen', async () => {
+    const checked = await runCli(t, ['check']);
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(checked.stdout).toMatch(
+      new RegExp(
+        `Redis Sentinel   ok \\(primary "onboard-primary" at 127\\.0\\.0\\.1:${group.primaryPort} .*1 of 1 replica up; ` +
+          'OK 1 usable Sentinels',
+      ),
+    );
+  });
+
   it('the workers follow the Sentinel to the new primary; what was lost is found; no customer is made twice', async () => {
     // 30 customers imported while the replica keeps up; 10 more arrive once it has fallen behind.
     const first = sampleCustomers(30, 'Failover');
@@ -110,12 +121,15 @@ describe('the primary dies mid-batch and a replica that missed the last writes t
     }
   });
 
-  it('`check` names the primary the Sentinel gives now, and no password', async () => {
+  it('`check` names the primary the Sentinel gives now: the promoted replica, with no replica left to take over', async () => {
     const checked = await runCli(t, ['check']);
     expect(checked.code, checked.stderr).toBe(0);
-    expect(checked.stdout).toContain(`Redis            `);
+    expect(checked.stdout).toContain(`Redis            warning (${group.url}, prefix ${t.prefix}): `);
     expect(checked.stdout).toMatch(
-      new RegExp(`Redis Sentinel\\s+\\S+ \\(primary "onboard-primary" at 127\\.0\\.0\\.1:${group.replicaPort} `),
+      new RegExp(
+        `Redis Sentinel   warning \\(primary "onboard-primary" at 127\\.0\\.0\\.1:${group.replicaPort} ` +
+          `\\(as Sentinel 127\\.0\\.0\\.1:${group.sentinelPort} sees it\\), 0 of 1 replica up; `,
+      ),
     );
   });
 });
