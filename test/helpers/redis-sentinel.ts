@@ -14,11 +14,15 @@ export const PRIMARY_NAME = 'onboard-primary';
 /** The replica's own user on the primary: turning it off cuts replication while the app's clients go on. */
 const REPLICATION_USER = 'replication';
 const REPLICATION_PASSWORD = 'replication-test-password';
+/** `requirepass` of the primary and the replica, and of the Sentinel: the URL carries both, the output neither. */
+export const DATA_PASSWORD = 'data-secret-5f2c9e';
+export const SENTINEL_PASSWORD = 'sentinel-secret-8d41a7';
 
 /**
  * A private primary, one replica and one Sentinel for one test file, on free loopback ports,
  * each with its own config file in one temp dir (Sentinel rewrites its own, and CONFIG REWRITE
  * at a promotion wants one), so nothing touches the shared Redis on 6379. No persistence.
+ * The servers and the Sentinel each ask for a password of their own, as a real deployment would.
  * The replica reaches the primary as its own ACL user, which `cutReplication` switches off:
  * the primary then takes writes the replica never sees, as when a primary dies before its
  * replication stream is sent.
@@ -27,7 +31,7 @@ export interface PrivateSentinelGroup {
   primaryPort: number;
   replicaPort: number;
   sentinelPort: number;
-  /** `redis+sentinel://127.0.0.1:S/onboard-primary`, the form REDIS_URL takes. */
+  /** `redis+sentinel://:…@127.0.0.1:S/onboard-primary?sentinel_password=…`, the form REDIS_URL takes. */
   url: string;
   /** The address the Sentinel gives for the primary now. */
   primaryAddress(): Promise<string | undefined>;
@@ -61,19 +65,21 @@ export async function startPrivateSentinelGroup(opts: { downAfterMs?: number } =
     child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
     // A Sentinel never logs "Ready to accept connections": it is ready when it answers.
     if (!args.includes('--sentinel')) return untilReady(port, child, () => text);
-    await until(async () => (await cliOutput(port, ['PING'])).trim() === 'PONG', `Sentinel on ${port}`, 10_000);
+    const pong = async () => (await cliOutput(port, ['PING'], SENTINEL_PASSWORD)).trim() === 'PONG';
+    await until(pong, `Sentinel on ${port}`, 10_000);
   };
   try {
     const [primaryPort, replicaPort, sentinelPort] = [await freePort(), await freePort(), await freePort()];
     await start(primaryPort, await serverArgs(dir, primaryPort, primaryAcl()));
     await start(replicaPort, await serverArgs(dir, replicaPort, replicaOf(primaryPort)));
     await start(sentinelPort, await sentinelArgs(dir, sentinelPort, primaryPort, opts.downAfterMs ?? 1000));
-    const cli = (port: number, ...args: string[]) => cliOutput(port, args);
+    const cli = (port: number, ...args: string[]) =>
+      cliOutput(port, args, port === sentinelPort ? SENTINEL_PASSWORD : DATA_PASSWORD);
     const group: PrivateSentinelGroup = {
       primaryPort,
       replicaPort,
       sentinelPort,
-      url: `redis+sentinel://127.0.0.1:${sentinelPort}/${PRIMARY_NAME}`,
+      url: `redis+sentinel://:${DATA_PASSWORD}@127.0.0.1:${sentinelPort}/${PRIMARY_NAME}?sentinel_password=${SENTINEL_PASSWORD}`,
       async primaryAddress() {
         const reply = await cli(sentinelPort, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', PRIMARY_NAME);
         const [host, port] = reply.trim().split('\n');
@@ -127,7 +133,7 @@ async function untilWatched(group: PrivateSentinelGroup): Promise<void> {
   );
   await until(
     async () => {
-      const replicas = await cliOutput(group.sentinelPort, ['SENTINEL', 'REPLICAS', PRIMARY_NAME]);
+      const replicas = await cliOutput(group.sentinelPort, ['SENTINEL', 'REPLICAS', PRIMARY_NAME], SENTINEL_PASSWORD);
       return replicas.includes(String(group.replicaPort)) && !/s_down|disconnected/.test(replicas);
     },
     'the Sentinel to know the replica',
@@ -136,22 +142,14 @@ async function untilWatched(group: PrivateSentinelGroup): Promise<void> {
 }
 
 function primaryAcl(): string[] {
+  const replicationUser = [REPLICATION_USER, 'on', `>${REPLICATION_PASSWORD}`, '+psync', '+replconf', '+ping'];
   // The replica is synced as soon as it asks, not after the default 5 s wait for more replicas.
-  return [
-    '--repl-diskless-sync-delay',
-    '0',
-    '--user',
-    REPLICATION_USER,
-    'on',
-    `>${REPLICATION_PASSWORD}`,
-    '+psync',
-    '+replconf',
-    '+ping',
-  ];
+  return ['--requirepass', DATA_PASSWORD, '--repl-diskless-sync-delay', '0', '--user', ...replicationUser];
 }
 
 function replicaOf(primaryPort: number): string[] {
   return [
+    ...['--requirepass', DATA_PASSWORD],
     ...['--replicaof', '127.0.0.1', String(primaryPort)],
     ...['--masteruser', REPLICATION_USER, '--masterauth', REPLICATION_PASSWORD],
   ];
@@ -171,7 +169,9 @@ async function sentinelArgs(dir: string, port: number, primaryPort: number, down
     `port ${port}`,
     'bind 127.0.0.1',
     `dir ${dir}`,
+    `requirepass ${SENTINEL_PASSWORD}`,
     `sentinel monitor ${PRIMARY_NAME} 127.0.0.1 ${primaryPort} 1`,
+    `sentinel auth-pass ${PRIMARY_NAME} ${DATA_PASSWORD}`,
     `sentinel down-after-milliseconds ${PRIMARY_NAME} ${downAfterMs}`,
     `sentinel failover-timeout ${PRIMARY_NAME} ${downAfterMs * 10}`,
     `sentinel parallel-syncs ${PRIMARY_NAME} 1`,
@@ -189,8 +189,8 @@ function fields(info: string): Record<string, string> {
   return out;
 }
 
-function cliOutput(port: number, args: string[]): Promise<string> {
-  return run('redis-cli', ['-p', String(port), ...args]).then(
+function cliOutput(port: number, args: string[], password: string): Promise<string> {
+  return run('redis-cli', ['-p', String(port), '--no-auth-warning', '-a', password, ...args]).then(
     (r) => r.stdout,
     () => '',
   );

@@ -2,11 +2,17 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { expectEachOnboardedOnce, sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
-import { startPrivateSentinelGroup, type PrivateSentinelGroup } from '../helpers/redis-sentinel.js';
+import {
+  DATA_PASSWORD,
+  SENTINEL_PASSWORD,
+  startPrivateSentinelGroup,
+  type PrivateSentinelGroup,
+} from '../helpers/redis-sentinel.js';
 import { whileRedisMayBeDown } from '../helpers/redis-server.js';
 import { until } from '../helpers/wait.js';
 import { customerKeyOf, type CustomerRequest } from '../../src/onboarding/customer-request.js';
 import { OnboardingStore, type CustomerRecord } from '../../src/workers/onboarding-store.js';
+import { redactUrl } from '../../src/redis/connection.js';
 
 // A primary, a replica and a Sentinel of its own on free ports: the shared 6379 is never touched.
 let group: PrivateSentinelGroup;
@@ -72,7 +78,7 @@ describe('the primary dies mid-batch and a replica that missed the last writes t
     const { batch: lateBatch } = await t.enqueue(late);
     await t.waitForBatch(lateBatch.id, 40_000);
     const onPrimary = await t.pipeline.store.getCustomers(keysOf(all));
-    replica = new Redis(group.replicaPort, '127.0.0.1', { maxRetriesPerRequest: 1 });
+    replica = new Redis(group.replicaPort, '127.0.0.1', { maxRetriesPerRequest: 1, password: DATA_PASSWORD });
     const onReplica = await new OnboardingStore(replica, t.pipeline.keys).getCustomers(keysOf(all));
     expect(states(onPrimary.slice(30)), 'the late customers on the primary').toEqual(late.map(() => 'done'));
     // The loss, before the failover: the late batch is nowhere on the replica, and customers the
@@ -124,7 +130,10 @@ describe('the primary dies mid-batch and a replica that missed the last writes t
   it('`check` names the primary the Sentinel gives now: the promoted replica, with no replica left to take over', async () => {
     const checked = await runCli(t, ['check']);
     expect(checked.code, checked.stderr).toBe(0);
-    expect(checked.stdout).toContain(`Redis            warning (${group.url}, prefix ${t.prefix}): `);
+    expect(checked.stdout).toContain(`Redis            warning (${redactUrl(group.url)}, prefix ${t.prefix}): `);
+    // Neither password is shown, nor logged by the workers through the failover.
+    for (const text of [checked.stdout, checked.stderr, t.logs.join('')])
+      expect(text).not.toMatch(new RegExp(`${DATA_PASSWORD}|${SENTINEL_PASSWORD}`));
     expect(checked.stdout).toMatch(
       new RegExp(
         `Redis Sentinel   warning \\(primary "onboard-primary" at 127\\.0\\.0\\.1:${group.replicaPort} ` +
