@@ -8,10 +8,12 @@ import { getAvailableForChild, getOfferingItems, putOfferingItems } from './offe
 import { getPricing, setPricing } from './pricing.js';
 import { createRegistrationToken, listRegistrationTokens } from './registration-tokens.js';
 import { deleteTenant, getTenantMfa, setTenantMfa, switchEdition, updateTenant } from './tenant-lifecycle.js';
+import { listTenantsPage } from './tenant-listing.js';
 import { createTenant, getTenant, listChildTenants, search } from './tenants.js';
 import { TokenCache } from './token-cache.js';
 import { AcronisTransport, type CallObserver, type RequestThrottle } from './transport.js';
 import { getTenantUsages } from './usages.js';
+import { listUsersPage } from './user-listing.js';
 import {
   createUser,
   getUser,
@@ -50,6 +52,8 @@ const endpoints = {
   switchEdition,
   getTenantMfa,
   setTenantMfa,
+  listTenantsPage,
+  listUsersPage,
 };
 
 type Bound<F> = F extends (api: AcronisTransport, ...args: infer A) => infer R ? (...args: A) => R : never;

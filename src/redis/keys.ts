@@ -202,6 +202,31 @@ export class RedisKeys {
     return `${this.prefix}:src:write-back:${customerKey}`;
   }
 
+  /** Hash: each customer's last finding by a reconcile sweep (JSON), by customer key (docs/reconcile.md). */
+  get driftCustomers(): string {
+    return `${this.prefix}:drift:customers`;
+  }
+
+  /** Zset: the customers whose last finding has a difference, by when checked (ms). */
+  get driftDrifting(): string {
+    return `${this.prefix}:drift:drifting`;
+  }
+
+  /** Hash: a batch's customers' funnel facts (created, activated, agent registered as `1`/`0` flags). */
+  driftBatchFunnel(batchId: string): string {
+    return `${this.prefix}:drift:funnel:${batchId}`;
+  }
+
+  /** String: the last sweep's summary (JSON). */
+  get driftLastSweep(): string {
+    return `${this.prefix}:drift:last-sweep`;
+  }
+
+  /** String: the tenants listing's `updated_since` for the next incremental sweep (ms). */
+  get driftCursor(): string {
+    return `${this.prefix}:drift:cursor`;
+  }
+
   webhookDelivery(deliveryId: string): string {
     return `${this.prefix}:webhook:delivery:${deliveryId}`;
   }

@@ -28,6 +28,7 @@ export const OAS_OPERATIONS = [
   'GET /infra',
   'GET /tenants/{tenant_id}/pricing',
   'PUT /tenants/{tenant_id}/pricing',
+  'GET /users',
   'GET /users/check_login',
   'POST /users',
   'GET /users/{user_id}',

@@ -17,12 +17,14 @@ import { documentedStatuses, hasOperation, validateResponseBody } from './openap
 import { ApiRouter, RawBody } from './router.js';
 import { registerApplicationRoutes } from './routes/applications.js';
 import { registerAuthRoutes } from './routes/auth.js';
+import { registerConsoleRoutes } from './routes/console.js';
 import { registerInspectRoutes } from './routes/inspect.js';
 import { registerOfferingItemRoutes } from './routes/offering-items.js';
 import { registerPricingRoutes } from './routes/pricing.js';
 import { registerRegistrationTokenRoutes } from './routes/registration-tokens.js';
 import { registerTenantLifecycleRoutes } from './routes/tenant-lifecycle.js';
 import { registerTenantRoutes } from './routes/tenants.js';
+import { registerUserListingRoutes } from './routes/user-listing.js';
 import { registerUserRoutes } from './routes/users.js';
 import type { SimulatorRuntime } from './runtime.js';
 
@@ -227,6 +229,7 @@ function registerApiRoutes(app: FastifyInstance, runtime: SimulatorRuntime): Api
   registerOfferingItemRoutes(router);
   registerPricingRoutes(router);
   registerUserRoutes(router);
+  registerUserListingRoutes(router);
   registerRegistrationTokenRoutes(router);
   return router;
 }
@@ -258,6 +261,7 @@ export async function buildServer(runtime: SimulatorRuntime): Promise<FastifyIns
   app.addHook('onResponse', recordStats(runtime));
   app.setErrorHandler(handleError);
   registerInspectRoutes(app, runtime);
+  registerConsoleRoutes(app, runtime);
   const router = registerApiRoutes(app, runtime);
   app.setNotFoundHandler(notFound(router));
   return app;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { chainFactsSchema, type ChainFacts, type StepName } from '../onboarding/chain.js';
 import { needsChangeSchema, type NeedsChange } from '../onboarding/errors.js';
 import type { RedisKeys } from '../redis/keys.js';
+import { scanKeys } from '../redis/scan.js';
 import { withScripts, type ScriptCommands } from '../redis/scripts.js';
 
 /**
@@ -422,6 +423,67 @@ export class OnboardingStore {
     ]);
     const records = await this.getCustomers(keys);
     return keys.map((key, i) => ({ key, outcome: (outcomes[key] ?? 'queued') as EnqueueOutcome, record: records[i] }));
+  }
+
+  /** Every customer with a record (SCAN, not a page's read): what `reconcile` checks. */
+  async allCustomerKeys(): Promise<string[]> {
+    const keys: string[] = [];
+    const start = this.keys.customerPrefix.length;
+    for await (const batch of scanKeys(this.redis, `${this.keys.customerPrefix}*`)) {
+      for (const key of batch) keys.push(key.slice(start));
+    }
+    return keys.sort();
+  }
+
+  /**
+   * Each customer any batch lists, with the newest such batch and its position there, recorded or
+   * not: where `reconcile` learns a customer whose record a Redis failover lost.
+   */
+  async batchListedCustomers(): Promise<Map<string, { batchId: string; position: number }>> {
+    const ids = await this.redis.zrange(this.keys.batches, 0, -1);
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.zrange(this.keys.batchCustomers(id), 0, -1, 'WITHSCORES');
+    const replies = (await pipeline.exec()) ?? [];
+    const listed = new Map<string, { batchId: string; position: number }>();
+    replies.forEach(([err, flat], i) => {
+      if (err) throw err;
+      const pairs = flat as string[];
+      for (let at = 0; at < pairs.length; at += 2)
+        listed.set(pairs[at] as string, { batchId: ids[i] as string, position: Number(pairs[at + 1]) });
+    });
+    return listed;
+  }
+
+  /**
+   * A record rebuilt from the API (`reconcile`: the tenant exists with this customer_id but the
+   * record was lost, or says queued, running or failed): done, with the facts read back. A lost
+   * record is first claimed in `batchId` as a chain with no job (the claim script keeps the batch's
+   * counts and index), then moved to done; a crash in between leaves it queued with no job, which
+   * the next reconcile heals again.
+   */
+  async healRecord(input: {
+    key: string;
+    batchId: string;
+    position: number;
+    name: string;
+    steps: readonly StepName[];
+    facts: ChainFacts;
+  }): Promise<Transition> {
+    const { key, batchId } = input;
+    if (!(await this.getCustomer(key))) {
+      const runId = `heal-${randomBytes(4).toString('hex')}`;
+      const fields = { name: input.name, steps: input.steps.join(',') };
+      await this.claim({ batchId, key, runId, position: input.position, hasJob: true, fields });
+    }
+    return this.transition(key, 'done', ['queued', 'running', 'failed'], {
+      facts: JSON.stringify(chainFactsSchema.parse(input.facts)),
+      step: 'finish',
+      failedStep: undefined,
+      error: undefined,
+      errorRetryable: undefined,
+      needsChange: undefined,
+      finishedAt: new Date().toISOString(),
+    });
   }
 }
 

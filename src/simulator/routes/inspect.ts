@@ -53,6 +53,8 @@ export function registerInspectRoutes(app: FastifyInstance, runtime: SimulatorRu
     world.setItemState(input.tenant_id, key, {
       ...current,
       quota: { value: input.value, overage: input.overage, version },
+      // The item's own updated_at moves; its tenant's does not (docs/reconcile.md).
+      updatedAt: world.now(),
     });
     return reply.code(204).send();
   });

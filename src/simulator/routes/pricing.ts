@@ -41,6 +41,9 @@ function updatePricing(input: HandlerInput) {
     pricing.mode = mode;
     pricing.currency = currency;
     pricing.version = input.world.versionStamp();
+    // The tenant object shows `pricing_mode`: a change of it is a change of the tenant (docs/reconcile.md).
+    const tenant = input.world.tenants.get(pathParam(input.request, 'tenant_id'));
+    if (tenant) tenant.updatedAt = now;
   }
   return ok(presentPricing(pricing));
 }

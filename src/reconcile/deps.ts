@@ -1,0 +1,24 @@
+import type { App } from '../app/app.js';
+import type { Profile } from '../onboarding/profile.js';
+import { DriftStore } from './drift-store.js';
+import type { SweepDeps } from './sweep.js';
+
+/**
+ * What a sweep needs, from the app: the CLI, the scheduler and the dashboard ask alike. The
+ * profile is the install's (ONBOARDING_PROFILE or `--profile`): what its customers are checked against.
+ */
+export async function reconcileDeps(app: App, profile: Profile): Promise<SweepDeps> {
+  const enqueue = await app.actionEnqueueDeps();
+  return {
+    acronis: app.acronis,
+    store: app.store,
+    actions: app.actions,
+    queue: app.queue,
+    drifts: new DriftStore(app.redis, app.keys),
+    offers: app.offers,
+    partnerTenantId: enqueue.partnerTenantId,
+    profile,
+    fix: { enqueue, resend: { store: app.store, queue: app.queue, acronis: app.acronis } },
+    logger: app.logger,
+  };
+}

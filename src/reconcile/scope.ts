@@ -1,0 +1,46 @@
+import type { CustomerRecord, OnboardingStore } from '../workers/onboarding-store.js';
+import type { OnboardingQueue } from '../workers/queue.js';
+import { needsHealing } from './heal.js';
+
+/** One customer a sweep may look at: its record (none when lost) and whether it may be healed. */
+export interface ScopedCustomer {
+  key: string;
+  record: CustomerRecord | undefined;
+  heal: boolean;
+  /** Where a lost record is rebuilt: the newest batch that lists it. */
+  listedIn?: { batchId: string; position: number };
+}
+
+export interface Scope {
+  customers: Map<string, ScopedCustomer>;
+  /** Customers asked for by name that no record or batch of the install knows (healed only if a tenant carries the id). */
+  asked: string[] | undefined;
+}
+
+/**
+ * The customers of the install: every record, and every customer a batch lists whose record is
+ * gone; or only those asked for. A record is a healing candidate when it is lost, failed, or
+ * queued/running with no job of its chain left to run.
+ */
+export async function loadScope(
+  deps: { store: OnboardingStore; queue: OnboardingQueue },
+  customerIds?: readonly string[],
+): Promise<Scope> {
+  const listed = await deps.store.batchListedCustomers();
+  const keys = customerIds
+    ? [...new Set(customerIds)]
+    : [...new Set([...(await deps.store.allCustomerKeys()), ...listed.keys()])];
+  const records = await deps.store.getCustomers(keys);
+  const customers = new Map<string, ScopedCustomer>();
+  for (const [i, key] of keys.entries()) {
+    const record = records[i];
+    const place = listed.get(key);
+    customers.set(key, {
+      key,
+      record,
+      heal: await needsHealing(deps.queue, key, record),
+      ...(place ? { listedIn: place } : {}),
+    });
+  }
+  return { customers, asked: customerIds ? keys : undefined };
+}
