@@ -8,9 +8,11 @@ import {
   startPrivateSentinelGroup,
   type PrivateSentinelGroup,
 } from '../helpers/redis-sentinel.js';
+import { sweep } from '../helpers/reconcile.js';
 import { whileRedisMayBeDown } from '../helpers/redis-server.js';
 import { until } from '../helpers/wait.js';
 import { customerKeyOf, type CustomerRequest } from '../../src/onboarding/customer-request.js';
+import { STANDARD_PROFILE } from '../../src/onboarding/profile.js';
 import { OnboardingStore, type CustomerRecord } from '../../src/workers/onboarding-store.js';
 import { redactUrl } from '../../src/redis/connection.js';
 
@@ -105,9 +107,20 @@ describe('the primary dies mid-batch and a replica that missed the last writes t
       failed: 0,
     });
     expect(states(await t.pipeline.store.getCustomers(keysOf(first)))).toEqual(first.map(() => 'done'));
-    // The late batch's records stay lost until reconcile rebuilds them from the API.
+    // The late batch left no trace on the new primary: no batch, no record, no step job.
     expect(await t.pipeline.store.getBatch(lateBatch.id)).toBeUndefined();
     expect(states(await t.pipeline.store.getCustomers(keysOf(late)))).toEqual(late.map(() => 'missing'));
+
+    // A sweep of the install finds nothing to heal: nothing it holds names the late customers,
+    // and a tenant whose customer_id it does not know may be another install's.
+    const swept = await sweep(t, STANDARD_PROFILE, { full: true });
+    expect(swept.healed, JSON.stringify(swept.findings.map((f) => f.customerId))).toBe(0);
+    // Asked by name (the source's list: `reconcile CUSTOMER…`), it finds each tenant by its
+    // customer_id and rebuilds the record from the API, as onboarded.
+    const healed = await sweep(t, STANDARD_PROFILE, { customerIds: keysOf(late) });
+    expect(healed.healed).toBe(late.length);
+    expect(healed.unknown).toEqual([]);
+    for (const f of healed.findings) expect(f.differences.map((d) => d.kind)).toContain('record-healed');
 
     // In Acronis every customer exists once: one tenant with its customer_id, one user.
     const state = t.sim.state();
@@ -125,6 +138,13 @@ describe('the primary dies mid-batch and a replica that missed the last writes t
       expect(tokens, `${customer.name}: agent tokens`).toBeLessThanOrEqual(most);
       expect(tokens, `${customer.name}: agent tokens`).toBeGreaterThanOrEqual(1);
     }
+    // And every customer is done in the store, with the tenant and user Acronis holds.
+    const records = await t.pipeline.store.getCustomers(keysOf(all));
+    for (const [i, customer] of all.entries())
+      expect(records[i], customer.name).toMatchObject({
+        state: 'done',
+        facts: { tenantId: onboarded[i]!.tenant.id, userId: onboarded[i]!.user.id },
+      });
   });
 
   it('`check` names the primary the Sentinel gives now: the promoted replica, with no replica left to take over', async () => {
