@@ -28,8 +28,8 @@ beforeAll(async () => {
     label: 'sentinel',
     env: {
       REDIS_URL: group.url,
-      // 40/s and 20 ms per call: the batch takes seconds, room to cut replication mid-way.
-      ACRONIS_RATE_LIMIT: '40',
+      // 30/s and 20 ms per call: the first batch takes about 6 s, room to cut replication mid-way.
+      ACRONIS_RATE_LIMIT: '30',
       // Locks held on the old primary expire on the new one: the steps running then run again soon.
       JOB_LOCK_MS: '4000',
     },
@@ -70,7 +70,7 @@ describe('the primary dies mid-batch and a replica that missed the last writes t
     const { batch } = await t.enqueue(first);
     await group.replicaCaughtUp();
     const batchNow = () => whileRedisMayBeDown(() => t.pipeline.store.getBatch(batch.id));
-    await until(async () => ((await batchNow())?.done ?? 0) >= 5, 'a few customers done', 30_000);
+    await until(async () => ((await batchNow())?.done ?? 0) >= 3, 'a few customers done', 30_000);
     expect(await batchNow(), 'the batch ended before replication could be cut mid-way').toMatchObject({
       ended: false,
     });
@@ -88,6 +88,12 @@ describe('the primary dies mid-batch and a replica that missed the last writes t
     expect(states(onReplica.slice(30)), 'the late customers on the replica').toEqual(late.map(() => 'missing'));
     const stale = first.filter((_, i) => onPrimary[i]?.state === 'done' && onReplica[i]?.state !== 'done');
     expect(stale.length, `customers done on the primary only (${states(onReplica).join(',')})`).toBeGreaterThan(0);
+    // Every customer whose record moved on the primary only: its steps may run again on the new one.
+    const progressLost = new Set(
+      keysOf(first).filter(
+        (_, i) => `${onPrimary[i]?.state}.${onPrimary[i]?.step}` !== `${onReplica[i]?.state}.${onReplica[i]?.step}`,
+      ),
+    );
     const primaryOffset = Number((await group.replication(group.primaryPort)).master_repl_offset);
     const replicaOffset = Number((await group.replication(group.replicaPort)).slave_repl_offset);
     expect(replicaOffset, 'replication offsets').toBeLessThan(primaryOffset);
@@ -127,13 +133,12 @@ describe('the primary dies mid-batch and a replica that missed the last writes t
     const onboarded = expectEachOnboardedOnce(state, all);
     // What a re-run without its lost intent may repeat: an activation e-mail and an agent token,
     // and only for a customer whose progress was lost.
-    const staleKeys = new Set(keysOf(stale));
     for (const [i, customer] of all.entries()) {
       const { tenant, user } = onboarded[i]!;
       // The token is made in the admin's personal tenant, under the customer's.
       const scopes = [tenant.id, user.personal_tenant_id];
       const tokens = state.registrationTokens.filter((r) => scopes.includes(r.tenant_uuid as string)).length;
-      const most = staleKeys.has(customerKeyOf(customer)) ? 2 : 1;
+      const most = progressLost.has(customerKeyOf(customer)) ? 2 : 1;
       expect(user.activation_emails_sent, `${customer.name}: activation e-mails`).toBeLessThanOrEqual(most);
       expect(tokens, `${customer.name}: agent tokens`).toBeLessThanOrEqual(most);
       expect(tokens, `${customer.name}: agent tokens`).toBeGreaterThanOrEqual(1);
@@ -145,7 +150,7 @@ describe('the primary dies mid-batch and a replica that missed the last writes t
         state: 'done',
         facts: { tenantId: onboarded[i]!.tenant.id, userId: onboarded[i]!.user.id },
       });
-  });
+  }, 120_000); // about 30 s on a loaded 2-core machine; the waits above bound each phase
 
   it('`check` names the primary the Sentinel gives now: the promoted replica, with no replica left to take over', async () => {
     const checked = await runCli(t, ['check']);
