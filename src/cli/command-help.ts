@@ -92,6 +92,7 @@ const HELP: Readonly<Record<string, CommandHelp>> = {
     reads: [...REDIS, 'SOURCES_DIR', 'ONBOARDING_PROFILE', ...SECRETS, ...LOGS],
     docs: 'docs/sources.md, docs/commands.md#sources',
   },
+  reconcile: { reads: [...REDIS, ...API, ...SECRETS, 'ONBOARDING_PROFILE', ...LOGS], docs: 'docs/reconcile.md' },
   reseal: { reads: [...REDIS, ...SECRETS, ...LOGS], docs: 'docs/security.md#rotating-secrets_key' },
 };
 

@@ -6,6 +6,7 @@ import { describeCommands } from './command-help.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerImportCommand } from './import-command.js';
 import { registerLifecycleCommands } from './lifecycle-command.js';
+import { registerReconcileCommand } from './reconcile-command.js';
 import { registerResealCommand } from './reseal-command.js';
 import { registerResendActivationCommand } from './resend-activation-command.js';
 import { registerResultsCommand } from './results-command.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerRetryCommand(program);
   registerResendActivationCommand(program);
   registerLifecycleCommands(program);
+  registerReconcileCommand(program);
   registerServeCommands(program);
   registerSourcesCommand(program);
   registerResealCommand(program);

@@ -205,7 +205,8 @@ const changePricing: ActionStep = async (input, ctx) => {
 /**
  * change: the admin's roles as the profile says. The PUT replaces the whole set, so it is sent only
  * when the profile's roles differ from those acronis-onboard set last: a change that keeps the
- * roles sends nothing, and leaves alone roles someone added by hand in the portal.
+ * roles sends nothing, and leaves alone roles someone added by hand in the portal. `reapplyRoles`
+ * (reconcile --fix, which read the roles differ) sends them whatever was set last.
  */
 const changeRoles: ActionStep = async (input, ctx) => {
   const profile = changeProfile(input);
@@ -213,7 +214,7 @@ const changeRoles: ActionStep = async (input, ctx) => {
   if (!userId) return { facts: noted(input.facts, 'no admin user recorded: roles left as they are') };
   const last = await ctx.rolesSetLast();
   const wanted = [...profile.roles];
-  if (last && sameSet(last, wanted))
+  if (last && sameSet(last, wanted) && !input.params.reapplyRoles)
     return { facts: noted({ ...input.facts, roles: wanted }, `roles ${wanted.join(', ')} kept`) };
   const policies = await ctx.acronis.setAccessPolicies(
     userId,

@@ -60,6 +60,8 @@ export const actionParamsSchema = z.object({
   quotas: customerQuotasSchema.optional(),
   /** change: items whose own quota goes, the profile's applying again (`--quota item=profile`). */
   resetQuotas: z.array(offeringItemNameSchema).max(100).optional(),
+  /** change: send the profile's roles even when they are those acronis-onboard set last (reconcile --fix read them changed by hand). */
+  reapplyRoles: z.boolean().optional(),
   /** contact: the new contact. */
   contact: contactChangeSchema.optional(),
 });

@@ -58,7 +58,8 @@ export async function enqueueFix(deps: FixDeps, customerId: string, requester: R
   const drift = await deps.drifts.get(customerId);
   if (!drift) return { ...outcome, refused: ['no finding for this customer: run reconcile first'] };
   const kinds = new Set(drift.differences.map((d) => d.kind));
-  if ([...kinds].some((k) => CHANGE_CURES.has(k))) await queueChange(deps, customerId, requester, outcome);
+  if ([...kinds].some((k) => CHANGE_CURES.has(k)))
+    await queueChange(deps, customerId, requester, outcome, kinds.has('admin-role'));
   if (kinds.has('admin-not-activated')) await resend(deps, customerId, outcome);
   for (const kind of kinds) {
     const reason = LEFT_REASONS[kind];
@@ -67,7 +68,13 @@ export async function enqueueFix(deps: FixDeps, customerId: string, requester: R
   return outcome;
 }
 
-async function queueChange(deps: FixDeps, key: string, requester: Requester, outcome: FixOutcome): Promise<void> {
+async function queueChange(
+  deps: FixDeps,
+  key: string,
+  requester: Requester,
+  outcome: FixOutcome,
+  reapplyRoles: boolean,
+): Promise<void> {
   const open = await deps.enqueue.actions.openActions(key);
   const pending = open.find((a) => a.action === 'change');
   if (pending) {
@@ -79,7 +86,7 @@ async function queueChange(deps: FixDeps, key: string, requester: Requester, out
   const request = {
     customer: key,
     action: 'change' as const,
-    params: { profile: deps.profile, ...(edition ? { edition } : {}) },
+    params: { profile: deps.profile, ...(edition ? { edition } : {}), ...(reapplyRoles ? { reapplyRoles } : {}) },
     requester,
   };
   const { accepted, problems } = await checkActions(deps.enqueue, [request]);

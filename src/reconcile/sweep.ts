@@ -30,6 +30,8 @@ export interface SweepOptions {
   /** Only these customers (always read in full); the cursor is left where it is. */
   customerIds?: readonly string[];
   requester?: Requester;
+  /** How far before the last cursor an incremental sweep reads again; default CURSOR_OVERLAP_MS. */
+  overlapMs?: number;
 }
 
 export interface SweepReport extends SweepSummary {
@@ -40,8 +42,12 @@ export interface SweepReport extends SweepSummary {
   unknown: string[];
 }
 
-/** Changes made in the seconds before a sweep's cursor are read again: the API's clock and ours may differ. */
-export const CURSOR_OVERLAP_MS = 5 * 60_000;
+/**
+ * The cursor is the API's own clock (the listing's `timestamp`), but a change committed just
+ * before it may carry an `updated_at` a little older than it and show only later: the minute
+ * before the cursor is read again.
+ */
+export const CURSOR_OVERLAP_MS = 60_000;
 const PARALLEL_READS = 8;
 const REQUESTER: Requester = { kind: 'operator', label: 'reconcile --fix' };
 
@@ -52,7 +58,7 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions = {}): Promis
   const cursor = opts.customerIds ? null : await deps.drifts.cursor();
   const full = opts.full === true || cursor === null;
   const healing = [...scope.customers.values()].some((c) => c.heal);
-  const since = full ? undefined : new Date(cursor - CURSOR_OVERLAP_MS);
+  const since = full ? undefined : new Date(cursor - (opts.overlapMs ?? CURSOR_OVERLAP_MS));
   // A record to heal may belong to a tenant unchanged for long: only the whole listing finds it by customer_id.
   const listing = await reads.subtreeTenants(deps.partnerTenantId, healing ? undefined : since);
   const toRead = await changedCustomers(deps, reads, scope, listing.tenants, { full, since });

@@ -1,0 +1,62 @@
+import { Option, type Command } from 'commander';
+import { loadProfile } from '../onboarding/profile.js';
+import { reconcileDeps } from '../reconcile/deps.js';
+import { driftCsv, driftTable, fixLines, summaryLine } from '../reconcile/report.js';
+import { runSweep } from '../reconcile/sweep.js';
+import { terminalJson, tty } from './terminal-text.js';
+import { withApp } from './with-app.js';
+
+interface ReconcileOptions {
+  json?: boolean;
+  format: string;
+  fix?: boolean;
+  full?: boolean;
+  customer?: string[];
+  profile?: string;
+}
+
+/**
+ * `acronis-onboard reconcile [--json|--format csv] [--fix] [--full] [--customer ID...]`
+ * (docs/reconcile.md): every customer of the install against its profile and record. Exit 0
+ * when the sweep ran, 1 when --fix was refused for a customer, 2 when a customer asked for is unknown.
+ */
+export function registerReconcileCommand(program: Command): void {
+  program
+    .command('reconcile')
+    .description(
+      "compare each customer with its profile and this install's record (tenant, pricing, edition, items and quotas, storage, admin, role, two-factor, agents); heal records the API proves wrong; --fix queues the cures",
+    )
+    .option('--json', 'print the findings as JSON (same as --format json)')
+    .addOption(new Option('--format <format>', 'table, csv or json').choices(['table', 'csv', 'json']).default('table'))
+    .option(
+      '--fix',
+      'queue a change with the profile for each drifting customer, and resend an activation e-mail never acted on',
+    )
+    .option('--full', "read every customer's details, not only those changed since the last sweep")
+    .option('--customer <ids...>', 'only these customers (external ids), read in full')
+    .option('--profile <file>', 'the profile to compare with (default ONBOARDING_PROFILE, else the built-in one)')
+    .action((opts: ReconcileOptions) =>
+      withApp({}, async (app) => {
+        const profile = await loadProfile(opts.profile ?? app.config.ONBOARDING_PROFILE);
+        const report = await runSweep(await reconcileDeps(app, profile), {
+          ...(opts.full ? { full: true } : {}),
+          ...(opts.fix ? { fix: true } : {}),
+          ...(opts.customer ? { customerIds: opts.customer } : {}),
+        });
+        const format = opts.json ? 'json' : opts.format;
+        if (format === 'json') {
+          const { findings, fixes, unknown, ...summary } = report;
+          console.log(terminalJson({ summary, findings, fixes, unknown }));
+        } else if (format === 'csv') {
+          process.stdout.write(driftCsv(report.findings));
+        } else {
+          for (const line of [...driftTable(report.findings), ...fixLines(report.fixes)]) console.log(tty`${line}`);
+          for (const key of report.unknown)
+            console.log(tty`${key}: unknown: no record, batch or tenant of this install has this customer id`);
+          console.log(tty`${summaryLine(report)}`);
+        }
+        if (report.unknown.length > 0) process.exitCode = 2;
+        else if (report.fixes.some((f) => f.refused.length > 0)) process.exitCode = 1;
+      }),
+    );
+}
