@@ -8,11 +8,10 @@ import {
   startPrivateSentinelGroup,
   type PrivateSentinelGroup,
 } from '../helpers/redis-sentinel.js';
-import { sweep } from '../helpers/reconcile.js';
 import { whileRedisMayBeDown } from '../helpers/redis-server.js';
 import { until } from '../helpers/wait.js';
 import { customerKeyOf, type CustomerRequest } from '../../src/onboarding/customer-request.js';
-import { STANDARD_PROFILE } from '../../src/onboarding/profile.js';
+import type { CustomerDrift, SweepSummary } from '../../src/reconcile/drift.js';
 import { OnboardingStore, type CustomerRecord } from '../../src/workers/onboarding-store.js';
 import { redactUrl } from '../../src/redis/connection.js';
 
@@ -49,6 +48,13 @@ afterAll(async () => {
 
 const keysOf = (customers: readonly CustomerRequest[]) => customers.map(customerKeyOf);
 const states = (records: (CustomerRecord | undefined)[]) => records.map((r) => r?.state ?? 'missing');
+
+/** `acronis-onboard reconcile … --json` in its own process, through the Sentinel like every command. */
+async function reconcile(args: string[]) {
+  const run = await runCli(t, ['reconcile', ...args, '--json']);
+  expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+  return JSON.parse(run.stdout) as { summary: SweepSummary; findings: CustomerDrift[]; unknown: string[] };
+}
 
 describe('the primary dies mid-batch and a replica that missed the last writes takes over (Sentinel)', () => {
   it('`check` says which primary the Sentinel gives and that a failover could happen', async () => {
@@ -117,14 +123,14 @@ describe('the primary dies mid-batch and a replica that missed the last writes t
     expect(await t.pipeline.store.getBatch(lateBatch.id)).toBeUndefined();
     expect(states(await t.pipeline.store.getCustomers(keysOf(late)))).toEqual(late.map(() => 'missing'));
 
-    // A sweep of the install finds nothing to heal: nothing it holds names the late customers,
-    // and a tenant whose customer_id it does not know may be another install's.
-    const swept = await sweep(t, STANDARD_PROFILE, { full: true });
-    expect(swept.healed, JSON.stringify(swept.findings.map((f) => f.customerId))).toBe(0);
-    // Asked by name (the source's list: `reconcile CUSTOMER…`), it finds each tenant by its
-    // customer_id and rebuilds the record from the API, as onboarded.
-    const healed = await sweep(t, STANDARD_PROFILE, { customerIds: keysOf(late) });
-    expect(healed.healed).toBe(late.length);
+    // `reconcile` over the whole install finds nothing to heal: nothing it holds names the late
+    // customers, and a tenant whose customer_id it does not know may be another install's.
+    const swept = await reconcile(['--full']);
+    expect(swept.summary.healed, JSON.stringify(swept.findings.map((f) => f.customerId))).toBe(0);
+    // Asked for them by id (the source's list), it finds each tenant by its customer_id and
+    // rebuilds the record from the API, as onboarded.
+    const healed = await reconcile(['--customer', ...keysOf(late)]);
+    expect(healed.summary.healed).toBe(late.length);
     expect(healed.unknown).toEqual([]);
     for (const f of healed.findings) expect(f.differences.map((d) => d.kind)).toContain('record-healed');
 
