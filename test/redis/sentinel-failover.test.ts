@@ -119,6 +119,10 @@ describe('the primary dies mid-batch and a replica that missed the last writes t
       failed: 0,
     });
     expect(states(await t.pipeline.store.getCustomers(keysOf(first)))).toEqual(first.map(() => 'done'));
+    // The failover was told as an outage is: once away, once back, the URL masked.
+    const told = t.logs.join('');
+    expect(told).toContain(`Redis at ${redactUrl(group.url)} is unreachable; waiting for it (REDIS_URL)`);
+    expect(told).toMatch(/Redis is back after \d+\.\d s/);
     // The late batch left no trace on the new primary: no batch, no record, no step job.
     expect(await t.pipeline.store.getBatch(lateBatch.id)).toBeUndefined();
     expect(states(await t.pipeline.store.getCustomers(keysOf(late)))).toEqual(late.map(() => 'missing'));
