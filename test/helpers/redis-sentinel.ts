@@ -72,7 +72,9 @@ export async function startPrivateSentinelGroup(opts: { downAfterMs?: number } =
     const [primaryPort, replicaPort, sentinelPort] = [await freePort(), await freePort(), await freePort()];
     await start(primaryPort, await serverArgs(dir, primaryPort, primaryAcl()));
     await start(replicaPort, await serverArgs(dir, replicaPort, replicaOf(primaryPort)));
-    await start(sentinelPort, await sentinelArgs(dir, sentinelPort, primaryPort, opts.downAfterMs ?? 1000));
+    const downAfterMs = opts.downAfterMs ?? 2000;
+    await start(sentinelPort, await sentinelArgs(dir, sentinelPort, primaryPort, downAfterMs));
+    let cutAt: number | undefined;
     const cli = (port: number, ...args: string[]) =>
       cliOutput(port, args, port === sentinelPort ? SENTINEL_PASSWORD : DATA_PASSWORD);
     const group: PrivateSentinelGroup = {
@@ -95,6 +97,7 @@ export async function startPrivateSentinelGroup(opts: { downAfterMs?: number } =
         );
       },
       async cutReplication() {
+        cutAt = Date.now();
         await cli(primaryPort, 'ACL', 'SETUSER', REPLICATION_USER, 'off');
         await cli(primaryPort, 'CLIENT', 'KILL', 'USER', REPLICATION_USER);
         await until(
@@ -105,11 +108,14 @@ export async function startPrivateSentinelGroup(opts: { downAfterMs?: number } =
       },
       killPrimary: () => killServer(children.get(primaryPort)!),
       async promoted(timeoutMs = 30_000) {
+        // Sentinel passes over a replica whose link has been down longer than about 10 × down-after.
+        const cut = cutAt === undefined ? '' : ` (its link was cut ${((Date.now() - cutAt) / 1000).toFixed(1)} s ago;`;
+        const limit = cutAt === undefined ? '' : ` Sentinel skips a replica cut off for over ${downAfterMs / 100} s)`;
         await until(
           async () =>
             (await group.primaryAddress()) === `127.0.0.1:${replicaPort}` &&
             (await group.replication(replicaPort)).role === 'master',
-          `the Sentinel to promote the replica 127.0.0.1:${replicaPort}`,
+          `the Sentinel to promote the replica 127.0.0.1:${replicaPort}${cut}${limit}`,
           timeoutMs,
         );
       },
@@ -162,7 +168,10 @@ async function serverArgs(dir: string, port: number, extra: string[]): Promise<s
   return [file, ...redisServerArgs(port, dir, ['--dbfilename', `dump-${port}.rdb`, '--appendonly', 'no', ...extra])];
 }
 
-/** Quorum 1 (one Sentinel), a short down-after so the failover comes within seconds. */
+/**
+ * Quorum 1 (one Sentinel), a short down-after so the failover comes within seconds, though long
+ * enough that a replica cut off 10 × down-after before the failover (20 s) may still be chosen.
+ */
 async function sentinelArgs(dir: string, port: number, primaryPort: number, downAfterMs: number): Promise<string[]> {
   const file = join(dir, `sentinel-${port}.conf`);
   const lines = [

@@ -76,7 +76,9 @@ describe('the primary dies mid-batch and a replica that missed the last writes t
     const { batch } = await t.enqueue(first);
     await group.replicaCaughtUp();
     const batchNow = () => whileRedisMayBeDown(() => t.pipeline.store.getBatch(batch.id));
-    await until(async () => ((await batchNow())?.done ?? 0) >= 3, 'a few customers done', 30_000);
+    // A third of the batch: the rest (and the late batch) is the primary's alone, and short
+    // enough that the Sentinel still takes a replica cut off that long ago.
+    await until(async () => ((await batchNow())?.done ?? 0) >= 10, 'a third of the customers done', 30_000);
     expect(await batchNow(), 'the batch ended before replication could be cut mid-way').toMatchObject({
       ended: false,
     });
