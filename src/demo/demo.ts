@@ -22,6 +22,7 @@ import type { RunningSimulator } from '../simulator/index.js';
 import { resultsCsv } from '../workers/results-csv.js';
 import { batchResults } from '../workers/results.js';
 import { demoLifecycle } from './demo-lifecycle.js';
+import { demoReconcile } from './demo-reconcile.js';
 import { startDemoSources, type DemoSources } from './demo-sources.js';
 import { DemoRefusedError } from './errors.js';
 import { findOrStartRedis } from './local-redis.js';
@@ -155,8 +156,9 @@ async function runStack(config: Config, opts: DemoOptions, sources: DemoSources 
         for (const line of await sources.settle(server.sources.store, stop)) opts.print(line);
         if (stop.aborted) return 0;
       }
-      const [suspend, offboard] = await onboardedFromCsv(serveApp, 2);
+      const [suspend, offboard, drifted] = await onboardedFromCsv(serveApp, 3);
       if (suspend && offboard) await demoLifecycle(serveApp, { suspend, offboard }, opts.print, stop);
+      if (drifted && !stop.aborted) await demoReconcile(serveApp, drifted, opts.print, stop);
       if (stop.aborted) return 0;
       printEnd(server, config, opts.print);
       if (!opts.exit) await untilStopSignal(stop);
