@@ -53,10 +53,17 @@ async function redisVerdict(app: App): Promise<string> {
   return tty`Redis            warning (${where}): ${warnings.join('; ')}`;
 }
 
-/** With REDIS_URL naming Sentinels: which primary they give and whether a failover could happen now. */
+/**
+ * With REDIS_URL naming Sentinels: which primary they give, whether a failover could happen now,
+ * and whether each replica up keeps what it is given (it may become the primary).
+ */
 async function sentinelVerdict(app: App): Promise<string | undefined> {
   const target = parseRedisTarget(app.config.REDIS_URL);
   if (target.kind !== 'sentinel') return undefined;
   const view = await describeSentinel(target);
-  return tty`Redis Sentinel   ${view.healthy ? 'ok' : 'warning'} (${view.line})`;
+  const lines = [tty`Redis Sentinel   ${view.healthy ? 'ok' : 'warning'} (${view.line})`];
+  if (view.replicaWarnings.length > 0) lines.push(tty`Redis replicas   warning (${view.replicaWarnings.join('; ')})`);
+  else if (view.replicasChecked > 0)
+    lines.push(`Redis replicas   ok (${view.replicasChecked} checked: noeviction, persistence on)`);
+  return lines.join('\n');
 }

@@ -116,14 +116,22 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * A short-lived connection to one Sentinel itself (not to the primary it names), for `check`:
- * one try, no retry, so a Sentinel that does not answer is named and the next one asked.
+ * A short-lived connection, for `check`, to one Sentinel itself (`sentinel`: with the Sentinels'
+ * credentials) or to one server of the group it watches (`server`: with the primary's and
+ * replicas' credentials): one try, no retry, so one that does not answer is named, not waited for.
  */
-export function connectSentinel(target: SentinelTarget, node: { host: string; port: number }): Redis {
+export function connectSentinelGroupNode(
+  target: SentinelTarget,
+  node: { host: string; port: number },
+  kind: 'sentinel' | 'server',
+): Redis {
+  const [username, password] =
+    kind === 'sentinel' ? [target.sentinelUsername, target.sentinelPassword] : [target.username, target.password];
   return new Redis({
     ...node,
-    ...(target.sentinelUsername ? { username: target.sentinelUsername } : {}),
-    ...(target.sentinelPassword ? { password: target.sentinelPassword } : {}),
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+    ...(kind === 'server' ? { db: target.db } : {}),
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

@@ -66,6 +66,10 @@ describe('the primary dies mid-batch and a replica that missed the last writes t
           'OK 1 usable Sentinels',
       ),
     );
+    // The replica that may become the primary gets the primary's settings check (no persistence here).
+    expect(checked.stdout).toContain(
+      `Redis replicas   warning (replica 127.0.0.1:${group.replicaPort}: Redis persistence is off (appendonly no, save "")`,
+    );
   });
 
   it('the workers follow the Sentinel to the new primary; what was lost is found; no customer is made twice', async () => {
@@ -177,5 +181,7 @@ describe('the primary dies mid-batch and a replica that missed the last writes t
           `\\(as Sentinel 127\\.0\\.0\\.1:${group.sentinelPort} sees it\\), 0 of 1 replica up; `,
       ),
     );
+    // The old primary, down, is not checked.
+    expect(checked.stdout).not.toContain('Redis replicas');
   });
 });
