@@ -39,7 +39,10 @@ const secretsKey = z
 
 export const EnvSchema = z
   .object({
-    /** One Redis (`redis://`, `rediss://`) or a Redis Cluster (`redis+cluster://host:port,…`, docs/redis-cluster.md). */
+    /**
+     * One Redis (`redis://`, `rediss://`), a Redis Cluster (`redis+cluster://host:port,…`, docs/redis-cluster.md) or a
+     * primary found through Sentinel (`redis+sentinel://host:26379,…/primary-name`, docs/operations.md "Redis Sentinel").
+     */
     REDIS_URL: withDefault(z.string().superRefine(checkRedisUrl), 'redis://127.0.0.1:6379'),
     QUEUE_PREFIX: withDefault(
       z.string().regex(/^[A-Za-z0-9_.{}-]+$/, 'may hold only letters, digits and _ . - { }'),
@@ -178,10 +181,10 @@ export function loadConfig(env: Record<string, string | undefined> = readProcess
 
 /**
  * On a cluster every key must share one hash tag, so QUEUE_PREFIX gets one (`{onboard}`) unless
- * it has its own; this is the prefix every module sees. A single Redis keeps the prefix as set.
+ * it has its own; this is the prefix every module sees. A single Redis (through Sentinel too) keeps the prefix as set.
  */
 function withClusterPrefix<C extends { REDIS_URL: string; QUEUE_PREFIX: string }>(config: C): C {
-  if (parseRedisTarget(config.REDIS_URL).kind === 'single') return config;
+  if (parseRedisTarget(config.REDIS_URL).kind !== 'cluster') return config;
   return { ...config, QUEUE_PREFIX: clusterQueuePrefix(config.QUEUE_PREFIX) };
 }
 

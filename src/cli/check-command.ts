@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import type { App } from '../app/app.js';
 import { redactUrl } from '../redis/connection.js';
 import { checkRedisSettings } from '../redis/settings.js';
+import { describeSentinel } from '../redis/sentinel-view.js';
+import { parseRedisTarget } from '../redis/target.js';
 import { withApp } from './with-app.js';
 import { tty } from './terminal-text.js';
 
@@ -20,12 +22,14 @@ export function registerCheckCommand(program: Command): void {
       withApp({}, async (app) => {
         const { config, acronis } = app;
         const redisLine = await redisVerdict(app);
+        const sentinelLine = await sentinelVerdict(app);
         await acronis.issueFreshToken();
         const apiClient = await acronis.getApiClient(acronis.clientId);
         const partnerTenantId = config.ACRONIS_PARENT_TENANT_ID ?? apiClient.tenant_id;
         const partner = await acronis.getTenant(partnerTenantId);
         const own = config.ACRONIS_PARENT_TENANT_ID ? '' : " — the API client's own tenant";
         console.log(redisLine);
+        if (sentinelLine) console.log(sentinelLine);
         console.log(`Acronis API      ok (${acronis.baseUrl}: a new token issued for the API client)`);
         console.log(
           tty`API client       ${apiClient.client_id} in tenant ${apiClient.tenant_id} (${apiClient.status ?? 'status unknown'})`,
@@ -47,4 +51,19 @@ async function redisVerdict(app: App): Promise<string> {
   const warnings = await checkRedisSettings(app.redis, redactUrl(app.config.REDIS_URL));
   if (warnings.length === 0) return `Redis            ok (${where})`;
   return tty`Redis            warning (${where}): ${warnings.join('; ')}`;
+}
+
+/**
+ * With REDIS_URL naming Sentinels: which primary they give, whether a failover could happen now,
+ * and whether each replica up keeps what it is given (it may become the primary).
+ */
+async function sentinelVerdict(app: App): Promise<string | undefined> {
+  const target = parseRedisTarget(app.config.REDIS_URL);
+  if (target.kind !== 'sentinel') return undefined;
+  const view = await describeSentinel(target);
+  const lines = [tty`Redis Sentinel   ${view.healthy ? 'ok' : 'warning'} (${view.line})`];
+  if (view.replicaWarnings.length > 0) lines.push(tty`Redis replicas   warning (${view.replicaWarnings.join('; ')})`);
+  else if (view.replicasChecked > 0)
+    lines.push(`Redis replicas   ok (${view.replicasChecked} checked: noeviction, persistence on)`);
+  return lines.join('\n');
 }

@@ -88,7 +88,17 @@ export class RedisAvailability {
       redis.connect().catch(() => this.wentAway());
     }
     if (redis.status === 'ready') return;
-    await untilReady(redis, signal);
+    // Through Sentinel, connect() does not fail: it goes on asking the Sentinels, and only their
+    // refusals, as error events, say that Redis is away.
+    const away = (err: Error) => {
+      if (isRedisOutage(err)) this.wentAway();
+    };
+    redis.on('error', away);
+    try {
+      await untilReady(redis, signal);
+    } finally {
+      redis.off('error', away);
+    }
   }
 
   private cameBack(): void {

@@ -1,8 +1,9 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { parseRedisTarget, redactRedisUrl, type RedisTarget } from './target.js';
+import { parseRedisTarget, redactRedisUrl, type RedisTarget, type SentinelTarget } from './target.js';
 
 /**
- * A connection to the install's Redis: one server or a Redis Cluster (REDIS_URL,
+ * A connection to the install's Redis: one server, a primary found through Sentinel (an ioredis
+ * `Redis` too; docs/operations.md "Redis Sentinel") or a Redis Cluster (REDIS_URL,
  * docs/redis-cluster.md). Every module takes this type; only this module constructs one.
  */
 export type RedisConnection = Redis | Cluster;
@@ -21,7 +22,37 @@ export function createRedis(url: string, role: RedisRole, extra: RedisOptions = 
       : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, lazyConnect: true };
   const target = parseRedisTarget(url);
   if (target.kind === 'single') return new Redis(url, { ...options, ...extra });
+  if (target.kind === 'sentinel') return createSentinelClient(target, role, { ...options, ...extra });
   return createCluster(target, { ...options, ...extra });
+}
+
+/**
+ * ioredis asks the Sentinels for the primary at every (re)connection and checks the server it
+ * reached says `role:master` (github.com/redis/ioredis#sentinel). Two things are added:
+ * - a fail-fast connection that never reached a primary does not go round the Sentinels for
+ *   ever when none answers, so a command still says "Redis does not answer"; once connected it
+ *   keeps asking them, as a worker's does: giving up then would close it for good;
+ * - a READONLY reply (a primary demoted under a connection) reconnects through the Sentinels
+ *   and sends the refused command again: it was not carried out.
+ * ioredis' `failoverDetector` is left off: its `+switch-master` disconnect, landing while a
+ * reconnection asks the Sentinels, ends the connection for good (seen in the failover test).
+ */
+function createSentinelClient(target: SentinelTarget, role: RedisRole, options: RedisOptions): Redis {
+  let everReady = role === 'worker';
+  const redis = new Redis({
+    ...options,
+    sentinels: target.sentinels,
+    name: target.name,
+    db: target.db,
+    ...(target.username ? { username: target.username } : {}),
+    ...(target.password ? { password: target.password } : {}),
+    ...(target.sentinelUsername ? { sentinelUsername: target.sentinelUsername } : {}),
+    ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
+    sentinelRetryStrategy: (times) => (everReady ? Math.min(times * 10, 1000) : null),
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+  });
+  redis.once('ready', () => (everReady = true));
+  return redis;
 }
 
 /**
@@ -52,10 +83,11 @@ export class RedisUnavailableError extends Error {
     readonly url: string,
     cause: unknown,
   ) {
-    super(
-      `Redis does not answer at ${redactUrl(url)} (${(cause as Error)?.message ?? cause}): start it (redis-server), or set REDIS_URL`,
-      { cause },
-    );
+    const sentinel = /^rediss?\+sentinel:/i.test(url);
+    const fix = sentinel
+      ? 'check that a Sentinel it names answers and monitors that primary name'
+      : 'start it (redis-server), or set REDIS_URL';
+    super(`Redis does not answer at ${redactUrl(url)} (${(cause as Error)?.message ?? cause}): ${fix}`, { cause });
     this.name = 'RedisUnavailableError';
   }
 }
@@ -81,4 +113,29 @@ export async function connectOrExplain<R extends RedisConnection>(redis: R, url:
 /** A Redis URL without its password, for messages. */
 export function redactUrl(url: string): string {
   return redactRedisUrl(url);
+}
+
+/**
+ * A short-lived connection, for `check`, to one Sentinel itself (`sentinel`: with the Sentinels'
+ * credentials) or to one server of the group it watches (`server`: with the primary's and
+ * replicas' credentials): one try, no retry, so one that does not answer is named, not waited for.
+ */
+export function connectSentinelGroupNode(
+  target: SentinelTarget,
+  node: { host: string; port: number },
+  kind: 'sentinel' | 'server',
+): Redis {
+  const [username, password] =
+    kind === 'sentinel' ? [target.sentinelUsername, target.sentinelPassword] : [target.username, target.password];
+  return new Redis({
+    ...node,
+    ...(username ? { username } : {}),
+    ...(password ? { password } : {}),
+    ...(kind === 'server' ? { db: target.db } : {}),
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2000,
+    retryStrategy: () => null,
+  });
 }

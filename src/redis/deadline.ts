@@ -20,10 +20,10 @@ export class RedisOutageError extends Error {
 const TRANSIENT_REPLY = /^(LOADING|READONLY|MASTERDOWN|BUSY|TRYAGAIN|CLUSTERDOWN|OOM|NOREPLICAS)\b/;
 /**
  * ioredis' and BullMQ's words for a connection (or a cluster) that is not there: offline queue
- * disabled, retries spent, a refused or dropped socket, a node still loading its data.
+ * disabled, retries spent, a refused or dropped socket, a node still loading its data, no Sentinel answering.
  */
 export const CONNECTION_DOWN =
-  /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|Socket closed unexpectedly|Connection timeout|Cluster isn't ready|Failed to refresh slots cache|None of startup nodes is available|All nodes failed|ClusterAllFailedError/i;
+  /Connection is closed|Stream isn't writeable|max retries per request|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|Socket closed unexpectedly|Connection timeout|Cluster isn't ready|Failed to refresh slots cache|None of startup nodes is available|All nodes failed|ClusterAllFailedError|All sentinels are unreachable/i;
 
 /**
  * Runs `operation` with a deadline. A missed deadline, a closed connection or a transient

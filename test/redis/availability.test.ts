@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { until } from '../helpers/wait.js';
 import { RedisAvailability, type AvailabilityReport } from '../../src/redis/availability.js';
 import { isRedisOutage, RedisOutageError } from '../../src/redis/deadline.js';
+import { createRedis } from '../../src/redis/connection.js';
 
 /** What the outage tracker absorbs (connection errors, told once by the watched connections) and what it passes on. */
 function recording(): AvailabilityReport & { lines: string[] } {
@@ -44,5 +46,21 @@ describe('RedisAvailability', () => {
     expect(isRedisOutage(new Error('ERR unknown command'))).toBe(false);
     // Only the reply that starts with LOADING: a message that merely mentions it is an error to report.
     expect(isRedisOutage(new Error('ERR Error running script: loading profile failed'))).toBe(false);
+  });
+
+  it('a worker waiting for Redis behind Sentinels that do not answer says once that it waits, passwords masked', async () => {
+    const report = recording();
+    const url = 'redis+sentinel://:hunter22@127.0.0.1:1/onboard?sentinel_password=hunter33';
+    const tracker = new RedisAvailability(url, report);
+    const redis = tracker.watch(createRedis(url, 'worker', { lazyConnect: true }));
+    const waiting = new AbortController();
+    const waited = tracker.waitUntilReady(redis, waiting.signal).catch((err: unknown) => err);
+    await until(async () => tracker.isDown, 'the worker to say Redis is away', 10_000);
+    waiting.abort(new Error('stopped'));
+    expect(await waited).toMatchObject({ message: 'stopped' });
+    redis.disconnect();
+    expect(report.lines).toEqual([
+      'down: Redis at redis+sentinel://:***@127.0.0.1:1/onboard?sentinel_password=*** is unreachable; waiting for it (REDIS_URL)',
+    ]);
   });
 });
