@@ -118,7 +118,11 @@ export function actionSteps(action: ActionName, params: ActionParams): ActionSte
     case 'change': {
       // The edition switch is part of change-offering-items (one read of the items for both);
       // `change-edition` stays a step name for chains queued before.
-      const steps: ActionStepName[] = ['change-offering-items', 'change-pricing', 'change-roles'];
+      // Pricing is only ever switched to production (one-way): a profile that does not ask for it
+      // has nothing to do there, known from the profile alone, so its chain has no such step.
+      const steps: ActionStepName[] = ['change-offering-items'];
+      if (params.profile?.pricing_mode === 'production') steps.push('change-pricing');
+      steps.push('change-roles');
       if (params.profile?.mfa !== undefined) steps.push('change-mfa');
       return steps;
     }

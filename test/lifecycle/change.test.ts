@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerKeyOf } from '../../src/onboarding/customer-request.js';
 import { parseProfile, STANDARD_PROFILE } from '../../src/onboarding/profile.js';
+import { actionSteps } from '../../src/lifecycle/action.js';
 import { readActionCsv } from '../../src/producers/action-csv.js';
 import { checkActions } from '../../src/workers/enqueue-action.js';
 import { askFor, calls, OPERATOR, waitForActions } from '../helpers/lifecycle.js';
@@ -43,6 +44,16 @@ const perGigabyte = parseProfile(
 );
 
 describe('change', () => {
+  it('holds only the steps its profile can need: no pricing step for a trial profile, two-factor only when set', () => {
+    expect(actionSteps('change', { profile: STANDARD_PROFILE })).toEqual(['change-offering-items', 'change-roles']);
+    expect(actionSteps('change', { profile: perGigabyte })).toEqual([
+      'change-offering-items',
+      'change-pricing',
+      'change-roles',
+      'change-mfa',
+    ]);
+  });
+
   it('switches the edition through the edition endpoint, reconciles the items as a whole, pricing, roles and two-factor', async () => {
     const key = keys[0]!;
     expect(enabledItems(key)).toEqual(['pw_base_servers', 'pw_base_storage', 'pw_base_workstations']);
