@@ -1,3 +1,4 @@
+import { AcronisApiError } from '../acronis/errors.js';
 import type { ListedTenant } from '../acronis/tenant-listing.js';
 import type { Logger } from '../logger.js';
 import type { Requester } from '../lifecycle/action.js';
@@ -6,6 +7,7 @@ import { CountedReads, type ReconcileApi } from './api-reads.js';
 import { checkCustomer, type CheckDeps } from './check-customer.js';
 import { DRIFT_KINDS, type CustomerDrift, type SweepSummary } from './drift.js';
 import type { DriftStore } from './drift-store.js';
+import { fixDepsOf } from './deps.js';
 import { enqueueFix, type FixDeps, type FixOutcome } from './fix.js';
 import { loadScope, type Scope, type ScopedCustomer } from './scope.js';
 
@@ -40,6 +42,8 @@ export interface SweepReport extends SweepSummary {
   fixes: FixOutcome[];
   /** Customers asked for that neither a record, a batch nor a tenant knows. */
   unknown: string[];
+  /** Customers the API refused to show (e.g. deleted between the listing and the read): read again next sweep. */
+  unread: { customerId: string; reason: string }[];
 }
 
 /**
@@ -69,14 +73,23 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions = {}): Promis
     (healBatch ??= deps.store
       .createBatch({ source: 'reconcile', label: 'records rebuilt by reconcile' })
       .then((b) => b.id));
+  const unread: SweepReport['unread'] = [];
   await eachLimited(toRead, PARALLEL_READS, async ({ customer, tenant }) => {
-    const outcome = await checkCustomer(deps, reads, customer, tenant, healBatchId);
-    if (outcome.drift) findings.push(outcome.drift);
-    if (outcome.healed) healed++;
+    try {
+      const outcome = await checkCustomer(deps, reads, customer, tenant, healBatchId);
+      if (outcome.drift) findings.push(outcome.drift);
+      if (outcome.healed) healed++;
+    } catch (err) {
+      // One customer the API will not show does not stop the others' sweep; the API gone does.
+      if (!(err instanceof AcronisApiError) || err.retryable) throw err;
+      unread.push({ customerId: customer.key, reason: err.message });
+    }
   });
   findings.sort((a, b) => a.customerId.localeCompare(b.customerId));
   await deps.drifts.save(findings);
-  if (!opts.customerIds) await deps.drifts.setCursor(listing.timestamp ? Date.parse(listing.timestamp) : startedAt);
+  // A customer left unread keeps the cursor where it was: the next sweep reads it again.
+  if (!opts.customerIds && unread.length === 0)
+    await deps.drifts.setCursor(listing.timestamp ? Date.parse(listing.timestamp) : startedAt);
   const fixes = opts.fix ? await fixAll(deps, scope, opts.requester ?? REQUESTER) : [];
   const summary = await summarise(deps.drifts, {
     startedAt,
@@ -91,7 +104,7 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions = {}): Promis
   deps.logger?.info({ ...summary }, 'reconcile: sweep done');
   const known = new Set(findings.map((f) => f.customerId));
   const unknown = (scope.asked ?? []).filter((k) => !known.has(k) && !scope.customers.get(k)?.record);
-  return { ...summary, findings, fixes, unknown };
+  return { ...summary, findings, fixes, unknown, unread };
 }
 
 interface ToRead {
@@ -153,7 +166,7 @@ async function changedCustomers(
 async function fixAll(deps: SweepDeps, scope: Scope, requester: Requester): Promise<FixOutcome[]> {
   const drifting = await deps.drifts.list({ onlyDrifting: true });
   const inScope = scope.asked ? drifting.filter((d) => scope.customers.has(d.customerId)) : drifting;
-  const fixDeps: FixDeps = { ...deps.fix, profile: deps.profile, drifts: deps.drifts };
+  const fixDeps = fixDepsOf(deps);
   const out: FixOutcome[] = [];
   for (const drift of inScope.sort((a, b) => a.customerId.localeCompare(b.customerId)))
     out.push(await enqueueFix(fixDeps, drift.customerId, requester));
