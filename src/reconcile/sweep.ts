@@ -66,27 +66,10 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions = {}): Promis
   // A record to heal may belong to a tenant unchanged for long: only the whole listing finds it by customer_id.
   const listing = await reads.subtreeTenants(deps.partnerTenantId, healing ? undefined : since);
   const toRead = await changedCustomers(deps, reads, scope, listing.tenants, { full, since });
-  const findings: CustomerDrift[] = [];
-  let healed = 0;
-  let healBatch: Promise<string> | undefined;
-  const healBatchId = () =>
-    (healBatch ??= deps.store
-      .createBatch({ source: 'reconcile', label: 'records rebuilt by reconcile' })
-      .then((b) => b.id));
-  const unread: SweepReport['unread'] = [];
-  await eachLimited(toRead, PARALLEL_READS, async ({ customer, tenant }) => {
-    try {
-      const outcome = await checkCustomer(deps, reads, customer, tenant, healBatchId);
-      if (outcome.drift) findings.push(outcome.drift);
-      if (outcome.healed) healed++;
-    } catch (err) {
-      // One customer the API will not show does not stop the others' sweep; the API gone does.
-      if (!(err instanceof AcronisApiError) || err.retryable) throw err;
-      unread.push({ customerId: customer.key, reason: err.message });
-    }
-  });
+  const { findings, healed, unread, gone } = await readCustomers(deps, reads, toRead);
   findings.sort((a, b) => a.customerId.localeCompare(b.customerId));
   await deps.drifts.save(findings);
+  for (const key of gone) await deps.drifts.forget(key);
   // A customer left unread keeps the cursor where it was: the next sweep reads it again.
   if (!opts.customerIds && unread.length === 0)
     await deps.drifts.setCursor(listing.timestamp ? Date.parse(listing.timestamp) : startedAt);
@@ -110,6 +93,33 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions = {}): Promis
 interface ToRead {
   customer: ScopedCustomer;
   tenant: ListedTenant | undefined;
+}
+
+/** Each customer to read, 8 at a time: its finding, or why the API would not show it. */
+async function readCustomers(deps: SweepDeps, reads: CountedReads, toRead: readonly ToRead[]) {
+  const findings: CustomerDrift[] = [];
+  const unread: SweepReport['unread'] = [];
+  const gone: string[] = [];
+  let healed = 0;
+  let healBatch: Promise<string> | undefined;
+  const healBatchId = () =>
+    (healBatch ??= deps.store
+      .createBatch({ source: 'reconcile', label: 'records rebuilt by reconcile' })
+      .then((b) => b.id));
+  await eachLimited(toRead, PARALLEL_READS, async ({ customer, tenant }) => {
+    try {
+      const outcome = await checkCustomer(deps, reads, customer, tenant, healBatchId);
+      if (outcome.drift) findings.push(outcome.drift);
+      // Offboarded, or failed before its tenant existed: no finding, and none left from before.
+      else gone.push(customer.key);
+      if (outcome.healed) healed++;
+    } catch (err) {
+      // One customer the API will not show does not stop the others' sweep; the API gone does.
+      if (!(err instanceof AcronisApiError) || err.retryable) throw err;
+      unread.push({ customerId: customer.key, reason: err.message });
+    }
+  });
+  return { findings, healed, unread, gone };
 }
 
 /**
