@@ -72,7 +72,7 @@ export async function startPrivateSentinelGroup(opts: { downAfterMs?: number } =
     const [primaryPort, replicaPort, sentinelPort] = [await freePort(), await freePort(), await freePort()];
     await start(primaryPort, await serverArgs(dir, primaryPort, primaryAcl()));
     await start(replicaPort, await serverArgs(dir, replicaPort, replicaOf(primaryPort)));
-    const downAfterMs = opts.downAfterMs ?? 2000;
+    const downAfterMs = opts.downAfterMs ?? 3000;
     await start(sentinelPort, await sentinelArgs(dir, sentinelPort, primaryPort, downAfterMs));
     let cutAt: number | undefined;
     const cli = (port: number, ...args: string[]) =>
@@ -170,7 +170,8 @@ async function serverArgs(dir: string, port: number, extra: string[]): Promise<s
 
 /**
  * Quorum 1 (one Sentinel), a short down-after so the failover comes within seconds, though long
- * enough that a replica cut off 10 × down-after before the failover (20 s) may still be chosen.
+ * enough that a replica cut off up to 10 × down-after before the failover (30 s) may still be
+ * chosen: a loaded machine may take 20 s between the cut and the kill.
  */
 async function sentinelArgs(dir: string, port: number, primaryPort: number, downAfterMs: number): Promise<string[]> {
   const file = join(dir, `sentinel-${port}.conf`);
