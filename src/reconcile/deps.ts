@@ -1,6 +1,7 @@
 import type { App } from '../app/app.js';
 import type { Profile } from '../onboarding/profile.js';
 import { DriftStore } from './drift-store.js';
+import type { FixDeps } from './fix.js';
 import type { SweepDeps } from './sweep.js';
 
 /**
@@ -21,4 +22,9 @@ export async function reconcileDeps(app: App, profile: Profile): Promise<SweepDe
     fix: { enqueue, resend: { store: app.store, queue: app.queue, acronis: app.acronis } },
     logger: app.logger,
   };
+}
+
+/** What `enqueueFix` needs, from a sweep's dependencies (the Drift page's Fix button asks so). */
+export function fixDepsOf(deps: SweepDeps): FixDeps {
+  return { ...deps.fix, profile: deps.profile, drifts: deps.drifts };
 }

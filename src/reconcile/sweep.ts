@@ -6,6 +6,7 @@ import { CountedReads, type ReconcileApi } from './api-reads.js';
 import { checkCustomer, type CheckDeps } from './check-customer.js';
 import { DRIFT_KINDS, type CustomerDrift, type SweepSummary } from './drift.js';
 import type { DriftStore } from './drift-store.js';
+import { fixDepsOf } from './deps.js';
 import { enqueueFix, type FixDeps, type FixOutcome } from './fix.js';
 import { loadScope, type Scope, type ScopedCustomer } from './scope.js';
 
@@ -153,7 +154,7 @@ async function changedCustomers(
 async function fixAll(deps: SweepDeps, scope: Scope, requester: Requester): Promise<FixOutcome[]> {
   const drifting = await deps.drifts.list({ onlyDrifting: true });
   const inScope = scope.asked ? drifting.filter((d) => scope.customers.has(d.customerId)) : drifting;
-  const fixDeps: FixDeps = { ...deps.fix, profile: deps.profile, drifts: deps.drifts };
+  const fixDeps = fixDepsOf(deps);
   const out: FixOutcome[] = [];
   for (const drift of inScope.sort((a, b) => a.customerId.localeCompare(b.customerId)))
     out.push(await enqueueFix(fixDeps, drift.customerId, requester));
