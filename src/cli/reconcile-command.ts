@@ -17,9 +17,9 @@ interface ReconcileOptions {
 /**
  * `acronis-onboard reconcile [--json|--format csv] [--fix] [--full] [--customer ID...]`
  * (docs/reconcile.md): every customer of the install against its profile and record, while no other
- * sweep runs (the sweep lease, src/workers/exclusive-sweep.ts). Exit 0
- * when the sweep ran, 1 when --fix was refused for a customer (or another sweep runs), 2 when a
- * customer asked for is unknown.
+ * sweep runs (the sweep lease, src/workers/exclusive-sweep.ts). Exit 0 when the sweep ran, 1 when a
+ * customer could not be read, --fix was refused for one or another sweep runs, 2 when a customer
+ * asked for is unknown.
  */
 export function registerReconcileCommand(program: Command): void {
   program
@@ -53,18 +53,19 @@ export function registerReconcileCommand(program: Command): void {
         const report = swept.report;
         const format = opts.json ? 'json' : opts.format;
         if (format === 'json') {
-          const { findings, fixes, unknown, ...summary } = report;
-          console.log(terminalJson({ summary, findings, fixes, unknown }));
+          const { findings, fixes, unknown, unread, ...summary } = report;
+          console.log(terminalJson({ summary, findings, fixes, unknown, unread }));
         } else if (format === 'csv') {
           process.stdout.write(driftCsv(report.findings));
         } else {
           for (const line of [...driftTable(report.findings), ...fixLines(report.fixes)]) console.log(tty`${line}`);
           for (const key of report.unknown)
             console.log(tty`${key}: unknown: no record, batch or tenant of this install has this customer id`);
+          for (const u of report.unread) console.log(tty`${u.customerId}: not read: ${u.reason}`);
           console.log(tty`${summaryLine(report)}`);
         }
         if (report.unknown.length > 0) process.exitCode = 2;
-        else if (report.fixes.some((f) => f.refused.length > 0)) process.exitCode = 1;
+        else if (report.unread.length > 0 || report.fixes.some((f) => f.refused.length > 0)) process.exitCode = 1;
       }),
     );
 }

@@ -1,3 +1,4 @@
+import { AcronisApiError } from '../acronis/errors.js';
 import type { ListedTenant } from '../acronis/tenant-listing.js';
 import type { Logger } from '../logger.js';
 import type { Requester } from '../lifecycle/action.js';
@@ -41,6 +42,8 @@ export interface SweepReport extends SweepSummary {
   fixes: FixOutcome[];
   /** Customers asked for that neither a record, a batch nor a tenant knows. */
   unknown: string[];
+  /** Customers the API refused to show (e.g. deleted between the listing and the read): read again next sweep. */
+  unread: { customerId: string; reason: string }[];
 }
 
 /**
@@ -63,21 +66,13 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions = {}): Promis
   // A record to heal may belong to a tenant unchanged for long: only the whole listing finds it by customer_id.
   const listing = await reads.subtreeTenants(deps.partnerTenantId, healing ? undefined : since);
   const toRead = await changedCustomers(deps, reads, scope, listing.tenants, { full, since });
-  const findings: CustomerDrift[] = [];
-  let healed = 0;
-  let healBatch: Promise<string> | undefined;
-  const healBatchId = () =>
-    (healBatch ??= deps.store
-      .createBatch({ source: 'reconcile', label: 'records rebuilt by reconcile' })
-      .then((b) => b.id));
-  await eachLimited(toRead, PARALLEL_READS, async ({ customer, tenant }) => {
-    const outcome = await checkCustomer(deps, reads, customer, tenant, healBatchId);
-    if (outcome.drift) findings.push(outcome.drift);
-    if (outcome.healed) healed++;
-  });
+  const { findings, healed, unread, gone } = await readCustomers(deps, reads, toRead);
   findings.sort((a, b) => a.customerId.localeCompare(b.customerId));
   await deps.drifts.save(findings);
-  if (!opts.customerIds) await deps.drifts.setCursor(listing.timestamp ? Date.parse(listing.timestamp) : startedAt);
+  for (const key of gone) await deps.drifts.forget(key);
+  // A customer left unread keeps the cursor where it was: the next sweep reads it again.
+  if (!opts.customerIds && unread.length === 0)
+    await deps.drifts.setCursor(listing.timestamp ? Date.parse(listing.timestamp) : startedAt);
   const fixes = opts.fix ? await fixAll(deps, scope, opts.requester ?? REQUESTER) : [];
   const summary = await summarise(deps.drifts, {
     startedAt,
@@ -92,12 +87,39 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions = {}): Promis
   deps.logger?.info({ ...summary }, 'reconcile: sweep done');
   const known = new Set(findings.map((f) => f.customerId));
   const unknown = (scope.asked ?? []).filter((k) => !known.has(k) && !scope.customers.get(k)?.record);
-  return { ...summary, findings, fixes, unknown };
+  return { ...summary, findings, fixes, unknown, unread };
 }
 
 interface ToRead {
   customer: ScopedCustomer;
   tenant: ListedTenant | undefined;
+}
+
+/** Each customer to read, 8 at a time: its finding, or why the API would not show it. */
+async function readCustomers(deps: SweepDeps, reads: CountedReads, toRead: readonly ToRead[]) {
+  const findings: CustomerDrift[] = [];
+  const unread: SweepReport['unread'] = [];
+  const gone: string[] = [];
+  let healed = 0;
+  let healBatch: Promise<string> | undefined;
+  const healBatchId = () =>
+    (healBatch ??= deps.store
+      .createBatch({ source: 'reconcile', label: 'records rebuilt by reconcile' })
+      .then((b) => b.id));
+  await eachLimited(toRead, PARALLEL_READS, async ({ customer, tenant }) => {
+    try {
+      const outcome = await checkCustomer(deps, reads, customer, tenant, healBatchId);
+      if (outcome.drift) findings.push(outcome.drift);
+      // Offboarded, or failed before its tenant existed: no finding, and none left from before.
+      else gone.push(customer.key);
+      if (outcome.healed) healed++;
+    } catch (err) {
+      // One customer the API will not show does not stop the others' sweep; the API gone does.
+      if (!(err instanceof AcronisApiError) || err.retryable) throw err;
+      unread.push({ customerId: customer.key, reason: err.message });
+    }
+  });
+  return { findings, healed, unread, gone };
 }
 
 /**

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STANDARD_PROFILE } from '../../src/onboarding/profile.js';
 import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { reconcileDeps } from '../../src/reconcile/deps.js';
+import { runSweep } from '../../src/reconcile/sweep.js';
 import { consoleEdit, customerAt, kindsOf, sweep } from '../helpers/reconcile.js';
 
 /**
@@ -72,5 +74,23 @@ describe('incremental sweep', () => {
     expect(quiet.findings).toEqual([]);
     const full = await sweep(t, STANDARD_PROFILE, { full: true });
     expect(kindsOf(full.findings)[key(3)]).toContain('quota');
+  });
+
+  it('a tenant deleted between the listing and its read: the others are compared, it is read again next time', async () => {
+    const deps = await reconcileDeps(t.pipeline, STANDARD_PROFILE);
+    const doomed = customerAt(t, key(4)).tenantId;
+    await consoleEdit(t.sim, 'tenant', { tenant_id: doomed, enabled: false });
+    const cursor = await deps.drifts.cursor();
+    // The console deletes it just after the listing showed it changed.
+    const listTenantsPage: typeof deps.acronis.listTenantsPage = async (query) => {
+      const page = await t.pipeline.acronis.listTenantsPage(query);
+      await consoleEdit(t.sim, 'tenant', { tenant_id: doomed, deleted: true });
+      return page;
+    };
+    const report = await runSweep({ ...deps, acronis: { ...t.pipeline.acronis, listTenantsPage } }, { overlapMs: 0 });
+    expect(report.unread.map((u) => u.customerId)).toEqual([key(4)]);
+    expect(await deps.drifts.cursor()).toBe(cursor);
+    const next = await sweep(t, STANDARD_PROFILE, { overlapMs: 0 });
+    expect(kindsOf(next.findings)[key(4)]).toEqual(['tenant-missing']);
   });
 });
