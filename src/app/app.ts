@@ -54,6 +54,8 @@ export interface OpenAppOptions {
 
 /** How long the sweep lease outlives a process that stopped renewing it (it renews every third of it). */
 const SWEEP_LEASE_MS = 60_000;
+/** A scheduled sweep reads in full once the last full sweep is this old. */
+export const FULL_SWEEP_EVERY_MS = 7 * 24 * 3600_000;
 
 export class App {
   readonly keys: RedisKeys;
@@ -221,7 +223,22 @@ export class App {
     });
     const deps = await reconcileDeps(this, profile);
     const exclusive = { lease, redis: this.redis, countsKey: this.keys.metrics.sweeps, logger };
-    return sweepExclusively(exclusive, purpose, () => runSweep(deps, opts));
+    return sweepExclusively(exclusive, purpose, async () => {
+      const report = await runSweep(deps, opts);
+      if (report.mode === 'full' && !opts.customerIds)
+        await this.redis.set(this.keys.lastFullSweep, String(report.finishedAt));
+      return report;
+    });
+  }
+
+  /**
+   * Whether a scheduled sweep should read every customer: once the last full sweep is a week old,
+   * so what moves no `updated_at` (a first agent, docs/reconcile.md "Known limits") is read again.
+   * None recorded: the sweep decides (its first is full anyway).
+   */
+  async fullSweepDue(now = Date.now()): Promise<boolean> {
+    const last = Number(await this.redis.get(this.keys.lastFullSweep));
+    return last > 0 && now - last >= FULL_SWEEP_EVERY_MS;
   }
 
   /**

@@ -4,7 +4,7 @@ import type { DashboardDeps } from '../dashboard/dashboard.js';
 import { isLoopbackHost, sessionKeyFrom, type SignInCredentials } from '../dashboard/sign-in.js';
 import { batchResults } from '../workers/results.js';
 import { loadProfile } from '../onboarding/profile.js';
-import { reconcileDeps } from '../reconcile/deps.js';
+import { fixDepsOf, reconcileDeps } from '../reconcile/deps.js';
 import { enqueueFix } from '../reconcile/fix.js';
 import type { App } from './app.js';
 
@@ -49,8 +49,7 @@ export function dashboardDeps(app: App, credentials: SignInCredentials | undefin
     fix: async (customerId, requester) => {
       // The install's profile, read when asked, as `reconcile --fix` reads it.
       const profile = await loadProfile(config.ONBOARDING_PROFILE);
-      const deps = await reconcileDeps(app, profile);
-      return enqueueFix({ ...deps.fix, profile, drifts: deps.drifts }, customerId, requester);
+      return enqueueFix(fixDepsOf(await reconcileDeps(app, profile)), customerId, requester);
     },
     reconcile: app.reconcile,
     offboardGraceMs: Math.round(config.OFFBOARD_GRACE_DAYS * 24 * 3600 * 1000),

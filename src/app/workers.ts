@@ -97,7 +97,10 @@ async function startSweepScheduler(app: App, profile: Profile): Promise<SweepWor
   const sweepWorker = createSweepWorker({
     connection: app.workerConnection(),
     prefix: app.config.QUEUE_PREFIX,
-    sweep: (opts) => app.sweepExclusively(profile, opts, 'scheduled'),
+    sweep: async (opts) => {
+      const full = opts.full === true || (await app.fullSweepDue());
+      return app.sweepExclusively(profile, full ? { ...opts, full } : opts, 'scheduled');
+    },
     logger: app.logger,
     availability: app.availability,
   });

@@ -16,9 +16,10 @@ interface ReconcileOptions {
 
 /**
  * `acronis-onboard reconcile [--json|--format csv] [--fix] [--full] [--customer ID...]`
- * (docs/reconcile.md): every customer of the install against its profile and record. Exit 0
- * when the sweep ran, 1 when a customer could not be read or --fix was refused for one, 2 when
- * a customer asked for is unknown.
+ * (docs/reconcile.md): every customer of the install against its profile and record, while no other
+ * sweep runs (the sweep lease, src/workers/exclusive-sweep.ts). Exit 0 when the sweep ran, 1 when a
+ * customer could not be read, --fix was refused for one or another sweep runs, 2 when a customer
+ * asked for is unknown.
  */
 export function registerReconcileCommand(program: Command): void {
   program

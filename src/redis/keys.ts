@@ -112,6 +112,11 @@ export class RedisKeys {
     return `${this.prefix}:acronis:token:*`;
   }
 
+  /** When the last full sweep ended (ms): a scheduled sweep reads in full once it is a week old. */
+  get lastFullSweep(): string {
+    return `${this.prefix}:drift:last-full-sweep`;
+  }
+
   /** The one sweep running in the install (src/redis/lease.ts): who runs it, since when. */
   get sweepLease(): string {
     return `${this.prefix}:drift:sweep-lease`;

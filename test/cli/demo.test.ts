@@ -100,13 +100,13 @@ describe('acronis-onboard demo --exit', () => {
     expect(offboarded, run.out).not.toBeNull();
     expect(offboarded![1]).not.toBe(suspended![1]);
     expect(run.out).toMatch(/lifecycle: http:\/\/127\.0\.0\.1:\d+\/lifecycle/);
-    expect(run.out).toMatch(/drift: {5}http:\/\/127\.0\.0\.1:\d+\/drift/);
     // Then reconcile on a third: console edits found in words, fixed, and nothing found after.
     const drifted = /reconcile: (\S+) edited in the Acronis console/.exec(run.out);
     expect(drifted, run.out).not.toBeNull();
     expect(run.out).toContain(`reconcile ${drifted![1]}: admin-role: the admin`);
     expect(run.out).toMatch(/ {2}--fix: change \S+ queued\n/);
     expect(run.out).toContain(`reconcile ${drifted![1]}: no difference`);
+    expect(run.out).toMatch(/drift: {5}http:\/\/127\.0\.0\.1:\d+\/drift/);
     // The sources' secrets are made per run and never shown (a HubSpot private app token starts pat-).
     expect(run.out + run.err).not.toMatch(/pat-na1-/);
     // The temporary SOURCES_DIR (and the results file) went with the demo.

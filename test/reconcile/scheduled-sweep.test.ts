@@ -91,4 +91,27 @@ describe('scheduled sweeps with two work processes', () => {
     expect(run.stderr).not.toMatch(/\bat .*\.js:\d+/);
     expect(t.sim.stats().byEndpoint['GET /tenants']).toEqual(listingsBefore);
   });
+
+  it('reads every customer again once the last full sweep is a week old, then goes back to incremental', async () => {
+    const key = t.pipeline.keys.lastFullSweep;
+    expect(
+      (await ran()).some((s) => s.mode === 'incremental'),
+      'the sweeps after the first are incremental',
+    ).toBe(true);
+    const weekAgo = Date.now() - 7 * 24 * 3600_000 - 60_000;
+    await t.redis.set(key, String(weekAgo));
+    const asked = Date.now();
+    await until(
+      async () => (await ran()).some((s) => s.startedAt >= asked && s.mode === 'full'),
+      'a full scheduled sweep',
+      120_000,
+    );
+    expect(Number(await t.redis.get(key))).toBeGreaterThan(asked);
+    const fullAt = Number(await t.redis.get(key));
+    await until(
+      async () => (await ran()).some((s) => s.startedAt > fullAt && s.mode === 'incremental'),
+      'an incremental sweep after it',
+      120_000,
+    );
+  });
 });
