@@ -66,7 +66,7 @@ async function startProcess(name: string) {
     await delay(SWEEP_MS); // the sweep's own work (API calls), not a wait of the test
     const end = Date.now();
     sweeps.push({ process: name, start, end });
-    return { ...summary(start, end), findings: [], fixes: [], unknown: [] };
+    return { ...summary(start, end), findings: [], fixes: [], unknown: [], unread: [] };
   };
   await scheduleSweeps(queue, EVERY_MS);
   const worker = createSweepWorker({
