@@ -95,16 +95,24 @@ async function consoleEdit(what: string, body: object): Promise<void> {
   if (response.status !== 204) throw new Error(`PUT /__sim/${what}: ${response.status}`);
 }
 
-const EDITS: { kind: string; edit: (tenantId: string, userId: string) => [string, object] }[] = [
-  { kind: 'quota', edit: (t) => ['quota', { tenant_id: t, name: itemName(t, 'workstations'), value: 7 }] },
-  { kind: 'admin-role', edit: (_, u) => ['user', { user_id: u, roles: ['readonly_admin'] }] },
-  { kind: 'offering-items', edit: (t) => ['item', { tenant_id: t, name: itemName(t, 'servers'), status: 0 }] },
-  { kind: 'tenant-disabled', edit: (t) => ['tenant', { tenant_id: t, enabled: false }] },
-  { kind: 'admin-missing', edit: (_, u) => ['user', { user_id: u, deleted: true }] },
+type Edit = (state: SimState, tenantId: string, userId: string) => [string, object];
+const EDITS: { kind: string; edit: Edit }[] = [
+  { kind: 'quota', edit: (s, t) => ['quota', { tenant_id: t, name: itemName(s, t, 'workstations'), value: 7 }] },
+  { kind: 'admin-role', edit: (_, __, u) => ['user', { user_id: u, roles: ['readonly_admin'] }] },
+  { kind: 'offering-items', edit: (s, t) => ['item', { tenant_id: t, name: itemName(s, t, 'servers'), status: 0 }] },
+  { kind: 'tenant-disabled', edit: (_, t) => ['tenant', { tenant_id: t, enabled: false }] },
+  { kind: 'admin-missing', edit: (_, __, u) => ['user', { user_id: u, deleted: true }] },
 ];
 
-function itemName(tenantId: string, usageName: string): string {
-  return sim.state().offeringItems[tenantId]!.find((i) => i.usage_name === usageName)!.name;
+type SimState = ReturnType<typeof sim.state>;
+
+function itemName(state: SimState, tenantId: string, usageName: string): string {
+  return state.offeringItems[tenantId]!.find((i) => i.usage_name === usageName)!.name;
+}
+
+/** The customers' tenants by customer_id: one look at the simulator's state, not one per customer. */
+function tenantsByKey(state: SimState): Map<string, string> {
+  return new Map(state.tenants.flatMap((t) => (t.customer_id ? [[t.customer_id, t.id] as [string, string]] : [])));
 }
 
 /** `changed` customers edited in the console, five kinds in turn (two of them, quota and role, move no updated_at). */
@@ -116,7 +124,7 @@ async function changeSome(): Promise<Map<string, string>> {
     const tenant = state.tenants.find((t) => t.customer_id === key(1 + i * step))!;
     const user = state.users.find((u) => u.tenant_id === tenant.id)!;
     const { kind, edit } = EDITS[i % EDITS.length]!;
-    await consoleEdit(...edit(tenant.id, user.id));
+    await consoleEdit(...edit(state, tenant.id, user.id));
     expected.set(key(1 + i * step), kind);
   }
   return expected;
@@ -125,9 +133,10 @@ async function changeSome(): Promise<Map<string, string>> {
 /** An agent on every customer but the last `without` (as a week after onboarding: most have one). */
 async function registerAgents(without: number): Promise<void> {
   const state = sim.state();
+  const tenants = tenantsByKey(state);
   await inParallel(customers - without, async (n) => {
-    const tenant = state.tenants.find((t) => t.customer_id === key(n))!;
-    await consoleEdit('usage', { tenant_id: tenant.id, name: itemName(tenant.id, 'workstations'), value: 1 });
+    const tenantId = tenants.get(key(n))!;
+    await consoleEdit('usage', { tenant_id: tenantId, name: itemName(state, tenantId, 'workstations'), value: 1 });
   });
 }
 
