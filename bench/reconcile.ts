@@ -4,8 +4,10 @@
  * install, made through the API as the onboarding makes them (tenant with customer_id, the
  * profile's items, an admin with its role) and recorded as onboarded in Redis directly (the
  * pipeline's 8 steps per customer are not what is measured here). Then, each measured at the
- * simulator's stats: the first sweep (full), a sweep with nothing changed, and one after
- * `changed` (50) console edits through /__sim that move a tenant's or a user's updated_at.
+ * simulator's stats: the first sweep, one with nothing changed, one after agents are registered
+ * on all but 100, one with nothing changed again, one after `changed` (50) console edits through
+ * /__sim (quota, role, item off, tenant disabled, admin deleted: whether the sweep found each),
+ * and a `--full` one.
  */
 import { loadavg } from 'node:os';
 import { App } from '../src/app/app.js';
@@ -17,7 +19,7 @@ import { STANDARD_PROFILE } from '../src/onboarding/profile.js';
 import { reconcileDeps } from '../src/reconcile/deps.js';
 import { runSweep, type SweepReport } from '../src/reconcile/sweep.js';
 import { generateSecretsKey } from '../src/secrets/secret-box.js';
-import { startSimulator, type RunningSimulator } from '../src/simulator/index.js';
+import { startSimulator } from '../src/simulator/index.js';
 import { removeKeys, uniquePrefix } from '../test/helpers/redis.js';
 
 const customers = Number(process.argv[2] ?? 5000);
@@ -93,65 +95,107 @@ async function consoleEdit(what: string, body: object): Promise<void> {
   if (response.status !== 204) throw new Error(`PUT /__sim/${what}: ${response.status}`);
 }
 
-/** `changed` customers edited in the console, five kinds in turn, every one moving an updated_at. */
-async function changeSome(running: RunningSimulator): Promise<void> {
-  const state = running.state();
+type Edit = (state: SimState, tenantId: string, userId: string) => [string, object];
+const EDITS: { kind: string; edit: Edit }[] = [
+  { kind: 'quota', edit: (s, t) => ['quota', { tenant_id: t, name: itemName(s, t, 'workstations'), value: 7 }] },
+  { kind: 'admin-role', edit: (_, __, u) => ['user', { user_id: u, roles: ['readonly_admin'] }] },
+  { kind: 'offering-items', edit: (s, t) => ['item', { tenant_id: t, name: itemName(s, t, 'servers'), status: 0 }] },
+  { kind: 'tenant-disabled', edit: (_, t) => ['tenant', { tenant_id: t, enabled: false }] },
+  { kind: 'admin-missing', edit: (_, __, u) => ['user', { user_id: u, deleted: true }] },
+];
+
+type SimState = ReturnType<typeof sim.state>;
+
+function itemName(state: SimState, tenantId: string, usageName: string): string {
+  return state.offeringItems[tenantId]!.find((i) => i.usage_name === usageName)!.name;
+}
+
+/** The customers' tenants by customer_id: one look at the simulator's state, not one per customer. */
+function tenantsByKey(state: SimState): Map<string, string> {
+  return new Map(state.tenants.flatMap((t) => (t.customer_id ? [[t.customer_id, t.id] as [string, string]] : [])));
+}
+
+/** `changed` customers edited in the console, five kinds in turn (two of them, quota and role, move no updated_at). */
+async function changeSome(): Promise<Map<string, string>> {
+  const state = sim.state();
   const step = Math.floor(customers / changed);
+  const expected = new Map<string, string>();
   for (let i = 0; i < changed; i++) {
     const tenant = state.tenants.find((t) => t.customer_id === key(1 + i * step))!;
     const user = state.users.find((u) => u.tenant_id === tenant.id)!;
-    const edits: [string, object][] = [
-      ['tenant', { tenant_id: tenant.id, enabled: false }],
-      ['user', { user_id: user.id, activated: true }],
-      ['tenant', { tenant_id: tenant.id, mfa: true }],
-      ['tenant', { tenant_id: tenant.id, pricing_mode: 'production' }],
-      ['user', { user_id: user.id, enabled: false }],
-    ];
-    const [what, body] = edits[i % edits.length]!;
-    await consoleEdit(what, body);
+    const { kind, edit } = EDITS[i % EDITS.length]!;
+    await consoleEdit(...edit(state, tenant.id, user.id));
+    expected.set(key(1 + i * step), kind);
   }
+  return expected;
+}
+
+/** An agent on every customer but the last `without` (as a week after onboarding: most have one). */
+async function registerAgents(without: number): Promise<void> {
+  const state = sim.state();
+  const tenants = tenantsByKey(state);
+  await inParallel(customers - without, async (n) => {
+    const tenantId = tenants.get(key(n))!;
+    await consoleEdit('usage', { tenant_id: tenantId, name: itemName(state, tenantId, 'workstations'), value: 1 });
+  });
 }
 
 interface Measured {
   label: string;
   report: SweepReport;
   simCalls: number;
+  usagesCalls: number;
   ms: number;
 }
 
 async function measure(label: string, opts: { full?: boolean }): Promise<Measured> {
   sim.resetStats();
   const started = performance.now();
-  // Sweeps here run seconds apart: no overlap, or each would read again what changed in the minute before the last.
-  const report = await runSweep(await reconcileDeps(app, profile), { ...opts, overlapMs: 0 });
-  return { label, report, simCalls: sim.stats().total, ms: performance.now() - started };
+  const report = await runSweep(await reconcileDeps(app, profile), opts);
+  const stats = sim.stats();
+  const usagesCalls = Object.values(stats.byEndpoint['GET /tenants/usages'] ?? {}).reduce((a, b) => a + b, 0);
+  return { label, report, simCalls: stats.total, usagesCalls, ms: performance.now() - started };
 }
 
 const seedStarted = performance.now();
 await seed();
 const seedMs = performance.now() - seedStarted;
 const results: Measured[] = [];
-results.push(await measure('first sweep (full)', {}));
-results.push(await measure('nothing changed', {}));
-await changeSome(sim);
-results.push(await measure(`${changed} changed`, {}));
+const stillWithout = 100;
+results.push(await measure('first sweep (no agent anywhere)', {}));
+results.push(await measure('nothing changed, no agent anywhere', {}));
+await registerAgents(stillWithout);
+results.push(await measure(`agents registered on all but ${stillWithout}`, {}));
+results.push(await measure(`nothing changed, ${stillWithout} without an agent`, {}));
+const expected = await changeSome();
+const afterEdits = await measure(`${changed} changed by console edits`, {});
+results.push(afterEdits);
+results.push(await measure('--full', { full: true }));
 
 console.log(
   `${customers} customers seeded in ${(seedMs / 1000).toFixed(1)} s; load average ${loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')}`,
 );
-console.log('| sweep | mode | customers read | listing pages | calls (simulator) | calls per customer read | time |');
-console.log('|---|---|---|---|---|---|---|');
-for (const { label, report, simCalls, ms } of results) {
-  const perRead =
-    report.customersChecked > 0 ? ((simCalls - report.listingPages) / report.customersChecked).toFixed(2) : '-';
+console.log(
+  '| sweep | mode | customers compared | listing pages | usages calls | calls in all | calls per customer | time |',
+);
+console.log('|---|---|---|---|---|---|---|---|');
+for (const { label, report, simCalls, usagesCalls, ms } of results) {
+  const perCustomer = (simCalls / Math.max(1, report.customersChecked)).toFixed(4);
   console.log(
-    `| ${label} | ${report.mode} | ${report.customersChecked} | ${report.listingPages} | ${simCalls} | ${perRead} (+ pages) | ${(ms / 1000).toFixed(1)} s |`,
+    `| ${label} | ${report.mode} | ${report.customersChecked} | ${report.listingPages} | ${usagesCalls} | ${simCalls} | ${perCustomer} | ${(ms / 1000).toFixed(1)} s |`,
   );
 }
-const last = results[results.length - 1]!;
-console.log(`after the edits: ${last.report.drifting} drifting, by kind ${JSON.stringify(last.report.byKind)}`);
+const kindsOf = new Map(afterEdits.report.findings.map((f) => [f.customerId, f.differences.map((d) => d.kind)]));
+const found = [...expected].filter(([k, kind]) => kindsOf.get(k)?.includes(kind as never)).length;
+const byKind = [...new Set(expected.values())].map(
+  (kind) => `${kind} ${[...expected.values()].filter((k) => k === kind).length}`,
+);
+console.log(`console edits found by the ordinary sweep: ${found} of ${expected.size} (${byKind.join(', ')})`);
+console.log(
+  `after the edits: ${afterEdits.report.drifting} drifting, by kind ${JSON.stringify(afterEdits.report.byKind)}`,
+);
 
 await removeKeys(app.redis, config.QUEUE_PREFIX);
 await app.close();

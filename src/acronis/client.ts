@@ -12,7 +12,7 @@ import { listTenantsPage } from './tenant-listing.js';
 import { createTenant, getTenant, listChildTenants, search } from './tenants.js';
 import { TokenCache } from './token-cache.js';
 import { AcronisTransport, type CallObserver, type RequestThrottle } from './transport.js';
-import { getTenantUsages } from './usages.js';
+import { getTenantsUsages, getTenantUsages } from './usages.js';
 import { listUsersPage } from './user-listing.js';
 import {
   createUser,
@@ -49,6 +49,7 @@ const endpoints = {
   createRegistrationToken,
   listRegistrationTokens,
   getTenantUsages,
+  getTenantsUsages,
   updateTenant,
   deleteTenant,
   switchEdition,

@@ -10,7 +10,7 @@ const COLLECTION_PARAMS: Record<string, string> = {
   applications: 'application_id',
   registration_tokens: 'token_id',
 };
-const NOT_IDS = new Set(['check_login', 'me']);
+const NOT_IDS = new Set(['check_login', 'me', 'usages']);
 
 export function endpointName(method: string, path: string): string {
   const segments = path.split('?')[0]!.split('/');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { offeringItemSchema } from './offering-items.js';
 import { listSchema, toPage, type Page } from './paging.js';
 import { tenantSchema } from './tenants.js';
 import type { AcronisTransport } from './transport.js';
@@ -6,8 +7,15 @@ import type { AcronisTransport } from './transport.js';
 /** OAS `tenant.mfa_status`: what reconcile compares with the profile's `mfa`. */
 export const tenantMfaStatuses = ['disabled', 'forcibly_disabled', 'setup_required', 'enabled'] as const;
 
-/** A tenant as the listing shows it, with the two-factor status the tenant object carries. */
-export const listedTenantSchema = tenantSchema.extend({ mfa_status: z.enum(tenantMfaStatuses).optional() });
+/**
+ * A tenant as the listing shows it, with the two-factor status the tenant object carries and,
+ * with `expand_offering_items`, its offering items: parsed by the schema the per-tenant read
+ * (`getOfferingItems`) uses, so a sweep compares the same thing either way.
+ */
+export const listedTenantSchema = tenantSchema.extend({
+  mfa_status: z.enum(tenantMfaStatuses).optional(),
+  offering_items: z.array(offeringItemSchema).optional(),
+});
 export type ListedTenant = z.infer<typeof listedTenantSchema>;
 
 const listedTenantPageSchema = listSchema(listedTenantSchema);
@@ -20,6 +28,8 @@ export type TenantsQuery =
       updatedSince?: Date;
       /** Deleted tenants too (`allow_deleted`): how a deletion shows in an incremental read. */
       allowDeleted?: boolean;
+      /** Every tenant's offering items inline (`expand_offering_items`), all editions. */
+      expandOfferingItems?: boolean;
       limit?: number;
     }
   /** At most 100 tenants by id (`uuids`), unknown ones left out. */
@@ -44,6 +54,7 @@ export async function listTenantsPage(
             subtree_root_id: query.subtreeRootId,
             updated_since: query.updatedSince?.toISOString(),
             allow_deleted: query.allowDeleted,
+            expand_offering_items: query.expandOfferingItems,
             limit: query.limit,
           };
   const list = await api.json({ method: 'GET', path: '/tenants', searchParams }, listedTenantPageSchema);

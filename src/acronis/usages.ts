@@ -38,3 +38,33 @@ export async function getTenantUsages(
   );
   return list.items;
 }
+
+/** Most tenants per batched usages read: the OAS names no limit, so the `uuids` filters' 100 is kept. */
+export const USAGES_BATCH_MAX = 100;
+
+const batchUsageListSchema = z.object({
+  items: z.array(z.object({ tenant: z.string(), usages: z.array(usageSchema) })),
+});
+export type TenantUsages = z.infer<typeof batchUsageListSchema>['items'][number];
+
+/**
+ * GET /tenants/usages?tenants=a,b,… (OAS `FetchTenantsUsagesBatch`): the usages of several
+ * tenants in one call, each entry naming its tenant.
+ */
+export async function getTenantsUsages(
+  api: AcronisTransport,
+  tenantIds: readonly string[],
+  query: { usageNames?: string[] } = {},
+): Promise<TenantUsages[]> {
+  if (tenantIds.length === 0 || tenantIds.length > USAGES_BATCH_MAX)
+    throw new RangeError(`getTenantsUsages takes 1 to ${USAGES_BATCH_MAX} tenants, got ${tenantIds.length}`);
+  const list = await api.json(
+    {
+      method: 'GET',
+      path: '/tenants/usages',
+      searchParams: { tenants: tenantIds.join(','), usage_names: query.usageNames?.join(',') },
+    },
+    batchUsageListSchema,
+  );
+  return list.items;
+}

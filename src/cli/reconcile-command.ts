@@ -33,7 +33,7 @@ export function registerReconcileCommand(program: Command): void {
       '--fix',
       'queue a change with the profile for each drifting customer, and resend an activation e-mail never acted on',
     )
-    .option('--full', "read every customer's details, not only those changed since the last sweep")
+    .option('--full', 'also ask the usages of customers already seen with an agent (one call per 100)')
     .option('--customer <ids...>', 'only these customers (external ids), read in full')
     .option('--profile <file>', 'the profile to compare with (default ONBOARDING_PROFILE, else the built-in one)')
     .action((opts: ReconcileOptions) =>

@@ -2,7 +2,7 @@ import type { ListedTenant } from '../acronis/tenant-listing.js';
 import type { Profile } from '../onboarding/profile.js';
 import type { ActionStore } from '../workers/action-store.js';
 import type { OnboardingStore } from '../workers/onboarding-store.js';
-import type { CountedReads } from './api-reads.js';
+import type { ListedUser } from '../acronis/user-listing.js';
 import { compareCustomer, funnelOf, type Observed } from './compare.js';
 import type { CustomerDrift, Difference } from './drift.js';
 import { expectationFor, type ExpectationDeps } from './expected.js';
@@ -15,21 +15,29 @@ export interface CheckDeps extends ExpectationDeps {
   profile: Profile;
 }
 
+/** What the sweep's pages showed of one tenant besides the tenant itself (its items come inline). */
+export interface SeenDetails {
+  /** The tenant's users with their roles, from the users listing. */
+  users: readonly ListedUser[];
+  /** From the batched usages read, or known from an earlier sweep. */
+  agentRegistered: boolean;
+}
+
 export interface CheckOutcome {
   drift: CustomerDrift | undefined;
   healed: boolean;
 }
 
 /**
- * One customer against its profile: its tenant's details read (items, users with roles, usages:
- * three calls), its record healed first when it may be, then every difference in words. A
+ * One customer against its profile, from what the sweep's pages showed (no call of its own): its
+ * record healed first when it may be, then every difference in words. A
  * customer whose tenant we deleted (offboard) or that never got one is not checked.
  */
 export async function checkCustomer(
   deps: CheckDeps,
-  reads: CountedReads,
   customer: ScopedCustomer,
   tenant: ListedTenant | undefined,
+  seen: SeenDetails,
   healBatchId: () => Promise<string>,
 ): Promise<CheckOutcome> {
   const { key, record } = customer;
@@ -49,11 +57,8 @@ export async function checkCustomer(
       healed: false,
     };
   }
-  const [items, users, usages] = await Promise.all([
-    reads.items(live.id),
-    reads.tenantUsers(live.id),
-    reads.usages(live.id),
-  ]);
+  const items = live.offering_items ?? [];
+  const { users } = seen;
   let facts = record?.facts ?? {};
   const healed = customer.heal;
   if (healed) {
@@ -70,7 +75,7 @@ export async function checkCustomer(
     });
   }
   const admin = facts.userId ? users.find((u) => u.id === facts.userId && !u.deleted_at) : undefined;
-  const observed: Observed = { tenant: live, items, admin, usages };
+  const observed: Observed = { tenant: live, items, admin, agentRegistered: seen.agentRegistered };
   const current = (await deps.store.getCustomer(key)) ?? record;
   if (!current) return { drift: undefined, healed };
   const differences = compareCustomer(deps.profile, await expectationOf(deps, current, actions), observed, facts);
@@ -87,7 +92,7 @@ function expectationOf(
 }
 
 function emptyObserved(): Observed {
-  return { tenant: undefined, items: [], admin: undefined, usages: [] };
+  return { tenant: undefined, items: [], admin: undefined, agentRegistered: false };
 }
 
 function healedDifference(state: string | undefined): Difference {

@@ -14,7 +14,8 @@ export interface Observed {
   items: readonly OfferingItem[];
   /** The admin user the record names, or undefined when it is gone. */
   admin: ListedUser | undefined;
-  usages: readonly Usage[];
+  /** From the usages, or known from an earlier sweep (an agent once registered is not asked again). */
+  agentRegistered: boolean;
 }
 
 /** Usage names of workloads an agent protects: any above zero means an agent is registered. */
@@ -28,7 +29,7 @@ export function funnelOf(observed: Observed): FunnelFacts {
   return {
     created: observed.tenant !== undefined,
     activated: observed.admin?.activated === true,
-    agentRegistered: agentRegistered(observed.usages),
+    agentRegistered: observed.agentRegistered,
   };
 }
 
@@ -48,7 +49,7 @@ export function compareCustomer(
     ...compareTenant(profile, expected, tenant),
     ...compareItems(expected, observed.items),
     ...compareAdmin(profile, observed.admin, record.userId),
-    ...(agentRegistered(observed.usages) ? [] : [noAgent()]),
+    ...(observed.agentRegistered ? [] : [noAgent()]),
   ];
 }
 

@@ -110,7 +110,7 @@ export class DriftStore {
     return parsed.success ? parsed.data : null;
   }
 
-  /** The tenants listing's `updated_since` for the next incremental sweep (ms), or null: sweep in full. */
+  /** The last sweep's tenants listing `timestamp` (ms), or null: no sweep yet, the next is full. */
   async cursor(): Promise<number | null> {
     const value = await this.redis.get(this.keys.driftCursor);
     const ms = value === null ? Number.NaN : Number(value);

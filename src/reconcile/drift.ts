@@ -70,7 +70,7 @@ export const sweepSummarySchema = z.object({
   listingPages: z.number(),
   /** Every Acronis call the sweep made, listing pages included. */
   calls: z.number(),
-  /** Tenants of the install the listing showed changed (all of them on a full sweep). */
+  /** Customers whose tenant's `updated_at` moved since the last sweep (all of them on the first). */
   tenantsChanged: z.number(),
   customersChecked: z.number(),
   /** Customers with at least one difference after the sweep. */

@@ -1,10 +1,11 @@
-import { AcronisApiError } from '../acronis/errors.js';
 import type { ListedTenant } from '../acronis/tenant-listing.js';
+import type { ListedUser } from '../acronis/user-listing.js';
 import type { Logger } from '../logger.js';
 import type { Requester } from '../lifecycle/action.js';
 import type { OnboardingQueue } from '../workers/queue.js';
 import { CountedReads, type ReconcileApi } from './api-reads.js';
-import { checkCustomer, type CheckDeps } from './check-customer.js';
+import { checkCustomer, type CheckDeps, type SeenDetails } from './check-customer.js';
+import { agentRegistered as agentRegisteredIn } from './compare.js';
 import { DRIFT_KINDS, type CustomerDrift, type SweepSummary } from './drift.js';
 import type { DriftStore } from './drift-store.js';
 import { fixDepsOf } from './deps.js';
@@ -12,9 +13,10 @@ import { enqueueFix, type FixDeps, type FixOutcome } from './fix.js';
 import { loadScope, type Scope, type ScopedCustomer } from './scope.js';
 
 /**
- * A reconcile sweep (docs/reconcile.md): the partner's tenants listed (all of them, or those
- * changed since the last sweep), the users changed since then, and details read only for the
- * customers whose tenant or users changed; every customer's finding kept in the drift store.
+ * A reconcile sweep (docs/reconcile.md): the partner's tenants listed with their offering items
+ * inline, its users listed with their roles, the usages of the customers not yet known to have an
+ * agent read in batches of 100; every customer compared from those pages (no per-customer read)
+ * and its finding kept in the drift store.
  */
 export interface SweepDeps extends CheckDeps {
   acronis: ReconcileApi;
@@ -26,13 +28,13 @@ export interface SweepDeps extends CheckDeps {
 }
 
 export interface SweepOptions {
-  /** Read every customer's details, not only the changed ones'. */
+  /** Also ask the usages of customers an earlier sweep saw with an agent (one call per 100). */
   full?: boolean;
   fix?: boolean;
-  /** Only these customers (always read in full); the cursor is left where it is. */
+  /** Only these customers (the same pages are read, their usages asked); the cursor is left where it is. */
   customerIds?: readonly string[];
   requester?: Requester;
-  /** How far before the last cursor an incremental sweep reads again; default CURSOR_OVERLAP_MS. */
+  /** How far before the last cursor a tenant's `updated_at` counts as changed; default CURSOR_OVERLAP_MS. */
   overlapMs?: number;
 }
 
@@ -42,44 +44,42 @@ export interface SweepReport extends SweepSummary {
   fixes: FixOutcome[];
   /** Customers asked for that neither a record, a batch nor a tenant knows. */
   unknown: string[];
-  /** Customers the API refused to show (e.g. deleted between the listing and the read): read again next sweep. */
+  /** Customers the API refused to show. Kept for the JSON contract: with no per-customer read left it stays empty. */
   unread: { customerId: string; reason: string }[];
 }
 
 /**
- * The cursor is the API's own clock (the listing's `timestamp`), but a change committed just
- * before it may carry an `updated_at` a little older than it and show only later: the minute
- * before the cursor is read again.
+ * The cursor (the listing's `timestamp`, the API's own clock) only counts the tenants changed
+ * since the last sweep for its summary; a change committed just before it may carry an
+ * `updated_at` a little older, so the minute before it counts too.
  */
 export const CURSOR_OVERLAP_MS = 60_000;
-const PARALLEL_READS = 8;
+/** Customers compared at once: each is Redis reads and writes only, the API's part is done. */
+const PARALLEL_CHECKS = 8;
 const REQUESTER: Requester = { kind: 'operator', label: 'reconcile --fix' };
 
 export async function runSweep(deps: SweepDeps, opts: SweepOptions = {}): Promise<SweepReport> {
   const startedAt = Date.now();
   const reads = new CountedReads(deps.acronis);
   const scope = await loadScope(deps, opts.customerIds);
-  const cursor = opts.customerIds ? null : await deps.drifts.cursor();
-  const full = opts.full === true || cursor === null;
-  const healing = [...scope.customers.values()].some((c) => c.heal);
-  const since = full ? undefined : new Date(cursor - (opts.overlapMs ?? CURSOR_OVERLAP_MS));
-  // A record to heal may belong to a tenant unchanged for long: only the whole listing finds it by customer_id.
-  const listing = await reads.subtreeTenants(deps.partnerTenantId, healing ? undefined : since);
-  const toRead = await changedCustomers(deps, reads, scope, listing.tenants, { full, since });
-  const { findings, healed, unread, gone } = await readCustomers(deps, reads, toRead);
+  const cursor = await deps.drifts.cursor();
+  const full = opts.full === true || cursor === null || opts.customerIds !== undefined;
+  const listing = await reads.subtreeTenants(deps.partnerTenantId);
+  const users = await reads.subtreeUsers(deps.partnerTenantId);
+  const toRead = await seenCustomers(deps, reads, scope, listing.tenants, users, full);
+  const { findings, healed, gone } = await checkAll(deps, toRead);
   findings.sort((a, b) => a.customerId.localeCompare(b.customerId));
   await deps.drifts.save(findings);
   for (const key of gone) await deps.drifts.forget(key);
-  // A customer left unread keeps the cursor where it was: the next sweep reads it again.
-  if (!opts.customerIds && unread.length === 0)
-    await deps.drifts.setCursor(listing.timestamp ? Date.parse(listing.timestamp) : startedAt);
+  if (!opts.customerIds) await deps.drifts.setCursor(listing.timestamp ? Date.parse(listing.timestamp) : startedAt);
   const fixes = opts.fix ? await fixAll(deps, scope, opts.requester ?? REQUESTER) : [];
+  const sinceMs = cursor === null ? 0 : cursor - (opts.overlapMs ?? CURSOR_OVERLAP_MS);
   const summary = await summarise(deps.drifts, {
     startedAt,
     mode: full ? 'full' : 'incremental',
     listingPages: reads.listingPages,
     calls: reads.calls,
-    tenantsChanged: toRead.length,
+    tenantsChanged: toRead.filter(({ tenant: t }) => t && (!t.updated_at || Date.parse(t.updated_at) > sinceMs)).length,
     customersChecked: findings.length,
     healed,
   });
@@ -87,18 +87,18 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions = {}): Promis
   deps.logger?.info({ ...summary }, 'reconcile: sweep done');
   const known = new Set(findings.map((f) => f.customerId));
   const unknown = (scope.asked ?? []).filter((k) => !known.has(k) && !scope.customers.get(k)?.record);
-  return { ...summary, findings, fixes, unknown, unread };
+  return { ...summary, findings, fixes, unknown, unread: [] };
 }
 
 interface ToRead {
   customer: ScopedCustomer;
   tenant: ListedTenant | undefined;
+  seen: SeenDetails;
 }
 
-/** Each customer to read, 8 at a time: its finding, or why the API would not show it. */
-async function readCustomers(deps: SweepDeps, reads: CountedReads, toRead: readonly ToRead[]) {
+/** Each customer compared from the pages: its finding (none for one offboarded or never created). */
+async function checkAll(deps: SweepDeps, toRead: readonly ToRead[]) {
   const findings: CustomerDrift[] = [];
-  const unread: SweepReport['unread'] = [];
   const gone: string[] = [];
   let healed = 0;
   let healBatch: Promise<string> | undefined;
@@ -106,71 +106,50 @@ async function readCustomers(deps: SweepDeps, reads: CountedReads, toRead: reado
     (healBatch ??= deps.store
       .createBatch({ source: 'reconcile', label: 'records rebuilt by reconcile' })
       .then((b) => b.id));
-  await eachLimited(toRead, PARALLEL_READS, async ({ customer, tenant }) => {
-    try {
-      const outcome = await checkCustomer(deps, reads, customer, tenant, healBatchId);
-      if (outcome.drift) findings.push(outcome.drift);
-      // Offboarded, or failed before its tenant existed: no finding, and none left from before.
-      else gone.push(customer.key);
-      if (outcome.healed) healed++;
-    } catch (err) {
-      // One customer the API will not show does not stop the others' sweep; the API gone does.
-      if (!(err instanceof AcronisApiError) || err.retryable) throw err;
-      unread.push({ customerId: customer.key, reason: err.message });
-    }
+  await eachLimited(toRead, PARALLEL_CHECKS, async ({ customer, tenant, seen }) => {
+    const outcome = await checkCustomer(deps, customer, tenant, seen, healBatchId);
+    if (outcome.drift) findings.push(outcome.drift);
+    else gone.push(customer.key);
+    if (outcome.healed) healed++;
   });
-  return { findings, healed, unread, gone };
+  return { findings, healed, gone };
 }
 
 /**
- * The customers whose details this sweep reads: all of them on a full sweep or when asked by
- * name; else those whose tenant the listing shows changed, those whose users changed, those to
- * heal, and those with no finding yet. Tenants not in an incremental listing are fetched by id.
+ * Every customer of the scope with its tenant (by `customer_id`, else the recorded tenant id),
+ * that tenant's users, and whether it has an agent: known from its last finding, else (and on a
+ * full sweep always) from the batched usages read of the live tenants still without one.
  */
-async function changedCustomers(
+async function seenCustomers(
   deps: SweepDeps,
   reads: CountedReads,
   scope: Scope,
   listed: readonly ListedTenant[],
-  mode: { full: boolean; since: Date | undefined },
+  users: readonly ListedUser[],
+  full: boolean,
 ): Promise<ToRead[]> {
   const byCustomerId = new Map<string, ListedTenant>();
   const byId = new Map(listed.map((t) => [t.id, t]));
   for (const t of listed)
     if (t.customer_id && (!t.deleted_at || !byCustomerId.has(t.customer_id))) byCustomerId.set(t.customer_id, t);
-  const sinceMs = mode.since?.getTime() ?? 0;
-  const changed = new Set(listed.filter((t) => !t.updated_at || Date.parse(t.updated_at) > sinceMs).map((t) => t.id));
+  const usersOf = new Map<string, ListedUser[]>();
+  for (const u of users) usersOf.set(u.tenant_id, [...(usersOf.get(u.tenant_id) ?? []), u]);
   const customers = [...scope.customers.values()];
-  let chosen: ScopedCustomer[];
-  if (mode.full || scope.asked) {
-    chosen = customers;
-  } else {
-    const usersChanged = new Set(
-      (await reads.changedUsers(deps.partnerTenantId, mode.since ?? new Date(0))).map((u) => u.tenant_id),
-    );
-    const previous = await deps.drifts.getMany(customers.map((c) => c.key));
-    chosen = customers.filter((c, i) => {
-      const tenantId = c.record?.facts.tenantId;
-      return (
-        c.heal ||
-        changed.has(byCustomerId.get(c.key)?.id ?? '') ||
-        (tenantId !== undefined && (changed.has(tenantId) || usersChanged.has(tenantId))) ||
-        (previous[i] === null && c.record?.state === 'done')
-      );
-    });
-  }
-  const tenantOf = (c: ScopedCustomer) => {
+  const tenants = customers.map((c) => {
     const tenantId = c.record?.facts.tenantId;
     const found = byCustomerId.get(c.key) ?? (tenantId ? byId.get(tenantId) : undefined);
     return found && found.customer_id === c.key ? found : undefined;
-  };
-  if (!mode.full && !scope.asked) {
-    const missing = chosen
-      .filter((c) => !tenantOf(c) && c.record?.facts.tenantId)
-      .map((c) => c.record?.facts.tenantId as string);
-    for (const t of await reads.tenantsById([...new Set(missing)])) byId.set(t.id, t);
-  }
-  return chosen.map((customer) => ({ customer, tenant: tenantOf(customer) }));
+  });
+  const previous = await deps.drifts.getMany(customers.map((c) => c.key));
+  const agentKnown = (i: number) => !full && previous[i]?.funnel.agentRegistered === true;
+  const toAsk = tenants.flatMap((t, i) => (t && !t.deleted_at && !agentKnown(i) ? [t.id] : []));
+  const usages = await reads.usages(toAsk);
+  return customers.map((customer, i) => {
+    const tenant = tenants[i];
+    const asked = tenant ? usages.get(tenant.id) : undefined;
+    const agentRegistered = asked ? agentRegisteredIn(asked) : agentKnown(i);
+    return { customer, tenant, seen: { users: tenant ? (usersOf.get(tenant.id) ?? []) : [], agentRegistered } };
+  });
 }
 
 async function fixAll(deps: SweepDeps, scope: Scope, requester: Requester): Promise<FixOutcome[]> {

@@ -236,7 +236,7 @@ export class RedisKeys {
     return `${this.prefix}:drift:last-sweep`;
   }
 
-  /** String: the tenants listing's `updated_since` for the next incremental sweep (ms). */
+  /** String: the last sweep's tenants listing `timestamp` (ms), what the next counts changed tenants from. */
   get driftCursor(): string {
     return `${this.prefix}:drift:cursor`;
   }

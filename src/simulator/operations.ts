@@ -42,6 +42,7 @@ export const OAS_OPERATIONS = [
   'POST /tenants/{tenant_id}/registration_tokens',
   'DELETE /registration_tokens/{token_id}',
   'GET /tenants/{tenant_id}/usages',
+  'GET /tenants/usages',
 ] as const;
 
 /**

@@ -8,7 +8,7 @@ import { QUEUE_NAMES } from '../redis/keys.js';
  * again with the same interval keeps its next run), making one `sweep` job per interval.
  */
 export interface SweepJob {
-  /** Read every customer, not only the tenants changed since the last sweep. */
+  /** Also ask the usages of customers already seen with an agent. */
   full?: boolean;
 }
 export type ReconcileQueue = Queue<SweepJob>;

@@ -355,6 +355,14 @@ describe('usages', () => {
     const customer = await newCustomer('Usage');
     expect(Array.isArray(await client.getTenantUsages(customer.id))).toBe(true);
   });
+
+  it("reads several customers' usages in one call, each entry naming its tenant; refuses more than 100", async () => {
+    const [a, b] = [await newCustomer('UsageA'), await newCustomer('UsageB')];
+    const batch = await client.getTenantsUsages([a.id, b.id]);
+    expect(batch.map((e) => e.tenant)).toEqual([a.id, b.id]);
+    expect(batch[0]!.usages).toEqual(await client.getTenantUsages(a.id));
+    await expect(client.getTenantsUsages(Array.from({ length: 101 }, () => a.id))).rejects.toThrow(RangeError);
+  });
 });
 
 describe('errors and faults: classified once, never retried inside the client', () => {

@@ -31,7 +31,7 @@ describe('reconcile command', () => {
       /tenant-disabled +the tenant is disabled, and no suspend or offboard of acronis-onboard says so/,
     );
     expect(run.stdout).toMatch(
-      /full sweep: 3 customers read \(3 changed or asked\), 3 drifting in all .*; \d+ API calls, 1 of them listing pages/,
+      /full sweep: 3 customers read \(3 changed or asked\), 3 drifting in all .*; \d+ API calls, 2 of them listing pages/,
     );
   });
 

@@ -6,9 +6,10 @@ import { runSweep } from '../../src/reconcile/sweep.js';
 import { consoleEdit, customerAt, kindsOf, sweep } from '../helpers/reconcile.js';
 
 /**
- * The incremental sweep (docs/reconcile.md "Cost"): listing pages, then three calls for each
- * customer whose tenant or users changed, counted at the simulator; and what it cannot see, a
- * quota edited in the console, which moves no tenant's `updated_at`, found by the next full sweep.
+ * What an ordinary sweep sees and costs (docs/reconcile.md "Cost"): the tenants listing with
+ * items inline and the users listing with roles, then the batched usages read of the customers
+ * without an agent; counted at the simulator. Console edits that move no tenant's `updated_at`
+ * (a quota, a role, an agent) are found without any per-customer read.
  */
 
 let t: TestPipeline;
@@ -31,66 +32,65 @@ function callsByEndpoint(): Record<string, number> {
   );
 }
 
-describe('incremental sweep', () => {
-  it('reads every customer the first time, then only listing pages while nothing changed', async () => {
-    const first = await sweep(t, STANDARD_PROFILE, { overlapMs: 0 });
+const PAGES_AND_USAGES = { 'GET /tenants': 1, 'GET /users': 1, 'GET /tenants/usages': 1 };
+
+describe('an ordinary sweep', () => {
+  it('costs the listing pages and one batched usages read, however many customers', async () => {
+    const first = await sweep(t, STANDARD_PROFILE);
     expect(first.mode).toBe('full');
     expect(first.customersChecked).toBe(6);
     t.sim.resetStats();
-    const quiet = await sweep(t, STANDARD_PROFILE, { overlapMs: 0 });
+    const quiet = await sweep(t, STANDARD_PROFILE);
     expect(quiet.mode).toBe('incremental');
-    expect(quiet.customersChecked).toBe(0);
-    expect(callsByEndpoint()).toEqual({ 'GET /tenants': 1, 'GET /users': 1 });
-    expect(quiet.calls).toBe(2);
-    // The last findings stay: the Drift page still shows every customer.
+    expect(quiet.customersChecked).toBe(6);
+    expect(callsByEndpoint()).toEqual(PAGES_AND_USAGES);
+    expect(quiet.calls).toBe(3);
+    expect(quiet.listingPages).toBe(2);
     expect(quiet.drifting).toBe(6);
   });
 
-  it('reads only the customers whose tenant or admin changed: three calls each', async () => {
+  it('finds a quota edit, an item turned off, a role change and a disabled tenant made in the console', async () => {
+    const tenant3 = customerAt(t, key(3)).tenantId;
+    const items = t.sim.state().offeringItems[tenant3]!;
+    const workstations = items.find((i) => i.usage_name === 'workstations')!;
+    await consoleEdit(t.sim, 'quota', { tenant_id: tenant3, name: workstations.name, value: 7 });
+    await consoleEdit(t.sim, 'user', { user_id: customerAt(t, key(4)).userId, roles: ['readonly_admin'] });
     await consoleEdit(t.sim, 'tenant', { tenant_id: customerAt(t, key(1)).tenantId, enabled: false });
-    await consoleEdit(t.sim, 'user', { user_id: customerAt(t, key(2)).userId, activated: true });
-    const workstations = t.sim
-      .state()
-      .offeringItems[customerAt(t, key(3)).tenantId]!.find((i) => i.usage_name === 'workstations')!;
-    await consoleEdit(t.sim, 'quota', { tenant_id: customerAt(t, key(3)).tenantId, name: workstations.name, value: 7 });
     t.sim.resetStats();
     const report = await sweep(t, STANDARD_PROFILE, { overlapMs: 0 });
-    expect(report.findings.map((f) => f.customerId)).toEqual([key(1), key(2)]);
-    expect(kindsOf(report.findings)[key(1)]).toContain('tenant-disabled');
-    expect(kindsOf(report.findings)[key(2)]).not.toContain('admin-not-activated');
-    // Listing: the changed tenants, the changed users, and the tenant of the changed admin by id.
-    expect(callsByEndpoint()).toEqual({
-      'GET /tenants': 2,
-      'GET /users': 3,
-      'GET /tenants/{tenant_id}/offering_items': 2,
-      'GET /tenants/{tenant_id}/usages': 2,
-    });
-    expect(report.listingPages).toBe(3);
-    expect(report.calls - report.listingPages).toBe(6);
+    const kinds = kindsOf(report.findings);
+    expect(kinds[key(3)]).toContain('quota');
+    expect(kinds[key(4)]).toContain('admin-role');
+    expect(kinds[key(1)]).toContain('tenant-disabled');
+    expect(kinds[key(2)]).not.toContain('quota');
+    // No per-customer read: the same pages and one usages batch as a sweep with nothing changed.
+    expect(callsByEndpoint()).toEqual(PAGES_AND_USAGES);
+    expect(report.tenantsChanged).toBe(1);
   });
 
-  it('does not see a quota edited in the console (no updated_at moves); a full sweep does', async () => {
-    const quiet = await sweep(t, STANDARD_PROFILE, { overlapMs: 0 });
-    expect(quiet.findings).toEqual([]);
-    const full = await sweep(t, STANDARD_PROFILE, { full: true });
-    expect(kindsOf(full.findings)[key(3)]).toContain('quota');
-  });
-
-  it('a tenant deleted between the listing and its read: the others are compared, it is read again next time', async () => {
+  it('asks usages only of customers without an agent; an agent once seen is not asked again, unless --full', async () => {
+    const tenant5 = customerAt(t, key(5)).tenantId;
+    const workstations = t.sim.state().offeringItems[tenant5]!.find((i) => i.usage_name === 'workstations')!;
+    await consoleEdit(t.sim, 'usage', { tenant_id: tenant5, name: workstations.name, value: 2 });
+    const seen = await sweep(t, STANDARD_PROFILE);
+    expect(seen.findings.find((f) => f.customerId === key(5))?.funnel.agentRegistered).toBe(true);
+    expect(kindsOf(seen.findings)[key(5)]).not.toContain('no-agent');
+    const asked: string[][] = [];
     const deps = await reconcileDeps(t.pipeline, STANDARD_PROFILE);
-    const doomed = customerAt(t, key(4)).tenantId;
-    await consoleEdit(t.sim, 'tenant', { tenant_id: doomed, enabled: false });
-    const cursor = await deps.drifts.cursor();
-    // The console deletes it just after the listing showed it changed.
-    const listTenantsPage: typeof deps.acronis.listTenantsPage = async (query) => {
-      const page = await t.pipeline.acronis.listTenantsPage(query);
-      await consoleEdit(t.sim, 'tenant', { tenant_id: doomed, deleted: true });
-      return page;
+    const getTenantsUsages: typeof deps.acronis.getTenantsUsages = async (ids, query) => {
+      asked.push([...ids]);
+      return t.pipeline.acronis.getTenantsUsages(ids, query);
     };
-    const report = await runSweep({ ...deps, acronis: { ...t.pipeline.acronis, listTenantsPage } }, { overlapMs: 0 });
-    expect(report.unread.map((u) => u.customerId)).toEqual([key(4)]);
-    expect(await deps.drifts.cursor()).toBe(cursor);
-    const next = await sweep(t, STANDARD_PROFILE, { overlapMs: 0 });
-    expect(kindsOf(next.findings)[key(4)]).toEqual(['tenant-missing']);
+    const counting = { ...deps, acronis: { ...t.pipeline.acronis, getTenantsUsages } };
+    const next = await runSweep(counting, {});
+    expect(next.findings.find((f) => f.customerId === key(5))?.funnel.agentRegistered).toBe(true);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toHaveLength(5);
+    expect(asked[0]).not.toContain(tenant5);
+    asked.length = 0;
+    const full = await runSweep(counting, { full: true });
+    expect(full.mode).toBe('full');
+    expect(asked[0]).toContain(tenant5);
+    expect(full.calls).toBe(3);
   });
 });

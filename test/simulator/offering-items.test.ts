@@ -282,3 +282,34 @@ describe('PUT /tenants/{id}/offering_items', () => {
     expect((await api.get(`/tenants/${id}/offering_items?edition=*&status=1`)).body.items).toEqual([]);
   });
 });
+
+describe('the batched reads a reconcile sweep makes', () => {
+  it('GET /tenants?subtree_root_id&expand_offering_items: each tenant with the items its own read gives', async () => {
+    const id = await customer();
+    expect((await putItems(id, [item('pw_base_workstations'), item('pw_base_servers')])).status).toBe(200);
+    const listed = (await api.get(`/tenants?subtree_root_id=${partnerId}&expand_offering_items=true&limit=1000`)).body;
+    const own = (await api.get(`/tenants/${id}/offering_items?edition=*`)).body.items;
+    expect(listed.items.find((t: any) => t.id === id).offering_items).toEqual(own);
+    const plain = (await api.get(`/tenants?subtree_root_id=${partnerId}&limit=1000`)).body;
+    expect(plain.items.find((t: any) => t.id === id).offering_items).toEqual([]);
+  });
+
+  it('GET /tenants/usages?tenants=a,b: each tenant’s usages as its own read gives them', async () => {
+    const [a, b] = [await customer(), await customer()];
+    for (const id of [a, b]) expect((await putItems(id, [item('pw_base_workstations')])).status).toBe(200);
+    const set = await fetch(`${sim.url}/__sim/usage`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ tenant_id: b, name: 'pw_base_workstations', value: 3 }),
+    });
+    expect(set.status).toBe(204);
+    const batch = await api.get(`/tenants/usages?tenants=${a},${b}`);
+    expect(batch.status, batch.text).toBe(200);
+    expect(batch.body.items.map((e: any) => e.tenant)).toEqual([a, b]);
+    for (const [i, id] of [a, b].entries())
+      expect(batch.body.items[i].usages).toEqual((await api.get(`/tenants/${id}/usages`)).body.items);
+    expect(batch.body.items[1].usages.find((u: any) => u.usage_name === 'workstations').value).toBe(3);
+    expect((await api.get('/tenants/usages')).status).toBe(400);
+    expect((await api.get('/tenants/usages?tenants=not-a-uuid')).status).toBe(400);
+  });
+});

@@ -1,9 +1,10 @@
 import { APPLICATIONS, ALWAYS_ON_APPLICATIONS, itemKey } from '../catalogue.js';
 import { badRequest, notFound, PlatformCode, SimError } from '../errors.js';
-import { noContent, ok, pathParam, Query } from '../http.js';
+import { isUuid, noContent, ok, pathParam, Query } from '../http.js';
 import { presentApplications, presentInfra } from '../present.js';
 import type { ApiRouter, HandlerInput } from '../router.js';
 import { withoutZone } from '../timestamps.js';
+import type { TenantRecord, World } from '../world.js';
 
 function listApplications({ world }: HandlerInput) {
   return ok({ items: presentApplications(world.catalogue) });
@@ -70,13 +71,33 @@ function listTenantInfra({ world, caller, request }: HandlerInput) {
  * zero unless /__sim/usage set a usage (docs/acronis-api.md §8, docs/simulator.md).
  */
 function listUsages({ world, caller, request }: HandlerInput) {
-  const query = new Query(request);
   const tenant = world.visibleTenant(caller, pathParam(request, 'tenant_id'));
+  return ok({ items: usagesOf(world, tenant, new Query(request)) });
+}
+
+/**
+ * GET /tenants/usages?tenants=a,b,… (OAS `FetchTenantsUsagesBatch`): each tenant's usages as
+ * the per-tenant read gives them, `{tenant, usages}` per tenant. `tenants` is required and must
+ * hold UUIDs (the OAS pattern); a tenant outside the caller's subtree is a 403, as it is alone.
+ */
+function listTenantsUsages({ world, caller, request }: HandlerInput) {
+  const query = new Query(request);
+  const ids = query.list('tenants') ?? [];
+  if (ids.length === 0) throw badRequest("'tenants' is required");
+  for (const id of ids) if (!isUuid(id)) throw badRequest(`'tenants' must hold UUIDs, got "${id}"`);
+  const items = [...new Set(ids)].map((id) => ({
+    tenant: id,
+    usages: usagesOf(world, world.visibleTenant(caller, id), query),
+  }));
+  return ok({ items });
+}
+
+function usagesOf(world: World, tenant: TenantRecord, query: Query) {
   const usageNames = query.list('usage_names');
   const editions = query.list('editions');
   const now = new Date(world.now());
   const rangeStart = withoutZone(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-  const items = world
+  return world
     .effectiveItems(tenant)
     .filter(
       ({ item, status }) =>
@@ -99,7 +120,6 @@ function listUsages({ world, caller, request }: HandlerInput) {
       value: world.usageOf(tenant.id, itemKey(item.name, item.infraId)),
       offering_item: { status, ...(quota ? { quota: { ...quota } } : {}) },
     }));
-  return ok({ items });
 }
 
 export function registerApplicationRoutes(router: ApiRouter): void {
@@ -110,4 +130,5 @@ export function registerApplicationRoutes(router: ApiRouter): void {
   router.add('GET /infra', listInfra);
   router.add('GET /tenants/{tenant_id}/infra', listTenantInfra);
   router.add('GET /tenants/{tenant_id}/usages', listUsages);
+  router.add('GET /tenants/usages', listTenantsUsages);
 }
