@@ -232,8 +232,9 @@ export class App {
   }
 
   /**
-   * Whether a scheduled sweep should read every customer: once the last full sweep is a week old,
-   * so what moves no `updated_at` (a first agent, docs/reconcile.md "Known limits") is read again.
+   * Whether a scheduled sweep should be a full one: once the last full sweep is a week old, so the
+   * usages of customers already seen with an agent are asked again (agents removed since:
+   * docs/reconcile.md "Known limits").
    * None recorded: the sweep decides (its first is full anyway).
    */
   async fullSweepDue(now = Date.now()): Promise<boolean> {

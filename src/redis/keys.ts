@@ -112,7 +112,7 @@ export class RedisKeys {
     return `${this.prefix}:acronis:token:*`;
   }
 
-  /** When the last full sweep ended (ms): a scheduled sweep reads in full once it is a week old. */
+  /** When the last full sweep ended (ms): a scheduled sweep is a full one once it is a week old. */
   get lastFullSweep(): string {
     return `${this.prefix}:drift:last-full-sweep`;
   }
