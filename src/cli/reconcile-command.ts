@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
 import { loadProfile } from '../onboarding/profile.js';
+import { CsvFileError } from '../producers/csv-file-error.js';
+import { readCustomersFile } from '../reconcile/customers-file.js';
 import { driftCsv, driftTable, fixLines, summaryLine } from '../reconcile/report.js';
 import { SweepRunningError } from '../workers/exclusive-sweep.js';
 import { terminalJson, tty } from './terminal-text.js';
@@ -11,6 +13,7 @@ interface ReconcileOptions {
   fix?: boolean;
   full?: boolean;
   customer?: string[];
+  customersFrom?: string;
   profile?: string;
 }
 
@@ -35,9 +38,15 @@ export function registerReconcileCommand(program: Command): void {
     )
     .option('--full', 'also ask the usages of customers already seen with an agent (one call per 100)')
     .option('--customer <ids...>', 'only these customers (external ids), read in full')
+    .option(
+      '--customers-from <file.csv>',
+      'only the customers of this CSV (its external_id, else name column, keyed as the import keyed them): after Redis lost records with their batches',
+    )
     .option('--profile <file>', 'the profile to compare with (default ONBOARDING_PROFILE, else the built-in one)')
     .action((opts: ReconcileOptions) =>
       withApp({}, async (app) => {
+        const customerIds = await askedCustomers(opts);
+        if (customerIds === null) return;
         const profile = await loadProfile(opts.profile ?? app.config.ONBOARDING_PROFILE);
         // One sweep at a time in the install, scheduled ones included (docs/reconcile.md "One sweep at a time").
         const swept = await app.sweepExclusively(
@@ -45,7 +54,7 @@ export function registerReconcileCommand(program: Command): void {
           {
             ...(opts.full ? { full: true } : {}),
             ...(opts.fix ? { fix: true } : {}),
-            ...(opts.customer ? { customerIds: opts.customer } : {}),
+            ...(customerIds ? { customerIds } : {}),
           },
           'manual',
         );
@@ -68,4 +77,27 @@ export function registerReconcileCommand(program: Command): void {
         else if (report.unread.length > 0 || report.fixes.some((f) => f.refused.length > 0)) process.exitCode = 1;
       }),
     );
+}
+
+/**
+ * The customers asked for by `--customer` and `--customers-from`, or undefined for all of them;
+ * null when the file cannot be used (said, exit 2) — a bad row is said and the others go on.
+ */
+async function askedCustomers(opts: ReconcileOptions): Promise<string[] | undefined | null> {
+  if (!opts.customersFrom) return opts.customer;
+  try {
+    const file = await readCustomersFile(opts.customersFrom);
+    for (const row of file.bad) console.error(tty`${opts.customersFrom} line ${row.line}: ${row.reason}`);
+    if (file.keys.length === 0 && !opts.customer) {
+      console.error(tty`${opts.customersFrom}: no customer to look for`);
+      process.exitCode = 2;
+      return null;
+    }
+    return [...new Set([...(opts.customer ?? []), ...file.keys])];
+  } catch (err) {
+    if (!(err instanceof CsvFileError)) throw err;
+    console.error(tty`${err.message}`);
+    process.exitCode = 2;
+    return null;
+  }
 }
