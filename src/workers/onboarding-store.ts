@@ -297,20 +297,7 @@ export class OnboardingStore {
 
   /** The chain of run `runId` ended; any run's when absent. */
   markDone(key: string, runId?: string): Promise<Transition> {
-    return this.transition(
-      key,
-      'done',
-      '*',
-      {
-        step: 'finish',
-        failedStep: undefined,
-        error: undefined,
-        errorRetryable: undefined,
-        needsChange: undefined,
-        finishedAt: new Date().toISOString(),
-      },
-      runId,
-    );
+    return this.transition(key, 'done', '*', doneFields(), runId);
   }
 
   /** `retry`: a failed customer goes back to queued (its failed job is retried by the caller). */
@@ -477,14 +464,21 @@ export class OnboardingStore {
     }
     return this.transition(key, 'done', ['queued', 'running', 'failed'], {
       facts: JSON.stringify(chainFactsSchema.parse(input.facts)),
-      step: 'finish',
-      failedStep: undefined,
-      error: undefined,
-      errorRetryable: undefined,
-      needsChange: undefined,
-      finishedAt: new Date().toISOString(),
+      ...doneFields(),
     });
   }
+}
+
+/** What a record that reaches done says: its chain finished, no failure left on it. */
+function doneFields(): Fields {
+  return {
+    step: 'finish',
+    failedStep: undefined,
+    error: undefined,
+    errorRetryable: undefined,
+    needsChange: undefined,
+    finishedAt: new Date().toISOString(),
+  };
 }
 
 /** What the batch page's search matches a customer by: its key (the external id) and name, lower-cased once here. */
