@@ -80,7 +80,11 @@ export class PartnerLane {
 
   /** The partner's offer, cached in Redis per partner tenant and edition. */
   get offers(): OfferingCache {
-    return (this.memo.offers ??= new OfferingCache({ redis: this.app.redis, keys: this.app.keys, acronis: this.acronis }));
+    return (this.memo.offers ??= new OfferingCache({
+      redis: this.app.redis,
+      keys: this.app.keys,
+      acronis: this.acronis,
+    }));
   }
 
   /** The partner tenant that receives its customers: configured, or the API client's own tenant. */

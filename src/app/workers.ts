@@ -28,41 +28,11 @@ export interface RunningWorkers {
 export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<RunningWorkers> {
   const { config, logger } = app;
   await app.checkRedisSettings();
-  const catalogue = buildStepCatalogue();
   // The client is built first, so missing ACRONIS_* variables stop the start before anything else.
   const acronis = app.acronis;
   const { profile, partnerTenantId } = await prepareOnboarding(app, opts);
   const inFlight = { count: 0 };
-  // One step worker per data centre (docs/partners.md): its own queue, limiter and budget, so a
-  // data centre that answers 429 pauses only its own steps. One partner: one worker, as ever.
-  const several = app.partnerNames.length > 1;
-  const dataCenters = several ? app.partners.dataCenters : undefined;
-  const workers = (dataCenters ?? [undefined]).map((dc) => {
-    const parts = dc ? app.dataCenterParts(dc) : { queue: app.queue, budget: app.budget };
-    return createStepWorker({
-      connection: app.workerConnection(),
-      prefix: config.QUEUE_PREFIX,
-      queue: parts.queue,
-      store: app.store,
-      actions: app.actions,
-      callbacks: app.callbacks,
-      writeBacks: app.writeBacks,
-      catalogue,
-      acronis,
-      budget: parts.budget,
-      offers: app.offers,
-      box: app.box,
-      logger: dc ? logger.child({ dataCenter: dc.id }) : logger,
-      dataCenterUrl: app.dataCenterUrl,
-      ...(several ? { partnerParts: (partner: string | undefined) => app.partnerParts(partner) } : {}),
-      concurrency: config.WORKER_CONCURRENCY,
-      requestsPerSecond: dc?.rateLimit ?? config.ACRONIS_RATE_LIMIT,
-      lockDurationMs: config.JOB_LOCK_MS,
-      onRateLimited: (pauseMs) => app.callMetrics.paused(pauseMs),
-      availability: app.availability,
-      inFlight,
-    });
-  });
+  const workers = createStepWorkers(app, acronis, inFlight);
   for (const worker of workers) void worker.run();
   await Promise.all(workers.map((worker) => worker.waitUntilReady()));
   const worker = workers[0] as RunningWorkers['worker'];
@@ -94,6 +64,43 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
       return steps;
     },
   };
+}
+
+/**
+ * One step worker per data centre (docs/partners.md): its own queue, limiter and budget, so a
+ * data centre that answers 429 pauses only its own steps. One partner: one worker, as ever.
+ */
+function createStepWorkers(app: App, acronis: App['acronis'], inFlight: { count: number }): RunningWorkers['workers'] {
+  const { config, logger } = app;
+  const catalogue = buildStepCatalogue();
+  const several = app.partnerNames.length > 1;
+  const dataCenters = several ? app.partners.dataCenters : undefined;
+  return (dataCenters ?? [undefined]).map((dc) => {
+    const parts = dc ? app.dataCenterParts(dc) : { queue: app.queue, budget: app.budget };
+    return createStepWorker({
+      connection: app.workerConnection(),
+      prefix: config.QUEUE_PREFIX,
+      queue: parts.queue,
+      store: app.store,
+      actions: app.actions,
+      callbacks: app.callbacks,
+      writeBacks: app.writeBacks,
+      catalogue,
+      acronis,
+      budget: parts.budget,
+      offers: app.offers,
+      box: app.box,
+      logger: dc ? logger.child({ dataCenter: dc.id }) : logger,
+      dataCenterUrl: app.dataCenterUrl,
+      ...(several ? { partnerParts: (partner: string | undefined) => app.partnerParts(partner) } : {}),
+      concurrency: config.WORKER_CONCURRENCY,
+      requestsPerSecond: dc?.rateLimit ?? config.ACRONIS_RATE_LIMIT,
+      lockDurationMs: config.JOB_LOCK_MS,
+      onRateLimited: (pauseMs) => app.callMetrics.paused(pauseMs),
+      availability: app.availability,
+      inFlight,
+    });
+  });
 }
 
 /**

@@ -112,7 +112,12 @@ function sameApiClient(a: PartnersFile['partners'][number], b: typeof a, default
   return idA !== undefined && idA === idB;
 }
 
-function partnerOf(entry: PartnersFile['partners'][number], i: number, file: string, defaults: PartnerDefaults): Partner {
+function partnerOf(
+  entry: PartnersFile['partners'][number],
+  i: number,
+  file: string,
+  defaults: PartnerDefaults,
+): Partner {
   const read = (field: 'client_id_env' | 'client_secret_env') => {
     const value = defaults.secret(entry[field]);
     if (value === undefined || value === '')

@@ -102,7 +102,11 @@ export async function startTwoPartnerInstall(opts: {
     },
     async waitForBatch(batchId, timeoutMs = 90_000) {
       let batch: BatchRecord | undefined;
-      await until(async () => (batch = await app.store.getBatch(batchId))?.ended === true, `batch ${batchId}`, timeoutMs);
+      await until(
+        async () => (batch = await app.store.getBatch(batchId))?.ended === true,
+        `batch ${batchId}`,
+        timeoutMs,
+      );
       return batch as BatchRecord;
     },
     async close() {
