@@ -48,6 +48,12 @@ export const EnvSchema = z
       z.string().regex(/^[A-Za-z0-9_.{}-]+$/, 'may hold only letters, digits and _ . - { }'),
       'onboard',
     ),
+    /**
+     * Extension: a JSON file listing every partner account the install serves, each in its data
+     * centre with its own API client (docs/partners.md); unset: the one partner of ACRONIS_BASE_URL,
+     * ACRONIS_CLIENT_ID and the rest.
+     */
+    PARTNERS_FILE: optional(z.string().min(1)),
     ACRONIS_BASE_URL: optional(dataCenterUrlSchema),
     ACRONIS_CLIENT_ID: optional(z.string().min(1)),
     ACRONIS_CLIENT_SECRET: optional(z.string().min(1)),
@@ -202,10 +208,11 @@ export function requireConfig<K extends ConfigKey>(
 }
 
 /**
- * The environment variables source files name for their secrets (docs/sources.md): read here, the
+ * The environment variables source and partners files name for their secrets (docs/sources.md,
+ * docs/partners.md): read here, the
  * one module that reads the environment, by the names the files give; missing ones are left out.
  */
-export function readSourceSecrets(
+export function readNamedSecrets(
   names: readonly string[],
   env: Record<string, string | undefined> = process.env,
 ): Record<string, string> {

@@ -1,10 +1,11 @@
 import type { RedisConnection } from '../redis/connection.js';
 import { CallMetrics } from '../acronis/call-metrics.js';
-import { createAcronisClient, type AcronisClient } from '../acronis/client.js';
+import type { AcronisClient } from '../acronis/client.js';
 import { RequestBudget } from '../acronis/request-budget.js';
 import { requireConfig, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { ActionEnqueueDeps } from '../workers/enqueue-action.js';
+import type { PartnerParts } from '../workers/step-run.js';
 import { loggerReport, RedisAvailability } from '../redis/availability.js';
 import { connectOrExplain, createRedis, redactUrl } from '../redis/connection.js';
 import { withRedisDeadline } from '../redis/deadline.js';
@@ -13,11 +14,13 @@ import { RedisKeys } from '../redis/keys.js';
 import { checkSecretsKey } from '../secrets/key-check.js';
 import { createSecretBox, type SecretBox } from '../secrets/secret-box.js';
 import { createCallbackQueue, type CallbackQueue } from '../workers/callback-queue.js';
-import { LockGuardedThrottle } from '../workers/job-lock-guard.js';
-import { OfferingCache } from '../workers/offering-cache.js';
+import type { OfferingCache } from '../workers/offering-cache.js';
 import { ActionStore } from '../workers/action-store.js';
 import { OnboardingStore } from '../workers/onboarding-store.js';
-import { createOnboardingQueue, type OnboardingQueue } from '../workers/queue.js';
+import { createOnboardingQueue, type OnboardingQueue, type RetryPolicy } from '../workers/queue.js';
+import { envPartnerSet } from '../partners/partners-file.js';
+import { ENV_PARTNER_NAME, type DataCenter, type PartnerSet } from '../partners/partner-set.js';
+import { loadPartners, PartnerLane, type DataCenterParts } from './partner-lane.js';
 import { Lease } from '../redis/lease.js';
 import { DriftStore } from '../reconcile/drift-store.js';
 import type { Profile } from '../onboarding/profile.js';
@@ -50,6 +53,8 @@ export interface OpenAppOptions {
   availability?: RedisAvailability;
   /** Long-running commands wait for Redis to appear instead of failing; aborting stops the wait at once. */
   waitForRedis?: AbortSignal;
+  /** Where the partners file's variables are read (tests, the demo); default the process's environment. */
+  secretEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 /** How long the sweep lease outlives a process that stopped renewing it (it renews every third of it). */
@@ -74,12 +79,12 @@ export class App {
   private readonly connections: RedisConnection[] = [];
   private memo: {
     box?: SecretBox;
-    budget?: RequestBudget;
-    acronis?: AcronisClient;
-    offers?: OfferingCache;
+    envPartners?: PartnerSet;
     callMetrics?: CallMetrics;
   } = {};
-  private partner: Promise<string> | undefined;
+  private readonly lanes = new Map<string, PartnerLane>();
+  private readonly dataCentres = new Map<string, DataCenterParts>();
+  private readonly retryPolicy: RetryPolicy;
 
   private constructor(
     readonly config: Config,
@@ -88,13 +93,15 @@ export class App {
     /** The app's own connection: fail-fast or patient, by role. */
     readonly redis: RedisConnection,
     readonly availability: RedisAvailability,
+    /** PARTNERS_FILE's partners, read at open; absent: the ACRONIS_* variables' one. */
+    private readonly partnersFromFile: PartnerSet | undefined,
   ) {
     this.keys = new RedisKeys(config.QUEUE_PREFIX);
     this.store = new OnboardingStore(redis, this.keys);
     this.actions = new ActionStore(redis, this.keys);
     this.drift = new DriftStore(redis, this.keys);
-    const retry = { attempts: config.STEP_ATTEMPTS, backoffMs: config.STEP_BACKOFF_MS };
-    this.queue = createOnboardingQueue(redis, config.QUEUE_PREFIX, retry);
+    this.retryPolicy = { attempts: config.STEP_ATTEMPTS, backoffMs: config.STEP_BACKOFF_MS };
+    this.queue = createOnboardingQueue(redis, config.QUEUE_PREFIX, this.retryPolicy);
     this.callbacks = createCallbackQueue(redis, config.QUEUE_PREFIX);
     this.intake = createIntakeQueue(redis, config.QUEUE_PREFIX);
     this.writeBacks = createWriteBackQueue(redis, config.QUEUE_PREFIX);
@@ -106,6 +113,8 @@ export class App {
 
   static async open(config: Config, opts: OpenAppOptions): Promise<App> {
     const role = opts.role ?? 'client';
+    // A bad partners file stops the command before Redis is touched, naming the field (exit 2).
+    const partners = config.PARTNERS_FILE ? await loadPartners(config, opts.secretEnv) : undefined;
     const availability = opts.availability ?? new RedisAvailability(config.REDIS_URL, loggerReport(opts.logger));
     const redis = createRedis(config.REDIS_URL, role === 'worker' ? 'worker' : 'fail-fast', { lazyConnect: true });
     availability.watch(redis);
@@ -115,7 +124,7 @@ export class App {
         throw opts.waitForRedis?.reason ?? err;
       });
     else await connectOrExplain(redis, config.REDIS_URL);
-    const app = new App(config, opts.logger, role, redis, availability);
+    const app = new App(config, opts.logger, role, redis, availability, partners);
     // Before any work: a process with another SECRETS_KEY than its install stops here (exit 2).
     if (config.SECRETS_KEY)
       await checkSecretsKey(redis, app.keys.secretsKeyCheck, app.box).catch(async (err: unknown) => {
@@ -131,34 +140,83 @@ export class App {
     return (this.memo.box ??= createSecretBox(c.SECRETS_KEY, this.config.SECRETS_KEY_PREVIOUS));
   }
 
-  /** ACRONIS_RATE_LIMIT (up to ACRONIS_RATE_CEILING), shared by every process of the install. */
-  get budget(): RequestBudget {
-    return (this.memo.budget ??= new RequestBudget({
-      redis: this.redis,
-      keys: this.keys.requestBudget,
-      perSecond: this.config.ACRONIS_RATE_LIMIT,
-      ...(this.config.ACRONIS_RATE_CEILING !== undefined ? { ceiling: this.config.ACRONIS_RATE_CEILING } : {}),
-      logger: this.logger,
-    }));
+  /**
+   * The partners the install serves (docs/partners.md): PARTNERS_FILE's, or the one of the
+   * ACRONIS_* variables (missing ones stop the command that needs them, naming them).
+   */
+  get partners(): PartnerSet {
+    if (this.partnersFromFile) return this.partnersFromFile;
+    const needed = ['ACRONIS_BASE_URL', 'ACRONIS_CLIENT_ID', 'ACRONIS_CLIENT_SECRET'] as const;
+    return (this.memo.envPartners ??= envPartnerSet(requireConfig(this.config, needed, 'to call the Acronis API')));
   }
 
-  /** The API client: one token cache for the install, every request through the budget and the job-lock guard. */
-  get acronis(): AcronisClient {
-    if (this.memo.acronis) return this.memo.acronis;
-    const needed = ['ACRONIS_BASE_URL', 'ACRONIS_CLIENT_ID', 'ACRONIS_CLIENT_SECRET', 'SECRETS_KEY'] as const;
-    const c = requireConfig(this.config, needed, 'to call the Acronis API');
-    return (this.memo.acronis = createAcronisClient({
-      baseUrl: c.ACRONIS_BASE_URL,
-      clientId: c.ACRONIS_CLIENT_ID,
-      clientSecret: c.ACRONIS_CLIENT_SECRET,
+  /** The partner names a customer may give, without needing any credentials (the CLI's checks, filters). */
+  get partnerNames(): string[] {
+    return this.partnersFromFile?.names ?? [ENV_PARTNER_NAME];
+  }
+
+  /** The default partner's own profile, when the partners file gives it one. */
+  get defaultPartnerProfilePath(): string | undefined {
+    return this.partnersFromFile?.default.profilePath;
+  }
+
+  /** Everything one partner's customers are worked with: its client, its data centre's budget and queue. */
+  lane(partnerName?: string): PartnerLane {
+    const partner = this.partners.get(partnerName);
+    const made = this.lanes.get(partner.name);
+    if (made) return made;
+    const lane = new PartnerLane(partner, this.dataCenterParts(this.partners.dataCenterOf(partner.name)), this);
+    this.lanes.set(partner.name, lane);
+    return lane;
+  }
+
+  /** The queue a customer of that partner is worked in (its record's `partner`; none: the default's). */
+  queueFor(partner: string | undefined): OnboardingQueue {
+    if (!this.partnersFromFile || partner === undefined) return this.queue;
+    return this.dataCenterParts(this.partners.dataCenterOf(partner)).queue;
+  }
+
+  /** Every data centre's step queue: the default partner's first (it is `app.queue`). */
+  get queues(): OnboardingQueue[] {
+    if (!this.partnersFromFile) return [this.queue];
+    return this.partners.dataCenters.map((dc) => this.dataCenterParts(dc).queue);
+  }
+
+  /** A data centre's shared parts, made once: its queue and its request budget. */
+  dataCenterParts(dc: DataCenter): DataCenterParts {
+    const made = this.dataCentres.get(dc.id);
+    if (made) return made;
+    const queue = dc.primary
+      ? this.queue
+      : createOnboardingQueue(this.redis, this.config.QUEUE_PREFIX, this.retryPolicy, dc.queueName);
+    if (!dc.primary) queue.on('error', () => undefined);
+    const budget = new RequestBudget({
       redis: this.redis,
-      box: this.box,
-      tokenKeys: this.keys.tokenCache(c.ACRONIS_BASE_URL, c.ACRONIS_CLIENT_ID, c.ACRONIS_CLIENT_SECRET),
-      timeoutMs: c.ACRONIS_TIMEOUT_MS,
-      throttle: new LockGuardedThrottle(this.callMetrics.countingGrants(this.budget)),
-      observer: this.callMetrics,
-      logger: this.logger,
-    }));
+      keys: this.keys.requestBudgetFor(dc.id, dc.primary),
+      perSecond: dc.rateLimit,
+      ...(dc.rateCeiling !== undefined ? { ceiling: dc.rateCeiling } : {}),
+      logger: this.partners.several ? this.logger.child({ dataCenter: dc.id }) : this.logger,
+    });
+    const parts = { dataCenter: dc, queue, budget };
+    this.dataCentres.set(dc.id, parts);
+    return parts;
+  }
+
+  /** The default partner's data centre's budget: ACRONIS_RATE_LIMIT (up to ACRONIS_RATE_CEILING) without a partners file. */
+  get budget(): RequestBudget {
+    return this.lane().budget;
+  }
+
+  /** The default partner's API client. */
+  get acronis(): AcronisClient {
+    // Without a partners file, every variable missing is named at once, as before partners.
+    if (!this.partnersFromFile)
+      requireConfig(
+        this.config,
+        ['ACRONIS_BASE_URL', 'ACRONIS_CLIENT_ID', 'ACRONIS_CLIENT_SECRET', 'SECRETS_KEY'],
+        'to call the Acronis API',
+      );
+    return this.lane().acronis;
   }
 
   /** This process's share of the install's API metrics, written to Redis for `/metrics`. */
@@ -170,23 +228,21 @@ export class App {
     }));
   }
 
+  /** The default partner's offering cache. */
   get offers(): OfferingCache {
-    return (this.memo.offers ??= new OfferingCache({ redis: this.redis, keys: this.keys, acronis: this.acronis }));
+    return this.lane().offers;
   }
 
-  /** The data-centre URL agents register with, for install commands. */
+  /** The default partner's data-centre URL, which agents register with, for install commands. */
   get dataCenterUrl(): string {
-    return requireConfig(this.config, ['ACRONIS_BASE_URL'], 'to write the agent install commands').ACRONIS_BASE_URL;
+    if (!this.partnersFromFile)
+      return requireConfig(this.config, ['ACRONIS_BASE_URL'], 'to write the agent install commands').ACRONIS_BASE_URL;
+    return this.lane().dataCenterUrl;
   }
 
-  /** The partner tenant that receives customers: configured, or the API client's own tenant. */
+  /** The default partner's tenant, which receives its customers: configured, or the API client's own tenant. */
   partnerTenantId(): Promise<string> {
-    const configured = this.config.ACRONIS_PARENT_TENANT_ID;
-    this.partner ??= configured
-      ? Promise.resolve(configured)
-      : this.acronis.getApiClient(this.acronis.clientId).then((client) => client.tenant_id);
-    this.partner.catch(() => (this.partner = undefined));
-    return this.partner;
+    return this.lane().partnerTenantId();
   }
 
   /** What queueing a lifecycle action needs (src/workers/enqueue-action.ts): the CLI, the dashboard and the demo ask alike. */
@@ -198,7 +254,26 @@ export class App {
       partnerTenantId: await this.partnerTenantId(),
       offers: this.offers,
       acronis: this.acronis,
+      ...(this.partnerNames.length > 1
+        ? {
+            partnerDeps: async (partner: string) => {
+              const lane = this.lane(partner);
+              return {
+                queue: lane.queue,
+                partnerTenantId: await lane.partnerTenantId(),
+                offers: lane.offers,
+                acronis: lane.acronis,
+              };
+            },
+          }
+        : {}),
     };
+  }
+
+  /** A partner's client, offer and data-centre URL, for the steps of its customers (src/workers/step-run.ts). */
+  partnerParts(partner: string | undefined): PartnerParts {
+    const lane = this.lane(partner);
+    return { acronis: lane.acronis, offers: lane.offers, dataCenterUrl: lane.dataCenterUrl };
   }
 
   /**
@@ -269,6 +344,7 @@ export class App {
     }
     // BullMQ's close waits for its connection, which with Redis away may be never: bounded too.
     const queues = Promise.all([
+      ...[...this.dataCentres.values()].filter((dc) => !dc.dataCenter.primary).map((dc) => dc.queue.close()),
       this.queue.close(),
       this.callbacks.close(),
       this.intake.close(),

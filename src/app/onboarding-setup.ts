@@ -27,7 +27,7 @@ export interface SetupOptions {
 
 /** Loads the profile (a bad file is reported before Redis or the API is touched), resolves the partner, checks the offer. */
 export async function prepareOnboarding(app: App, opts: SetupOptions = {}): Promise<OnboardingSetup> {
-  const path = opts.profilePath ?? app.config.ONBOARDING_PROFILE;
+  const path = opts.profilePath ?? app.defaultPartnerProfilePath ?? app.config.ONBOARDING_PROFILE;
   const profileSource = opts.profile ? 'given' : (path ?? 'built-in standard');
   const profile = opts.profile ?? (await loadProfile(path));
   const resolve = async () => {
@@ -39,7 +39,7 @@ export async function prepareOnboarding(app: App, opts: SetupOptions = {}): Prom
     return partnerTenantId;
   };
   const retry = startRetry(app, opts);
-  const what = `the Acronis API at ${app.config.ACRONIS_BASE_URL ?? 'ACRONIS_BASE_URL'}`;
+  const what = `the Acronis API at ${app.config.PARTNERS_FILE ? app.dataCenterUrl : (app.config.ACRONIS_BASE_URL ?? 'ACRONIS_BASE_URL')}`;
   const partnerTenantId = await (retry ? retryAtStart(what, resolve, retry) : resolve());
   return { profile, profileSource, partnerTenantId };
 }

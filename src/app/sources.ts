@@ -1,5 +1,5 @@
 import { Worker } from 'bullmq';
-import { readSourceSecrets } from '../config.js';
+import { readNamedSecrets } from '../config.js';
 import { loadProfile } from '../onboarding/profile.js';
 import type { Producer } from '../producers/producer.js';
 import { QUEUE_NAMES } from '../redis/keys.js';
@@ -50,7 +50,7 @@ export async function openAppSources(
     redis: app.redis,
     keys: app.keys,
     logger: app.logger,
-    secrets: (names) => readSourceSecrets(names, opts.secretEnv),
+    secrets: (names) => readNamedSecrets(names, opts.secretEnv),
     profileFor: async (config) => {
       if (config.profile === undefined) return { profile: producer.profile, profileSource: producer.profileSource };
       const profile = await loadProfile(config.profile);

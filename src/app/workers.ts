@@ -12,7 +12,10 @@ import type { App } from './app.js';
 import { prepareOnboarding, type SetupOptions } from './onboarding-setup.js';
 
 export interface RunningWorkers {
+  /** The default partner's data centre's step worker. */
   worker: Worker<ChainData, unknown, StepName>;
+  /** Every data centre's step worker (one with a single partner: `worker`). */
+  workers: Worker<ChainData, unknown, StepName>[];
   /** Takes the scheduled sweeps (docs/reconcile.md); absent with RECONCILE_EVERY=0. */
   sweepWorker: SweepWorker | undefined;
   profile: Profile;
@@ -25,35 +28,14 @@ export interface RunningWorkers {
 export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<RunningWorkers> {
   const { config, logger } = app;
   await app.checkRedisSettings();
-  const catalogue = buildStepCatalogue();
   // The client is built first, so missing ACRONIS_* variables stop the start before anything else.
   const acronis = app.acronis;
   const { profile, partnerTenantId } = await prepareOnboarding(app, opts);
   const inFlight = { count: 0 };
-  const worker = createStepWorker({
-    connection: app.workerConnection(),
-    prefix: config.QUEUE_PREFIX,
-    queue: app.queue,
-    store: app.store,
-    actions: app.actions,
-    callbacks: app.callbacks,
-    writeBacks: app.writeBacks,
-    catalogue,
-    acronis,
-    budget: app.budget,
-    offers: app.offers,
-    box: app.box,
-    logger,
-    dataCenterUrl: app.dataCenterUrl,
-    concurrency: config.WORKER_CONCURRENCY,
-    requestsPerSecond: config.ACRONIS_RATE_LIMIT,
-    lockDurationMs: config.JOB_LOCK_MS,
-    onRateLimited: (pauseMs) => app.callMetrics.paused(pauseMs),
-    availability: app.availability,
-    inFlight,
-  });
-  void worker.run();
-  await worker.waitUntilReady();
+  const workers = createStepWorkers(app, acronis, inFlight);
+  for (const worker of workers) void worker.run();
+  await Promise.all(workers.map((worker) => worker.waitUntilReady()));
+  const worker = workers[0] as RunningWorkers['worker'];
   const sweepWorker = await startSweepScheduler(app, profile);
   const heartbeat = new WorkerHeartbeat({ redis: app.redis, key: app.keys.workersSeen });
   await heartbeat.start();
@@ -65,6 +47,7 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
   logger.info({ ...started, partnerTenantId }, 'workers started');
   return {
     worker,
+    workers,
     sweepWorker,
     profile,
     partnerTenantId,
@@ -74,13 +57,50 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
       else heartbeat.forget();
       // With Redis away and no step running, BullMQ's close would only wait for its connection.
       const [steps] = await Promise.all([
-        closeWorker(worker, timeoutMs, app, () => app.availability.isDown && inFlight.count === 0),
+        closeWorkers(workers, timeoutMs, app, () => app.availability.isDown && inFlight.count === 0),
         // A sweep cut short runs again as a stalled job; the lease it held expires on its own.
         sweepWorker ? closeWithin(sweepWorker, timeoutMs, () => app.availability.isDown) : undefined,
       ]);
       return steps;
     },
   };
+}
+
+/**
+ * One step worker per data centre (docs/partners.md): its own queue, limiter and budget, so a
+ * data centre that answers 429 pauses only its own steps. One partner: one worker, as ever.
+ */
+function createStepWorkers(app: App, acronis: App['acronis'], inFlight: { count: number }): RunningWorkers['workers'] {
+  const { config, logger } = app;
+  const catalogue = buildStepCatalogue();
+  const several = app.partnerNames.length > 1;
+  const dataCenters = several ? app.partners.dataCenters : undefined;
+  return (dataCenters ?? [undefined]).map((dc) => {
+    const parts = dc ? app.dataCenterParts(dc) : { queue: app.queue, budget: app.budget };
+    return createStepWorker({
+      connection: app.workerConnection(),
+      prefix: config.QUEUE_PREFIX,
+      queue: parts.queue,
+      store: app.store,
+      actions: app.actions,
+      callbacks: app.callbacks,
+      writeBacks: app.writeBacks,
+      catalogue,
+      acronis,
+      budget: parts.budget,
+      offers: app.offers,
+      box: app.box,
+      logger: dc ? logger.child({ dataCenter: dc.id }) : logger,
+      dataCenterUrl: app.dataCenterUrl,
+      ...(several ? { partnerParts: (partner: string | undefined) => app.partnerParts(partner) } : {}),
+      concurrency: config.WORKER_CONCURRENCY,
+      requestsPerSecond: dc?.rateLimit ?? config.ACRONIS_RATE_LIMIT,
+      lockDurationMs: config.JOB_LOCK_MS,
+      onRateLimited: (pauseMs) => app.callMetrics.paused(pauseMs),
+      availability: app.availability,
+      inFlight,
+    });
+  });
 }
 
 /**
@@ -110,14 +130,15 @@ async function startSweepScheduler(app: App, profile: Profile): Promise<SweepWor
   return sweepWorker;
 }
 
-/** Bounded (closeWithin); the warning says why steps may run again. */
-async function closeWorker(
-  worker: RunningWorkers['worker'],
+/** Bounded (closeWithin), every data centre's at once; the warning says why steps may run again. */
+async function closeWorkers(
+  workers: RunningWorkers['workers'],
   timeoutMs: number,
   app: App,
   idle: () => boolean,
 ): Promise<{ forced: boolean }> {
-  const outcome = await closeWithin(worker, timeoutMs, idle);
+  const outcomes = await Promise.all(workers.map((worker) => closeWithin(worker, timeoutMs, idle)));
+  const outcome = { forced: outcomes.some((o) => o.forced) };
   if (outcome.forced)
     app.logger.warn(
       { timeoutMs },

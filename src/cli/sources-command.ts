@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { App } from '../app/app.js';
-import { readSourceSecrets } from '../config.js';
+import { readNamedSecrets } from '../config.js';
 import { loadProfile } from '../onboarding/profile.js';
 import { loadSourceFile, type SourceConfig } from '../sources/source-file.js';
 import { openSources } from '../sources/source-set.js';
@@ -69,7 +69,7 @@ async function checkSource(app: App, file: string, name: string): Promise<Source
       redis: app.redis,
       keys: app.keys,
       logger: app.logger,
-      secrets: (names) => readSourceSecrets(names),
+      secrets: (names) => readNamedSecrets(names),
       // The profile file is read and checked; its offer against the partner's is serve's to check.
       profileFor: async (c) => {
         const path = c.profile ?? app.config.ONBOARDING_PROFILE;

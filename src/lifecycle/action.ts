@@ -99,6 +99,8 @@ export const actionJobSchema = z.object({
   requester: requesterSchema,
   action: actionNameSchema,
   partnerTenantId: z.string().min(1),
+  /** The customer's partner (docs/partners.md); absent: the install's default one. */
+  partner: z.string().optional(),
   steps: z.array(actionStepNameSchema).min(1),
   params: actionParamsSchema,
   facts: actionFactsSchema,

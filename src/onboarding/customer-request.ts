@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PARTNER_NAME } from '../partners/partner-set.js';
 import { itemInInclude, type Profile } from './profile.js';
 
 /**
@@ -104,6 +105,15 @@ export const customerRequestSchema = z.strictObject({
   edition: optionalText(z.enum(CUSTOMER_EDITIONS, { error: `must be ${CUSTOMER_EDITIONS.join(' or ')}` })),
   activation: optionalText(z.enum(ACTIVATIONS, { error: `must be ${ACTIVATIONS.join(', ')}` })),
   quotas: customerQuotasSchema.optional(),
+  /**
+   * Extension: the partner account the customer is onboarded under (docs/partners.md); absent:
+   * the install's default partner. Producers check it against the partners served.
+   */
+  partner: optionalText(
+    trimmed
+      .toLowerCase()
+      .regex(PARTNER_NAME, 'must be a partner name (a–z, digits and -, as the partners file names it)'),
+  ),
   /**
    * Extension: the admin's initial password for `password` activation. Sealed before it is
    * queued (it never sits in Redis in clear); a strong one is generated when absent.

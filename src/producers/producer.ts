@@ -16,6 +16,8 @@ export interface Producer {
   partnerTenantId: string;
   store: OnboardingStore;
   queue: OnboardingQueue;
+  /** The partners a customer may name (docs/partners.md); the first is not necessarily the default. */
+  partnerNames: readonly string[];
   /** `opts.profile`: another profile than the producer's (a source's own), checked by the caller. */
   enqueue(
     batch: NewBatch | { id: string },

@@ -102,6 +102,16 @@ export class RedisKeys {
     return { token, lock: `${token}:lock`, failure: (owner) => `${token}:failed:${owner}` };
   }
 
+  /**
+   * The request budget of a data centre (docs/partners.md): the default partner's keeps the keys
+   * of an install from before partners, so an upgrade keeps its learned rate; another's is its own.
+   */
+  requestBudgetFor(dataCenter: string, primary: boolean): RequestBudgetKeys {
+    if (primary) return this.requestBudget;
+    const schedule = `${this.prefix}:acronis:budget@${dataCenter}`;
+    return { schedule, grants: `${schedule}:grants`, refusals: `${schedule}:refusals` };
+  }
+
   /** Matches every key of the install, BullMQ's included (its queues share the prefix): what the demo removes. */
   get installPattern(): string {
     return `${this.prefix}:*`;

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
+import { fieldPath } from '../text/field-path.js';
 import { mappingSchema } from './mapping.js';
 import { sourceActionsSchema } from './source-actions.js';
 import { triggerSchema } from './trigger.js';
@@ -62,20 +63,15 @@ export class SourceFileError extends Error {
   }
 }
 
-function fieldOf(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '(file)';
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i === 0 ? '' : '.'}${String(p)}`)).join('');
-}
-
 function firstProblem(error: z.ZodError, prefix: PropertyKey[] = []): { field: string; reason: string } {
   const issue = error.issues[0];
   if (!issue) return { field: '(file)', reason: 'is not a valid source file' };
   if (issue.code === 'unrecognized_keys')
     return {
-      field: fieldOf([...prefix, ...issue.path, issue.keys[0] ?? '']),
+      field: fieldPath([...prefix, ...issue.path, issue.keys[0] ?? '']),
       reason: 'is not a source setting (misspelt?)',
     };
-  return { field: fieldOf([...prefix, ...issue.path]), reason: issue.message };
+  return { field: fieldPath([...prefix, ...issue.path]), reason: issue.message };
 }
 
 /** Checks one source file's content; `file` is for messages. */

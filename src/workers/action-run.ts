@@ -13,7 +13,7 @@ import { isRetryableStepError, reasonOf } from '../onboarding/errors.js';
 import { AcronisApiError } from '../acronis/errors.js';
 import type { ActionStore } from './action-store.js';
 import { LockLostError, runInJobScope } from './job-lock-guard.js';
-import { lockCheck, rateLimited, type StepRunDeps } from './step-run.js';
+import { lockCheck, partnerPartsOf, rateLimited, type StepRunDeps } from './step-run.js';
 
 /**
  * Runs one step job of a lifecycle action (docs/lifecycle.md "How an action runs"), on the same
@@ -91,10 +91,11 @@ function actionStepContext(
   data: ActionJob,
   logger: Logger,
 ): ActionStepContext {
+  const partner = partnerPartsOf(deps, data.partner);
   return {
-    acronis: deps.acronis,
+    acronis: partner.acronis,
     logger,
-    offers: deps.offers,
+    offers: partner.offers,
     log: async (line: string) => void (await job.log(line)),
     adminUserId: async () => (await deps.store.getCustomer(data.customerKey))?.facts.userId,
     rolesSetLast: async () => {

@@ -45,6 +45,20 @@ export interface ActionEnqueueDeps {
   offers?: { availableForChild(partnerTenantId: string, edition: string): Promise<OfferingItem[]> };
   /** A customer's enabled items (to check that a change keeps its one storage). */
   acronis?: Pick<AcronisEndpoints, 'getOfferingItems'>;
+  /**
+   * With several partners (docs/partners.md): a partner's queue, tenant, offer and client, for the
+   * customers recorded under it; absent, or a record naming none: the ones above.
+   */
+  partnerDeps?(partner: string): Promise<PartnerActionDeps>;
+}
+
+/** What an action needs of its customer's partner. */
+export type PartnerActionDeps = Pick<ActionEnqueueDeps, 'queue' | 'partnerTenantId' | 'offers' | 'acronis'>;
+
+/** The deps of the customer's own partner. */
+async function depsFor(deps: ActionEnqueueDeps, record: CustomerRecord): Promise<ActionEnqueueDeps> {
+  if (record.partner === undefined || !deps.partnerDeps) return deps;
+  return { ...deps, ...(await deps.partnerDeps(record.partner)) };
 }
 
 export interface ActionProblem {
@@ -78,7 +92,7 @@ export async function checkActions(
 ): Promise<{ accepted: CheckedAction[]; problems: ActionProblem[] }> {
   const accepted: CheckedAction[] = [];
   const problems: ActionProblem[] = [];
-  const offerCache = new Map<string, Promise<OfferingItem[]>>();
+  const offerCaches = new Map<string, Map<string, Promise<OfferingItem[]>>>();
   for (const request of requests) {
     const problem = (field: string, reason: string) =>
       problems.push({ customer: request.customer, ...(request.line ? { line: request.line } : {}), field, reason });
@@ -108,8 +122,12 @@ export async function checkActions(
     }
     let own: OwnQuotas | undefined;
     if (request.action === 'change') {
-      const checked = await checkChange(deps, request, record, offerCache);
-      const reason = 'problem' in checked ? checked.problem : await storageProblem(deps, request, record);
+      const partner = await depsFor(deps, record);
+      // The offer cache is the batch's: a partner's answers are kept apart from another's.
+      const cache = offerCaches.get(record.partner ?? '') ?? new Map<string, Promise<OfferingItem[]>>();
+      offerCaches.set(record.partner ?? '', cache);
+      const checked = await checkChange(partner, request, record, cache);
+      const reason = 'problem' in checked ? checked.problem : await storageProblem(partner, request, record);
       if (reason) {
         problem(reason.field, reason.reason);
         continue;
@@ -261,6 +279,7 @@ export async function enqueueActions(
   checked: readonly CheckedAction[],
 ): Promise<QueuedActions> {
   const { batchId, actionIds } = deps.actions.newIds(checked.length);
+  const partners = await Promise.all(checked.map((c) => depsFor(deps, c.record)));
   const jobs = checked.map((c, i) => {
     const steps = actionSteps(c.action, c.params);
     const data = actionJobSchema.parse({
@@ -270,7 +289,8 @@ export async function enqueueActions(
       customerName: c.name,
       requester: c.requester,
       action: c.action,
-      partnerTenantId: deps.partnerTenantId,
+      partnerTenantId: (partners[i] as ActionEnqueueDeps).partnerTenantId,
+      ...(c.record.partner !== undefined ? { partner: c.record.partner } : {}),
       steps,
       params: c.params,
       facts: c.record.facts.tenantId ? { tenantId: c.record.facts.tenantId } : {},
@@ -279,7 +299,13 @@ export async function enqueueActions(
     // Like a chain's first step: prioritized, so customers already under way go first (docs/bullmq.md §1.12).
     return { name: first, data, opts: { jobId: actionJobId(data.actionId, first), priority: FIRST_STEP_PRIORITY } };
   });
-  await addInChunks(deps.queue as unknown as BulkQueue, jobs);
+  // Each job to its customer's data centre's queue (one queue with one partner), in order.
+  const queues = [...new Set(partners.map((p) => p.queue))];
+  for (const queue of queues)
+    await addInChunks(
+      queue as unknown as BulkQueue,
+      jobs.filter((_, i) => partners[i]?.queue === queue),
+    );
   await deps.actions.createBatch(
     { id: batchId, ...batch },
     checked.map((c, i) => ({
@@ -347,8 +373,9 @@ export async function cancelOffboard(
       reason: `the offboard of "${customer}" is running now (its disable or its delete): not cancelled`,
     };
   // The delete's job is no longer needed; one that starts anyway finds its action ended and does nothing.
-  await deps.queue.remove(actionJobId(offboard.id, 'offboard-delete')).catch(() => undefined);
-  await deps.queue.remove(actionJobId(offboard.id, 'offboard-disable')).catch(() => undefined);
+  const { queue } = await depsFor(deps, found.record);
+  await queue.remove(actionJobId(offboard.id, 'offboard-delete')).catch(() => undefined);
+  await queue.remove(actionJobId(offboard.id, 'offboard-disable')).catch(() => undefined);
   const resume = await enqueueActions(deps, { action: 'resume', source: 'offboard --cancel', label: customer }, [
     { ...found, customer, name: found.record.name, action: 'resume', params: {}, requester },
   ]);

@@ -3,7 +3,7 @@ import { customerField, type SecretBox } from '../secrets/secret-box.js';
 import { chainDataSchema, plannedSteps, STEP_NAMES, type ChainData, type StepName } from '../onboarding/chain.js';
 import { customerKeyOf, type CustomerRequest } from '../onboarding/customer-request.js';
 import type { Profile } from '../onboarding/profile.js';
-import type { BatchRecord, EnqueueOutcome, NewBatch, OnboardingStore } from './onboarding-store.js';
+import type { BatchRecord, CustomerRecord, EnqueueOutcome, NewBatch, OnboardingStore } from './onboarding-store.js';
 import { FIRST_STEP_PRIORITY, jobIdFor, type OnboardingQueue } from './queue.js';
 import { skippedWhileAway } from '../redis/while-away.js';
 
@@ -18,11 +18,39 @@ import { skippedWhileAway } from '../redis/while-away.js';
  * A call costs a few round trips whatever its size: one read, one addBulk, one pipeline of claims.
  */
 export interface EnqueueDeps {
+  /** The default partner's queue, profile and tenant: where a customer naming no partner goes. */
   queue: OnboardingQueue;
   store: OnboardingStore;
   box: SecretBox;
   profile: Profile;
   partnerTenantId: string;
+  /**
+   * With several partners (docs/partners.md): the default one's name, and where a customer naming
+   * another goes. Absent: every customer is the default partner's, and records name none.
+   */
+  partners?: {
+    defaultName: string;
+    target(name: string): Promise<PartnerTarget>;
+  };
+}
+
+/** Where one partner's customers go: its data centre's queue, its tenant, its profile. */
+export interface PartnerTarget {
+  queue: OnboardingQueue;
+  partnerTenantId: string;
+  profile: Profile;
+}
+
+/** A customer known under one partner, asked for under another: producers refuse such rows first. */
+export class PartnerMismatchError extends Error {
+  constructor(readonly mismatches: readonly { key: string; recorded: string; asked: string }[]) {
+    super(
+      mismatches
+        .map((m) => `customer ${m.key} is the partner "${m.recorded}"'s; it cannot be onboarded under "${m.asked}"`)
+        .join('; '),
+    );
+    this.name = 'PartnerMismatchError';
+  }
 }
 
 /**
@@ -42,6 +70,10 @@ export interface EnqueueResult {
 interface Submission {
   index: number;
   key: string;
+  /** Its partner's queue, tenant and profile (the default partner's when it names none). */
+  target: PartnerTarget;
+  /** Its partner's name, recorded with it when the install serves several. */
+  partner?: string;
   request: CustomerRequest;
   runId: string;
   position: number;
@@ -71,9 +103,11 @@ export async function enqueueCustomers(
   if (!record) throw new Error(`batch ${'id' in batch ? batch.id : ''} does not exist`);
 
   const existing = await deps.store.getCustomers(keys);
+  const partners = await partnersOf(deps, requests, keys, existing);
   let pending: Submission[] = requests.map((request, index) => ({
     index,
     key: keys[index] as string,
+    ...(partners[index] as { target: PartnerTarget; partner?: string }),
     request,
     runId: randomUUID(),
     position: record.total + index,
@@ -88,12 +122,12 @@ export async function enqueueCustomers(
     pending = await claimRound(deps, record.id, pending, outcomes, shape);
   }
 
-  const firstStep = (shape?.steps ?? plannedSteps(deps.profile))[0] as StepName;
   const customers = requests.map((request, i) => {
     const key = keys[i] as string;
     const outcome = outcomes[i] as EnqueueOutcome;
     const started = outcome === 'queued' || outcome === 'replaced';
-    return { key, name: request.name, outcome, ...(started ? { jobId: jobIdFor(key, firstStep) } : {}) };
+    const firstStep = (shape?.steps ?? plannedSteps((partners[i] as { target: PartnerTarget }).target.profile))[0];
+    return { key, name: request.name, outcome, ...(started ? { jobId: jobIdFor(key, firstStep as StepName) } : {}) };
   });
   // Every write is made: Redis going now costs the fresh counts, not the enqueue (the caller reads them again).
   return { batch: (await skippedWhileAway(() => deps.store.getBatch(record.id))) ?? record, customers };
@@ -111,16 +145,22 @@ async function claimRound(
   shape?: ChainShape,
 ): Promise<Submission[]> {
   const withJob = submissions.filter((s) => s.needsJob);
-  const steps = shape?.steps ?? plannedSteps(deps.profile);
+  const stepsOf = (s: Submission) => shape?.steps ?? plannedSteps(s.target.profile);
   // The old chain's step jobs go first, so the new chain's ids are free. Jobs are added before
   // the claim: a crash in between leaves a job that records its customer itself when it starts
   // (same runId), never a recorded customer without a job.
-  await Promise.all(withJob.filter((s) => s.replacing).map((s) => removeChain(deps.queue, s.key)));
-  await deps.queue.addBulk(
-    withJob.map((s) =>
-      firstStepJob(deps, { batchId, key: s.key, runId: s.runId, request: s.request, adopt: s.adopt }, steps),
-    ),
-  );
+  await Promise.all(withJob.filter((s) => s.replacing).map((s) => removeChain(s.target.queue, s.key)));
+  // One addBulk per data centre's queue (one with a single partner), in the batch's order.
+  for (const [queue, group] of groupBy(withJob, (s) => s.target.queue))
+    await queue.addBulk(
+      group.map((s) =>
+        firstStepJob(
+          { box: deps.box, ...s.target },
+          { batchId, key: s.key, runId: s.runId, request: s.request, adopt: s.adopt },
+          stepsOf(s),
+        ),
+      ),
+    );
   const claimed = await deps.store.claimAll(
     submissions.map((s) => ({
       batchId,
@@ -128,7 +168,7 @@ async function claimRound(
       runId: s.runId,
       position: s.position,
       hasJob: s.needsJob,
-      fields: { name: s.request.name, steps: steps.join(',') },
+      fields: { name: s.request.name, steps: stepsOf(s).join(','), ...(s.partner ? { partner: s.partner } : {}) },
     })),
   );
   const again: Submission[] = [];
@@ -138,6 +178,41 @@ async function claimRound(
     else outcomes[submission.index] = outcome;
   });
   return again;
+}
+
+/**
+ * Each request's partner: the one it names, else the default; a customer already recorded under
+ * another partner is refused (a tenant lives in one partner's tree: moving it is not this).
+ */
+async function partnersOf(
+  deps: EnqueueDeps,
+  requests: readonly CustomerRequest[],
+  keys: readonly string[],
+  existing: readonly (CustomerRecord | undefined)[],
+): Promise<{ target: PartnerTarget; partner?: string }[]> {
+  const home: PartnerTarget = { queue: deps.queue, partnerTenantId: deps.partnerTenantId, profile: deps.profile };
+  const several = deps.partners;
+  if (!several) return requests.map(() => ({ target: home }));
+  // Producers lower-case it already (the request schema); a caller of this function may not.
+  const names = requests.map((r) => r.partner?.trim().toLowerCase() || several.defaultName);
+  const mismatches = names.flatMap((asked, i) => {
+    const recorded = existing[i]?.partner ?? (existing[i] ? several.defaultName : asked);
+    return recorded === asked ? [] : [{ key: keys[i] as string, recorded, asked }];
+  });
+  if (mismatches.length > 0) throw new PartnerMismatchError(mismatches);
+  const targets = new Map<string, PartnerTarget>([[several.defaultName, home]]);
+  for (const name of new Set(names)) if (!targets.has(name)) targets.set(name, await several.target(name));
+  return names.map((name) => ({ target: targets.get(name) as PartnerTarget, partner: name }));
+}
+
+function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const group = groups.get(keyOf(item));
+    if (group) group.push(item);
+    else groups.set(keyOf(item), [item]);
+  }
+  return groups;
 }
 
 /** The job that starts a customer's chain of run `runId` in batch `batchId`. */

@@ -60,6 +60,8 @@ export const customerRecordSchema = z.object({
   finishedAt: z.string().optional(),
   /** The chain's planned steps, comma-separated, so `retry` knows which job id failed. */
   steps: z.string().optional(),
+  /** The partner it is onboarded under (docs/partners.md); absent: the install's default partner. */
+  partner: z.string().optional(),
   facts: factsField,
 });
 export type CustomerRecord = z.infer<typeof customerRecordSchema>;

@@ -4,9 +4,10 @@ import type { ChainData, StepName } from '../onboarding/chain.js';
 import { QUEUE_NAMES } from '../redis/keys.js';
 
 /**
- * One queue for every step: BullMQ's limiter and `rateLimit` act per queue and cannot be
- * shared across queues (docs/bullmq.md §1.3, bullmq#2679), and one Acronis API budget
- * covers all steps. Steps are told apart by the job name.
+ * One queue for every step of a data centre: BullMQ's limiter and `rateLimit` act per queue and
+ * cannot be shared across queues (docs/bullmq.md §1.3, bullmq#2679), and one Acronis API budget
+ * covers all steps sent there. Steps are told apart by the job name. Each further data centre has
+ * a queue of its own (docs/partners.md), so its 429s pause only its own steps.
  */
 export const ONBOARDING_QUEUE = QUEUE_NAMES.onboarding;
 
@@ -54,8 +55,9 @@ export function createOnboardingQueue(
   connection: RedisConnection,
   prefix: string,
   policy: RetryPolicy = DEFAULT_RETRY,
+  name: string = ONBOARDING_QUEUE,
 ): OnboardingQueue {
-  return new Queue<ChainData, unknown, StepName>(ONBOARDING_QUEUE, {
+  return new Queue<ChainData, unknown, StepName>(name, {
     connection,
     prefix,
     defaultJobOptions: stepJobOptions(policy),

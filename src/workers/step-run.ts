@@ -42,6 +42,24 @@ export interface StepRunDeps {
   maxRateLimitPauseMs: number;
   /** Told of each 429 pause (the metrics' time paused); never throws. */
   onRateLimited?(pauseMs: number): Promise<void>;
+  /**
+   * With several partners (docs/partners.md): a partner's client, offer and data-centre URL, by the
+   * name its customer's job carries; absent (or no name): `acronis`, `offers` and `dataCenterUrl`.
+   */
+  partnerParts?(partner: string | undefined): PartnerParts;
+}
+
+/** What a step needs of its customer's partner. */
+export interface PartnerParts {
+  acronis: AcronisEndpoints;
+  offers: OfferingCache;
+  dataCenterUrl: string;
+}
+
+/** The customer's partner's parts: its own with several partners, else the worker's. */
+export function partnerPartsOf(deps: StepRunDeps, partner: string | undefined): PartnerParts {
+  if (partner !== undefined && deps.partnerParts) return deps.partnerParts(partner);
+  return { acronis: deps.acronis, offers: deps.offers, dataCenterUrl: deps.dataCenterUrl };
 }
 
 export type StepJob = Job<ChainData, unknown, StepName>;
@@ -155,8 +173,9 @@ function stepContext(
     await checkpoint({ ...facts, intents: { ...job.data.facts.intents, [what]: new Date().toISOString() } });
     return undefined;
   };
+  const partner = partnerPartsOf(deps, job.data.request.partner);
   return {
-    acronis: deps.acronis,
+    acronis: partner.acronis,
     logger,
     log: async (line) => {
       await job.log(line);
@@ -165,11 +184,11 @@ function stepContext(
       seal: (plain, field) => deps.box.seal(plain, customerField(job.data.customerKey, field)),
       open: (sealed, field) => deps.box.open(sealed, customerField(job.data.customerKey, field)),
     },
-    offers: deps.offers,
+    offers: partner.offers,
     checkpoint,
     intend,
     ...sendIntents({ store: deps.sendIntents, job, jobId: jobIdOf(job), token, logger, remember }),
-    dataCenterUrl: deps.dataCenterUrl,
+    dataCenterUrl: partner.dataCenterUrl,
   };
 }
 

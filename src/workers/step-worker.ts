@@ -3,7 +3,6 @@ import type { RedisConnection } from '../redis/connection.js';
 import type { ChainData, StepName } from '../onboarding/chain.js';
 import { reasonOf } from '../onboarding/errors.js';
 import type { RedisAvailability } from '../redis/availability.js';
-import { ONBOARDING_QUEUE } from './queue.js';
 import { SendIntentStore } from './send-intent.js';
 import { isActionStep } from '../lifecycle/action.js';
 import type { ActionStore } from './action-store.js';
@@ -52,7 +51,7 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
     maxRateLimitPauseMs: deps.maxRateLimitPauseMs ?? 60_000,
   };
   const worker = new Worker<ChainData, unknown, StepName>(
-    ONBOARDING_QUEUE,
+    deps.queue.name,
     async (job, token) => {
       if (deps.inFlight) deps.inFlight.count += 1;
       try {
