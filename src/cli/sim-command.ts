@@ -12,13 +12,7 @@ import { MAX_DATA_CENTRES } from '../simulator/data-centres.js';
 import { listening } from './listen-settings.js';
 import { integer, port } from './option-values.js';
 import { simPartnersEnvLines, writeSimPartnersFile } from './sim-partners-file.js';
-import {
-  printDataCentres,
-  printPartnersFileHint,
-  printPartnersFileLines,
-  printSingleSimulator,
-  printStopHint,
-} from './sim-printout.js';
+import { printSimulators, type WrittenPartnersFile } from './sim-printout.js';
 import { handleStopSignals, untilStopSignal } from './stop-signal.js';
 import { tty } from './terminal-text.js';
 
@@ -142,17 +136,22 @@ export function registerSimCommand(program: Command): void {
       '--partners-file <path>',
       'write a partners file (PARTNERS_FILE) for the data centres; print its .env lines',
     )
-    .action(async (options: SimCommandOptions, command: Command) => {
-      const limits = limitsPerDataCentre(options, command);
-      // The project's stop handling (docs/resilience.md): a stop exits 0, a second signal at once (130/143).
-      const stop = handleStopSignals('sim', SIM_DRAIN_MS);
-      const sims = await startDataCentres(options, limits, command);
-      if (options.partnersFile !== undefined) await writePartnersFile(options.partnersFile, sims, limits, command);
-      else if (sims.length > 1) printPartnersFileHint();
-      if (sims.length > 1) printStopHint();
-      await untilStopSignal(stop);
-      await Promise.all(sims.map((sim) => sim.close()));
-    });
+    .action(runSim);
+}
+
+/** Starts the data centres, writes the partners file if asked, prints, and runs until stopped. */
+async function runSim(options: SimCommandOptions, command: Command): Promise<void> {
+  const limits = limitsPerDataCentre(options, command);
+  // The project's stop handling (docs/resilience.md): a stop exits 0, a second signal at once (130/143).
+  const stop = handleStopSignals('sim', SIM_DRAIN_MS);
+  const sims = await startDataCentres(options, limits, command);
+  const partnersFile =
+    options.partnersFile === undefined
+      ? undefined
+      : await writePartnersFile(options.partnersFile, sims, limits, command);
+  printSimulators(sims, partnersFile);
+  await untilStopSignal(stop);
+  await Promise.all(sims.map((sim) => sim.close()));
 }
 
 /** One rate limit per data centre: a single `--rate-limit` applies to each. */
@@ -160,8 +159,9 @@ function limitsPerDataCentre(options: SimCommandOptions, command: Command): (num
   const given = options.rateLimit ?? [null];
   if (given.length === 1) return Array.from({ length: options.datacenters }, () => given[0] ?? null);
   if (given.length === options.datacenters) return given;
+  const centres = options.datacenters === 1 ? '1 data centre' : `${options.datacenters} data centres`;
   return command.error(
-    `error: --rate-limit gives ${given.length} limits for ${options.datacenters} data centres (--datacenters): give one, or one per data centre`,
+    `error: --rate-limit gives ${given.length} limits for ${centres} (--datacenters): give one, or one per data centre`,
     { exitCode: 2, code: 'sim.rateLimits' },
   );
 }
@@ -183,18 +183,14 @@ async function startDataCentres(
     host: { name: '--host', value: options.host },
   });
   if (options.datacenters === 1) {
-    const sim = await listening(at(options.port), () => startSimulator({ ...shared, rateLimit: limits[0] ?? null }));
-    printSingleSimulator(sim);
-    return [sim];
+    return [await listening(at(options.port), () => startSimulator({ ...shared, rateLimit: limits[0] ?? null }))];
   }
   try {
-    const sims = await startSimulators(
+    return await startSimulators(
       options.datacenters,
       shared,
       limits.map((rateLimit) => ({ rateLimit })),
     );
-    printDataCentres(sims);
-    return sims;
   } catch (err) {
     if (err instanceof DataCentresError) command.error(`error: --port, --datacenters: ${err.message}`, { exitCode: 2 });
     // Node's listen error carries the port it could not have: the message names that one.
@@ -203,16 +199,16 @@ async function startDataCentres(
   }
 }
 
-/** A file that cannot be written stops the simulators: what was printed would point nowhere. */
+/** Written before anything is printed: a file that cannot be written stops the simulators. */
 async function writePartnersFile(
   path: string,
   sims: RunningSimulator[],
   limits: (number | null)[],
   command: Command,
-): Promise<void> {
+): Promise<WrittenPartnersFile> {
   try {
     const written = await writeSimPartnersFile(path, sims, limits);
-    printPartnersFileLines(written, simPartnersEnvLines(written, sims));
+    return { path: written, envLines: simPartnersEnvLines(written, sims) };
   } catch (err) {
     await Promise.all(sims.map((sim) => sim.close()));
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;

@@ -25,7 +25,7 @@ const inspectLine = (sim: RunningSimulator) =>
   `${sim.url}/__sim/state, ${sim.url}/__sim/stats, ${sim.url}/__sim/config (PUT to change)`;
 
 /** One simulator: its seed and the export lines of the single-partner environment. */
-export function printSingleSimulator(sim: RunningSimulator): void {
+function printSingleSimulator(sim: RunningSimulator): void {
   console.log(`Acronis API simulator listening on ${sim.url} (API at ${sim.url}/api/2)`);
   console.log('');
   for (const line of seedLines(sim)) console.log(line);
@@ -38,7 +38,7 @@ export function printSingleSimulator(sim: RunningSimulator): void {
 }
 
 /** Several data centres: a block each, with its URL, seed, rate limit and control endpoints. */
-export function printDataCentres(sims: readonly RunningSimulator[]): void {
+function printDataCentres(sims: readonly RunningSimulator[]): void {
   console.log(`Acronis API simulator: ${sims.length} data centres, each its own simulator`);
   sims.forEach((sim, index) => {
     const limit = sim.config().rateLimit;
@@ -50,21 +50,35 @@ export function printDataCentres(sims: readonly RunningSimulator[]): void {
   });
 }
 
-/** After the partners file is written: the lines the operator puts in .env beside it. */
-export function printPartnersFileLines(path: string, envLines: readonly string[]): void {
+/** The partners file written for the simulators, and the lines the operator puts in .env beside it. */
+export interface WrittenPartnersFile {
+  path: string;
+  envLines: string[];
+}
+
+function printPartnersFile({ path, envLines }: WrittenPartnersFile): void {
   console.log('');
   console.log(tty`Partners file written to ${path}. Put in .env:`);
   for (const line of envLines) console.log(tty`${line}`);
 }
 
-/** Several data centres and no partners file: how to get one. */
-export function printPartnersFileHint(): void {
-  console.log('');
-  console.log('--partners-file PATH writes a partners file (PARTNERS_FILE) for these and prints its .env lines.');
-}
-
-/** The last line: a harness reading the output knows from it that every data centre is up. */
-export function printStopHint(): void {
+/**
+ * One simulator prints as it always has (then the partners file, if asked for); several print a
+ * block each, the partners file or how to get one, and last the line that says all are up.
+ */
+export function printSimulators(sims: readonly RunningSimulator[], partnersFile?: WrittenPartnersFile): void {
+  const [only] = sims;
+  if (sims.length === 1 && only) {
+    printSingleSimulator(only);
+    if (partnersFile) printPartnersFile(partnersFile);
+    return;
+  }
+  printDataCentres(sims);
+  if (partnersFile) printPartnersFile(partnersFile);
+  else {
+    console.log('');
+    console.log('--partners-file PATH writes a partners file (PARTNERS_FILE) for these and prints its .env lines.');
+  }
   console.log('');
   console.log('Ctrl-C stops every data centre.');
 }
