@@ -96,6 +96,36 @@ describe('acronis-onboard sim --datacenters', () => {
     expect(await exited).toBe(0);
   });
 
+  it('with one data centre prints the usual output, then a one-partner file with its .env lines', async () => {
+    const path = join(SIM_CWD, `partners-${randomUUID()}.json`);
+    const { child, stdout, exited } = await startSimProcess(
+      ['--rate-limit', '30', '--partners-file', path],
+      'DC1_ACRONIS_CLIENT_SECRET=',
+    );
+    try {
+      const baseUrl = /^export ACRONIS_BASE_URL=(\S+)$/m.exec(stdout)?.[1];
+      const clientId = /^export ACRONIS_CLIENT_ID=(\S+)$/m.exec(stdout)?.[1];
+      expect(stdout).toMatch(/^Partner tenant {4}Simulated Partner \(/m);
+      expect(stdout).toContain(`DC1_ACRONIS_CLIENT_ID=${clientId}`);
+      const file = JSON.parse(readFileSync(path, 'utf8')) as PartnersFile;
+      expect(file).toEqual({
+        default: 'dc1',
+        partners: [
+          {
+            name: 'dc1',
+            base_url: baseUrl,
+            client_id_env: 'DC1_ACRONIS_CLIENT_ID',
+            client_secret_env: 'DC1_ACRONIS_CLIENT_SECRET',
+            rate_limit: 30,
+          },
+        ],
+      });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
   it('refuses a bad --rate-limit list, a count out of 1..4 and a list of the wrong length, with exit code 2', async () => {
     const badLimit = await refusedSim('--datacenters', '2', '--rate-limit', '100,x');
     expect(badLimit.code).toBe(2);
