@@ -97,7 +97,7 @@ export function registerSimCommand(program: Command): void {
     .option('--jitter <ms>', 'random extra latency, 0..ms', integer('--jitter', 0))
     .option(
       '--rate-limit <n[,n…]>',
-      'requests per second over all callers; above it 429 + Retry-After (one per data centre, or one for each)',
+      'requests per second over all callers; above it 429 + Retry-After (a comma list: one per data centre; one value: each)',
       rateLimits,
     )
     .option(
