@@ -3,7 +3,7 @@ import { DEFAULT_OPTIONS, mergeOptions, type SimulatorOptions } from './options.
 import { performance } from 'node:perf_hooks';
 import { limitAt, RateLimiter } from './rate-limiter.js';
 import { StatsRecorder } from './stats.js';
-import { World } from './world.js';
+import { DEFAULT_PARTNER, World, type PartnerSeed } from './world.js';
 
 /** Everything one running simulator holds: its world, its knobs, its counters. */
 export class SimulatorRuntime {
@@ -18,12 +18,13 @@ export class SimulatorRuntime {
   /** When `rateLimitChanges` were last set: their `afterMs` count from here. */
   private limitChangesSetAt = performance.now();
 
-  constructor(initial: Partial<SimulatorOptions> = {}) {
+  constructor(initial: Partial<SimulatorOptions> = {}, partner: PartnerSeed = DEFAULT_PARTNER) {
     this.current = mergeOptions(DEFAULT_OPTIONS, initial);
-    this.world = new World(new IdSource(this.current.seed), {
-      storages: this.current.storages,
-      customers: this.current.customers,
-    });
+    this.world = new World(
+      new IdSource(this.current.seed),
+      { storages: this.current.storages, customers: this.current.customers },
+      partner,
+    );
     this.rolls = new IdSource(this.current.seed === null ? null : `${this.current.seed}:rolls`);
   }
 

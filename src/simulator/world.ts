@@ -52,6 +52,21 @@ export interface WorldShape {
   customers: number;
 }
 
+/**
+ * Who the seeded partner is. One simulator is one data centre; several started together
+ * (`startSimulators`) each name their partner and admin apart, as logins are unique across
+ * the real cloud.
+ */
+export interface PartnerSeed {
+  name: string;
+  adminLogin: string;
+}
+
+export const DEFAULT_PARTNER: PartnerSeed = Object.freeze({
+  name: 'Simulated Partner',
+  adminLogin: 'sim-partner-admin',
+});
+
 export class World {
   readonly tenants = new Map<string, TenantRecord>();
   readonly users = new Map<string, UserRecord>();
@@ -86,13 +101,14 @@ export class World {
   constructor(
     readonly ids: IdSource,
     shape: WorldShape = { storages: 1, customers: 0 },
+    partnerSeed: PartnerSeed = DEFAULT_PARTNER,
   ) {
     const now = this.now();
     this.rootTenantId = this.addTenant({ name: 'Simulated Cloud', kind: 'root', parentId: null }, now).id;
     const firstStorage = this.newInfra(regularStorage(0));
     const drStorage = this.newInfra(DR_STORAGE);
-    const partner = this.addTenant({ name: 'Simulated Partner', kind: 'partner', parentId: this.rootTenantId }, now);
-    const { admin, adminPassword } = this.seedAdmin(partner, now);
+    const partner = this.addTenant({ name: partnerSeed.name, kind: 'partner', parentId: this.rootTenantId }, now);
+    const { admin, adminPassword } = this.seedAdmin(partner, partnerSeed.adminLogin, now);
     const client = this.addClient(
       {
         tenantId: partner.id,
@@ -176,12 +192,9 @@ export class World {
   }
 
   /** The partner's activated admin (partner_admin role), whose login:password Basic auth accepts. */
-  private seedAdmin(partner: TenantRecord, now: number): { admin: UserRecord; adminPassword: string } {
+  private seedAdmin(partner: TenantRecord, login: string, now: number): { admin: UserRecord; adminPassword: string } {
     const adminPassword = `Sim-${this.ids.hex(4)}-Pw1!`;
-    const admin = this.addUser(
-      { tenantId: partner.id, login: 'sim-partner-admin', email: 'partner-admin@sim.example' },
-      now,
-    );
+    const admin = this.addUser({ tenantId: partner.id, login, email: 'partner-admin@sim.example' }, now);
     admin.passwordHash = hashPassword(adminPassword);
     admin.activated = true;
     this.accessPolicies.set(admin.id, [

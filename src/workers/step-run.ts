@@ -134,7 +134,12 @@ async function recordStart(
     runId: data.runId,
     position: Date.now(),
     hasJob: true,
-    fields: { name: data.request.name, steps: data.steps.join(',') },
+    fields: {
+      name: data.request.name,
+      steps: data.steps.join(','),
+      // Its partner, as the producer would have recorded it (none named: the default partner's).
+      ...(data.request.partner ? { partner: data.request.partner.toLowerCase() } : {}),
+    },
   });
   if (claimed !== 'queued' && claimed !== 'replaced') return 'superseded';
   await deps.store.markRunning(key, job.name, attempt, data.runId);

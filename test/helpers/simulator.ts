@@ -15,6 +15,18 @@ export const withSimulator = startTestSimulator;
 
 export type { RunningSimulator };
 
+/** POST /idp/token at `baseUrl` with an API client's id and secret (client_credentials, Basic). */
+export function requestToken(baseUrl: string, clientId: string, secret: string): Promise<Response> {
+  return fetch(`${baseUrl}/api/2/idp/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: 'grant_type=client_credentials',
+  });
+}
+
 export interface ApiResponse<T = any> {
   status: number;
   headers: Headers;

@@ -1,34 +1,10 @@
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { refusedSim, startSimProcess } from '../helpers/sim-process.js';
+import { requestToken } from '../helpers/simulator.js';
 import { until } from '../helpers/wait.js';
 
-const BIN = resolve(import.meta.dirname, '../../bin/acronis-onboard.js');
-const cwd = mkdtempSync(join(tmpdir(), 'acronis-onboard-sim-'));
-const env = { PATH: process.env.PATH ?? '', HOME: cwd };
-
-/** `acronis-onboard sim ARGS` once it has printed its export lines; `exited` gives its exit code. */
-async function startSim(args: string[]) {
-  const child = spawn(process.execPath, [BIN, 'sim', '--port', '0', ...args], { cwd, env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-  await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`no export lines in time:\n${stdout}`)), 20_000);
-    child.stdout.on('data', () => {
-      if (stdout.includes('ACRONIS_CLIENT_SECRET=')) {
-        clearTimeout(timer);
-        ready();
-      }
-    });
-  });
-  return { child, stdout, stderr: () => stderr, exited };
-}
+/** `acronis-onboard sim ARGS` once it has printed its export lines. */
+const startSim = (args: string[]) => startSimProcess(args, 'ACRONIS_CLIENT_SECRET=');
 
 describe('acronis-onboard sim', () => {
   it('prints the URL, the seed and the export lines, serves the API, and stops cleanly on SIGTERM', async () => {
@@ -63,14 +39,7 @@ describe('acronis-onboard sim', () => {
       expect(stdout).toContain('Customers         3 existing');
       expect(stdout.match(/^Storage .*\(.*, backup\)$/gm)).toHaveLength(2);
       expect(stdout).toMatch(/^Storage .*\(ba2976d0-c13e-4661-ae60-b4593583fce2, disaster_recovery\)$/m);
-      const response = await fetch(`${baseUrl}/api/2/idp/token`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: 'grant_type=client_credentials',
-      });
+      const response = await requestToken(baseUrl, clientId, secret);
       expect(response.status).toBe(200);
       expect(((await response.json()) as { expires_in: number }).expires_in).toBe(60);
       const config = (await (await fetch(`${baseUrl}/__sim/config`)).json()) as Record<string, unknown>;
@@ -115,15 +84,7 @@ describe('acronis-onboard sim', () => {
     expect(await held).toBe('cut');
   });
 
-  const refusal = async (...args: string[]) => {
-    const run = promisify(execFile);
-    const failure = await run(process.execPath, [BIN, 'sim', '--port', '0', ...args], {
-      cwd,
-      env,
-      timeout: 20_000,
-    }).catch((e: { code: number; stderr: string }) => e);
-    return failure as { code: number; stderr: string };
-  };
+  const refusal = refusedSim;
 
   it('refuses a malformed --fault with exit code 2', async () => {
     const failure = await refusal('--fault', 'explode:2');
