@@ -1,25 +1,34 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { resendNotice, resendToBatch } from '../workers/resend-activation.js';
-import { retryBatch } from '../workers/retry.js';
+import { resendNotice } from '../workers/resend-activation.js';
 import { BatchIndex } from '../workers/batch-index.js';
 import { MAX_STORED_BAD_ROWS } from '../workers/onboarding-store.js';
 import { retryNotice } from '../workers/retry-verdict.js';
 import { workersSeen } from '../workers/heartbeat.js';
 import { badRowLines, batchPageModel, funnelView, type BatchPageDeps } from './batch-page.js';
-import { parseBatchQuery } from './batch-query.js';
+import { batchPageHref, parseBatchQuery } from './batch-query.js';
 import { ProgressSampler, recentBatches } from './batch-view.js';
 import type { DashboardDeps } from './dashboard.js';
 import { badRequest, notFound, renderFragment, renderPage } from './pages.js';
+import { resendUnconfirmedOf, retryFailedOf } from './partner-actions.js';
 import { resultsFile, withoutSecrets, type ResultsFormat } from './results-download.js';
 import { currentUser } from './sign-in.js';
 
 type BatchParams = { Params: { id: string } };
+/** A batch page filtered by partner acts on that partner's customers: its forms send the partner. */
+type BatchActionForm = BatchParams & { Body: { partner?: string } | undefined };
 
 /** The overview (`/`), a batch's page, Retry all failed, and the results downloads. */
 export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   const sampler = new ProgressSampler();
   const index = new BatchIndex(deps.redis, deps.keys, deps.store);
-  const pageDeps: BatchPageDeps = { store: deps.store, index, sampler };
+  const partners = deps.partners;
+  const partnerNames = partners?.names ?? [];
+  const pageDeps: BatchPageDeps = {
+    store: deps.store,
+    index,
+    sampler,
+    ...(partners ? { partners: { names: partners.names, default: partners.default } } : {}),
+  };
   app.get('/', async (request, reply) => {
     const [batches, workers] = await Promise.all([
       recentBatches(deps.store, index, sampler),
@@ -35,7 +44,7 @@ export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
 
   app.get<BatchParams>('/batches/:id', async (request, reply) => {
     const batchId = request.params.id;
-    const parsed = parseBatchQuery(request.query);
+    const parsed = parseBatchQuery(request.query, partnerNames);
     if (!parsed.ok) return badRequest(request, reply, deps, parsed.problem, `/batches/${encodeURIComponent(batchId)}`);
     const page = await batchPageModel(pageDeps, batchId, parsed.query);
     if (!page) return notFound(request, reply, deps, `batch ${batchId}`);
@@ -44,31 +53,33 @@ export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   });
 
   app.get<BatchParams>('/batches/:id/fragment', async (request, reply) => {
-    const parsed = parseBatchQuery(request.query);
+    const parsed = parseBatchQuery(request.query, partnerNames);
     if (!parsed.ok) return reply.status(400).send({ error: parsed.problem });
     const page = await batchPageModel(pageDeps, request.params.id, parsed.query);
     if (!page) return reply.status(404).send({ error: `no batch ${request.params.id}` });
     return renderFragment(request, reply, deps, 'partials/batch-live', { ...page });
   });
 
-  app.post<BatchParams>('/batches/:id/retry', async (request, reply) => {
-    const outcomes = await retryBatch({ queue: deps.queue, store: deps.store }, request.params.id);
+  app.post<BatchActionForm>('/batches/:id/retry', async (request, reply) => {
+    const partner = formPartner(request.body, partnerNames);
+    const outcomes = await retryFailedOf(deps, request.params.id, partner);
     request.session.set('notice', retryNotice(request.params.id, outcomes));
-    return reply.redirect(`/batches/${encodeURIComponent(request.params.id)}`, 303);
+    return reply.redirect(batchPageHref(request.params.id, { page: 1, ...(partner ? { partner } : {}) }), 303);
   });
 
   // Sending an e-mail a second time is a person's decision (src/workers/resend-activation.ts): logged with who made it.
-  app.post<BatchParams>('/batches/:id/resend-activation', async (request, reply) => {
+  app.post<BatchActionForm>('/batches/:id/resend-activation', async (request, reply) => {
     const batchId = request.params.id;
     if (!(await deps.store.getBatch(batchId))) return notFound(request, reply, deps, `batch ${batchId}`);
-    const outcomes = await resendToBatch({ store: deps.store, queue: deps.queue, acronis: deps.acronis() }, batchId);
+    const partner = formPartner(request.body, partnerNames);
+    const outcomes = await resendUnconfirmedOf(deps, batchId, partner);
     const user = currentUser(request, deps.credentials);
     deps.logger.info(
       { component: 'dashboard', batchId, user, customers: outcomes.length },
       'activation e-mails resent',
     );
     request.session.set('notice', resendNotice(batchId, outcomes));
-    return reply.redirect(`/batches/${encodeURIComponent(batchId)}`, 303);
+    return reply.redirect(batchPageHref(batchId, { page: 1, ...(partner ? { partner } : {}) }), 303);
   });
 
   app.get<BatchParams & { Querystring: { format?: string } }>('/batches/:id/results', async (request, reply) =>
@@ -80,6 +91,12 @@ export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     async (request, reply) =>
       sendResults(request, reply, deps, { format: request.body?.format, reveal: request.body?.reveal === 'yes' }),
   );
+}
+
+/** The partner a batch form was sent for: one the install serves, or none (every partner). */
+function formPartner(body: { partner?: string } | undefined, partners: readonly string[]): string | undefined {
+  const partner = typeof body?.partner === 'string' ? body.partner.trim().toLowerCase() : '';
+  return partners.includes(partner) ? partner : undefined;
 }
 
 /** What the whole page shows beyond its live part: the CSV's bad rows and the onboarding funnel. */

@@ -10,7 +10,7 @@ export function metricsRoute(app: FastifyInstance, deps: DashboardDeps): void {
       return reply.status(401).header('www-authenticate', 'Bearer').send({ error: 'sign in, or send METRICS_TOKEN' });
     }
     const { contentType, text } = await scrapeMetrics({
-      queues: [deps.queue, deps.callbacks],
+      queues: [...deps.queues, deps.callbacks],
       store: deps.store,
       redis: deps.redis,
       keys: deps.keys,
