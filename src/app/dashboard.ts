@@ -46,6 +46,7 @@ export function dashboardDeps(app: App, credentials: SignInCredentials | undefin
             // A record of a partner since taken out of the partners file still has a page.
             dataCenterOf: (partner: string) =>
               app.partners.has(partner) ? app.partners.get(partner).dataCenter : 'not in the partners file',
+            dataCenters: app.partners.dataCenters.map((dc) => ({ id: dc.id, queueName: dc.queueName })),
           },
         }
       : {}),

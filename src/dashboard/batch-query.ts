@@ -47,7 +47,10 @@ export function parseBatchQuery(raw: unknown, partners: readonly string[] = []):
   }
   const { state, q, partner, page } = parsed.data;
   if (partner && !partners.includes(partner)) return { ok: false, problem: `partner: ${unknownPartner(partners)}` };
-  return { ok: true, query: { ...(state ? { state } : {}), ...(q ? { q } : {}), ...(partner ? { partner } : {}), page } };
+  return {
+    ok: true,
+    query: { ...(state ? { state } : {}), ...(q ? { q } : {}), ...(partner ? { partner } : {}), page },
+  };
 }
 
 function unknownPartner(partners: readonly string[]): string {

@@ -1,23 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { resendNotice } from '../workers/resend-activation.js';
 import { BatchIndex } from '../workers/batch-index.js';
 import { MAX_STORED_BAD_ROWS } from '../workers/onboarding-store.js';
-import { retryNotice } from '../workers/retry-verdict.js';
 import { workersSeen } from '../workers/heartbeat.js';
 import { badRowLines, batchPageModel, funnelView, type BatchPageDeps } from './batch-page.js';
-import { batchPageHref, parseBatchQuery } from './batch-query.js';
+import { parseBatchQuery } from './batch-query.js';
 import { ProgressSampler, recentBatches } from './batch-view.js';
 import type { DashboardDeps } from './dashboard.js';
 import { badRequest, notFound, renderFragment, renderPage } from './pages.js';
-import { resendUnconfirmedOf, retryFailedOf } from './partner-actions.js';
 import { resultsFile, withoutSecrets, type ResultsFormat } from './results-download.js';
 import { currentUser } from './sign-in.js';
 
 type BatchParams = { Params: { id: string } };
-/** A batch page filtered by partner acts on that partner's customers: its forms send the partner. */
-type BatchActionForm = BatchParams & { Body: { partner?: string } | undefined };
 
-/** The overview (`/`), a batch's page, Retry all failed, and the results downloads. */
+/** The overview (`/`), a batch's page and the results downloads. */
 export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   const sampler = new ProgressSampler();
   const index = new BatchIndex(deps.redis, deps.keys, deps.store);
@@ -60,28 +55,6 @@ export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     return renderFragment(request, reply, deps, 'partials/batch-live', { ...page });
   });
 
-  app.post<BatchActionForm>('/batches/:id/retry', async (request, reply) => {
-    const partner = formPartner(request.body, partnerNames);
-    const outcomes = await retryFailedOf(deps, request.params.id, partner);
-    request.session.set('notice', retryNotice(request.params.id, outcomes));
-    return reply.redirect(batchPageHref(request.params.id, { page: 1, ...(partner ? { partner } : {}) }), 303);
-  });
-
-  // Sending an e-mail a second time is a person's decision (src/workers/resend-activation.ts): logged with who made it.
-  app.post<BatchActionForm>('/batches/:id/resend-activation', async (request, reply) => {
-    const batchId = request.params.id;
-    if (!(await deps.store.getBatch(batchId))) return notFound(request, reply, deps, `batch ${batchId}`);
-    const partner = formPartner(request.body, partnerNames);
-    const outcomes = await resendUnconfirmedOf(deps, batchId, partner);
-    const user = currentUser(request, deps.credentials);
-    deps.logger.info(
-      { component: 'dashboard', batchId, user, customers: outcomes.length },
-      'activation e-mails resent',
-    );
-    request.session.set('notice', resendNotice(batchId, outcomes));
-    return reply.redirect(batchPageHref(batchId, { page: 1, ...(partner ? { partner } : {}) }), 303);
-  });
-
   app.get<BatchParams & { Querystring: { format?: string } }>('/batches/:id/results', async (request, reply) =>
     sendResults(request, reply, deps, { format: request.query.format, reveal: false }),
   );
@@ -91,12 +64,6 @@ export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
     async (request, reply) =>
       sendResults(request, reply, deps, { format: request.body?.format, reveal: request.body?.reveal === 'yes' }),
   );
-}
-
-/** The partner a batch form was sent for: one the install serves, or none (every partner). */
-function formPartner(body: { partner?: string } | undefined, partners: readonly string[]): string | undefined {
-  const partner = typeof body?.partner === 'string' ? body.partner.trim().toLowerCase() : '';
-  return partners.includes(partner) ? partner : undefined;
 }
 
 /** What the whole page shows beyond its live part: the CSV's bad rows and the onboarding funnel. */

@@ -85,6 +85,8 @@ export interface DashboardPartners {
   default: string;
   /** A partner's data centre (its URL's host[:port]). */
   dataCenterOf(partner: string): string;
+  /** Every data centre and the name of its step queue (/metrics labels the queue with it). */
+  dataCenters: readonly { id: string; queueName: string }[];
 }
 
 /** Pages may load only this site's own styles and scripts (no inline script, no inline style). */

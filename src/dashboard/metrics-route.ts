@@ -11,6 +11,9 @@ export function metricsRoute(app: FastifyInstance, deps: DashboardDeps): void {
     }
     const { contentType, text } = await scrapeMetrics({
       queues: [...deps.queues, deps.callbacks],
+      ...(deps.partners
+        ? { queueDataCenters: new Map(deps.partners.dataCenters.map((dc) => [dc.queueName, dc.id])) }
+        : {}),
       store: deps.store,
       redis: deps.redis,
       keys: deps.keys,

@@ -32,7 +32,11 @@ export async function resendUnconfirmedOf(deps: Deps, batchId: string, partner?:
   const outcomes: ResendOutcome[] = [];
   for (const { key, record } of await customersOf(deps, batchId, partner)) {
     if (!isEmailUnconfirmed(record, batchId)) continue;
-    const resendDeps = { store: deps.store, queue: deps.queueFor(record?.partner), acronis: deps.acronis(record?.partner) };
+    const resendDeps = {
+      store: deps.store,
+      queue: deps.queueFor(record?.partner),
+      acronis: deps.acronis(record?.partner),
+    };
     outcomes.push(await resendToCustomer(resendDeps, key));
   }
   return outcomes;
@@ -45,6 +49,9 @@ async function customersOf(deps: Deps, batchId: string, partner: string | undefi
 }
 
 /** A record's partner, as the pages show it: a record that names none is the default partner's. */
-export function partnerOf(deps: Pick<DashboardDeps, 'partners'>, record: CustomerRecord | undefined): string | undefined {
+export function partnerOf(
+  deps: Pick<DashboardDeps, 'partners'>,
+  record: CustomerRecord | undefined,
+): string | undefined {
   return record?.partner ?? deps.partners?.default;
 }
