@@ -134,7 +134,12 @@ async function recordStart(
     runId: data.runId,
     position: Date.now(),
     hasJob: true,
-    fields: { name: data.request.name, steps: data.steps.join(',') },
+    // As the producer's claim records it (src/workers/enqueue.ts): this one may come first.
+    fields: {
+      name: data.request.name,
+      steps: data.steps.join(','),
+      ...(data.request.partner ? { partner: data.request.partner } : {}),
+    },
   });
   if (claimed !== 'queued' && claimed !== 'replaced') return 'superseded';
   await deps.store.markRunning(key, job.name, attempt, data.runId);
