@@ -111,6 +111,10 @@ describe('the dashboard of an install with two partners', () => {
     expect(page.text).toMatch(
       /<td>assign-roles<\/td>\s*<td><span class="badge failed">failed<\/span><\/td>\s*<td>2<\/td>/,
     );
+    // Asked of dc2's API with dc2's client: dc1 has no such user.
+    const live = await client.get('/customers/West-1/live');
+    expect(live.text).toMatch(/id="live-activated">/);
+    expect(live.text).not.toContain('did not answer as expected');
     const east = await client.get('/customers/East-1');
     expect(east.text).toMatch(/id="customer-partner"><span class="mono">dc1<\/span>/);
     expect(east.text).not.toContain('not reached');
