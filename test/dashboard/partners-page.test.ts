@@ -9,7 +9,8 @@ import { until } from '../helpers/wait.js';
 /**
  * The dashboard and /metrics of an install serving two partners in two data centres
  * (docs/partners.md): the partner on each row and on the customer page, a partner filter,
- * each customer's timeline and Retry in its own data centre's queue, bull-board with both
+ * each customer's timeline, Retry and Resend in its own data centre's queue and through its
+ * partner's client, bull-board with both
  * queues, and API calls labelled by partner. A batch of 3 customers of each partner; every
  * dc2 customer fails at assign-roles while dc2 answers that call 503.
  */
@@ -140,6 +141,28 @@ describe('the dashboard of an install with two partners', () => {
     expect(t.sims[0].state().tenants.some((x) => x.customer_id?.startsWith('West-'))).toBe(false);
   });
 
+  it("resends a partner's unconfirmed activation e-mails through its own client", async () => {
+    const send = '^/users/\\{user_id\\}/send-activation-email$';
+    t.sims[1].configure({
+      faults: [{ kind: 'commit-then-fail', methods: ['POST'], path: send, times: 1, drop: true }],
+    });
+    const mailed = sampleCustomers(1, 'Mailed', { partner: 'dc2' });
+    const { batch } = await t.producer.enqueue({ source: 'test', label: 'mail lost' }, mailed);
+    expect(await t.waitForBatch(batch.id)).toMatchObject({ done: 1 });
+    t.sims[1].configure({ faults: [] });
+    const login = (await t.app.store.getCustomer('Mailed-1'))?.facts.login;
+    const sent = () => t.sims[1].state().users.find((u) => u.login === login)?.activation_emails_sent;
+    expect(sent()).toBe(1);
+
+    const page = await client.get(`/batches/${batch.id}?partner=dc2`);
+    expect(page.text).toContain('Resend unconfirmed e-mails (1)');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
+    const resent = await client.post(`/batches/${batch.id}/resend-activation`, { _csrf: csrf, partner: 'dc2' });
+    expect(resent.status).toBe(303);
+    expect(sent()).toBe(2);
+    expect((await client.get(resent.headers.get('location')!)).text).toContain('1 sent again');
+  });
+
   it("lists every data centre's queue on bull-board", async () => {
     const answer = await client.get('/admin/queues/api/queues?page=1&jobsPerPage=1');
     expect(answer.status).toBe(200);
@@ -201,6 +224,7 @@ describe('/metrics of an install with two partners', () => {
     const completed = (queue: string, dataCenter: string) =>
       sum(samples, 'acronis_onboard_step_jobs', { queue: queue!, state: 'completed', data_center: dataCenter });
     expect(completed(primary!, new URL(dc1.url).host)).toBe(3 * steps);
-    expect(completed(second!, new URL(dc2.url).host)).toBe(3 * steps);
+    // dc2's three, and the one whose e-mail was resent.
+    expect(completed(second!, new URL(dc2.url).host)).toBe(4 * steps);
   });
 });
