@@ -36,12 +36,25 @@ export function dashboardDeps(app: App, credentials: SignInCredentials | undefin
   return {
     store: app.store,
     writeBack: (key) => new SourceIntakeStore(app.redis, app.keys).writeBack(key),
-    queue: app.queue,
+    queues: app.queues,
+    queueFor: (partner) => app.queueFor(partner),
+    ...(app.partnerNames.length > 1
+      ? {
+          partners: {
+            names: app.partnerNames,
+            default: app.partners.default.name,
+            // A record of a partner since taken out of the partners file still has a page.
+            dataCenterOf: (partner: string) =>
+              app.partners.has(partner) ? app.partners.get(partner).dataCenter : 'not in the partners file',
+            dataCenters: app.partners.dataCenters.map((dc) => ({ id: dc.id, queueName: dc.queueName })),
+          },
+        }
+      : {}),
     callbacks: app.callbacks,
     redis: app.redis,
     keys: app.keys,
     results: (batchId) => batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batchId),
-    acronis: () => app.acronis,
+    acronis: (partner) => (partner === undefined ? app.acronis : app.lane(partner).acronis),
     callMetrics: app.callMetrics,
     actions: app.actions,
     lifecycle: () => app.actionEnqueueDeps(),

@@ -191,6 +191,11 @@ export class RedisKeys {
     return `${this.batch(id)}${this.batchIndexSuffix}${view}`;
   }
 
+  /** A view (or `all`) of the batch's customers of one partner (several partners: onboarding-index.lua). */
+  batchPartnerIndex(id: string, view: string, partner: string): string {
+    return `${this.batchIndex(id, view)}@${partner}`;
+  }
+
   /** What the batch page's search looks in: each customer's key and name as submitted, lower-cased. */
   batchSearchText(id: string): string {
     return `${this.batch(id)}:search`;

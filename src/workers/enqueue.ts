@@ -133,6 +133,10 @@ export async function enqueueCustomers(
   return { batch: (await skippedWhileAway(() => deps.store.getBatch(record.id))) ?? record, customers };
 }
 
+function withPartner(request: CustomerRequest, partner: string | undefined): CustomerRequest {
+  return partner === undefined || request.partner === partner ? request : { ...request, partner };
+}
+
 /**
  * Adds the first job of every submission that needs a chain, then claims them all. Returns the
  * submissions to try again: those that turned out to need a chain after all.
@@ -156,7 +160,9 @@ async function claimRound(
       group.map((s) =>
         firstStepJob(
           { box: deps.box, ...s.target },
-          { batchId, key: s.key, runId: s.runId, request: s.request, adopt: s.adopt },
+          // The partner resolved (the default one for a request naming none), so the first
+          // worker, should it record the customer before this claim does, records it too.
+          { batchId, key: s.key, runId: s.runId, request: withPartner(s.request, s.partner), adopt: s.adopt },
           stepsOf(s),
         ),
       ),

@@ -134,11 +134,11 @@ async function recordStart(
     runId: data.runId,
     position: Date.now(),
     hasJob: true,
+    // As the producer's claim records it (src/workers/enqueue.ts): this one may come first.
     fields: {
       name: data.request.name,
       steps: data.steps.join(','),
-      // Its partner, as the producer would have recorded it (none named: the default partner's).
-      ...(data.request.partner ? { partner: data.request.partner.toLowerCase() } : {}),
+      ...(data.request.partner ? { partner: data.request.partner } : {}),
     },
   });
   if (claimed !== 'queued' && claimed !== 'replaced') return 'superseded';
