@@ -10,6 +10,7 @@ import { plural } from '../text/plural.js';
 import type { ActionProblem } from '../workers/enqueue-action.js';
 import { tty } from './terminal-text.js';
 import { withApp } from './with-app.js';
+import { WAIT_POLL_MS } from './wait-poll.js';
 
 /**
  * `adopt` (docs/adopt.md): tenants made elsewhere taken into this install, from a CSV, one tenant
@@ -137,7 +138,7 @@ async function printQueued(app: App, report: AdoptReport, refused: number, wait:
   if (!wait) return refused > 0 || changeProblems.length > 0 ? 1 : 0;
   let batch = result.batch;
   while (!batch.ended) {
-    await sleep(500);
+    await sleep(WAIT_POLL_MS);
     batch = (await app.store.getBatch(batch.id)) ?? batch;
   }
   for (const c of await app.store.batchCustomers(batch.id))

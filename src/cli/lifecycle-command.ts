@@ -21,6 +21,7 @@ import {
 } from '../workers/enqueue-action.js';
 import { withApp } from './with-app.js';
 import { terminalJson, terminalSafe, tty } from './terminal-text.js';
+import { WAIT_POLL_MS } from './wait-poll.js';
 
 /**
  * After day one (docs/lifecycle.md): `suspend`, `resume`, `offboard` and `change`, for customers
@@ -318,7 +319,7 @@ async function waitForBatch(app: App, batchId: string): Promise<ActionRecord[]> 
   for (;;) {
     const actions = await app.actions.batchActions(batchId);
     if (batchEnded(actions)) return actions;
-    await sleep(500);
+    await sleep(WAIT_POLL_MS);
   }
 }
 
