@@ -52,7 +52,7 @@ export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   });
 
   app.post<BatchParams>('/batches/:id/retry', async (request, reply) => {
-    const outcomes = await retryBatch({ queue: deps.queue, store: deps.store }, request.params.id);
+    const outcomes = await retryBatch({ queueFor: () => deps.queue, store: deps.store }, request.params.id);
     request.session.set('notice', retryNotice(request.params.id, outcomes));
     return reply.redirect(`/batches/${encodeURIComponent(request.params.id)}`, 303);
   });
@@ -61,7 +61,10 @@ export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   app.post<BatchParams>('/batches/:id/resend-activation', async (request, reply) => {
     const batchId = request.params.id;
     if (!(await deps.store.getBatch(batchId))) return notFound(request, reply, deps, `batch ${batchId}`);
-    const outcomes = await resendToBatch({ store: deps.store, queue: deps.queue, acronis: deps.acronis() }, batchId);
+    const outcomes = await resendToBatch(
+      { store: deps.store, queueFor: () => deps.queue, acronisFor: () => deps.acronis() },
+      batchId,
+    );
     const user = currentUser(request, deps.credentials);
     deps.logger.info(
       { component: 'dashboard', batchId, user, customers: outcomes.length },

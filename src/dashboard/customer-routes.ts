@@ -46,7 +46,7 @@ export function customerRoutes(app: FastifyInstance, deps: DashboardDeps): void 
 
   app.post<CustomerParams>('/customers/:key/retry', async (request, reply) => {
     const key = request.params.key;
-    const outcome = await retryCustomer({ queue: deps.queue, store: deps.store }, key);
+    const outcome = await retryCustomer({ queueFor: () => deps.queue, store: deps.store }, key);
     request.session.set('notice', customerRetryNotice(outcome));
     const record = await deps.store.getCustomer(key);
     return reply.redirect(record ? `/batches/${encodeURIComponent(record.batchId)}` : '/', 303);
