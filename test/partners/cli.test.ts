@@ -100,6 +100,24 @@ describe('the CLI on an install with two data centres', () => {
     expect(byKey.get('West-2')).toMatchObject({ partner: 'dc2', data_center: dc2.url, state: 'failed' });
   });
 
+  it("resend-activation: the e-mail goes out through the customer's own data centre, its timeline there says so", async () => {
+    const [mail] = sampleCustomers(1, 'Mail', { partner: 'dc2' });
+    const { batch } = await t.producer.enqueue({ source: 'test', label: 'mail' }, [mail!]);
+    await t.waitForBatch(batch.id);
+    const mailsIn = (sim: TwoPartnerInstall['sims'][number]) =>
+      sim.state().users.find((u) => u.login === mail!.email)?.activation_emails_sent;
+    expect([mailsIn(t.sims[0]), mailsIn(t.sims[1])]).toEqual([undefined, 1]);
+
+    const run = await cli(['resend-activation', 'Mail-1']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain(`Mail-1: activation e-mail sent again to ${mail!.email}`);
+    expect(mailsIn(t.sims[1])).toBe(2);
+    const dc2Queue = t.app.queueFor('dc2');
+    const job = await dc2Queue.getJob(jobIdFor('Mail-1', 'activate-user'));
+    const { logs } = await dc2Queue.getJobLogs(job!.id!);
+    expect(logs.at(-1)).toBe(`resend-activation: activation e-mail sent again to ${mail!.email}`);
+  });
+
   it("reseal: the step jobs of both data centres' queues are sealed again with the new key", async () => {
     const oldKey = t.config.SECRETS_KEY!;
     const newKey = generateSecretsKey();
