@@ -100,6 +100,36 @@ describe('the CLI on an install with two data centres', () => {
     expect(byKey.get('West-2')).toMatchObject({ partner: 'dc2', data_center: dc2.url, state: 'failed' });
   });
 
+  it('results: a customer of a partner the file no longer lists gets no install commands, and says why (exit 1)', async () => {
+    const record = t.app.keys.customer('East-3');
+    await t.app.redis.hset(record, 'partner', 'gone');
+    try {
+      const run = await cli(['results', batchId, '--format', 'json']);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('customer East-3: not shown: install commands: unknown partner "gone"');
+      const rows = JSON.parse(run.stdout) as Record<string, string>[];
+      const east = rows.find((r) => r.customer === 'East-3');
+      expect(east).toMatchObject({ partner: 'gone', data_center: '', install_linux: '', install_windows: '' });
+      expect(east!.registration_token).not.toBe('');
+      expect(rows.find((r) => r.customer === 'East-1')?.install_linux).toContain(t.sims[0].url);
+    } finally {
+      await t.app.redis.hset(record, 'partner', 'dc1');
+    }
+  });
+
+  it('retry: a customer of a partner the file no longer lists is one line naming the partners served (exit 2)', async () => {
+    const record = t.app.keys.customer('West-2');
+    await t.app.redis.hset(record, 'partner', 'gone');
+    try {
+      const run = await cli(['retry', 'West-2']);
+      expect(run.code).toBe(2);
+      expect(run.stderr.trim()).toBe('acronis-onboard: unknown partner "gone": this install serves "dc1", "dc2"');
+      expect(await t.app.store.getCustomer('West-2')).toMatchObject({ state: 'failed' });
+    } finally {
+      await t.app.redis.hset(record, 'partner', 'dc2');
+    }
+  });
+
   it("resend-activation: the e-mail goes out through the customer's own data centre, its timeline there says so", async () => {
     const [mail] = sampleCustomers(1, 'Mail', { partner: 'dc2' });
     const { batch } = await t.producer.enqueue({ source: 'test', label: 'mail' }, [mail!]);
