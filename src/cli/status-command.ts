@@ -89,7 +89,8 @@ async function printActions(app: App, batchId: string, json: boolean, view: Part
 
 async function printBatches(store: OnboardingStore, json: boolean, view: PartnerView): Promise<void> {
   const batches = await store.listBatches(20);
-  if (view.only) return printPartnerBatches(store, batches, json, view);
+  // One partner: every customer is its, and the list is the whole list.
+  if (view.only && view.several) return printPartnerBatches(store, batches, json, view);
   if (json) console.log(terminalJson(batches));
   else if (batches.length === 0) console.log('no batches yet');
   else for (const batch of batches) console.log(batchLine(batch));
@@ -104,7 +105,7 @@ async function printPartnerBatches(
 ): Promise<void> {
   const listed: { batch: BatchRecord; counts: Map<string, PartnerCounts> }[] = [];
   for (const batch of batches) {
-    const counts = partnerCounts({ ...view, several: true }, await store.batchCustomers(batch.id), batch.id);
+    const counts = partnerCounts(view, await store.batchCustomers(batch.id), batch.id);
     if (counts && counts.size > 0) listed.push({ batch, counts });
   }
   if (json) console.log(terminalJson(listed.map((b) => ({ ...b.batch, partners: Object.fromEntries(b.counts) }))));
