@@ -155,6 +155,11 @@ export class App {
     return this.partnersFromFile?.names ?? [ENV_PARTNER_NAME];
   }
 
+  /** The partner of a customer whose record names none, without needing any credentials. */
+  get defaultPartnerName(): string {
+    return this.partnersFromFile?.default.name ?? ENV_PARTNER_NAME;
+  }
+
   /** The default partner's own profile, when the partners file gives it one. */
   get defaultPartnerProfilePath(): string | undefined {
     return this.partnersFromFile?.default.profilePath;

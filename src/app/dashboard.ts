@@ -3,6 +3,7 @@ import { SourceIntakeStore } from '../sources/intake-store.js';
 import type { DashboardDeps } from '../dashboard/dashboard.js';
 import { isLoopbackHost, sessionKeyFrom, type SignInCredentials } from '../dashboard/sign-in.js';
 import { batchResults } from '../workers/results.js';
+import { resultsDeps } from './operation-deps.js';
 import { loadProfile } from '../onboarding/profile.js';
 import { fixDepsOf, reconcileDeps } from '../reconcile/deps.js';
 import { enqueueFix } from '../reconcile/fix.js';
@@ -53,7 +54,7 @@ export function dashboardDeps(app: App, credentials: SignInCredentials | undefin
     callbacks: app.callbacks,
     redis: app.redis,
     keys: app.keys,
-    results: (batchId) => batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batchId),
+    results: (batchId) => batchResults(resultsDeps(app), batchId),
     acronis: (partner) => (partner === undefined ? app.acronis : app.lane(partner).acronis),
     callMetrics: app.callMetrics,
     actions: app.actions,

@@ -1,4 +1,6 @@
 import { AcronisApiError, connectionNeverMade } from '../acronis/errors.js';
+import { PartnersFileError } from '../partners/partners-file.js';
+import { UnknownPartnerError } from '../partners/partner-set.js';
 import { RedisUnavailableError } from '../redis/connection.js';
 import { ListenError, listenSettings } from './listen-settings.js';
 import { BatchGoneError } from './batch-progress.js';
@@ -26,6 +28,8 @@ export function explainExpected(
   // REDIS_URL names a Redis that does not answer: the configuration, not the work, is at fault.
   if (err instanceof RedisUnavailableError) return { code: 2, message: err.message };
   if (err instanceof ListenError) return { code: 2, message: err.message };
+  // PARTNERS_FILE unusable, or a customer recorded under a partner the file no longer lists.
+  if (err instanceof PartnersFileError || err instanceof UnknownPartnerError) return { code: 2, message: err.message };
   // Redis went under a command that does not wait for it, or came back without the batch followed.
   if (err instanceof RedisLostError || err instanceof BatchGoneError) return { code: 1, message: err.message };
   // Another sweep holds the lease: nothing was read; the same command works once it has ended.

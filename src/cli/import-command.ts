@@ -18,6 +18,7 @@ import {
 } from '../producers/csv-import.js';
 import type { Producer } from '../producers/producer.js';
 import type { BatchRecord, CustomerRecord, CustomerState } from '../workers/onboarding-store.js';
+import type { OnboardingQueue } from '../workers/queue.js';
 import { skippedWhileAway, untilRedisAnswers } from '../redis/while-away.js';
 import { followBatch, type FollowedBatch } from './batch-progress.js';
 import { batchLine } from './status-command.js';
@@ -69,6 +70,8 @@ export interface ImportOptions {
   stop?: AbortSignal;
   /** --wait: true while Redis is away, for the progress bar. */
   redisAway?: () => boolean;
+  /** --wait: every data centre's step queue, whose workers are counted (default: the producer's queue). */
+  queues?: readonly OnboardingQueue[];
 }
 
 /** An outage while following a batch: one line to stderr when Redis goes, one when it is back. */
@@ -107,6 +110,7 @@ async function runImport(file: string, opts: ImportOptions): Promise<number> {
       ...opts,
       ...(stop ? { stop } : {}),
       redisAway: () => app.availability.isDown,
+      queues: app.queues,
     });
   });
 }
@@ -222,7 +226,12 @@ async function waitForBatch(
   opts: ImportOptions,
 ): Promise<number> {
   // Redis may go at any moment from here on: the outage is told once, and nothing below ends for it.
-  const workers = await skippedWhileAway(() => producer.queue.getWorkersCount());
+  const queues = opts.queues ?? [producer.queue];
+  // A `work` process works every data centre's queue (docs/partners.md): a worker on any one is a running worker.
+  const workers = await skippedWhileAway(async () => {
+    const counts = await Promise.all(queues.map((queue) => queue.getWorkersCount()));
+    return counts.reduce((sum, n) => sum + n, 0);
+  });
   if (workers === 0 && !batch.ended) {
     console.error(
       'warning: no worker is connected to the queue; start one with `acronis-onboard work` (waiting anyway)',

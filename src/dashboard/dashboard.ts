@@ -17,7 +17,7 @@ import type { OnboardingQueue } from '../workers/queue.js';
 import type { SourceIntakeStore } from '../sources/intake-store.js';
 import type { SourceSet } from '../sources/source-set.js';
 import type { CustomerResult } from '../workers/results.js';
-import type { ResendDeps } from '../workers/resend-activation.js';
+import type { ResendClient } from '../workers/resend-activation.js';
 import type { LiveStateSource } from './customer-view.js';
 import type { DriftStore } from '../reconcile/drift-store.js';
 import type { Requester } from '../lifecycle/action.js';
@@ -55,7 +55,7 @@ export interface DashboardDeps {
   /** The rows of `acronis-onboard results`, secrets opened. */
   results(batchId: string): Promise<CustomerResult[]>;
   /** A partner's API client (none: the default's) for the live state and the resend of e-mails, built on first use. */
-  acronis(partner?: string): LiveStateSource & ResendDeps['acronis'];
+  acronis(partner?: string): LiveStateSource & ResendClient;
   callMetrics: CallMetrics;
   /** A source customer's write-back (docs/sources.md "Write-back"); undefined for other customers. */
   writeBack(customerKey: string): Promise<WriteBackRecord | undefined>;

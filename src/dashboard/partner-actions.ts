@@ -14,7 +14,7 @@ type Deps = Pick<DashboardDeps, 'store' | 'queueFor' | 'acronis' | 'partners'>;
 
 export async function retryOne(deps: Deps, key: string): Promise<RetryOutcome> {
   const record = await deps.store.getCustomer(key);
-  return retryCustomer({ queue: deps.queueFor(record?.partner), store: deps.store }, key);
+  return retryCustomer({ queueFor: () => deps.queueFor(record?.partner), store: deps.store }, key);
 }
 
 /** Every customer of the batch (of `partner`, if given) that failed here, one after another. */
@@ -22,7 +22,7 @@ export async function retryFailedOf(deps: Deps, batchId: string, partner?: strin
   const outcomes: RetryOutcome[] = [];
   for (const { key, record } of await customersOf(deps, batchId, partner)) {
     if (record?.state === 'failed' && record.batchId === batchId)
-      outcomes.push(await retryCustomer({ queue: deps.queueFor(record.partner), store: deps.store }, key));
+      outcomes.push(await retryCustomer({ queueFor: deps.queueFor, store: deps.store }, key));
   }
   return outcomes;
 }
@@ -32,12 +32,9 @@ export async function resendUnconfirmedOf(deps: Deps, batchId: string, partner?:
   const outcomes: ResendOutcome[] = [];
   for (const { key, record } of await customersOf(deps, batchId, partner)) {
     if (!isEmailUnconfirmed(record, batchId)) continue;
-    const resendDeps = {
-      store: deps.store,
-      queue: deps.queueFor(record?.partner),
-      acronis: deps.acronis(record?.partner),
-    };
-    outcomes.push(await resendToCustomer(resendDeps, key));
+    outcomes.push(
+      await resendToCustomer({ store: deps.store, queueFor: deps.queueFor, acronisFor: deps.acronis }, key),
+    );
   }
   return outcomes;
 }

@@ -1,4 +1,5 @@
 import type { App } from '../app/app.js';
+import { resendDeps } from '../app/operation-deps.js';
 import type { Profile } from '../onboarding/profile.js';
 import { DriftStore } from './drift-store.js';
 import type { FixDeps } from './fix.js';
@@ -14,12 +15,12 @@ export async function reconcileDeps(app: App, profile: Profile): Promise<SweepDe
     acronis: app.acronis,
     store: app.store,
     actions: app.actions,
-    queue: app.queue,
+    queueFor: (partner) => app.queueFor(partner),
     drifts: new DriftStore(app.redis, app.keys),
     offers: app.offers,
     partnerTenantId: enqueue.partnerTenantId,
     profile,
-    fix: { enqueue, resend: { store: app.store, queue: app.queue, acronis: app.acronis } },
+    fix: { enqueue, resend: resendDeps(app) },
     logger: app.logger,
   };
 }

@@ -23,7 +23,7 @@ export interface Scope {
  * queued/running with no job of its chain left to run.
  */
 export async function loadScope(
-  deps: { store: OnboardingStore; queue: OnboardingQueue },
+  deps: { store: OnboardingStore; queueFor(partner: string | undefined): OnboardingQueue },
   customerIds?: readonly string[],
 ): Promise<Scope> {
   const listed = await deps.store.batchListedCustomers();
@@ -38,7 +38,7 @@ export async function loadScope(
     customers.set(key, {
       key,
       record,
-      heal: await needsHealing(deps.queue, key, record),
+      heal: await needsHealing(deps.queueFor(record?.partner), key, record),
       ...(place ? { listedIn: place } : {}),
     });
   }

@@ -20,7 +20,8 @@ import { loadScope, type Scope, type ScopedCustomer } from './scope.js';
  */
 export interface SweepDeps extends CheckDeps {
   acronis: ReconcileApi;
-  queue: OnboardingQueue;
+  /** The step queue of a customer's data centre (its record's `partner`): whether its chain is still in flight. */
+  queueFor(partner: string | undefined): OnboardingQueue;
   drifts: DriftStore;
   /** What `--fix` queues through (the lifecycle's checks and queue, resend-activation). */
   fix: Omit<FixDeps, 'profile' | 'drifts'>;
