@@ -82,6 +82,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     refusals,
     enqueue: deps.producer.enqueue,
     profile: deps.producer.profile,
+    partners: {
+      names: deps.producer.partnerNames,
+      defaultName: deps.producer.defaultPartner,
+      store: deps.producer.store,
+    },
     redis: deps.redis,
     keys: deps.keys,
     secrets: deps.webhookSecrets,
