@@ -111,18 +111,7 @@ export async function importCsv(opts: ImportCsvOptions): Promise<CsvImportReport
   const validation = await validateCsv(path, { ...readOptions, store: producer.store, moved });
   opts.on?.validated?.(validation);
 
-  const report: CsvImportReport = {
-    ...validation,
-    // Its own list: rows found bad while queuing are added to the report, not to the validation.
-    badRows: [...validation.badRows],
-    label: basename(path),
-    dryRun: opts.dryRun === true,
-    steps: plannedSteps(producer.profile),
-    batch: null,
-    outcomes: { new: 0, 'already-onboarded': 0, 'already-queued': 0, retry: 0 },
-    alreadyQueued: [],
-    ...(partners.names.length > 1 ? { byPartner: {} } : {}),
-  };
+  const report = emptyReport(validation, opts, partners);
   if (validation.goodRows === 0) return report;
 
   // The second pass must see the file the first one judged.
@@ -175,6 +164,22 @@ export interface ValidateCsvOptions extends ReadCustomerCsvOptions {
   store?: Pick<OnboardingStore, 'getCustomers'>;
   /** Filled with the lines found bad that way, for the second pass to leave out. */
   moved?: Set<number>;
+}
+
+/** The report before the second pass: nothing queued yet. */
+function emptyReport(validation: CsvValidation, opts: ImportCsvOptions, partners: ProducerPartners): CsvImportReport {
+  return {
+    ...validation,
+    // Its own list: rows found bad while queuing are added to the report, not to the validation.
+    badRows: [...validation.badRows],
+    label: basename(opts.path),
+    dryRun: opts.dryRun === true,
+    steps: plannedSteps(opts.producer.profile),
+    batch: null,
+    outcomes: { new: 0, 'already-onboarded': 0, 'already-queued': 0, retry: 0 },
+    alreadyQueued: [],
+    ...(partners.names.length > 1 ? { byPartner: {} } : {}),
+  };
 }
 
 /** The first pass: every row judged, nothing written. Throws CsvFileError for a file that cannot be imported. */

@@ -1,6 +1,6 @@
 import type { CustomerRequest } from '../onboarding/customer-request.js';
 import type { OnboardingStore } from '../workers/onboarding-store.js';
-import { PartnerMismatchError } from '../workers/enqueue.js';
+import type { PartnerMismatchError } from '../workers/enqueue.js';
 import { movedPartnerReason, partnerConflicts, partnerOf, type ProducerPartners } from './partner-check.js';
 import type { BadRow, CsvValidation } from './csv-import.js';
 

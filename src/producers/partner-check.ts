@@ -1,6 +1,7 @@
 import { customerKeyOf, type CustomerRequest, type FieldProblem } from '../onboarding/customer-request.js';
 import { UnknownPartnerError } from '../partners/partner-set.js';
 import type { OnboardingStore } from '../workers/onboarding-store.js';
+import type { Producer } from './producer.js';
 
 /**
  * What every producer checks of a customer's `partner` (docs/partners.md) before it is queued, so
@@ -13,6 +14,15 @@ export interface ProducerPartners {
   names: readonly string[];
   /** The one a customer naming none gets. */
   defaultName: string;
+}
+
+/** The partners, and the records that say which one a known customer has: what the webhook and sources check with. */
+export interface PartnerCheck extends ProducerPartners {
+  store: Pick<OnboardingStore, 'getCustomers'>;
+}
+
+export function partnerCheckOf(producer: Pick<Producer, 'partnerNames' | 'defaultPartner' | 'store'>): PartnerCheck {
+  return { names: producer.partnerNames, defaultName: producer.defaultPartner, store: producer.store };
 }
 
 /** The partner a request goes to: the one it names (lower case), else the default. */

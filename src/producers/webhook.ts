@@ -5,11 +5,11 @@ import type { Logger } from '../logger.js';
 import { RedisOutageError, withRedisDeadline } from '../redis/deadline.js';
 import type { RedisKeys } from '../redis/keys.js';
 import { customerKeyOf, type CustomerRequest, type FieldProblem } from '../onboarding/customer-request.js';
-import type { EnqueueOutcome, OnboardingStore } from '../workers/onboarding-store.js';
+import type { EnqueueOutcome } from '../workers/onboarding-store.js';
 import type { CallbackPolicy } from './callback-target.js';
 import type { Producer } from './producer.js';
 import { customerField, parseWebhookBody, type WebhookBody } from './webhook-body.js';
-import { movedPartnerReason, partnerConflicts, type ProducerPartners } from './partner-check.js';
+import { movedPartnerReason, partnerConflicts, type PartnerCheck } from './partner-check.js';
 import { PartnerMismatchError } from '../workers/enqueue.js';
 import {
   acceptRawBodies,
@@ -54,7 +54,7 @@ export interface WebhookOptions {
    * The partners a customer may name (docs/partners.md) and the records that say which one a
    * known customer has: an unknown partner, or another than the recorded one, is a 400.
    */
-  partners?: ProducerPartners & { store: Pick<OnboardingStore, 'getCustomers'> };
+  partners?: PartnerCheck;
   /** The producers' fail-fast connection. */
   redis: RedisConnection;
   /** The install's Redis keys. (Not `prefix`: fastify's register() takes that as a route prefix.) */
