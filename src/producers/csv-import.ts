@@ -103,7 +103,7 @@ export async function importCsv(opts: ImportCsvOptions): Promise<CsvImportReport
   const readOptions: ReadCustomerCsvOptions = {
     profile: producer.profile,
     partners,
-    ...(opts.partner !== undefined ? { partner: opts.partner } : {}),
+    ...(opts.partner !== undefined ? { partner: opts.partner.trim().toLowerCase() } : {}),
     ...(opts.maxRows ? { maxRows: opts.maxRows } : {}),
   };
   const before = await assertReadableFile(path);

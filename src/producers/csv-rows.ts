@@ -140,7 +140,7 @@ function judge(line: number, fields: RowFields, opts: ReadCustomerCsvOptions, se
   if (!parsed.ok) return { kind: 'bad', line, problems: parsed.problems };
   const request = withFilePartner(parsed.request, opts.partner);
   const problems = [
-    ...partnerProblems(parsed.request, opts),
+    ...partnerProblems(parsed.request, request, opts),
     ...(opts.profile ? problemsWithProfile(request, opts.profile) : []),
     ...seen.clashes(request),
   ];
@@ -155,12 +155,20 @@ function withFilePartner(request: CustomerRequest, partner: string | undefined):
   return partner === undefined || request.partner !== undefined ? request : { ...request, partner };
 }
 
-/** A partner the install does not serve, or (with `--partner`) another partner than the file's. */
-function partnerProblems(request: CustomerRequest, opts: ReadCustomerCsvOptions): FieldProblem[] {
+/**
+ * A partner the install does not serve (the row's, or the file's it was given), or (with
+ * `--partner`) a row naming another partner than the file's.
+ */
+function partnerProblems(
+  asWritten: CustomerRequest,
+  request: CustomerRequest,
+  opts: ReadCustomerCsvOptions,
+): FieldProblem[] {
   const unknown = opts.partners ? unknownPartnerProblem(request, opts.partners) : undefined;
   if (unknown) return [unknown];
-  if (opts.partner === undefined || request.partner === undefined || request.partner === opts.partner) return [];
-  const reason = `names partner "${request.partner}", but the file is imported for "${opts.partner}" (--partner)`;
+  const named = asWritten.partner;
+  if (opts.partner === undefined || named === undefined || named === opts.partner) return [];
+  const reason = `names partner "${named}", but the file is imported for "${opts.partner}" (--partner)`;
   return [{ field: 'partner', reason }];
 }
 

@@ -133,7 +133,7 @@ function parseCustomer(
 }
 
 /** A problem of customer `index` named as the sender wrote it: `email` alone, `customers[3].email` in a list. */
-export function customerField(form: WebhookBody['form'], index: number, field: string): string {
+export function customerProblemField(form: WebhookBody['form'], index: number, field: string): string {
   return form === 'single' ? field : `customers[${index}].${field}`;
 }
 

@@ -8,7 +8,7 @@ import { customerKeyOf, type CustomerRequest, type FieldProblem } from '../onboa
 import type { EnqueueOutcome } from '../workers/onboarding-store.js';
 import type { CallbackPolicy } from './callback-target.js';
 import type { Producer } from './producer.js';
-import { customerField, parseWebhookBody, type WebhookBody } from './webhook-body.js';
+import { customerProblemField, parseWebhookBody, type WebhookBody } from './webhook-body.js';
 import { movedPartnerReason, partnerConflicts, type PartnerCheck } from './partner-check.js';
 import { PartnerMismatchError } from '../workers/enqueue.js';
 import {
@@ -190,7 +190,7 @@ async function movedCustomers(
   if (!partners) return undefined;
   const conflicts = await guard('partner check', partnerConflicts(partners.store, partners, delivery.customers));
   const problems = conflicts.flatMap((p, i) =>
-    p ? [{ field: customerField(delivery.form, i, p.field), reason: p.reason }] : [],
+    p ? [{ field: customerProblemField(delivery.form, i, p.field), reason: p.reason }] : [],
   );
   if (problems.length === 0) return undefined;
   delivery.log.info({ problems: problems.length }, 'webhook refused: customer under another partner');
@@ -201,7 +201,7 @@ async function movedCustomers(
 function mismatchAnswer(err: PartnerMismatchError, delivery: CheckedDelivery): Answer {
   const keys = delivery.customers.map(customerKeyOf);
   const problems = err.mismatches.map((m) => ({
-    field: customerField(delivery.form, Math.max(0, keys.indexOf(m.key)), 'partner'),
+    field: customerProblemField(delivery.form, Math.max(0, keys.indexOf(m.key)), 'partner'),
     reason: movedPartnerReason(m.key, m.recorded, m.asked),
   }));
   return invalidRequest(problems);
