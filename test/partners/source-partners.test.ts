@@ -7,6 +7,7 @@ import { App } from '../../src/app/app.js';
 import { startServer, type RunningServer } from '../../src/app/server.js';
 import { eventHashOf, SourceIntakeStore, type StoredEvent } from '../../src/sources/intake-store.js';
 import { SourceFileError } from '../../src/sources/source-file.js';
+import { runCli } from '../helpers/cli.js';
 import { startTwoPartnerInstall, type TwoPartnerInstall } from '../helpers/partners.js';
 import { expectEachOnboardedOnce } from '../helpers/pipeline.js';
 import { until } from '../helpers/wait.js';
@@ -122,6 +123,21 @@ describe('sources with two partners', () => {
       ],
     });
     expect(await t.app.store.getCustomer('W-1')).toMatchObject({ partner: 'dc2', state: 'done' });
+  });
+
+  it('`acronis-onboard sources` names a source file whose partner the install does not serve, exit 2', async () => {
+    const checked = sourcesDir({
+      east: generic({ partner: 'moon' }),
+      mapped: generic({ mapping: { name: 'company', email: 'email', partner: { value: 'Sun' } } }),
+      west: generic({ partner: 'dc2' }),
+    });
+    const run = await runCli(t, ['sources'], { ...t.secretEnv, SOURCES_DIR: checked, [TOKEN_ENV]: token });
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stdout).toMatch(/^east\s+.*partner: unknown partner "moon": this install serves "dc1", "dc2"$/m);
+    expect(run.stdout).toMatch(
+      /^mapped\s+.*mapping\.partner: unknown partner "Sun": this install serves "dc1", "dc2"$/m,
+    );
+    expect(run.stdout).toMatch(/^west\s+generic\s+ok/m);
   });
 
   it('stops the start on a source file naming a partner the install does not serve, naming the field', async () => {
