@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
 import { startServer, type RunningServer } from '../../src/app/server.js';
+import { buildServer } from '../../src/server.js';
+import type { OnboardingStore } from '../../src/workers/onboarding-store.js';
 import { customerKeyOf } from '../../src/onboarding/customer-request.js';
 import { startTwoPartnerInstall, type TwoPartnerInstall } from '../helpers/partners.js';
 import { expectEachOnboardedOnce, sampleCustomers } from '../helpers/pipeline.js';
@@ -77,5 +80,52 @@ describe('the webhook with two partners', () => {
     const corrected = await post({ ...north, partner: 'dc1' }, 'move-north-1');
     expect(corrected.status, corrected.text).toBe(202);
     expect(corrected.body.customers).toEqual([{ index: 0, customer: 'North-1', outcome: 'already-onboarded' }]);
+  });
+
+  it('answers 400, not 500, when the customer is recorded under another partner between its look and the enqueue', async () => {
+    // The webhook's own look at the records sees nothing (another producer is faster); enqueue refuses.
+    const store = t.producer.store;
+    const blind = new Proxy(store, {
+      get: (target, prop) =>
+        prop === 'getCustomers'
+          ? async (keys: readonly string[]) => keys.map(() => undefined)
+          : (Reflect.get(target, prop, target) as unknown),
+    }) as OnboardingStore;
+    const racing = await buildServer({
+      producer: { ...t.producer, store: blind },
+      redis: t.app.redis,
+      keys: t.app.keys,
+      webhookSecrets: [secret],
+      scheduleCallback: async () => undefined,
+      logger: t.logger,
+    });
+    try {
+      await racing.listen({ host: '127.0.0.1', port: 0 });
+      const url = `http://127.0.0.1:${(racing.server.address() as AddressInfo).port}`;
+      const [racer] = sampleCustomers(1, 'Racer');
+      const first = await t.producer.enqueue({ source: 'test', label: 'racer' }, [racer!]);
+      await t.waitForBatch(first.batch.id);
+      const before = await batchCount();
+      const moved = await postWebhook(
+        url,
+        secret,
+        { customers: [{ ...racer, partner: 'dc2' }] },
+        { deliveryId: 'race-1' },
+      );
+      expect(moved.status).toBe(400);
+      expect(moved.body.problems).toEqual([
+        {
+          field: 'customers[0].partner',
+          reason:
+            'customer "Racer-1" is recorded under partner "dc1", not "dc2": moving a customer between partners is not supported',
+        },
+      ]);
+      expect(await batchCount()).toBe(before);
+      // Nothing was claimed: the same delivery id, corrected, goes through.
+      const corrected = await postWebhook(url, secret, { customers: [racer] }, { deliveryId: 'race-1' });
+      expect(corrected.status, corrected.text).toBe(202);
+    } finally {
+      await racing.close();
+    }
   });
 });
