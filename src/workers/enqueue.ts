@@ -99,11 +99,11 @@ export async function enqueueCustomers(
   if (repeated !== undefined) {
     throw new Error(`customer ${repeated} appears twice in one enqueue call; producers drop repeats first`);
   }
+  const existing = await deps.store.getCustomers(keys);
+  // Before the batch exists: a refused partner (or its API away) leaves nothing written.
+  const partners = await partnersOf(deps, requests, keys, existing);
   const record = 'id' in batch ? await deps.store.getBatch(batch.id) : await deps.store.createBatch(batch);
   if (!record) throw new Error(`batch ${'id' in batch ? batch.id : ''} does not exist`);
-
-  const existing = await deps.store.getCustomers(keys);
-  const partners = await partnersOf(deps, requests, keys, existing);
   let pending: Submission[] = requests.map((request, index) => ({
     index,
     key: keys[index] as string,
