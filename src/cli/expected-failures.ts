@@ -5,6 +5,9 @@ import { BatchGoneError } from './batch-progress.js';
 import { RedisLostError } from './redis-lost.js';
 import { SweepRunningError } from '../workers/exclusive-sweep.js';
 import { exitCodeForSignal, StoppedError } from './stop-signal.js';
+import { PartnersFileError } from '../partners/partners-file.js';
+import { UnknownPartnerError } from '../partners/partner-set.js';
+import { PartnerRefusedError } from '../partners/partner-refusal.js';
 
 /**
  * Failures a newcomer meets that are not bugs: each becomes one line saying what to change, never
@@ -26,6 +29,9 @@ export function explainExpected(
   // REDIS_URL names a Redis that does not answer: the configuration, not the work, is at fault.
   if (err instanceof RedisUnavailableError) return { code: 2, message: err.message };
   if (err instanceof ListenError) return { code: 2, message: err.message };
+  // PARTNERS_FILE names the field (or both twins); `--partner` names one the install does not serve.
+  if (err instanceof PartnersFileError || err instanceof UnknownPartnerError || err instanceof PartnerRefusedError)
+    return { code: 2, message: err.message };
   // Redis went under a command that does not wait for it, or came back without the batch followed.
   if (err instanceof RedisLostError || err instanceof BatchGoneError) return { code: 1, message: err.message };
   // Another sweep holds the lease: nothing was read; the same command works once it has ended.
