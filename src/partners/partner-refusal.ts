@@ -1,6 +1,6 @@
 import { AcronisApiError, connectionNeverMade } from '../acronis/errors.js';
 import type { Logger } from '../logger.js';
-import type { Partner } from './partner-set.js';
+import type { Partner, PartnerSet } from './partner-set.js';
 
 /**
  * A partner the data centre will not serve (docs/partners.md "A partner refused"): its API client
@@ -46,24 +46,27 @@ export class PartnerRefusedError extends Error {
 export class PartnerRefusals {
   private readonly refusedNow = new Set<string>();
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly partners: PartnerSet,
+    private readonly logger: Logger,
+  ) {}
 
-  refused(partner: Partner, err: unknown, consequence: string): void {
+  /** No name: the default partner. */
+  refused(partnerName: string | undefined, err: unknown): void {
+    const partner = this.partners.get(partnerName);
     if (this.refusedNow.has(partner.name)) return;
     this.refusedNow.add(partner.name);
     const problem = partnerAccessProblem(partner, err) ?? (err as Error).message;
     this.logger.error(
       { partner: partner.name, problem },
-      `partner "${partner.name}" refused: ${problem}; ${consequence}`,
+      `partner "${partner.name}" refused: ${problem}; its customers' steps wait and are tried again, the other partners are served`,
     );
   }
 
-  accepted(partnerName: string): void {
-    if (!this.refusedNow.delete(partnerName)) return;
-    this.logger.info({ partner: partnerName }, `partner "${partnerName}" answers again: its customers go on`);
-  }
-
-  isRefused(partnerName: string): boolean {
-    return this.refusedNow.has(partnerName);
+  accepted(partnerName: string | undefined): void {
+    if (this.refusedNow.size === 0) return;
+    const { name } = this.partners.get(partnerName);
+    if (!this.refusedNow.delete(name)) return;
+    this.logger.info({ partner: name }, `partner "${name}" answers again: its customers go on`);
   }
 }
