@@ -156,7 +156,14 @@ async function claimRound(
       group.map((s) =>
         firstStepJob(
           { box: deps.box, ...s.target },
-          { batchId, key: s.key, runId: s.runId, request: s.request, adopt: s.adopt },
+          // The chain names its partner even when the request did not (an adoption, the default): its steps use that partner's client.
+          {
+            batchId,
+            key: s.key,
+            runId: s.runId,
+            request: s.partner ? { ...s.request, partner: s.partner } : s.request,
+            adopt: s.adopt,
+          },
           stepsOf(s),
         ),
       ),
