@@ -53,7 +53,7 @@ async function checkEveryPartner(app: App): Promise<void> {
   console.log(await redisVerdict(app));
   const sentinelLine = await sentinelVerdict(app);
   if (sentinelLine) console.log(sentinelLine);
-  const unused = unusedVariablesWarning(app.config);
+  const unused = unusedVariablesWarning(app.config, app.partners.all);
   if (unused) console.log(unused);
   const verdicts = await checkPartners(app);
   for (const verdict of verdicts) console.log(verdict.lines.join('\n'));

@@ -21,9 +21,11 @@ const REPLACED = [
   'ACRONIS_PARENT_TENANT_ID',
 ] as const;
 
-export function unusedVariablesWarning(config: Config): string | undefined {
+export function unusedVariablesWarning(config: Config, partners: readonly Partner[]): string | undefined {
   if (!config.PARTNERS_FILE) return undefined;
-  const set = REPLACED.filter((name) => config[name] !== undefined);
+  // A file made by `bootstrap --partner` names ACRONIS_CLIENT_ID and _SECRET for the partner they served.
+  const named = new Set(partners.flatMap((p) => [p.variables.clientId, p.variables.clientSecret]));
+  const set = REPLACED.filter((name) => config[name] !== undefined && !named.has(name));
   if (set.length === 0) return undefined;
   return `Warning          ${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set but not used: PARTNERS_FILE names the partners`;
 }
