@@ -6,7 +6,7 @@ import type { App } from './app.js';
 import { checkProfileOffer, type OnboardingSetup, type SetupOptions } from './onboarding-setup.js';
 
 /**
- * `work` with several partners (docs/partners.md "A partner refused"): every partner is asked at
+ * `work` with several partners (docs/commands.md "A partner refused"): every partner is asked at
  * once, once — a token, its tenant, its profile against its offer — and none is waited for. A
  * partner refused or not answering is said once and its customers' steps wait; the others are
  * served from the start. A profile its offer cannot satisfy still stops the start (exit 2): that

@@ -14,7 +14,7 @@ import { writeOwnerOnly } from './owner-only-file.js';
 import { tty } from './terminal-text.js';
 
 /**
- * `bootstrap --partner NAME` (docs/partners.md "Adding a partner"): an API client created in the
+ * `bootstrap --partner NAME` (docs/commands.md "Several partners"): an API client created in the
  * user's tenant as `bootstrap` does, the partner added to the partners file with the names of two
  * new variables, and those variables (the client's id and secret) added to `.env`. The first time,
  * the file is made: with the partner of the present ACRONIS_* variables in it as `default` (its

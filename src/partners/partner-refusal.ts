@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import type { Partner, PartnerSet } from './partner-set.js';
 
 /**
- * A partner the data centre will not serve (docs/partners.md "A partner refused"): its API client
+ * A partner the data centre will not serve (docs/commands.md "A partner refused"): its API client
  * is refused (400/401 at /idp/token: a wrong or revoked secret) or its data centre does not answer.
  * With several partners this stops nothing but that partner's customers.
  */

@@ -2,12 +2,12 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Logger } from '../logger.js';
 
 /**
- * A step whose partner's API client is refused (docs/partners.md "A partner refused") waits and
+ * A step whose partner's API client is refused (docs/commands.md "A partner refused") waits and
  * is tried again, spending no attempt: the customer is not at fault, and a corrected secret (a
  * restart of `work` with the partner's variables fixed) lets it go on where it stopped. The wait
  * grows with the job's starts, so a partner refused for hours costs a token request per customer
  * every few minutes, not every second; BullMQ's started-attempts cap (200 starts: more than a day)
- * ends it at last, as a retryable failure `retry` brings back.
+ * ends it at last, a failure `retry` resumes once the partner is put right.
  */
 export interface PartnerRefusalsView {
   /** Says once per partner (per process) that it is refused; no name: the default partner. */

@@ -8,7 +8,7 @@ import { connectRedis, removeKeys, TEST_REDIS_URL, uniquePrefix } from '../helpe
 import { startTestSimulator, type RunningSimulator } from '../helpers/simulator.js';
 
 /**
- * `bootstrap --partner` (docs/partners.md "Adding a partner"): an install of one partner grows
+ * `bootstrap --partner` (docs/commands.md "Several partners"): an install of one partner grows
  * to two — the partners file made with the present partner as `default`, the new client's
  * variables in `.env` — and `check` then proves both; a duplicate name or tenant is refused
  * naming both, before any API client is created.

@@ -4,7 +4,7 @@ import { startTwoPartnerInstall, type TwoPartnerInstall } from '../helpers/partn
 import { until } from '../helpers/wait.js';
 
 /**
- * `work` with a partner whose API client is refused (docs/partners.md "A partner refused"): the
+ * `work` with a partner whose API client is refused (docs/commands.md "A partner refused"): the
  * other partner's customers are onboarded, the refused partner is named once in the log, and its
  * customers wait (not failed) until a `work` with the right secret takes them on.
  */
