@@ -22,7 +22,7 @@ export interface Explained {
 
 export function explainExpected(
   err: unknown,
-  env: { PORT?: number; HOST?: string; ACRONIS_BASE_URL?: string } = {},
+  env: { PORT?: number; HOST?: string; ACRONIS_BASE_URL?: string; PARTNERS_FILE?: string } = {},
 ): Explained | undefined {
   // Nothing to say: the person stopped it (Ctrl-C while a command waited for Redis or the API).
   if (err instanceof StoppedError) return { code: exitCodeForSignal(err.signal), message: '' };
@@ -43,6 +43,11 @@ export function explainExpected(
     return { code: 2, message: new ListenError(code, settings).message };
   }
   const unreachable = connectionNeverMade(err);
+  if (unreachable && env.PARTNERS_FILE)
+    return {
+      code: 2,
+      message: `a partner's data centre does not answer (${unreachable}): acronis-onboard check names the partner and its base_url`,
+    };
   if (unreachable) {
     const where = env.ACRONIS_BASE_URL ? `ACRONIS_BASE_URL ${env.ACRONIS_BASE_URL}` : 'ACRONIS_BASE_URL';
     return {
@@ -51,6 +56,12 @@ export function explainExpected(
     };
   }
   if (err instanceof AcronisApiError && err.path === '/idp/token' && (err.status === 400 || err.status === 401)) {
+    // With a partners file the ACRONIS_* variables are not the ones used: check says which partner.
+    if (env.PARTNERS_FILE)
+      return {
+        code: 2,
+        message: `a data centre refused a partner's API client (${err.status}${err.code !== undefined ? ` ${err.code}` : ''}): acronis-onboard check names the partner and the variables to check`,
+      };
     const where = env.ACRONIS_BASE_URL ?? 'the data centre';
     return {
       code: 2,

@@ -43,6 +43,18 @@ describe('check with a partners file', () => {
     expect(run.stdout).not.toContain('not-the-secret-of-dc2');
   });
 
+  it('a command needing a refused partner says so in one line pointing at check (exit 2)', async () => {
+    const run = await runCli(t, ['suspend', 'West-1', '--partner', 'dc2'], {
+      ...t.secretEnv,
+      DC2_CLIENT_SECRET: 'not-the-secret-of-dc2',
+    });
+    expect(run.code).toBe(2);
+    noStack(run.stdout + run.stderr);
+    expect(run.stderr.trim()).toMatch(
+      /^acronis-onboard: a data centre refused a partner's API client \(401[^)]*\): acronis-onboard check names the partner and the variables to check$/,
+    );
+  });
+
   it('warns that ACRONIS_* variables set beside PARTNERS_FILE are not used', async () => {
     const run = await runCli(t, ['check'], {
       ...t.secretEnv,
