@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkActions, enqueueActions } from '../../src/workers/enqueue-action.js';
 import { expectEachOnboardedOnce, sampleCustomers } from '../helpers/pipeline.js';
 import { startTwoPartnerInstall, type TwoPartnerInstall } from '../helpers/partners.js';
 import { until } from '../helpers/wait.js';
@@ -9,6 +10,12 @@ import { until } from '../helpers/wait.js';
  * customers wait (not failed) until a `work` with the right secret takes them on.
  */
 let t: TwoPartnerInstall;
+/** The workers running now: each test replaces them as the secret it needs changes. */
+let serving: Awaited<ReturnType<TwoPartnerInstall['startWorkers']>>;
+const stopServing = async () => {
+  await serving.close(2000);
+  await serving.app.close();
+};
 
 beforeAll(async () => {
   t = await startTwoPartnerInstall({ label: 'partner-refused' });
@@ -23,10 +30,10 @@ const refusedLines = () =>
 describe('work while one partner is refused', () => {
   it("onboards dc1's customers, says once that dc2 is refused, and leaves dc2's customers waiting", async () => {
     const wrong = { ...t.secretEnv, DC2_CLIENT_SECRET: 'not-the-secret-of-dc2' };
-    const first = await t.startWorkers({ secretEnv: wrong });
+    serving = await t.startWorkers({ secretEnv: wrong });
     // Refused at start already: said there, and not again by any step.
     expect(refusedLines()).toHaveLength(1);
-    expect(first.partnerTenantId).toBe(t.sims[0].seed.partnerTenantId);
+    expect(serving.partnerTenantId).toBe(t.sims[0].seed.partnerTenantId);
 
     const east = sampleCustomers(6, 'East');
     const west = sampleCustomers(4, 'West', { partner: 'dc2' });
@@ -46,12 +53,30 @@ describe('work while one partner is refused', () => {
     expect(t.logs.join('')).not.toContain('not-the-secret-of-dc2');
 
     // The secret put right (a new `work`): the waiting customers go on where they stopped.
-    await first.close(2000);
-    await first.app.close();
-    await t.startWorkers();
+    await stopServing();
+    serving = await t.startWorkers();
     await dc2Queue.promoteJobs();
     const ended = await t.waitForBatch(batch.id);
     expect(ended).toMatchObject({ total: 10, done: 10, failed: 0 });
     expectEachOnboardedOnce(t.sims[1].state(), west);
+  });
+
+  it("a lifecycle action of the refused partner's customer waits too, and runs once the secret is right", async () => {
+    await stopServing();
+    serving = await t.startWorkers({ secretEnv: { ...t.secretEnv, DC2_CLIENT_SECRET: 'wrong' } });
+    const deps = await t.app.actionEnqueueDeps();
+    const requester = { kind: 'operator' as const, label: 'test' };
+    const { accepted } = await checkActions(deps, [{ customer: 'West-1', action: 'suspend', params: {}, requester }]);
+    const queued = await enqueueActions(deps, { action: 'suspend', source: 'test', label: 'refused' }, accepted);
+    const id = queued.actions[0]?.id as string;
+    const dc2Queue = t.app.queueFor('dc2');
+    await until(async () => (await dc2Queue.getDelayedCount()) === 1, 'the suspend waiting');
+    expect((await t.app.actions.get(id))?.state).not.toBe('failed');
+
+    await stopServing();
+    serving = await t.startWorkers();
+    await dc2Queue.promoteJobs();
+    await until(async () => (await t.app.actions.get(id))?.state === 'done', 'the suspend done');
+    expect(t.sims[1].state().tenants.find((x) => x.customer_id === 'West-1')?.enabled).toBe(false);
   });
 });
