@@ -79,6 +79,16 @@ describe('reconcile with two partners', () => {
   });
 });
 
+describe('reconcile with one partner refused', () => {
+  it("reads the other partner's tenants and names the one not read (exit 1)", async () => {
+    const run = await runCli(t, ['reconcile'], { ...t.secretEnv, DC2_CLIENT_SECRET: 'not-the-secret-of-dc2' });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).toMatch(/^partner dc2: not read: .*401/m);
+    expect(run.stdout).toMatch(/sweep: 3 customers read/);
+    expect(run.stdout).not.toContain('not-the-secret-of-dc2');
+  });
+});
+
 describe('adopt --partner', () => {
   it("adopts a child of the second partner's tenant through its data centre; the record names dc2", async () => {
     const api = simulatorApi(t.sims[1]);
