@@ -63,7 +63,9 @@ export function dashboardDeps(app: App, credentials: SignInCredentials | undefin
     fix: async (customerId, requester) => {
       // The install's profile, read when asked, as `reconcile --fix` reads it.
       const profile = await loadProfile(config.ONBOARDING_PROFILE);
-      return enqueueFix(fixDepsOf(await reconcileDeps(app, profile)), customerId, requester);
+      // Through the customer's own partner: a resent e-mail goes through its client (several partners).
+      const partner = (await app.store.getCustomer(customerId))?.partner;
+      return enqueueFix(fixDepsOf(await reconcileDeps(app, profile, partner)), customerId, requester);
     },
     reconcile: app.reconcile,
     offboardGraceMs: Math.round(config.OFFBOARD_GRACE_DAYS * 24 * 3600 * 1000),

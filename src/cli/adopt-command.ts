@@ -29,6 +29,7 @@ interface AdoptCommandOptions {
   profile?: string;
   dryRun?: boolean;
   wait?: boolean;
+  partner?: string;
 }
 
 export function registerAdoptCommand(program: Command): void {
@@ -53,6 +54,10 @@ export function registerAdoptCommand(program: Command): void {
     .option('--profile <file>', 'the profile --apply-profile applies (default ONBOARDING_PROFILE)')
     .option('--dry-run', 'say what would be adopted and refused; write nothing')
     .option('--wait', 'wait until every adoption has ended and print each failure')
+    .option(
+      '--partner <name>',
+      "adopt children of that partner's tenant, through its own data centre (default: the default partner)",
+    )
     .action((file: string | undefined, opts: AdoptCommandOptions) =>
       withApp({}, async (app) => {
         process.exitCode = await runAdopt(app, file, opts);
@@ -83,7 +88,7 @@ async function runAdopt(app: App, file: string | undefined, opts: AdoptCommandOp
   try {
     if (opts.profile) profile = await loadProfile(opts.profile);
     const label = 'file' in source ? `CSV ${source.file}` : 'CLI';
-    report = await adopt(await openAdopt(app), source, {
+    report = await adopt(await openAdopt(app, opts.partner), source, {
       force: opts.force === true,
       dryRun: opts.dryRun === true,
       applyProfile: opts.applyProfile === true,

@@ -256,6 +256,11 @@ export class RedisKeys {
     return `${this.prefix}:drift:cursor`;
   }
 
+  /** The cursor of one partner's tenants (docs/reconcile.md "Several partners"); the default partner keeps `driftCursor`. */
+  driftCursorOf(partner: string | undefined): string {
+    return partner === undefined ? this.driftCursor : `${this.prefix}:drift:cursor:${partner}`;
+  }
+
   webhookDelivery(deliveryId: string): string {
     return `${this.prefix}:webhook:delivery:${deliveryId}`;
   }
