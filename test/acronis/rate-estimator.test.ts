@@ -118,6 +118,27 @@ describe('rate estimator: noise or a limit', () => {
     expect(judge(plan, SETTINGS, { now, grants, refusals: refusals.slice(-3) }).kind).toBe('noise');
   });
 
+  it('at a limit found a little too high, a burst of 429s trims the rate to what the API accepted, not to half', () => {
+    // 52/s found where the API allows 50: the pace (49.4/s) grazes the limit, and a bunch of requests meets it.
+    const plan: RatePlan = {
+      ...initialPlan(SETTINGS, 0),
+      rate: 49.4,
+      found: 52,
+      climbFrom: 20e6,
+      settledAt: 1e6,
+      epoch: 1,
+    };
+    const now = 10e6;
+    const grants = Array.from({ length: 54 }, (_, i) => now - 53 * 20_243 + i * 20_243);
+    const verdict = judge(plan, SETTINGS, { now, grants, refusals: grants.slice(-4), retryAfterMs: 1_000 });
+    expect(verdict.kind).toBe('limit');
+    if (verdict.kind !== 'limit') return;
+    expect(verdict.why).toBe('a limit below the pace');
+    // 50 sent in the last second, 4 refused: 46 accepted, the rate 5 % under that.
+    expect(verdict.plan.found).toBe(46);
+    expect(verdict.plan.rate).toBeCloseTo(46 * 0.95, 6);
+  });
+
   it('a 429 answered within the settling time of a decision belongs to it: noise, no second cut', () => {
     const plan: RatePlan = { ...initialPlan(SETTINGS, 0), rate: 57, settledAt: 5e6, epoch: 1 };
     const grants = Array.from({ length: 10 }, (_, i) => 4.9e6 + i * 1_000);
@@ -149,6 +170,30 @@ describe('rate estimator: climbing to a higher limit', () => {
       const run = drive({ seconds: rise + 32, limitAt: (s) => (s < rise ? 50 : 100) });
       expect(leastAcceptedPerSecond(run, rise + 30, rise + 32)).toBeGreaterThanOrEqual(93);
     }
+  });
+
+  it('a climb that meets a limit keeps what the API accepted there, not taking the burst for a drop', () => {
+    // Past the slow part of a probe above 50/s, climbing at 19/s per second; the API now allows 70/s.
+    const plan: RatePlan = {
+      ...initialPlan(SETTINGS, 0),
+      rate: 47.5,
+      found: 50,
+      probeTop: 55,
+      probeSlope: 5,
+      climbFrom: 1e6,
+      settledAt: 1e6,
+      epoch: 2,
+    };
+    const now = 3.4e6;
+    expect(rateAt(plan, SETTINGS, now)).toBeGreaterThan(70);
+    // The last second's 74 grants at the climbing pace; the API refused the last four.
+    const grants = Array.from({ length: 74 }, (_, i) => now - 73 * 13_500 + i * 13_500);
+    const verdict = judge(plan, SETTINGS, { now, grants, refusals: grants.slice(-4), retryAfterMs: 1_000 });
+    expect(verdict.kind).toBe('limit');
+    if (verdict.kind !== 'limit') return;
+    expect(verdict.why).toBe('a limit below the pace');
+    expect(verdict.plan.found).toBe(70);
+    expect(verdict.plan.rate).toBeCloseTo(66.5, 6);
   });
 
   it('while the limit stays put, probes above it cost one 429 each, at most one every 15–25 s', () => {
