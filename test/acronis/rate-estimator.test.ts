@@ -163,6 +163,16 @@ describe('rate estimator: finding a lower limit', () => {
   });
 });
 
+/** 50/s found, the hold over at 1 s: probing slowly up to 55/s, then climbing fast toward the ceiling. */
+const AFTER_50: RatePlan = {
+  ...initialPlan(SETTINGS, 0),
+  rate: 47.5,
+  found: 50,
+  probeTop: 55,
+  probeSlope: 5,
+  climbFrom: 1e6,
+};
+
 describe('rate estimator: climbing to a higher limit', () => {
   it('an API whose limit rises from 50/s to 100/s: ≥ 93 % of 100/s within 30 s of the rise, whatever the moment of the rise', () => {
     // Early in a hold, and late: the worst case is a rise just after a probe met the old limit.
@@ -174,16 +184,7 @@ describe('rate estimator: climbing to a higher limit', () => {
 
   it('a climb that meets a limit keeps what the API accepted there, not taking the burst for a drop', () => {
     // Past the slow part of a probe above 50/s, climbing at 19/s per second; the API now allows 70/s.
-    const plan: RatePlan = {
-      ...initialPlan(SETTINGS, 0),
-      rate: 47.5,
-      found: 50,
-      probeTop: 55,
-      probeSlope: 5,
-      climbFrom: 1e6,
-      settledAt: 1e6,
-      epoch: 2,
-    };
+    const plan: RatePlan = { ...AFTER_50, settledAt: 1e6, epoch: 2 };
     const now = 3.4e6;
     expect(rateAt(plan, SETTINGS, now)).toBeGreaterThan(70);
     // The last second's 74 grants at the climbing pace; the API refused the last four.
@@ -205,14 +206,7 @@ describe('rate estimator: climbing to a higher limit', () => {
   });
 
   it('once past the slow part of a probe, a lone 429 is noise again: the limit has moved', () => {
-    const plan: RatePlan = {
-      ...initialPlan(SETTINGS, 0),
-      rate: 47.5,
-      found: 50,
-      probeTop: 55,
-      probeSlope: 5,
-      climbFrom: 1e6,
-    };
+    const plan = AFTER_50;
     const grants = (now: number) => Array.from({ length: 60 }, (_, i) => now - i * 10_000);
     // 1 s into the climb: 52.5/s, probing just above the limit found; one 429 means it is still there.
     expect(judge(plan, SETTINGS, { now: 2e6, grants: grants(2e6), refusals: [2e6] }).kind).toBe('limit');
