@@ -278,7 +278,7 @@ describe('RequestBudget.refused (a 429)', () => {
     expect(Number(await redis.hget(key, 'epoch'))).toBe(1);
   });
 
-  it('4 processes, one stalled: the slots they gave up are not counted as accepted, so the limit found is at most what was sent', async () => {
+  it('4 budgets on a stalled event loop: the late slots they gave up are not counted as accepted, so the limit found is at most what was sent', async () => {
     const key = newKey();
     // 100/s: each budget reserves 5 slots ahead, 20 in all for the stall to make late.
     const budgets = Array.from({ length: 4 }, () => budget({ key, perSecond: 100 }));
