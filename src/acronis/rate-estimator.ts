@@ -128,8 +128,12 @@ export function judge(plan: RatePlan, settings: EstimatorSettings, seen: Observa
   // went through at a steady pace above the limit last found, when the limit has just dropped below
   // it by an unknown amount. Climbing, or holding at a limit found, the pace met a limit it was at.
   const accepted = Math.max(0, grantsInSecond - inRange(seen.refusals, now - 1e6, now));
+  // Whether the second went through is read before the burst's first 429: a loaded host judges
+  // the burst late, when its refusals already fill the last second.
+  const first = fresh.find((t) => t > now - 1e6) ?? now;
+  const before = Math.max(0, inRange(seen.grants, first - 1e6, first) - inRange(seen.refusals, first - 1e6, first));
   const climbing = probing || (now > plan.climbFrom && rate < settings.ceiling);
-  const dropped = !climbing && accepted >= DROP.acceptedShare * rate && accepted > plan.found;
+  const dropped = !climbing && before >= DROP.acceptedShare * rate && before > plan.found;
   const found = Math.max(settings.floor, dropped ? (rate * DROP.cut) / (1 - settings.margin) : accepted);
   const next = Math.max(settings.floor, Math.min(settings.ceiling, found * (1 - settings.margin)));
   const pauseMs = next < PAUSE_BELOW * rate ? (seen.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS) : 0;

@@ -139,6 +139,19 @@ describe('rate estimator: noise or a limit', () => {
     expect(verdict.plan.rate).toBeCloseTo(46 * 0.95, 6);
   });
 
+  it('a drop judged late, when its 429s already fill the last second, is still a drop', () => {
+    const plan = initialPlan(SETTINGS, 0);
+    const now = 10e6;
+    // 95/s for 2 s; the limit dropped 0.4 s ago and every request since was refused.
+    const grants = Array.from({ length: 190 }, (_, i) => now - 189 * 10_526 + i * 10_526);
+    const refusals = grants.filter((g) => g > now - 0.4e6);
+    const verdict = judge(plan, SETTINGS, { now, grants, refusals, retryAfterMs: 1_000 });
+    expect(verdict.kind).toBe('limit');
+    if (verdict.kind !== 'limit') return;
+    expect(verdict.why).toBe('the limit dropped');
+    expect(verdict.plan.rate).toBeCloseTo(47.5, 6);
+  });
+
   it('a 429 answered within the settling time of a decision belongs to it: noise, no second cut', () => {
     const plan: RatePlan = { ...initialPlan(SETTINGS, 0), rate: 57, settledAt: 5e6, epoch: 1 };
     const grants = Array.from({ length: 10 }, (_, i) => 4.9e6 + i * 1_000);
