@@ -6,6 +6,7 @@ import type { Logger } from './logger.js';
 import type { CallbackPolicy } from './producers/callback-target.js';
 import type { Producer } from './producers/producer.js';
 import { webhookRoutes } from './producers/webhook.js';
+import { partnerCheckOf } from './producers/partner-check.js';
 import { createRefusalCounter, DEFAULT_WEBHOOK_LIMITS, type WebhookLimits } from './producers/webhook-gate.js';
 import { sourceRoutes, type SourceRoutesOptions } from './sources/intake-route.js';
 import { withRedisDeadline } from './redis/deadline.js';
@@ -82,6 +83,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     refusals,
     enqueue: deps.producer.enqueue,
     profile: deps.producer.profile,
+    partners: partnerCheckOf(deps.producer),
     redis: deps.redis,
     keys: deps.keys,
     secrets: deps.webhookSecrets,

@@ -19,6 +19,13 @@ export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 
 // Fields of the counters hash; a tab appears in no method, path template or status.
 const SEP = '\t';
+/**
+ * With several partners (docs/partners.md) each lane's client counts under its partner's name:
+ * the field, a tab, `@` and the name (a partner name has no `@`, no endpoint or status starts with one).
+ */
+const PARTNER_MARK = '@';
+const labelled = (field: string, partner: string | undefined) =>
+  partner === undefined ? field : `${field}${SEP}${PARTNER_MARK}${partner}`;
 const FIELD = {
   calls: (endpoint: string, status: string) => `calls${SEP}${endpoint}${SEP}${status}`,
   /** Calls of the endpoint that took at most LATENCY_BUCKETS[i] (and more than the bucket before); i = length for +Inf. */
@@ -29,6 +36,15 @@ const FIELD = {
   grants: 'budget_grants',
   pausedSeconds: 'paused_seconds',
 } as const;
+
+/** A partner's share of the counts (CallMetrics.forPartner). */
+export interface PartnerCallMetrics extends CallObserver {
+  countingGrants<A extends unknown[]>(budget: {
+    acquire(...args: A): Promise<unknown>;
+  }): {
+    acquire(...args: A): Promise<void>;
+  };
+}
 
 export interface CallMetricsOptions {
   redis: RedisConnection;
@@ -50,15 +66,7 @@ export class CallMetrics implements CallObserver {
   }
 
   called(call: Parameters<CallObserver['called']>[0]): void {
-    const endpoint = endpointName(call.method, call.path);
-    const seconds = call.ms / 1000;
-    const bucket = LATENCY_BUCKETS.findIndex((le) => seconds <= le);
-    this.count(FIELD.calls(endpoint, String(call.status)));
-    this.count(FIELD.bucket(endpoint, bucket < 0 ? LATENCY_BUCKETS.length : bucket));
-    this.add(this.sums, FIELD.seconds(endpoint), seconds);
-    if (call.status === 429) this.count(FIELD.rateLimited);
-    const ok = typeof call.status === 'number' && call.status >= 200 && call.status < 300;
-    if (ok && endpoint === 'POST /idp/token') this.count(FIELD.tokenIssues);
+    this.observe(call, undefined);
   }
 
   /**
@@ -70,10 +78,37 @@ export class CallMetrics implements CallObserver {
   }): {
     acquire(...args: A): Promise<void>;
   } {
+    return this.grantsOf(budget, undefined);
+  }
+
+  /** The same counts, labelled with a partner's name: the observer and grant counter of its lane's client. */
+  forPartner(partner: string): PartnerCallMetrics {
+    return {
+      called: (call) => this.observe(call, partner),
+      countingGrants: (budget) => this.grantsOf(budget, partner),
+    };
+  }
+
+  private observe(call: Parameters<CallObserver['called']>[0], partner: string | undefined): void {
+    const endpoint = endpointName(call.method, call.path);
+    const seconds = call.ms / 1000;
+    const bucket = LATENCY_BUCKETS.findIndex((le) => seconds <= le);
+    this.count(labelled(FIELD.calls(endpoint, String(call.status)), partner));
+    this.count(labelled(FIELD.bucket(endpoint, bucket < 0 ? LATENCY_BUCKETS.length : bucket), partner));
+    this.add(this.sums, labelled(FIELD.seconds(endpoint), partner), seconds);
+    if (call.status === 429) this.count(labelled(FIELD.rateLimited, partner));
+    const ok = typeof call.status === 'number' && call.status >= 200 && call.status < 300;
+    if (ok && endpoint === 'POST /idp/token') this.count(labelled(FIELD.tokenIssues, partner));
+  }
+
+  private grantsOf<A extends unknown[]>(
+    budget: { acquire(...args: A): Promise<unknown> },
+    partner: string | undefined,
+  ) {
     return {
       acquire: async (...args: A) => {
         await budget.acquire(...args);
-        this.count(FIELD.grants);
+        this.count(labelled(FIELD.grants, partner));
       },
     };
   }
@@ -136,19 +171,33 @@ export class CallMetrics implements CallObserver {
 
 export interface EndpointLatency {
   endpoint: string;
+  /** The partner whose client made the calls (an install with several); absent: unlabelled. */
+  partner?: string;
   /** Calls per bucket (not cumulative), one per LATENCY_BUCKETS entry and one for +Inf. */
   buckets: number[];
   sumSeconds: number;
 }
 
-export interface CallMetricsSnapshot {
-  calls: { endpoint: string; status: string; count: number }[];
-  latency: EndpointLatency[];
+/** The counts one client (partner) can make on its own. */
+export interface ClientCounts {
   tokenIssues: number;
   rateLimited: number;
   grants: number;
+}
+
+export interface CallMetricsSnapshot extends ClientCounts {
+  calls: { endpoint: string; status: string; count: number; partner?: string }[];
+  latency: EndpointLatency[];
+  /** `tokenIssues`, `rateLimited` and `grants` above are those counted without a partner; these with one. */
+  byPartner: Record<string, ClientCounts>;
   pausedSeconds: number;
 }
+
+const CLIENT_COUNT_FIELDS: [keyof ClientCounts, string][] = [
+  ['tokenIssues', FIELD.tokenIssues],
+  ['rateLimited', FIELD.rateLimited],
+  ['grants', FIELD.grants],
+];
 
 /** What every process has written so far, for a scrape. */
 export async function readCallMetrics(redis: RedisConnection, keys: MetricsKeys): Promise<CallMetricsSnapshot> {
@@ -156,28 +205,50 @@ export async function readCallMetrics(redis: RedisConnection, keys: MetricsKeys)
   const snapshot: CallMetricsSnapshot = {
     calls: [],
     latency: [],
-    tokenIssues: Number(raw[FIELD.tokenIssues] ?? 0),
-    rateLimited: Number(raw[FIELD.rateLimited] ?? 0),
-    grants: Number(raw[FIELD.grants] ?? 0),
+    tokenIssues: 0,
+    rateLimited: 0,
+    grants: 0,
+    byPartner: {},
     pausedSeconds: Number(raw[FIELD.pausedSeconds] ?? 0),
   };
   const latency = new Map<string, EndpointLatency>();
-  const latencyOf = (endpoint: string) => {
-    let entry = latency.get(endpoint);
-    if (!entry)
-      latency.set(endpoint, (entry = { endpoint, buckets: LATENCY_BUCKETS.map(() => 0).concat(0), sumSeconds: 0 }));
+  const latencyOf = (endpoint: string, partner: string | undefined) => {
+    const id = labelled(endpoint, partner);
+    let entry = latency.get(id);
+    if (!entry) {
+      entry = { endpoint, ...(partner !== undefined ? { partner } : {}), buckets: emptyBuckets(), sumSeconds: 0 };
+      latency.set(id, entry);
+    }
     return entry;
   };
   for (const [field, value] of Object.entries(raw)) {
-    const [kind, endpoint, rest] = field.split(SEP);
-    if (endpoint === undefined) continue;
-    if (kind === 'calls' && rest !== undefined) snapshot.calls.push({ endpoint, status: rest, count: Number(value) });
-    else if (kind === 'bucket' && rest !== undefined) latencyOf(endpoint).buckets[Number(rest)] = Number(value);
-    else if (kind === 'seconds') latencyOf(endpoint).sumSeconds = Number(value);
+    const { parts, partner } = splitField(field);
+    const [kind, endpoint, rest] = parts;
+    const n = Number(value);
+    const clientCount = CLIENT_COUNT_FIELDS.find(([, name]) => name === kind);
+    if (clientCount && endpoint === undefined) {
+      const counts = partner === undefined ? snapshot : (snapshot.byPartner[partner] ??= zeroCounts());
+      counts[clientCount[0]] += n;
+    } else if (endpoint === undefined) continue;
+    else if (kind === 'calls' && rest !== undefined)
+      snapshot.calls.push({ endpoint, status: rest, count: n, ...(partner !== undefined ? { partner } : {}) });
+    else if (kind === 'bucket' && rest !== undefined) latencyOf(endpoint, partner).buckets[Number(rest)] = n;
+    else if (kind === 'seconds') latencyOf(endpoint, partner).sumSeconds = n;
   }
   snapshot.latency = [...latency.values()];
   return snapshot;
 }
+
+/** A counters field's parts, and the partner it is labelled with, if any. */
+function splitField(field: string): { parts: string[]; partner?: string } {
+  const parts = field.split(SEP);
+  const last = parts[parts.length - 1] ?? '';
+  if (parts.length < 2 || !last.startsWith(PARTNER_MARK)) return { parts };
+  return { parts: parts.slice(0, -1), partner: last.slice(PARTNER_MARK.length) };
+}
+
+const emptyBuckets = () => LATENCY_BUCKETS.map(() => 0).concat(0);
+const zeroCounts = (): ClientCounts => ({ tokenIssues: 0, rateLimited: 0, grants: 0 });
 
 /** While Redis is away the outage is told once (src/redis/availability.ts), not once a second here. */
 function quietLevel(err: unknown): 'debug' | 'warn' {

@@ -49,7 +49,11 @@ export interface EstimatorSettings {
 export const CLUSTER = { refusals: 4, withinGrants: 5 } as const;
 /** A second with this share of its grants refused (and enough grants to tell) is a limit too. */
 export const LIMIT_SHARE = { share: 0.25, minGrants: 12 } as const;
-/** A second whose grants were (nearly) all accepted at the pace the 429 met: the limit dropped below it just now. */
+/**
+ * A steady pace whose last second was (nearly) all accepted, above the limit last found: the limit
+ * dropped below it just now, and the API's window still holds the old pace, so what it accepted
+ * says nothing of the new limit.
+ */
 const DROP = { acceptedShare: 0.9, cut: 0.5 } as const;
 /** The slow part of the climb: up to 10 % above the limit found, at 10 % of it per second. */
 const PROBE = { span: 0.1, slope: 0.1 } as const;
@@ -121,9 +125,15 @@ export function judge(plan: RatePlan, settings: EstimatorSettings, seen: Observa
   if (!clustered && !dense) return { kind: 'noise', why: 'a scattered 429' };
 
   // The API counts what it accepted in its last second: that is its limit, unless the whole second
-  // went through at our pace, when the limit has just dropped below it by an unknown amount.
+  // went through at a steady pace above the limit last found, when the limit has just dropped below
+  // it by an unknown amount. Climbing, or holding at a limit found, the pace met a limit it was at.
   const accepted = Math.max(0, grantsInSecond - inRange(seen.refusals, now - 1e6, now));
-  const dropped = !probing && accepted >= DROP.acceptedShare * rate;
+  // Whether the second went through is read before the burst's first 429: a loaded host judges
+  // the burst late, when its refusals already fill the last second.
+  const first = fresh.find((t) => t > now - 1e6) ?? now;
+  const before = Math.max(0, inRange(seen.grants, first - 1e6, first) - inRange(seen.refusals, first - 1e6, first));
+  const climbing = probing || (now > plan.climbFrom && rate < settings.ceiling);
+  const dropped = !climbing && before >= DROP.acceptedShare * rate && before > plan.found;
   const found = Math.max(settings.floor, dropped ? (rate * DROP.cut) / (1 - settings.margin) : accepted);
   const next = Math.max(settings.floor, Math.min(settings.ceiling, found * (1 - settings.margin)));
   const pauseMs = next < PAUSE_BELOW * rate ? (seen.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS) : 0;

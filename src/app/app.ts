@@ -24,8 +24,8 @@ import { loadPartners, PartnerLane, type DataCenterParts } from './partner-lane.
 import { Lease } from '../redis/lease.js';
 import { DriftStore } from '../reconcile/drift-store.js';
 import type { Profile } from '../onboarding/profile.js';
-import { reconcileDeps } from '../reconcile/deps.js';
-import { runSweep, type SweepOptions, type SweepReport } from '../reconcile/sweep.js';
+import { sweepLanes } from '../reconcile/deps.js';
+import { runSweeps, type SweepOptions, type SweepReport } from '../reconcile/sweep.js';
 import { sweepExclusively, type ExclusiveSweepOutcome, type SweepPurpose } from '../workers/exclusive-sweep.js';
 import { createReconcileQueue, type ReconcileQueue } from '../workers/reconcile-queue.js';
 import {
@@ -155,6 +155,11 @@ export class App {
     return this.partnersFromFile?.names ?? [ENV_PARTNER_NAME];
   }
 
+  /** The partner of a customer whose record names none, without needing any credentials. */
+  get defaultPartnerName(): string {
+    return this.partnersFromFile?.default.name ?? ENV_PARTNER_NAME;
+  }
+
   /** The default partner's own profile, when the partners file gives it one. */
   get defaultPartnerProfilePath(): string | undefined {
     return this.partnersFromFile?.default.profilePath;
@@ -245,15 +250,19 @@ export class App {
     return this.lane().partnerTenantId();
   }
 
-  /** What queueing a lifecycle action needs (src/workers/enqueue-action.ts): the CLI, the dashboard and the demo ask alike. */
-  async actionEnqueueDeps(): Promise<ActionEnqueueDeps> {
+  /**
+   * What queueing a lifecycle action needs (src/workers/enqueue-action.ts): the CLI, the dashboard and the demo ask alike.
+   * `partner`: that partner's lane is the home one (`--partner`, a reconcile pass), so the default need not answer.
+   */
+  async actionEnqueueDeps(partner?: string): Promise<ActionEnqueueDeps> {
+    const home = partner === undefined ? undefined : this.lane(partner);
     return {
-      queue: this.queue,
+      queue: home?.queue ?? this.queue,
       store: this.store,
       actions: this.actions,
-      partnerTenantId: await this.partnerTenantId(),
-      offers: this.offers,
-      acronis: this.acronis,
+      partnerTenantId: await (home ?? this).partnerTenantId(),
+      offers: (home ?? this).offers,
+      acronis: (home ?? this).acronis,
       ...(this.partnerNames.length > 1
         ? {
             partnerDeps: async (partner: string) => {
@@ -296,11 +305,13 @@ export class App {
           'the sweep lease was lost (Redis away, or this process stood still): another sweep may start beside this one',
         ),
     });
-    const deps = await reconcileDeps(this, profile);
+    const lanes = await sweepLanes(this, profile, opts.partner);
     const exclusive = { lease, redis: this.redis, countsKey: this.keys.metrics.sweeps, logger };
     return sweepExclusively(exclusive, purpose, async () => {
-      const report = await runSweep(deps, opts);
-      if (report.mode === 'full' && !opts.customerIds)
+      const report = await runSweeps(lanes, opts);
+      for (const { partner, reason } of report.partnersNotRead ?? [])
+        logger.error({ partner, reason }, `reconcile: partner "${partner}" not read: ${reason}`);
+      if (report.mode === 'full' && !opts.customerIds && !opts.partner)
         await this.redis.set(this.keys.lastFullSweep, String(report.finishedAt));
       return report;
     });

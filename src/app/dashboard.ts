@@ -3,6 +3,7 @@ import { SourceIntakeStore } from '../sources/intake-store.js';
 import type { DashboardDeps } from '../dashboard/dashboard.js';
 import { isLoopbackHost, sessionKeyFrom, type SignInCredentials } from '../dashboard/sign-in.js';
 import { batchResults } from '../workers/results.js';
+import { resultsDeps } from './operation-deps.js';
 import { loadProfile } from '../onboarding/profile.js';
 import { fixDepsOf, reconcileDeps } from '../reconcile/deps.js';
 import { enqueueFix } from '../reconcile/fix.js';
@@ -36,12 +37,25 @@ export function dashboardDeps(app: App, credentials: SignInCredentials | undefin
   return {
     store: app.store,
     writeBack: (key) => new SourceIntakeStore(app.redis, app.keys).writeBack(key),
-    queue: app.queue,
+    queues: app.queues,
+    queueFor: (partner) => app.queueFor(partner),
+    ...(app.partnerNames.length > 1
+      ? {
+          partners: {
+            names: app.partnerNames,
+            default: app.partners.default.name,
+            // A record of a partner since taken out of the partners file still has a page.
+            dataCenterOf: (partner: string) =>
+              app.partners.has(partner) ? app.partners.get(partner).dataCenter : 'not in the partners file',
+            dataCenters: app.partners.dataCenters.map((dc) => ({ id: dc.id, queueName: dc.queueName })),
+          },
+        }
+      : {}),
     callbacks: app.callbacks,
     redis: app.redis,
     keys: app.keys,
-    results: (batchId) => batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batchId),
-    acronis: () => app.acronis,
+    results: (batchId) => batchResults(resultsDeps(app), batchId),
+    acronis: (partner) => (partner === undefined ? app.acronis : app.lane(partner).acronis),
     callMetrics: app.callMetrics,
     actions: app.actions,
     lifecycle: () => app.actionEnqueueDeps(),
@@ -49,7 +63,9 @@ export function dashboardDeps(app: App, credentials: SignInCredentials | undefin
     fix: async (customerId, requester) => {
       // The install's profile, read when asked, as `reconcile --fix` reads it.
       const profile = await loadProfile(config.ONBOARDING_PROFILE);
-      return enqueueFix(fixDepsOf(await reconcileDeps(app, profile)), customerId, requester);
+      // Through the customer's own partner: a resent e-mail goes through its client (several partners).
+      const partner = (await app.store.getCustomer(customerId))?.partner;
+      return enqueueFix(fixDepsOf(await reconcileDeps(app, profile, partner)), customerId, requester);
     },
     reconcile: app.reconcile,
     offboardGraceMs: Math.round(config.OFFBOARD_GRACE_DAYS * 24 * 3600 * 1000),

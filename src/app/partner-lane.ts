@@ -64,6 +64,8 @@ export class PartnerLane {
     if (this.memo.acronis) return this.memo.acronis;
     const { app, partner } = this;
     const c = requireConfig(app.config, ['SECRETS_KEY'], 'to call the Acronis API');
+    // With several partners /metrics labels each call with the partner whose client made it.
+    const metrics = app.partners.several ? app.callMetrics.forPartner(partner.name) : app.callMetrics;
     return (this.memo.acronis = createAcronisClient({
       baseUrl: partner.dataCenterUrl,
       clientId: partner.clientId,
@@ -72,8 +74,8 @@ export class PartnerLane {
       box: app.box,
       tokenKeys: app.keys.tokenCache(partner.dataCenterUrl, partner.clientId, partner.clientSecret),
       timeoutMs: c.ACRONIS_TIMEOUT_MS,
-      throttle: new LockGuardedThrottle(app.callMetrics.countingGrants(this.budget)),
-      observer: app.callMetrics,
+      throttle: new LockGuardedThrottle(metrics.countingGrants(this.budget)),
+      observer: metrics,
       logger: app.partners.several ? app.logger.child({ partner: partner.name }) : app.logger,
     }));
   }

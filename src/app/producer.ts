@@ -25,6 +25,7 @@ export async function openProducer(app: App, opts: SetupOptions = {}): Promise<P
     store: app.store,
     queue: app.queue,
     partnerNames: app.partnerNames,
+    defaultPartner: app.partners.default.name,
     enqueue: (batch, requests, o = {}) => enqueueCustomers(withProfile(deps, o.profile), batch, requests),
   };
 }

@@ -5,7 +5,8 @@ import type { Producer } from '../producers/producer.js';
 import { QUEUE_NAMES } from '../redis/keys.js';
 import { runIntake } from '../sources/intake-job.js';
 import { SourceIntakeStore } from '../sources/intake-store.js';
-import { loadSources, type SourceConfig } from '../sources/source-file.js';
+import { checkSourcePartners, loadSources, type SourceConfig } from '../sources/source-file.js';
+import { partnerCheckOf } from '../producers/partner-check.js';
 import { openSources, type SourceSet } from '../sources/source-set.js';
 import { runWriteBack } from '../sources/write-back-job.js';
 import type { IntakeJob, WriteBackJob } from '../workers/source-queues.js';
@@ -35,8 +36,10 @@ export interface SourceWorkerOptions {
 }
 
 /** Reads SOURCES_DIR before anything else opens, so a bad file is the first and only complaint. */
-export function readSourceFiles(app: App): Promise<SourceConfig[]> {
-  return loadSources(app.config.SOURCES_DIR);
+export async function readSourceFiles(app: App): Promise<SourceConfig[]> {
+  const configs = await loadSources(app.config.SOURCES_DIR);
+  for (const config of configs) checkSourcePartners(config, app.partnerNames);
+  return configs;
 }
 
 export async function openAppSources(
@@ -54,7 +57,9 @@ export async function openAppSources(
     profileFor: async (config) => {
       if (config.profile === undefined) return { profile: producer.profile, profileSource: producer.profileSource };
       const profile = await loadProfile(config.profile);
-      await checkProfileOffer(profile, config.profile, producer.partnerTenantId, app.offers);
+      // Checked against the offer of the partner the file names (its customers' unless mapped elsewhere).
+      const lane = app.lane(config.partner);
+      await checkProfileOffer(profile, config.profile, await lane.partnerTenantId(), lane.offers);
       return { profile, profileSource: config.profile };
     },
   });
@@ -67,7 +72,11 @@ export async function openAppSources(
   const intake = new Worker<IntakeJob>(
     QUEUE_NAMES.intake,
     (job, _token, signal) =>
-      runIntake({ sources, store, producer, writeBacks: app.writeBacks, logger, lifecycle }, job, signal),
+      runIntake(
+        { sources, store, producer, writeBacks: app.writeBacks, logger, lifecycle, partners: partnerCheckOf(producer) },
+        job,
+        signal,
+      ),
     // Four at a time: the intake shares serve's event loop with the answers senders wait for; at 16,
     // a burst of enqueues stalled it and the p99 answer at 200 events/s went past 100 ms (BENCHMARKS.md).
     { connection: app.workerConnection(), prefix: app.config.QUEUE_PREFIX, concurrency: 4 },

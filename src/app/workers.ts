@@ -10,6 +10,8 @@ import { createSweepWorker, type SweepWorker } from '../workers/sweep-worker.js'
 import { durationWords } from '../text/duration.js';
 import type { App } from './app.js';
 import { prepareOnboarding, type SetupOptions } from './onboarding-setup.js';
+import { PartnerRefusals } from '../partners/partner-refusal.js';
+import { prepareEveryPartner } from './partners-at-start.js';
 
 export interface RunningWorkers {
   /** The default partner's data centre's step worker. */
@@ -19,7 +21,8 @@ export interface RunningWorkers {
   /** Takes the scheduled sweeps (docs/reconcile.md); absent with RECONCILE_EVERY=0. */
   sweepWorker: SweepWorker | undefined;
   profile: Profile;
-  partnerTenantId: string;
+  /** The default partner's tenant; with several partners, undefined when it did not answer at start. */
+  partnerTenantId: string | undefined;
   /** Stops taking jobs, lets in-flight steps finish within `timeoutMs`, then stops them. */
   close(timeoutMs?: number): Promise<{ forced: boolean }>;
 }
@@ -30,9 +33,13 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
   await app.checkRedisSettings();
   // The client is built first, so missing ACRONIS_* variables stop the start before anything else.
   const acronis = app.acronis;
-  const { profile, partnerTenantId } = await prepareOnboarding(app, opts);
+  // Several partners: none is waited for, a refused one is said once (src/app/partners-at-start.ts).
+  const refusals = app.partners.several ? new PartnerRefusals(app.partners, logger) : undefined;
+  const { profile, partnerTenantId } = refusals
+    ? await prepareEveryPartner(app, opts, refusals)
+    : await prepareOnboarding(app, opts);
   const inFlight = { count: 0 };
-  const workers = createStepWorkers(app, acronis, inFlight);
+  const workers = createStepWorkers(app, acronis, inFlight, refusals);
   for (const worker of workers) void worker.run();
   await Promise.all(workers.map((worker) => worker.waitUntilReady()));
   const worker = workers[0] as RunningWorkers['worker'];
@@ -70,7 +77,12 @@ export async function startWorkers(app: App, opts: SetupOptions = {}): Promise<R
  * One step worker per data centre (docs/partners.md): its own queue, limiter and budget, so a
  * data centre that answers 429 pauses only its own steps. One partner: one worker, as ever.
  */
-function createStepWorkers(app: App, acronis: App['acronis'], inFlight: { count: number }): RunningWorkers['workers'] {
+function createStepWorkers(
+  app: App,
+  acronis: App['acronis'],
+  inFlight: { count: number },
+  partnerRefusals: PartnerRefusals | undefined,
+): RunningWorkers['workers'] {
   const { config, logger } = app;
   const catalogue = buildStepCatalogue();
   const several = app.partnerNames.length > 1;
@@ -93,6 +105,7 @@ function createStepWorkers(app: App, acronis: App['acronis'], inFlight: { count:
       logger: dc ? logger.child({ dataCenter: dc.id }) : logger,
       dataCenterUrl: app.dataCenterUrl,
       ...(several ? { partnerParts: (partner: string | undefined) => app.partnerParts(partner) } : {}),
+      ...(partnerRefusals ? { partnerRefusals } : {}),
       concurrency: config.WORKER_CONCURRENCY,
       requestsPerSecond: dc?.rateLimit ?? config.ACRONIS_RATE_LIMIT,
       lockDurationMs: config.JOB_LOCK_MS,

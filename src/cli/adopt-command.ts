@@ -10,6 +10,7 @@ import { plural } from '../text/plural.js';
 import type { ActionProblem } from '../workers/enqueue-action.js';
 import { tty } from './terminal-text.js';
 import { withApp } from './with-app.js';
+import { WAIT_POLL_MS } from './wait-poll.js';
 
 /**
  * `adopt` (docs/adopt.md): tenants made elsewhere taken into this install, from a CSV, one tenant
@@ -28,6 +29,7 @@ interface AdoptCommandOptions {
   profile?: string;
   dryRun?: boolean;
   wait?: boolean;
+  partner?: string;
 }
 
 export function registerAdoptCommand(program: Command): void {
@@ -52,6 +54,10 @@ export function registerAdoptCommand(program: Command): void {
     .option('--profile <file>', 'the profile --apply-profile applies (default ONBOARDING_PROFILE)')
     .option('--dry-run', 'say what would be adopted and refused; write nothing')
     .option('--wait', 'wait until every adoption has ended and print each failure')
+    .option(
+      '--partner <name>',
+      "adopt children of that partner's tenant, through its own data centre (default: the default partner)",
+    )
     .action((file: string | undefined, opts: AdoptCommandOptions) =>
       withApp({}, async (app) => {
         process.exitCode = await runAdopt(app, file, opts);
@@ -82,7 +88,7 @@ async function runAdopt(app: App, file: string | undefined, opts: AdoptCommandOp
   try {
     if (opts.profile) profile = await loadProfile(opts.profile);
     const label = 'file' in source ? `CSV ${source.file}` : 'CLI';
-    report = await adopt(await openAdopt(app), source, {
+    report = await adopt(await openAdopt(app, opts.partner), source, {
       force: opts.force === true,
       dryRun: opts.dryRun === true,
       applyProfile: opts.applyProfile === true,
@@ -137,7 +143,7 @@ async function printQueued(app: App, report: AdoptReport, refused: number, wait:
   if (!wait) return refused > 0 || changeProblems.length > 0 ? 1 : 0;
   let batch = result.batch;
   while (!batch.ended) {
-    await sleep(500);
+    await sleep(WAIT_POLL_MS);
     batch = (await app.store.getBatch(batch.id)) ?? batch;
   }
   for (const c of await app.store.batchCustomers(batch.id))

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SingleBar } from 'cli-progress';
 import { skippedWhileAway, untilRedisAnswers } from '../redis/while-away.js';
 import { plural } from '../text/plural.js';
+import { WAIT_POLL_MS } from './wait-poll.js';
 import type { BatchRecord, CustomerState, OnboardingStore } from '../workers/onboarding-store.js';
 
 /**
@@ -38,7 +39,7 @@ export interface FollowedBatch {
 }
 
 export async function followBatch(opts: FollowBatchOptions): Promise<FollowResult> {
-  const pollMs = opts.pollMs ?? 500;
+  const pollMs = opts.pollMs ?? WAIT_POLL_MS;
   const plainEveryMs = opts.plainEveryMs ?? 5000;
   const signal = opts.signal ?? new AbortController().signal;
   // Redis may have gone since the import wrote the batch: the first read waits for it too.

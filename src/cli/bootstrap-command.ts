@@ -1,17 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parse as parseDotenv } from 'dotenv';
-import { read } from 'read';
 import { createApiClient, getCurrentUser } from '../acronis/auth.js';
 import { USER_AGENT } from '../acronis/client.js';
 import { AcronisApiError } from '../acronis/errors.js';
 import { AcronisTransport } from '../acronis/transport.js';
 import { generateSecretsKey } from '../secrets/secret-box.js';
 import { dataCenterUrlSchema } from '../config.js';
-import { writeOwnerOnly } from './owner-only-file.js';
-import { terminalSafe, tty } from './terminal-text.js';
+import { tty } from './terminal-text.js';
+import { askPassword, explain, pick, readExisting, refuse, secret, writeEnvFile } from './bootstrap-steps.js';
+import { bootstrapPartner } from './bootstrap-partner.js';
 
 /**
  * `acronis-onboard bootstrap --base-url URL --login LOGIN`: the first step of Acronis' own
@@ -19,12 +16,15 @@ import { terminalSafe, tty } from './terminal-text.js';
  * it creates an API client in the user's tenant and writes the variables every other command
  * needs to `.env`, readable by its owner only.
  */
-interface BootstrapOptions {
+export interface BootstrapOptions {
   baseUrl: string;
   login: string;
   envFile: string;
   clientName: string;
   force?: boolean;
+  /** Add a partner of that name to the partners file instead (src/cli/bootstrap-partner.ts). */
+  partner?: string;
+  partnersFile?: string;
 }
 
 /** Secrets an existing file keeps on `--force`: a new SECRETS_KEY would lock the install out of what it sealed. */
@@ -41,8 +41,16 @@ export function registerBootstrapCommand(program: Command): void {
     .option('--env-file <file>', 'where to write', '.env')
     .option('--client-name <name>', 'the API client name shown in the management portal', 'acronis-onboard')
     .option('--force', 'overwrite an existing file (its SECRETS_KEY and secrets are kept)')
+    .option(
+      '--partner <name>',
+      "add a partner of that name to the partners file (created, with the present ACRONIS_* partner in it, when there is none) and its client's variables to .env",
+    )
+    .option(
+      '--partners-file <file>',
+      "with --partner: the partners file (default .env's PARTNERS_FILE, else partners.json)",
+    )
     .action(async (opts: BootstrapOptions) => {
-      process.exitCode = await bootstrap(opts);
+      process.exitCode = opts.partner ? await bootstrapPartner(opts) : await bootstrap(opts);
     });
 }
 
@@ -88,54 +96,4 @@ async function bootstrap(opts: BootstrapOptions): Promise<number> {
   );
   console.log('next: acronis-onboard check');
   return 0;
-}
-
-async function readExisting(path: string): Promise<Record<string, string> | undefined> {
-  try {
-    return parseDotenv(await readFile(path, 'utf8'));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-/** From a terminal without echo; from a pipe, its first line (scripts, tests). */
-async function askPassword(login: string): Promise<string> {
-  const answer = await read({ prompt: `password for ${login}: `, silent: true, replace: '', output: process.stderr });
-  return String(answer).trim();
-}
-
-function explain(err: AcronisApiError, login: string, baseUrl: string): string {
-  if (err.status === 401)
-    return `${baseUrl} refused the login ${login} (401): check the login, its password and the data centre`;
-  if (err.status === 403)
-    return `${login} may not create API clients (403): use an administrator of the partner tenant`;
-  return `${baseUrl} answered: ${err.message}`;
-}
-
-function refuse(message: string): number {
-  // The message may hold the API's own words.
-  console.error(`acronis-onboard bootstrap: ${terminalSafe(message)}`);
-  return 2;
-}
-
-function secret(): string {
-  return randomBytes(24).toString('base64url');
-}
-
-function pick(values: Record<string, string> | undefined, keys: readonly string[]): Record<string, string> {
-  return Object.fromEntries(keys.flatMap((k) => (values?.[k] ? [[k, values[k]]] : [])));
-}
-
-/** Plain values unquoted, anything else single-quoted (dotenv reads those literally). */
-function envLine(key: string, value: string): string {
-  if (/['\r\n]/.test(value)) throw new Error(`${key} holds a quote or a line break; write it to the file by hand`);
-  return /^[\w+/=.:@-]*$/.test(value) ? `${key}=${value}` : `${key}='${value}'`;
-}
-
-async function writeEnvFile(path: string, values: Record<string, string>): Promise<void> {
-  const text = `# written by acronis-onboard bootstrap; see docs/configuration.md\n${Object.entries(values)
-    .map(([k, v]) => envLine(k, v))
-    .join('\n')}\n`;
-  await writeOwnerOnly(path, text);
 }

@@ -6,13 +6,15 @@ import { describeSentinel } from '../redis/sentinel-view.js';
 import { parseRedisTarget } from '../redis/target.js';
 import { withApp } from './with-app.js';
 import { tty } from './terminal-text.js';
+import { checkPartners, unusedVariablesWarning } from './partner-checks.js';
 
 /**
  * `acronis-onboard check`: proves the configuration works end to end before anything is
  * enqueued — Redis answers and keeps what it is given (the verdict `work` and `serve` give),
  * the data centre issues a token for the configured credentials (a new one: a cached token
  * only says they worked once), and the partner tenant that will receive the customers exists
- * and is one we may create customers under.
+ * and is one we may create customers under. With a partners file, each partner so, and its
+ * profile against its offer (src/cli/partner-checks.ts).
  */
 export function registerCheckCommand(program: Command): void {
   program
@@ -20,6 +22,7 @@ export function registerCheckCommand(program: Command): void {
     .description('check the configuration: Redis, the API client credentials and the partner tenant')
     .action(() =>
       withApp({}, async (app) => {
+        if (app.config.PARTNERS_FILE) return checkEveryPartner(app);
         const { config, acronis } = app;
         const redisLine = await redisVerdict(app);
         const sentinelLine = await sentinelVerdict(app);
@@ -43,6 +46,21 @@ export function registerCheckCommand(program: Command): void {
         }
       }),
     );
+}
+
+/** Redis, then each partner of PARTNERS_FILE; a partner refused (or not fit to receive customers) makes the exit 2. */
+async function checkEveryPartner(app: App): Promise<void> {
+  console.log(await redisVerdict(app));
+  const sentinelLine = await sentinelVerdict(app);
+  if (sentinelLine) console.log(sentinelLine);
+  const unused = unusedVariablesWarning(app.config, app.partners.all);
+  if (unused) console.log(unused);
+  const verdicts = await checkPartners(app);
+  for (const verdict of verdicts) console.log(verdict.lines.join('\n'));
+  const failing = verdicts.filter((v) => !v.ok).map((v) => v.partner);
+  if (failing.length === 0) return;
+  console.log(tty`${failing.length} of ${verdicts.length} partners cannot receive customers: ${failing.join(', ')}`);
+  process.exitCode = 2;
 }
 
 /** The Redis line: ok, or the same warning `work` and `serve` log (an evicting Redis stops the check, exit 2). */

@@ -5,6 +5,9 @@ import { BatchGoneError } from './batch-progress.js';
 import { RedisLostError } from './redis-lost.js';
 import { SweepRunningError } from '../workers/exclusive-sweep.js';
 import { exitCodeForSignal, StoppedError } from './stop-signal.js';
+import { PartnersFileError } from '../partners/partners-file.js';
+import { UnknownPartnerError } from '../partners/partner-set.js';
+import { PartnerRefusedError } from '../partners/partner-refusal.js';
 
 /**
  * Failures a newcomer meets that are not bugs: each becomes one line saying what to change, never
@@ -19,13 +22,16 @@ export interface Explained {
 
 export function explainExpected(
   err: unknown,
-  env: { PORT?: number; HOST?: string; ACRONIS_BASE_URL?: string } = {},
+  env: { PORT?: number; HOST?: string; ACRONIS_BASE_URL?: string; PARTNERS_FILE?: string } = {},
 ): Explained | undefined {
   // Nothing to say: the person stopped it (Ctrl-C while a command waited for Redis or the API).
   if (err instanceof StoppedError) return { code: exitCodeForSignal(err.signal), message: '' };
   // REDIS_URL names a Redis that does not answer: the configuration, not the work, is at fault.
   if (err instanceof RedisUnavailableError) return { code: 2, message: err.message };
   if (err instanceof ListenError) return { code: 2, message: err.message };
+  // PARTNERS_FILE names the field (or both twins); `--partner` names one the install does not serve.
+  if (err instanceof PartnersFileError || err instanceof UnknownPartnerError || err instanceof PartnerRefusedError)
+    return { code: 2, message: err.message };
   // Redis went under a command that does not wait for it, or came back without the batch followed.
   if (err instanceof RedisLostError || err instanceof BatchGoneError) return { code: 1, message: err.message };
   // Another sweep holds the lease: nothing was read; the same command works once it has ended.
@@ -37,6 +43,11 @@ export function explainExpected(
     return { code: 2, message: new ListenError(code, settings).message };
   }
   const unreachable = connectionNeverMade(err);
+  if (unreachable && env.PARTNERS_FILE)
+    return {
+      code: 2,
+      message: `a partner's data centre does not answer (${unreachable}): acronis-onboard check names the partner and its base_url`,
+    };
   if (unreachable) {
     const where = env.ACRONIS_BASE_URL ? `ACRONIS_BASE_URL ${env.ACRONIS_BASE_URL}` : 'ACRONIS_BASE_URL';
     return {
@@ -45,6 +56,12 @@ export function explainExpected(
     };
   }
   if (err instanceof AcronisApiError && err.path === '/idp/token' && (err.status === 400 || err.status === 401)) {
+    // With a partners file the ACRONIS_* variables are not the ones used: check says which partner.
+    if (env.PARTNERS_FILE)
+      return {
+        code: 2,
+        message: `a data centre refused a partner's API client (${err.status}${err.code !== undefined ? ` ${err.code}` : ''}): acronis-onboard check names the partner and the variables to check`,
+      };
     const where = env.ACRONIS_BASE_URL ?? 'the data centre';
     return {
       code: 2,

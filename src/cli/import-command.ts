@@ -17,7 +17,9 @@ import {
   type PlanEntry,
 } from '../producers/csv-import.js';
 import type { Producer } from '../producers/producer.js';
+import { UnknownPartnerError } from '../partners/partner-set.js';
 import type { BatchRecord, CustomerRecord, CustomerState } from '../workers/onboarding-store.js';
+import type { OnboardingQueue } from '../workers/queue.js';
 import { skippedWhileAway, untilRedisAnswers } from '../redis/while-away.js';
 import { followBatch, type FollowedBatch } from './batch-progress.js';
 import { batchLine } from './status-command.js';
@@ -43,6 +45,7 @@ export function registerImportCommand(program: Command): void {
     .option('--dry-run', 'validate and show what would happen to each customer; enqueue nothing')
     .option('--wait', 'show progress until the batch ends, then a summary with the failures')
     .option('--profile <file>', 'onboarding profile JSON for this import (overrides ONBOARDING_PROFILE)')
+    .option('--partner <name>', 'the partner of every row with no partner cell (docs/csv.md "Partners")')
     .addOption(
       new Option('--action <action>', 'the file holds customers to act on, not to onboard (docs/lifecycle.md)').choices(
         ACTION_NAMES,
@@ -52,6 +55,12 @@ export function registerImportCommand(program: Command): void {
     .action(async (file: string, opts: ImportOptions & { action?: ActionName; yesDelete?: string }) => {
       // A file of lifecycle actions (an action column, or --action) goes to the lifecycle (docs/lifecycle.md).
       if (opts.action || (await hasActionColumn(file).catch(() => false))) {
+        if (opts.partner !== undefined) {
+          // An action finds its customer's partner in the record; a file cannot choose it.
+          console.error('acronis-onboard import: --partner is for files of customers to onboard, not of actions');
+          process.exitCode = 2;
+          return;
+        }
         process.exitCode = await runActionImport(file, opts.action, opts);
         return;
       }
@@ -63,12 +72,16 @@ export interface ImportOptions {
   dryRun?: boolean;
   wait?: boolean;
   profile?: string;
+  /** The partner of every row that names none (docs/csv.md "Partners"). */
+  partner?: string;
   /** Print the `status`/`results` commands that follow the batch (not in the demo, whose data goes with it). */
   hints?: boolean;
   /** --wait: stops following (the batch goes on): SIGINT/SIGTERM (src/cli/stop-signal.ts). */
   stop?: AbortSignal;
   /** --wait: true while Redis is away, for the progress bar. */
   redisAway?: () => boolean;
+  /** --wait: every data centre's step queue, whose workers are counted (default: the producer's queue). */
+  queues?: readonly OnboardingQueue[];
 }
 
 /** An outage while following a batch: one line to stderr when Redis goes, one when it is back. */
@@ -98,6 +111,12 @@ async function runImport(file: string, opts: ImportOptions): Promise<number> {
     createLogger({ level: c.LOG_LEVEL === 'info' ? 'warn' : c.LOG_LEVEL, destination: process.stderr, name: 'import' });
   // Only --wait waits for Redis; without it the import is a short command.
   return withApp({ logger, ...(opts.wait ? { report: terminalReport } : {}) }, async (app) => {
+    const unknown = unknownPartnerOption(opts.partner, app.partnerNames);
+    if (unknown) {
+      console.error(tty`acronis-onboard import: --partner: ${unknown}`);
+      console.error('nothing was enqueued');
+      return 2;
+    }
     const producer = await openProducer(app, {
       retryForMs: API_RETRY_MS,
       ...(opts.profile ? { profilePath: opts.profile } : {}),
@@ -107,6 +126,7 @@ async function runImport(file: string, opts: ImportOptions): Promise<number> {
       ...opts,
       ...(stop ? { stop } : {}),
       redisAway: () => app.availability.isDown,
+      queues: app.queues,
     });
   });
 }
@@ -114,23 +134,27 @@ async function runImport(file: string, opts: ImportOptions): Promise<number> {
 /** Imports `file` through `producer` and prints what `import` prints; returns the exit code. */
 export async function importAndReport(producer: Producer, file: string, opts: ImportOptions): Promise<number> {
   let report: CsvImportReport;
+  let listed = new Set<number>();
   try {
     report = await importCsv({
       producer,
       path: file,
       dryRun: opts.dryRun === true,
+      ...(opts.partner !== undefined ? { partner: opts.partner.trim().toLowerCase() } : {}),
       on: {
         validated: (v) => {
           printWarnings(v);
           printBadRows(v);
+          listed = new Set(v.badRows.map((b) => b.line));
           if (opts.dryRun) printPlanHeader(producer, v);
         },
-        planned: opts.dryRun ? printPlan : undefined,
+        planned: opts.dryRun ? planPrinter(producer) : undefined,
       },
     });
   } catch (err) {
     return fileProblem(err);
   }
+  printLateBadRows(report, listed);
   if (opts.dryRun) return printDryRunSummary(report);
   if (!report.batch) {
     console.log(tty`${report.label}: no good row to import (${report.badRowCount} bad); nothing was enqueued`);
@@ -139,6 +163,12 @@ export async function importAndReport(producer: Producer, file: string, opts: Im
   printEnqueued(report, report.batch, producer, opts.hints !== false);
   if (!opts.wait) return report.badRowCount > 0 ? 1 : 0;
   return await waitForBatch(producer, report, report.batch, opts);
+}
+
+/** Why `--partner` cannot be used: a partner the install does not serve (checked before the API is asked). */
+function unknownPartnerOption(partner: string | undefined, known: readonly string[]): string | undefined {
+  if (partner === undefined || known.includes(partner.trim().toLowerCase())) return undefined;
+  return new UnknownPartnerError(partner, known).message;
 }
 
 function fileProblem(err: unknown): number {
@@ -170,6 +200,12 @@ function printBadRows(v: CsvValidation): void {
     );
 }
 
+/** Rows found bad while queuing (their customer went to another partner meanwhile), after the others. */
+function printLateBadRows(r: CsvImportReport, listed: ReadonlySet<number>): void {
+  for (const row of r.badRows.filter((b) => !listed.has(b.line)))
+    for (const p of row.problems) console.error(tty`line ${row.line}, ${p.field}: ${p.reason}`);
+}
+
 function printPlanHeader(producer: Producer, v: CsvValidation): void {
   console.log(
     tty`dry run: nothing is enqueued. ${plural(v.rows, 'row')}: ${v.goodRows} good, ${v.badRowCount} bad. Profile: ${producer.profileSource}`,
@@ -184,14 +220,19 @@ const OUTCOME_TEXT: Record<PlanEntry['outcome'], string> = {
   retry: 'retry',
 };
 
-function printPlan(entries: readonly PlanEntry[]): void {
-  for (const e of entries) {
-    const what =
-      e.outcome === 'retry'
-        ? tty`retry (failed at ${e.failedStep ?? '?'}${e.error ? `: ${e.error}` : ''})`
-        : OUTCOME_TEXT[e.outcome];
-    console.log(`line ${e.line}  ${what}  ${tty`${e.key}  ${JSON.stringify(e.name)}`}`);
-  }
+/** The plan of each row; with several partners, the partner it goes to. */
+function planPrinter(producer: Producer) {
+  const several = producer.partnerNames.length > 1;
+  return (entries: readonly PlanEntry[]): void => {
+    for (const e of entries) {
+      const what =
+        e.outcome === 'retry'
+          ? tty`retry (failed at ${e.failedStep ?? '?'}${e.error ? `: ${e.error}` : ''})`
+          : OUTCOME_TEXT[e.outcome];
+      const partner = several ? `  partner ${e.partner ?? producer.defaultPartner}` : '';
+      console.log(`line ${e.line}  ${what}${partner}  ${tty`${e.key}  ${JSON.stringify(e.name)}`}`);
+    }
+  };
 }
 
 function printDryRunSummary(r: CsvImportReport): number {
@@ -199,7 +240,15 @@ function printDryRunSummary(r: CsvImportReport): number {
     `would enqueue: new ${r.outcomes.new}  retry ${r.outcomes.retry}  already onboarded ${r.outcomes['already-onboarded']}` +
       `  already queued ${r.outcomes['already-queued']}  bad rows ${r.badRowCount}`,
   );
+  printByPartner('per partner', r);
   return r.badRowCount > 0 ? 1 : 0;
+}
+
+/** "per partner: dc1 12, dc2 13", with several partners only (the rows that are not bad). */
+function printByPartner(title: string, r: CsvImportReport): void {
+  if (!r.byPartner) return;
+  const counts = Object.entries(r.byPartner).sort(([a], [b]) => a.localeCompare(b));
+  console.log(`${title}: ${counts.map(([name, n]) => `${name} ${n}`).join(', ') || 'none'}`);
 }
 
 function printEnqueued(r: CsvImportReport, batch: BatchRecord, producer: Producer, hints: boolean): void {
@@ -210,6 +259,7 @@ function printEnqueued(r: CsvImportReport, batch: BatchRecord, producer: Produce
     `queued ${r.outcomes.new}  retried ${r.outcomes.retry}  already onboarded ${r.outcomes['already-onboarded']}` +
       `  already queued ${r.outcomes['already-queued']}  bad rows ${r.badRowCount}`,
   );
+  printByPartner('per partner', r);
   if (!hints) return;
   console.log(`follow it:    acronis-onboard status ${batch.id}`);
   console.log(`results:      acronis-onboard results ${batch.id}`);
@@ -222,7 +272,12 @@ async function waitForBatch(
   opts: ImportOptions,
 ): Promise<number> {
   // Redis may go at any moment from here on: the outage is told once, and nothing below ends for it.
-  const workers = await skippedWhileAway(() => producer.queue.getWorkersCount());
+  const queues = opts.queues ?? [producer.queue];
+  // A `work` process works every data centre's queue (docs/partners.md): a worker on any one is a running worker.
+  const workers = await skippedWhileAway(async () => {
+    const counts = await Promise.all(queues.map((queue) => queue.getWorkersCount()));
+    return counts.reduce((sum, n) => sum + n, 0);
+  });
   if (workers === 0 && !batch.ended) {
     console.error(
       'warning: no worker is connected to the queue; start one with `acronis-onboard work` (waiting anyway)',

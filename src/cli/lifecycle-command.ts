@@ -21,6 +21,7 @@ import {
 } from '../workers/enqueue-action.js';
 import { withApp } from './with-app.js';
 import { terminalJson, terminalSafe, tty } from './terminal-text.js';
+import { WAIT_POLL_MS } from './wait-poll.js';
 
 /**
  * After day one (docs/lifecycle.md): `suspend`, `resume`, `offboard` and `change`, for customers
@@ -42,6 +43,8 @@ export interface LifecycleOptions {
   cancel?: boolean;
   /** change: `item=n`, each a per-customer quota (docs/lifecycle.md "Change"). */
   quota?: string[];
+  /** Only that partner's customers; the others are refused naming theirs (docs/lifecycle.md). */
+  partner?: string;
 }
 
 /** `--quota item=n`, given once per item. */
@@ -55,7 +58,8 @@ export function registerLifecycleCommands(program: Command): void {
   const common = (command: Command) =>
     command
       .option('--dry-run', 'check every customer and say what would be done; queue nothing')
-      .option('--wait', 'wait until every action has ended and print each outcome');
+      .option('--wait', 'wait until every action has ended and print each outcome')
+      .option('--partner <name>', "act only on that partner's customers; others are refused, naming their partner");
   common(
     program
       .command('suspend <customers...>')
@@ -115,7 +119,11 @@ async function runLifecycle(
   const fromFile = targets.length === 1 && /\.csv$/i.test(targets[0] as string);
   const source = fromFile ? `CSV ${targets[0]}` : 'CLI';
   const requester: Requester = { kind: fromFile ? 'batch' : 'operator', label: `operator (${source})` };
-  const deps = await app.actionEnqueueDeps();
+  // An unknown partner stops the command before anything is read (exit 2, naming the known ones).
+  const only = opts.partner
+    ? { partner: app.partners.get(opts.partner).name, defaultPartner: app.partners.default.name }
+    : undefined;
+  const deps = await app.actionEnqueueDeps(only?.partner);
   if (opts.cancel) return cancel(deps, targets, requester);
 
   let params: ActionParams;
@@ -129,7 +137,7 @@ async function runLifecycle(
   if (typeof read === 'number') return read;
   const { requests, bad } = read;
   for (const row of bad) for (const p of row.problems) console.error(tty`line ${row.line}: ${p.field}: ${p.reason}`);
-  const { accepted, problems } = await checkActions(deps, requests);
+  const { accepted, problems } = await checkActions(deps, requests, only);
   for (const problem of problems) console.error(problemLine(problem));
   const refused = bad.length + problems.length;
   if (accepted.length === 0) {
@@ -318,7 +326,7 @@ async function waitForBatch(app: App, batchId: string): Promise<ActionRecord[]> 
   for (;;) {
     const actions = await app.actions.batchActions(batchId);
     if (batchEnded(actions)) return actions;
-    await sleep(500);
+    await sleep(WAIT_POLL_MS);
   }
 }
 

@@ -4,6 +4,7 @@ import { CsvFileError } from '../producers/csv-file-error.js';
 import { readCustomersFile } from '../reconcile/customers-file.js';
 import { driftCsv, driftTable, fixLines, summaryLine } from '../reconcile/report.js';
 import { SweepRunningError } from '../workers/exclusive-sweep.js';
+import type { SweepReport } from '../reconcile/sweep.js';
 import { terminalJson, tty } from './terminal-text.js';
 import { withApp } from './with-app.js';
 
@@ -15,14 +16,15 @@ interface ReconcileOptions {
   customer?: string[];
   customersFrom?: string;
   profile?: string;
+  partner?: string;
 }
 
 /**
  * `acronis-onboard reconcile [--json|--format csv] [--fix] [--full] [--customer ID...]`
  * (docs/reconcile.md): every customer of the install against its profile and record, while no other
  * sweep runs (the sweep lease, src/workers/exclusive-sweep.ts). Exit 0 when the sweep ran, 1 when a
- * customer could not be read, --fix was refused for one or another sweep runs, 2 when a customer
- * asked for is unknown.
+ * customer or a partner's tenants could not be read, --fix was refused for one or another sweep
+ * runs, 2 when a customer asked for (or the partner named) is unknown.
  */
 export function registerReconcileCommand(program: Command): void {
   program
@@ -43,6 +45,10 @@ export function registerReconcileCommand(program: Command): void {
       'only the customers of this CSV (its external_id, else name column, keyed as the import keyed them): after Redis lost records with their batches',
     )
     .option('--profile <file>', 'the profile to compare with (default ONBOARDING_PROFILE, else the built-in one)')
+    .option(
+      '--partner <name>',
+      "only that partner's tenants and customers (default: every partner, each through its own data centre)",
+    )
     .action((opts: ReconcileOptions) =>
       withApp({}, async (app) => {
         const customerIds = await askedCustomers(opts);
@@ -55,26 +61,12 @@ export function registerReconcileCommand(program: Command): void {
             ...(opts.full ? { full: true } : {}),
             ...(opts.fix ? { fix: true } : {}),
             ...(customerIds ? { customerIds } : {}),
+            ...(opts.partner ? { partner: opts.partner } : {}),
           },
           'manual',
         );
         if (!swept.ran) throw new SweepRunningError(swept.heldBy);
-        const report = swept.report;
-        const format = opts.json ? 'json' : opts.format;
-        if (format === 'json') {
-          const { findings, fixes, unknown, unread, ...summary } = report;
-          console.log(terminalJson({ summary, findings, fixes, unknown, unread }));
-        } else if (format === 'csv') {
-          process.stdout.write(driftCsv(report.findings));
-        } else {
-          for (const line of [...driftTable(report.findings), ...fixLines(report.fixes)]) console.log(tty`${line}`);
-          for (const key of report.unknown)
-            console.log(tty`${key}: unknown: no record, batch or tenant of this install has this customer id`);
-          for (const u of report.unread) console.log(tty`${u.customerId}: not read: ${u.reason}`);
-          console.log(tty`${summaryLine(report)}`);
-        }
-        if (report.unknown.length > 0) process.exitCode = 2;
-        else if (report.unread.length > 0 || report.fixes.some((f) => f.refused.length > 0)) process.exitCode = 1;
+        printReport(swept.report, opts);
       }),
     );
 }
@@ -100,4 +92,29 @@ async function askedCustomers(opts: ReconcileOptions): Promise<string[] | undefi
     process.exitCode = 2;
     return null;
   }
+}
+
+/** The findings in the format asked for, and the exit code they make. */
+function printReport(report: SweepReport, opts: ReconcileOptions): void {
+  const format = opts.json ? 'json' : opts.format;
+  if (format === 'json') {
+    const { findings, fixes, unknown, unread, ...summary } = report;
+    console.log(terminalJson({ summary, findings, fixes, unknown, unread }));
+  } else if (format === 'csv') {
+    process.stdout.write(driftCsv(report.findings));
+  } else {
+    for (const line of [...driftTable(report.findings), ...fixLines(report.fixes)]) console.log(tty`${line}`);
+    for (const key of report.unknown)
+      console.log(tty`${key}: unknown: no record, batch or tenant of this install has this customer id`);
+    for (const u of report.unread) console.log(tty`${u.customerId}: not read: ${u.reason}`);
+    for (const p of report.partnersNotRead ?? []) console.log(tty`partner ${p.partner}: not read: ${p.reason}`);
+    console.log(tty`${summaryLine(report)}`);
+  }
+  if (report.unknown.length > 0) process.exitCode = 2;
+  else if (
+    report.unread.length > 0 ||
+    (report.partnersNotRead?.length ?? 0) > 0 ||
+    report.fixes.some((f) => f.refused.length > 0)
+  )
+    process.exitCode = 1;
 }

@@ -19,7 +19,7 @@ export function registerResealCommand(program: Command): void {
         const report = await resealAll({
           redis: app.redis,
           keys: app.keys,
-          queue: app.queue,
+          queues: app.queues,
           callbacks: app.callbacks,
           box: app.box,
         });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { allSettled, resendCount, resendLine, resendToBatch, resendToCustomer } from '../workers/resend-activation.js';
+import { resendDeps } from '../app/operation-deps.js';
 import { withApp } from './with-app.js';
 import { tty } from './terminal-text.js';
 
@@ -16,7 +17,7 @@ export function registerResendActivationCommand(program: Command): void {
     )
     .action((target: string) =>
       withApp({}, async (app) => {
-        const deps = { store: app.store, queue: app.queue, acronis: app.acronis };
+        const deps = resendDeps(app);
         const isBatch = (await app.store.getBatch(target)) !== undefined;
         const outcomes = isBatch ? await resendToBatch(deps, target) : [await resendToCustomer(deps, target)];
         for (const o of outcomes) console.log(tty`${resendLine(o)}`);

@@ -8,6 +8,7 @@ import { batchResults, type CustomerResult } from '../workers/results.js';
 import type { App } from '../app/app.js';
 import { isActionBatchId } from '../workers/action-store.js';
 import { actionResult, actionResultsCsv } from '../workers/action-results.js';
+import { resultsDeps } from '../app/operation-deps.js';
 import { withApp } from './with-app.js';
 import { terminalJson, tty } from './terminal-text.js';
 
@@ -34,7 +35,7 @@ export function registerResultsCommand(program: Command): void {
           process.exitCode = 2;
           return;
         }
-        const rows = await batchResults({ store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl }, batchId);
+        const rows = await batchResults(resultsDeps(app), batchId);
         const text = opts.format === 'json' ? `${terminalJson(rows)}\n` : resultsCsv(rows);
         if (opts.output) await writeResults(resolve(opts.output), text, { batchId, rows, format: opts.format });
         else process.stdout.write(text);

@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import type { App } from '../app/app.js';
 import { readNamedSecrets } from '../config.js';
 import { loadProfile } from '../onboarding/profile.js';
-import { loadSourceFile, type SourceConfig } from '../sources/source-file.js';
+import { checkSourcePartners, loadSourceFile, type SourceConfig } from '../sources/source-file.js';
 import { openSources } from '../sources/source-set.js';
 import { withApp } from './with-app.js';
 import { terminalJson, tty } from './terminal-text.js';
@@ -60,6 +60,7 @@ async function checkSource(app: App, file: string, name: string): Promise<Source
   let config: SourceConfig;
   try {
     config = await loadSourceFile(file);
+    checkSourcePartners(config, app.partnerNames);
   } catch (err) {
     return { source: name, ok: false, detail: (err as Error).message };
   }

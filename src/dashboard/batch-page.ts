@@ -15,6 +15,8 @@ export interface BatchPageModel {
   query: BatchQuery;
   filter: BatchFilter | 'all';
   filters: FilterLink[];
+  /** With several partners: All partners and each partner with customers in the batch (else absent). */
+  partnerFilters?: PartnerLink[];
   rows: CustomerRow[];
   pager: Pager;
   /** Failed customers Retry all would queue (those needing a change are left out). */
@@ -31,6 +33,16 @@ export interface FilterLink {
   filter: BatchFilter | 'all';
   label: string;
   count: number;
+  href: string;
+  active: boolean;
+}
+
+export interface PartnerLink {
+  /** Absent: all partners. */
+  partner?: string;
+  label: string;
+  /** Absent for All partners (the State filters count them). */
+  count?: number;
   href: string;
   active: boolean;
 }
@@ -56,8 +68,10 @@ const FILTER_LABELS: Record<BatchFilter | 'all', string> = {
 
 export interface BatchPageDeps {
   store: Pick<OnboardingStore, 'getBatch'>;
-  index: Pick<BatchIndex, 'ensure' | 'page'>;
+  index: Pick<BatchIndex, 'ensure' | 'page' | 'partnerCounts'>;
   sampler: ProgressSampler;
+  /** An install with several partners (docs/partners.md): their names, and the one a record without any has. */
+  partners?: { names: readonly string[]; default: string };
 }
 
 export async function batchPageModel(
@@ -76,15 +90,18 @@ export async function batchPageModel(
     page: query.page,
     pageSize: PAGE_SIZE,
     failedFirst,
+    ...(query.partner ? { partner: query.partner } : {}),
   });
   const shown = { ...query, page: listing.page };
   const { counts } = listing;
+  const partners = deps.partners;
   return {
     batch: batchView(batch, Date.now(), deps.sampler),
     query: shown,
     filter,
     filters: filterLinks(batchId, shown, filter, counts),
-    rows: listing.entries.map((entry) => customerRow(batch, entry)),
+    ...(partners ? { partnerFilters: await partnerLinks(deps.index, batchId, shown, partners.names) } : {}),
+    rows: listing.entries.map((entry) => customerRow(batch, entry, partners?.default)),
     pager: pager(batchId, shown, listing),
     failedHere: counts.failed - counts['needs-change'],
     ...(counts['needs-change'] > 0 ? { needsChangeText: needsChangeText(counts['needs-change']) } : {}),
@@ -110,6 +127,31 @@ function filterLinks(batchId: string, query: BatchQuery, filter: BatchFilter | '
       active: f === filter,
     }))
     .filter((link) => link.filter === 'all' || link.active || link.count > 0);
+}
+
+/** All partners, then each partner with customers in the batch (or chosen); each keeps the state and search. */
+async function partnerLinks(
+  index: Pick<BatchIndex, 'partnerCounts'>,
+  batchId: string,
+  query: BatchQuery,
+  names: readonly string[],
+): Promise<PartnerLink[]> {
+  const counts = await index.partnerCounts(batchId, names);
+  const all: PartnerLink = {
+    label: 'All partners',
+    href: batchPageHref(batchId, query, { partner: undefined, page: undefined }),
+    active: query.partner === undefined,
+  };
+  const each = names
+    .map((partner) => ({
+      partner,
+      label: partner,
+      count: counts[partner] ?? 0,
+      href: batchPageHref(batchId, query, { partner, page: undefined }),
+      active: partner === query.partner,
+    }))
+    .filter((link) => link.active || link.count > 0);
+  return [all, ...each];
 }
 
 function pager(

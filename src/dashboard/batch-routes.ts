@@ -1,9 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { resendNotice, resendToBatch } from '../workers/resend-activation.js';
-import { retryBatch } from '../workers/retry.js';
 import { BatchIndex } from '../workers/batch-index.js';
 import { MAX_STORED_BAD_ROWS } from '../workers/onboarding-store.js';
-import { retryNotice } from '../workers/retry-verdict.js';
 import { workersSeen } from '../workers/heartbeat.js';
 import { badRowLines, batchPageModel, funnelView, type BatchPageDeps } from './batch-page.js';
 import { parseBatchQuery } from './batch-query.js';
@@ -15,11 +12,18 @@ import { currentUser } from './sign-in.js';
 
 type BatchParams = { Params: { id: string } };
 
-/** The overview (`/`), a batch's page, Retry all failed, and the results downloads. */
+/** The overview (`/`), a batch's page and the results downloads. */
 export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   const sampler = new ProgressSampler();
   const index = new BatchIndex(deps.redis, deps.keys, deps.store);
-  const pageDeps: BatchPageDeps = { store: deps.store, index, sampler };
+  const partners = deps.partners;
+  const partnerNames = partners?.names ?? [];
+  const pageDeps: BatchPageDeps = {
+    store: deps.store,
+    index,
+    sampler,
+    ...(partners ? { partners: { names: partners.names, default: partners.default } } : {}),
+  };
   app.get('/', async (request, reply) => {
     const [batches, workers] = await Promise.all([
       recentBatches(deps.store, index, sampler),
@@ -35,7 +39,7 @@ export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
 
   app.get<BatchParams>('/batches/:id', async (request, reply) => {
     const batchId = request.params.id;
-    const parsed = parseBatchQuery(request.query);
+    const parsed = parseBatchQuery(request.query, partnerNames);
     if (!parsed.ok) return badRequest(request, reply, deps, parsed.problem, `/batches/${encodeURIComponent(batchId)}`);
     const page = await batchPageModel(pageDeps, batchId, parsed.query);
     if (!page) return notFound(request, reply, deps, `batch ${batchId}`);
@@ -44,31 +48,11 @@ export function batchRoutes(app: FastifyInstance, deps: DashboardDeps): void {
   });
 
   app.get<BatchParams>('/batches/:id/fragment', async (request, reply) => {
-    const parsed = parseBatchQuery(request.query);
+    const parsed = parseBatchQuery(request.query, partnerNames);
     if (!parsed.ok) return reply.status(400).send({ error: parsed.problem });
     const page = await batchPageModel(pageDeps, request.params.id, parsed.query);
     if (!page) return reply.status(404).send({ error: `no batch ${request.params.id}` });
     return renderFragment(request, reply, deps, 'partials/batch-live', { ...page });
-  });
-
-  app.post<BatchParams>('/batches/:id/retry', async (request, reply) => {
-    const outcomes = await retryBatch({ queue: deps.queue, store: deps.store }, request.params.id);
-    request.session.set('notice', retryNotice(request.params.id, outcomes));
-    return reply.redirect(`/batches/${encodeURIComponent(request.params.id)}`, 303);
-  });
-
-  // Sending an e-mail a second time is a person's decision (src/workers/resend-activation.ts): logged with who made it.
-  app.post<BatchParams>('/batches/:id/resend-activation', async (request, reply) => {
-    const batchId = request.params.id;
-    if (!(await deps.store.getBatch(batchId))) return notFound(request, reply, deps, `batch ${batchId}`);
-    const outcomes = await resendToBatch({ store: deps.store, queue: deps.queue, acronis: deps.acronis() }, batchId);
-    const user = currentUser(request, deps.credentials);
-    deps.logger.info(
-      { component: 'dashboard', batchId, user, customers: outcomes.length },
-      'activation e-mails resent',
-    );
-    request.session.set('notice', resendNotice(batchId, outcomes));
-    return reply.redirect(`/batches/${encodeURIComponent(batchId)}`, 303);
   });
 
   app.get<BatchParams & { Querystring: { format?: string } }>('/batches/:id/results', async (request, reply) =>

@@ -187,6 +187,8 @@ export interface CustomerRow {
   note: string;
   tenantId: string;
   userId: string;
+  /** Its partner, shown when the install has several (else absent). */
+  partner?: string;
   /** Set when the customer's record belongs to another batch (resubmitted, or already queued there). */
   otherBatchId?: string;
   outcome: EnqueueOutcome;
@@ -195,9 +197,11 @@ export interface CustomerRow {
   changeText?: string;
 }
 
+/** `defaultPartner`: given when the install has several partners, the one a record without any has. */
 export function customerRow(
   batch: Pick<BatchRecord, 'id' | 'source' | 'label'>,
   entry: { key: string; outcome: EnqueueOutcome; record: CustomerRecord | undefined },
+  defaultPartner?: string,
 ): CustomerRow {
   const { key, outcome, record } = entry;
   const batchId = batch.id;
@@ -213,6 +217,7 @@ export function customerRow(
     note: isEmailUnconfirmed(record, batchId) ? EMAIL_UNCONFIRMED : '',
     tenantId: record?.facts.tenantId ?? '',
     userId: record?.facts.userId ?? '',
+    ...(defaultPartner !== undefined ? { partner: record?.partner ?? defaultPartner } : {}),
     ...(record && !here ? { otherBatchId: record.batchId } : {}),
     outcome,
     canRetry: failed && here && !change,

@@ -17,7 +17,7 @@ import type { OnboardingQueue } from '../workers/queue.js';
 import type { SourceIntakeStore } from '../sources/intake-store.js';
 import type { SourceSet } from '../sources/source-set.js';
 import type { CustomerResult } from '../workers/results.js';
-import type { ResendDeps } from '../workers/resend-activation.js';
+import type { ResendClient } from '../workers/resend-activation.js';
 import type { LiveStateSource } from './customer-view.js';
 import type { DriftStore } from '../reconcile/drift-store.js';
 import type { Requester } from '../lifecycle/action.js';
@@ -42,15 +42,20 @@ import {
  */
 export interface DashboardDeps {
   store: OnboardingStore;
-  queue: OnboardingQueue;
+  /** Every data centre's step queue (one without a partners file). */
+  queues: readonly OnboardingQueue[];
+  /** The queue a customer's steps run in: its record's partner's data centre's (none: the default partner's). */
+  queueFor(partner: string | undefined): OnboardingQueue;
+  /** An install with several partners (docs/partners.md); absent, pages show no partner. */
+  partners?: DashboardPartners;
   callbacks: CallbackQueue;
   /** The fail-fast connection (a page answers 500 rather than hang while Redis is away). */
   redis: RedisConnection;
   keys: RedisKeys;
   /** The rows of `acronis-onboard results`, secrets opened. */
   results(batchId: string): Promise<CustomerResult[]>;
-  /** The API client for the customer page's live state and the resend of e-mails, built on first use. */
-  acronis(): LiveStateSource & ResendDeps['acronis'];
+  /** A partner's API client (none: the default's) for the live state and the resend of e-mails, built on first use. */
+  acronis(partner?: string): LiveStateSource & ResendClient;
   callMetrics: CallMetrics;
   /** A source customer's write-back (docs/sources.md "Write-back"); undefined for other customers. */
   writeBack(customerKey: string): Promise<WriteBackRecord | undefined>;
@@ -71,6 +76,17 @@ export interface DashboardDeps {
   logger: Logger;
   /** The sources of SOURCES_DIR and what their intake keeps (the Sources page, the customer page, /metrics). */
   sources?: { sources: SourceSet; store: SourceIntakeStore };
+}
+
+/** What the pages say of the partners when there are several. */
+export interface DashboardPartners {
+  names: readonly string[];
+  /** The partner of a record that names none. */
+  default: string;
+  /** A partner's data centre (its URL's host[:port]). */
+  dataCenterOf(partner: string): string;
+  /** Every data centre and the name of its step queue (/metrics labels the queue with it). */
+  dataCenters: readonly { id: string; queueName: string }[];
 }
 
 /** Pages may load only this site's own styles and scripts (no inline script, no inline style). */
@@ -115,6 +131,6 @@ export async function dashboard(app: FastifyInstance, deps: DashboardDeps): Prom
       const helmetConfig = { contentSecurityPolicy: { useDefaults: false, directives: { ...PAGE_CSP, styleSrc } } };
       route.config = Object.assign(route.config ?? {}, { helmet: helmetConfig });
     });
-    await queueBoard(board, { queues: [deps.queue, deps.callbacks, deps.reconcile] });
+    await queueBoard(board, { queues: [...deps.queues, deps.callbacks, deps.reconcile] });
   });
 }

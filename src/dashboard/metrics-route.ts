@@ -10,7 +10,10 @@ export function metricsRoute(app: FastifyInstance, deps: DashboardDeps): void {
       return reply.status(401).header('www-authenticate', 'Bearer').send({ error: 'sign in, or send METRICS_TOKEN' });
     }
     const { contentType, text } = await scrapeMetrics({
-      queues: [deps.queue, deps.callbacks],
+      queues: [...deps.queues, deps.callbacks],
+      ...(deps.partners
+        ? { queueDataCenters: new Map(deps.partners.dataCenters.map((dc) => [dc.queueName, dc.id])) }
+        : {}),
       store: deps.store,
       redis: deps.redis,
       keys: deps.keys,

@@ -13,6 +13,7 @@ import {
   readCallMetrics,
   type CallMetrics,
   type CallMetricsSnapshot,
+  type ClientCounts,
 } from '../acronis/call-metrics.js';
 import type { RedisKeys } from '../redis/keys.js';
 import type { DriftStore } from '../reconcile/drift-store.js';
@@ -31,6 +32,8 @@ const NS = 'acronis_onboard';
 
 export interface MetricsSources {
   queues: readonly Queue[];
+  /** With several partners: each data centre's step queue name → its data centre (a `data_center` label). */
+  queueDataCenters?: ReadonlyMap<string, string>;
   store: OnboardingStore;
   redis: RedisConnection;
   keys: RedisKeys;
@@ -51,9 +54,11 @@ export async function scrapeMetrics(sources: MetricsSources): Promise<{ contentT
     workersSeen(sources.redis, sources.keys.workersSeen),
   ]);
   const registry = new Registry();
-  const jobs = gauge(registry, 'step_jobs', 'Jobs by queue and BullMQ state', ['queue', 'state']);
+  const jobs = gauge(registry, 'step_jobs', 'Jobs by queue and BullMQ state', ['queue', 'state', 'data_center']);
   for (const { queue, counts } of jobCounts) {
-    for (const [state, n] of Object.entries(counts)) jobs.set({ queue, state }, n);
+    const dataCenter = sources.queueDataCenters?.get(queue);
+    const labels = { queue, ...(dataCenter ? { data_center: dataCenter } : {}) };
+    for (const [state, n] of Object.entries(counts)) jobs.set({ ...labels, state }, n);
   }
   const byState = gauge(registry, 'customers', 'Customers by onboarding state (each in its current batch)', ['state']);
   for (const [state, n] of Object.entries(customers)) byState.set({ state }, n);
@@ -65,24 +70,39 @@ export async function scrapeMetrics(sources: MetricsSources): Promise<{ contentT
   return { contentType: merged.contentType, text: await merged.metrics() };
 }
 
+/**
+ * The API counters; with several partners (docs/partners.md) each series has a `partner` label,
+ * the partner whose client made the call. A series without one is from before the install had
+ * several (shown while it counts anything, or while no partner series exists).
+ */
 function apiCounters(registry: Registry, api: CallMetricsSnapshot): void {
   const calls = counter(registry, 'api_requests_total', 'Acronis API requests by endpoint and status', [
     'endpoint',
     'status',
+    'partner',
   ]);
-  for (const { endpoint, status, count } of api.calls) calls.inc({ endpoint, status }, count);
-  const single: [string, string, number][] = [
-    ['token_issues_total', 'Access tokens issued (POST /idp/token answered 2xx)', api.tokenIssues],
-    ['rate_limited_total', 'Acronis API answers 429 Too Many Requests', api.rateLimited],
-    [
-      'rate_limit_paused_seconds_total',
-      'Time every worker was paused after a 429 (overlaps counted once)',
-      api.pausedSeconds,
-    ],
-    ['budget_grants_total', 'Request slots the shared request budget granted', api.grants],
+  for (const { endpoint, status, count, partner } of api.calls)
+    calls.inc({ endpoint, status, ...partnerLabel(partner) }, count);
+  const perClient: [string, string, keyof ClientCounts][] = [
+    ['token_issues_total', 'Access tokens issued (POST /idp/token answered 2xx)', 'tokenIssues'],
+    ['rate_limited_total', 'Acronis API answers 429 Too Many Requests', 'rateLimited'],
+    ['budget_grants_total', 'Request slots the shared request budget granted', 'grants'],
   ];
-  for (const [name, help, value] of single) counter(registry, name, help, []).inc(value);
+  const partners = Object.entries(api.byPartner);
+  for (const [name, help, field] of perClient) {
+    const metric = counter(registry, name, help, ['partner']);
+    if (partners.length === 0 || api[field] > 0) metric.inc(api[field]);
+    for (const [partner, counts] of partners) metric.inc({ partner }, counts[field]);
+  }
+  counter(
+    registry,
+    'rate_limit_paused_seconds_total',
+    'Time every worker was paused after a 429 (overlaps counted once)',
+    [],
+  ).inc(api.pausedSeconds);
 }
+
+const partnerLabel = (partner: string | undefined) => (partner === undefined ? {} : { partner });
 
 /**
  * Events by source and outcome (`received` counts every event), and the calls to the sources' APIs.
@@ -147,17 +167,18 @@ async function sweepMetrics(registry: Registry, sources: MetricsSources): Promis
 
 function latencyHistogram(api: CallMetricsSnapshot): MetricObjectWithValues<MetricValue<string>> {
   const name = `${NS}_api_request_duration_seconds`;
-  const values = api.latency.flatMap(({ endpoint, buckets, sumSeconds }) => {
+  const values = api.latency.flatMap(({ endpoint, partner, buckets, sumSeconds }) => {
+    const labels = { endpoint, ...partnerLabel(partner) };
     let cumulative = 0;
     const bucketValues = buckets.map((n, i) => {
       cumulative += n;
       const le = i < LATENCY_BUCKETS.length ? LATENCY_BUCKETS[i]! : '+Inf';
-      return { metricName: `${name}_bucket`, labels: { endpoint, le }, value: cumulative };
+      return { metricName: `${name}_bucket`, labels: { ...labels, le }, value: cumulative };
     });
     return [
       ...bucketValues,
-      { metricName: `${name}_sum`, labels: { endpoint }, value: sumSeconds },
-      { metricName: `${name}_count`, labels: { endpoint }, value: cumulative },
+      { metricName: `${name}_sum`, labels, value: sumSeconds },
+      { metricName: `${name}_count`, labels, value: cumulative },
     ];
   });
   return {

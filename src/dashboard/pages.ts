@@ -6,6 +6,7 @@ import fastifyView from '@fastify/view';
 import { Eta } from 'eta';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DashboardDeps } from './dashboard.js';
+import { batchActionRoutes } from './batch-action-routes.js';
 import { batchRoutes } from './batch-routes.js';
 import { lifecycleRoutes } from './lifecycle-routes.js';
 import { customerRoutes } from './customer-routes.js';
@@ -37,6 +38,7 @@ export async function pageRoutes(app: FastifyInstance, deps: DashboardDeps): Pro
   await app.register(fastifyStatic, { root: [STATIC_DIR, HTMX_DIR], prefix: '/static/', maxAge: '1h' });
   signInRoutes(app, deps);
   batchRoutes(app, deps);
+  batchActionRoutes(app, deps);
   customerRoutes(app, deps);
   sourceRoutes(app, deps);
   lifecycleRoutes(app, deps);

@@ -14,6 +14,7 @@ export const QUEUE_BOARD_PATH = '/admin/queues';
  * return values and progress go through the masking formatters, and every answer of its API
  * through one more pass (logs, failure reasons, stack traces).
  */
+/** `queues`: every data centre's step queue (docs/partners.md), the callbacks and the sweeps. */
 export async function queueBoard(app: FastifyInstance, opts: { queues: readonly Queue[] }): Promise<void> {
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(QUEUE_BOARD_PATH);
@@ -42,6 +43,11 @@ const DESCRIPTIONS: Record<string, string> = {
   reconcile: 'scheduled sweeps (RECONCILE_EVERY): one job per interval, its scheduler under Schedulers',
 };
 
+/** Another data centre's step queue is `onboarding.<its host-port>` (src/partners/partner-set.ts). */
+const DATA_CENTRE_QUEUE = /^onboarding\.(.+)$/;
+
 function describe(queueName: string): string {
+  const dataCentre = DATA_CENTRE_QUEUE.exec(queueName)?.[1];
+  if (dataCentre) return `onboarding steps of data centre ${dataCentre}, one job per customer and step`;
   return DESCRIPTIONS[queueName] ?? 'onboarding steps, one job per customer and step';
 }

@@ -21,6 +21,7 @@ import { generateSecretsKey } from '../secrets/secret-box.js';
 import type { RunningSimulator } from '../simulator/index.js';
 import { resultsCsv } from '../workers/results-csv.js';
 import { batchResults } from '../workers/results.js';
+import { resultsDeps } from '../app/operation-deps.js';
 import { demoAdopt } from './demo-adopt.js';
 import { demoLifecycle } from './demo-lifecycle.js';
 import { demoPartners } from './demo-partners.js';
@@ -231,8 +232,7 @@ async function onboardedFromCsv(app: App, n: number): Promise<string[]> {
 /** The CSV's batch: the sources' customers come in batches of their own, which may be newer. */
 async function lastBatchResults(app: App) {
   const batch = (await app.store.listBatches(10)).find((b) => b.source === 'csv');
-  const deps = { store: app.store, box: app.box, dataCenterUrl: app.dataCenterUrl };
-  return batch ? { batch, rows: await batchResults(deps, batch.id) } : undefined;
+  return batch ? { batch, rows: await batchResults(resultsDeps(app), batch.id) } : undefined;
 }
 
 function describeSetup(

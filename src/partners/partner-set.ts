@@ -18,6 +18,8 @@ export interface Partner {
   dataCenter: string;
   clientId: string;
   clientSecret: string;
+  /** The environment variables its client comes from, for messages that say what to check. */
+  variables: { clientId: string; clientSecret: string };
   /** Configured; absent: the API client's own tenant. */
   parentTenantId?: string;
   /** The profile its customers get when they name none; absent: ONBOARDING_PROFILE (or the built-in one). */

@@ -13,6 +13,7 @@ import type { Profile } from '../onboarding/profile.js';
 import { mapHeader, type ColumnMap, type CustomerField } from './csv-columns.js';
 import { utf8Guard } from './csv-encoding.js';
 import { CsvFileError } from './csv-file-error.js';
+import { unknownPartnerProblem, type ProducerPartners } from './partner-check.js';
 
 /**
  * Reads a customer CSV as a stream of judged rows, in bounded memory: one record at a time,
@@ -41,6 +42,10 @@ export interface ReadCustomerCsvOptions {
   /** The profile the rows will be queued with: a row asking what it cannot give is bad. */
   profile?: Pick<Profile, 'editions' | 'template_tenant_id' | 'offering_items'>;
   maxRows?: number;
+  /** The partners a row may name (docs/csv.md "Partners"): a row naming another is bad. */
+  partners?: ProducerPartners;
+  /** `import --partner`: the partner of a row with no `partner` cell; a row naming another is bad. */
+  partner?: string;
 }
 
 export async function* readCustomerCsv(
@@ -75,7 +80,7 @@ export async function* readCustomerCsv(
         const message = `has more than ${maxRows} rows (line ${line}); split it into several files`;
         throw new CsvFileError('too-many-rows', file, message, line);
       }
-      yield judgeRecord(line, record, columns, opts.profile, seen);
+      yield judgeRecord(line, record, columns, opts, seen);
     }
   } catch (err) {
     throw asFileError(err, file, linesConsumed);
@@ -106,14 +111,14 @@ function judgeRecord(
   line: number,
   record: readonly string[],
   columns: ColumnMap,
-  profile: ReadCustomerCsvOptions['profile'],
+  opts: ReadCustomerCsvOptions,
   seen: SeenInFile,
 ): CsvRowEvent {
   if (record.length !== columns.fields.length) {
     const reason = `has ${record.length} fields, the header has ${columns.fields.length}`;
     return { kind: 'bad', line, problems: [{ field: '(row)', reason }] };
   }
-  return judge(line, toFields(record, columns), profile, seen);
+  return judge(line, toFields(record, columns), opts, seen);
 }
 
 type RowFields = Partial<Record<CustomerField, string>> & { quotas?: Record<string, string> };
@@ -130,20 +135,41 @@ function toFields(record: readonly string[], columns: ColumnMap): RowFields {
   return fields;
 }
 
-function judge(
-  line: number,
-  fields: RowFields,
-  profile: ReadCustomerCsvOptions['profile'],
-  seen: SeenInFile,
-): CsvRowEvent {
+function judge(line: number, fields: RowFields, opts: ReadCustomerCsvOptions, seen: SeenInFile): CsvRowEvent {
   const parsed = parseCustomerRequest(fields);
   if (!parsed.ok) return { kind: 'bad', line, problems: parsed.problems };
-  const request = parsed.request;
-  const problems = [...(profile ? problemsWithProfile(request, profile) : []), ...seen.clashes(request)];
+  const request = withFilePartner(parsed.request, opts.partner);
+  const problems = [
+    ...partnerProblems(parsed.request, request, opts),
+    ...(opts.profile ? problemsWithProfile(request, opts.profile) : []),
+    ...seen.clashes(request),
+  ];
   if (problems.length > 0) return { kind: 'bad', line, problems };
   const key = customerKeyOf(request);
   seen.add(request, key, line);
   return { kind: 'good', line, key, request };
+}
+
+/** `import --partner`: the partner of the rows that name none. */
+function withFilePartner(request: CustomerRequest, partner: string | undefined): CustomerRequest {
+  return partner === undefined || request.partner !== undefined ? request : { ...request, partner };
+}
+
+/**
+ * A partner the install does not serve (the row's, or the file's it was given), or (with
+ * `--partner`) a row naming another partner than the file's.
+ */
+function partnerProblems(
+  asWritten: CustomerRequest,
+  request: CustomerRequest,
+  opts: ReadCustomerCsvOptions,
+): FieldProblem[] {
+  const unknown = opts.partners ? unknownPartnerProblem(request, opts.partners) : undefined;
+  if (unknown) return [unknown];
+  const named = asWritten.partner;
+  if (opts.partner === undefined || named === undefined || named === opts.partner) return [];
+  const reason = `names partner "${named}", but the file is imported for "${opts.partner}" (--partner)`;
+  return [{ field: 'partner', reason }];
 }
 
 /**

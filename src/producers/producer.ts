@@ -18,6 +18,8 @@ export interface Producer {
   queue: OnboardingQueue;
   /** The partners a customer may name (docs/partners.md); the first is not necessarily the default. */
   partnerNames: readonly string[];
+  /** The partner of a customer that names none. */
+  defaultPartner: string;
   /** `opts.profile`: another profile than the producer's (a source's own), checked by the caller. */
   enqueue(
     batch: NewBatch | { id: string },

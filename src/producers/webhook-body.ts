@@ -6,6 +6,7 @@ import {
 } from '../onboarding/customer-request.js';
 import type { Profile } from '../onboarding/profile.js';
 import { callbackUrlProblem, localNameProblem, type CallbackPolicy } from './callback-target.js';
+import { unknownPartnerProblem, type ProducerPartners } from './partner-check.js';
 
 /**
  * The body of `POST /webhooks/customers` (docs/webhook.md "The request"): one customer object, or
@@ -32,13 +33,15 @@ export type WebhookBodyParse = { ok: true; body: WebhookBody } | { ok: false; pr
 /**
  * `profile`, when given, refuses what it cannot onboard (an edition it does not offer), as the
  * CSV import does. `callbacks` says where a callback may go; without it `callback_url` is refused.
+ * `partners`, when given, refuses a customer naming a partner the install does not serve.
  */
 export function parseWebhookBody(
   json: unknown,
   profile?: Pick<Profile, 'editions' | 'template_tenant_id' | 'offering_items'>,
   callbacks?: CallbackPolicy,
+  partners?: ProducerPartners,
 ): WebhookBodyParse {
-  const parse = (value: unknown) => parseCustomer(value, profile);
+  const parse = (value: unknown) => parseCustomer(value, profile, partners);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     return invalid([{ field: '(body)', reason: 'must be a customer object or {"customers": [...]}' }]);
   }
@@ -120,11 +123,18 @@ function parseCallbackUrl(
 function parseCustomer(
   value: unknown,
   profile: Pick<Profile, 'editions' | 'template_tenant_id' | 'offering_items'> | undefined,
+  partners: ProducerPartners | undefined,
 ) {
   const parsed = parseCustomerRequest(value);
-  if (!parsed.ok || !profile) return parsed;
-  const problems = problemsWithProfile(parsed.request, profile);
+  if (!parsed.ok) return parsed;
+  const unknown = partners ? unknownPartnerProblem(parsed.request, partners) : undefined;
+  const problems = [...(unknown ? [unknown] : []), ...(profile ? problemsWithProfile(parsed.request, profile) : [])];
   return problems.length > 0 ? { ok: false as const, problems } : parsed;
+}
+
+/** A problem of customer `index` named as the sender wrote it: `email` alone, `customers[3].email` in a list. */
+export function customerProblemField(form: WebhookBody['form'], index: number, field: string): string {
+  return form === 'single' ? field : `customers[${index}].${field}`;
 }
 
 function invalid(problems: FieldProblem[]): WebhookBodyParse {

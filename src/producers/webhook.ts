@@ -4,11 +4,13 @@ import type { RedisConnection } from '../redis/connection.js';
 import type { Logger } from '../logger.js';
 import { RedisOutageError, withRedisDeadline } from '../redis/deadline.js';
 import type { RedisKeys } from '../redis/keys.js';
-import { customerKeyOf, type CustomerRequest } from '../onboarding/customer-request.js';
+import { customerKeyOf, type CustomerRequest, type FieldProblem } from '../onboarding/customer-request.js';
 import type { EnqueueOutcome } from '../workers/onboarding-store.js';
 import type { CallbackPolicy } from './callback-target.js';
 import type { Producer } from './producer.js';
-import { parseWebhookBody } from './webhook-body.js';
+import { customerProblemField, parseWebhookBody, type WebhookBody } from './webhook-body.js';
+import { movedPartnerReason, partnerConflicts, type PartnerCheck } from './partner-check.js';
+import { PartnerMismatchError } from '../workers/enqueue.js';
 import {
   acceptRawBodies,
   createWebhookGate,
@@ -48,6 +50,11 @@ export interface WebhookOptions {
   enqueue: Producer['enqueue'];
   /** The profile customers are onboarded with: a customer asking for an edition it does not offer is refused (400). */
   profile?: Producer['profile'];
+  /**
+   * The partners a customer may name (docs/partners.md) and the records that say which one a
+   * known customer has: an unknown partner, or another than the recorded one, is a 400.
+   */
+  partners?: PartnerCheck;
   /** The producers' fail-fast connection. */
   redis: RedisConnection;
   /** The install's Redis keys. (Not `prefix`: fastify's register() takes that as a route prefix.) */
@@ -78,6 +85,7 @@ interface CheckedDelivery {
   timestamp: number;
   rawBody: Buffer;
   deliveryId: string | undefined;
+  form: WebhookBody['form'];
   customers: CustomerRequest[];
   callbackUrl: string | undefined;
   log: Logger;
@@ -148,27 +156,62 @@ function checkDelivery(ctx: WebhookContext, request: FastifyRequest, rawBody: Bu
 
 function parseBody(
   rawBody: Buffer,
-  opts: Pick<WebhookOptions, 'profile' | 'callbacks'>,
+  opts: Pick<WebhookOptions, 'profile' | 'callbacks' | 'partners'>,
   log: Logger,
-): Answer | { customers: CustomerRequest[]; callbackUrl: string | undefined } {
+): Answer | Pick<CheckedDelivery, 'form' | 'customers' | 'callbackUrl'> {
   let json: unknown;
   try {
     json = JSON.parse(rawBody.toString('utf8'));
   } catch (err) {
     return { status: 400, body: { error: `the body is not JSON: ${(err as Error).message}` } };
   }
-  const parsed = parseWebhookBody(json, opts.profile, opts.callbacks);
+  const parsed = parseWebhookBody(json, opts.profile, opts.callbacks, opts.partners);
   if (!parsed.ok) {
     log.info({ problems: parsed.problems.length }, 'webhook refused: invalid body');
-    return { status: 400, body: { error: 'invalid request: nothing was queued', problems: parsed.problems } };
+    return invalidRequest(parsed.problems);
   }
-  return { customers: parsed.body.customers, callbackUrl: parsed.body.callbackUrl };
+  return { form: parsed.body.form, customers: parsed.body.customers, callbackUrl: parsed.body.callbackUrl };
+}
+
+function invalidRequest(problems: readonly FieldProblem[]): Answer {
+  return { status: 400, body: { error: 'invalid request: nothing was queued', problems } };
+}
+
+/**
+ * A customer already recorded under another partner than the one it names: a 400 like any bad
+ * customer, read before the delivery is claimed so a corrected body is not taken for a replay.
+ */
+async function movedCustomers(
+  ctx: WebhookContext,
+  delivery: CheckedDelivery,
+  guard: <T>(what: string, op: Promise<T>) => Promise<T>,
+): Promise<Answer | undefined> {
+  const partners = ctx.opts.partners;
+  if (!partners) return undefined;
+  const conflicts = await guard('partner check', partnerConflicts(partners.store, partners, delivery.customers));
+  const problems = conflicts.flatMap((p, i) =>
+    p ? [{ field: customerProblemField(delivery.form, i, p.field), reason: p.reason }] : [],
+  );
+  if (problems.length === 0) return undefined;
+  delivery.log.info({ problems: problems.length }, 'webhook refused: customer under another partner');
+  return invalidRequest(problems);
+}
+
+/** The enqueue found a customer under another partner after our own look (a concurrent producer): nothing was queued. */
+function mismatchAnswer(err: PartnerMismatchError, delivery: CheckedDelivery): Answer {
+  const keys = delivery.customers.map(customerKeyOf);
+  const problems = err.mismatches.map((m) => ({
+    field: customerProblemField(delivery.form, Math.max(0, keys.indexOf(m.key)), 'partner'),
+    reason: movedPartnerReason(m.key, m.recorded, m.asked),
+  }));
+  return invalidRequest(problems);
 }
 
 async function acceptOrUnavailable(ctx: WebhookContext, delivery: CheckedDelivery): Promise<Answer> {
   try {
     return await accept(ctx, delivery);
   } catch (err) {
+    if (err instanceof PartnerMismatchError) return mismatchAnswer(err, delivery);
     if (!(err instanceof RedisOutageError)) throw err;
     delivery.log.warn({ reason: err.message }, 'webhook: Redis unavailable, answered 503');
     const error =
@@ -186,6 +229,8 @@ async function accept(ctx: WebhookContext, delivery: CheckedDelivery): Promise<A
     rawBody: delivery.rawBody,
     ...(deliveryId !== undefined ? { deliveryId } : {}),
   };
+  const moved = await movedCustomers(ctx, delivery, guard);
+  if (moved) return moved;
   const claimed = await claimOrWait(ctx.replay, input, guard);
   if (claimed.kind === 'pending') {
     log.info('webhook: the same delivery is in progress');

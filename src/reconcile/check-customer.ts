@@ -7,12 +7,14 @@ import { compareCustomer, funnelOf, type Observed } from './compare.js';
 import type { CustomerDrift, Difference } from './drift.js';
 import { expectationFor, type ExpectationDeps } from './expected.js';
 import { adminOf, healRecord } from './heal.js';
-import type { ScopedCustomer } from './scope.js';
+import type { ScopedCustomer, SweepPartner } from './scope.js';
 
 export interface CheckDeps extends ExpectationDeps {
   store: OnboardingStore;
   actions: ActionStore;
   profile: Profile;
+  /** With several partners: whose tenants are read; findings and rebuilt records name it. */
+  partner?: SweepPartner;
 }
 
 /** What the sweep's pages showed of one tenant besides the tenant itself (its items come inline). */
@@ -53,6 +55,7 @@ export async function checkCustomer(
         undefined,
         compareCustomer(deps.profile, await expectationOf(deps, record, actions), emptyObserved(), record.facts),
         emptyObserved(),
+        deps.partner,
       ),
       healed: false,
     };
@@ -72,6 +75,7 @@ export async function checkCustomer(
       tenant: live,
       items,
       admin: adminOf(users, facts),
+      ...(deps.partner ? { partner: deps.partner.name } : {}),
     });
   }
   const admin = facts.userId ? users.find((u) => u.id === facts.userId && !u.deleted_at) : undefined;
@@ -80,7 +84,7 @@ export async function checkCustomer(
   if (!current) return { drift: undefined, healed };
   const differences = compareCustomer(deps.profile, await expectationOf(deps, current, actions), observed, facts);
   if (healed) differences.unshift(healedDifference(record?.state));
-  return { drift: finding({ ...customer, record: current }, live, differences, observed), healed };
+  return { drift: finding({ ...customer, record: current }, live, differences, observed, deps.partner), healed };
 }
 
 function expectationOf(
@@ -111,6 +115,7 @@ function finding(
   tenant: ListedTenant | undefined,
   differences: Difference[],
   observed: Observed,
+  partner: SweepPartner | undefined,
 ): CustomerDrift {
   const { record } = customer;
   const tenantId = tenant?.id ?? record?.facts.tenantId;
@@ -119,6 +124,7 @@ function finding(
     name: record?.name || tenant?.name || customer.key,
     ...(record?.batchId ? { batchId: record.batchId } : {}),
     ...(tenantId ? { tenantId } : {}),
+    ...(partner ? { partner: partner.name } : {}),
     checkedAt: Date.now(),
     differences,
     funnel: funnelOf(observed),

@@ -111,14 +111,15 @@ export class DriftStore {
   }
 
   /** The last sweep's tenants listing `timestamp` (ms), or null: no sweep yet, the next is full. */
-  async cursor(): Promise<number | null> {
-    const value = await this.redis.get(this.keys.driftCursor);
+  /** No partner: the default partner's (an install of one partner has only that one). */
+  async cursor(partner?: string): Promise<number | null> {
+    const value = await this.redis.get(this.keys.driftCursorOf(partner));
     const ms = value === null ? Number.NaN : Number(value);
     return Number.isFinite(ms) ? ms : null;
   }
 
-  async setCursor(ms: number): Promise<void> {
-    await this.redis.set(this.keys.driftCursor, String(ms));
+  async setCursor(ms: number, partner?: string): Promise<void> {
+    await this.redis.set(this.keys.driftCursorOf(partner), String(ms));
   }
 
   async funnel(batchId: string): Promise<BatchFunnel> {

@@ -55,6 +55,8 @@ export const customerDriftSchema = z.object({
   name: z.string(),
   batchId: z.string().optional(),
   tenantId: z.string().optional(),
+  /** Its partner, when the install serves several (docs/partners.md). */
+  partner: z.string().optional(),
   /** When the tenant was last read (ms). */
   checkedAt: z.number(),
   differences: z.array(differenceSchema),

@@ -94,6 +94,8 @@ export interface HealInput {
   tenant: ListedTenant;
   items: readonly OfferingItem[];
   admin: ListedUser | undefined;
+  /** The partner whose tenants showed it, recorded with a lost record rebuilt (several partners). */
+  partner?: string;
 }
 
 export async function healRecord(store: OnboardingStore, profile: Profile, input: HealInput): Promise<ChainFacts> {
@@ -105,6 +107,7 @@ export async function healRecord(store: OnboardingStore, profile: Profile, input
     name: input.record?.name || input.tenant.name,
     steps: plannedSteps(profile),
     facts,
+    ...(input.partner ? { partner: input.partner } : {}),
   });
   return facts;
 }

@@ -39,7 +39,7 @@ export function driftCsv(findings: readonly CustomerDrift[]): string {
 export function driftTable(findings: readonly CustomerDrift[]): string[] {
   const lines: string[] = [];
   for (const f of findings.filter((x) => x.differences.length > 0)) {
-    lines.push(`${f.customerId}  ${f.name}  tenant ${f.tenantId ?? '-'}`);
+    lines.push(`${f.customerId}  ${f.name}  tenant ${f.tenantId ?? '-'}${f.partner ? `  partner ${f.partner}` : ''}`);
     for (const d of f.differences) lines.push(`  ${d.kind.padEnd(20)} ${d.text}`);
   }
   const clean = findings.filter((x) => x.differences.length === 0).length;

@@ -11,6 +11,18 @@ export interface ScopedCustomer {
   listedIn?: { batchId: string; position: number };
 }
 
+/** With several partners: whose tenants this sweep reads, and whether it is the default one (records naming none are its). */
+export interface SweepPartner {
+  name: string;
+  isDefault: boolean;
+}
+
+/** Whether a customer is this partner's: its record's partner; a lost record may be anyone's (its tenant will say). */
+export function ofPartner(partner: SweepPartner | undefined, record: CustomerRecord | undefined): boolean {
+  if (!partner || !record) return true;
+  return record.partner === undefined ? partner.isDefault : record.partner === partner.name;
+}
+
 export interface Scope {
   customers: Map<string, ScopedCustomer>;
   /** Customers asked for by name that no record or batch of the install knows (healed only if a tenant carries the id). */
@@ -23,7 +35,7 @@ export interface Scope {
  * queued/running with no job of its chain left to run.
  */
 export async function loadScope(
-  deps: { store: OnboardingStore; queue: OnboardingQueue },
+  deps: { store: OnboardingStore; queueFor(partner: string | undefined): OnboardingQueue; partner?: SweepPartner },
   customerIds?: readonly string[],
 ): Promise<Scope> {
   const listed = await deps.store.batchListedCustomers();
@@ -34,11 +46,12 @@ export async function loadScope(
   const customers = new Map<string, ScopedCustomer>();
   for (const [i, key] of keys.entries()) {
     const record = records[i];
+    if (!ofPartner(deps.partner, record)) continue;
     const place = listed.get(key);
     customers.set(key, {
       key,
       record,
-      heal: await needsHealing(deps.queue, key, record),
+      heal: await needsHealing(deps.queueFor(record?.partner), key, record),
       ...(place ? { listedIn: place } : {}),
     });
   }

@@ -10,7 +10,8 @@ import { DRIFT_KINDS, type CustomerDrift, type SweepSummary } from './drift.js';
 import type { DriftStore } from './drift-store.js';
 import { fixDepsOf } from './deps.js';
 import { enqueueFix, type FixDeps, type FixOutcome } from './fix.js';
-import { loadScope, type Scope, type ScopedCustomer } from './scope.js';
+import { loadScope, type Scope, type ScopedCustomer, type SweepPartner } from './scope.js';
+import { AcronisApiError } from '../acronis/errors.js';
 
 /**
  * A reconcile sweep (docs/reconcile.md): the partner's tenants listed with their offering items
@@ -20,7 +21,8 @@ import { loadScope, type Scope, type ScopedCustomer } from './scope.js';
  */
 export interface SweepDeps extends CheckDeps {
   acronis: ReconcileApi;
-  queue: OnboardingQueue;
+  /** The step queue of a customer's data centre (its record's `partner`): whether its chain is still in flight. */
+  queueFor(partner: string | undefined): OnboardingQueue;
   drifts: DriftStore;
   /** What `--fix` queues through (the lifecycle's checks and queue, resend-activation). */
   fix: Omit<FixDeps, 'profile' | 'drifts'>;
@@ -36,6 +38,8 @@ export interface SweepOptions {
   requester?: Requester;
   /** How far before the last cursor a tenant's `updated_at` counts as changed; default CURSOR_OVERLAP_MS. */
   overlapMs?: number;
+  /** With several partners: only this partner's tenants and customers (`reconcile --partner`); default every partner. */
+  partner?: string;
 }
 
 export interface SweepReport extends SweepSummary {
@@ -46,6 +50,8 @@ export interface SweepReport extends SweepSummary {
   unknown: string[];
   /** Customers the API refused to show. Kept for the JSON contract: with no per-customer read left it stays empty. */
   unread: { customerId: string; reason: string }[];
+  /** With several partners: those whose tenants could not be read (a refused API client), with why. */
+  partnersNotRead?: { partner: string; reason: string }[];
 }
 
 /**
@@ -59,36 +65,111 @@ const PARALLEL_CHECKS = 8;
 const REQUESTER: Requester = { kind: 'operator', label: 'reconcile --fix' };
 
 export async function runSweep(deps: SweepDeps, opts: SweepOptions = {}): Promise<SweepReport> {
+  return runSweeps([{ open: () => Promise.resolve(deps) }], opts);
+}
+
+/**
+ * One partner's part of a sweep (docs/reconcile.md "Several partners"): opened when its turn
+ * comes, so a partner whose API client is refused is reported and the others are still read.
+ */
+export interface SweepLane {
+  /** Absent with one partner. */
+  partner?: string;
+  open(): Promise<SweepDeps>;
+}
+
+/** Each partner's tenants read through its own lane, in turn (the default partner first), and one summary of them all. */
+export async function runSweeps(lanes: readonly SweepLane[], opts: SweepOptions = {}): Promise<SweepReport> {
   const startedAt = Date.now();
+  const passes: PartnerPass[] = [];
+  const notRead: { partner: string; reason: string }[] = [];
+  let drifts: DriftStore | undefined;
+  let firstRefusal: unknown;
+  for (const lane of lanes) {
+    try {
+      const deps = await lane.open();
+      drifts = deps.drifts;
+      passes.push(await sweepPartner(deps, opts, startedAt));
+    } catch (err) {
+      // One partner refused leaves the others read; only the API's answers are a partner's own.
+      if (lane.partner === undefined || !(err instanceof AcronisApiError)) throw err;
+      notRead.push({ partner: lane.partner, reason: err.message });
+      firstRefusal ??= err;
+    }
+  }
+  if (!drifts || passes.length === 0) throw firstRefusal;
+  const findings = passes.flatMap((p) => p.findings).sort((a, b) => a.customerId.localeCompare(b.customerId));
+  const summary = await summarise(drifts, {
+    startedAt,
+    mode: passes.every((p) => p.full) ? 'full' : 'incremental',
+    listingPages: sum(passes, (p) => p.listingPages),
+    calls: sum(passes, (p) => p.calls),
+    tenantsChanged: sum(passes, (p) => p.tenantsChanged),
+    customersChecked: findings.length,
+    healed: sum(passes, (p) => p.healed),
+  });
+  await drifts.saveSweep(summary);
+  passes[0]?.logger?.info({ ...summary }, 'reconcile: sweep done');
+  // A customer asked for is unknown only when no partner's pass knew it.
+  const unknown = (passes[0]?.unknown ?? []).filter((k) => passes.every((p) => p.unknown.includes(k)));
+  const fixes = passes.flatMap((p) => p.fixes);
+  return {
+    ...summary,
+    findings,
+    fixes,
+    unknown,
+    unread: [],
+    ...(notRead.length > 0 ? { partnersNotRead: notRead } : {}),
+  };
+}
+
+interface PartnerPass {
+  findings: CustomerDrift[];
+  fixes: FixOutcome[];
+  unknown: string[];
+  full: boolean;
+  healed: number;
+  listingPages: number;
+  calls: number;
+  tenantsChanged: number;
+  logger: Logger | undefined;
+}
+
+async function sweepPartner(deps: SweepDeps, opts: SweepOptions, startedAt: number): Promise<PartnerPass> {
   const reads = new CountedReads(deps.acronis);
   const scope = await loadScope(deps, opts.customerIds);
-  const cursor = await deps.drifts.cursor();
+  // The default partner keeps the cursor of an install from before partners.
+  const cursorOf = deps.partner && !deps.partner.isDefault ? deps.partner.name : undefined;
+  const cursor = await deps.drifts.cursor(cursorOf);
   const full = opts.full === true || cursor === null || opts.customerIds !== undefined;
   const listing = await reads.subtreeTenants(deps.partnerTenantId);
   const users = await reads.subtreeUsers(deps.partnerTenantId);
-  const toRead = await seenCustomers(deps, reads, scope, listing.tenants, users, full);
+  const seen = await seenCustomers(deps, reads, scope, listing.tenants, users, full);
+  // A lost record is anyone's: another partner's pass than the default's leaves it unless its tenants show it.
+  const toRead = deps.partner?.isDefault === false ? seen.filter((r) => r.customer.record || r.tenant) : seen;
   const { findings, healed, gone } = await checkAll(deps, toRead);
   findings.sort((a, b) => a.customerId.localeCompare(b.customerId));
   await deps.drifts.save(findings);
   for (const key of gone) await deps.drifts.forget(key);
-  if (!opts.customerIds) await deps.drifts.setCursor(listing.timestamp ? Date.parse(listing.timestamp) : startedAt);
+  if (!opts.customerIds)
+    await deps.drifts.setCursor(listing.timestamp ? Date.parse(listing.timestamp) : startedAt, cursorOf);
   const fixes = opts.fix ? await fixAll(deps, scope, opts.requester ?? REQUESTER) : [];
   const sinceMs = cursor === null ? 0 : cursor - (opts.overlapMs ?? CURSOR_OVERLAP_MS);
-  const summary = await summarise(deps.drifts, {
-    startedAt,
-    mode: full ? 'full' : 'incremental',
+  const known = new Set(findings.map((f) => f.customerId));
+  return {
+    findings,
+    fixes,
+    unknown: (scope.asked ?? []).filter((k) => !known.has(k) && !scope.customers.get(k)?.record),
+    full,
+    healed,
     listingPages: reads.listingPages,
     calls: reads.calls,
     tenantsChanged: toRead.filter(({ tenant: t }) => t && (!t.updated_at || Date.parse(t.updated_at) > sinceMs)).length,
-    customersChecked: findings.length,
-    healed,
-  });
-  await deps.drifts.saveSweep(summary);
-  deps.logger?.info({ ...summary }, 'reconcile: sweep done');
-  const known = new Set(findings.map((f) => f.customerId));
-  const unknown = (scope.asked ?? []).filter((k) => !known.has(k) && !scope.customers.get(k)?.record);
-  return { ...summary, findings, fixes, unknown, unread: [] };
+    logger: deps.logger,
+  };
 }
+
+const sum = <T>(items: readonly T[], of: (item: T) => number) => items.reduce((n, item) => n + of(item), 0);
 
 interface ToRead {
   customer: ScopedCustomer;
@@ -153,13 +234,19 @@ async function seenCustomers(
 }
 
 async function fixAll(deps: SweepDeps, scope: Scope, requester: Requester): Promise<FixOutcome[]> {
-  const drifting = await deps.drifts.list({ onlyDrifting: true });
+  const drifting = (await deps.drifts.list({ onlyDrifting: true })).filter((d) => findingOf(deps.partner, d));
   const inScope = scope.asked ? drifting.filter((d) => scope.customers.has(d.customerId)) : drifting;
   const fixDeps = fixDepsOf(deps);
   const out: FixOutcome[] = [];
   for (const drift of inScope.sort((a, b) => a.customerId.localeCompare(b.customerId)))
     out.push(await enqueueFix(fixDeps, drift.customerId, requester));
   return out;
+}
+
+/** Whether a finding is this partner's (one naming none: the default partner's). */
+function findingOf(partner: SweepPartner | undefined, drift: CustomerDrift): boolean {
+  if (!partner) return true;
+  return drift.partner === undefined ? partner.isDefault : drift.partner === partner.name;
 }
 
 async function summarise(

@@ -191,6 +191,11 @@ export class RedisKeys {
     return `${this.batch(id)}${this.batchIndexSuffix}${view}`;
   }
 
+  /** A view (or `all`) of the batch's customers of one partner (several partners: onboarding-index.lua). */
+  batchPartnerIndex(id: string, view: string, partner: string): string {
+    return `${this.batchIndex(id, view)}@${partner}`;
+  }
+
   /** What the batch page's search looks in: each customer's key and name as submitted, lower-cased. */
   batchSearchText(id: string): string {
     return `${this.batch(id)}:search`;
@@ -249,6 +254,11 @@ export class RedisKeys {
   /** String: the last sweep's tenants listing `timestamp` (ms), what the next counts changed tenants from. */
   get driftCursor(): string {
     return `${this.prefix}:drift:cursor`;
+  }
+
+  /** The cursor of one partner's tenants (docs/reconcile.md "Several partners"); the default partner keeps `driftCursor`. */
+  driftCursorOf(partner: string | undefined): string {
+    return partner === undefined ? this.driftCursor : `${this.prefix}:drift:cursor:${partner}`;
   }
 
   webhookDelivery(deliveryId: string): string {

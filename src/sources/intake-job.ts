@@ -11,6 +11,14 @@ import { applyTrigger } from './trigger.js';
 import { askAction } from './intake-action.js';
 import { matchAction } from './source-actions.js';
 import type { ActionEnqueueDeps } from '../workers/enqueue-action.js';
+import { PartnerMismatchError, type EnqueueResult } from '../workers/enqueue.js';
+import {
+  movedPartnerReason,
+  partnerConflicts,
+  unknownPartnerProblem,
+  type PartnerCheck,
+  type ProducerPartners,
+} from '../producers/partner-check.js';
 
 /**
  * One recorded event, worked (docs/sources.md "Answer fast, then work"): read back what the event
@@ -26,6 +34,8 @@ export interface IntakeDeps {
   producer: Pick<Producer, 'enqueue'>;
   writeBacks: WriteBackQueue;
   logger: Logger;
+  /** The partners a customer may name, and the records that say which one a known customer has. */
+  partners?: PartnerCheck;
   /** Where the events the source file's `actions` match go; absent: this process takes none. */
   lifecycle?: { deps: ActionEnqueueDeps; offboardGraceMs: number };
 }
@@ -67,7 +77,7 @@ async function work(deps: IntakeDeps, job: Job<IntakeJob>, log: Logger, signal?:
     const done = await askAction(deps, source, job, record, asked, log);
     if (done !== undefined) return done;
   }
-  const decision = decide(source, event, record);
+  const decision = await withRecordedPartner(deps, decide(source, event, record, deps.partners));
   if (decision.outcome !== 'onboarding') {
     await deps.store.settle(name, eventHash, decision.outcome, decision);
     log.info({ outcome: decision.outcome, reason: decision.reason }, 'source event settled');
@@ -101,7 +111,7 @@ async function readBack(
   }
 }
 
-function decide(source: Source, event: SourceEvent, record: SourceRecord): Decision {
+function decide(source: Source, event: SourceEvent, record: SourceRecord, partners?: ProducerPartners): Decision {
   const trigger = applyTrigger(source.config.trigger, event, record);
   if (!trigger.match) return { outcome: 'ignored', reason: trigger.reason };
   const mapping = source.config.mapping;
@@ -111,22 +121,39 @@ function decide(source: Source, event: SourceEvent, record: SourceRecord): Decis
     ];
     return { outcome: 'rejected', reason: 'the customer is not valid', problems };
   }
-  const judged = judge(source, event, record);
+  const judged = judge(source, event, record, partners);
   if (!judged.ok) return { outcome: 'rejected', reason: 'the customer is not valid', problems: judged.problems };
   return { outcome: 'onboarding', request: judged };
 }
 
-/** The same checks a CSV row gets: the schema, then what the source's profile can give. */
-function judge(source: Source, event: SourceEvent, record: SourceRecord) {
+/**
+ * The same checks a CSV row gets: the schema, the partner, then what the source's profile can give.
+ * The customer's partner is the mapped one (without a mapping, the event's), else the source file's.
+ */
+function judge(source: Source, event: SourceEvent, record: SourceRecord, partners?: ProducerPartners) {
   const mapping = source.config.mapping;
   const mapped = mapping
     ? mapCustomer(mapping, record, { source: source.config.name, objectId: event.objectId })
     : { candidate: event.payload, origins: {} };
   const parsed = parseCustomerRequest(mapped.candidate);
   if (!parsed.ok) return { ok: false as const, problems: withOrigins(parsed.problems, mapped.origins) };
-  const problems = problemsWithProfile(parsed.request, source.profile);
+  const request =
+    parsed.request.partner || !source.config.partner
+      ? parsed.request
+      : { ...parsed.request, partner: source.config.partner };
+  const unknown = partners ? unknownPartnerProblem(request, partners) : undefined;
+  const problems = [...(unknown ? [unknown] : []), ...problemsWithProfile(request, source.profile)];
   if (problems.length > 0) return { ok: false as const, problems: withOrigins(problems, mapped.origins) };
-  return { ok: true as const, request: parsed.request };
+  return { ok: true as const, request };
+}
+
+const MOVED = 'the customer is recorded under another partner';
+
+/** A customer to onboard that is already recorded under another partner is rejected, as enqueue would refuse it. */
+async function withRecordedPartner(deps: IntakeDeps, decision: Decision): Promise<Decision> {
+  if (decision.outcome !== 'onboarding' || !deps.partners) return decision;
+  const [problem] = await partnerConflicts(deps.partners.store, deps.partners, [decision.request.request]);
+  return problem ? { outcome: 'rejected', reason: MOVED, problems: [problem] } : decision;
 }
 
 async function onboard(
@@ -140,9 +167,20 @@ async function onboard(
   const { eventHash, event } = job.data;
   const name = source.config.name;
   const label = `${name}: ${event.objectType} ${event.objectId || '(no id)'}`.slice(0, 200);
-  const result = await deps.producer.enqueue({ source: `source:${name}`, label }, [request], {
-    profile: source.profile,
-  });
+  let result: EnqueueResult;
+  try {
+    result = await deps.producer.enqueue({ source: `source:${name}`, label }, [request], { profile: source.profile });
+  } catch (err) {
+    // Recorded under another partner since our look (another producer): nothing was written.
+    if (!(err instanceof PartnerMismatchError)) throw err;
+    const problems = err.mismatches.map((m) => ({
+      field: 'partner',
+      reason: movedPartnerReason(m.key, m.recorded, m.asked),
+    }));
+    await deps.store.settle(name, eventHash, 'rejected', { reason: MOVED, problems });
+    log.info({ outcome: 'rejected', reason: MOVED }, 'source event settled');
+    return 'rejected';
+  }
   const customer = result.customers[0];
   if (!customer) throw new UnrecoverableError('enqueue answered no customer');
   const started = customer.outcome === 'queued' || customer.outcome === 'replaced';

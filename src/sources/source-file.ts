@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { fieldPath } from '../text/field-path.js';
+import { PARTNER_NAME, UnknownPartnerError } from '../partners/partner-set.js';
 import { mappingSchema } from './mapping.js';
 import { sourceActionsSchema } from './source-actions.js';
 import { triggerSchema } from './trigger.js';
@@ -32,6 +33,16 @@ export const sourceFileSchema = z.strictObject({
       per_second: z.number({ error: 'must be a number' }).positive('must be above 0').max(1000, 'must be ≤ 1000'),
     })
     .default({ per_second: 5 }),
+  /**
+   * The partner its customers are onboarded under (docs/partners.md) unless the mapping (or, without
+   * one, the event) gives theirs; absent: the install's default partner.
+   */
+  partner: z
+    .string({ error: 'must be a partner name' })
+    .trim()
+    .toLowerCase()
+    .regex(PARTNER_NAME, 'must be a partner name (a–z, digits and -, as the partners file names it)')
+    .optional(),
   /** The profile its customers onboard with; absent: ONBOARDING_PROFILE (or the built-in one). */
   profile: z.string().trim().min(1, 'must be a profile file path').optional(),
   trigger: triggerSchema.default({ all: [] }),
@@ -90,6 +101,24 @@ export function parseSourceFile(name: string, json: unknown, file: string): Sour
     throw new SourceFileError(file, field, reason);
   }
   return { ...parsed.data, name, file, settings: settings.data };
+}
+
+/**
+ * The partners a source file names (its `partner`, a constant `mapping.partner`) must be served by
+ * the install: checked at start against the partners' names, like any other field of the file.
+ */
+export function checkSourcePartners(config: SourceConfig, partnerNames: readonly string[]): void {
+  const constant = config.mapping?.partner;
+  const named: [string, unknown][] = [
+    ['partner', config.partner],
+    ['mapping.partner', typeof constant === 'object' && 'value' in constant ? constant.value : undefined],
+  ];
+  for (const [field, value] of named) {
+    if (value === undefined) continue;
+    const name = String(value).trim().toLowerCase();
+    if (!partnerNames.includes(name))
+      throw new SourceFileError(config.file, field, new UnknownPartnerError(String(value), partnerNames).message);
+  }
 }
 
 /** Every `<name>.json` of the directory, sorted by name; any bad one stops the start (exit 2). */

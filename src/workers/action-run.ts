@@ -14,6 +14,8 @@ import { AcronisApiError } from '../acronis/errors.js';
 import type { ActionStore } from './action-store.js';
 import { LockLostError, runInJobScope } from './job-lock-guard.js';
 import { lockCheck, partnerPartsOf, rateLimited, type StepRunDeps } from './step-run.js';
+import { waitForPartner } from './partner-refused-wait.js';
+import { credentialsRefused } from '../partners/partner-refusal.js';
 
 /**
  * Runs one step job of a lifecycle action (docs/lifecycle.md "How an action runs"), on the same
@@ -211,6 +213,9 @@ async function actionFailed(
     return err;
   }
   if (err instanceof AcronisApiError && err.status === 429) return rateLimited(deps, job as never, token, err, logger);
+  // Its partner refused (several partners): the action waits as its customers' steps do.
+  if (deps.partnerRefusals && credentialsRefused(err))
+    return waitForPartner(deps.partnerRefusals, data.partner, job as never, token, err, logger);
   const retryable = !(err instanceof UnrecoverableError) && isRetryableStepError(err);
   const reason = `${job.name}: ${reasonOf(err)}`;
   const final = !retryable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

@@ -33,6 +33,8 @@ export interface BatchPageQuery {
   pageSize: number;
   /** The failed customers before the others (in `all`, without a search). */
   failedFirst: boolean;
+  /** Only this partner's customers (an install with several, docs/partners.md); counts too. */
+  partner?: string;
 }
 
 export interface BatchPageEntry {
@@ -75,21 +77,27 @@ export class BatchIndex {
     return true;
   }
 
-  async counts(batchId: string): Promise<BatchCounts> {
+  /** Each view's count, of the whole batch or of one partner's customers in it. */
+  async counts(batchId: string, partner?: string): Promise<BatchCounts> {
     const pipeline = this.redis.pipeline();
-    pipeline.zcard(this.keys.batchCustomers(batchId));
-    for (const view of INDEX_VIEWS) pipeline.zcard(this.keys.batchIndex(batchId, view));
-    const replies = ((await pipeline.exec()) ?? []).map(([err, n]) => {
-      if (err) throw err;
-      return Number(n);
-    });
-    const [all = 0, ...views] = replies;
+    pipeline.zcard(this.listKey(batchId, 'all', partner));
+    for (const view of INDEX_VIEWS) pipeline.zcard(this.listKey(batchId, view, partner));
+    const [all = 0, ...views] = await cardinalities(pipeline);
     return { all, ...Object.fromEntries(INDEX_VIEWS.map((view, i) => [view, views[i] ?? 0])) } as BatchCounts;
   }
 
+  /** How many of the batch's customers each partner has (the batch page's partner filter). */
+  async partnerCounts(batchId: string, partners: readonly string[]): Promise<Record<string, number>> {
+    const pipeline = this.redis.pipeline();
+    for (const partner of partners) pipeline.zcard(this.listKey(batchId, 'all', partner));
+    const counts = await cardinalities(pipeline);
+    return Object.fromEntries(partners.map((partner, i) => [partner, counts[i] ?? 0]));
+  }
+
   async page(batchId: string, query: BatchPageQuery): Promise<BatchPage> {
-    const counts = await this.counts(batchId);
-    const listed = this.listKey(batchId, query.filter);
+    const { partner } = query;
+    const counts = await this.counts(batchId, partner);
+    const listed = this.listKey(batchId, query.filter, partner);
     const { pageSize } = query;
     const at = (matched: number) => {
       const pages = Math.max(1, Math.ceil(matched / pageSize));
@@ -107,7 +115,7 @@ export class BatchIndex {
       keys = found.keys;
     } else if (query.filter === 'all' && query.failedFirst && counts.failed > 0) {
       place = at(counts.all);
-      keys = await this.failedFirst(batchId, place.offset, pageSize);
+      keys = await this.failedFirst(batchId, place.offset, pageSize, partner);
     } else {
       place = at(query.filter === 'all' ? counts.all : counts[query.filter]);
       keys = await this.redis.zrange(listed, place.offset, place.offset + pageSize - 1);
@@ -115,8 +123,9 @@ export class BatchIndex {
     return { entries: await this.entries(batchId, keys), counts, ...place };
   }
 
-  private listKey(batchId: string, filter: BatchFilter | 'all'): string {
-    return filter === 'all' ? this.keys.batchCustomers(batchId) : this.keys.batchIndex(batchId, filter);
+  private listKey(batchId: string, view: IndexView | 'all', partner?: string): string {
+    if (partner !== undefined) return this.keys.batchPartnerIndex(batchId, view, partner);
+    return view === 'all' ? this.keys.batchCustomers(batchId) : this.keys.batchIndex(batchId, view);
   }
 
   /** How many listed customers have the text in their key or name, and a page of them, in position order. */
@@ -139,11 +148,11 @@ export class BatchIndex {
   }
 
   /** The failed customers, then the others, each in position order. */
-  private async failedFirst(batchId: string, offset: number, size: number): Promise<string[]> {
-    const failed = await this.redis.zrange(this.keys.batchIndex(batchId, 'failed'), 0, -1);
+  private async failedFirst(batchId: string, offset: number, size: number, partner?: string): Promise<string[]> {
+    const failed = await this.redis.zrange(this.listKey(batchId, 'failed', partner), 0, -1);
     if (offset + size <= failed.length) return failed.slice(offset, offset + size);
     const isFailed = new Set(failed);
-    const all = await this.redis.zrange(this.keys.batchCustomers(batchId), 0, -1);
+    const all = await this.redis.zrange(this.listKey(batchId, 'all', partner), 0, -1);
     return [...failed, ...all.filter((key) => !isFailed.has(key))].slice(offset, offset + size);
   }
 
@@ -159,4 +168,11 @@ export class BatchIndex {
       record: records[i],
     }));
   }
+}
+
+async function cardinalities(pipeline: ReturnType<RedisConnection['pipeline']>): Promise<number[]> {
+  return ((await pipeline.exec()) ?? []).map(([err, n]) => {
+    if (err) throw err;
+    return Number(n);
+  });
 }

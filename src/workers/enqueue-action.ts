@@ -85,10 +85,50 @@ type FieldProblem = { field: string; reason: string };
 export const ADOPT_HINT =
   'acronis-onboard acts only on customers it onboarded or adopted; to take over a tenant made elsewhere: acronis-onboard adopt --tenant <tenant id or name> --external-id <id> (docs/adopt.md)';
 
+/** `--partner` (docs/lifecycle.md): only that partner's customers; a record naming none is the default partner's. */
+export interface PartnerFilter {
+  partner: string;
+  defaultPartner: string;
+}
+
+/** Why a customer is not one `--partner` lets through: it is another partner's. */
+function otherPartnerOf(only: PartnerFilter | undefined, record: CustomerRecord): FieldProblem | undefined {
+  const partner = record.partner ?? only?.defaultPartner;
+  if (!only || partner === only.partner) return undefined;
+  return { field: 'partner', reason: `it is partner "${partner}"'s customer, not "${only.partner}"'s (--partner)` };
+}
+
+/** Why no action may start on the customer now: its onboarding failed, a delete is pending or done. */
+async function stateProblem(
+  deps: ActionEnqueueDeps,
+  key: string,
+  record: CustomerRecord,
+): Promise<FieldProblem | undefined> {
+  if (record.state === 'failed')
+    return {
+      field: 'customer',
+      reason: `its onboarding failed at ${record.failedStep ?? 'a step'}: retry it (acronis-onboard retry) first`,
+    };
+  const pending = (await deps.actions.openActions(key)).find((a) => a.state === 'pending-deletion');
+  if (pending)
+    return {
+      field: 'action',
+      reason: `it is to be deleted at ${pending.deleteAt ?? '?'}: run offboard --cancel first`,
+    };
+  const deleted = (await deps.actions.customerActions(key, 5)).find((a) => a.state === 'deleted');
+  if (deleted)
+    return {
+      field: 'customer',
+      reason: `its tenant was deleted (${deleted.finishedAt ?? ''}) by offboard ${deleted.id}`,
+    };
+  return undefined;
+}
+
 /** Checks every request; nothing is queued by this. */
 export async function checkActions(
   deps: ActionEnqueueDeps,
   requests: readonly ActionRequest[],
+  only?: PartnerFilter,
 ): Promise<{ accepted: CheckedAction[]; problems: ActionProblem[] }> {
   const accepted: CheckedAction[] = [];
   const problems: ActionProblem[] = [];
@@ -102,22 +142,9 @@ export async function checkActions(
       continue;
     }
     const { key, record } = found;
-    if (record.state === 'failed') {
-      problem(
-        'customer',
-        `its onboarding failed at ${record.failedStep ?? 'a step'}: retry it (acronis-onboard retry) first`,
-      );
-      continue;
-    }
-    const open = await deps.actions.openActions(key);
-    const pending = open.find((a) => a.state === 'pending-deletion');
-    if (pending) {
-      problem('action', `it is to be deleted at ${pending.deleteAt ?? '?'}: run offboard --cancel first`);
-      continue;
-    }
-    const deleted = (await deps.actions.customerActions(key, 5)).find((a) => a.state === 'deleted');
-    if (deleted) {
-      problem('customer', `its tenant was deleted (${deleted.finishedAt ?? ''}) by offboard ${deleted.id}`);
+    const refusal = otherPartnerOf(only, record) ?? (await stateProblem(deps, key, record));
+    if (refusal) {
+      problem(refusal.field, refusal.reason);
       continue;
     }
     let own: OwnQuotas | undefined;

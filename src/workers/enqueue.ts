@@ -99,11 +99,11 @@ export async function enqueueCustomers(
   if (repeated !== undefined) {
     throw new Error(`customer ${repeated} appears twice in one enqueue call; producers drop repeats first`);
   }
+  const existing = await deps.store.getCustomers(keys);
+  // Before the batch exists: a refused partner (or its API away) leaves nothing written.
+  const partners = await partnersOf(deps, requests, keys, existing);
   const record = 'id' in batch ? await deps.store.getBatch(batch.id) : await deps.store.createBatch(batch);
   if (!record) throw new Error(`batch ${'id' in batch ? batch.id : ''} does not exist`);
-
-  const existing = await deps.store.getCustomers(keys);
-  const partners = await partnersOf(deps, requests, keys, existing);
   let pending: Submission[] = requests.map((request, index) => ({
     index,
     key: keys[index] as string,
@@ -133,6 +133,10 @@ export async function enqueueCustomers(
   return { batch: (await skippedWhileAway(() => deps.store.getBatch(record.id))) ?? record, customers };
 }
 
+function withPartner(request: CustomerRequest, partner: string | undefined): CustomerRequest {
+  return partner === undefined || request.partner === partner ? request : { ...request, partner };
+}
+
 /**
  * Adds the first job of every submission that needs a chain, then claims them all. Returns the
  * submissions to try again: those that turned out to need a chain after all.
@@ -156,7 +160,9 @@ async function claimRound(
       group.map((s) =>
         firstStepJob(
           { box: deps.box, ...s.target },
-          { batchId, key: s.key, runId: s.runId, request: s.request, adopt: s.adopt },
+          // The partner resolved (the default one for a request naming none), so the first
+          // worker, should it record the customer before this claim does, records it too.
+          { batchId, key: s.key, runId: s.runId, request: withPartner(s.request, s.partner), adopt: s.adopt },
           stepsOf(s),
         ),
       ),

@@ -457,11 +457,17 @@ export class OnboardingStore {
     name: string;
     steps: readonly StepName[];
     facts: ChainFacts;
+    /** With several partners: the one whose tenants showed it. */
+    partner?: string;
   }): Promise<Transition> {
     const { key, batchId } = input;
     if (!(await this.getCustomer(key))) {
       const runId = `heal-${randomBytes(4).toString('hex')}`;
-      const fields = { name: input.name, steps: input.steps.join(',') };
+      const fields = {
+        name: input.name,
+        steps: input.steps.join(','),
+        ...(input.partner ? { partner: input.partner } : {}),
+      };
       await this.claim({ batchId, key, runId, position: input.position, hasJob: true, fields });
     }
     return this.transition(key, 'done', ['queued', 'running', 'failed'], {

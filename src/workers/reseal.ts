@@ -19,7 +19,8 @@ import type { OnboardingQueue } from './queue.js';
 export interface ResealDeps {
   redis: RedisConnection;
   keys: RedisKeys;
-  queue: OnboardingQueue;
+  /** Every data centre's step queue (docs/partners.md): each keeps its customers' sealed values. */
+  queues: readonly OnboardingQueue[];
   callbacks: CallbackQueue;
   box: SecretBox;
   /** Called between reading a stored value and writing it back: tests write there as a running step would. */
@@ -86,8 +87,7 @@ export async function resealAll(deps: ResealDeps): Promise<ResealReport> {
 
 /** Every stored place a sealed value sits in: customer records, step jobs, callback jobs. */
 async function walk(deps: ResealDeps, visit: Visit, report: Tally, write: boolean): Promise<void> {
-  const rewrite = (hashKey: string, field: string, change: (raw: string, tally: Tally) => string) =>
-    rewriteField(deps, { hashKey, field, write, report }, change);
+  const rewrite: Rewriter = (hashKey, field, change) => rewriteField(deps, { hashKey, field, write, report }, change);
   for await (const key of scan(deps.redis, `${deps.keys.customer('')}*`, 'hash')) {
     const customerKey = key.slice(deps.keys.customer('').length);
     await rewrite(key, 'facts', (raw, tally) => {
@@ -95,8 +95,22 @@ async function walk(deps: ResealDeps, visit: Visit, report: Tally, write: boolea
       return JSON.stringify(sealedFacts(facts, customerKey, (sealed, place) => visit(sealed, place, tally)));
     });
   }
-  for await (const id of jobIdsOf(deps.queue)) {
-    await rewrite(deps.queue.toKey(id), 'data', (raw, tally) => {
+  for (const queue of deps.queues) await walkStepJobs(queue, visit, rewrite);
+  for await (const id of jobIdsOf(deps.callbacks)) {
+    await rewrite(deps.callbacks.toKey(id), 'data', (raw, tally) => {
+      const data = JSON.parse(raw) as CallbackJob;
+      const urlSealed = visit(data.urlSealed, callbackUrlPlace(data.batchId), tally) ?? data.urlSealed;
+      return JSON.stringify({ ...data, urlSealed });
+    });
+  }
+}
+
+type Rewriter = (hashKey: string, field: string, change: (raw: string, tally: Tally) => string) => Promise<void>;
+
+/** One data centre's step jobs: the request's password and the facts each chain carries. */
+async function walkStepJobs(queue: OnboardingQueue, visit: Visit, rewrite: Rewriter): Promise<void> {
+  for await (const id of jobIdsOf(queue)) {
+    await rewrite(queue.toKey(id), 'data', (raw, tally) => {
       const data = JSON.parse(raw) as ChainData;
       // A lifecycle action's job (docs/lifecycle.md) carries no secret.
       if (!('request' in data)) return raw;
@@ -108,13 +122,6 @@ async function walk(deps: ResealDeps, visit: Visit, report: Tally, write: boolea
         facts: sealedFacts(data.facts, data.customerKey, on),
       };
       return JSON.stringify(next);
-    });
-  }
-  for await (const id of jobIdsOf(deps.callbacks)) {
-    await rewrite(deps.callbacks.toKey(id), 'data', (raw, tally) => {
-      const data = JSON.parse(raw) as CallbackJob;
-      const urlSealed = visit(data.urlSealed, callbackUrlPlace(data.batchId), tally) ?? data.urlSealed;
-      return JSON.stringify({ ...data, urlSealed });
     });
   }
 }

@@ -14,9 +14,14 @@ import { isEmailUnconfirmed } from './unconfirmed-emails.js';
  */
 export interface ResendDeps {
   store: OnboardingStore;
-  queue: OnboardingQueue;
-  acronis: Pick<AcronisEndpoints, 'getUser' | 'sendActivationEmail'>;
+  /** The step queue of the customer's data centre (its record's `partner`; none: the default partner's). */
+  queueFor(partner: string | undefined): OnboardingQueue;
+  /** The API client of the customer's partner, which owns its user. */
+  acronisFor(partner: string | undefined): ResendClient;
 }
+
+/** What resending asks of the API. */
+export type ResendClient = Pick<AcronisEndpoints, 'getUser' | 'sendActivationEmail'>;
 
 export type ResendOutcome =
   /** `recorded` false: the record kept changing under the write, so it still says what it said. */
@@ -39,7 +44,7 @@ export async function resendToCustomer(deps: ResendDeps, key: string): Promise<R
   const { activation = 'none', userId } = record.facts;
   if (record.state !== 'done' || !RESENDABLE.has(activation) || !userId)
     return { key, outcome: 'not-eligible', state: record.state, activation };
-  return resend(deps, key, userId, record.facts.login ?? '', record.runId);
+  return resend(deps, { key, userId, login: record.facts.login ?? '', runId: record.runId, partner: record.partner });
 }
 
 /** Every customer of the batch whose activation e-mail is unconfirmed, one after another. */
@@ -51,17 +56,22 @@ export async function resendToBatch(deps: ResendDeps, batchId: string): Promise<
   return outcomes;
 }
 
-async function resend(
-  deps: ResendDeps,
-  key: string,
-  userId: string,
-  login: string,
-  runId: string | undefined,
-): Promise<ResendOutcome> {
+/** The customer a resend is for: its admin user, and where its record and job live. */
+interface ResendTarget {
+  key: string;
+  userId: string;
+  login: string;
+  runId: string | undefined;
+  partner: string | undefined;
+}
+
+async function resend(deps: ResendDeps, target: ResendTarget): Promise<ResendOutcome> {
+  const { key, userId, login } = target;
+  const acronis = deps.acronisFor(target.partner);
   let activated: boolean;
   try {
-    activated = (await deps.acronis.getUser(userId)).activated;
-    if (!activated) await deps.acronis.sendActivationEmail(userId);
+    activated = (await acronis.getUser(userId)).activated;
+    if (!activated) await acronis.sendActivationEmail(userId);
   } catch (err) {
     const reason = reasonOf(err);
     return certainlyNotCarriedOut(err)
@@ -69,8 +79,8 @@ async function resend(
       : { key, outcome: 'answer-lost', login, reason };
   }
   const recorded = activated
-    ? await record(deps, key, runId, 'already-activated', 'resend-activation: user already activated; not sent')
-    : await record(deps, key, runId, 'email-sent', `resend-activation: activation e-mail sent again to ${login}`);
+    ? await record(deps, target, 'already-activated', 'resend-activation: user already activated; not sent')
+    : await record(deps, target, 'email-sent', `resend-activation: activation e-mail sent again to ${login}`);
   return { key, outcome: activated ? 'already-activated' : 'sent', login, recorded };
 }
 
@@ -80,13 +90,12 @@ async function resend(
  */
 async function record(
   deps: ResendDeps,
-  key: string,
-  runId: string | undefined,
+  { key, runId, partner }: ResendTarget,
   activation: 'email-sent' | 'already-activated',
   line: string,
 ): Promise<boolean> {
   const recorded = await deps.store.amendFacts(key, (facts) => ({ ...facts, activation }));
-  const job = await deps.queue.getJob(jobIdFor(key, 'activate-user'));
+  const job = await deps.queueFor(partner).getJob(jobIdFor(key, 'activate-user'));
   if (job && job.data.runId === runId) await job.log(line);
   return recorded;
 }

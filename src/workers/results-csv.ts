@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { RESULT_COLUMNS, type CustomerResult } from './results.js';
+import { PARTNER_RESULT_COLUMNS, RESULT_COLUMNS, type CustomerResult } from './results.js';
 
 /**
  * `results` as CSV, for `results --format csv` and the dashboard's download. A spreadsheet reads
@@ -13,7 +13,9 @@ export function inertCsvCell(value: string): string {
   return FORMULA_START.test(value) ? `'${value}` : value;
 }
 
+/** Rows that name their partner (an install with several) get the partner and data_center columns after the name. */
 export function resultsCsv(rows: readonly CustomerResult[]): string {
-  const inert = rows.map((row) => RESULT_COLUMNS.map((column) => inertCsvCell(String(row[column]))));
-  return stringify(inert, { header: true, columns: RESULT_COLUMNS });
+  const columns = rows.some((row) => row.partner !== undefined) ? PARTNER_RESULT_COLUMNS : RESULT_COLUMNS;
+  const inert = rows.map((row) => columns.map((column) => inertCsvCell(String(row[column] ?? ''))));
+  return stringify(inert, { header: true, columns });
 }

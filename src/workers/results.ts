@@ -1,6 +1,7 @@
 import { agentInstallCommands } from '../onboarding/agent-install.js';
+import { UnknownPartnerError } from '../partners/partner-set.js';
 import { customerField, SecretBoxError, type SecretBox } from '../secrets/secret-box.js';
-import type { EnqueueOutcome, OnboardingStore } from './onboarding-store.js';
+import type { CustomerRecord, EnqueueOutcome, OnboardingStore } from './onboarding-store.js';
 
 /**
  * One row per customer submitted in a batch: where it stands, why it failed, and for the
@@ -13,6 +14,9 @@ import type { EnqueueOutcome, OnboardingStore } from './onboarding-store.js';
 export interface CustomerResult {
   customer: string;
   name: string;
+  /** With several partners only (docs/partners.md): the customer's partner and its data centre's URL. */
+  partner?: string;
+  data_center?: string;
   submitted: EnqueueOutcome;
   state: string;
   step: string;
@@ -51,45 +55,84 @@ export const RESULT_COLUMNS: (keyof CustomerResult)[] = [
   'unreadable',
 ];
 
-export async function batchResults(
-  deps: { store: OnboardingStore; box: SecretBox; dataCenterUrl: string },
-  batchId: string,
-): Promise<CustomerResult[]> {
+/** With several partners, each row also names its partner and data centre, after the name. */
+export const PARTNER_RESULT_COLUMNS: (keyof CustomerResult)[] = [
+  ...RESULT_COLUMNS.slice(0, 2),
+  'partner',
+  'data_center',
+  ...RESULT_COLUMNS.slice(2),
+];
+
+export interface ResultsDeps {
+  store: OnboardingStore;
+  box: SecretBox;
+  /**
+   * The data-centre URL the agents of a partner's customers register with (none: the default
+   * partner's). Throws for a partner the install no longer serves.
+   */
+  dataCenterUrlFor(partner: string | undefined): string;
+  /** Set when the install serves several partners: each row names its partner (none recorded: this one). */
+  defaultPartner?: string;
+}
+
+export async function batchResults(deps: ResultsDeps, batchId: string): Promise<CustomerResult[]> {
   const customers = await deps.store.batchCustomers(batchId);
-  return customers.map(({ key, outcome, record }) => {
-    const unreadable: string[] = [];
-    const open = (sealed: string | undefined, field: 'password' | 'registration_token') => {
-      if (!sealed) return '';
-      try {
-        return deps.box.open(sealed, customerField(key, field));
-      } catch (err) {
-        if (!(err instanceof SecretBoxError)) throw err;
-        unreadable.push(`${field}: ${err.message}`);
-        return '';
-      }
-    };
-    const token = open(record?.facts.tokenSealed, 'registration_token');
-    const install = token
-      ? agentInstallCommands({ dataCenterUrl: deps.dataCenterUrl, token })
+  return customers.map((customer) => resultRow(deps, customer));
+}
+
+type BatchEntry = Awaited<ReturnType<OnboardingStore['batchCustomers']>>[number];
+
+function resultRow(deps: ResultsDeps, { key, outcome, record }: BatchEntry): CustomerResult {
+  const unreadable: string[] = [];
+  const open = (sealed: string | undefined, field: 'password' | 'registration_token') => {
+    if (!sealed) return '';
+    try {
+      return deps.box.open(sealed, customerField(key, field));
+    } catch (err) {
+      if (!(err instanceof SecretBoxError)) throw err;
+      unreadable.push(`${field}: ${err.message}`);
+      return '';
+    }
+  };
+  const token = open(record?.facts.tokenSealed, 'registration_token');
+  const place = record ? placeOf(deps, record) : { partner: '', dataCenterUrl: '' };
+  if (token && place.problem) unreadable.push(`install commands: ${place.problem}`);
+  const install =
+    token && place.dataCenterUrl
+      ? agentInstallCommands({ dataCenterUrl: place.dataCenterUrl, token })
       : { windows: '', linux: '' };
-    return {
-      customer: key,
-      name: record?.name ?? '',
-      submitted: outcome,
-      state: record?.state ?? 'unknown',
-      step: record?.step ?? '',
-      failed_step: record?.state === 'failed' ? (record.failedStep ?? '') : '',
-      error: record?.state === 'failed' ? (record.error ?? '') : '',
-      tenant_id: record?.facts.tenantId ?? '',
-      user_id: record?.facts.userId ?? '',
-      login: record?.facts.login ?? '',
-      activation: record?.facts.activation ?? '',
-      password: open(record?.facts.passwordSealed, 'password'),
-      registration_token: token,
-      token_expires_at: record?.facts.tokenExpiresAt ?? '',
-      install_windows: install.windows,
-      install_linux: install.linux,
-      unreadable: unreadable.join('; '),
-    };
-  });
+  return {
+    customer: key,
+    name: record?.name ?? '',
+    ...(deps.defaultPartner !== undefined ? { partner: place.partner, data_center: place.dataCenterUrl } : {}),
+    submitted: outcome,
+    state: record?.state ?? 'unknown',
+    step: record?.step ?? '',
+    failed_step: record?.state === 'failed' ? (record.failedStep ?? '') : '',
+    error: record?.state === 'failed' ? (record.error ?? '') : '',
+    tenant_id: record?.facts.tenantId ?? '',
+    user_id: record?.facts.userId ?? '',
+    login: record?.facts.login ?? '',
+    activation: record?.facts.activation ?? '',
+    password: open(record?.facts.passwordSealed, 'password'),
+    registration_token: token,
+    token_expires_at: record?.facts.tokenExpiresAt ?? '',
+    install_windows: install.windows,
+    install_linux: install.linux,
+    unreadable: unreadable.join('; '),
+  };
+}
+
+/** The customer's partner and data-centre URL; a partner the install no longer serves leaves the URL empty. */
+function placeOf(
+  deps: ResultsDeps,
+  record: CustomerRecord,
+): { partner: string; dataCenterUrl: string; problem?: string } {
+  const partner = record.partner ?? deps.defaultPartner ?? '';
+  try {
+    return { partner, dataCenterUrl: deps.dataCenterUrlFor(record.partner) };
+  } catch (err) {
+    if (!(err instanceof UnknownPartnerError)) throw err;
+    return { partner, dataCenterUrl: '', problem: err.message };
+  }
 }

@@ -4,8 +4,9 @@ import type { OnboardingStore } from './onboarding-store.js';
 import { jobIdFor, type OnboardingQueue } from './queue.js';
 
 export interface RetryDeps {
-  queue: OnboardingQueue;
   store: OnboardingStore;
+  /** The step queue of the customer's data centre (its record's `partner`; none: the default partner's). */
+  queueFor(partner: string | undefined): OnboardingQueue;
 }
 
 export interface RetryOptions {
@@ -42,7 +43,7 @@ export async function retryCustomer(pipeline: RetryDeps, key: string, opts: Retr
     const submission = { source: batch?.source ?? 'unknown', label: batch?.label ?? '' };
     return { key, outcome: 'needs-change', step, change: record.needsChange, submission };
   }
-  const job = await pipeline.queue.getJob(jobIdFor(key, step));
+  const job = await pipeline.queueFor(record.partner).getJob(jobIdFor(key, step));
   if (!job || !(await job.isFailed())) return { key, outcome: 'job-gone', step };
   const moved = await pipeline.store.markRequeued(key);
   if (!moved.applied) return { key, outcome: 'not-failed', state: moved.previous ?? 'unknown' };

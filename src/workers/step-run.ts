@@ -14,6 +14,8 @@ import type { OfferingCache } from './offering-cache.js';
 import type { OnboardingStore, Transition } from './onboarding-store.js';
 import { jobIdFor, type OnboardingQueue } from './queue.js';
 import { sendIntents, type SendIntentStore } from './send-intent.js';
+import { waitForPartner, type PartnerRefusalsView } from './partner-refused-wait.js';
+import { credentialsRefused } from '../partners/partner-refusal.js';
 
 /**
  * Runs one step job. Chaining: a step that succeeds adds the next step's job (deterministic id,
@@ -47,6 +49,11 @@ export interface StepRunDeps {
    * name its customer's job carries; absent (or no name): `acronis`, `offers` and `dataCenterUrl`.
    */
   partnerParts?(partner: string | undefined): PartnerParts;
+  /**
+   * With several partners: a step whose partner's client is refused waits instead of failing its
+   * customer, and the refusal is said once (src/workers/partner-refused-wait.ts).
+   */
+  partnerRefusals?: PartnerRefusalsView;
 }
 
 /** What a step needs of its customer's partner. */
@@ -91,6 +98,7 @@ export async function runStepJob(deps: StepRunDeps, job: StepJob, token: string 
     throw await stepFailed(deps, job, token, { ...data.facts, ...checkpointed }, err, logger);
   }
   await handOver(deps, job, data, { ...data.facts, ...checkpointed, ...output }, start === 'ended');
+  deps.partnerRefusals?.accepted(data.request.partner);
   logger.info({ next: nextStep(data.steps, job.name) ?? null }, 'step done');
   return output;
 }
@@ -134,11 +142,11 @@ async function recordStart(
     runId: data.runId,
     position: Date.now(),
     hasJob: true,
+    // As the producer's claim records it (src/workers/enqueue.ts): this one may come first.
     fields: {
       name: data.request.name,
       steps: data.steps.join(','),
-      // Its partner, as the producer would have recorded it (none named: the default partner's).
-      ...(data.request.partner ? { partner: data.request.partner.toLowerCase() } : {}),
+      ...(data.request.partner ? { partner: data.request.partner } : {}),
     },
   });
   if (claimed !== 'queued' && claimed !== 'replaced') return 'superseded';
@@ -228,6 +236,8 @@ async function stepFailed(
     return err;
   }
   if (err instanceof AcronisApiError && err.status === 429) return rateLimited(deps, job, token, err, logger);
+  if (deps.partnerRefusals && credentialsRefused(err))
+    return waitForPartner(deps.partnerRefusals, job.data.request.partner, job, token, err, logger);
   const key = job.data.customerKey;
   const retryable = isRetryableStepError(err);
   const reason = `${job.name}: ${reasonOf(err)}`;

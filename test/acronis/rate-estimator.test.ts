@@ -118,6 +118,40 @@ describe('rate estimator: noise or a limit', () => {
     expect(judge(plan, SETTINGS, { now, grants, refusals: refusals.slice(-3) }).kind).toBe('noise');
   });
 
+  it('at a limit found a little too high, a burst of 429s trims the rate to what the API accepted, not to half', () => {
+    // 52/s found where the API allows 50: the pace (49.4/s) grazes the limit, and a bunch of requests meets it.
+    const plan: RatePlan = {
+      ...initialPlan(SETTINGS, 0),
+      rate: 49.4,
+      found: 52,
+      climbFrom: 20e6,
+      settledAt: 1e6,
+      epoch: 1,
+    };
+    const now = 10e6;
+    const grants = Array.from({ length: 54 }, (_, i) => now - 53 * 20_243 + i * 20_243);
+    const verdict = judge(plan, SETTINGS, { now, grants, refusals: grants.slice(-4), retryAfterMs: 1_000 });
+    expect(verdict.kind).toBe('limit');
+    if (verdict.kind !== 'limit') return;
+    expect(verdict.why).toBe('a limit below the pace');
+    // 50 sent in the last second, 4 refused: 46 accepted, the rate 5 % under that.
+    expect(verdict.plan.found).toBe(46);
+    expect(verdict.plan.rate).toBeCloseTo(46 * 0.95, 6);
+  });
+
+  it('a drop judged late, when its 429s already fill the last second, is still a drop', () => {
+    const plan = initialPlan(SETTINGS, 0);
+    const now = 10e6;
+    // 95/s for 2 s; the limit dropped 0.4 s ago and every request since was refused.
+    const grants = Array.from({ length: 190 }, (_, i) => now - 189 * 10_526 + i * 10_526);
+    const refusals = grants.filter((g) => g > now - 0.4e6);
+    const verdict = judge(plan, SETTINGS, { now, grants, refusals, retryAfterMs: 1_000 });
+    expect(verdict.kind).toBe('limit');
+    if (verdict.kind !== 'limit') return;
+    expect(verdict.why).toBe('the limit dropped');
+    expect(verdict.plan.rate).toBeCloseTo(47.5, 6);
+  });
+
   it('a 429 answered within the settling time of a decision belongs to it: noise, no second cut', () => {
     const plan: RatePlan = { ...initialPlan(SETTINGS, 0), rate: 57, settledAt: 5e6, epoch: 1 };
     const grants = Array.from({ length: 10 }, (_, i) => 4.9e6 + i * 1_000);
@@ -142,6 +176,16 @@ describe('rate estimator: finding a lower limit', () => {
   });
 });
 
+/** 50/s found, the hold over at 1 s: probing slowly up to 55/s, then climbing fast toward the ceiling. */
+const AFTER_50: RatePlan = {
+  ...initialPlan(SETTINGS, 0),
+  rate: 47.5,
+  found: 50,
+  probeTop: 55,
+  probeSlope: 5,
+  climbFrom: 1e6,
+};
+
 describe('rate estimator: climbing to a higher limit', () => {
   it('an API whose limit rises from 50/s to 100/s: ≥ 93 % of 100/s within 30 s of the rise, whatever the moment of the rise', () => {
     // Early in a hold, and late: the worst case is a rise just after a probe met the old limit.
@@ -149,6 +193,21 @@ describe('rate estimator: climbing to a higher limit', () => {
       const run = drive({ seconds: rise + 32, limitAt: (s) => (s < rise ? 50 : 100) });
       expect(leastAcceptedPerSecond(run, rise + 30, rise + 32)).toBeGreaterThanOrEqual(93);
     }
+  });
+
+  it('a climb that meets a limit keeps what the API accepted there, not taking the burst for a drop', () => {
+    // Past the slow part of a probe above 50/s, climbing at 19/s per second; the API now allows 70/s.
+    const plan: RatePlan = { ...AFTER_50, settledAt: 1e6, epoch: 2 };
+    const now = 3.4e6;
+    expect(rateAt(plan, SETTINGS, now)).toBeGreaterThan(70);
+    // The last second's 74 grants at the climbing pace; the API refused the last four.
+    const grants = Array.from({ length: 74 }, (_, i) => now - 73 * 13_500 + i * 13_500);
+    const verdict = judge(plan, SETTINGS, { now, grants, refusals: grants.slice(-4), retryAfterMs: 1_000 });
+    expect(verdict.kind).toBe('limit');
+    if (verdict.kind !== 'limit') return;
+    expect(verdict.why).toBe('a limit below the pace');
+    expect(verdict.plan.found).toBe(70);
+    expect(verdict.plan.rate).toBeCloseTo(66.5, 6);
   });
 
   it('while the limit stays put, probes above it cost one 429 each, at most one every 15–25 s', () => {
@@ -160,14 +219,7 @@ describe('rate estimator: climbing to a higher limit', () => {
   });
 
   it('once past the slow part of a probe, a lone 429 is noise again: the limit has moved', () => {
-    const plan: RatePlan = {
-      ...initialPlan(SETTINGS, 0),
-      rate: 47.5,
-      found: 50,
-      probeTop: 55,
-      probeSlope: 5,
-      climbFrom: 1e6,
-    };
+    const plan = AFTER_50;
     const grants = (now: number) => Array.from({ length: 60 }, (_, i) => now - i * 10_000);
     // 1 s into the climb: 52.5/s, probing just above the limit found; one 429 means it is still there.
     expect(judge(plan, SETTINGS, { now: 2e6, grants: grants(2e6), refusals: [2e6] }).kind).toBe('limit');

@@ -278,6 +278,28 @@ describe('RequestBudget.refused (a 429)', () => {
     expect(Number(await redis.hget(key, 'epoch'))).toBe(1);
   });
 
+  it('4 budgets on a stalled event loop: the late slots they gave up are not counted as accepted, so the limit found is at most what was sent', async () => {
+    const key = newKey();
+    // 100/s: each budget reserves 5 slots ahead, 20 in all for the stall to make late.
+    const budgets = Array.from({ length: 4 }, () => budget({ key, perSecond: 100 }));
+    const sent: number[] = [];
+    const send = (b: RequestBudget) => b.acquire().then((slot) => void sent.push(slot));
+    const first = send(budgets[0]!);
+    const rest = budgets.flatMap((b) => Array.from({ length: 10 }, () => send(b)));
+    await first;
+    // A busy event loop (a loaded host): every slot held now wakes too late, is given up and reserved again.
+    const until = performance.now() + 150;
+    while (performance.now() < until);
+    await Promise.all(rest);
+    expect(budgets.reduce((n, b) => n + b.lateSlots, 0)).toBeGreaterThanOrEqual(5);
+    // The API refuses the next four: a limit, judged on what it accepted in its last second.
+    const outcomes = await Promise.all(Array.from({ length: 4 }, () => budgets[1]!.refused(10)));
+    expect(outcomes.some((o) => o.kind === 'limit')).toBe(true);
+    const { foundPerSecond } = await budgets[2]!.state();
+    expect(foundPerSecond).toBeGreaterThan(0);
+    expect(foundPerSecond).toBeLessThanOrEqual(sent.length);
+  });
+
   it('voids the slots reserved before a pause: a waiting caller sends after it, not at its old slot', async () => {
     const key = newKey();
     // A floor of half the rate, so the slot after the cut is not far off.

@@ -102,7 +102,7 @@ describe('adopt from a CSV', { timeout: 180_000 }, () => {
       offeringItemsEnabled: 0,
     });
     const results = await batchResults(
-      { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url },
+      { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrlFor: () => t.sim.url },
       batchId,
     );
     expect(results.map((r) => [r.customer, r.state, r.tenant_id, r.login])).toEqual([
@@ -236,7 +236,7 @@ describe('import meeting a tenant made elsewhere', { timeout: 180_000 }, () => {
     const command = `acronis-onboard adopt --tenant ${tenant.id} --external-id crm-9`;
     expect(failed?.error).toContain(command);
     // `retry` will not repeat the conflict; it names the adoption as the way out.
-    const retried = await retryCustomer({ queue: t.pipeline.queue, store: t.pipeline.store }, 'crm-9');
+    const retried = await retryCustomer(t.pipeline, 'crm-9');
     expect(retryLine(retried)).toContain(`if that tenant is this customer, adopt it: ${command}; else change the name`);
     const report = await runAdopt(t, { tenant: tenant.id, externalId: 'crm-9' });
     expect(report.queued!.result.customers).toMatchObject([{ key: 'crm-9', outcome: 'replaced' }]);

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli/program.js';
+import { buildProgram, COMMAND_NAMES } from '../../src/cli/program.js';
 import { cliEnv, CLI_CWD, runCli, spawnCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 
@@ -21,9 +21,9 @@ const bare = { PATH: process.env.PATH ?? '', HOME: CLI_CWD };
 const help = async (args: string[]) => (await spawnCli(CLI_CWD, [...args, '--help'], bare)).stdout;
 
 /** A command's `--help`, as the program prints it. */
-function helpOf(name: string): string {
+async function helpOf(name: string): Promise<string> {
   let text = '';
-  const program = buildProgram().configureOutput({ writeOut: (chunk) => (text += chunk) });
+  const program = (await buildProgram()).configureOutput({ writeOut: (chunk) => (text += chunk) });
   const command = program.commands.find((c) => c.name() === name);
   if (!command) throw new Error(`no command ${name}`);
   command.configureOutput({ writeOut: (chunk) => (text += chunk) }).outputHelp();
@@ -41,10 +41,10 @@ describe('--help', () => {
     expect(commands).toEqual(expect.arrayContaining(['resend-activation', 'serve', 'start', 'reseal', 'help']));
   });
 
-  it("each command's help names the variables it reads and its doc page", () => {
+  it("each command's help names the variables it reads and its doc page", async () => {
     const commands = [...MET_IN_ORDER, 'resend-activation', 'serve', 'start', 'sources', 'reseal'];
     // In this process: a dozen more commands started at once would only test the machine's load.
-    const texts = commands.map(helpOf);
+    const texts = await Promise.all(commands.map(helpOf));
     for (const [i, text] of texts.entries()) {
       expect(text, commands[i]).toMatch(/^Environment: /m);
       expect(text, commands[i]).toMatch(/^Docs: +docs\/[a-z-]+\.md/m);
@@ -64,6 +64,25 @@ describe('--help', () => {
       expect(of(name), name).toMatch(/Source secrets: the variables each source file in SOURCES_DIR names/);
     }
     expect(of('import')).not.toContain('SOURCES_DIR');
+  });
+});
+
+describe('loading only the command named', () => {
+  it('the table names every command, each one registered by the module loaded for it, with its options', async () => {
+    const full = await buildProgram();
+    expect(full.commands.map((c) => c.name())).toEqual(COMMAND_NAMES);
+    for (const command of full.commands) {
+      const alone = (await buildProgram(command.name())).commands.find((c) => c.name() === command.name());
+      expect(alone, command.name()).toBeDefined();
+      expect(alone!.options.map((o) => o.flags)).toEqual(command.options.map((o) => o.flags));
+      expect(alone!.helpInformation()).toBe(command.helpInformation());
+    }
+  });
+
+  it('a misspelt command is still answered with the one meant', async () => {
+    const run = await spawnCli(CLI_CWD, ['statsu'], bare);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/unknown command 'statsu'[\s\S]*Did you mean status\?/);
   });
 });
 

@@ -38,8 +38,8 @@ describe('README', () => {
     expect(shellLines(README).filter((l) => l.includes('npx acronis-onboard'))).toEqual([]);
   });
 
-  it('names only commands and options that exist', () => {
-    const program = buildProgram();
+  it('names only commands and options that exist', async () => {
+    const program = await buildProgram();
     const named = shellLines(README).flatMap((line) => {
       const m = /(?:^|[\s;&(])acronis-onboard ([a-z-]+)(.*)$/.exec(line.split(' #')[0]!);
       return m ? [{ line, name: m[1]!, flags: [...m[2]!.matchAll(/(--[a-z-]+)/g)].map((f) => f[1]!) }] : [];

@@ -175,6 +175,13 @@ describe('the batch page', () => {
     expect((await at('page=two')).status).toBe(400);
     expect((await at('state=failed&state=done')).status).toBe(400);
     expect((await at(`q=${'x'.repeat(101)}`)).text).toContain('q: must be at most 100 characters');
+    // One partner: no partner column, no partner filter, and a partner asked for is refused.
+    const plain = await at('');
+    expect(plain.text).not.toContain('<th>Partner</th>');
+    expect(plain.text).not.toContain('partner-filters');
+    expect((await at('partner=default')).text).toContain(
+      'partner: this install serves one partner: there is no partner filter',
+    );
     const fragment = await client.get(`/batches/${batch.id}/fragment?page=-1`);
     expect(fragment.status).toBe(400);
     expect(JSON.parse(fragment.text)).toEqual({ error: 'page: must be a page number from 1' });

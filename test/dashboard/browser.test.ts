@@ -136,7 +136,7 @@ describe('the ops console in chromium', () => {
     expect(download.suggestedFilename()).toBe(`results-${batches.retried}.csv`);
     const rows = parse(readFileSync((await download.path())!, 'utf8'), { columns: true }) as Record<string, string>[];
     const [expected] = await batchResults(
-      { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url },
+      { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrlFor: () => t.sim.url },
       batches.retried,
     );
     expect(rows).toHaveLength(1);

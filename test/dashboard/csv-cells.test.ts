@@ -35,7 +35,10 @@ beforeAll(async () => {
   const { batch } = await t.enqueue(customers);
   batchId = batch.id;
   expect(await t.waitForBatch(batchId)).toMatchObject({ done: 4, failed: 0 });
-  results = await batchResults({ store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url }, batchId);
+  results = await batchResults(
+    { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrlFor: () => t.sim.url },
+    batchId,
+  );
 });
 afterAll(async () => {
   await t?.close();

@@ -104,6 +104,13 @@ describe('GET /metrics', () => {
     expect(one(metrics, 'acronis_onboard_customers', { state: 'failed' })).toBe(0);
     expect(one(metrics, 'acronis_onboard_workers_seen')).toBe(1);
   });
+
+  it('labels nothing with a partner or data centre in an install with one partner', async () => {
+    const metrics = await scrape();
+    const labelled = [...metrics.values()].flat().filter((s) => 'partner' in s.labels || 'data_center' in s.labels);
+    expect(metrics.get('acronis_onboard_api_requests_total')?.length).toBeGreaterThan(0);
+    expect(labelled).toEqual([]);
+  });
 });
 
 function sortedKeys(record: Record<string, number>): Record<string, number> {

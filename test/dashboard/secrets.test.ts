@@ -34,7 +34,10 @@ beforeAll(async () => {
   const { batch } = await t.enqueue(customers);
   batchId = batch.id;
   expect(await t.waitForBatch(batchId)).toMatchObject({ done: 5, failed: 0 });
-  results = await batchResults({ store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url }, batchId);
+  results = await batchResults(
+    { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrlFor: () => t.sim.url },
+    batchId,
+  );
   secrets = [
     ...results.flatMap((r) => [r.password, r.registration_token]).filter((s) => s !== ''),
     'Caller-Chosen-Pw-93!',

@@ -20,6 +20,8 @@ export interface SeedOptions {
   needsChange?: (i: number) => boolean;
   /** Which done customers' activation e-mail is unconfirmed (default: 2 in 1,000). */
   unconfirmed?: (i: number) => boolean;
+  /** Customer i's partner, recorded as an install with several records it (default: none). */
+  partnerOf?: (i: number) => string | undefined;
 }
 
 export const SEED_STEPS =
@@ -53,7 +55,11 @@ export async function seedBatch(
         runId: randomUUID(),
         position: i,
         hasJob: true,
-        fields: { name: `${opts.name ?? 'Seeded Customer'} ${i} GmbH`, steps: SEED_STEPS },
+        fields: {
+          name: `${opts.name ?? 'Seeded Customer'} ${i} GmbH`,
+          steps: SEED_STEPS,
+          ...(opts.partnerOf?.(i) ? { partner: opts.partnerOf(i) } : {}),
+        },
       })),
     );
     await Promise.all(chunk.map((i) => moveTo(store, seededKey(prefix, i), i, opts)));

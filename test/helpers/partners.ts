@@ -29,7 +29,8 @@ export interface TwoPartnerInstall {
   producer: Producer;
   logs: string[];
   logger: Logger;
-  startWorkers(): Promise<RunningWorkers & { app: App }>;
+  /** Workers in this process; `secretEnv` replaces the install's (a partner's wrong secret, say). */
+  startWorkers(opts?: { secretEnv?: Record<string, string> }): Promise<RunningWorkers & { app: App }>;
   waitForBatch(batchId: string, timeoutMs?: number): Promise<BatchRecord>;
   close(): Promise<void>;
 }
@@ -93,8 +94,9 @@ export async function startTwoPartnerInstall(opts: {
     producer,
     logs,
     logger,
-    async startWorkers() {
-      const workerApp = await App.open(config, { logger, role: 'worker', secretEnv });
+    async startWorkers(workerOpts = {}) {
+      const env = workerOpts.secretEnv ?? secretEnv;
+      const workerApp = await App.open(config, { logger, role: 'worker', secretEnv: env });
       const started = await startWorkers(workerApp, { profile: STANDARD_PROFILE });
       const workers = { ...started, app: workerApp };
       running.push(workers);

@@ -83,7 +83,7 @@ describe("a batch's index", () => {
     expect(await t.waitForBatch(b)).toMatchObject({ failed: 1 });
     expect((await expectIndexAsRecords(b)).failed).toEqual(['IndexRetry-1']);
     t.sim.configure({ faults: [] });
-    expect(await retryCustomer({ queue: t.pipeline.queue, store: t.pipeline.store }, 'IndexRetry-1')).toMatchObject({
+    expect(await retryCustomer(t.pipeline, 'IndexRetry-1')).toMatchObject({
       outcome: 'retried',
     });
     expect(await t.waitForBatch(b)).toMatchObject({ done: 1, failed: 0 });

@@ -49,7 +49,7 @@ describe('the API commits, then the answer is lost', () => {
     // answer to POST /users/{id}/password was lost and the step ran again.
     expect(stats.byEndpoint['POST /users/{user_id}/password']?.['500'] ?? 0).toBeGreaterThan(0);
     const results = await batchResults(
-      { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url },
+      { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrlFor: () => t.sim.url },
       batch.id,
     );
     for (const result of results) {

@@ -77,7 +77,7 @@ describe('profile features', () => {
     const record = await t.pipeline.store.getCustomer('Password-1');
     expect(record).toMatchObject({ facts: { activation: 'password-set' } });
     const [result] = await batchResults(
-      { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url },
+      { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrlFor: () => t.sim.url },
       batch.id,
     );
     expect(result!.password.length).toBeGreaterThanOrEqual(16);
@@ -98,7 +98,7 @@ describe('profile features', () => {
     );
     expect(await t.waitForBatch(batch.id)).toMatchObject({ done: 1 });
     const [result] = await batchResults(
-      { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url },
+      { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrlFor: () => t.sim.url },
       batch.id,
     );
     expect(result!.password).toBe('Given-Passw0rd!x');

@@ -37,7 +37,7 @@ describe('reseal while a step writes', () => {
     const deps: ResealDeps = {
       redis: t.pipeline.redis,
       keys: t.pipeline.keys,
-      queue: t.pipeline.queue,
+      queues: [t.pipeline.queue],
       callbacks: t.pipeline.callbacks,
       box,
       // Once per place, as a running step would: the record's facts and the job's checkpoint.

@@ -24,7 +24,7 @@ describe('secrets at rest and in logs', () => {
     expect(await t.waitForBatch(batch.id)).toMatchObject({ done: 6, failed: 0 });
 
     const results = await batchResults(
-      { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrl: t.sim.url },
+      { store: t.pipeline.store, box: t.pipeline.box, dataCenterUrlFor: () => t.sim.url },
       batch.id,
     );
     const secrets = [

@@ -121,7 +121,7 @@ describe('callback_url: the batch summary, signed, once the batch has ended', ()
       ),
     );
     const results = await batchResults(
-      { store: h.t.pipeline.store, box: h.t.pipeline.box, dataCenterUrl: h.t.sim.url },
+      { store: h.t.pipeline.store, box: h.t.pipeline.box, dataCenterUrlFor: () => h.t.sim.url },
       batchId,
     );
     const secrets = [password, ...results.flatMap((r) => [r.password, r.registration_token]).filter((s) => s !== '')];

@@ -36,7 +36,7 @@ if outcome == 'replaced' then
   redis.call('HINCRBY', oldBatchKey, 'failed', -1)
   redis.call('HINCRBY', oldBatchKey, 'moved', 1)
   leaveIndex(idx, previous.batchId, key, previous)
-  if previous.batchId ~= batchId then markElsewhere(idx, previous.batchId, key) end
+  if previous.batchId ~= batchId then markElsewhere(idx, previous.batchId, key, previous.partner) end
 end
 redis.call('ZADD', customersKey, 'NX', position, key)
 redis.call('HSET', outcomesKey, key, outcome)
@@ -50,6 +50,6 @@ if outcome == 'queued' or outcome == 'replaced' then
   joinIndex(idx, batchId, key, snapshot(customerKey))
 else
   redis.call('HINCRBY', batchKey, 'skipped', 1)
-  if previous.batchId ~= batchId then markElsewhere(idx, batchId, key) end
+  if previous.batchId ~= batchId then markElsewhere(idx, batchId, key, previous.partner) end
 end
 return outcome

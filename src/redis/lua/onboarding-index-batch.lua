@@ -22,7 +22,7 @@ for _, key in ipairs(members) do
     joinIndex(idx, batchId, key, s)
     if s.finishedAt and s.finishedAt > lastFinished then lastFinished = s.finishedAt end
   elseif s.state then
-    markElsewhere(idx, batchId, key)
+    markElsewhere(idx, batchId, key, s.partner)
   end
 end
 local counts = redis.call('HMGET', batchKey, 'queued', 'running', 'endedAt')

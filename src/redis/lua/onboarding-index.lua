@@ -6,6 +6,10 @@
 --     failed), and 'unconfirmed' (done, activation e-mail unconfirmed) and 'needs-change'
 --     (failed on a conflict only a change resolves). Of one whose record is in another batch
 --     (submitted while onboarded or queued there, or failed here and resubmitted): 'elsewhere'.
+--   <batch><index suffix><view>@<partner>  the same per partner, for a record with a `partner`
+--     (an install with several, docs/partners.md), and <batch><index suffix>all@<partner>, the
+--     batch's customers of that partner (kept like the customers zset: joined, never left), so a
+--     partner's view of a batch reads like any other. A customer's partner never changes.
 --   stepsDone, stepsPlanned in the batch hash: the steps its customers have run and have to run,
 --     for its progress and pace (a done or failed customer counts all of its steps).
 -- `idx` is {prefix = batch key prefix, customers = customers zset suffix, index = index suffix},
@@ -29,8 +33,11 @@ end
 
 -- What of a customer's record the index depends on.
 local function snapshot(customerKey)
-  local f = redis.call('HMGET', customerKey, 'state', 'batchId', 'step', 'steps', 'facts', 'needsChange', 'finishedAt')
-  return { state = f[1], batchId = f[2], step = f[3], steps = f[4], facts = f[5], needsChange = f[6], finishedAt = f[7] }
+  local f = redis.call('HMGET', customerKey, 'state', 'batchId', 'step', 'steps', 'facts', 'needsChange', 'finishedAt', 'partner')
+  return {
+    state = f[1], batchId = f[2], step = f[3], steps = f[4], facts = f[5], needsChange = f[6], finishedAt = f[7],
+    partner = f[8],
+  }
 end
 
 local function emailUnconfirmed(facts)
@@ -56,7 +63,10 @@ end
 -- writes -0 as "-0", which HINCRBY refuses.)
 local function leaveIndex(idx, batchId, key, s)
   local batchKey = idx.prefix .. batchId
-  for _, view in ipairs(viewsOf(s)) do redis.call('ZREM', batchKey .. idx.index .. view, key) end
+  for _, view in ipairs(viewsOf(s)) do
+    redis.call('ZREM', batchKey .. idx.index .. view, key)
+    if s.partner then redis.call('ZREM', batchKey .. idx.index .. view .. '@' .. s.partner, key) end
+  end
   if s.state then
     redis.call('HINCRBY', batchKey, 'stepsDone', 0 - stepsDoneOf(s))
     redis.call('HINCRBY', batchKey, 'stepsPlanned', 0 - stepCount(s.steps))
@@ -67,18 +77,26 @@ end
 local function joinIndex(idx, batchId, key, s)
   local batchKey = idx.prefix .. batchId
   local position = redis.call('ZSCORE', batchKey .. idx.customers, key) or 0
-  for _, view in ipairs(viewsOf(s)) do redis.call('ZADD', batchKey .. idx.index .. view, position, key) end
+  for _, view in ipairs(viewsOf(s)) do
+    redis.call('ZADD', batchKey .. idx.index .. view, position, key)
+    if s.partner then redis.call('ZADD', batchKey .. idx.index .. view .. '@' .. s.partner, position, key) end
+  end
+  if s.partner then redis.call('ZADD', batchKey .. idx.index .. 'all@' .. s.partner, position, key) end
   if s.state then
     redis.call('HINCRBY', batchKey, 'stepsDone', stepsDoneOf(s))
     redis.call('HINCRBY', batchKey, 'stepsPlanned', stepCount(s.steps))
   end
 end
 
--- A customer listed in `batchId` whose record now belongs to another batch.
-local function markElsewhere(idx, batchId, key)
+-- A customer listed in `batchId` whose record (of `partner`, if any) now belongs to another batch.
+local function markElsewhere(idx, batchId, key, partner)
   local batchKey = idx.prefix .. batchId
   local position = redis.call('ZSCORE', batchKey .. idx.customers, key) or 0
   redis.call('ZADD', batchKey .. idx.index .. 'elsewhere', position, key)
+  if partner then
+    redis.call('ZADD', batchKey .. idx.index .. 'elsewhere@' .. partner, position, key)
+    redis.call('ZADD', batchKey .. idx.index .. 'all@' .. partner, position, key)
+  end
 end
 
 -- Re-indexes one record after a change made between two snapshots.
