@@ -12,16 +12,21 @@
  *   limits   ACRONIS_RATE_LIMIT=100 against scattered 429s, a lower limit, a drop, a rise and the
  *            right limit, through 1, 2 and 4 `work` processes (bench/onboard-limits.ts)
  *   first    60 customers at 10/s (--customers=N): how soon the first customer is done, and after how many requests
+ *   datacenters  two partners in two data centres, each API limited to 100/s: 700 customers against
+ *            350 in one data centre run right beside it (bench/onboard-datacenters.ts)
  *
- *   npm run bench:onboard -- [all|main|rates|shared|scaling|limits|first]... [--cases=scattered,lower] [--processes=1,2]
- *   (--cases and --processes narrow the limits part: cases whose name starts with a word given)
+ *   npm run bench:onboard -- [all|main|rates|shared|scaling|limits|first|datacenters]... [--cases=scattered,lower] [--processes=1,2]
+ *     [--dc-cases=right,unknown] [--repeat=N]
+ *   (--cases and --processes narrow the limits part: cases whose name starts with a word given;
+ *   --dc-cases and --repeat the datacenters part)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { printDataCentres, runDataCentres } from './onboard-datacenters.js';
 import { printLimits, runLimits } from './onboard-limits.js';
-import { perCustomer, runPipeline, type RunOptions, type RunResult } from './pipeline-run.js';
+import { perCustomer, runPipeline, sustained, type RunOptions, type RunResult } from './pipeline-run.js';
 import { runBaseline } from './sequential-baseline.js';
 
 const CALLS_PER_CUSTOMER = 6;
@@ -60,15 +65,6 @@ function options(customers: number, rate: number | null, workers = 2, apiRate = 
     ...LATENCY,
     dir,
   };
-}
-
-/** Requests per second while 10 % to 90 % of the customers were done: the rate without the ramp at either end. */
-function sustained(r: RunResult): number {
-  const n = r.options.customers;
-  const from = r.series.find(([, done]) => done >= n * 0.1);
-  const to = r.series.find(([, done]) => done >= n * 0.9);
-  if (!from || !to || to[0] <= from[0]) return Number.NaN;
-  return (to[2] - from[2]) / (to[0] - from[0]);
 }
 
 /** Share of the customers done at a quarter, half and three quarters of the wall time. */
@@ -177,6 +173,10 @@ first request sent ${firstRequest.toFixed(2)} s after the import started (sample
         `first customer done ${first.firstDoneSeconds.toFixed(2)} s after the import started, ` +
         `${(first.firstDoneSeconds - firstRequest).toFixed(2)} s after the first request, ${requestsBefore} requests in`,
     );
+  }
+  if (wants('datacenters')) {
+    const only = { cases: flag('dc-cases'), repeat: Number(flag('repeat')?.[0] ?? 1) };
+    printDataCentres(await runDataCentres((workers) => options(350, 100, workers), only));
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -38,6 +38,12 @@ export interface RunOptions {
   nodeDefaults?: boolean;
   /** PUT to /__sim/config as the measurement starts (after the warm-up): faults, limit changes counted from then. */
   simConfig?: Record<string, unknown>;
+  /**
+   * Simulated data centres (docs/partners.md), each its own simulator process with the same
+   * options, and a partner `dcN` in a partners file; the CSV's rows take them in turn. Default 1:
+   * the single-partner install of ACRONIS_* variables.
+   */
+  dataCentres?: number;
 }
 
 export interface SimStats {
@@ -49,63 +55,67 @@ export interface SimStats {
   byEndpoint: Record<string, Record<string, number>>;
 }
 
-export interface RunResult {
+export interface RunResult extends Followed {
   options: RunOptions;
-  done: number;
-  failed: number;
-  /** From the start of the import command to the end of the batch. */
-  seconds: number;
-  /** How long the import command ran (start, validation, enqueue, exit). */
-  importSeconds: number;
-  firstDoneSeconds: number;
-  /** [seconds since the import started, customers done, requests at the simulator, 429s among them], every 250 ms. */
-  series: [number, number, number, number][];
-  stats: SimStats;
   /** VmHWM of each work process, MiB. */
   workerPeakRssMiB: number[];
+  /** CPU time (user + system) of each work process, and of the simulators together, over the whole run, s. */
+  workerCpuSeconds: number[];
+  simCpuSeconds: number;
   simVars: Record<string, string>;
 }
 
 export async function runPipeline(opts: RunOptions): Promise<RunResult> {
-  const sim = await startSimProcess(simArgs(opts));
+  const count = opts.dataCentres ?? 1;
+  const sims = await Promise.all(Array.from({ length: count }, () => startSimProcess(simArgs(opts))));
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
-  const env = benchEnv(sim, { redisUrl: 'redis://127.0.0.1:6379', prefix, ...opts });
-  const app = await App.open(loadConfig(env), { logger: createLogger({ level: 'warn' }) });
+  const envOpts = { redisUrl: 'redis://127.0.0.1:6379', prefix, ...opts };
+  const env = count === 1 ? benchEnv(sims[0] as SimProcess, envOpts) : partnersEnv(sims, envOpts);
+  const app = await App.open(loadConfig(env), { logger: createLogger({ level: 'warn' }), secretEnv: env });
   const redis = new Redis(env.REDIS_URL as string);
   // The command as it is installed: run through its #! line (heap flags), not `node bin/…`.
   const [command, args] = opts.nodeDefaults ? [process.execPath, [BIN, 'work']] : [BIN, ['work']];
   const workers = Array.from({ length: opts.workers }, () =>
     spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] }),
   );
+  const columns: Record<string, (i: number) => string> =
+    count === 1 ? {} : { partner: (i) => `dc${((i - 1) % count) + 1}` };
   try {
     await waitForWorkers(app, opts.workers);
     // A few customers first, outside the measurement: the simulator compiles its request
     // validators and the workers their code paths on first use, which would stall the first second.
-    await importAndFollow(app, sim, env, writeCsv(opts.dir, WARM_UP, 'warm-up'));
-    const file = writeCsv(opts.dir, opts.customers);
-    if (opts.simConfig) {
-      await fetch(`${sim.vars.ACRONIS_BASE_URL}/__sim/config`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(opts.simConfig),
-      });
-    }
-    await fetch(`${sim.vars.ACRONIS_BASE_URL}/__sim/stats/reset`, { method: 'POST' });
-    const measured = await importAndFollow(app, sim, env, file);
+    await importAndFollow(app, sims, env, writeCsv(opts.dir, WARM_UP * count, 'warm-up', columns));
+    const file = writeCsv(opts.dir, opts.customers, 'bench', columns);
+    for (const sim of sims) await startMeasuring(sim, opts.simConfig);
+    const measured = await importAndFollow(app, sims, env, file);
     return {
       options: opts,
       ...measured,
       workerPeakRssMiB: workers.map((w) => peakRssMiB(w)),
-      simVars: sim.vars,
+      workerCpuSeconds: workers.map((w) => cpuSeconds(w)),
+      simCpuSeconds: sims.reduce((sum, sim) => sum + cpuSeconds(sim.child), 0),
+      simVars: (sims[0] as SimProcess).vars,
     };
   } finally {
     await Promise.all(workers.map((w) => stop(w)));
-    sim.stop();
-    await app.queue.obliterate({ force: true }).catch(() => undefined);
+    for (const sim of sims) sim.stop();
+    for (const queue of app.queues) await queue.obliterate({ force: true }).catch(() => undefined);
     await app.close();
     await removeKeys(redis, prefix);
     redis.disconnect();
   }
+}
+
+/** The case's faults and limit changes from now on, and the counts from zero. */
+async function startMeasuring(sim: SimProcess, simConfig: Record<string, unknown> | undefined): Promise<void> {
+  if (simConfig) {
+    await fetch(`${sim.vars.ACRONIS_BASE_URL}/__sim/config`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(simConfig),
+    });
+  }
+  await fetch(`${sim.vars.ACRONIS_BASE_URL}/__sim/stats/reset`, { method: 'POST' });
 }
 
 /** What every process of a bench run sees: nothing inherited but PATH and HOME. */
@@ -126,16 +136,40 @@ export function benchEnv(
   };
 }
 
+/**
+ * The environment of an install serving one partner `dcN` per simulator, from a partners file
+ * written beside the CSV; every partner at `rateLimit` (ACRONIS_RATE_LIMIT, the file's default).
+ */
+export function partnersEnv(
+  sims: readonly SimProcess[],
+  opts: { redisUrl: string; prefix: string; rateLimit: number; concurrency: number; dir: string },
+): Record<string, string> {
+  const file = join(opts.dir, `partners-${opts.prefix}.json`);
+  const secrets: Record<string, string> = {};
+  const partners = sims.map((sim, i) => {
+    const variable = `DC${i + 1}_CLIENT`;
+    secrets[`${variable}_ID`] = sim.vars.ACRONIS_CLIENT_ID as string;
+    secrets[`${variable}_SECRET`] = sim.vars.ACRONIS_CLIENT_SECRET as string;
+    const base_url = sim.vars.ACRONIS_BASE_URL as string;
+    return { name: `dc${i + 1}`, base_url, client_id_env: `${variable}_ID`, client_secret_env: `${variable}_SECRET` };
+  });
+  writeFileSync(file, JSON.stringify({ default: 'dc1', partners }, null, 2));
+  // With a partners file the ACRONIS_* client variables are not used: left out, as an operator would.
+  const single = benchEnv({ vars: {} }, opts);
+  return { ...single, ...secrets, PARTNERS_FILE: file };
+}
+
 function simArgs(opts: RunOptions): string[] {
   const args = ['--latency', String(opts.latencyMs), '--jitter', String(opts.jitterMs)];
   return opts.simRateLimit === null ? args : [...args, '--rate-limit', String(opts.simRateLimit)];
 }
 
-/** Every worker has finished its start-up (token, profile check) and listens for jobs. */
+/** Every worker has finished its start-up (token, profile check) and listens for jobs, on every data centre's queue. */
 export async function waitForWorkers(app: App, count: number): Promise<void> {
   const deadline = Date.now() + 60_000;
-  while ((await app.queue.getWorkersCount()) < count) {
-    if (Date.now() > deadline) throw new Error(`only ${await app.queue.getWorkersCount()} of ${count} workers started`);
+  const fewest = async () => Math.min(...(await Promise.all(app.queues.map((q) => q.getWorkersCount()))));
+  while ((await fewest()) < count) {
+    if (Date.now() > deadline) throw new Error(`only ${await fewest()} of ${count} workers started`);
     await sleep(100);
   }
 }
@@ -160,7 +194,36 @@ export function writeCsv(
   return path;
 }
 
-async function importAndFollow(app: App, sim: SimProcess, env: Record<string, string>, file: string) {
+/** What one import, followed to the end of its batch, measured. */
+export interface Followed {
+  done: number;
+  failed: number;
+  /** From the start of the import command to the end of the batch. */
+  seconds: number;
+  /** How long the import command ran (start, validation, enqueue, exit). */
+  importSeconds: number;
+  firstDoneSeconds: number;
+  /**
+   * [seconds since the import started, customers done, requests at the simulators, 429s among
+   * them], every 250 ms; several simulators' counts summed.
+   */
+  series: [number, number, number, number][];
+  /** Every simulator's counts summed (the peaks: the highest any one saw). */
+  stats: SimStats;
+  /** Each data centre's simulator's own stats, in the order given (one: the same as `stats`). */
+  statsEach: SimStats[];
+}
+
+/**
+ * Imports the CSV with the real command and follows its batch to the end, sampling the
+ * simulators (one per data centre) every 250 ms.
+ */
+export async function importAndFollow(
+  app: App,
+  sims: readonly { vars: Record<string, string> }[],
+  env: Record<string, string>,
+  file: string,
+): Promise<Followed> {
   const started = performance.now();
   const since = () => (performance.now() - started) / 1000;
   const importer = spawn(BIN, ['import', file], { cwd: ROOT, env });
@@ -182,11 +245,12 @@ async function importAndFollow(app: App, sim: SimProcess, env: Record<string, st
     const t = since();
     if (batch.done > 0 && Number.isNaN(firstDoneSeconds)) firstDoneSeconds = t;
     if (t - lastSample >= 0.25 || batch.ended) {
-      const stats = await simStats(sim);
+      const stats = sumStats(await Promise.all(sims.map((sim) => simStats(sim))));
       series.push([t, batch.done, stats.total, refusedOf(stats)]);
       lastSample = t;
     }
     if (batch.ended) {
+      const statsEach = await Promise.all(sims.map((sim) => simStats(sim)));
       return {
         done: batch.done,
         failed: batch.failed,
@@ -194,11 +258,41 @@ async function importAndFollow(app: App, sim: SimProcess, env: Record<string, st
         importSeconds: await exited,
         firstDoneSeconds,
         series,
-        stats: await simStats(sim),
+        stats: sumStats(statsEach),
+        statsEach,
       };
     }
     await sleep(20);
   }
+}
+
+/** Requests per second while 10 % to 90 % of the customers were done: the rate without the ramp at either end. */
+export function sustained(r: RunResult): number {
+  const n = r.options.customers;
+  const from = r.series.find(([, done]) => done >= n * 0.1);
+  const to = r.series.find(([, done]) => done >= n * 0.9);
+  if (!from || !to || to[0] <= from[0]) return Number.NaN;
+  return (to[2] - from[2]) / (to[0] - from[0]);
+}
+
+/** Several simulators' counts as one: totals summed, peaks the highest any one saw (each has its own limit). */
+export function sumStats(each: readonly SimStats[]): SimStats {
+  if (each.length === 1) return each[0] as SimStats;
+  const byEndpoint: SimStats['byEndpoint'] = {};
+  for (const stats of each)
+    for (const [endpoint, byStatus] of Object.entries(stats.byEndpoint))
+      for (const [status, n] of Object.entries(byStatus)) {
+        const row = (byEndpoint[endpoint] ??= {});
+        row[status] = (row[status] ?? 0) + n;
+      }
+  const most = (pick: (s: SimStats) => number | undefined) => Math.max(...each.map((s) => pick(s) ?? 0));
+  return {
+    total: each.reduce((sum, s) => sum + s.total, 0),
+    maxRequestsPerSecond: most((s) => s.maxRequestsPerSecond),
+    maxAdmittedPerSecond: most((s) => s.maxAdmittedPerSecond),
+    tokenIssues: each.reduce((sum, s) => sum + s.tokenIssues, 0),
+    byEndpoint,
+  };
 }
 
 /** 429 answers of every endpoint. */
@@ -208,6 +302,14 @@ export function refusedOf(stats: SimStats): number {
 
 export async function simStats(sim: { vars: Record<string, string> }): Promise<SimStats> {
   return (await (await fetch(`${sim.vars.ACRONIS_BASE_URL}/__sim/stats`)).json()) as SimStats;
+}
+
+/** The process's CPU time so far, user + system (/proc/PID/stat, in clock ticks of 1/100 s), read before it is stopped. */
+export function cpuSeconds(child: ChildProcess): number {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at the state, field 3.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** The process's peak resident set (VmHWM), read before it is stopped. */

@@ -24,6 +24,7 @@ import { batchResults } from '../workers/results.js';
 import { resultsDeps } from '../app/operation-deps.js';
 import { demoAdopt } from './demo-adopt.js';
 import { demoLifecycle } from './demo-lifecycle.js';
+import { demoPartners } from './demo-partners.js';
 import { demoReconcile } from './demo-reconcile.js';
 import { demoScheduledSweeps } from './demo-drift.js';
 import { startDemoSources, type DemoSources } from './demo-sources.js';
@@ -164,6 +165,7 @@ async function runStack(config: Config, opts: DemoOptions, sources: DemoSources 
       // `sources` exist only with the simulator: a real partner's tenants are not the demo's to adopt.
       if (sources && !stop.aborted) await demoAdopt(serveApp, opts.print, stop);
       if (drifted && !stop.aborted) await demoReconcile(serveApp, drifted, opts.print, stop);
+      if (sources && !stop.aborted) await demoPartners(serveApp, opts.print, stop);
       if (stop.aborted) return 0;
       printEnd(server, config, opts.print);
       await demoScheduledSweeps(workApp, server.url, opts.print);

@@ -107,6 +107,24 @@ describe('acronis-onboard demo --exit', () => {
     expect(run.out).toMatch(/ {2}--fix: change \S+ queued\n/);
     expect(run.out).toContain(`reconcile ${drifted![1]}: no difference`);
     expect(run.out).toMatch(/drift: {5}http:\/\/127\.0\.0\.1:\d+\/drift/);
+    // Then one install serving two partners in two simulated data centres, from a CSV with a
+    // partner column (docs/partners.md): each customer done in its own partner's data centre.
+    const centres = new Map(
+      [...run.out.matchAll(/^ {2}(eu|us): data centre (\S+), \d+ requests\/s$/gm)].map((m) => [m[1], m[2]]),
+    );
+    expect([...centres.keys()], run.out).toEqual(['eu', 'us']);
+    expect(centres.get('eu')).not.toBe(centres.get('us'));
+    expect(run.out).toMatch(/import partners\.csv \(a partner column\): batch b-\S+, 4 customers done, 0 failed/);
+    const placed = [
+      ...run.out.matchAll(/\((partners-\d)\): partner (eu|us), data centre (\S+), done, tenant [\w-]+$/gm),
+    ];
+    expect(placed.map((m) => [m[1], m[2]])).toEqual([
+      ['partners-1', 'eu'],
+      ['partners-2', 'us'],
+      ['partners-3', 'eu'],
+      ['partners-4', 'us'],
+    ]);
+    for (const m of placed) expect(m[3]).toBe(centres.get(m[2]!));
     // The sources' secrets are made per run and never shown (a HubSpot private app token starts pat-).
     expect(run.out + run.err).not.toMatch(/pat-na1-/);
     // The temporary SOURCES_DIR (and the results file) went with the demo.
