@@ -217,8 +217,13 @@ describe('RequestBudget.acquire', () => {
     const lastStep = ask('last', 1);
     await Promise.all([...firstSteps, lastStep]);
     expect(order[0]).toBe('last');
-    expect(order.slice(1)).toEqual(['first-b', 'first-a', 'first-c']);
+    // first-b keeps its slot; first-a, displaced, is served later, not lost. Whether it goes before
+    // first-c depends on whether first-c had reached the line when first-a came back to it, which a
+    // loaded machine decides (two full-suite runs saw either), so the order of those two is not asserted.
+    expect(order.slice(1).sort()).toEqual(['first-a', 'first-b', 'first-c']);
+    expect(order.indexOf('first-b')).toBeLessThan(order.indexOf('first-a'));
     expect(slots.last!).toBeLessThan(slots['first-b']!);
+    expect(slots['first-a']!).toBeGreaterThan(slots['first-b']!);
   });
 
   it('with an already aborted signal rejects at once and reserves nothing', async () => {
