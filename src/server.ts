@@ -1,4 +1,5 @@
 import { fastify, LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { UnknownPartnerError } from './partners/partner-set.js';
 import type { RedisConnection } from './redis/connection.js';
 import { dashboard, type DashboardDeps } from './dashboard/dashboard.js';
 import { readinessRoutes } from './dashboard/readiness.js';
@@ -65,6 +66,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.server.maxConnections = limits.maxConnections;
   app.setErrorHandler((err: FastifyError, _request, reply) => {
+    // A customer recorded under a partner the partners file no longer lists: the operator's to fix, not a fault.
+    if ((err as Error) instanceof UnknownPartnerError)
+      return reply
+        .status(409)
+        .send({ error: `${err.message}; add the partner back to the partners file to act on its customers` });
     if (err.statusCode !== undefined && err.statusCode < 500) {
       return reply.status(err.statusCode).send({ error: err.message });
     }

@@ -14,7 +14,8 @@ export function customerRoutes(app: FastifyInstance, deps: DashboardDeps): void 
     const record = await deps.store.getCustomer(request.params.key);
     if (!record) return notFound(request, reply, deps, `customer ${request.params.key}`);
     const [timeline, change, writeBack, actions] = await Promise.all([
-      stepTimeline(deps.queueFor(record.partner), record),
+      // A partner taken out of the partners file has no queue left to read: the page says so, without steps.
+      servesPartnerOf(deps, record) ? stepTimeline(deps.queueFor(record.partner), record) : [],
       changeAdvice(deps.store, record),
       deps.writeBack(record.key),
       deps.actions.customerActions(record.key),
@@ -35,7 +36,7 @@ export function customerRoutes(app: FastifyInstance, deps: DashboardDeps): void 
     const record = await deps.store.getCustomer(request.params.key);
     if (!record) return reply.status(404).send({ error: `no customer ${request.params.key}` });
     const [timeline, change] = await Promise.all([
-      stepTimeline(deps.queueFor(record.partner), record),
+      servesPartnerOf(deps, record) ? stepTimeline(deps.queueFor(record.partner), record) : [],
       changeAdvice(deps.store, record),
     ]);
     const data = { record: shownRecord(record), partner: partnerShown(deps, record), timeline, change };
@@ -63,4 +64,9 @@ function partnerShown(deps: DashboardDeps, record: CustomerRecord): { name: stri
   const name = partnerOf(deps, record);
   if (!deps.partners || name === undefined) return undefined;
   return { name, dataCenter: deps.partners.dataCenterOf(name) };
+}
+
+/** Whether the install still serves the record's partner (a record naming none is the default partner's). */
+function servesPartnerOf(deps: Pick<DashboardDeps, 'partners'>, record: CustomerRecord): boolean {
+  return record.partner === undefined || !deps.partners || deps.partners.names.includes(record.partner);
 }

@@ -227,4 +227,17 @@ describe('/metrics of an install with two partners', () => {
     // dc2's three, and the one whose e-mail was resent.
     expect(completed(second!, new URL(dc2.url).host)).toBe(4 * steps);
   });
+  it('shows a customer whose partner was taken out of the partners file, and answers what needs its partner with a 409 that says why', async () => {
+    await t.app.redis.hset(`${t.app.keys.customerPrefix}West-3`, 'partner', 'gone');
+    const page = await client.get('/customers/West-3');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('not in the partners file');
+    expect((await client.get('/customers/West-3/fragment')).status).toBe(200);
+    // Its live state needs its partner's client: there is none to use.
+    const live = await client.get('/customers/West-3/live');
+    expect(live.status).toBe(409);
+    expect(live.text).toContain('unknown partner \\"gone\\": this install serves \\"dc1\\", \\"dc2\\"');
+    expect(live.text).toContain('add the partner back to the partners file');
+    expect(live.text).not.toMatch(/at .*\.ts:\d+/);
+  });
 });
