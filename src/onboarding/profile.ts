@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readJsonFile } from '../text/json-file.js';
 import { z } from 'zod';
 import { MAX_REGISTRATION_TOKEN_SECONDS } from '../acronis/registration-tokens.js';
 import { userRoles, type UserRole } from '../acronis/users.js';
@@ -236,20 +236,9 @@ export const STANDARD_PROFILE: Profile = deepFreeze(
 /** The profile at `path` (ONBOARDING_PROFILE), or the built-in standard profile when unset. */
 export async function loadProfile(path?: string): Promise<Profile> {
   if (path === undefined) return STANDARD_PROFILE;
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new ProfileError('(file)', `cannot be read: ${(cause as Error).message}`, path);
-  }
-  let json: unknown;
-  try {
-    // Editors on Windows like to save a BOM, which JSON.parse rejects.
-    json = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (cause) {
-    throw new ProfileError('(file)', `is not valid JSON: ${(cause as Error).message}`, path);
-  }
-  return parseProfile(json, path);
+  const read = await readJsonFile(path);
+  if ('problem' in read) throw new ProfileError('(file)', read.problem, path);
+  return parseProfile(read.json, path);
 }
 
 /** The one edition a customer gets: its request's, else the profile's first. */

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readJsonFile } from '../text/json-file.js';
 import { z } from 'zod';
 import { fieldPath } from '../text/field-path.js';
 import { dataCenterUrlSchema, type Config } from '../config.js';
@@ -52,19 +52,9 @@ export interface PartnerDefaults {
 }
 
 export async function loadPartnersFile(file: string, defaults: PartnerDefaults): Promise<PartnerSet> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new PartnersFileError(file, '(file)', `cannot be read: ${(err as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    throw new PartnersFileError(file, '(file)', `is not valid JSON: ${(err as Error).message}`);
-  }
-  return parsePartnersFile(json, file, defaults);
+  const read = await readJsonFile(file);
+  if ('problem' in read) throw new PartnersFileError(file, '(file)', read.problem);
+  return parsePartnersFile(read.json, file, defaults);
 }
 
 export function parsePartnersFile(json: unknown, file: string, defaults: PartnerDefaults): PartnerSet {

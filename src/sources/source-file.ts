@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { readJsonFile } from '../text/json-file.js';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { fieldPath } from '../text/field-path.js';
@@ -136,17 +137,7 @@ export async function loadSources(dir: string | undefined): Promise<SourceConfig
 
 /** One source file, read and checked (the `sources` command checks each on its own). */
 export async function loadSourceFile(file: string): Promise<SourceConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new SourceFileError(file, '(file)', `cannot be read: ${(err as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    throw new SourceFileError(file, '(file)', `is not valid JSON: ${(err as Error).message}`);
-  }
-  return parseSourceFile(basename(file, '.json'), json, file);
+  const read = await readJsonFile(file);
+  if ('problem' in read) throw new SourceFileError(file, '(file)', read.problem);
+  return parseSourceFile(basename(file, '.json'), read.json, file);
 }

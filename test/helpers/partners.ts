@@ -1,20 +1,20 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { App } from '../../src/app/app.js';
 import { openProducer } from '../../src/app/producer.js';
 import { startWorkers, type RunningWorkers } from '../../src/app/workers.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createLogger, type Logger } from '../../src/logger.js';
+import type { Logger } from '../../src/logger.js';
 import { STANDARD_PROFILE } from '../../src/onboarding/profile.js';
 import type { Producer } from '../../src/producers/producer.js';
 import { generateSecretsKey } from '../../src/secrets/secret-box.js';
 import type { SimulatorOptions } from '../../src/simulator/index.js';
-import type { BatchRecord } from '../../src/workers/onboarding-store.js';
+import type { BatchRecord, OnboardingStore } from '../../src/workers/onboarding-store.js';
 import { connectTestRedis, removeKeys, uniquePrefix } from './redis.js';
 import { startTestSimulator, type RunningSimulator } from './simulator.js';
 import { until } from './wait.js';
+import { capturedLogger } from './pipeline.js';
 
 /**
  * An install serving two partners in two simulated data centres (docs/partners.md): a partners
@@ -33,6 +33,19 @@ export interface TwoPartnerInstall {
   startWorkers(opts?: { secretEnv?: Record<string, string> }): Promise<RunningWorkers & { app: App }>;
   waitForBatch(batchId: string, timeoutMs?: number): Promise<BatchRecord>;
   close(): Promise<void>;
+}
+
+/**
+ * The store as a producer sees it when another producer is faster: its look at the records finds
+ * none, so only enqueue's own check stands between the request and a customer under two partners.
+ */
+export function blindStore(store: OnboardingStore): OnboardingStore {
+  return new Proxy(store, {
+    get: (target, prop) =>
+      prop === 'getCustomers'
+        ? async (keys: readonly string[]) => keys.map(() => undefined)
+        : (Reflect.get(target, prop, target) as unknown),
+  });
 }
 
 export async function startTwoPartnerInstall(opts: {
@@ -73,16 +86,7 @@ export async function startTwoPartnerInstall(opts: {
     LOG_LEVEL: 'debug',
     ...opts.env,
   });
-  const logs: string[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    destination: new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logs.push(chunk.toString('utf8'));
-        done();
-      },
-    }),
-  });
+  const { logs, logger } = capturedLogger();
   const app = await App.open(config, { logger, secretEnv });
   const producer = await openProducer(app, { profile: STANDARD_PROFILE });
   const running: (RunningWorkers & { app: App })[] = [];

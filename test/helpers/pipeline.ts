@@ -66,16 +66,7 @@ export async function startTestPipeline(opts: TestPipelineOptions): Promise<Test
   });
   // On a cluster the config wraps the prefix in a hash tag: the keys are under the wrapped one.
   const prefix = config.QUEUE_PREFIX;
-  const logs: string[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    destination: new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logs.push(chunk.toString('utf8'));
-        done();
-      },
-    }),
-  });
+  const { logs, logger } = capturedLogger();
   const pipeline = await App.open(config, { logger });
   // The same Redis as the pipeline (a test may give a private server in REDIS_URL).
   const redis = connectTestRedis(config.REDIS_URL);
@@ -142,6 +133,21 @@ export async function startTestPipeline(opts: TestPipelineOptions): Promise<Test
     },
   };
   return harness;
+}
+
+/** A debug logger whose lines are kept as text, for tests to scan. */
+export function capturedLogger(): { logs: string[]; logger: Logger } {
+  const logs: string[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logs.push(chunk.toString('utf8'));
+        done();
+      },
+    }),
+  });
+  return { logs, logger };
 }
 
 /** `n` distinct customers with realistic fields. */

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerKeyOf, type CustomerRequest } from '../../src/onboarding/customer-request.js';
 import { importCsv } from '../../src/producers/csv-import.js';
-import type { OnboardingStore } from '../../src/workers/onboarding-store.js';
 import { runCli } from '../helpers/cli.js';
 import { csvOf, tempCsv } from '../helpers/csv.js';
-import { startTwoPartnerInstall, type TwoPartnerInstall } from '../helpers/partners.js';
+import { blindStore, startTwoPartnerInstall, type TwoPartnerInstall } from '../helpers/partners.js';
 import { expectEachOnboardedOnce, sampleCustomers } from '../helpers/pipeline.js';
 
 /**
@@ -109,13 +108,7 @@ describe('import --partner', () => {
 describe('a customer recorded under another partner between the look and the queue', () => {
   it('is a bad row of the report; the rest of its chunk is queued in one batch', async () => {
     // The import's own look at the records sees nothing (another producer is faster); enqueue refuses.
-    const store = t.producer.store;
-    const blind = new Proxy(store, {
-      get: (target, prop) =>
-        prop === 'getCustomers'
-          ? async (keys: readonly string[]) => keys.map(() => undefined)
-          : (Reflect.get(target, prop, target) as unknown),
-    }) as OnboardingStore;
+    const blind = blindStore(t.producer.store);
     const late = sampleCustomers(2, 'Late', { partner: 'dc2' });
     const rows = csvOf([{ ...moved[0]! }, ...late]);
     const report = await importCsv({ producer: { ...t.producer, store: blind }, path: tempCsv('late.csv', rows) });

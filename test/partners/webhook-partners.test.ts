@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { startServer, type RunningServer } from '../../src/app/server.js';
 import { buildServer } from '../../src/server.js';
-import type { OnboardingStore } from '../../src/workers/onboarding-store.js';
 import { customerKeyOf } from '../../src/onboarding/customer-request.js';
-import { startTwoPartnerInstall, type TwoPartnerInstall } from '../helpers/partners.js';
+import { blindStore, startTwoPartnerInstall, type TwoPartnerInstall } from '../helpers/partners.js';
 import { expectEachOnboardedOnce, sampleCustomers } from '../helpers/pipeline.js';
 import { newWebhookSecret, postWebhook } from '../helpers/webhook.js';
 
@@ -84,13 +83,7 @@ describe('the webhook with two partners', () => {
 
   it('answers 400, not 500, when the customer is recorded under another partner between its look and the enqueue', async () => {
     // The webhook's own look at the records sees nothing (another producer is faster); enqueue refuses.
-    const store = t.producer.store;
-    const blind = new Proxy(store, {
-      get: (target, prop) =>
-        prop === 'getCustomers'
-          ? async (keys: readonly string[]) => keys.map(() => undefined)
-          : (Reflect.get(target, prop, target) as unknown),
-    }) as OnboardingStore;
+    const blind = blindStore(t.producer.store);
     const racing = await buildServer({
       producer: { ...t.producer, store: blind },
       redis: t.app.redis,
