@@ -51,6 +51,9 @@ export interface SimStats {
   maxRequestsPerSecond: number;
   /** Absent from simulators older than issue 21. */
   maxAdmittedPerSecond?: number;
+  /** Epoch ms of the first and last arrival; absent from simulators before the lifecycle bench read them. */
+  firstArrivalAt?: number;
+  lastArrivalAt?: number;
   tokenIssues: number;
   byEndpoint: Record<string, Record<string, number>>;
 }

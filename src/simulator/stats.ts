@@ -27,6 +27,13 @@ export interface SimulatorStats {
   maxRequestsPer3Seconds: number;
   /** The same for the requests the rate limit let through (the 429s it answered left out). */
   maxAdmittedPerSecond: number;
+  /**
+   * Wall-clock times (ms since the epoch) of the first and the last /api/2 arrival since the last
+   * reset: a bench splits its run into the start before the first request, the requests, and the
+   * end after the last one.
+   */
+  firstArrivalAt?: number;
+  lastArrivalAt?: number;
   responseViolations: ResponseViolation[];
 }
 
@@ -71,6 +78,9 @@ export class StatsRecorder {
 
   /** Counts an arrival for maxRequestsPerSecond (every window (t-1s, t] ending at an arrival) and per 3 s. */
   arrive(now: number = performance.now()): void {
+    const at = Date.now();
+    this.stats.firstArrivalAt ??= at;
+    this.stats.lastArrivalAt = at;
     this.stats.maxRequestsPerSecond = Math.max(this.stats.maxRequestsPerSecond, this.arrivals.add(now));
     this.stats.maxRequestsPer3Seconds = Math.max(this.stats.maxRequestsPer3Seconds, this.arrivals3s.add(now));
   }

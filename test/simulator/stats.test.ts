@@ -21,4 +21,18 @@ describe('arrival windows', () => {
     stats.arrive(5_000);
     expect(stats.snapshot()).toMatchObject({ maxRequestsPerSecond: 1, maxRequestsPer3Seconds: 1 });
   });
+
+  it('keep the wall-clock times of the first and the last arrival since the reset', async () => {
+    const stats = new StatsRecorder();
+    expect(stats.snapshot().firstArrivalAt).toBeUndefined();
+    const before = Date.now();
+    stats.arrive(0);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    stats.arrive(5);
+    const { firstArrivalAt, lastArrivalAt } = stats.snapshot();
+    expect(firstArrivalAt).toBeGreaterThanOrEqual(before);
+    expect(lastArrivalAt).toBeGreaterThan(firstArrivalAt as number);
+    stats.reset();
+    expect(stats.snapshot().lastArrivalAt).toBeUndefined();
+  });
 });
