@@ -42,7 +42,7 @@ export interface PartnerCallMetrics extends CallObserver {
   countingGrants<A extends unknown[]>(budget: {
     acquire(...args: A): Promise<unknown>;
   }): {
-    acquire(...args: A): Promise<void>;
+    acquire(...args: A): Promise<unknown>;
   };
 }
 
@@ -76,7 +76,7 @@ export class CallMetrics implements CallObserver {
   countingGrants<A extends unknown[]>(budget: {
     acquire(...args: A): Promise<unknown>;
   }): {
-    acquire(...args: A): Promise<void>;
+    acquire(...args: A): Promise<unknown>;
   } {
     return this.grantsOf(budget, undefined);
   }
@@ -106,9 +106,11 @@ export class CallMetrics implements CallObserver {
     partner: string | undefined,
   ) {
     return {
+      // What the budget resolves with (the slot's time) goes back to the transport as it came.
       acquire: async (...args: A) => {
-        await budget.acquire(...args);
+        const slot = await budget.acquire(...args);
         this.count(labelled(FIELD.grants, partner));
+        return slot;
       },
     };
   }

@@ -19,6 +19,8 @@ export interface AcronisErrorDetails {
   info?: string | null;
   /** From `Retry-After` on a 429 (or 503). */
   retryAfterMs?: number;
+  /** When the request was sent, on the request budget's clock (µs): a 429 is judged by it. */
+  sentAt?: number;
   /** The errorScheme `context`, e.g. the offending ids. */
   context?: Record<string, unknown>;
   cause?: unknown;
@@ -33,6 +35,7 @@ export class AcronisApiError extends Error {
   readonly domain: string | null;
   readonly info: string | null;
   readonly retryAfterMs: number | undefined;
+  readonly sentAt: number | undefined;
   readonly context: Record<string, unknown>;
 
   constructor(message: string, details: AcronisErrorDetails) {
@@ -46,6 +49,7 @@ export class AcronisApiError extends Error {
     this.domain = details.domain ?? null;
     this.info = details.info ?? null;
     this.retryAfterMs = details.retryAfterMs;
+    this.sentAt = details.sentAt;
     this.context = details.context ?? {};
   }
 

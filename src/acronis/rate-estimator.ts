@@ -96,7 +96,12 @@ export interface Observations {
   now: number;
   /** Send times of the grants of the last second or two, sorted. */
   grants: number[];
-  /** Answer times of the 429s of the last second or two (this one included), sorted. */
+  /**
+   * Times of the 429s of the last second or two (this one included), sorted: when each refused
+   * request was sent, where the caller knew it (the transport passes its slot), else when its
+   * answer came. Send times say what the API had admitted when it refused; answer times come
+   * later by the round trip and the caller's event loop, which on a loaded host is tens of ms.
+   */
   refusals: number[];
   /** The answer's Retry-After, if it had one. */
   retryAfterMs?: number;
@@ -117,23 +122,25 @@ export function judge(plan: RatePlan, settings: EstimatorSettings, seen: Observa
   // Past that part the limit has moved, and a lone 429 is noise again.
   const probing = plan.found > 0 && now > plan.climbFrom && rate < plan.probeTop;
   const fresh = seen.refusals.filter((t) => t >= plan.settledAt);
+  // Read at the newest refusal, not at `now`: a 429 judged late (a busy event loop) would find
+  // its own burst older than the cluster's span, and grants sent after it still on their way.
+  const last = Math.min(now, Math.max(...fresh, 0) || now);
   const cluster = (CLUSTER.withinGrants / rate) * 1e6;
-  const clustered = inRange(fresh, now - cluster, now) >= (probing ? 1 : CLUSTER.refusals);
-  const grantsInSecond = inRange(seen.grants, now - 1e6, now);
-  const refusedInSecond = inRange(fresh, now - 1e6, now);
+  const clustered = inRange(fresh, last - cluster, last) >= (probing ? 1 : CLUSTER.refusals);
+  const grantsInSecond = inRange(seen.grants, last - 1e6, last);
+  const refusedInSecond = inRange(fresh, last - 1e6, last);
   const dense = grantsInSecond >= LIMIT_SHARE.minGrants && refusedInSecond / grantsInSecond >= LIMIT_SHARE.share;
   if (!clustered && !dense) return { kind: 'noise', why: 'a scattered 429' };
 
-  // The API counts what it accepted in its last second: that is its limit, unless the whole second
-  // went through at a steady pace above the limit last found, when the limit has just dropped below
-  // it by an unknown amount. Climbing, or holding at a limit found, the pace met a limit it was at.
-  const accepted = Math.max(0, grantsInSecond - inRange(seen.refusals, now - 1e6, now));
-  // Whether the second went through is read before the burst's first 429: a loaded host judges
-  // the burst late, when its refusals already fill the last second.
-  const first = fresh.find((t) => t > now - 1e6) ?? now;
-  const before = Math.max(0, inRange(seen.grants, first - 1e6, first) - inRange(seen.refusals, first - 1e6, first));
+  // The API counts what it accepted in its last second: that is its limit, read in the second
+  // before the burst's first 429 (what was sent after it and not yet answered is being refused
+  // too, and would read as accepted) — unless that whole second went through at a steady pace
+  // above the limit last found, when the limit has just dropped below it by an unknown amount.
+  // Climbing, or holding at a limit found, the pace met a limit it was at.
+  const first = fresh.find((t) => t > last - 1e6) ?? last;
+  const accepted = Math.max(0, inRange(seen.grants, first - 1e6, first) - inRange(seen.refusals, first - 1e6, first));
   const climbing = probing || (now > plan.climbFrom && rate < settings.ceiling);
-  const dropped = !climbing && before >= DROP.acceptedShare * rate && before > plan.found;
+  const dropped = !climbing && accepted >= DROP.acceptedShare * rate && accepted > plan.found;
   const found = Math.max(settings.floor, dropped ? (rate * DROP.cut) / (1 - settings.margin) : accepted);
   const next = Math.max(settings.floor, Math.min(settings.ceiling, found * (1 - settings.margin)));
   const pauseMs = next < PAUSE_BELOW * rate ? (seen.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS) : 0;

@@ -189,9 +189,11 @@ export class RequestBudget implements RequestThrottle {
    * A 429 came back: judged with every process's recent grants and 429s. Noise changes nothing
    * shared (the refused request waits its own Retry-After); a limit cuts the shared rate and,
    * when the cut is deep, moves every process's schedule past `retryAfterMs` (capped at
-   * `maxPauseMs`). Returns what it was and the shared pause now in force.
+   * `maxPauseMs`). `sentAtMicros` is the refused request's slot as `acquire` resolved it: what
+   * the API had admitted is read in the second before it (docs/resilience.md). Returns what it
+   * was and the shared pause now in force.
    */
-  async refused(retryAfterMs?: number): Promise<RefusalOutcome> {
+  async refused(retryAfterMs?: number, sentAtMicros?: number): Promise<RefusalOutcome> {
     const { schedule, grants, refusals } = this.keys;
     const [nowText, grantTimes, refusalTimes, fields] = (await this.redis.requestBudgetRefusal(
       schedule,
@@ -199,6 +201,7 @@ export class RequestBudget implements RequestThrottle {
       refusals,
       IDLE_EXPIRY_MS,
       randomUUID(),
+      sentAtMicros === undefined ? '' : sentAtMicros.toFixed(0),
     )) as [string, string[], string[], (string | null)[]];
     const now = Number(nowText);
     const retryAfter = retryAfterMs === undefined ? undefined : Math.min(Math.max(0, retryAfterMs), this.maxPauseMs);

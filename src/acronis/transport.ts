@@ -37,7 +37,11 @@ export interface AccessTokenSource {
 
 /** Hook called before every HTTP attempt: the pipeline's shared request budget, and its job-lock guard. */
 export interface RequestThrottle {
-  /** Resolves when the request may be sent (what it resolves with is the throttle's own business). */
+  /**
+   * Resolves when the request may be sent. A number it resolves with is the send time on the
+   * throttle's own clock (the request budget's slot, µs on Redis' clock), which a 429 carries back
+   * (AcronisApiError.sentAt) for the budget to judge it by.
+   */
   acquire(signal?: AbortSignal, request?: Pick<ApiRequest, 'method' | 'path'>): Promise<unknown>;
 }
 
@@ -61,6 +65,8 @@ export interface RawResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
+  /** The send time the throttle gave, on its clock (RequestThrottle.acquire). */
+  sentAt?: number;
 }
 
 export class AcronisTransport {
@@ -166,7 +172,8 @@ export class AcronisTransport {
   }
 
   private async attempt(request: ApiRequest, bearer: string | undefined): Promise<RawResponse> {
-    await this.options.throttle?.acquire(request.signal, request);
+    const slot = await this.options.throttle?.acquire(request.signal, request);
+    const sentAt = typeof slot === 'number' ? slot : undefined;
     const auth = request.auth ?? { type: 'bearer' };
     const started = Date.now();
     try {
@@ -188,7 +195,12 @@ export class AcronisTransport {
       };
       this.logger.debug(call, 'acronis call');
       this.options.observer?.called(call);
-      return { status: response.statusCode, headers: response.headers, body: response.body };
+      return {
+        status: response.statusCode,
+        headers: response.headers,
+        body: response.body,
+        ...(sentAt !== undefined ? { sentAt } : {}),
+      };
     } catch (cause) {
       const ms = Date.now() - started;
       const status = cause instanceof TimeoutError ? 'timeout' : 'network';
@@ -273,6 +285,7 @@ function httpError(request: ApiRequest, response: RawResponse): AcronisApiError 
       domain: scheme?.domain ?? null,
       info,
       retryAfterMs,
+      ...(response.sentAt !== undefined ? { sentAt: response.sentAt } : {}),
       context: scheme?.context ?? {},
     },
   );

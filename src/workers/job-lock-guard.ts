@@ -76,15 +76,16 @@ export interface SlotSource {
 export class LockGuardedThrottle implements RequestThrottle {
   constructor(private readonly budget: SlotSource) {}
 
-  async acquire(signal?: AbortSignal, request?: Pick<ApiRequest, 'method' | 'path'>): Promise<void> {
+  async acquire(signal?: AbortSignal, request?: Pick<ApiRequest, 'method' | 'path'>): Promise<unknown> {
     const job = scope.getStore();
     const mutating = request !== undefined && request.method !== 'GET';
-    await this.budget.acquire(signal, request, {
+    const sentAt = await this.budget.acquire(signal, request, {
       rank: job?.rank ?? 0,
       ...(job && mutating ? { beforeWait: () => job.assertLock() } : {}),
     });
     // After the wait, not before it: a slot given back (a 429 elsewhere) or a pause can keep a
     // change waiting for seconds, and a run cut off then must leave no intent behind.
     if (job && mutating) await announce(job, request);
+    return sentAt;
   }
 }

@@ -276,7 +276,7 @@ export async function rateLimited(
   logger: Logger,
 ): Promise<Error> {
   const retryAfterMs = Math.min(err.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS, deps.maxRateLimitPauseMs);
-  const outcome = await deps.budget.refused(err.retryAfterMs === undefined ? undefined : retryAfterMs);
+  const outcome = await deps.budget.refused(err.retryAfterMs === undefined ? undefined : retryAfterMs, err.sentAt);
   if (outcome.pauseMs > 0) {
     await deps.queue.rateLimit(outcome.pauseMs);
     await deps.onRateLimited?.(outcome.pauseMs);

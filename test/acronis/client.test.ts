@@ -381,6 +381,17 @@ describe('errors and faults: classified once, never retried inside the client', 
     expect(err.status).toBe(429);
     expect(err.retryable).toBe(true);
     expect(err.retryAfterMs).toBeGreaterThan(0);
+    // No throttle here: nothing says when it left.
+    expect(err.sentAt).toBeUndefined();
+  });
+
+  it('a 429 carries the send time its throttle gave (the request budget judges it by)', async () => {
+    sim.configure({ faults: [{ kind: '429', path: '^/tenants/\\{tenant_id\\}$', times: 1 }] });
+    const slot = 1_700_000_000_123_456;
+    const throttled = newClient({ throttle: { acquire: async () => slot } });
+    const err = await rejection(throttled.getTenant(sim.seed.partnerTenantId));
+    expect(err.status).toBe(429);
+    expect(err.sentAt).toBe(slot);
   });
 
   it('connection reset → network error, retryable', async () => {

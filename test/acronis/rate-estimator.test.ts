@@ -134,9 +134,25 @@ describe('rate estimator: noise or a limit', () => {
     expect(verdict.kind).toBe('limit');
     if (verdict.kind !== 'limit') return;
     expect(verdict.why).toBe('a limit below the pace');
-    // 50 sent in the last second, 4 refused: 46 accepted, the rate 5 % under that.
-    expect(verdict.plan.found).toBe(46);
-    expect(verdict.plan.rate).toBeCloseTo(46 * 0.95, 6);
+    // 50 sent in the second up to the first refused one (it included): 49 accepted, the rate 5 % under that.
+    expect(verdict.plan.found).toBe(49);
+    expect(verdict.plan.rate).toBeCloseTo(49 * 0.95, 6);
+  });
+
+  it('a burst judged late reads the limit in the second before its first refused request was sent', () => {
+    const plan = initialPlan(SETTINGS, 0);
+    // 95/s from 0 against an API that admits 60 a second: the 61st request (sent at 0.63 s) and
+    // the next three are refused. Their answers are judged 0.12 s later (a busy event loop), when
+    // eight more requests have left that the API is refusing too, their answers not back yet.
+    const grants = Array.from({ length: 72 }, (_, i) => i * 10_526);
+    const refusals = grants.slice(60, 64);
+    const now = grants[63]! + 120_000;
+    const verdict = judge(plan, SETTINGS, { now, grants, refusals, retryAfterMs: 1_000 });
+    expect(verdict.kind).toBe('limit');
+    if (verdict.kind !== 'limit') return;
+    // Read up to `now` it was 68 (the eight on their way counted as accepted): a rate over the limit.
+    expect(verdict.acceptedPerSecond).toBe(60);
+    expect(verdict.plan.found).toBe(60);
   });
 
   it('a drop judged late, when its 429s already fill the last second, is still a drop', () => {

@@ -237,9 +237,11 @@ describe('RequestBudget.acquire', () => {
 });
 
 /** 12 grants at 20/s, then `refusals` 429s answered at once: what an API at its limit answers. */
+/** 12 grants, the last `refusals` of them answered 429: each refusal carries its send time, as the transport passes it. */
 async function refusedAfterGrants(b: RequestBudget, refusals: number, retryAfterMs?: number) {
-  for (let i = 0; i < 12; i++) await b.acquire();
-  return Promise.all(Array.from({ length: refusals }, () => b.refused(retryAfterMs)));
+  const sent: number[] = [];
+  for (let i = 0; i < 12; i++) sent.push((await b.acquire()) as number);
+  return Promise.all(sent.slice(-refusals).map((slot) => b.refused(retryAfterMs, slot)));
 }
 
 describe('RequestBudget.refused (a 429)', () => {
@@ -260,9 +262,9 @@ describe('RequestBudget.refused (a 429)', () => {
     const outcomes = await refusedAfterGrants(a, 4, 3_600_000);
     expect(outcomes.some((o) => o.kind === 'limit')).toBe(true);
     const seen = await b.state();
-    // The 12 grants less the 429s judged by then (3 of 12 already make a limit), fewer if a grant left the second on a slow machine.
+    // The grants up to the first refused one, less it (8), fewer if a grant left the second on a slow machine.
     expect(seen.foundPerSecond).toBeGreaterThan(0);
-    expect(seen.foundPerSecond).toBeLessThanOrEqual(9);
+    expect(seen.foundPerSecond).toBeLessThanOrEqual(8);
     expect(seen.ratePerSecond).toBeCloseTo(Math.max(seen.foundPerSecond * 0.95, b.ratePerSecond * 0.1), 6);
     // A deep cut: the schedule moves past the answer's Retry-After, capped, for everyone.
     expect(seen.generation).toBe(1);
@@ -281,6 +283,23 @@ describe('RequestBudget.refused (a 429)', () => {
     expect(later.every((o) => o.kind === 'noise')).toBe(true);
     expect((await a.state()).foundPerSecond).toBe(decided.foundPerSecond);
     expect(Number(await redis.hget(key, 'epoch'))).toBe(1);
+  });
+
+  it('a burst is judged at the send times of its refused requests: what left after the first of them is not counted as accepted', async () => {
+    const key = newKey();
+    const a = budget({ key, perSecond: 20 });
+    const sent: number[] = [];
+    for (let i = 0; i < 12; i++) sent.push((await a.acquire()) as number);
+    sent.sort((x, y) => x - y);
+    // The API admitted six, refused the next four, and their answers are judged only now, after
+    // the last two left too: the limit is what it had admitted when it refused the first.
+    const outcomes = [];
+    for (const slot of sent.slice(6, 10)) outcomes.push(await a.refused(1_000, slot));
+    expect(outcomes.at(-1)).toMatchObject({ kind: 'limit' });
+    expect((await a.state()).foundPerSecond).toBe(6);
+    // Stored at those send times, not at the answers'.
+    const scores = (await redis.zrange(budgetKeys(key).refusals, 0, -1, 'WITHSCORES')).filter((_, i) => i % 2 === 1);
+    expect(scores.map(Number)).toEqual(sent.slice(6, 10));
   });
 
   it('4 budgets on a stalled event loop: the late slots they gave up are not counted as accepted, so the limit found is at most what was sent', async () => {
