@@ -137,8 +137,17 @@ export function judge(plan: RatePlan, settings: EstimatorSettings, seen: Observa
   // too, and would read as accepted) — unless that whole second went through at a steady pace
   // above the limit last found, when the limit has just dropped below it by an unknown amount.
   // Climbing, or holding at a limit found, the pace met a limit it was at.
+  const acceptedBy = (t: number) => Math.max(0, inRange(seen.grants, t - 1e6, t) - inRange(seen.refusals, t - 1e6, t));
   const first = fresh.find((t) => t > last - 1e6) ?? last;
-  const accepted = Math.max(0, inRange(seen.grants, first - 1e6, first) - inRange(seen.refusals, first - 1e6, first));
+  const accepted = acceptedBy(first);
+  // The API had accepted all that the limit the rate keeps its margin under allows, before the
+  // burst and still at its last 429: the 429s are our own requests bunched over it (a late event
+  // loop sends several at once), not a limit below the pace — read as a drop they halved the right
+  // rate for a 15 s hold. Only they wait. A limit that dropped just then refuses on, and within a
+  // few 429s what it accepted in the second up to the last one is under it.
+  const allowed = Math.round(rate / (1 - settings.margin));
+  if (accepted >= allowed && acceptedBy(last) >= allowed)
+    return { kind: 'noise', why: 'requests bunched over the limit the rate is set under' };
   const climbing = probing || (now > plan.climbFrom && rate < settings.ceiling);
   const dropped = !climbing && accepted >= DROP.acceptedShare * rate && accepted > plan.found;
   const found = Math.max(settings.floor, dropped ? (rate * DROP.cut) / (1 - settings.margin) : accepted);

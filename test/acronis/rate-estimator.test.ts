@@ -155,6 +155,38 @@ describe('rate estimator: noise or a limit', () => {
     expect(verdict.plan.found).toBe(60);
   });
 
+  it('at the right limit, a burst of 429s after requests bunched over it is noise, not a drop', () => {
+    const plan = initialPlan(SETTINGS, 0);
+    // 95/s told 100/s by an API that allows 100: a late event loop sent five at once, so the
+    // second before the first 429 holds 100 accepted, and the next four were refused.
+    const steady = Array.from({ length: 95 }, (_, i) => 10e6 - 1e6 + (i + 1) * 10_526);
+    const bunched = Array.from({ length: 9 }, (_, i) => steady.at(-1)! + 1_000 + i * 100);
+    const grants = [...steady, ...bunched];
+    const refusals = grants.slice(-4);
+    const verdict = judge(plan, SETTINGS, { now: refusals.at(-1)! + 5_000, grants, refusals, retryAfterMs: 1_000 });
+    expect(verdict).toMatchObject({ kind: 'noise' });
+  });
+
+  it('a drop right after requests bunched over the limit is still found, a few 429s later', () => {
+    const plan = initialPlan(SETTINGS, 0);
+    // Nine bunched, then the API's limit drops to 50/s: everything after the bunch is refused.
+    const steady = Array.from({ length: 95 }, (_, i) => 10e6 - 1e6 + (i + 1) * 10_526);
+    const bunched = Array.from({ length: 9 }, (_, i) => steady.at(-1)! + 1_000 + i * 100);
+    const after = Array.from({ length: 20 }, (_, i) => bunched.at(-1)! + (i + 1) * 10_526);
+    const grants = [...steady, ...bunched];
+    const refusals: number[] = [];
+    let verdict;
+    for (const sent of after) {
+      grants.push(sent);
+      refusals.push(sent);
+      verdict = judge(plan, SETTINGS, { now: sent + 5_000, grants, refusals, retryAfterMs: 1_000 });
+      if (verdict.kind === 'limit') break;
+    }
+    expect(verdict).toMatchObject({ kind: 'limit', why: 'the limit dropped' });
+    // The fourth 429 still finds the API's last second full (bunched): the fifth does not.
+    expect(refusals.length).toBe(5);
+  });
+
   it('a drop judged late, when its 429s already fill the last second, is still a drop', () => {
     const plan = initialPlan(SETTINGS, 0);
     const now = 10e6;
@@ -236,7 +268,11 @@ describe('rate estimator: climbing to a higher limit', () => {
 
   it('once past the slow part of a probe, a lone 429 is noise again: the limit has moved', () => {
     const plan = AFTER_50;
-    const grants = (now: number) => Array.from({ length: 60 }, (_, i) => now - i * 10_000);
+    // The last second's grants at the pace of the moment.
+    const grants = (now: number) => {
+      const gap = 1e6 / rateAt(plan, SETTINGS, now);
+      return Array.from({ length: Math.floor(1e6 / gap) }, (_, i) => now - i * gap).reverse();
+    };
     // 1 s into the climb: 52.5/s, probing just above the limit found; one 429 means it is still there.
     expect(judge(plan, SETTINGS, { now: 2e6, grants: grants(2e6), refusals: [2e6] }).kind).toBe('limit');
     // 10 s in: far past it, at the ceiling.
