@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -78,8 +78,10 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
   const redis = new Redis(env.REDIS_URL as string);
   // The command as it is installed: run through its #! line (heap flags), not `node bin/…`.
   const [command, args] = opts.nodeDefaults ? [process.execPath, [BIN, 'work']] : [BIN, ['work']];
+  // BENCH_WORKER_LOG=FILE keeps the workers' log lines (LOG_LEVEL warn: the budget's decisions).
+  const log = process.env.BENCH_WORKER_LOG ? openSync(process.env.BENCH_WORKER_LOG, 'a') : 'ignore';
   const workers = Array.from({ length: opts.workers }, () =>
-    spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] }),
+    spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', log, 'inherit'] }),
   );
   const columns: Record<string, (i: number) => string> =
     count === 1 ? {} : { partner: (i) => `dc${((i - 1) % count) + 1}` };
