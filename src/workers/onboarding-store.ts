@@ -58,6 +58,8 @@ export const customerRecordSchema = z.object({
   queuedAt: z.string().optional(),
   updatedAt: z.string().optional(),
   finishedAt: z.string().optional(),
+  /** When `retry` last put the failed customer back (ms since the epoch): a failure before it is handled. */
+  requeuedAt: z.coerce.number().optional(),
   /** The chain's planned steps, comma-separated, so `retry` knows which job id failed. */
   steps: z.string().optional(),
   /** The partner it is onboarded under (docs/partners.md); absent: the install's default partner. */
@@ -309,6 +311,7 @@ export class OnboardingStore {
       errorRetryable: undefined,
       needsChange: undefined,
       finishedAt: undefined,
+      requeuedAt: String(Date.now()),
     });
   }
 

@@ -92,7 +92,7 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
  * Backstop: a job can fail for good without its processor deciding (stalled too often, the
  * started-attempts cap); the customer must not stay "running" then.
  */
-async function failedForGood(
+export async function failedForGood(
   deps: StepRunDeps & Pick<StepWorkerDeps, 'actions'>,
   job: StepJob,
   err: Error,
@@ -108,6 +108,9 @@ async function failedForGood(
     if (!(await job.isFailed())) return;
     const record = await deps.store.getCustomer(job.data.customerKey);
     if (!record || record.state === 'failed' || record.state === 'done' || record.runId !== job.data.runId) return;
+    // The processor recorded this failure and `retry` already put the customer back (the event
+    // comes after the job moved to failed, and a retry can come first): not this failure to record.
+    if (record.requeuedAt !== undefined && job.finishedOn !== undefined && record.requeuedAt >= job.finishedOn) return;
     const { reason, retryable } = unfinishedReason(job.name, err);
     const transition = await deps.store.markFailed(
       job.data.customerKey,

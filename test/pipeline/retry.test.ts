@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/logger.js';
+import { jobIdFor } from '../../src/workers/queue.js';
 import { retryBatch, retryCustomer } from '../../src/workers/retry.js';
+import { failedForGood } from '../../src/workers/step-worker.js';
 import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { until } from '../helpers/wait.js';
 
 let t: TestPipeline;
 
@@ -47,6 +51,30 @@ describe('retry after a forced failure at assign-roles', () => {
     expect(calls('PUT /users/{user_id}/access_policies')).toBe(1);
     expect(t.sim.state().tenants.filter((x) => x.customer_id === 'Retry-1')).toHaveLength(1);
     expect(await t.pipeline.store.getCustomer('Retry-1')).toMatchObject({ state: 'done' });
+  });
+
+  it("a retry that comes before the worker's failed event is not undone by it", async () => {
+    t.sim.configure({
+      faults: [{ kind: '5xx', status: 503, methods: ['PUT'], path: '^/users/\\{user_id\\}/access_policies$' }],
+    });
+    const [customer] = sampleCustomers(1, 'RetryRace');
+    const { batch } = await t.enqueue([customer!]);
+    await t.waitForBatch(batch.id);
+    t.sim.configure({ faults: [] });
+    const job = (await t.pipeline.queue.getJob(jobIdFor('RetryRace-1', 'assign-roles')))!;
+    await until(() => job.isFailed(), 'the job to be moved to failed');
+    const failed = (await t.pipeline.queue.getJob(job.id!))!;
+    // The retry's first half (the record back to queued), then the 'failed' event's backstop as a
+    // worker runs it when the event comes late: it must leave the requeued customer alone.
+    expect((await t.pipeline.store.markRequeued('RetryRace-1')).applied).toBe(true);
+    await failedForGood(
+      { store: t.pipeline.store, logger: silentLogger } as never,
+      failed,
+      new Error(failed.failedReason),
+    );
+    expect(await t.pipeline.store.getCustomer('RetryRace-1')).toMatchObject({ state: 'queued' });
+    await failed.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    expect(await t.waitForBatch(batch.id)).toMatchObject({ done: 1, failed: 0 });
   });
 
   it('retry of a batch retries only its failed customers and says when nothing failed', async () => {
