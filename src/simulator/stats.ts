@@ -76,9 +76,11 @@ export class StatsRecorder {
     };
   }
 
-  /** Counts an arrival for maxRequestsPerSecond (every window (t-1s, t] ending at an arrival) and per 3 s. */
-  arrive(now: number = performance.now()): void {
-    const at = Date.now();
+  /**
+   * Counts an arrival for maxRequestsPerSecond (every window (t-1s, t] ending at an arrival) and
+   * per 3 s, `now` on the monotonic clock; `at`, the wall clock, for the first and last arrival.
+   */
+  arrive(now: number = performance.now(), at: number = Date.now()): void {
     this.stats.firstArrivalAt ??= at;
     this.stats.lastArrivalAt = at;
     this.stats.maxRequestsPerSecond = Math.max(this.stats.maxRequestsPerSecond, this.arrivals.add(now));

@@ -1,84 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { initialPlan, judge, rateAt, type EstimatorSettings, type RatePlan } from '../../src/acronis/rate-estimator.js';
+import { initialPlan, judge, rateAt, type RatePlan } from '../../src/acronis/rate-estimator.js';
+import { drive, SETTINGS_AT_100, type Run } from '../helpers/estimator-model.js';
 
-/** ACRONIS_RATE_LIMIT=100 with the budget's defaults (5 % margin, ceiling = the limit). */
-const SETTINGS: EstimatorSettings = {
-  start: 95,
-  ceiling: 95,
-  margin: 0.05,
-  floor: 9.5,
-  holdMs: { first: 15_000, max: 25_000 },
-  fastSlope: 19,
-};
-
-/** A seeded generator (mulberry32), so the scattered 429s are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface Sent {
-  at: number;
-  refused: boolean;
-}
-
-interface Run {
-  sent: Sent[];
-  limits: { at: number; why: string }[];
-  plan: RatePlan;
-}
-
-/**
- * The budget against an API with a sliding one-second window (as the simulator's): one request
- * at every slot the plan grants, a 429 when the window is full (or at random, `noise`), each 429
- * judged on the last 2 s, a pause moving the next slot. Times in µs.
- */
-function drive(opts: {
-  seconds: number;
-  limitAt: (seconds: number) => number;
-  noise?: number;
-  settings?: EstimatorSettings;
-}): Run {
-  const settings = opts.settings ?? SETTINGS;
-  const roll = seeded(21);
-  let plan = initialPlan(settings, 0);
-  const sent: Sent[] = [];
-  const limits: Run['limits'] = [];
-  const admitted: number[] = [];
-  let t = 0;
-  while (t < opts.seconds * 1e6) {
-    while (admitted.length > 0 && admitted[0]! <= t - 1e6) admitted.shift();
-    let refused = admitted.length >= opts.limitAt(t / 1e6);
-    if (!refused) {
-      admitted.push(t);
-      refused = roll() < (opts.noise ?? 0);
-    }
-    sent.push({ at: t, refused });
-    let next = t + 1e6 / rateAt(plan, settings, t);
-    if (refused) {
-      const recent = sent.filter((s) => s.at > t - 2e6);
-      const verdict = judge(plan, settings, {
-        now: t,
-        grants: recent.map((s) => s.at),
-        refusals: recent.filter((s) => s.refused).map((s) => s.at),
-        retryAfterMs: 1_000,
-      });
-      if (verdict.kind === 'limit') {
-        plan = verdict.plan;
-        limits.push({ at: t, why: verdict.why });
-        next = Math.max(t + 1e6 / plan.rate, t + verdict.pauseMs * 1000);
-      }
-    }
-    t = next;
-  }
-  return { sent, limits, plan };
-}
+const SETTINGS = SETTINGS_AT_100;
 
 const refusedBetween = (run: Run, from: number, to: number) =>
   run.sent.filter((s) => s.refused && s.at >= from * 1e6 && s.at < to * 1e6).length;
@@ -93,6 +17,21 @@ function leastAcceptedPerSecond(run: Run, from: number, to: number): number {
   return least;
 }
 
+/** `count` times `gap` µs apart, the first at `first`. */
+const spaced = (count: number, gap: number, first: number) => Array.from({ length: count }, (_, i) => first + i * gap);
+/** `count` times `gap` µs apart, the last at `last`. */
+const upTo = (last: number, count: number, gap: number) => spaced(count, gap, last - (count - 1) * gap);
+
+/**
+ * 95/s told 100/s by an API that allows 100: one second of the steady pace ending just before 10 s,
+ * then `count` requests a late event loop sent at once, 0.1 ms apart.
+ */
+function bunchedAtTheLimit(count: number) {
+  const steady = spaced(95, 10_526, 10e6 - 1e6 + 10_526);
+  const bunched = spaced(count, 100, steady.at(-1)! + 1_000);
+  return { steady, bunched };
+}
+
 describe('rate estimator: noise or a limit', () => {
   it('3 % of answers 429 at random, at the configured pace: all noise, the rate stays where it was told', () => {
     const run = drive({ seconds: 120, limitAt: () => Infinity, noise: 0.03 });
@@ -105,7 +44,7 @@ describe('rate estimator: noise or a limit', () => {
     const plan = initialPlan(SETTINGS, 0);
     const now = 10e6;
     // 60 accepted in the last second, then four refused in a row.
-    const grants = Array.from({ length: 64 }, (_, i) => now - 63 * 10_526 + i * 10_526);
+    const grants = upTo(now, 64, 10_526);
     const refusals = grants.slice(-4);
     const verdict = judge(plan, SETTINGS, { now, grants, refusals, retryAfterMs: 1_000 });
     expect(verdict.kind).toBe('limit');
@@ -129,7 +68,7 @@ describe('rate estimator: noise or a limit', () => {
       epoch: 1,
     };
     const now = 10e6;
-    const grants = Array.from({ length: 54 }, (_, i) => now - 53 * 20_243 + i * 20_243);
+    const grants = upTo(now, 54, 20_243);
     const verdict = judge(plan, SETTINGS, { now, grants, refusals: grants.slice(-4), retryAfterMs: 1_000 });
     expect(verdict.kind).toBe('limit');
     if (verdict.kind !== 'limit') return;
@@ -144,7 +83,7 @@ describe('rate estimator: noise or a limit', () => {
     // 95/s from 0 against an API that admits 60 a second: the 61st request (sent at 0.63 s) and
     // the next three are refused. Their answers are judged 0.12 s later (a busy event loop), when
     // eight more requests have left that the API is refusing too, their answers not back yet.
-    const grants = Array.from({ length: 72 }, (_, i) => i * 10_526);
+    const grants = spaced(72, 10_526, 0);
     const refusals = grants.slice(60, 64);
     const now = grants[63]! + 120_000;
     const verdict = judge(plan, SETTINGS, { now, grants, refusals, retryAfterMs: 1_000 });
@@ -157,10 +96,9 @@ describe('rate estimator: noise or a limit', () => {
 
   it('at the right limit, a burst of 429s after requests bunched over it is noise, not a drop', () => {
     const plan = initialPlan(SETTINGS, 0);
-    // 95/s told 100/s by an API that allows 100: a late event loop sent five at once, so the
-    // second before the first 429 holds 100 accepted, and the next four were refused.
-    const steady = Array.from({ length: 95 }, (_, i) => 10e6 - 1e6 + (i + 1) * 10_526);
-    const bunched = Array.from({ length: 9 }, (_, i) => steady.at(-1)! + 1_000 + i * 100);
+    // Nine sent at once after a second at the steady pace: the second up to the first 429 holds
+    // the 100 the API allows, and the last four were refused.
+    const { steady, bunched } = bunchedAtTheLimit(9);
     const grants = [...steady, ...bunched];
     const refusals = grants.slice(-4);
     const verdict = judge(plan, SETTINGS, { now: refusals.at(-1)! + 5_000, grants, refusals, retryAfterMs: 1_000 });
@@ -170,9 +108,8 @@ describe('rate estimator: noise or a limit', () => {
   it('a drop right after requests bunched over the limit is still found, a few 429s later', () => {
     const plan = initialPlan(SETTINGS, 0);
     // Nine bunched, then the API's limit drops to 50/s: everything after the bunch is refused.
-    const steady = Array.from({ length: 95 }, (_, i) => 10e6 - 1e6 + (i + 1) * 10_526);
-    const bunched = Array.from({ length: 9 }, (_, i) => steady.at(-1)! + 1_000 + i * 100);
-    const after = Array.from({ length: 20 }, (_, i) => bunched.at(-1)! + (i + 1) * 10_526);
+    const { steady, bunched } = bunchedAtTheLimit(9);
+    const after = spaced(20, 10_526, bunched.at(-1)! + 10_526);
     const grants = [...steady, ...bunched];
     const refusals: number[] = [];
     let verdict;
@@ -191,7 +128,7 @@ describe('rate estimator: noise or a limit', () => {
     const plan = initialPlan(SETTINGS, 0);
     const now = 10e6;
     // 95/s for 2 s; the limit dropped 0.4 s ago and every request since was refused.
-    const grants = Array.from({ length: 190 }, (_, i) => now - 189 * 10_526 + i * 10_526);
+    const grants = upTo(now, 190, 10_526);
     const refusals = grants.filter((g) => g > now - 0.4e6);
     const verdict = judge(plan, SETTINGS, { now, grants, refusals, retryAfterMs: 1_000 });
     expect(verdict.kind).toBe('limit');
@@ -202,7 +139,7 @@ describe('rate estimator: noise or a limit', () => {
 
   it('a 429 answered within the settling time of a decision belongs to it: noise, no second cut', () => {
     const plan: RatePlan = { ...initialPlan(SETTINGS, 0), rate: 57, settledAt: 5e6, epoch: 1 };
-    const grants = Array.from({ length: 10 }, (_, i) => 4.9e6 + i * 1_000);
+    const grants = spaced(10, 1_000, 4.9e6);
     expect(judge(plan, SETTINGS, { now: 4.95e6, grants, refusals: grants }).kind).toBe('noise');
   });
 });
@@ -249,7 +186,7 @@ describe('rate estimator: climbing to a higher limit', () => {
     const now = 3.4e6;
     expect(rateAt(plan, SETTINGS, now)).toBeGreaterThan(70);
     // The last second's 74 grants at the climbing pace; the API refused the last four.
-    const grants = Array.from({ length: 74 }, (_, i) => now - 73 * 13_500 + i * 13_500);
+    const grants = upTo(now, 74, 13_500);
     const verdict = judge(plan, SETTINGS, { now, grants, refusals: grants.slice(-4), retryAfterMs: 1_000 });
     expect(verdict.kind).toBe('limit');
     if (verdict.kind !== 'limit') return;
@@ -271,7 +208,7 @@ describe('rate estimator: climbing to a higher limit', () => {
     // The last second's grants at the pace of the moment.
     const grants = (now: number) => {
       const gap = 1e6 / rateAt(plan, SETTINGS, now);
-      return Array.from({ length: Math.floor(1e6 / gap) }, (_, i) => now - i * gap).reverse();
+      return upTo(now, Math.floor(1e6 / gap), gap);
     };
     // 1 s into the climb: 52.5/s, probing just above the limit found; one 429 means it is still there.
     expect(judge(plan, SETTINGS, { now: 2e6, grants: grants(2e6), refusals: [2e6] }).kind).toBe('limit');
