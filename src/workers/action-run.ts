@@ -1,13 +1,18 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import {
   actionJobId,
-  actionJobSchema,
+  checkActionJob,
   FINAL_ACTION_STATES,
   type ActionFacts,
   type ActionJob,
   type ActionStepName,
 } from '../lifecycle/action.js';
-import { ACTION_STEPS, type ActionStepContext, type ActionStepResult } from '../lifecycle/action-steps.js';
+import {
+  ACTION_STEPS,
+  SENDS_NOTHING,
+  type ActionStepContext,
+  type ActionStepResult,
+} from '../lifecycle/action-steps.js';
 import type { Logger } from '../logger.js';
 import { isRetryableStepError, reasonOf } from '../onboarding/errors.js';
 import { AcronisApiError } from '../acronis/errors.js';
@@ -38,7 +43,7 @@ export async function runActionJob(
   job: ActionStepJob,
   token: string | undefined,
 ): Promise<unknown> {
-  const parsed = actionJobSchema.safeParse(job.data);
+  const parsed = checkActionJob(job.data);
   if (!parsed.success)
     throw new UnrecoverableError(`job data unusable for ${job.name}: ${parsed.error.issues[0]?.message}`);
   const data = parsed.data;
@@ -71,6 +76,7 @@ export async function runActionJob(
   if (!started.applied) return { ended: true };
 
   let result: ActionStepResult;
+  let last: ActionStepName = job.name;
   try {
     const tenantId = data.facts.tenantId ?? (await tenantOf(deps, data));
     const facts = { ...data.facts, tenantId };
@@ -80,11 +86,40 @@ export async function runActionJob(
       step({ ...data, facts }, ctx),
     );
     result = { ...result, facts: { ...facts, ...result.facts } };
+    ({ result, last } = await passStepsWithNothingToSend(data, job, ctx, result, { ...facts, ...result.facts }));
   } catch (err) {
     throw await actionFailed(deps, job, token, data, err, logger);
   }
-  await handOver(deps, data, job.name, result);
+  await handOver(deps, data, last, result);
   return result.facts;
+}
+
+/**
+ * The steps after this one that are known to send nothing (SENDS_NOTHING) are decided here, their
+ * results recorded with this step's, and the hand-over goes past them: no job for a step that
+ * would only read Redis and hand over again.
+ */
+async function passStepsWithNothingToSend(
+  data: ActionJob,
+  job: ActionStepJob,
+  ctx: ActionStepContext,
+  result: ActionStepResult,
+  facts: ActionFacts & { tenantId: string },
+): Promise<{ result: ActionStepResult; last: ActionStepName }> {
+  let last: ActionStepName = job.name;
+  let passed = result;
+  for (;;) {
+    if (passed.end || passed.pendingUntil) break;
+    const next = data.steps[data.steps.indexOf(last) + 1];
+    const decide = next && SENDS_NOTHING[next];
+    if (!next || !decide) break;
+    const nothing = await decide({ ...data, facts: { ...facts, ...passed.facts } }, ctx);
+    if (!nothing) break;
+    passed = { ...nothing, facts: { ...passed.facts, ...nothing.facts } };
+    last = next;
+    await job.log(`${next}: nothing to send (${nothing.facts.notes?.at(-1) ?? 'as it is'}); its job is not needed`);
+  }
+  return { result: passed, last };
 }
 
 function actionStepContext(
@@ -147,12 +182,16 @@ async function takeTurn(
   throw new DelayedError();
 }
 
-/** The next step's job exists: this step ran to its end already (a re-run after a crash) and is not repeated. */
+/**
+ * A later step's job exists: this step ran to its end already (a re-run after a crash) and is not
+ * repeated. Any later step, not only the next: the hand-over may have passed steps with nothing to send.
+ */
 async function handedOverAlready(deps: ActionRunDeps, job: ActionStepJob, data: ActionJob): Promise<boolean> {
-  const next = data.steps[data.steps.indexOf(job.name) + 1];
+  const later = data.steps.slice(data.steps.indexOf(job.name) + 1);
+  if (later.length === 0) return false;
+  const jobs = await Promise.all(later.map((step) => deps.queue.getJob(actionJobId(data.actionId, step))));
+  const next = later.find((_, i) => jobs[i]);
   if (!next) return false;
-  const handedOver = await deps.queue.getJob(actionJobId(data.actionId, next));
-  if (!handedOver) return false;
   await job.log(`already done: ${next} was queued by an earlier run of this step`);
   return true;
 }

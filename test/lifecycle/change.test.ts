@@ -4,21 +4,23 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerKeyOf } from '../../src/onboarding/customer-request.js';
 import { parseProfile, STANDARD_PROFILE } from '../../src/onboarding/profile.js';
-import { actionSteps } from '../../src/lifecycle/action.js';
+import { actionJobId, actionSteps, type ActionJob } from '../../src/lifecycle/action.js';
 import { readActionCsv } from '../../src/producers/action-csv.js';
 import { checkActions } from '../../src/workers/enqueue-action.js';
 import { askFor, calls, OPERATOR, waitForActions } from '../helpers/lifecycle.js';
-import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
+import { until } from '../helpers/wait.js';
+import { sampleCustomers, startTestPipeline, type TestPipeline, type TestWorkers } from '../helpers/pipeline.js';
 
 let t: TestPipeline;
-const customers = sampleCustomers(3, 'Change');
+let workers: TestWorkers;
+const customers = sampleCustomers(4, 'Change');
 const keys = customers.map(customerKeyOf);
 
 beforeAll(async () => {
   t = await startTestPipeline({ label: 'change' });
-  await t.startWorkers();
+  workers = await t.startWorkers();
   const { batch } = await t.enqueue(customers);
-  expect(await t.waitForBatch(batch.id)).toMatchObject({ done: 3 });
+  expect(await t.waitForBatch(batch.id)).toMatchObject({ done: 4 });
 });
 afterAll(async () => {
   await t?.close();
@@ -93,6 +95,45 @@ describe('change', () => {
     expect(action!.outcome).toMatch(/roles readonly_admin kept/);
     expect(calls(t, 'PUT /users/{user_id}/access_policies')).toBe(0);
     expect(calls(t, 'GET /tenants/{tenant_id}/offering_items')).toBe(1);
+  });
+
+  it('a step with nothing to send gets no job: the step before decides it and hands over past it', async () => {
+    const key = keys[0]!;
+    // The roles the test before set last: nothing to send for them.
+    const readonly = parseProfile({ ...perGigabyte, roles: ['readonly_admin'] }, 'test');
+    const queued = await askFor(t, 'change', [key], { profile: readonly });
+    const [action] = await waitForActions(t, queued.batchId);
+    expect(action, action?.error).toMatchObject({ state: 'done' });
+    expect(action!.outcome).toMatch(/roles readonly_admin kept; two-factor|roles readonly_admin kept$/);
+    const job = (step: Parameters<typeof actionJobId>[1]) => t.pipeline.queue.getJob(actionJobId(action!.id, step));
+    expect(await job('change-pricing')).toBeDefined();
+    expect(await job('change-roles')).toBeUndefined();
+    expect(await job('change-mfa')).toBeDefined();
+  });
+
+  it('a step run again after it handed over past a step with nothing to send is not repeated', async () => {
+    // As after a crash between the hand-over and the job's completion: change-pricing's job runs
+    // again while the job it added, change-mfa's (past change-roles), is there already.
+    const key = keys[3]!;
+    await workers.close();
+    const queued = await askFor(t, 'change', [key], { profile: perGigabyte });
+    const actionId = (await t.pipeline.actions.batchActions(queued.batchId))[0]!.id;
+    const first = (await t.pipeline.queue.getJob(actionJobId(actionId, 'change-offering-items')))!;
+    const data = { ...(first.data as unknown as ActionJob), facts: { tenantId: tenantOf(key).id } };
+    await first.remove();
+    const queue = t.pipeline.queue as unknown as { add(name: string, data: ActionJob, opts: object): Promise<unknown> };
+    await queue.add('change-pricing', data, { jobId: actionJobId(actionId, 'change-pricing') });
+    await queue.add('change-mfa', data, { jobId: actionJobId(actionId, 'change-mfa'), delay: 3_600_000 });
+    t.sim.resetStats();
+    workers = await t.startWorkers();
+    const pricing = (await t.pipeline.queue.getJob(actionJobId(actionId, 'change-pricing')))!;
+    await until(async () => (await pricing.getState()) === 'completed', 'change-pricing to complete');
+    expect((await t.pipeline.queue.getJob(pricing.id!))!.returnvalue).toEqual({ handedOver: true });
+    expect(calls(t, 'GET /tenants/{tenant_id}/pricing')).toBe(0);
+    await (await t.pipeline.queue.getJob(actionJobId(actionId, 'change-mfa')))!.promote();
+    const [action] = await waitForActions(t, queued.batchId);
+    expect(action, action?.error).toMatchObject({ state: 'done' });
+    expect(tenantOf(key)).toMatchObject({ mfa_status: 'enabled' });
   });
 
   it('an item with usage that the profile would turn off: the outcome names it and what was applied before it', async () => {
