@@ -57,7 +57,7 @@ export const LIMIT_SHARE = { share: 0.25, minGrants: 12 } as const;
 const DROP = { acceptedShare: 0.9, cut: 0.5 } as const;
 /** The slow part of the climb: up to 10 % above the limit found, at 10 % of it per second. */
 const PROBE = { span: 0.1, slope: 0.1 } as const;
-/** A cut deeper than this moves the schedule by the answer's Retry-After: the API's window is still full of the old pace. */
+/** A cut deeper than this (not a probe's) moves the schedule by the answer's Retry-After: the API's window is still full of the old pace. */
 const PAUSE_BELOW = 0.9;
 /** How long after a decision the answers to requests sent before it keep arriving. */
 const SETTLE_MS = 250;
@@ -152,7 +152,11 @@ export function judge(plan: RatePlan, settings: EstimatorSettings, seen: Observa
   const dropped = !climbing && accepted >= DROP.acceptedShare * rate && accepted > plan.found;
   const found = Math.max(settings.floor, dropped ? (rate * DROP.cut) / (1 - settings.margin) : accepted);
   const next = Math.max(settings.floor, Math.min(settings.ceiling, found * (1 - settings.margin)));
-  const pauseMs = next < PAUSE_BELOW * rate ? (seen.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS) : 0;
+  // A probe's window holds about the limit found, not an older, faster pace: trimming the rate is
+  // enough. (Its cut can still look deep: the API's one-second window lags a climb, so the rate
+  // is ~3/s past the limit when the window fills, and more by the time the 429 comes back — a
+  // 1-s pause of everyone there cost 2–3 % of a run at 60/s.)
+  const pauseMs = !probing && next < PAUSE_BELOW * rate ? (seen.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS) : 0;
   const holdMs = probing ? Math.min(settings.holdMs.max, plan.holdMs * 2) : settings.holdMs.first;
   const why = probing ? 'a probe above the limit met it' : dropped ? 'the limit dropped' : 'a limit below the pace';
   return {

@@ -203,6 +203,28 @@ describe('rate estimator: climbing to a higher limit', () => {
     expect(refusedBetween(run, 5, 120)).toBeLessThanOrEqual(probes.length);
   });
 
+  it("a probe that meets the limit trims the rate without pausing everyone: the API's window holds the limit, not an older pace", () => {
+    // 60/s found, probing at 6/s per second: the window fills when the rate is 63/s (it lags the
+    // climb by half a second), and the 429 is judged a round trip later, at about 64/s.
+    const plan: RatePlan = {
+      ...initialPlan(SETTINGS, 0),
+      rate: 57,
+      found: 60,
+      probeTop: 66,
+      probeSlope: 6,
+      climbFrom: 15e6,
+      settledAt: 2e6,
+      epoch: 1,
+    };
+    const now = 16.15e6;
+    expect(rateAt(plan, SETTINGS, now)).toBeGreaterThan(63.4);
+    const grants = upTo(now - 100_000, 61, 16_400);
+    const verdict = judge(plan, SETTINGS, { now, grants, refusals: grants.slice(-1), retryAfterMs: 1_000 });
+    expect(verdict).toMatchObject({ kind: 'limit', why: 'a probe above the limit met it', pauseMs: 0 });
+    if (verdict.kind !== 'limit') return;
+    expect(verdict.plan.rate).toBeCloseTo(57, 6);
+  });
+
   it('once past the slow part of a probe, a lone 429 is noise again: the limit has moved', () => {
     const plan = AFTER_50;
     // The last second's grants at the pace of the moment.
