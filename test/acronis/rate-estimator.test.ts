@@ -17,6 +17,14 @@ function leastAcceptedPerSecond(run: Run, from: number, to: number): number {
   return least;
 }
 
+/** The plan after one limit decision, settled at 1 s. */
+const afterALimit = (plan: Partial<RatePlan>): RatePlan => ({
+  ...initialPlan(SETTINGS, 0),
+  settledAt: 1e6,
+  epoch: 1,
+  ...plan,
+});
+
 /** `count` times `gap` µs apart, the first at `first`. */
 const spaced = (count: number, gap: number, first: number) => Array.from({ length: count }, (_, i) => first + i * gap);
 /** `count` times `gap` µs apart, the last at `last`. */
@@ -59,14 +67,7 @@ describe('rate estimator: noise or a limit', () => {
 
   it('at a limit found a little too high, a burst of 429s trims the rate to what the API accepted, not to half', () => {
     // 52/s found where the API allows 50: the pace (49.4/s) grazes the limit, and a bunch of requests meets it.
-    const plan: RatePlan = {
-      ...initialPlan(SETTINGS, 0),
-      rate: 49.4,
-      found: 52,
-      climbFrom: 20e6,
-      settledAt: 1e6,
-      epoch: 1,
-    };
+    const plan = afterALimit({ rate: 49.4, found: 52, climbFrom: 20e6 });
     const now = 10e6;
     const grants = upTo(now, 54, 20_243);
     const verdict = judge(plan, SETTINGS, { now, grants, refusals: grants.slice(-4), retryAfterMs: 1_000 });
@@ -206,16 +207,7 @@ describe('rate estimator: climbing to a higher limit', () => {
   it("a probe that meets the limit trims the rate without pausing everyone: the API's window holds the limit, not an older pace", () => {
     // 60/s found, probing at 6/s per second: the window fills when the rate is 63/s (it lags the
     // climb by half a second), and the 429 is judged a round trip later, at about 64/s.
-    const plan: RatePlan = {
-      ...initialPlan(SETTINGS, 0),
-      rate: 57,
-      found: 60,
-      probeTop: 66,
-      probeSlope: 6,
-      climbFrom: 15e6,
-      settledAt: 2e6,
-      epoch: 1,
-    };
+    const plan = afterALimit({ rate: 57, found: 60, probeTop: 66, probeSlope: 6, climbFrom: 15e6 });
     const now = 16.15e6;
     expect(rateAt(plan, SETTINGS, now)).toBeGreaterThan(63.4);
     const grants = upTo(now - 100_000, 61, 16_400);
