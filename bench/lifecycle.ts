@@ -15,7 +15,7 @@
  * and compiles its code paths (~40 ms once per process), which a long-running install pays once
  * and a 7.5-s phase would otherwise count as half a point of its share of the limit.
  *
- *   npm run bench:lifecycle -- [customers] [rate] [apart|together] [--cold]
+ *   npm run bench:lifecycle -- [customers] [rate] [apart|together] [--cold] [--warm-up=N] [--order=change,suspend,resume]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -38,12 +38,18 @@ import { startPrivateRedis } from '../test/helpers/redis-server.js';
 import { benchEnv, stop, waitForWorkers, type SimStats } from './pipeline-run.js';
 import { startSimProcess } from './sim-process.js';
 
-const customers = Number(process.argv[2] ?? 350);
-const rate = Number(process.argv[3] ?? 100);
-const mode = process.argv[4] === 'together' ? 'together' : 'apart';
+const positional = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const customers = Number(positional[0] ?? 350);
+const rate = Number(positional[1] ?? 100);
+const mode = positional[2] === 'together' ? 'together' : 'apart';
 const cold = process.argv.includes('--cold');
+const option = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 /** Customers of the warm-up only: onboarded with the rest, each action run on them before the phases. */
-const WARM_UP = cold ? 0 : 5;
+const WARM_UP = cold ? 0 : Number(option('warm-up') ?? 5);
+/** The measured phases, in this order (`--order=suspend,change,resume`: which one runs first matters, BENCHMARKS.md). */
+const ORDER = (option('order') ?? 'change,suspend,resume').split(',');
+if (ORDER.length !== 3 || !['change', 'suspend', 'resume'].every((a) => ORDER.includes(a)))
+  throw new Error(`--order names change, suspend and resume once each, not "${ORDER.join(',')}"`);
 const BENCH: Requester = { kind: 'operator', label: 'bench' };
 const ROOT = resolve(import.meta.dirname, '..');
 const POLL_MS = 250;
@@ -244,9 +250,10 @@ try {
       ['resume', {}],
     ] as const)
       await phase(setup, action, warmKeys, params, true);
-  await phase(setup, 'change', keys, { profile: moreSeats });
-  await phase(setup, 'suspend', keys, {});
-  await phase(setup, 'resume', keys, {});
+  for (const action of ORDER) {
+    if (action === 'change') await phase(setup, 'change', keys, { profile: moreSeats });
+    else await phase(setup, action as 'suspend' | 'resume', keys, {});
+  }
 } finally {
   await setup.close();
   redis.disconnect();

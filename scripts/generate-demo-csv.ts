@@ -11,6 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
+import { seededRandom } from '../src/seeded-random.js';
 
 /** The committed sample's length: the rows below that name a line are lines of a file this long. */
 const SAMPLE_ROWS = 350;
@@ -22,18 +23,7 @@ class RowCountError extends Error {
   }
 }
 
-/** mulberry32: small, seeded, good enough to pick words. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const next = random(20261201);
+const next = seededRandom(20261201);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
 
 interface Country {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { customerQuotasSchema, offeringItemNameSchema } from '../onboarding/customer-request.js';
-import { profileSchema, type Profile } from '../onboarding/profile.js';
+import { profileSchema } from '../onboarding/profile.js';
 
 /**
  * What happens to a customer after day one (docs/lifecycle.md): each action is a chain of step
@@ -106,43 +106,6 @@ export const actionJobSchema = z.object({
   facts: actionFactsSchema,
 });
 export type ActionJob = z.infer<typeof actionJobSchema>;
-
-/** An action job with its profile taken as it is: for a profile checked already (`checkActionJob`). */
-const actionJobWithCheckedProfileSchema = actionJobSchema.extend({
-  params: actionParamsSchema.extend({ profile: z.unknown().optional() }),
-});
-
-/** Profiles checked in this process, by their JSON text. */
-const checkedProfiles = new Map<string, Profile>();
-const CHECKED_PROFILES_KEPT = 32;
-
-/**
- * An action job's data checked against `actionJobSchema`. A batch's jobs all carry the same
- * profile, and checking one costs 0.2–3 ms until V8 has optimized the check: 16 change jobs taken
- * at once held the first requests of a change back by 15–20 ms (BENCHMARKS.md "Lifecycle actions
- * at the API's limit"). So a profile that passed once is remembered by its text, and a job whose
- * profile has that text gets a copy of the checked one; the rest of the job is checked as always.
- */
-export function checkActionJob(raw: unknown): z.ZodSafeParseResult<ActionJob> {
-  const profile = (raw as { params?: { profile?: unknown } } | null | undefined)?.params?.profile;
-  const text = profile === undefined ? undefined : JSON.stringify(profile);
-  const known = text === undefined ? undefined : checkedProfiles.get(text);
-  if (!known) {
-    const parsed = actionJobSchema.safeParse(raw);
-    if (parsed.success && text !== undefined && parsed.data.params.profile) {
-      if (checkedProfiles.size >= CHECKED_PROFILES_KEPT)
-        checkedProfiles.delete(checkedProfiles.keys().next().value as string);
-      checkedProfiles.set(text, parsed.data.params.profile);
-    }
-    return parsed;
-  }
-  const parsed = actionJobWithCheckedProfileSchema.safeParse(raw);
-  if (!parsed.success) return parsed as z.ZodSafeParseResult<ActionJob>;
-  return {
-    success: true,
-    data: { ...parsed.data, params: { ...parsed.data.params, profile: structuredClone(known) } },
-  };
-}
 
 /** The steps of each action, in order. */
 export function actionSteps(action: ActionName, params: ActionParams): ActionStepName[] {

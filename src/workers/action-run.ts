@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import {
   actionJobId,
-  checkActionJob,
+  actionJobSchema,
   FINAL_ACTION_STATES,
   type ActionFacts,
   type ActionJob,
@@ -43,7 +43,7 @@ export async function runActionJob(
   job: ActionStepJob,
   token: string | undefined,
 ): Promise<unknown> {
-  const parsed = checkActionJob(job.data);
+  const parsed = actionJobSchema.safeParse(job.data);
   if (!parsed.success)
     throw new UnrecoverableError(`job data unusable for ${job.name}: ${parsed.error.issues[0]?.message}`);
   const data = parsed.data;
@@ -86,7 +86,7 @@ export async function runActionJob(
       step({ ...data, facts }, ctx),
     );
     result = { ...result, facts: { ...facts, ...result.facts } };
-    ({ result, last } = await passStepsWithNothingToSend(data, job, ctx, result, { ...facts, ...result.facts }));
+    ({ result, last } = await passStepsWithNothingToSend(data, job, ctx, result, facts));
   } catch (err) {
     throw await actionFailed(deps, job, token, data, err, logger);
   }

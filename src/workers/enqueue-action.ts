@@ -2,7 +2,7 @@ import type { AcronisEndpoints } from '../acronis/client.js';
 import type { OfferingItem } from '../acronis/offering-items.js';
 import {
   actionJobId,
-  checkActionJob,
+  actionJobSchema,
   actionSteps,
   type ActionName,
   type ActionParams,
@@ -310,7 +310,7 @@ export async function enqueueActions(
   const job = (i: number) => {
     const c = checked[i] as CheckedAction;
     const steps = actionSteps(c.action, c.params);
-    const checkedJob = checkActionJob({
+    const data = actionJobSchema.parse({
       actionId: actionIds[i],
       batchId,
       customerKey: c.key,
@@ -323,8 +323,6 @@ export async function enqueueActions(
       params: c.params,
       facts: c.record.facts.tenantId ? { tenantId: c.record.facts.tenantId } : {},
     });
-    if (!checkedJob.success) throw checkedJob.error;
-    const data = checkedJob.data;
     const first = steps[0] as ActionStepName;
     // Like a chain's first step: prioritized, so customers already under way go first (docs/bullmq.md §1.12).
     return { name: first, data, opts: { jobId: actionJobId(data.actionId, first), priority: FIRST_STEP_PRIORITY } };

@@ -1,4 +1,5 @@
 import { initialPlan, judge, rateAt, type EstimatorSettings, type RatePlan } from '../../src/acronis/rate-estimator.js';
+import { seededRandom } from '../../src/seeded-random.js';
 
 /** ACRONIS_RATE_LIMIT=100 with the request budget's defaults (5 % margin, ceiling = the limit). */
 export const SETTINGS_AT_100: EstimatorSettings = {
@@ -9,18 +10,6 @@ export const SETTINGS_AT_100: EstimatorSettings = {
   holdMs: { first: 15_000, max: 25_000 },
   fastSlope: 19,
 };
-
-/** A seeded generator (mulberry32), so random 429s are the same on every run of a seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Sent {
   at: number;
@@ -47,7 +36,7 @@ export function drive(opts: {
   seed?: number;
 }): Run {
   const settings = opts.settings ?? SETTINGS_AT_100;
-  const roll = seeded(opts.seed ?? 21);
+  const roll = seededRandom(opts.seed ?? 21);
   let plan = initialPlan(settings, 0);
   const sent: Sent[] = [];
   const limits: Run['limits'] = [];
