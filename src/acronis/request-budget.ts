@@ -95,7 +95,7 @@ export interface BudgetState {
   /** Requests per second the schedule grants now (below `ratePerSecond` after a limit). */
   ratePerSecond: number;
   pausedForMs: number;
-  /** Pauses so far: a reservation made under an older generation was voided by a 429. */
+  /** Pauses and cuts so far: a reservation made under an older generation was voided by a limit found. */
   generation: number;
   /** The API's limit as last found (requests in any second); 0: none found. */
   foundPerSecond: number;
@@ -226,6 +226,8 @@ export class RequestBudget implements RequestThrottle {
       next.settledAt.toFixed(0),
       Math.ceil(verdict.pauseMs),
       IDLE_EXPIRY_MS,
+      this.keys.decisions,
+      next.rate < rateAt(plan, this.settings, now) ? '1' : '0',
     )) as [number, number, number];
     this.knownGeneration = Math.max(this.knownGeneration, Number(generation));
     if (Number(written) === 1) {
@@ -241,6 +243,21 @@ export class RequestBudget implements RequestThrottle {
     }
     // Another process decided on the same burst first: its decision stands.
     return { kind: 'limit', why: verdict.why, pauseMs: Number(pauseMs) };
+  }
+
+  /**
+   * Hears every process's decisions that void slots (a pause, a cut) as they are written, on
+   * `subscriber` (a connection of its own: subscribing takes it over), rather than at this
+   * process's next reservation. A process holds up to `ahead` slots reserved before the decision
+   * and reserves no more until one is due, so without this it sent one of them into the API's
+   * full window before it knew: one more 429 for every other process at each limit found
+   * (docs/resilience.md). Resolves once subscribed; ioredis subscribes again after a reconnection.
+   */
+  async follow(subscriber: RedisConnection): Promise<void> {
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.keys.decisions) this.knownGeneration = Math.max(this.knownGeneration, Number(message) || 0);
+    });
+    await subscriber.subscribe(this.keys.decisions);
   }
 
   /** The shared schedule as the last reservation or decision left it (for tests and diagnostics). */
@@ -351,7 +368,7 @@ export class RequestBudget implements RequestThrottle {
 
   private slotDue(waiter: Waiter, held: Held): void {
     this.release(waiter);
-    // A 429 seen anywhere while the caller waited voided the slot; a caller woken well after its
+    // A limit found anywhere while the caller waited voided the slot; a caller woken well after its
     // slot would reach the API bunched with the next ones. Either goes back in line.
     const late = performance.now() - held.slot > this.maxLateMs;
     if (held.generation < this.knownGeneration || late) {

@@ -81,6 +81,7 @@ export class App {
     box?: SecretBox;
     envPartners?: PartnerSet;
     callMetrics?: CallMetrics;
+    decisions?: RedisConnection;
   } = {};
   private readonly lanes = new Map<string, PartnerLane>();
   private readonly dataCentres = new Map<string, DataCenterParts>();
@@ -342,6 +343,18 @@ export class App {
     const connection = this.availability.watch(createRedis(this.config.REDIS_URL, 'worker'));
     this.connections.push(connection);
     return connection;
+  }
+
+  /**
+   * The budget hears every process's pauses as they are decided (RequestBudget.follow), on one
+   * subscribing connection this process's budgets share; `work` follows each data centre's.
+   */
+  followDecisions(budget: RequestBudget): void {
+    const subscriber = (this.memo.decisions ??= this.workerConnection());
+    budget.follow(subscriber).catch((err: unknown) => {
+      // Without it the budget still learns of a pause at its next reservation, as before.
+      this.logger.warn({ err }, 'could not subscribe to the request budget decisions');
+    });
   }
 
   async close(): Promise<void> {

@@ -89,6 +89,7 @@ function createStepWorkers(
   const dataCenters = several ? app.partners.dataCenters : undefined;
   return (dataCenters ?? [undefined]).map((dc) => {
     const parts = dc ? app.dataCenterParts(dc) : { queue: app.queue, budget: app.budget };
+    app.followDecisions(parts.budget);
     return createStepWorker({
       connection: app.workerConnection(),
       prefix: config.QUEUE_PREFIX,

@@ -40,6 +40,8 @@ export interface RequestBudgetKeys {
   grants: string;
   /** Sorted set: answer times of the last 2 s of 429s. */
   refusals: string;
+  /** Pub/sub channel, not a key: the generation of each pause, published as it is decided. */
+  decisions: string;
 }
 
 /** The install-wide metrics every process adds to and `serve` reads at a scrape. */
@@ -76,6 +78,7 @@ export class RedisKeys {
       schedule: `${prefix}:acronis:budget`,
       grants: `${prefix}:acronis:budget:grants`,
       refusals: `${prefix}:acronis:budget:refusals`,
+      decisions: `${prefix}:acronis:budget:decisions`,
     };
     this.batches = `${prefix}:onb:batches`;
     this.batchPrefix = `${prefix}:onb:batch:`;
@@ -109,7 +112,12 @@ export class RedisKeys {
   requestBudgetFor(dataCenter: string, primary: boolean): RequestBudgetKeys {
     if (primary) return this.requestBudget;
     const schedule = `${this.prefix}:acronis:budget@${dataCenter}`;
-    return { schedule, grants: `${schedule}:grants`, refusals: `${schedule}:refusals` };
+    return {
+      schedule,
+      grants: `${schedule}:grants`,
+      refusals: `${schedule}:refusals`,
+      decisions: `${schedule}:decisions`,
+    };
   }
 
   /** Matches every key of the install, BullMQ's included (its queues share the prefix): what the demo removes. */
@@ -222,7 +230,12 @@ export class RedisKeys {
       event: (eventHash) => `${base}:event:${eventHash}`,
       events: `${base}:events`,
       outcomes: `${base}:outcomes`,
-      budget: { schedule: `${base}:budget`, grants: `${base}:budget:grants`, refusals: `${base}:budget:refusals` },
+      budget: {
+        schedule: `${base}:budget`,
+        grants: `${base}:budget:grants`,
+        refusals: `${base}:budget:refusals`,
+        decisions: `${base}:budget:decisions`,
+      },
     };
   }
 

@@ -340,6 +340,56 @@ describe('RequestBudget.refused (a 429)', () => {
     expect(after).toBeGreaterThanOrEqual(pausedUntil);
   });
 
+  it('a process that follows the decisions hears of a pause at once: its slot reserved before it is void without a reservation of its own', async () => {
+    const key = newKey();
+    // 1/s: A's second slot is a second after its first, long for a published message to arrive.
+    const [inA, inB] = [budget({ key, perSecond: 1, floor: 0.5 }), budget({ key, perSecond: 1, floor: 0.5 })];
+    await inA.follow(connection());
+    const first = await inA.acquire();
+    // A's second caller holds the next slot, reserved before the pause, and sleeps; A has nothing else to reserve.
+    const waiting = inA.acquire();
+    await vi.waitFor(async () => expect(Number(await redis.hget(key, 'tat'))).toBeGreaterThan(first + 1_500_000));
+    await Promise.all(Array.from({ length: 4 }, () => inB.refused(1_500)));
+    const pausedUntil = Number(await redis.hget(key, 'paused_until'));
+    expect(pausedUntil).toBeGreaterThan(0);
+    // Without following, A would send at its old slot, inside the pause (the test above needs a reservation).
+    expect(await waiting).toBeGreaterThanOrEqual(pausedUntil);
+  });
+
+  it("a probe's cut voids the slots reserved at the old rate without a pause: a caller asleep on one sends at the new rate", async () => {
+    const key = newKey();
+    // A floor of 0.475/s, so the rate a cut goes to is spaced 2.1 s.
+    const [inA, inB] = [budget({ key, perSecond: 10, floor: 0.05 }), budget({ key, perSecond: 10, floor: 0.05 })];
+    await inA.follow(connection());
+    // Probing at about 2.5/s, just above a limit found at 2.63/s (the plan's fields, as request-budget-decide.lua writes them).
+    const [seconds, micros] = await redis.time();
+    const now = Number(seconds) * 1e6 + Number(micros);
+    await redis.hset(key, {
+      rate: '2.5',
+      climb_from: String(now - 100_000),
+      found: '2.63',
+      probe_top: '2.9',
+      probe_slope: '0.263',
+      hold_ms: '15000',
+      settled_at: '0',
+      epoch: '0',
+    });
+    const first = await inA.acquire();
+    // A's second caller holds the next slot, about 0.4 s on at the old rate, and sleeps.
+    const waiting = inA.acquire();
+    await vi.waitFor(async () => expect(Number(await redis.hget(key, 'tat'))).toBeGreaterThan(first + 600_000));
+    const [s2, m2] = await redis.time();
+    const decidedFrom = Number(s2) * 1e6 + Number(m2);
+    expect(await inB.refused(1_000)).toMatchObject({
+      kind: 'limit',
+      why: 'a probe above the limit met it',
+      pauseMs: 0,
+    });
+    expect(await inB.state()).toMatchObject({ pausedForMs: 0, generation: 1 });
+    // Sent at its old slot it would meet the API's window still full of the probe's pace.
+    expect(await waiting).toBeGreaterThanOrEqual(decidedFrom + 2_000_000);
+  });
+
   it('after the hold, the cut rate climbs back to the configured one (no higher)', async () => {
     const key = newKey();
     // No hold and a fast climb, so the test waits on the state briefly.

@@ -45,7 +45,7 @@ export async function dumpKeys(redis: RedisConnection, prefix: string): Promise<
 
 /** The request budget's keys under one base key, as RedisKeys lays them out. */
 export function budgetKeys(key: string): RequestBudgetKeys {
-  return { schedule: key, grants: `${key}:grants`, refusals: `${key}:refusals` };
+  return { schedule: key, grants: `${key}:grants`, refusals: `${key}:refusals`, decisions: `${key}:decisions` };
 }
 
 /** The token cache's keys under one base key, as RedisKeys lays them out. */

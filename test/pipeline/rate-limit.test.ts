@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sampleCustomers, startTestPipeline, type TestPipeline } from '../helpers/pipeline.js';
 
 let t: TestPipeline;
@@ -24,6 +24,14 @@ describe('the API budget', () => {
     // Over three seconds, not one: a request held up on its way can cross into the next second
     // (docs/simulator.md); unbudgeted, 32 slots would send the batch's ~80 requests in well under 3 s.
     expect(stats.maxRequestsPer3Seconds).toBeLessThanOrEqual(3 * LIMIT);
+  });
+
+  it("every worker process hears the budget's decisions as they are written: one subscription each", async () => {
+    const channel = t.pipeline.budget.keys.decisions;
+    await vi.waitFor(async () => {
+      const [, subscribers] = (await t.redis.pubsub('NUMSUB', channel)) as [string, number];
+      expect(subscribers).toBe(2);
+    });
   });
 
   it('scattered 429s are noise: only the refused steps wait their Retry-After, the queue is never paused', async () => {
