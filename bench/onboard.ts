@@ -5,7 +5,7 @@
  *   main     350 customers, simulator at 100 ± 20 ms limited to 100/s, ACRONIS_RATE_LIMIT=100,
  *            2 `work` processes × 16, imported from a CSV with the real command; then, in the
  *            same run, the same customers through the sequential baseline (bench/sequential-baseline.ts)
- *   rates    the same at 10, 50 and 200/s (100/s is the main run)
+ *   rates    the same at 10, 50 and 200/s (100/s is the main run; --rates=10,100 chooses)
  *   shared   ACRONIS_RATE_LIMIT=100 while the API admits only 60/s (its budget shared with
  *            another integration): how the 429s' cut and climb settle below the real limit
  *   scaling  no limit anywhere, 2,000 customers, 1 and then 2 `work` processes × 16
@@ -15,7 +15,7 @@
  *   datacenters  two partners in two data centres, each API limited to 100/s: 700 customers against
  *            350 in one data centre run right beside it (bench/onboard-datacenters.ts)
  *
- *   npm run bench:onboard -- [all|main|rates|shared|scaling|limits|first|datacenters]... [--cases=scattered,lower] [--processes=1,2]
+ *   npm run bench:onboard -- [all|main|rates|shared|scaling|limits|first|datacenters]... [--rates=10,50] [--cases=scattered,lower] [--processes=1,2]
  *     [--dc-cases=right,unknown] [--repeat=N]
  *   (--cases and --processes narrow the limits part: cases whose name starts with a word given;
  *   --dc-cases and --repeat the datacenters part)
@@ -99,6 +99,7 @@ function row(r: RunResult): string {
     `${(r.stats.total / customers).toFixed(2)}`,
     `${perSecond.toFixed(1)} (${share(perSecond)})`,
     `${sustained(r).toFixed(1)} (${share(sustained(r))})`,
+    `${betweenArrivals(r).toFixed(1)} (${share(betweenArrivals(r))})`,
     `${r.stats.maxRequestsPerSecond}`,
     `${refused(r)}`,
     `${r.stats.tokenIssues}`,
@@ -108,9 +109,20 @@ function row(r: RunResult): string {
   ].join(' | ');
 }
 
+/**
+ * Requests per second from the first request's arrival at the simulator to the last one's: the
+ * whole run less the import command's own start (Node, Redis, the checks, the first chunk queued)
+ * and the last answer's way back.
+ */
+function betweenArrivals(r: RunResult): number {
+  const { firstArrivalAt, lastArrivalAt, total } = r.stats;
+  if (firstArrivalAt === undefined || lastArrivalAt === undefined || lastArrivalAt <= firstArrivalAt) return Number.NaN;
+  return total / ((lastArrivalAt - firstArrivalAt) / 1000);
+}
+
 const HEADER =
-  '| limit | work | customers | done / failed | wall | floor | ÷ floor | calls/customer | requests/s (of limit) | sustained 10–90 % (of limit) | peak 1 s at sim | 429s | `/idp/token` | first done | done at ¼ / ½ / ¾ | worker peak RSS |\n' +
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|';
+  '| limit | work | customers | done / failed | wall | floor | ÷ floor | calls/customer | requests/s (of limit) | sustained 10–90 % (of limit) | first to last request (of limit) | peak 1 s at sim | 429s | `/idp/token` | first done | done at ¼ / ½ / ¾ | worker peak RSS |\n' +
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|';
 
 function print(title: string, results: RunResult[]): void {
   console.log(`\n${title}\n\n${HEADER}`);
@@ -143,7 +155,7 @@ try {
   }
   if (wants('rates')) {
     const rates = [];
-    for (const rate of [10, 50, 200]) rates.push(await runPipeline(options(350, rate)));
+    for (const rate of flag('rates')?.map(Number) ?? [10, 50, 200]) rates.push(await runPipeline(options(350, rate)));
     print('other limits: 350 customers each, simulator limited to the same rate', rates);
   }
   if (wants('shared')) {

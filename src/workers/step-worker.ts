@@ -68,8 +68,11 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
       concurrency: deps.concurrency,
       // The request budget bounds API calls; this bounds job starts to the same order, so jobs
       // do not pile up holding locks while they wait for the budget. It also makes BullMQ
-      // honour queue.rateLimit() (its check needs a limiter max).
-      limiter: { max: Math.max(1, Math.ceil(deps.requestsPerSecond * 2)), duration: 1000 },
+      // honour queue.rateLimit() (its check needs a limiter max). `concurrency` more: at a low
+      // rate the first second's starts fill the workers' free slots, and at twice the rate alone
+      // (20 at 10/s) the first customer's next step then waited for the next second to start
+      // (BENCHMARKS.md "First customer at 10/s").
+      limiter: { max: Math.ceil(deps.requestsPerSecond * 2) + deps.concurrency, duration: 1000 },
       // A 429 puts the job back without counting an attempt; this caps how often.
       maxStartedAttempts: deps.maxRateLimitedStarts ?? 200,
       lockDuration,
