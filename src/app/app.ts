@@ -346,7 +346,7 @@ export class App {
   }
 
   /**
-   * The budget hears every process's pauses as they are decided (RequestBudget.follow), on one
+   * The budget hears every process's decisions as they are written (RequestBudget.follow), on one
    * subscribing connection this process's budgets share; `work` follows each data centre's.
    */
   followDecisions(budget: RequestBudget): void {

@@ -40,7 +40,7 @@ export interface RequestBudgetKeys {
   grants: string;
   /** Sorted set: answer times of the last 2 s of 429s. */
   refusals: string;
-  /** Pub/sub channel, not a key: the generation of each pause, published as it is decided. */
+  /** Pub/sub channel, not a key: the generation of each decision that voids reserved slots (a pause, a cut), as it is written. */
   decisions: string;
 }
 

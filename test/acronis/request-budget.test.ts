@@ -361,7 +361,7 @@ describe('RequestBudget.refused (a 429)', () => {
     // A floor of 0.475/s, so the rate a cut goes to is spaced 2.1 s.
     const [inA, inB] = [budget({ key, perSecond: 10, floor: 0.05 }), budget({ key, perSecond: 10, floor: 0.05 })];
     await inA.follow(connection());
-    // Probing at about 2.5/s, just above a limit found at 2.63/s (the plan's fields, as request-budget-decide.lua writes them).
+    // Probing: climbing from 2.5/s (a limit found at 2.63/s less the margin) toward 2.9/s (the plan's fields, as request-budget-decide.lua writes them).
     const [seconds, micros] = await redis.time();
     const now = Number(seconds) * 1e6 + Number(micros);
     await redis.hset(key, {
