@@ -358,26 +358,26 @@ describe('RequestBudget.refused (a 429)', () => {
 
   it("a probe's cut voids the slots reserved at the old rate without a pause: a caller asleep on one sends at the new rate", async () => {
     const key = newKey();
-    // A floor of 0.475/s, so the rate a cut goes to is spaced 2.1 s.
-    const [inA, inB] = [budget({ key, perSecond: 10, floor: 0.05 }), budget({ key, perSecond: 10, floor: 0.05 })];
+    // A floor of 0.38/s, so the rate a cut goes to is spaced 2.6 s.
+    const [inA, inB] = [budget({ key, perSecond: 10, floor: 0.04 }), budget({ key, perSecond: 10, floor: 0.04 })];
     await inA.follow(connection());
-    // Probing: climbing from 2.5/s (a limit found at 2.63/s less the margin) toward 2.9/s (the plan's fields, as request-budget-decide.lua writes them).
+    // Probing: climbing from 1/s (a limit found at 1.05/s less the margin) toward 1.16/s (the plan's fields, as request-budget-decide.lua writes them).
     const [seconds, micros] = await redis.time();
     const now = Number(seconds) * 1e6 + Number(micros);
     await redis.hset(key, {
-      rate: '2.5',
+      rate: '1',
       climb_from: String(now - 100_000),
-      found: '2.63',
-      probe_top: '2.9',
-      probe_slope: '0.263',
+      found: '1.05',
+      probe_top: '1.16',
+      probe_slope: '0.105',
       hold_ms: '15000',
       settled_at: '0',
       epoch: '0',
     });
     const first = await inA.acquire();
-    // A's second caller holds the next slot, about 0.4 s on at the old rate, and sleeps.
+    // A's second caller holds the next slot, about 1 s on at the old rate (time for the decision to reach A), and sleeps.
     const waiting = inA.acquire();
-    await vi.waitFor(async () => expect(Number(await redis.hget(key, 'tat'))).toBeGreaterThan(first + 600_000));
+    await vi.waitFor(async () => expect(Number(await redis.hget(key, 'tat'))).toBeGreaterThan(first + 1_500_000));
     const [s2, m2] = await redis.time();
     const decidedFrom = Number(s2) * 1e6 + Number(m2);
     expect(await inB.refused(1_000)).toMatchObject({
