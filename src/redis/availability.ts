@@ -24,9 +24,14 @@ export function loggerReport(logger: Logger): AvailabilityReport {
   };
 }
 
+/** How long after Redis is back a "Missing lock" is taken for a command sent again across the outage. */
+const LOCK_ECHO_MS = 5_000;
+
 export class RedisAvailability {
   private readonly watched = new Set<RedisConnection>();
   private downSince: number | undefined;
+  /** When the last outage ended (ms); 0: none yet. */
+  private backAt = 0;
   /** Before the first connection, "back" reads "connected". */
   private everUp = false;
   private muted = false;
@@ -62,6 +67,7 @@ export class RedisAvailability {
    */
   observe(what: string, err: Error): boolean {
     if (isRedisOutage(err)) return true;
+    if (this.lockLostAcrossOutage(err)) return true;
     if (!this.muted) this.report.error(what, err);
     return false;
   }
@@ -101,6 +107,19 @@ export class RedisAvailability {
     }
   }
 
+  /**
+   * BullMQ's "Missing lock for job …" within seconds of Redis coming back is the outage too: a
+   * command that finished a job (moveToFinished, moveToDelayed) reached Redis just before it went,
+   * its answer did not, and ioredis sent it again on the new connection, where the job's lock was
+   * already released by the first run. The job's move stands (the stalled-job check runs any step
+   * whose move did not), and each step is idempotent (docs/resilience.md); reported, it was an
+   * error line for an outage already told. At any other time it is reported.
+   */
+  private lockLostAcrossOutage(err: Error): boolean {
+    if (!/^Missing lock for job /.test(err.message)) return false;
+    return this.isDown || (this.backAt > 0 && Date.now() - this.backAt < LOCK_ECHO_MS);
+  }
+
   private cameBack(): void {
     const first = !this.everUp;
     this.everUp = true;
@@ -108,6 +127,7 @@ export class RedisAvailability {
     for (const redis of this.watched) if (redis.status !== 'ready') return;
     const seconds = ((Date.now() - this.downSince) / 1000).toFixed(1);
     this.downSince = undefined;
+    if (!first) this.backAt = Date.now();
     this.report.up(first ? `connected to Redis after ${seconds} s` : `Redis is back after ${seconds} s`);
   }
 }

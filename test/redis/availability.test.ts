@@ -27,6 +27,30 @@ describe('RedisAvailability', () => {
     expect(report.lines).toEqual(['error: worker error: Missing lock for job 12. moveToFinished']);
   });
 
+  it('takes a "Missing lock" while Redis is away or just back for the outage: a finishing command sent again', async () => {
+    const report = recording();
+    const url = 'redis://127.0.0.1:6379';
+    const tracker = new RedisAvailability(url, report);
+    const redis = tracker.watch(createRedis(url, 'worker', { lazyConnect: true }));
+    try {
+      await redis.connect();
+      tracker.wentAway();
+      expect(tracker.observe('worker error', new Error('Missing lock for job 12. moveToFinished'))).toBe(true);
+      // Back: the connection says ready again (as after a reconnection).
+      redis.emit('ready');
+      expect(tracker.isDown).toBe(false);
+      expect(tracker.observe('worker error', new Error('Missing lock for job 12. moveToDelayed'))).toBe(true);
+      expect(tracker.observe('worker error', new Error('ERR unknown command'))).toBe(false);
+      expect(report.lines).toEqual([
+        'down: Redis at redis://127.0.0.1:6379 is unreachable; waiting for it (REDIS_URL)',
+        expect.stringMatching(/^up: Redis is back after \d+\.\d s$/),
+        'error: worker error: ERR unknown command',
+      ]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('says once that Redis went, with the URL redacted, however often it is told', () => {
     const report = recording();
     const tracker = new RedisAvailability('redis://:pw@127.0.0.1:6379', report);
