@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
 import { randomUUID } from 'node:crypto';
 import type { RequestThrottle } from './transport.js';
-import { judge, rateAt, type EstimatorSettings, type RatePlan, type Verdict } from './rate-estimator.js';
+import { judge, rateAt, SPACE_OUT_MS, type EstimatorSettings, type RatePlan, type Verdict } from './rate-estimator.js';
 
 /**
  * The Acronis request budget shared by every worker process on every host: one schedule in
@@ -212,7 +212,10 @@ export class RequestBudget implements RequestThrottle {
       refusals: scoresOf(refusalTimes),
       ...(retryAfter !== undefined ? { retryAfterMs: retryAfter } : {}),
     });
-    if (verdict.kind === 'noise') return { kind: 'noise', why: verdict.why, pauseMs: 0 };
+    if (verdict.kind === 'noise') {
+      if (verdict.spaceOut) await this.spaceOut();
+      return { kind: 'noise', why: verdict.why, pauseMs: 0 };
+    }
     const next = verdict.plan;
     const [written, pauseMs, generation] = (await this.redis.requestBudgetDecide(
       schedule,
@@ -258,6 +261,17 @@ export class RequestBudget implements RequestThrottle {
       if (channel === this.keys.decisions) this.knownGeneration = Math.max(this.knownGeneration, Number(message) || 0);
     });
     await subscriber.subscribe(this.keys.decisions);
+  }
+
+  /** Three 429s close together: every slot reserved so far is void, the next sends leave SPACE_OUT_MS apart. */
+  private async spaceOut(): Promise<void> {
+    const generation = await this.redis.requestBudgetSpace(
+      this.keys.schedule,
+      (SPACE_OUT_MS * 1000).toFixed(0),
+      this.keys.decisions,
+      IDLE_EXPIRY_MS,
+    );
+    this.knownGeneration = Math.max(this.knownGeneration, Number(generation));
   }
 
   /** The shared schedule as the last reservation or decision left it (for tests and diagnostics). */

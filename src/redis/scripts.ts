@@ -22,6 +22,7 @@ const SCRIPTS = {
   requestBudgetReserve: { file: 'request-budget-reserve', numberOfKeys: 2 },
   requestBudgetRefusal: { file: 'request-budget-refusal', numberOfKeys: 3 },
   requestBudgetDecide: { file: 'request-budget-decide', numberOfKeys: 1 },
+  requestBudgetSpace: { file: 'request-budget-space', numberOfKeys: 1 },
   onboardingClaim: { file: 'onboarding-claim', numberOfKeys: 5, prelude: ONBOARDING_INDEX },
   onboardingTransition: { file: 'onboarding-transition', numberOfKeys: 1, prelude: ONBOARDING_INDEX },
   onboardingSetFacts: { file: 'onboarding-set-facts', numberOfKeys: 1, prelude: ONBOARDING_INDEX },

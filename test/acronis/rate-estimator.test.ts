@@ -65,6 +65,28 @@ describe('rate estimator: noise or a limit', () => {
     expect(judge(plan, SETTINGS, { now, grants, refusals: refusals.slice(-3) }).kind).toBe('noise');
   });
 
+  it('three 429s among four grants are noise that spaces the next sends out; two, or three far apart, are plain noise', () => {
+    const plan = initialPlan(SETTINGS, 0);
+    const now = 10e6;
+    const grants = upTo(now, 64, 10_526);
+    expect(judge(plan, SETTINGS, { now, grants, refusals: grants.slice(-3) })).toMatchObject({
+      kind: 'noise',
+      spaceOut: true,
+    });
+    expect(judge(plan, SETTINGS, { now, grants, refusals: grants.slice(-2) })).not.toHaveProperty('spaceOut');
+    const apart = [grants.at(-30)!, grants.at(-15)!, grants.at(-1)!];
+    expect(judge(plan, SETTINGS, { now, grants, refusals: apart })).not.toHaveProperty('spaceOut');
+  });
+
+  it('the cluster is counted in grants, not in time: four refusals in a row are a limit however far the last was spaced out', () => {
+    const plan = initialPlan(SETTINGS, 0);
+    // Three refused in a row at the pace, then (the slots between voided) the next send 50 ms later, refused too.
+    const steady = upTo(10e6, 63, 10_526);
+    const grants = [...steady, steady.at(-1)! + 50_000];
+    const verdict = judge(plan, SETTINGS, { now: grants.at(-1)! + 5_000, grants, refusals: grants.slice(-4) });
+    expect(verdict.kind).toBe('limit');
+  });
+
   it('at a limit found a little too high, a burst of 429s trims the rate to what the API accepted, not to half', () => {
     // 52/s found where the API allows 50: the pace (49.4/s) grazes the limit, and a bunch of requests meets it.
     const plan = afterALimit({ rate: 49.4, found: 52, climbFrom: 20e6 });

@@ -266,8 +266,9 @@ describe('RequestBudget.refused (a 429)', () => {
     expect(seen.foundPerSecond).toBeGreaterThan(0);
     expect(seen.foundPerSecond).toBeLessThanOrEqual(8);
     expect(seen.ratePerSecond).toBeCloseTo(Math.max(seen.foundPerSecond * 0.95, b.ratePerSecond * 0.1), 6);
-    // A deep cut: the schedule moves past the answer's Retry-After, capped, for everyone.
-    expect(seen.generation).toBe(1);
+    // A deep cut: the schedule moves past the answer's Retry-After, capped, for everyone (the
+    // generation grew twice: the third 429 spaced the sends out, the fourth paused them).
+    expect(seen.generation).toBe(2);
     expect(seen.pausedForMs).toBeGreaterThan(0);
     expect(seen.pausedForMs).toBeLessThanOrEqual(1_500);
     const pausedUntil = Number(await redis.hget(key, 'paused_until'));
@@ -354,6 +355,29 @@ describe('RequestBudget.refused (a 429)', () => {
     expect(pausedUntil).toBeGreaterThan(0);
     // Without following, A would send at its old slot, inside the pause (the test above needs a reservation).
     expect(await waiting).toBeGreaterThanOrEqual(pausedUntil);
+  });
+
+  it('three 429s close together void every reserved slot and space the next sends 50 ms apart', async () => {
+    const key = newKey();
+    // Late slots are not given up here: the reserved send times themselves are what is checked.
+    const b = budget({ key, perSecond: 100, maxLateMs: 5_000 });
+    const sent: number[] = [];
+    for (let i = 0; i < 8; i++) sent.push(await b.acquire());
+    const outcomes = [];
+    for (const slot of sent.slice(-3)) outcomes.push(await b.refused(1_000, slot));
+    expect(outcomes.map((o) => o.why)).toEqual([
+      'a scattered 429',
+      'a scattered 429',
+      'three 429s close together: the next sends are spaced out',
+    ]);
+    expect(outcomes.every((o) => o.kind === 'noise' && o.pauseMs === 0)).toBe(true);
+    // Nothing shared changes but the generation (every reserved slot void) and the next sends' spacing.
+    expect(await b.state()).toMatchObject({ generation: 1, pausedForMs: 0, ratePerSecond: b.ratePerSecond });
+    const slots = (await Promise.all(Array.from({ length: 5 }, () => b.acquire()))).sort((x, y) => x - y);
+    const gaps = slots.slice(1).map((slot, i) => slot - slots[i]!);
+    // Three gaps of 50 ms (a fourth 429 is judged before the next request leaves), then the pace.
+    expect(gaps.slice(0, 3)).toEqual([50_000, 50_000, 50_000]);
+    expect(gaps[3]).toBeLessThan(20_000);
   });
 
   it("a probe's cut voids the slots reserved at the old rate without a pause: a caller asleep on one sends at the new rate", async () => {

@@ -1,6 +1,7 @@
 -- Reserves the next free send time of the shared schedule (GCRA, "virtual scheduling") at the
 -- rate the plan grants now, and notes the send time among the recent grants.
--- KEYS: the schedule (hash: tat = next free send time in Redis µs, generation = pauses so far,
+-- KEYS: the schedule (hash: tat = next free send time in Redis µs, generation = voids so far,
+--       spaced_until and space_gap = the sends spaced out after three 429s close together,
 --       and the rate plan of src/acronis/rate-estimator.ts: rate, climb_from, probe_top,
 --       probe_slope, found, hold_ms, settled_at, epoch), the recent grants (sorted set of send times).
 -- ARGV: the configured rate and the ceiling (requests/s, less the margin), the fast climb
@@ -10,7 +11,8 @@
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local ceiling = tonumber(ARGV[2])
-local s = redis.call('HMGET', KEYS[1], 'tat', 'rate', 'climb_from', 'probe_top', 'probe_slope', 'generation')
+local s = redis.call('HMGET', KEYS[1], 'tat', 'rate', 'climb_from', 'probe_top', 'probe_slope', 'generation',
+  'spaced_until', 'space_gap')
 local rate = tonumber(s[2])
 local climbFrom = tonumber(s[3])
 local probeTop = tonumber(s[4]) or 0
@@ -40,7 +42,10 @@ if now > climbFrom and rate < ceiling then
   rate = math.min(ceiling, rate + tonumber(ARGV[3]) * seconds)
 end
 local sendAt = math.max(tonumber(s[1]) or 0, now)
-local nextFree = sendAt + 1000000 / rate
+local interval = 1000000 / rate
+-- After three 429s close together the next few sends are spaced out (request-budget-space.lua).
+if sendAt <= (tonumber(s[7]) or 0) then interval = math.max(interval, tonumber(s[8]) or 0) end
+local nextFree = sendAt + interval
 -- Lua 5.1 prints a 16-digit number in exponent form, losing µs: format it as an integer.
 redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', nextFree))
 local expiry = math.ceil((nextFree - now) / 1000) + tonumber(ARGV[4])
