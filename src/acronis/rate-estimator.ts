@@ -42,8 +42,8 @@ export interface EstimatorSettings {
 }
 
 /**
- * Refusals this close together (in grants' time) are a limit; scattered ones are noise. An API at
- * its limit refuses every request until its window frees, so 4 of 5 come quickly; 3 % of answers
+ * This many refusals among this many consecutive grants are a limit; scattered ones are noise. An
+ * API at its limit refuses every request until its window frees, so 4 of 5 come together; 3 % of answers
  * refused at random do that about once an hour at 95/s (3 of 4: every couple of minutes).
  */
 export const CLUSTER = { refusals: 4, withinGrants: 5 } as const;

@@ -232,7 +232,7 @@ export class RequestBudget implements RequestThrottle {
       this.keys.decisions,
       next.rate < rateAt(plan, this.settings, now) ? '1' : '0',
     )) as [number, number, number];
-    this.knownGeneration = Math.max(this.knownGeneration, Number(generation));
+    this.learn(Number(generation));
     if (Number(written) === 1) {
       this.logger.warn(
         {
@@ -258,9 +258,14 @@ export class RequestBudget implements RequestThrottle {
    */
   async follow(subscriber: RedisConnection): Promise<void> {
     subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.keys.decisions) this.knownGeneration = Math.max(this.knownGeneration, Number(message) || 0);
+      if (channel === this.keys.decisions) this.learn(Number(message) || 0);
     });
     await subscriber.subscribe(this.keys.decisions);
+  }
+
+  /** A generation some reply or message told of: slots reserved under an older one are void. */
+  private learn(generation: number): void {
+    this.knownGeneration = Math.max(this.knownGeneration, generation);
   }
 
   /** Three 429s close together: every slot reserved so far is void, the next sends leave SPACE_OUT_MS apart. */
@@ -271,7 +276,7 @@ export class RequestBudget implements RequestThrottle {
       this.keys.decisions,
       IDLE_EXPIRY_MS,
     );
-    this.knownGeneration = Math.max(this.knownGeneration, Number(generation));
+    this.learn(Number(generation));
   }
 
   /** The shared schedule as the last reservation or decision left it (for tests and diagnostics). */
@@ -458,7 +463,7 @@ export class RequestBudget implements RequestThrottle {
       IDLE_EXPIRY_MS,
       this.settings.holdMs.first,
     )) as [number, number, number];
-    this.knownGeneration = Math.max(this.knownGeneration, Number(generation));
+    this.learn(Number(generation));
     return [Number(waitMicros), Number(generation), Number(now)];
   }
 }
