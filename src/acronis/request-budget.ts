@@ -45,6 +45,8 @@ export interface RequestBudgetOptions {
    * slack, margin × 500 ms.
    */
   maxLateMs?: number;
+  /** Slots this process reserves ahead, at most (default: see `RequestBudget.ahead`). */
+  ahead?: number;
   logger?: Logger;
 }
 
@@ -125,7 +127,11 @@ export class RequestBudget implements RequestThrottle {
   private knownGeneration = 0;
   /**
    * Slots this process reserves ahead of time, at most: enough to cover a Redis round trip at
-   * the rate, few enough that a better-ranked caller arriving later is served soon.
+   * the rate (5 % of a second's slots), few enough that a better-ranked caller arriving later is
+   * served soon. One below 20/s: a process takes over only its own reserved slots, so a chain's
+   * next step waits behind every slot the other processes hold, and at 10/s two processes holding
+   * two each had the first customer's steps wait two or three slots (BENCHMARKS.md "First customer
+   * at 10/s").
    */
   readonly ahead: number;
   private readonly waiting: Waiter[] = [];
@@ -155,7 +161,7 @@ export class RequestBudget implements RequestThrottle {
     };
     this.maxPauseMs = opts.maxPauseMs ?? DEFAULT_MAX_PAUSE_MS;
     this.maxLateMs = opts.maxLateMs ?? margin * 500;
-    this.ahead = Math.min(16, Math.max(2, Math.ceil(ceiling * 0.05)));
+    this.ahead = opts.ahead ?? Math.min(16, Math.max(1, Math.ceil(ceiling * 0.05)));
     this.keys = opts.keys;
     this.redis = withScripts(opts.redis) as ScriptCommands & Pick<RedisConnection, 'multi' | 'zrem'>;
     this.logger = (opts.logger ?? silentLogger).child({ component: 'request-budget' });

@@ -67,12 +67,8 @@ export function createStepWorker(deps: StepWorkerDeps): Worker<ChainData, unknow
       prefix: deps.prefix,
       concurrency: deps.concurrency,
       // The request budget bounds API calls; this bounds job starts to the same order, so jobs
-      // do not pile up holding locks while they wait for the budget. It also makes BullMQ
-      // honour queue.rateLimit() (its check needs a limiter max). `concurrency` more: at a low
-      // rate the first second's starts fill the workers' free slots, and at twice the rate alone
-      // (20 at 10/s) the first customer's next step then waited for the next second to start
-      // (BENCHMARKS.md "First customer at 10/s").
-      limiter: { max: Math.ceil(deps.requestsPerSecond * 2) + deps.concurrency, duration: 1000 },
+      // do not churn, and makes BullMQ honour queue.rateLimit() (its check needs a limiter max).
+      limiter: { max: jobStartsPerSecond(deps.requestsPerSecond, deps.concurrency), duration: 1000 },
       // A 429 puts the job back without counting an attempt; this caps how often.
       maxStartedAttempts: deps.maxRateLimitedStarts ?? 200,
       lockDuration,
@@ -140,4 +136,19 @@ export function unfinishedReason(step: StepName, err: Error): { reason: string; 
     };
   }
   return { reason: `${step}: ${err.message}`, retryable: false };
+}
+
+/**
+ * `work` processes whose free slots the limiter lets fill in one second. BullMQ's limiter counts
+ * the starts of every process's workers together, in a fixed one-second window, and at the start
+ * of an import every free slot takes a first step at once: when the window had room for one
+ * process's slots only, two processes' 32 slots used it up at 10/s and the first customer's next
+ * steps waited for the next second (BENCHMARKS.md "First customer at 10/s"). More processes than
+ * this still fill their slots, within a second or two.
+ */
+export const PROCESSES_FILLED_AT_ONCE = 8;
+
+/** BullMQ's limiter max: twice the request rate, plus the free slots of processes starting together. */
+export function jobStartsPerSecond(requestsPerSecond: number, concurrency: number): number {
+  return Math.ceil(requestsPerSecond * 2) + concurrency * PROCESSES_FILLED_AT_ONCE;
 }
