@@ -16,12 +16,13 @@
  *            350 in one data centre run right beside it (bench/onboard-datacenters.ts)
  *
  *   npm run bench:onboard -- [all|main|rates|shared|scaling|limits|first|datacenters]... [--rates=10,50] [--cases=scattered,lower] [--processes=1,2]
+ *     [--series=FILE]
  *     [--dc-cases=right,unknown] [--repeat=N]
  *   (--cases and --processes narrow the limits part: cases whose name starts with a word given;
  *   --dc-cases and --repeat the datacenters part)
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { printDataCentres, runDataCentres } from './onboard-datacenters.js';
@@ -127,6 +128,17 @@ const HEADER =
 function print(title: string, results: RunResult[]): void {
   console.log(`\n${title}\n\n${HEADER}`);
   for (const r of results) console.log(`| ${row(r)} |`);
+  const seriesFile = flag('series')?.join(',');
+  if (seriesFile) for (const r of results) appendSeries(seriesFile, title, r);
+}
+
+/**
+ * `--series=FILE`: each run's samples, one JSON line (seconds since the import started,
+ * customers done, requests and 429s at the simulator, every 250 ms): where a run lost its pace.
+ */
+function appendSeries(file: string, title: string, r: RunResult): void {
+  const line = { title, limit: r.options.rateLimit, customers: r.options.customers, series: r.series };
+  appendFileSync(file, `${JSON.stringify(line)}\n`);
 }
 
 function printSeries(r: RunResult): void {

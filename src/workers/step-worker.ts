@@ -146,9 +146,9 @@ export function unfinishedReason(step: StepName, err: Error): { reason: string; 
  * steps waited for the next second (BENCHMARKS.md "First customer at 10/s"). More processes than
  * this still fill their slots, within a second or two.
  */
-export const PROCESSES_FILLED_AT_ONCE = 8;
+const PROCESSES_FILLED_AT_ONCE = 8;
 
 /** BullMQ's limiter max: twice the request rate, plus the free slots of processes starting together. */
-export function jobStartsPerSecond(requestsPerSecond: number, concurrency: number): number {
+function jobStartsPerSecond(requestsPerSecond: number, concurrency: number): number {
   return Math.ceil(requestsPerSecond * 2) + concurrency * PROCESSES_FILLED_AT_ONCE;
 }

@@ -240,9 +240,10 @@ describe('RequestBudget.acquire', () => {
       ask(busy, 'first-c', 6),
     ];
     await asleep.promise;
-    // Time for a second reservation, had the process asked for one (a Redis round trip is a few ms;
-    // first-a's slot is ~0.5 s away).
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // A process sends its reservations for the callers in line at once, on its own connection: a
+    // command sent after them there answers after theirs, so a second reservation, had the
+    // process asked for one, is in the schedule before the last step asks.
+    await busy.state();
     const lastStep = ask(other, 'last', 1);
     await Promise.all([...firstSteps, lastStep]);
     expect(order).toEqual(['first-a', 'last', 'first-b', 'first-c']);
