@@ -122,19 +122,21 @@ function row({ c, r }: LimitRun): string {
     refusedOf(r.stats),
     Number.isFinite(steady) ? `${steady.toFixed(2)} s` : 'never',
     `${r.stats.maxRequestsPerSecond} / ${r.stats.maxAdmittedPerSecond ?? '?'}`,
+    r.lateSends,
     `${r.firstDoneSeconds.toFixed(1)} s`,
   ].join(' | ');
 }
 
 const HEADER =
-  '| case | work processes | done / failed | wall | floor | ÷ floor | steady pace (of the API limit) | whole run (of the limit) | 429s | to steady | peak 1 s arrived / admitted | first done |\n' +
-  '|---|---|---|---|---|---|---|---|---|---|---|---|';
+  '| case | work processes | done / failed | wall | floor | ÷ floor | steady pace (of the API limit) | whole run (of the limit) | 429s | to steady | peak 1 s arrived / admitted | late sends | first done |\n' +
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|';
 
 export function printLimits(runs: LimitRun[]): void {
   console.log(
     `\nlimits: ${CUSTOMERS} customers, ACRONIS_RATE_LIMIT=${TOLD}, 16 jobs per process, simulator 100 ± 20 ms; ` +
       `"to steady" counts from the last change of the limit (from the start when none) to the first 2 s at ≥ ${STEADY_SHARE * 100} % of it; ` +
-      `the steady pace runs from there to 90 % of the customers done\n\n${HEADER}`,
+      `the steady pace runs from there to 90 % of the customers done; ` +
+      `late sends: requests the workers wrote out more than 25 ms later than one with a later slot, each taking a later slot out of the schedule\n\n${HEADER}`,
   );
   for (const run of runs) console.log(`| ${row(run)} |`);
 }
@@ -154,7 +156,9 @@ export async function runLimits(
         faults: c.noise ? [{ kind: '429', probability: c.noise }] : [],
       };
       const r = await runPipeline({ ...base(workers), rateLimit: TOLD, simRateLimit: c.api, simConfig });
-      console.error(`limits: ${c.name}, ${workers} process(es): ${r.seconds.toFixed(1)} s, ${refusedOf(r.stats)} 429s`);
+      console.error(
+        `limits: ${c.name}, ${workers} process(es): ${r.seconds.toFixed(1)} s, ${refusedOf(r.stats)} 429s, peak ${r.stats.maxRequestsPerSecond} arrived in 1 s, ${r.lateSends} late sends`,
+      );
       runs.push({ c, r });
     }
   }

@@ -11,6 +11,7 @@ import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { readCallMetrics } from '../src/acronis/call-metrics.js';
 import { App } from '../src/app/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
@@ -66,6 +67,8 @@ export interface RunResult extends Followed {
   workerCpuSeconds: number[];
   simCpuSeconds: number;
   simVars: Record<string, string>;
+  /** Requests the workers wrote out late, each taking a later slot out of the schedule (RequestBudget.sent). */
+  lateSends: number;
 }
 
 export async function runPipeline(opts: RunOptions): Promise<RunResult> {
@@ -90,10 +93,13 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
     // A few customers first, outside the measurement: the simulator compiles its request
     // validators and the workers their code paths on first use, which would stall the first second.
     await importAndFollow(app, sims, env, writeCsv(opts.dir, WARM_UP * count, 'warm-up', columns));
+    // Each process writes its counts a second after its first since the last write: the warm-up's are in after that.
+    await sleep(1_100);
+    const lateSendsBefore = (await readCallMetrics(redis, app.keys.metrics)).lateSends;
     const file = writeCsv(opts.dir, opts.customers, 'bench', columns);
     for (const sim of sims) await startMeasuring(sim, opts.simConfig);
     const measured = await importAndFollow(app, sims, env, file);
-    return {
+    const result = {
       options: opts,
       ...measured,
       workerPeakRssMiB: workers.map((w) => peakRssMiB(w)),
@@ -101,6 +107,9 @@ export async function runPipeline(opts: RunOptions): Promise<RunResult> {
       simCpuSeconds: sims.reduce((sum, sim) => sum + cpuSeconds(sim.child), 0),
       simVars: (sims[0] as SimProcess).vars,
     };
+    // A stopped worker has written all its counts.
+    await Promise.all(workers.map((w) => stop(w)));
+    return { ...result, lateSends: (await readCallMetrics(redis, app.keys.metrics)).lateSends - lateSendsBefore };
   } finally {
     await Promise.all(workers.map((w) => stop(w)));
     for (const sim of sims) sim.stop();

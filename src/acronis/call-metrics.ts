@@ -34,16 +34,20 @@ const FIELD = {
   tokenIssues: 'token_issues',
   rateLimited: 'rate_limited',
   grants: 'budget_grants',
+  lateSends: 'budget_late_sends',
   pausedSeconds: 'paused_seconds',
 } as const;
 
+/** The request budget as the grant counter wraps it (RequestBudget). */
+interface CountedBudget<A extends unknown[]> {
+  acquire(...args: A): Promise<unknown>;
+  /** How many late requests the write made room for (RequestBudget.sent). */
+  sent?(slot: unknown): number;
+}
+
 /** A partner's share of the counts (CallMetrics.forPartner). */
 export interface PartnerCallMetrics extends CallObserver {
-  countingGrants<A extends unknown[]>(budget: {
-    acquire(...args: A): Promise<unknown>;
-  }): {
-    acquire(...args: A): Promise<unknown>;
-  };
+  countingGrants<A extends unknown[]>(budget: CountedBudget<A>): CountedBudget<A>;
 }
 
 export interface CallMetricsOptions {
@@ -73,11 +77,7 @@ export class CallMetrics implements CallObserver {
    * The request budget wrapped so that each slot it grants is counted. Every argument goes
    * through as it came: the budget's slot request (rank, the lock check) rides on the third.
    */
-  countingGrants<A extends unknown[]>(budget: {
-    acquire(...args: A): Promise<unknown>;
-  }): {
-    acquire(...args: A): Promise<unknown>;
-  } {
+  countingGrants<A extends unknown[]>(budget: CountedBudget<A>): CountedBudget<A> {
     return this.grantsOf(budget, undefined);
   }
 
@@ -101,16 +101,18 @@ export class CallMetrics implements CallObserver {
     if (ok && endpoint === 'POST /idp/token') this.count(labelled(FIELD.tokenIssues, partner));
   }
 
-  private grantsOf<A extends unknown[]>(
-    budget: { acquire(...args: A): Promise<unknown> },
-    partner: string | undefined,
-  ) {
+  private grantsOf<A extends unknown[]>(budget: CountedBudget<A>, partner: string | undefined): CountedBudget<A> {
     return {
       // What the budget resolves with (the slot's time) goes back to the transport as it came.
       acquire: async (...args: A) => {
         const slot = await budget.acquire(...args);
         this.count(labelled(FIELD.grants, partner));
         return slot;
+      },
+      sent: (slot) => {
+        const late = budget.sent?.(slot) ?? 0;
+        if (late > 0) this.add(this.counts, labelled(FIELD.lateSends, partner), late);
+        return late;
       },
     };
   }
@@ -185,12 +187,14 @@ export interface ClientCounts {
   tokenIssues: number;
   rateLimited: number;
   grants: number;
+  /** Requests that reached the wire late, each taking a later slot out of the schedule. */
+  lateSends: number;
 }
 
 export interface CallMetricsSnapshot extends ClientCounts {
   calls: { endpoint: string; status: string; count: number; partner?: string }[];
   latency: EndpointLatency[];
-  /** `tokenIssues`, `rateLimited` and `grants` above are those counted without a partner; these with one. */
+  /** `tokenIssues`, `rateLimited`, `grants` and `lateSends` above are those counted without a partner; these with one. */
   byPartner: Record<string, ClientCounts>;
   pausedSeconds: number;
 }
@@ -199,6 +203,7 @@ const CLIENT_COUNT_FIELDS: [keyof ClientCounts, string][] = [
   ['tokenIssues', FIELD.tokenIssues],
   ['rateLimited', FIELD.rateLimited],
   ['grants', FIELD.grants],
+  ['lateSends', FIELD.lateSends],
 ];
 
 /** What every process has written so far, for a scrape. */
@@ -210,6 +215,7 @@ export async function readCallMetrics(redis: RedisConnection, keys: MetricsKeys)
     tokenIssues: 0,
     rateLimited: 0,
     grants: 0,
+    lateSends: 0,
     byPartner: {},
     pausedSeconds: Number(raw[FIELD.pausedSeconds] ?? 0),
   };
@@ -250,7 +256,7 @@ function splitField(field: string): { parts: string[]; partner?: string } {
 }
 
 const emptyBuckets = () => LATENCY_BUCKETS.map(() => 0).concat(0);
-const zeroCounts = (): ClientCounts => ({ tokenIssues: 0, rateLimited: 0, grants: 0 });
+const zeroCounts = (): ClientCounts => ({ tokenIssues: 0, rateLimited: 0, grants: 0, lateSends: 0 });
 
 /** While Redis is away the outage is told once (src/redis/availability.ts), not once a second here. */
 function quietLevel(err: unknown): 'debug' | 'warn' {

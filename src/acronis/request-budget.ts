@@ -61,6 +61,8 @@ export const DEFAULT_FLOOR = 0.1;
 export const DEFAULT_MAX_PAUSE_MS = 60_000;
 /** How long the schedule outlives its last reservation: long enough that a found limit is remembered between batches. */
 const IDLE_EXPIRY_MS = 120_000;
+/** How long after its slot a late request can still be made room for (see `sent`). */
+const BUNCH_HORIZON_MS = 800;
 
 /** What a caller asks of its slot. */
 export interface SlotRequest {
@@ -84,6 +86,21 @@ interface Waiter {
   /** The slot it sleeps until, once its `beforeWait` is done. */
   held?: Held;
   settled?: boolean;
+}
+
+/** A request written out, for `sent`: its slot (µs, Redis' clock) and how long after it. */
+interface Write {
+  slot: number;
+  lateMs: number;
+  /** A slot was taken out of the schedule for it already. */
+  compensated: boolean;
+}
+
+/** Where a write of this slot goes in `writes`, kept in slot order. */
+function sortedIndex(writes: readonly Write[], slot: number): number {
+  let at = writes.length;
+  while (at > 0 && (writes[at - 1] as Write).slot > slot) at--;
+  return at;
 }
 
 interface Held {
@@ -121,6 +138,8 @@ export class RequestBudget implements RequestThrottle {
   lateSlots = 0;
   /** Reserved slots nobody sent in (late, voided by a pause, abandoned), taken back from the recent grants. */
   slotsGivenBack = 0;
+  /** Requests that reached the wire later than `maxLateMs` after their slot, each of which took a later slot out of the schedule. */
+  lateSends = 0;
   private readonly redis: ScriptCommands & Pick<RedisConnection, 'multi' | 'zrem'>;
   private readonly logger: Logger;
   /** The newest generation any reply told this process about. */
@@ -142,6 +161,10 @@ export class RequestBudget implements RequestThrottle {
   private holding = 0;
   /** Holders past their `beforeWait`, asleep until their slot: a better-ranked caller may take a slot over. */
   private readonly sleeping = new Set<Waiter>();
+  /** This process's performance clock less Redis' clock (ms), from the promptest reservation answer so far. */
+  private clockOffsetMs: number | undefined;
+  /** The requests written in the last BUNCH_HORIZON_MS, by slot: what a late one is judged against. */
+  private readonly writes: Write[] = [];
 
   constructor(opts: RequestBudgetOptions) {
     if (!(opts.perSecond > 0) || !Number.isFinite(opts.perSecond)) {
@@ -189,6 +212,38 @@ export class RequestBudget implements RequestThrottle {
       if (!this.takeOver(waiter)) this.line(waiter);
       this.pump();
     });
+  }
+
+  /**
+   * The request sent on `slot` (what `acquire` resolved with) is on the wire. One that left more
+   * than `maxLateMs` later, counted from its slot, than a request with a later slot — a new
+   * connection, a TLS handshake, an event loop busy starting dozens of jobs, where the next
+   * requests found a connection ready — reaches the API bunched with it, and the margin holds only
+   * a few of those in a second: so the next free slot is taken out of the schedule for it. Lateness every
+   * request shares (an API that closes every connection) bunches nothing and costs nothing. Only
+   * the schedule moves; the grants a 429 is judged by keep the slot. Returns the slots taken out.
+   */
+  sent(slot: unknown): number {
+    if (typeof slot !== 'number' || this.clockOffsetMs === undefined) return 0;
+    const now = performance.now();
+    const write: Write = { slot, lateMs: now - (slot / 1000 + this.clockOffsetMs), compensated: false };
+    // A slot taken out over 0.8 s after the late request's own slot would fall outside some second it arrived in.
+    const horizon = now - BUNCH_HORIZON_MS - this.clockOffsetMs;
+    while (this.writes.length > 0 && (this.writes[0] as Write).slot / 1000 < horizon) this.writes.shift();
+    let late = 0;
+    for (const other of this.writes) {
+      const [first, second] = other.slot < slot ? [other, write] : [write, other];
+      if (first.compensated || first.lateMs - second.lateMs <= this.maxLateMs) continue;
+      first.compensated = true;
+      late++;
+    }
+    this.writes.splice(sortedIndex(this.writes, slot), 0, write);
+    if (late === 0) return 0;
+    this.lateSends += late;
+    this.reserve(late).catch((err: unknown) => {
+      this.logger.debug({ err }, 'could not take slots out of the schedule for late sends');
+    });
+    return late;
   }
 
   /**
@@ -345,6 +400,7 @@ export class RequestBudget implements RequestThrottle {
     }
     this.requested--;
     const [waitMicros, generation, nowMicros] = reply;
+    this.observeClock(asked, performance.now(), nowMicros);
     const waiter = this.waiting.shift();
     if (!waiter) {
       this.giveBack(nowMicros + waitMicros);
@@ -458,8 +514,19 @@ export class RequestBudget implements RequestThrottle {
     action(waiter);
   }
 
-  /** One script call: [µs to wait, generation, Redis' now in µs]. */
-  private async reserve(): Promise<[number, number, number]> {
+  /**
+   * Redis' clock as seen from here: its now lies between the call and the answer. The promptest
+   * answer bounds the offset best; one that contradicts the bound kept means a clock was set.
+   */
+  private observeClock(asked: number, answered: number, redisNowMicros: number): void {
+    const low = asked - redisNowMicros / 1000;
+    const high = answered - redisNowMicros / 1000;
+    const known = this.clockOffsetMs;
+    if (known === undefined || low > known || high < known) this.clockOffsetMs = low;
+  }
+
+  /** One script call: [µs to wait, generation, Redis' now in µs]; `skip` > 0 takes that many slots out of the schedule unrecorded. */
+  private async reserve(skip = 0): Promise<[number, number, number]> {
     const [waitMicros, generation, now] = (await this.redis.requestBudgetReserve(
       this.keys.schedule,
       this.keys.grants,
@@ -468,6 +535,7 @@ export class RequestBudget implements RequestThrottle {
       this.settings.fastSlope.toFixed(6),
       IDLE_EXPIRY_MS,
       this.settings.holdMs.first,
+      skip,
     )) as [number, number, number];
     this.learn(Number(generation));
     return [Number(waitMicros), Number(generation), Number(now)];

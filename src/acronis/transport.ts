@@ -1,4 +1,5 @@
 import got, { RequestError, TimeoutError, type Got, type Response } from 'got';
+import type { ClientRequest } from 'node:http';
 import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
@@ -43,6 +44,8 @@ export interface RequestThrottle {
    * (AcronisApiError.sentAt) for the budget to judge it by.
    */
   acquire(signal?: AbortSignal, request?: Pick<ApiRequest, 'method' | 'path'>): Promise<unknown>;
+  /** The request `acquire` let go with this slot has been written to its connection (RequestBudget.sent). */
+  sent?(slot: unknown): void;
 }
 
 /** Told of every HTTP attempt once it has an answer (or none): the metrics' API counters and latency. */
@@ -177,7 +180,7 @@ export class AcronisTransport {
     const auth = request.auth ?? { type: 'bearer' };
     const started = Date.now();
     try {
-      const response: Response<Buffer> = await this.http(request.path.replace(/^\//, ''), {
+      const call = this.http(request.path.replace(/^\//, ''), {
         method: request.method,
         responseType: 'buffer',
         searchParams: compact(request.searchParams),
@@ -187,14 +190,16 @@ export class AcronisTransport {
         ...(bearer ? { headers: { authorization: `Bearer ${bearer}` } } : {}),
         ...(request.signal ? { signal: request.signal } : {}),
       });
-      const call = {
+      this.reportSent(call, slot);
+      const response: Response<Buffer> = await call;
+      const called = {
         method: request.method,
         path: request.path,
         status: response.statusCode,
         ms: Date.now() - started,
       };
-      this.logger.debug(call, 'acronis call');
-      this.options.observer?.called(call);
+      this.logger.debug(called, 'acronis call');
+      this.options.observer?.called(called);
       return {
         status: response.statusCode,
         headers: response.headers,
@@ -207,6 +212,19 @@ export class AcronisTransport {
       this.options.observer?.called({ method: request.method, path: request.path, status, ms });
       throw this.transportFailure(request, cause, ms);
     }
+  }
+
+  /** Tells the throttle when the request is written out: on a new connection that is after the connect (and TLS). */
+  private reportSent(
+    call: { on(name: 'request', listener: (request: ClientRequest) => void): unknown },
+    slot: unknown,
+  ): void {
+    const throttle = this.options.throttle;
+    if (slot === undefined || !throttle?.sent) return;
+    call.on('request', (outgoing) => {
+      if (outgoing.writableFinished) throttle.sent?.(slot);
+      else outgoing.once('finish', () => throttle.sent?.(slot));
+    });
   }
 
   private checked(request: ApiRequest, response: RawResponse, accept: readonly number[]): RawResponse {

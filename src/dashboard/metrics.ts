@@ -87,6 +87,11 @@ function apiCounters(registry: Registry, api: CallMetricsSnapshot): void {
     ['token_issues_total', 'Access tokens issued (POST /idp/token answered 2xx)', 'tokenIssues'],
     ['rate_limited_total', 'Acronis API answers 429 Too Many Requests', 'rateLimited'],
     ['budget_grants_total', 'Request slots the shared request budget granted', 'grants'],
+    [
+      'budget_late_sends_total',
+      'Requests written out later than the budget allows after their slot (each took a later slot out of the schedule)',
+      'lateSends',
+    ],
   ];
   const partners = Object.entries(api.byPartner);
   for (const [name, help, field] of perClient) {

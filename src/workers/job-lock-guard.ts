@@ -65,6 +65,7 @@ async function announce(job: JobScope, request: Pick<ApiRequest, 'path'>): Promi
 /** What the guard needs of the request budget (src/acronis/request-budget.ts). */
 export interface SlotSource {
   acquire(signal?: AbortSignal, request?: unknown, slot?: SlotRequest): Promise<unknown>;
+  sent?(slot: unknown): unknown;
 }
 
 /**
@@ -87,5 +88,9 @@ export class LockGuardedThrottle implements RequestThrottle {
     // change waiting for seconds, and a run cut off then must leave no intent behind.
     if (job && mutating) await announce(job, request);
     return sentAt;
+  }
+
+  sent(slot: unknown): void {
+    this.budget.sent?.(slot);
   }
 }

@@ -484,6 +484,26 @@ describe('transport details', () => {
     expect(err.retryable).toBe(false);
   });
 
+  it('tells its throttle when each request is written out, with the slot it gave, before the answer', async () => {
+    const events: string[] = [];
+    let next = 0;
+    const throttle = {
+      acquire: async () => {
+        next++;
+        events.push(`slot ${next}`);
+        return next;
+      },
+      sent: (slot: unknown) => events.push(`sent ${String(slot)}`),
+    };
+    const transport = new AcronisTransport({ baseUrl: url, userAgent: USER_AGENT, throttle });
+    answer = { status: 204, body: '' };
+    for (const n of [1, 2]) {
+      await transport.empty({ method: 'POST', path: '/x', json: { n }, auth: { type: 'none' } });
+      events.push(`answered ${n}`);
+    }
+    expect(events).toEqual(['slot 1', 'sent 1', 'answered 1', 'slot 2', 'sent 2', 'answered 2']);
+  });
+
   it('an error body without errorScheme still yields status and message', async () => {
     const transport = new AcronisTransport({ baseUrl: url, userAgent: USER_AGENT });
     answer = { status: 502, body: '<html>bad gateway</html>' };

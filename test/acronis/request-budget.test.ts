@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CallMetrics, readCallMetrics } from '../../src/acronis/call-metrics.js';
 import { createAcronisClient } from '../../src/acronis/client.js';
 import { RequestBudget, type RequestBudgetOptions } from '../../src/acronis/request-budget.js';
 import { createSecretBox, generateSecretsKey } from '../../src/secrets/secret-box.js';
@@ -256,6 +257,85 @@ describe('RequestBudget.acquire', () => {
 
     await expect(throttle.acquire(AbortSignal.abort(reason))).rejects.toBe(reason);
     expect(await redis.exists(key)).toBe(0);
+  });
+});
+
+describe('RequestBudget.sent (a request on the wire)', () => {
+  it('a request written late before one with a later slot written on time takes the next free slot out of the schedule, in every process', async () => {
+    const key = newKey();
+    // Two requests a second (slots 526 ms apart); late means 300 ms later than the other request.
+    const late = budget({ key, perSecond: 2, maxLateMs: 300 });
+    const other = budget({ key, perSecond: 2, maxLateMs: 300 });
+    const first = (await late.acquire()) as number;
+    const second = (await late.acquire()) as number;
+    // The second goes out on time; the first, whose connection took 526 ms, only now.
+    expect(late.sent(second)).toBe(0);
+    expect(late.sent(first)).toBe(1);
+    expect(late.lateSends).toBe(1);
+    // The other process would have had the slot one gap after the second; that one went to nobody.
+    const next = (await other.acquire()) as number;
+    expect(next - second).toBeGreaterThanOrEqual(2 * gapOf(late) - 1000);
+    // The grants a 429 is judged by hold what was sent, not the slot taken out.
+    expect(await redis.zcard(budgetKeys(key).grants)).toBe(3);
+  });
+
+  it('lateness every request shares (an API that closes every connection) takes nothing out', async () => {
+    const key = newKey();
+    // Ten requests a second (slots 105 ms apart); late means 400 ms later than the other request.
+    const budgetOfSlowConnections = budget({ key, perSecond: 10, maxLateMs: 400 });
+    const slots = [(await budgetOfSlowConnections.acquire()) as number];
+    slots.push((await budgetOfSlowConnections.acquire()) as number);
+    // Both leave 500 ms after the second's slot: 605 and 500 ms after their own, late alike.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(slots.map((slot) => budgetOfSlowConnections.sent(slot))).toEqual([0, 0]);
+    expect(budgetOfSlowConnections.lateSends).toBe(0);
+  });
+
+  it("a worker's client tells its budget when each request is written: one held up behind a slow connection is counted for /metrics", async () => {
+    const key = newKey();
+    const budgetOfWorker = budget({ key, perSecond: 20, maxLateMs: 100 });
+    const metricsKeys = new RedisKeys(`${prefix}:sent`).metrics;
+    const metrics = new CallMetrics({ redis, keys: metricsKeys });
+    const counted = metrics.countingGrants(budgetOfWorker);
+    const sim = await startTestSimulator();
+    try {
+      let acquired = 0;
+      let holdUpNext = false;
+      const client = createAcronisClient({
+        baseUrl: sim.url,
+        clientId: sim.seed.clientId,
+        clientSecret: sim.seed.clientSecret,
+        redis,
+        box: createSecretBox(generateSecretsKey()),
+        tokenKeys: new RedisKeys(`${prefix}:sent`).tokenCache(sim.url, sim.seed.clientId, sim.seed.clientSecret),
+        throttle: {
+          // The worker's wrapping, and for the first of a pair a 400 ms wait between the slot and
+          // the request, as a new connection's handshake would make.
+          acquire: async (signal, request) => {
+            const slot = await counted.acquire(signal, request);
+            acquired++;
+            if (holdUpNext) {
+              holdUpNext = false;
+              await new Promise((resolve) => setTimeout(resolve, 400));
+            }
+            return slot;
+          },
+          sent: (slot) => counted.sent?.(slot),
+        },
+      });
+      // The access token and a first call, on time.
+      await client.getTenant(sim.seed.partnerTenantId);
+      const before = acquired;
+      holdUpNext = true;
+      await Promise.all([client.getTenant(sim.seed.partnerTenantId), client.getTenant(sim.seed.partnerTenantId)]);
+      expect(acquired).toBe(before + 2);
+      expect(budgetOfWorker.lateSends).toBe(1);
+      await metrics.flush();
+      expect((await readCallMetrics(redis, metricsKeys)).lateSends).toBe(1);
+      expect(await redis.zcard(budgetKeys(key).grants)).toBe(acquired);
+    } finally {
+      await sim.close();
+    }
   });
 });
 

@@ -6,7 +6,9 @@
 --       probe_slope, found, hold_ms, settled_at, epoch), the recent grants (sorted set of send times).
 -- ARGV: the configured rate and the ceiling (requests/s, less the margin), the fast climb
 --       (requests/s per second), how long the keys outlive the schedule when nobody sends (ms),
---       the hold before a first climb toward a higher ceiling (ms).
+--       the hold before a first climb toward a higher ceiling (ms), and how many free send times to
+--       take out of the schedule instead of granting one (0: grant; requests that reached the wire
+--       late: RequestBudget.sent).
 -- Returns {µs to wait before sending, the schedule's generation, Redis' now in µs}.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -45,13 +47,14 @@ local sendAt = math.max(tonumber(s[1]) or 0, now)
 local interval = 1000000 / rate
 -- After three 429s close together the next few sends are spaced out (request-budget-space.lua).
 if sendAt <= (tonumber(s[7]) or 0) then interval = math.max(interval, tonumber(s[8]) or 0) end
-local nextFree = sendAt + interval
+local skip = tonumber(ARGV[6]) or 0
+local nextFree = sendAt + interval * math.max(1, skip)
 -- Lua 5.1 prints a 16-digit number in exponent form, losing µs: format it as an integer.
 redis.call('HSET', KEYS[1], 'tat', string.format('%.0f', nextFree))
 local expiry = math.ceil((nextFree - now) / 1000) + tonumber(ARGV[4])
 redis.call('PEXPIRE', KEYS[1], expiry)
 -- The grants of the last 2 s: what a 429 is judged against (request-budget-refusal.lua).
-redis.call('ZADD', KEYS[2], sendAt, string.format('%.0f', sendAt))
+if skip == 0 then redis.call('ZADD', KEYS[2], sendAt, string.format('%.0f', sendAt)) end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', string.format('%.0f', now - 2000000))
 redis.call('PEXPIRE', KEYS[2], expiry)
 return {sendAt - now, tonumber(s[6]) or 0, now}
