@@ -89,6 +89,11 @@ export const chainDataSchema = z.object({
   /** The steps of this chain, in order (set-pricing only when the profile asks). */
   steps: z.array(stepNameSchema).min(1),
   facts: chainFactsSchema,
+  /**
+   * The customer's place in its batch (the file's order): its first step records it there when
+   * it starts before the producer's claim. Absent from jobs queued before it was carried.
+   */
+  position: z.number().int().nonnegative().optional(),
   /** An adoption's tenant, its version as the plan read it, and whether another stamp may be replaced. */
   adopt: z.object({ tenantId: z.string().min(1), version: z.number().int().optional(), force: z.boolean() }).optional(),
 });

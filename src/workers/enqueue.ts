@@ -162,7 +162,14 @@ async function claimRound(
           { box: deps.box, ...s.target },
           // The partner resolved (the default one for a request naming none), so the first
           // worker, should it record the customer before this claim does, records it too.
-          { batchId, key: s.key, runId: s.runId, request: withPartner(s.request, s.partner), adopt: s.adopt },
+          {
+            batchId,
+            key: s.key,
+            runId: s.runId,
+            request: withPartner(s.request, s.partner),
+            position: s.position,
+            adopt: s.adopt,
+          },
           stepsOf(s),
         ),
       ),
@@ -224,7 +231,14 @@ function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> 
 /** The job that starts a customer's chain of run `runId` in batch `batchId`. */
 export function firstStepJob(
   deps: Pick<EnqueueDeps, 'box' | 'profile' | 'partnerTenantId'>,
-  input: { batchId: string; key: string; runId: string; request: CustomerRequest; adopt?: ChainData['adopt'] },
+  input: {
+    batchId: string;
+    key: string;
+    runId: string;
+    request: CustomerRequest;
+    position?: number;
+    adopt?: ChainData['adopt'];
+  },
   steps: StepName[] = plannedSteps(deps.profile),
 ) {
   const name = steps[0] as StepName;
@@ -243,6 +257,7 @@ function chainData(
     runId: string;
     request: CustomerRequest;
     steps: StepName[];
+    position?: number;
     adopt?: ChainData['adopt'];
   },
 ): ChainData {
@@ -260,6 +275,7 @@ function chainData(
     profile: deps.profile,
     steps: input.steps,
     facts: {},
+    ...(input.position !== undefined ? { position: input.position } : {}),
     ...(input.adopt ? { adopt: input.adopt } : {}),
   });
 }

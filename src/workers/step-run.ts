@@ -140,7 +140,8 @@ async function recordStart(
     batchId: data.batchId,
     key,
     runId: data.runId,
-    position: Date.now(),
+    // Where the producer lists it (the file's order), so a worker first to claim keeps that order.
+    position: data.position ?? Date.now(),
     hasJob: true,
     // As the producer's claim records it (src/workers/enqueue.ts): this one may come first.
     fields: {

@@ -131,3 +131,35 @@ describe('the last step run again after the customer was onboarded (its worker d
     expect(await t.pipeline.store.getBatch(batch.id)).toMatchObject({ total: 1, done: 1, failed: 0 });
   });
 });
+
+describe('a first job that starts before its producer claimed the customer', () => {
+  it('lists the customer at its place in the file, not after the customers claimed before it started', async () => {
+    const [first, second] = sampleCustomers(2, 'Place');
+    const batch = await t.pipeline.store.createBatch({ source: 'test', label: 'in file order' });
+    const workers = await t.startWorkers();
+    try {
+      // The second row's job runs to its end first, then the first row's: each before any claim.
+      for (const [customer, position] of [
+        [second!, 1],
+        [first!, 0],
+      ] as const) {
+        const key = customer.external_id!;
+        const job = firstStepJob(jobDeps(), {
+          batchId: batch.id,
+          key,
+          runId: randomUUID(),
+          request: customer,
+          position,
+        });
+        await t.pipeline.queue.addBulk([job]);
+        await until(async () => (await t.pipeline.store.getCustomer(key))?.state === 'done', `${key} to be done`);
+      }
+    } finally {
+      await workers.close(2000);
+    }
+    expect((await t.pipeline.store.batchCustomers(batch.id)).map((c) => c.key)).toEqual([
+      first!.external_id,
+      second!.external_id,
+    ]);
+  });
+});
