@@ -138,7 +138,7 @@ export class RequestBudget implements RequestThrottle {
   lateSlots = 0;
   /** Reserved slots nobody sent in (late, voided by a pause, abandoned), taken back from the recent grants. */
   slotsGivenBack = 0;
-  /** Requests that reached the wire later than `maxLateMs` after their slot, each of which took a later slot out of the schedule. */
+  /** Requests that reached the wire more than `maxLateMs` later than one with a later slot, each of which took a later slot out of the schedule. */
   lateSends = 0;
   private readonly redis: ScriptCommands & Pick<RedisConnection, 'multi' | 'zrem'>;
   private readonly logger: Logger;
@@ -219,9 +219,10 @@ export class RequestBudget implements RequestThrottle {
    * than `maxLateMs` later, counted from its slot, than a request with a later slot — a new
    * connection, a TLS handshake, an event loop busy starting dozens of jobs, where the next
    * requests found a connection ready — reaches the API bunched with it, and the margin holds only
-   * a few of those in a second: so the next free slot is taken out of the schedule for it. Lateness every
-   * request shares (an API that closes every connection) bunches nothing and costs nothing. Only
-   * the schedule moves; the grants a 429 is judged by keep the slot. Returns the slots taken out.
+   * a few of those in a second: so the next free slot is taken out of the schedule for it.
+   * Lateness every request shares (an API that closes every connection) bunches nothing and costs
+   * nothing. Only the schedule moves; the grants a 429 is judged by keep the slot. Returns the
+   * slots taken out.
    */
   sent(slot: unknown): number {
     if (typeof slot !== 'number' || this.clockOffsetMs === undefined) return 0;
